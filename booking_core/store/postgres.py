@@ -1,0 +1,252 @@
+"""The event store in PostgreSQL.
+
+An append is one call of the `tb_append` function (see the first migration): one round
+trip, one transaction, which checks and bumps each stream's version, records the
+idempotency key, inserts the events and sends `pg_notify`, so listeners wake as soon as
+it commits.
+
+Reading everything is gap-free: positions come from a sequence, so a transaction can
+commit events with lower positions after a reader has already seen higher ones. Readers
+therefore order by `(tx, position)` and only see transactions older than the oldest one
+still running (`pg_snapshot_xmin`), which can no longer be overtaken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Collection, Sequence
+from typing import Any
+
+import msgspec
+import psycopg
+from psycopg.adapt import Loader
+from psycopg_pool import AsyncConnectionPool
+
+from booking_core.store._validation import check_append
+from booking_core.store.errors import ConcurrencyError, IdempotencyKeyReused
+from booking_core.store.records import (
+    ANY,
+    ORIGIN,
+    AppendResult,
+    ConsistencyToken,
+    IdempotencyKey,
+    RecordedEvent,
+    StreamAppend,
+)
+
+__all__ = ["CHANNEL", "PostgresEventStore", "configure_connection"]
+
+CHANNEL = "tablebook_events"
+
+_SELECT_STREAM = """
+SELECT position, tx::text::bigint, stream_id, version, type, schema_version, data, metadata,
+       recorded_at
+FROM events WHERE stream_id = %s AND version >= %s ORDER BY version
+"""
+
+# Only transactions older than every running one are read: none of those can still commit
+# an event that sorts before what is returned.
+_SELECT_ALL = """
+SELECT position, tx::text::bigint, stream_id, version, type, schema_version, data, metadata,
+       recorded_at
+FROM events
+WHERE (tx, position) > (%(tx)s::text::xid8, %(position)s)
+  AND tx < pg_snapshot_xmin(pg_current_snapshot())
+  AND (%(prefix)s::text IS NULL OR starts_with(stream_id, %(prefix)s))
+  AND (%(types)s::text[] IS NULL OR type = ANY(%(types)s))
+ORDER BY tx, position
+LIMIT %(limit)s
+"""
+
+_SELECT_HEAD = """
+SELECT tx::text::bigint, position FROM events
+WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
+ORDER BY tx DESC, position DESC LIMIT 1
+"""
+
+_APPEND = """
+SELECT tb_append(%s::text[], %s::bigint[], %s::int[], %s::text[], %s::smallint[],
+                 %s::jsonb[], %s::jsonb[], %s, %s, %s::jsonb)
+"""
+
+
+class _RawJsonLoader(Loader):
+    """Hands jsonb over as its JSON bytes: the codec decodes them straight into Structs."""
+
+    def load(self, data: Any) -> bytes:
+        return bytes(data)
+
+
+def configure_connection(connection: psycopg.AsyncConnection[Any]) -> None:
+    """Adapt a connection for the store: jsonb columns arrive as raw JSON bytes."""
+    connection.adapters.register_loader("jsonb", _RawJsonLoader)
+
+
+class _AppendReply(msgspec.Struct):
+    versions: dict[str, int]
+    tx: int
+    position: int
+    payload: msgspec.Raw
+    duplicate: bool = False
+
+
+_reply_decoder = msgspec.json.Decoder(_AppendReply)
+
+
+def _record(row: tuple[Any, ...]) -> RecordedEvent:
+    return RecordedEvent(
+        position=row[0],
+        tx=row[1],
+        stream_id=row[2],
+        version=row[3],
+        type=row[4],
+        schema_version=row[5],
+        data=row[6],
+        metadata=row[7],
+        recorded_at=row[8],
+    )
+
+
+class _PostgresWakeups:
+    """A LISTEN connection that never stops reading, so no notification goes unseen."""
+
+    def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
+        self._connection = connection
+        self._signal = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        await self._connection.execute(f"LISTEN {CHANNEL}")
+        self._task = asyncio.create_task(self._listen())
+
+    async def _listen(self) -> None:
+        async for _ in self._connection.notifies():
+            self._signal.set()
+
+    async def wait(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._signal.wait(), timeout)
+        except TimeoutError:
+            return False
+        self._signal.clear()
+        return True
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, psycopg.Error):
+                await self._task
+
+
+class PostgresEventStore:
+    def __init__(self, pool: AsyncConnectionPool[Any], conninfo: str) -> None:
+        """`pool` connections must be set up with `configure_connection`; `conninfo`
+        opens the dedicated LISTEN connections."""
+        self._pool = pool
+        self._conninfo = conninfo
+
+    async def append(
+        self, streams: Sequence[StreamAppend], *, idempotency: IdempotencyKey | None = None
+    ) -> AppendResult:
+        check_append(streams)
+        event_streams: list[int] = []
+        types: list[str] = []
+        schema_versions: list[int] = []
+        data: list[str] = []
+        metadata: list[str] = []
+        for index, stream in enumerate(streams, start=1):
+            for event in stream.events:
+                event_streams.append(index)
+                types.append(event.type)
+                schema_versions.append(event.schema_version)
+                data.append(event.data.decode())
+                metadata.append(event.metadata.decode())
+        params = (
+            [s.stream_id for s in streams],
+            [-1 if s.expected is ANY else s.expected for s in streams],
+            event_streams,
+            types,
+            schema_versions,
+            data,
+            metadata,
+            idempotency.key if idempotency else None,
+            idempotency.fingerprint if idempotency else None,
+            idempotency.payload.decode() if idempotency else None,
+        )
+        try:
+            async with self._pool.connection() as connection:
+                cursor = await connection.execute(_APPEND, params)
+                row = await cursor.fetchone()
+        except psycopg.Error as error:
+            raise _translate(error) from error
+        assert row is not None
+        reply = _reply_decoder.decode(row[0])
+        return AppendResult(
+            versions=reply.versions,
+            token=ConsistencyToken(reply.tx, reply.position),
+            duplicate=reply.duplicate,
+            payload=bytes(reply.payload),
+        )
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(_SELECT_STREAM, (stream_id, from_version))
+            return [_record(row) for row in await cursor.fetchall()]
+
+    async def stream_version(self, stream_id: str) -> int:
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(
+                "SELECT version FROM streams WHERE stream_id = %s", (stream_id,)
+            )
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def read_all(
+        self,
+        after: ConsistencyToken = ORIGIN,
+        limit: int = 1000,
+        *,
+        stream_prefix: str | None = None,
+        types: Collection[str] | None = None,
+    ) -> list[RecordedEvent]:
+        params = {
+            "tx": str(after.tx),
+            "position": after.position,
+            "prefix": stream_prefix,
+            "types": list(types) if types is not None else None,
+            "limit": limit,
+        }
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(_SELECT_ALL, params)
+            return [_record(row) for row in await cursor.fetchall()]
+
+    async def head(self) -> ConsistencyToken:
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(_SELECT_HEAD)
+            row = await cursor.fetchone()
+        return ConsistencyToken(row[0], row[1]) if row else ORIGIN
+
+    @contextlib.asynccontextmanager
+    async def wakeups(self) -> AsyncIterator[_PostgresWakeups]:
+        connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
+        listener = _PostgresWakeups(connection)
+        try:
+            await listener.start()
+            yield listener
+        finally:
+            await listener.stop()
+            await connection.close()
+
+
+def _translate(error: psycopg.Error) -> Exception:
+    if error.sqlstate == "TB409" and error.diag.message_detail:
+        detail = json.loads(error.diag.message_detail)
+        expected = detail["expected"]
+        return ConcurrencyError(
+            detail["stream_id"], "any" if expected == -1 else expected, detail["actual"]
+        )
+    if error.sqlstate == "TB422":
+        return IdempotencyKeyReused(error.diag.message_detail or "")
+    return error

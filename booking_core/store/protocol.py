@@ -1,0 +1,68 @@
+"""The contract every event store keeps, in memory or in PostgreSQL.
+
+- `append` writes events to several streams atomically, each stream only if it stands at
+  the expected version; otherwise nothing is written and `ConcurrencyError` names the
+  stream, the expected and the actual version.
+- Stream versions start at 1 and have no gaps; positions are global and unique.
+- `read_all` is gap-free: it returns events in `(tx, position)` order and never returns an
+  event while an earlier-ordered one may still commit, so a reader that resumes after the
+  last token it saw never skips an event.
+- An idempotency key repeated with the same fingerprint writes nothing and returns the
+  first append's result; with another fingerprint it raises `IdempotencyKeyReused`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+from booking_core.store.records import (
+    ORIGIN,
+    AppendResult,
+    ConsistencyToken,
+    IdempotencyKey,
+    RecordedEvent,
+    StreamAppend,
+)
+
+__all__ = ["EventStore", "Wakeups"]
+
+
+class Wakeups(Protocol):
+    """Tells a reader that new events may be readable."""
+
+    async def wait(self, timeout: float) -> bool:
+        """Wait until an append is announced or `timeout` seconds pass; True if announced.
+
+        An announcement that came since the previous call counts: none is lost between
+        a read and the next wait.
+        """
+        ...
+
+
+class EventStore(Protocol):
+    async def append(
+        self, streams: Sequence[StreamAppend], *, idempotency: IdempotencyKey | None = None
+    ) -> AppendResult: ...
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]: ...
+
+    async def stream_version(self, stream_id: str) -> int:
+        """The stream's current version; 0 if it does not exist."""
+        ...
+
+    async def read_all(
+        self,
+        after: ConsistencyToken = ORIGIN,
+        limit: int = 1000,
+        *,
+        stream_prefix: str | None = None,
+        types: Collection[str] | None = None,
+    ) -> list[RecordedEvent]: ...
+
+    async def head(self) -> ConsistencyToken:
+        """The token of the newest event `read_all` can return now (ORIGIN if none)."""
+        ...
+
+    def wakeups(self) -> AbstractAsyncContextManager[Wakeups]: ...

@@ -1,0 +1,1 @@
+"""Alembic migrations: the event store, projector checkpoints and the read-model tables."""

@@ -1,0 +1,96 @@
+"""Test infrastructure: a fresh PostgreSQL database and Redis key prefix for each run.
+
+With `DATABASE_URL` / `REDIS_URL` set, the run creates its own database on that server
+(and drops it afterwards) and uses a prefix of its own in Redis. With them unset, the
+embedded servers start for the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from booking_core.store.postgres import PostgresEventStore
+from tablebook.database import create_database, drop_database, migrate, open_pool, with_database
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run the long soak tests")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="a soak test: `make soak` runs it")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """URLs of a PostgreSQL server and a Redis server: the given ones, or embedded ones."""
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    if database_url and redis_url:
+        yield database_url, redis_url
+        return
+    from tablebook.embedded import embedded_services
+
+    data_dir = Path(os.environ.get("TABLEBOOK_TEST_DATA_DIR", ".data/test"))
+    with embedded_services(data_dir, postgres=not database_url, redis=not redis_url) as urls:
+        yield (database_url or urls.database_url or "", redis_url or urls.redis_url or "")
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def database_url(servers: tuple[str, str], run_id: str) -> Iterator[str]:
+    """A fresh, migrated database for this test run, dropped at the end."""
+    server_url = servers[0]
+    name = f"tablebook_test_{run_id}"
+    create_database(server_url, name)
+    url = with_database(server_url, name)
+    try:
+        migrate(url)
+        yield url
+    finally:
+        with contextlib.suppress(Exception):
+            drop_database(server_url, name)
+
+
+@pytest.fixture(scope="session")
+def redis_url(servers: tuple[str, str]) -> str:
+    return servers[1]
+
+
+@pytest.fixture(scope="session")
+def redis_prefix(run_id: str) -> str:
+    return f"tbtest:{run_id}:"
+
+
+@pytest.fixture(scope="session")
+async def pool(database_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
+    pool = await open_pool(database_url, min_size=2, max_size=20)
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@pytest.fixture
+async def clean_store(pool: AsyncConnectionPool[Any], database_url: str) -> PostgresEventStore:
+    """The PostgreSQL event store, emptied before the test."""
+    async with pool.connection() as connection:
+        await connection.execute("TRUNCATE events, streams, idempotency_keys RESTART IDENTITY")
+    return PostgresEventStore(pool, database_url)

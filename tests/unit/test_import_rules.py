@@ -1,0 +1,47 @@
+"""Dependencies point inward: the domain knows nothing of web, cache, ORM or migrations."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN_IN_DOMAIN = {"psycopg", "psycopg_pool", "litestar", "redis", "sqlalchemy", "alembic"}
+FORBIDDEN_EVERYWHERE_IN_CORE = {"litestar", "redis", "sqlalchemy", "alembic", "api", "tablebook"}
+
+
+def imported_roots(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    roots: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            roots.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            roots.add(node.module.split(".")[0])
+    return roots
+
+
+def core_modules() -> list[Path]:
+    return sorted((ROOT / "booking_core").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", core_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_booking_core_imports_only_what_it_may(path: Path) -> None:
+    in_store = (ROOT / "booking_core" / "store") in path.parents
+    forbidden = FORBIDDEN_EVERYWHERE_IN_CORE if in_store else FORBIDDEN_IN_DOMAIN
+    if not in_store:
+        forbidden = forbidden | FORBIDDEN_EVERYWHERE_IN_CORE
+    assert not imported_roots(path) & forbidden
+
+
+def test_the_rule_sees_a_violation(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.py"
+    bad.write_text("import redis\nfrom sqlalchemy import select\n")
+    assert imported_roots(bad) & FORBIDDEN_IN_DOMAIN == {"redis", "sqlalchemy"}
+
+
+def test_read_models_do_not_import_the_api() -> None:
+    for path in (ROOT / "read_models").rglob("*.py"):
+        assert "api" not in imported_roots(path), path
