@@ -56,14 +56,14 @@ WHERE (tx, position) > (%(tx)s::text::xid8, %(position)s)
   AND tx < pg_snapshot_xmin(pg_current_snapshot())
   AND (%(prefix)s::text IS NULL OR starts_with(stream_id, %(prefix)s))
   AND (%(types)s::text[] IS NULL OR type = ANY(%(types)s))
-ORDER BY tx, position
+ORDER BY events.tx, events.position
 LIMIT %(limit)s
 """
 
 _SELECT_HEAD = """
 SELECT tx::text::bigint, position FROM events
 WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
-ORDER BY tx DESC, position DESC LIMIT 1
+ORDER BY events.tx DESC, events.position DESC LIMIT 1
 """
 
 _APPEND = """
