@@ -1,0 +1,98 @@
+"""RFC 9457 problem details for every refused request: never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+__all__ = ["Problem", "ProblemField", "exception_handlers", "problem_response"]
+
+log = logging.getLogger("tablebook.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Unprocessable request",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+class ProblemField(msgspec.Struct, frozen=True):
+    field: str
+    message: str
+
+
+class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[ProblemField] | None = None
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    kind: str | None = None,
+    errors: list[ProblemField] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    title = _TITLES.get(status, "Error")
+    problem = Problem(
+        type=f"https://tablebook.dev/problems/{kind or title.lower().replace(' ', '-')}",
+        title=title,
+        status=status,
+        detail=detail,
+        errors=errors,
+    )
+    return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_fields(extra: Any) -> list[ProblemField]:
+    fields: list[ProblemField] = []
+    if isinstance(extra, list):
+        for item in extra:
+            if isinstance(item, dict):
+                key = str(item.get("key") or item.get("source") or "body")
+                fields.append(ProblemField(field=key, message=str(item.get("message", ""))))
+    return fields
+
+
+def _on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
+    fields = _validation_fields(exc.extra)
+    detail = "; ".join(f"{f.field}: {f.message}" for f in fields) or str(exc.detail)
+    return problem_response(400, detail, kind="validation", errors=fields or None)
+
+
+def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    headers = dict(exc.headers or {})
+    return problem_response(exc.status_code, str(exc.detail), headers=headers or None)
+
+
+def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return problem_response(500, "The server failed to handle this request.")
+
+
+exception_handlers: dict[Any, Any] = {
+    404: _on_http,
+    405: _on_http,
+    ValidationException: _on_validation,
+    HTTPException: _on_http,
+    Exception: _on_unexpected,
+}

@@ -1,0 +1,35 @@
+"""What the API needs at run time, opened by the composition root and handed in."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+
+from booking_core.store import EventStore
+
+__all__ = ["ApiConfig", "Services", "ServicesFactory"]
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    secret_key: str
+    cors_origins: tuple[str, ...] = ()
+    access_token_minutes: int = 60
+    production: bool = False
+    max_body_bytes: int = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Services:
+    pool: AsyncConnectionPool[Any]
+    redis: Redis
+    store: EventStore
+    redis_prefix: str = "tb:"
+
+
+ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]

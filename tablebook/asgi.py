@@ -1,0 +1,35 @@
+"""The ASGI entry point `uvicorn` imports in each worker: settings from the environment."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+
+from litestar import Litestar
+
+from api.app import create_app
+from api.services import ApiConfig, Services
+from tablebook.runtime import open_services
+from tablebook.settings import Settings, SettingsError
+
+__all__ = ["app_for", "create"]
+
+
+def app_for(settings: Settings) -> Litestar:
+    database_url, redis_url = settings.database_url, settings.redis_url
+    if not database_url or not redis_url:
+        raise SettingsError("DATABASE_URL and REDIS_URL must be set for the API")
+
+    def services() -> AbstractAsyncContextManager[Services]:
+        return open_services(database_url, redis_url)
+
+    config = ApiConfig(
+        secret_key=settings.secret_key,
+        cors_origins=settings.cors_origins,
+        access_token_minutes=settings.access_token_minutes,
+        production=settings.production,
+    )
+    return create_app(config, services)
+
+
+def create() -> Litestar:
+    return app_for(Settings.from_env())

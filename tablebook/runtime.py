@@ -1,0 +1,32 @@
+"""Opens what the processes need: the PostgreSQL pool, the event store, Redis."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from redis.asyncio import Redis
+
+from api.services import Services
+from booking_core.store.postgres import PostgresEventStore
+from tablebook.database import open_pool
+
+__all__ = ["open_services"]
+
+
+@asynccontextmanager
+async def open_services(
+    database_url: str, redis_url: str, *, pool_size: int = 16, redis_prefix: str = "tb:"
+) -> AsyncIterator[Services]:
+    pool = await open_pool(database_url, min_size=2, max_size=pool_size)
+    redis = Redis.from_url(redis_url, health_check_interval=30)
+    try:
+        yield Services(
+            pool=pool,
+            redis=redis,
+            store=PostgresEventStore(pool, database_url),
+            redis_prefix=redis_prefix,
+        )
+    finally:
+        await redis.aclose()
+        await pool.close()
