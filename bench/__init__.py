@@ -1,0 +1,1 @@
+"""Performance harness: every figure beside a baseline measured in the same run."""

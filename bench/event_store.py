@@ -1,0 +1,202 @@
+"""Event-store speed: appends against pgbench's bare INSERT, read_all against raw COPY."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import tempfile
+import time
+import uuid
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from bench.harness import Measure
+from booking_core.codec import Event, EventCodec
+from booking_core.store import NO_STREAM, StreamAppend
+from booking_core.store.postgres import PostgresEventStore
+from tablebook.database import open_pool
+
+WRITERS = 4
+SECONDS = 8.0
+READ_EVENTS = 200_000
+
+
+class TableReserved(Event, frozen=True, tag="TableReserved"):
+    booking_id: str
+    table_id: str
+    service_date: str
+    start: str
+    end: str
+    party_size: int
+
+
+codec = EventCodec([TableReserved])
+SAMPLE = TableReserved(
+    booking_id="b-0001",
+    table_id="WINDOW-4",
+    service_date="2026-12-24",
+    start="2026-12-24T19:00:00Z",
+    end="2026-12-24T21:00:00Z",
+    party_size=4,
+)
+
+
+def _pgbench_env(url: str) -> tuple[list[str], dict[str, str]]:
+    params = conninfo_to_dict(url)
+    args = [
+        "-h", str(params.get("host", "127.0.0.1")),
+        "-p", str(params.get("port", 5432)),
+        "-U", str(params.get("user", "postgres")),
+        str(params.get("dbname")),
+    ]  # fmt: skip
+    env = dict(os.environ)
+    if params.get("password"):
+        env["PGPASSWORD"] = str(params["password"])
+    return args, env
+
+
+def pgbench_insert_rate(url: str, clients: int, seconds: float, *, notify: bool = False) -> float:
+    """Transactions per second of pgbench doing one bare INSERT into `events`.
+
+    With `notify`, the same INSERT also calls pg_notify in its statement: the ceiling for
+    any append that notifies inside its transaction, since PostgreSQL serialises the
+    commits of notifying transactions.
+    """
+    payload = codec.encode(SAMPLE).data.decode().replace("'", "''")
+    returning = " RETURNING pg_notify('tablebook_events', position::text)" if notify else ""
+    script = (
+        "INSERT INTO events (stream_id, version, type, data)"
+        f" VALUES (gen_random_uuid()::text, 1, 'TableReserved', '{payload}'){returning};\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
+        file.write(script)
+    connection, env = _pgbench_env(url)
+    try:
+        result = subprocess.run(
+            [
+                "pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)),
+                "-T", str(int(seconds)), "-f", file.name, *connection,
+            ],
+            capture_output=True, text=True, env=env, check=True,
+        )  # fmt: skip
+    finally:
+        os.unlink(file.name)
+    found = re.search(r"tps = ([\d.]+)", result.stdout)
+    if not found:
+        raise RuntimeError(f"pgbench printed no tps:\n{result.stdout}\n{result.stderr}")
+    return float(found.group(1))
+
+
+async def append_rate(url: str, writers: int, seconds: float) -> tuple[float, list[float]]:
+    """Appends per second of one event to a fresh stream, `writers` at a time."""
+    pool = await open_pool(url, min_size=writers, max_size=writers)
+    store = PostgresEventStore(pool, url)
+    new = codec.encode(SAMPLE)
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def writer() -> int:
+        count = 0
+        while time.perf_counter() < deadline:
+            began = time.perf_counter()
+            await store.append([StreamAppend(f"table-{uuid.uuid4().hex}", NO_STREAM, [new])])
+            latencies.append(time.perf_counter() - began)
+            count += 1
+        return count
+
+    began = time.perf_counter()
+    counts = await asyncio.gather(*(writer() for _ in range(writers)))
+    elapsed = time.perf_counter() - began
+    await pool.close()
+    return sum(counts) / elapsed, latencies
+
+
+def _fill(url: str, count: int) -> None:
+    data = codec.encode(SAMPLE).data.decode()
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("TRUNCATE events, streams")
+        connection.execute(
+            "INSERT INTO events (stream_id, version, type, data)"
+            " SELECT 'table-' || (n / 50), n %% 50 + 1, 'TableReserved', %s::jsonb"
+            " FROM generate_series(0, %s - 1) AS n",
+            (data, count),
+        )
+        connection.execute("VACUUM ANALYZE events")
+
+
+def copy_rate(url: str) -> float:
+    """Rows per second of a raw COPY of the same columns `read_all` selects."""
+    with psycopg.connect(url) as connection, connection.cursor() as cursor:
+        began = time.perf_counter()
+        rows = 0
+        with cursor.copy(
+            "COPY (SELECT position, tx, stream_id, version, type, schema_version, data,"
+            " metadata, recorded_at FROM events ORDER BY tx, position) TO STDOUT"
+        ) as copy:
+            for block in copy:
+                rows += bytes(block).count(b"\n")
+        return rows / (time.perf_counter() - began)
+
+
+async def read_all_rate(url: str, page: int = 5000) -> float:
+    """Events per second of read_all with each event decoded into its Struct."""
+    pool = await open_pool(url, min_size=1, max_size=2)
+    store = PostgresEventStore(pool, url)
+    began = time.perf_counter()
+    decoded = 0
+    token = None
+    while True:
+        batch = await store.read_all(token, page) if token else await store.read_all(limit=page)
+        if not batch:
+            break
+        for record in batch:
+            codec.decode(record)
+        decoded += len(batch)
+        token = batch[-1].token
+    elapsed = time.perf_counter() - began
+    await pool.close()
+    return decoded / elapsed
+
+
+def run(url: str, _: Any = None) -> list[Measure]:
+    baseline = pgbench_insert_rate(url, WRITERS, SECONDS)
+    ceiling = pgbench_insert_rate(url, WRITERS, SECONDS, notify=True)
+    rate, latencies = asyncio.run(append_rate(url, WRITERS, SECONDS))
+    latencies.sort()
+    p99 = latencies[int(0.99 * (len(latencies) - 1))] * 1000
+    _fill(url, READ_EVENTS)
+    copy = copy_rate(url)
+    read = asyncio.run(read_all_rate(url))
+    return [
+        Measure(
+            name=f"append 1 event, fresh stream, {WRITERS} writers",
+            value=rate,
+            unit="appends/s",
+            baseline=baseline,
+            baseline_name="pgbench bare INSERT",
+            goal="ratio >= 0.7",
+            met=rate / baseline >= 0.7,
+            note=f"append p99 {p99:.1f} ms",
+        ),
+        Measure(
+            name=f"pgbench INSERT + pg_notify, {WRITERS} clients",
+            value=ceiling,
+            unit="tx/s",
+            baseline=baseline,
+            baseline_name="pgbench bare INSERT",
+            note="the ceiling of any append that notifies inside its transaction",
+        ),
+        Measure(
+            name=f"read_all + decode, {READ_EVENTS:,} events",
+            value=read,
+            unit="events/s",
+            baseline=copy,
+            baseline_name="raw COPY TO STDOUT",
+            goal=">= 50,000 events/s",
+            met=read >= 50_000,
+        ),
+    ]
