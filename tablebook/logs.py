@@ -8,7 +8,10 @@ from datetime import UTC, datetime
 
 __all__ = ["configure_logging"]
 
-_RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message"}
+_RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "color_message",  # uvicorn's ANSI-coloured copy of msg
+}
 
 
 def _quote(value: object) -> str:

@@ -1,0 +1,101 @@
+"""The `tablebook` command as an operator runs it: real processes, real servers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+TABLEBOOK = [sys.executable, "-m", "tablebook.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_serve_answers_health_and_stops_cleanly_on_sigterm(
+    database_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    process = subprocess.Popen(
+        [*TABLEBOOK, "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        status = 0
+        while time.monotonic() < deadline:
+            try:
+                status, body = get(f"http://127.0.0.1:{port}/health/ready")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        assert status == 200, "tablebook serve did not become ready"
+        assert b'"postgres":"ok"' in body
+        assert get(f"http://127.0.0.1:{port}/health/live")[0] == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=20)
+    # uvicorn finishes its shutdown, then re-raises the signal so the exit status says why.
+    assert process.returncode in (0, -signal.SIGTERM), output.decode()
+    assert b"Application shutdown complete" in output
+
+
+def test_production_without_a_secret_stops_with_one_clear_line(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "TABLEBOOK_ENV": "production",
+        "DATABASE_URL": "postgresql://tb@127.0.0.1:1/tb",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
+    env.pop("SECRET_KEY", None)
+    result = subprocess.run(
+        [*TABLEBOOK, "serve"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "tablebook: SECRET_KEY must be set in production (not the default)"
+    ]
+
+
+def test_db_upgrade_is_idempotent(database_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    for _ in range(2):
+        result = subprocess.run(
+            [*TABLEBOOK, "db", "upgrade"],
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("argv", [["frobnicate"], []])
+def test_a_bad_command_line_is_a_usage_error(argv: list[str]) -> None:
+    result = subprocess.run([*TABLEBOOK, *argv], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert "usage: tablebook" in result.stderr

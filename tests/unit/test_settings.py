@@ -1,0 +1,85 @@
+"""Settings: environment over .env, and production refuses development defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tablebook.settings import DEVELOPMENT_SECRET_KEY, Settings, SettingsError
+
+STRONG = "k" * 40
+PRODUCTION = {
+    "TABLEBOOK_ENV": "production",
+    "DATABASE_URL": "postgresql://tb@db/tablebook",
+    "REDIS_URL": "redis://cache:6379/0",
+    "SECRET_KEY": STRONG,
+}
+
+
+def test_development_runs_on_defaults() -> None:
+    settings = Settings.from_env({}, dotenv=None)
+    assert not settings.production
+    assert settings.database_url is None
+    assert settings.secret_key == DEVELOPMENT_SECRET_KEY
+
+
+def test_production_with_everything_set_starts() -> None:
+    settings = Settings.from_env(PRODUCTION, dotenv=None)
+    assert settings.production
+    assert settings.secret_key == STRONG
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("DATABASE_URL", "DATABASE_URL"),
+        ("REDIS_URL", "REDIS_URL"),
+        ("SECRET_KEY", "SECRET_KEY"),
+    ],
+)
+def test_production_names_the_missing_setting(missing: str, named: str) -> None:
+    env = {k: v for k, v in PRODUCTION.items() if k != missing}
+    with pytest.raises(SettingsError, match=named):
+        Settings.from_env(env, dotenv=None)
+
+
+def test_production_refuses_the_development_secret() -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        Settings.from_env({**PRODUCTION, "SECRET_KEY": DEVELOPMENT_SECRET_KEY}, dotenv=None)
+
+
+def test_production_refuses_a_short_secret() -> None:
+    with pytest.raises(SettingsError, match="at least 32"):
+        Settings.from_env({**PRODUCTION, "SECRET_KEY": "hunter2"}, dotenv=None)
+
+
+def test_an_unknown_environment_is_refused() -> None:
+    with pytest.raises(SettingsError, match="TABLEBOOK_ENV"):
+        Settings.from_env({"TABLEBOOK_ENV": "staging"}, dotenv=None)
+
+
+def test_dotenv_fills_in_and_the_environment_wins(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# local settings\n"
+        "export REDIS_URL=redis://from-dotenv:6379/0\n"
+        "CORS_ORIGINS='https://a.example, https://b.example'\n"
+        'TABLEBOOK_PORT="9000"\n'
+    )
+    settings = Settings.from_env({"TABLEBOOK_PORT": "9100"}, dotenv=dotenv)
+    assert settings.redis_url == "redis://from-dotenv:6379/0"
+    assert settings.cors_origins == ("https://a.example", "https://b.example")
+    assert settings.port == 9100
+
+
+def test_a_malformed_dotenv_line_is_named(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("GOOD=1\nthis is not a setting\n")
+    with pytest.raises(SettingsError, match=r"\.env:2"):
+        Settings.from_env({}, dotenv=dotenv)
+
+
+def test_a_non_numeric_port_is_named() -> None:
+    with pytest.raises(SettingsError, match="TABLEBOOK_PORT"):
+        Settings.from_env({"TABLEBOOK_PORT": "eighty"}, dotenv=None)
