@@ -1,0 +1,94 @@
+"""What a projection is: a name, the state it owns, and how a batch of events changes it.
+
+Two kinds:
+
+- `SqlProjection` owns tables. A batch is applied inside one transaction that also moves
+  its checkpoint, so each event lands exactly once.
+- `RedisProjection` owns a key namespace. A batch becomes a list of Redis commands that a
+  Lua script runs atomically with the checkpoint move, and only if the checkpoint is still
+  the one the batch was read after.
+
+Both are written against names handed in (`TableNames`, `KeySpace`) rather than fixed
+ones, so a rebuild can fill a fresh copy with the same code and swap it in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar, Protocol
+
+from psycopg import AsyncConnection, sql
+
+from booking_core.codec import Event
+from booking_core.store import RecordedEvent
+
+__all__ = [
+    "Decoded",
+    "KeySpace",
+    "RedisCommand",
+    "RedisProjection",
+    "SqlProjection",
+    "TableNames",
+]
+
+Decoded = tuple[RecordedEvent, Event]
+RedisCommand = tuple[str | int, ...]
+
+
+class TableNames:
+    """Maps the tables a projection owns to the physical tables of this run."""
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self._mapping = mapping
+
+    @classmethod
+    def live(cls, tables: Sequence[str]) -> TableNames:
+        return cls({t: t for t in tables})
+
+    @classmethod
+    def rebuild(cls, tables: Sequence[str]) -> TableNames:
+        return cls({t: f"{t}__rebuild" for t in tables})
+
+    def __getitem__(self, table: str) -> sql.Identifier:
+        return sql.Identifier(self._mapping[table])
+
+    def physical(self, table: str) -> str:
+        return self._mapping[table]
+
+    def items(self) -> list[tuple[str, str]]:
+        return list(self._mapping.items())
+
+
+class KeySpace:
+    """The Redis keys of one projection: `{prefix}{projection}:...`, or its rebuild copy."""
+
+    def __init__(self, prefix: str, projection: str, *, rebuilding: bool = False) -> None:
+        self.prefix = prefix
+        self.projection = projection
+        self.root = f"{prefix}rebuild:{projection}:" if rebuilding else f"{prefix}{projection}:"
+
+    def key(self, *parts: str) -> str:
+        return self.root + ":".join(parts)
+
+    @property
+    def checkpoint(self) -> str:
+        return self.root + "checkpoint"
+
+
+class SqlProjection(Protocol):
+    name: ClassVar[str]
+    tables: ClassVar[tuple[str, ...]]
+
+    async def apply(
+        self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
+    ) -> None:
+        """Apply the batch; the caller holds the transaction and moves the checkpoint."""
+        ...
+
+
+class RedisProjection(Protocol):
+    name: ClassVar[str]
+
+    def commands(self, keys: KeySpace, batch: Sequence[Decoded]) -> list[RedisCommand]:
+        """The Redis commands that apply the batch, each idempotent for its event."""
+        ...

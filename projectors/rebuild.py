@@ -1,0 +1,146 @@
+"""Rebuild projections from the first event into fresh copies, then swap them in.
+
+Reads keep answering from the live model the whole time: the copy is filled beside it
+(`<table>__rebuild` tables, a `rebuild:` Redis key root), caught up to the head, and then
+swapped in at once: for SQL in one transaction that holds the projection's checkpoint
+lock (so the daemon's next batch waits and then continues from the copy's checkpoint),
+for Redis in one Lua script. Several projections rebuilt together share one pass over
+the log.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+
+from booking_core.codec import EventCodec
+from booking_core.store import ORIGIN, ConsistencyToken, EventStore
+from projectors.base import KeySpace, RedisProjection, SqlProjection, TableNames
+from projectors.checkpoints import lock_sql_checkpoint, write_sql_checkpoint
+from projectors.runner import RedisApplier, decode_batch
+
+__all__ = ["Progress", "rebuild"]
+
+Progress = Callable[[int], None]
+"""Called with the number of events just applied."""
+
+_SWAP_LUA = (Path(__file__).parent / "_swap_redis.lua").read_text()
+_SAFE_PREFIX = re.compile(r"^[A-Za-z0-9:_.-]*$")
+
+
+async def _create_copies(connection: AsyncConnection[Any], tables: TableNames) -> None:
+    for live, copy in tables.items():
+        await connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(copy)))
+        await connection.execute(
+            sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(
+                sql.Identifier(copy), sql.Identifier(live)
+            )
+        )
+
+
+async def _index_names(connection: AsyncConnection[Any], table: str) -> dict[str, str]:
+    """Index definitions (with the table name taken out) to index names."""
+    cursor = await connection.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+        " AND tablename = %s",
+        (table,),
+    )
+    found: dict[str, str] = {}
+    for name, definition in await cursor.fetchall():
+        shape = re.sub(r"^CREATE (UNIQUE )?INDEX \S+ ON \S+", r"\1", str(definition))
+        found[shape] = str(name)
+    return found
+
+
+async def _swap_sql(
+    connection: AsyncConnection[Any], tables: TableNames, name: str, token: ConsistencyToken
+) -> None:
+    """Replace the live tables with the copies; the caller holds the checkpoint lock."""
+    for live, copy in tables.items():
+        wanted = await _index_names(connection, live)
+        await connection.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(live)))
+        await connection.execute(
+            sql.SQL("ALTER TABLE {} RENAME TO {}").format(
+                sql.Identifier(copy), sql.Identifier(live)
+            )
+        )
+        # Keep the migrations' index names, so later migrations can still name them.
+        for shape, current in (await _index_names(connection, live)).items():
+            target = wanted.get(shape)
+            if target and target != current:
+                await connection.execute(
+                    sql.SQL("ALTER INDEX {} RENAME TO {}").format(
+                        sql.Identifier(current), sql.Identifier(target)
+                    )
+                )
+    await write_sql_checkpoint(connection, name, token)
+
+
+async def _clear_keys(redis: Redis, root: str) -> None:
+    async for key in redis.scan_iter(match=root + "*", count=1000):
+        await redis.delete(key)
+
+
+async def rebuild(
+    *,
+    store: EventStore,
+    codec: EventCodec,
+    pool: AsyncConnectionPool[Any],
+    redis: Redis,
+    redis_prefix: str,
+    sql_projections: Sequence[SqlProjection] = (),
+    redis_projections: Sequence[RedisProjection] = (),
+    batch_size: int = 5000,
+    progress: Progress | None = None,
+) -> ConsistencyToken:
+    """Rebuild the given projections from position zero and swap them in."""
+    if not _SAFE_PREFIX.match(redis_prefix):
+        raise ValueError(f"unsafe Redis prefix {redis_prefix!r}")
+    copies = {p.name: TableNames.rebuild(p.tables) for p in sql_projections}
+    appliers = {
+        p.name: RedisApplier(redis, KeySpace(redis_prefix, p.name, rebuilding=True))
+        for p in redis_projections
+    }
+    async with pool.connection() as connection:
+        for sql_projection in sql_projections:
+            await _create_copies(connection, copies[sql_projection.name])
+    for redis_projection in redis_projections:
+        await _clear_keys(redis, appliers[redis_projection.name].root)
+
+    async def apply_from(
+        after: ConsistencyToken, connection: AsyncConnection[Any]
+    ) -> ConsistencyToken:
+        redis_after: ConsistencyToken | None = None if after == ORIGIN else after
+        while records := await store.read_all(after, batch_size):
+            batch = decode_batch(codec, records)
+            async with connection.transaction():
+                for sql_projection in sql_projections:
+                    await sql_projection.apply(connection, copies[sql_projection.name], batch)
+            for redis_projection in redis_projections:
+                await appliers[redis_projection.name].apply(redis_projection, redis_after, batch)
+            after = redis_after = records[-1].token
+            if progress is not None:
+                progress(len(records))
+        return after
+
+    async with pool.connection() as connection:
+        token = await apply_from(ORIGIN, connection)
+        async with connection.transaction():
+            # The last stretch and the swap happen under every checkpoint lock, so no
+            # daemon batch can slip in between.
+            for sql_projection in sql_projections:
+                await lock_sql_checkpoint(connection, sql_projection.name)
+            token = await apply_from(token, connection)
+            for sql_projection in sql_projections:
+                await _swap_sql(connection, copies[sql_projection.name], sql_projection.name, token)
+    swap = redis.register_script(_SWAP_LUA)
+    for redis_projection in redis_projections:
+        live = KeySpace(redis_prefix, redis_projection.name)
+        await swap(keys=[], args=[live.root, appliers[redis_projection.name].root])
+    return token

@@ -1,0 +1,87 @@
+"""Read-your-writes: wait, bounded, until projections include a given write.
+
+A write answers with its consistency token `(tx, position)`; a projection includes it
+once its checkpoint is at or past the token, since checkpoints advance in the same
+`(tx, position)` order as tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+
+from booking_core.store import ConsistencyToken
+
+__all__ = ["NotCaughtUp", "redis_checkpoint_key", "wait_for_projections"]
+
+
+class NotCaughtUp(Exception):
+    """The projections did not include the write within the time allowed."""
+
+    def __init__(self, token: ConsistencyToken, waited: float) -> None:
+        self.token = token
+        self.waited = waited
+        super().__init__(f"read models have not caught up with {token} after {waited:.1f}s")
+
+
+def redis_checkpoint_key(prefix: str, projection: str) -> str:
+    return f"{prefix}{projection}:checkpoint"
+
+
+async def _sql_behind(
+    pool: AsyncConnectionPool[Any], names: Sequence[str], token: ConsistencyToken
+) -> bool:
+    if not names:
+        return False
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT count(*) FROM projection_checkpoints"
+            " WHERE name = ANY(%s) AND (tx, position) >= (%s, %s)",
+            (list(names), token.tx, token.position),
+        )
+        row = await cursor.fetchone()
+    return row is None or int(row[0]) < len(names)
+
+
+async def _redis_behind(
+    redis: Redis, prefix: str, names: Sequence[str], token: ConsistencyToken
+) -> bool:
+    if not names:
+        return False
+    values = await redis.mget([redis_checkpoint_key(prefix, n) for n in names])
+    for value in values:
+        if value is None:
+            return True
+        text = value.decode() if isinstance(value, bytes) else str(value)
+        if ConsistencyToken.parse(text) < token:
+            return True
+    return False
+
+
+async def wait_for_projections(
+    token: ConsistencyToken,
+    *,
+    pool: AsyncConnectionPool[Any],
+    redis: Redis,
+    redis_prefix: str,
+    sql: Sequence[str] = (),
+    redis_names: Sequence[str] = (),
+    timeout: float = 5.0,
+) -> None:
+    """Return once every named projection includes `token`; raise NotCaughtUp after
+    `timeout` seconds. Checks back quickly at first, then less often."""
+    began = time.monotonic()
+    pause = 0.002
+    while await _sql_behind(pool, sql, token) or await _redis_behind(
+        redis, redis_prefix, redis_names, token
+    ):
+        waited = time.monotonic() - began
+        if waited >= timeout:
+            raise NotCaughtUp(token, waited)
+        await asyncio.sleep(min(pause, timeout - waited))
+        pause = min(pause * 2, 0.05)
