@@ -20,7 +20,7 @@ def app_for(settings: Settings) -> Litestar:
         raise SettingsError("DATABASE_URL and REDIS_URL must be set for the API")
 
     def services() -> AbstractAsyncContextManager[Services]:
-        return open_services(database_url, redis_url)
+        return open_services(database_url, redis_url, redis_prefix=settings.redis_prefix)
 
     config = ApiConfig(
         secret_key=settings.secret_key,

@@ -99,6 +99,39 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _urls(settings: Settings) -> tuple[str, str, str]:
+    assert settings.database_url
+    assert settings.redis_url
+    return settings.database_url, settings.redis_url, settings.redis_prefix
+
+
+def cmd_projectors_run(settings: Settings, args: argparse.Namespace) -> int:
+    from tablebook.projector_commands import run_projectors
+
+    with resolved(settings) as ready:
+        asyncio.run(run_projectors(*_urls(ready), names=args.names))
+    return 0
+
+
+def cmd_projectors_rebuild(settings: Settings, args: argparse.Namespace) -> int:
+    from tablebook.projector_commands import rebuild_projections
+
+    if not args.all and not args.names:
+        print("tablebook: name the projections to rebuild, or pass --all", file=sys.stderr)
+        return 2
+    with resolved(settings) as ready:
+        asyncio.run(rebuild_projections(*_urls(ready), [] if args.all else args.names))
+    return 0
+
+
+def cmd_projectors_status(settings: Settings, _: argparse.Namespace) -> int:
+    from tablebook.projector_commands import show_status
+
+    with resolved(settings) as ready:
+        asyncio.run(show_status(*_urls(ready)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tablebook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -113,6 +146,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(handler=cmd_serve)
+
+    projectors = commands.add_parser("projectors", help="the read-model daemon")
+    projector_commands = projectors.add_subparsers(
+        dest="projectors_command", required=True, metavar="COMMAND"
+    )
+    run = projector_commands.add_parser("run", help="run projections until SIGTERM or Ctrl-C")
+    run.add_argument("names", nargs="*", metavar="NAME", help="only these projections")
+    run.set_defaults(handler=cmd_projectors_run)
+    rebuild = projector_commands.add_parser("rebuild", help="rebuild from the first event")
+    rebuild.add_argument("names", nargs="*", metavar="NAME")
+    rebuild.add_argument("--all", action="store_true", help="every projection")
+    rebuild.set_defaults(handler=cmd_projectors_rebuild)
+    status = projector_commands.add_parser("status", help="checkpoints and lag")
+    status.set_defaults(handler=cmd_projectors_status)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
@@ -130,7 +177,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     try:
         return int(args.handler(settings, args))
-    except SettingsError as error:
+    except (SettingsError, ValueError) as error:
         print(f"tablebook: {error}", file=sys.stderr)
         return 2
 

@@ -8,6 +8,7 @@ naming the first setting that is missing or still at its development default.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,14 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
 
 
+def _prefix(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", value):
+        raise SettingsError(
+            f"REDIS_PREFIX may hold only letters, digits and _.:- (1-64 of them), not {value!r}"
+        )
+    return value
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     if not raw:
@@ -78,6 +87,7 @@ class Settings:
     environment: str = "development"
     database_url: str | None = None
     redis_url: str | None = None
+    redis_prefix: str = "tb:"
     secret_key: str = DEVELOPMENT_SECRET_KEY
     cors_origins: tuple[str, ...] = ()
     data_dir: Path = Path(".data")
@@ -108,6 +118,7 @@ class Settings:
             environment=environment,
             database_url=env.get("DATABASE_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
+            redis_prefix=_prefix(env.get("REDIS_PREFIX") or "tb:"),
             secret_key=env.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY,
             cors_origins=_split(env.get("CORS_ORIGINS", "")),
             data_dir=Path(env.get("TABLEBOOK_DATA_DIR") or ".data"),

@@ -1,0 +1,123 @@
+"""Availability (Redis): each table's reserved and blocked intervals per service date,
+the tables' facts and the venue's hours, so the question "which tables are free" is
+answered from Redis alone, in one round trip (see `read_models.availability`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+import msgspec
+
+from booking_core.domain.events import (
+    ClosureAdded,
+    ClosureRemoved,
+    OpeningHoursChanged,
+    SlotSettingsChanged,
+    TableAdded,
+    TableBlocked,
+    TableChanged,
+    TableReleased,
+    TableReserved,
+    TableRetired,
+    TableUnblocked,
+)
+from booking_core.domain.values import SlotSettings
+from projectors.base import Decoded, KeySpace, RedisCommand
+from read_models.availability_keys import (
+    BLOCK,
+    BOOKING,
+    NAME,
+    TableFacts,
+    day_key_part,
+    interval_field,
+)
+
+__all__ = ["AvailabilityProjection"]
+
+_encode = msgspec.json.encode
+
+
+def _span(starts_at: datetime, ends_at: datetime) -> str:
+    return f"{int(starts_at.timestamp())},{int(ends_at.timestamp())}"
+
+
+class AvailabilityProjection:
+    name: ClassVar[str] = NAME
+
+    def commands(self, keys: KeySpace, batch: Sequence[Decoded]) -> list[RedisCommand]:
+        commands: list[RedisCommand] = []
+        for _, event in batch:
+            match event:
+                case TableReserved():
+                    commands.append(
+                        (
+                            "HSET",
+                            keys.key(day_key_part(event.service_date)),
+                            interval_field(event.table_id, BOOKING, event.booking_id),
+                            _span(event.starts_at, event.ends_at),
+                        )
+                    )
+                case TableReleased():
+                    commands.append(
+                        (
+                            "HDEL",
+                            keys.key(day_key_part(event.service_date)),
+                            interval_field(event.table_id, BOOKING, event.booking_id),
+                        )
+                    )
+                case TableBlocked():
+                    commands.append(
+                        (
+                            "HSET",
+                            keys.key(day_key_part(event.service_date)),
+                            interval_field(event.table_id, BLOCK, event.block_id),
+                            _span(event.starts_at, event.ends_at),
+                        )
+                    )
+                case TableUnblocked():
+                    commands.append(
+                        (
+                            "HDEL",
+                            keys.key(day_key_part(event.service_date)),
+                            interval_field(event.table_id, BLOCK, event.block_id),
+                        )
+                    )
+                case TableAdded() | TableChanged():
+                    facts = TableFacts(
+                        name=event.name,
+                        capacity=event.capacity,
+                        min_capacity=event.min_capacity,
+                        area=event.area,
+                    )
+                    commands.append(
+                        ("HSET", keys.key("tables"), event.table_id, _encode(facts).decode())
+                    )
+                case TableRetired():
+                    commands.append(("HSET", keys.key("retired"), event.table_id, "1"))
+                case OpeningHoursChanged():
+                    commands.append(
+                        ("HSET", keys.key("venue"), "hours", _encode(event.hours).decode())
+                    )
+                case SlotSettingsChanged():
+                    settings = SlotSettings(
+                        interval_minutes=event.interval_minutes,
+                        turn_times=event.turn_times,
+                        buffer_minutes=event.buffer_minutes,
+                        min_lead_minutes=event.min_lead_minutes,
+                        max_days_ahead=event.max_days_ahead,
+                        time_zone=event.time_zone,
+                    )
+                    commands.append(
+                        ("HSET", keys.key("venue"), "slots", _encode(settings).decode())
+                    )
+                case ClosureAdded():
+                    commands.append(
+                        ("HSET", keys.key("closures"), event.date.isoformat(), event.reason)
+                    )
+                case ClosureRemoved():
+                    commands.append(("HDEL", keys.key("closures"), event.date.isoformat()))
+                case _:
+                    pass
+        return commands

@@ -1,0 +1,177 @@
+"""Bookings (SQL): one row per booking in its current state, for guests' lists, staff
+lists with filters, and search by guest name, phone or email.
+
+A batch is folded in memory, one row per booking it touches, and written back with one
+statement: the rows it did not place itself are read first, in one query. That keeps a
+rebuild of a million events to a few thousand round trips.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+from psycopg import AsyncConnection, sql
+
+from booking_core.domain.events import (
+    BookingCancelled,
+    BookingChanged,
+    BookingCompleted,
+    BookingMarkedNoShow,
+    BookingPlaced,
+    BookingSeated,
+)
+from projectors.base import Decoded, TableNames
+
+__all__ = ["BookingsProjection"]
+
+COLUMNS = (
+    "id",
+    "table_ids",
+    "service_date",
+    "date",
+    "time",
+    "end_time",
+    "starts_at",
+    "ends_at",
+    "party_size",
+    "duration_minutes",
+    "guest_name",
+    "guest_phone",
+    "guest_email",
+    "special_requests",
+    "status",
+    "user_id",
+    "source",
+    "version",
+    "created_at",
+    "updated_at",
+)
+_BOOKING_EVENTS = (
+    BookingChanged,
+    BookingCancelled,
+    BookingSeated,
+    BookingCompleted,
+    BookingMarkedNoShow,
+)
+_STATUS_AT: dict[type[Any], tuple[str, str]] = {
+    BookingCancelled: ("cancelled", "cancelled_at"),
+    BookingSeated: ("seated", "seated_at"),
+    BookingCompleted: ("completed", "completed_at"),
+    BookingMarkedNoShow: ("no_show", "marked_at"),
+}
+
+Row = dict[str, Any]
+
+
+def _placed(event: BookingPlaced, version: int) -> Row:
+    return {
+        "id": event.booking_id,
+        "table_ids": list(event.table_ids),
+        "service_date": event.service_date,
+        "date": event.date,
+        "time": event.time,
+        "end_time": event.end_time,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "party_size": event.party_size,
+        "duration_minutes": event.duration_minutes,
+        "guest_name": event.guest_name,
+        "guest_phone": event.guest_phone,
+        "guest_email": event.guest_email,
+        "special_requests": event.special_requests,
+        "status": "confirmed",
+        "user_id": event.user_id,
+        "source": event.source,
+        "version": version,
+        "created_at": event.placed_at,
+        "updated_at": event.placed_at,
+    }
+
+
+def _changed(row: Row, event: BookingChanged, version: int) -> None:
+    row.update(
+        table_ids=list(event.table_ids),
+        service_date=event.service_date,
+        date=event.date,
+        time=event.time,
+        end_time=event.end_time,
+        starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        party_size=event.party_size,
+        duration_minutes=event.duration_minutes,
+        guest_name=event.guest_name,
+        guest_phone=event.guest_phone,
+        guest_email=event.guest_email,
+        special_requests=event.special_requests,
+        version=version,
+        updated_at=event.changed_at,
+    )
+
+
+class BookingsProjection:
+    name: ClassVar[str] = "bookings"
+    tables: ClassVar[tuple[str, ...]] = ("rm_bookings",)
+
+    async def apply(
+        self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
+    ) -> None:
+        placed_here: set[str] = set()
+        to_load: set[str] = set()
+        for _, event in batch:
+            if isinstance(event, BookingPlaced):
+                placed_here.add(event.booking_id)
+            elif isinstance(event, _BOOKING_EVENTS) and event.booking_id not in placed_here:
+                to_load.add(event.booking_id)
+        if not placed_here and not to_load:
+            return
+        rows = await self._load(connection, tables, to_load)
+        for record, event in batch:
+            match event:
+                case BookingPlaced():
+                    rows[event.booking_id] = _placed(event, record.version)
+                case BookingChanged() if event.booking_id in rows:
+                    _changed(rows[event.booking_id], event, record.version)
+                case (
+                    BookingCancelled()
+                    | BookingSeated()
+                    | BookingCompleted()
+                    | (BookingMarkedNoShow())
+                ) if event.booking_id in rows:
+                    status, at_field = _STATUS_AT[type(event)]
+                    rows[event.booking_id].update(
+                        status=status, version=record.version, updated_at=getattr(event, at_field)
+                    )
+                case _:
+                    pass
+        await self._store(connection, tables, list(rows.values()))
+
+    async def _load(
+        self, connection: AsyncConnection[Any], tables: TableNames, ids: set[str]
+    ) -> dict[str, Row]:
+        if not ids:
+            return {}
+        query = sql.SQL("SELECT {cols} FROM {t} WHERE id = ANY(%s)").format(
+            cols=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), t=tables["rm_bookings"]
+        )
+        cursor = await connection.execute(query, (list(ids),))
+        return {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in await cursor.fetchall()}
+
+    async def _store(
+        self, connection: AsyncConnection[Any], tables: TableNames, rows: list[Row]
+    ) -> None:
+        if not rows:
+            return
+        updates = sql.SQL(", ").join(
+            sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in COLUMNS[1:]
+        )
+        query = sql.SQL(
+            "INSERT INTO {t} ({cols}) VALUES ({values}) ON CONFLICT (id) DO UPDATE SET {updates}"
+        ).format(
+            t=tables["rm_bookings"],
+            cols=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
+            values=sql.SQL(", ").join(sql.Placeholder(c) for c in COLUMNS),
+            updates=updates,
+        )
+        async with connection.cursor() as cursor:
+            await cursor.executemany(query, rows)

@@ -1,0 +1,164 @@
+"""`tablebook projectors run | rebuild | status`: the daemon and its maintenance."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+import projectors.registry as registry
+from booking_core.store import ORIGIN, ConsistencyToken
+from booking_core.store.postgres import PostgresEventStore
+from projectors.checkpoints import read_redis_checkpoint, read_sql_checkpoints
+from projectors.rebuild import rebuild
+from projectors.runner import (
+    ProjectionRunner,
+    RedisProjectionRunner,
+    SqlProjectionRunner,
+    run_until_stopped,
+)
+from tablebook.database import open_pool
+
+__all__ = ["projection_runners", "rebuild_projections", "run_projectors", "show_status"]
+
+log = logging.getLogger("tablebook.projectors")
+
+
+@dataclass(frozen=True)
+class Backends:
+    pool: AsyncConnectionPool[Any]
+    redis: Redis
+    store: PostgresEventStore
+    redis_prefix: str
+
+
+@contextlib.asynccontextmanager
+async def backends(database_url: str, redis_url: str, redis_prefix: str) -> AsyncIterator[Backends]:
+    pool = await open_pool(database_url, min_size=2, max_size=2 * len(registry.names()) + 4)
+    redis = Redis.from_url(redis_url)
+    try:
+        yield Backends(pool, redis, PostgresEventStore(pool, database_url), redis_prefix)
+    finally:
+        await redis.aclose()
+        await pool.close()
+
+
+def projection_runners(b: Backends, names: Sequence[str] = ()) -> list[ProjectionRunner]:
+    wanted = set(names) or set(registry.names())
+    unknown = wanted - set(registry.names())
+    if unknown:
+        raise ValueError(
+            f"unknown projection(s): {', '.join(sorted(unknown))};"
+            f" known: {', '.join(registry.names())}"
+        )
+    runners: list[ProjectionRunner] = [
+        SqlProjectionRunner(p, b.store, registry.codec, b.pool)
+        for p in registry.SQL_PROJECTIONS
+        if p.name in wanted
+    ]
+    runners += [
+        RedisProjectionRunner(p, b.store, registry.codec, b.redis, b.redis_prefix)
+        for p in registry.REDIS_PROJECTIONS
+        if p.name in wanted
+    ]
+    return runners
+
+
+async def run_projectors(
+    database_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    names: Sequence[str] = (),
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT (or `stop`); the batch in hand finishes first."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    async with backends(database_url, redis_url, redis_prefix) as b:
+        await run_until_stopped(projection_runners(b, names), stop)
+
+
+async def _count_events(pool: AsyncConnectionPool[Any]) -> int:
+    async with pool.connection() as connection:
+        cursor = await connection.execute("SELECT count(*) FROM events")
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def rebuild_projections(
+    database_url: str, redis_url: str, redis_prefix: str, names: Sequence[str]
+) -> ConsistencyToken:
+    wanted = set(names) or set(registry.names())
+    async with backends(database_url, redis_url, redis_prefix) as b:
+        projection_runners(b, list(wanted))  # validates the names
+        total = await _count_events(b.pool)
+        console = Console(stderr=True)
+        with Progress(
+            TextColumn("rebuilding {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        ) as bar:
+            task = bar.add_task(", ".join(sorted(wanted)), total=total)
+            token = await rebuild(
+                store=b.store,
+                codec=registry.codec,
+                pool=b.pool,
+                redis=b.redis,
+                redis_prefix=redis_prefix,
+                sql_projections=[p for p in registry.SQL_PROJECTIONS if p.name in wanted],
+                redis_projections=[p for p in registry.REDIS_PROJECTIONS if p.name in wanted],
+                progress=lambda n: bar.advance(task, n),
+            )
+    log.info("rebuilt", extra={"projections": ",".join(sorted(wanted)), "position": str(token)})
+    return token
+
+
+async def _lag(pool: AsyncConnectionPool[Any], token: ConsistencyToken) -> tuple[int, float]:
+    """Events after the checkpoint, and the age in seconds of the oldest of them."""
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT count(*), min(recorded_at) FROM events"
+            " WHERE (tx, position) > (%s::text::xid8, %s)",
+            (str(token.tx), token.position),
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    behind, oldest = int(row[0]), row[1]
+    age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+    return behind, max(age, 0.0)
+
+
+async def show_status(database_url: str, redis_url: str, redis_prefix: str) -> None:
+    async with backends(database_url, redis_url, redis_prefix) as b:
+        async with b.pool.connection() as connection:
+            sql_checkpoints = await read_sql_checkpoints(connection)
+        table = Table("projection", "kind", "checkpoint", "behind (events)", "lag (s)")
+        for projection in registry.SQL_PROJECTIONS:
+            token = sql_checkpoints.get(projection.name, ORIGIN)
+            behind, age = await _lag(b.pool, token)
+            table.add_row(projection.name, "sql", str(token), str(behind), f"{age:.1f}")
+        for redis_projection in registry.REDIS_PROJECTIONS:
+            key = f"{redis_prefix}{redis_projection.name}:checkpoint"
+            maybe = await read_redis_checkpoint(b.redis, key)
+            behind, age = await _lag(b.pool, maybe or ORIGIN)
+            shown = str(maybe) if maybe else "missing (not built)"
+            table.add_row(redis_projection.name, "redis", shown, str(behind), f"{age:.1f}")
+        Console(file=sys.stdout).print(table)

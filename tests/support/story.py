@@ -1,0 +1,359 @@
+"""A restaurant's history written as events, for read-side tests: the venue opens, the
+floor is laid, guests book, move, cancel, sit down, leave or never come.
+
+`Story` keeps just enough memory to write consistent events (which table a booking holds,
+on which service date) and hands back `StreamAppend`s for the real store. It decides
+nothing: the deciders have their own tests. Bookings never overlap because each table's
+day is cut into fixed two-hour sittings.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from booking_core.codec import Event, EventMetadata
+from booking_core.domain.events import (
+    BookingCancelled,
+    BookingChanged,
+    BookingCompleted,
+    BookingMarkedNoShow,
+    BookingPlaced,
+    BookingSeated,
+    ClosureAdded,
+    OpeningHoursChanged,
+    SlotSettingsChanged,
+    TableAdded,
+    TableBlocked,
+    TableReleased,
+    TableReserved,
+    codec,
+)
+from booking_core.domain.streams import (
+    VENUE,
+    booking_stream,
+    service_day_stream,
+    table_stream,
+)
+from booking_core.domain.values import OpeningHours, Shift, TurnTime
+from booking_core.store import ANY, StreamAppend
+
+ZONE = "Europe/Amsterdam"
+TZ = ZoneInfo(ZONE)
+SITTINGS = (time(12, 0), time(14, 0), time(18, 0), time(20, 0))
+TABLES = {  # id: (name, capacity, min_capacity, area)
+    "T1": ("WINDOW-1", 2, 1, "window"),
+    "T2": ("WINDOW-2", 2, 1, "window"),
+    "T3": ("WINDOW-4", 4, 2, "window"),
+    "T4": ("GARDEN-4", 4, 2, "garden"),
+    "T5": ("GARDEN-6", 6, 3, "garden"),
+    "T6": ("BOOTH-8", 8, 4, "booth"),
+}
+
+
+@dataclass
+class _Held:
+    table_id: str
+    service_date: date
+    sitting: time
+    party_size: int
+    status: str = "confirmed"
+
+
+@dataclass
+class Story:
+    start: date = date(2026, 12, 1)
+    days: int = 14
+    now: datetime = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    seed: int = 7
+    bookings: dict[str, _Held] = field(default_factory=dict)
+    free: set[tuple[str, date, time]] = field(default_factory=set)
+    counter: int = 0
+    closed: set[date] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self.free = {
+            (t, self.start + timedelta(days=d), s)
+            for t in TABLES
+            for d in range(self.days)
+            for s in SITTINGS
+        }
+
+    def _append(self, *parts: tuple[str, list[Event]]) -> list[StreamAppend]:
+        meta = EventMetadata(user_id="u-staff", command_id=f"c-{self.counter}")
+        self.counter += 1
+        return [
+            StreamAppend(stream, ANY, [codec.encode(e, meta) for e in events])
+            for stream, events in parts
+        ]
+
+    def opening(self) -> list[list[StreamAppend]]:
+        hours = OpeningHours.every_day(
+            Shift(opens=time(12, 0), closes=time(16, 0)),
+            Shift(opens=time(18, 0), closes=time(23, 0)),
+        )
+        writes = [
+            self._append((VENUE, [OpeningHoursChanged(hours=hours)])),
+            self._append(
+                (
+                    VENUE,
+                    [
+                        SlotSettingsChanged(
+                            interval_minutes=15,
+                            turn_times=(
+                                TurnTime(max_party_size=4, minutes=120),
+                                TurnTime(max_party_size=8, minutes=120),
+                            ),
+                            buffer_minutes=0,
+                            min_lead_minutes=60,
+                            max_days_ahead=90,
+                            time_zone=ZONE,
+                        )
+                    ],
+                )
+            ),
+        ]
+        for table_id, (name, capacity, minimum, area) in TABLES.items():
+            added = TableAdded(
+                table_id=table_id,
+                name=name,
+                capacity=capacity,
+                min_capacity=minimum,
+                area=area,
+                added_at=self.now,
+            )
+            writes.append(self._append((table_stream(table_id), [added])))
+        return writes
+
+    def _slot(self, day: date, sitting: time) -> tuple[datetime, datetime]:
+        starts = datetime.combine(day, sitting, TZ).astimezone(UTC)
+        return starts, starts + timedelta(minutes=120)
+
+    def _reserved(self, booking_id: str, held: _Held) -> TableReserved:
+        starts, ends = self._slot(held.service_date, held.sitting)
+        return TableReserved(
+            table_id=held.table_id,
+            service_date=held.service_date,
+            booking_id=booking_id,
+            date=held.service_date,
+            time=held.sitting,
+            end_date=held.service_date,
+            end_time=(
+                datetime.combine(held.service_date, held.sitting) + timedelta(hours=2)
+            ).time(),
+            starts_at=starts,
+            ends_at=ends,
+            party_size=held.party_size,
+        )
+
+    def _released(self, booking_id: str, held: _Held, reason: str) -> TableReleased:
+        r = self._reserved(booking_id, held)
+        return TableReleased(
+            table_id=r.table_id,
+            service_date=r.service_date,
+            booking_id=booking_id,
+            reason=reason,  # type: ignore[arg-type]
+            date=r.date,
+            time=r.time,
+            end_date=r.end_date,
+            end_time=r.end_time,
+            starts_at=r.starts_at,
+            ends_at=r.ends_at,
+            party_size=r.party_size,
+            released_at=self.now,
+        )
+
+    def place(self, guest: str = "Ada Lovelace") -> list[StreamAppend] | None:
+        if not self.free:
+            return None
+        table_id, day, sitting = self.rng.choice(sorted(self.free))
+        self.free.discard((table_id, day, sitting))
+        capacity, minimum = TABLES[table_id][1], TABLES[table_id][2]
+        held = _Held(table_id, day, sitting, self.rng.randint(minimum, capacity))
+        booking_id = f"b{self.counter:05d}"
+        self.bookings[booking_id] = held
+        reserved = self._reserved(booking_id, held)
+        placed = BookingPlaced(
+            booking_id=booking_id,
+            table_ids=(table_id,),
+            service_date=day,
+            date=day,
+            time=sitting,
+            end_date=reserved.end_date,
+            end_time=reserved.end_time,
+            starts_at=reserved.starts_at,
+            ends_at=reserved.ends_at,
+            party_size=held.party_size,
+            duration_minutes=120,
+            guest_name=f"{guest} {booking_id}",
+            guest_phone="+44 20 7946 0000",
+            guest_email=f"{booking_id}@example.org",
+            user_id=f"u-{self.rng.randint(1, 5)}",
+            source=self.rng.choice(["online", "phone", "walk_in"]),
+            placed_at=self.now,
+        )
+        return self._append(
+            (booking_stream(booking_id), [placed]),
+            (service_day_stream(table_id, day), [reserved]),
+        )
+
+    def _pick(self, status: str = "confirmed") -> tuple[str, _Held] | None:
+        candidates = sorted(b for b, h in self.bookings.items() if h.status == status)
+        if not candidates:
+            return None
+        booking_id = self.rng.choice(candidates)
+        return booking_id, self.bookings[booking_id]
+
+    def move(self) -> list[StreamAppend] | None:
+        picked = self._pick()
+        fitting = [
+            f
+            for f in sorted(self.free)
+            if picked and TABLES[f[0]][2] <= picked[1].party_size <= TABLES[f[0]][1]
+        ]
+        if picked is None or not fitting:
+            return None
+        booking_id, old = picked
+        table_id, day, sitting = self.rng.choice(fitting)
+        self.free.discard((table_id, day, sitting))
+        self.free.add((old.table_id, old.service_date, old.sitting))
+        new = _Held(table_id, day, sitting, old.party_size)
+        self.bookings[booking_id] = new
+        reserved = self._reserved(booking_id, new)
+        changed = BookingChanged(
+            booking_id=booking_id,
+            table_ids=(table_id,),
+            service_date=day,
+            date=day,
+            time=sitting,
+            end_date=reserved.end_date,
+            end_time=reserved.end_time,
+            starts_at=reserved.starts_at,
+            ends_at=reserved.ends_at,
+            party_size=new.party_size,
+            duration_minutes=120,
+            guest_name=f"Ada Lovelace {booking_id}",
+            guest_phone="+44 20 7946 0000",
+            guest_email=f"{booking_id}@example.org",
+            changed_at=self.now,
+            changed_by="u-staff",
+            previous_table_ids=(old.table_id,),
+            previous_service_date=old.service_date,
+            previous_party_size=old.party_size,
+            previous_duration_minutes=120,
+        )
+        parts: list[tuple[str, list[Event]]] = [
+            (booking_stream(booking_id), [changed]),
+            (
+                service_day_stream(old.table_id, old.service_date),
+                [self._released(booking_id, old, "moved")],
+            ),
+        ]
+        if (old.table_id, old.service_date) == (table_id, day):
+            parts[1][1].append(reserved)
+        else:
+            parts.append((service_day_stream(table_id, day), [reserved]))
+        return self._append(*parts)
+
+    def finish(self, how: str) -> list[StreamAppend] | None:
+        """`how`: cancel, seat, complete (a seated booking), no_show."""
+        picked = self._pick("seated" if how == "complete" else "confirmed")
+        if picked is None:
+            return None
+        booking_id, held = picked
+        day_stream = service_day_stream(held.table_id, held.service_date)
+        ids = (held.table_id,)
+        if how == "seat":
+            held.status = "seated"
+            seated = BookingSeated(
+                booking_id=booking_id,
+                table_ids=ids,
+                service_date=held.service_date,
+                party_size=held.party_size,
+                seated_at=self.now,
+            )
+            return self._append((booking_stream(booking_id), [seated]))
+        self.free.add((held.table_id, held.service_date, held.sitting))
+        event: Event
+        if how == "cancel":
+            held.status = "cancelled"
+            event = BookingCancelled(
+                booking_id=booking_id,
+                table_ids=ids,
+                service_date=held.service_date,
+                starts_at=self._slot(held.service_date, held.sitting)[0],
+                party_size=held.party_size,
+                duration_minutes=120,
+                cancelled_at=self.now,
+                cancelled_by="u-staff",
+            )
+            reason = "cancelled"
+        elif how == "complete":
+            held.status = "completed"
+            event = BookingCompleted(
+                booking_id=booking_id,
+                table_ids=ids,
+                service_date=held.service_date,
+                party_size=held.party_size,
+                completed_at=self.now,
+            )
+            reason = "completed"
+        else:
+            held.status = "no_show"
+            event = BookingMarkedNoShow(
+                booking_id=booking_id,
+                table_ids=ids,
+                service_date=held.service_date,
+                party_size=held.party_size,
+                duration_minutes=120,
+                marked_at=self.now,
+            )
+            reason = "no_show"
+        return self._append(
+            (booking_stream(booking_id), [event]),
+            (day_stream, [self._released(booking_id, held, reason)]),
+        )
+
+    def block(self) -> list[StreamAppend]:
+        table_id, day, sitting = self.rng.choice(sorted(self.free))
+        self.free.discard((table_id, day, sitting))
+        starts, ends = self._slot(day, sitting)
+        block_id = f"k{self.counter:05d}"
+        blocked = TableBlocked(
+            table_id=table_id,
+            service_date=day,
+            block_id=block_id,
+            start_date=day,
+            start_time=sitting,
+            end_date=day,
+            end_time=(datetime.combine(day, sitting) + timedelta(hours=2)).time(),
+            starts_at=starts,
+            ends_at=ends,
+            reason="Private party",
+        )
+        return self._append((service_day_stream(table_id, day), [blocked]))
+
+    def closure(self, day: date) -> list[StreamAppend]:
+        self.closed.add(day)
+        return self._append((VENUE, [ClosureAdded(date=day, reason="Staff party")]))
+
+    def random_step(self) -> list[StreamAppend] | None:
+        roll = self.rng.random()
+        if roll < 0.5:
+            return self.place()
+        if roll < 0.62:
+            return self.move()
+        if roll < 0.72:
+            return self.finish("cancel")
+        if roll < 0.84:
+            return self.finish("seat")
+        if roll < 0.93:
+            return self.finish("complete")
+        if roll < 0.975:
+            return self.finish("no_show")
+        if roll < 0.99:
+            return self.block()
+        return self.closure(self.start + timedelta(days=self.rng.randrange(self.days)))
