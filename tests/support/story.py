@@ -317,7 +317,9 @@ class Story:
             (day_stream, [self._released(booking_id, held, reason)]),
         )
 
-    def block(self) -> list[StreamAppend]:
+    def block(self) -> list[StreamAppend] | None:
+        if not self.free:
+            return None
         table_id, day, sitting = self.rng.choice(sorted(self.free))
         self.free.discard((table_id, day, sitting))
         starts, ends = self._slot(day, sitting)

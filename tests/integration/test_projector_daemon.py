@@ -1,0 +1,129 @@
+"""The projector daemon as operators run it: a real process, killed with -9 at random
+moments while a writer appends, restarted, and finally compared with a rebuild."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+
+import projectors.registry as registry
+from booking_core.store.postgres import PostgresEventStore
+from projectors.rebuild import rebuild
+from read_models.consistency import wait_for_projections
+from tests.support.models import clear_read_models, dump_redis, dump_sql
+from tests.support.story import Story
+
+SQL_NAMES = [p.name for p in registry.SQL_PROJECTIONS]
+REDIS_NAMES = [p.name for p in registry.REDIS_PROJECTIONS]
+
+
+@pytest.fixture
+async def redis(redis_url: str, redis_prefix: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    async for key in client.scan_iter(match=redis_prefix + "*"):
+        await client.delete(key)
+    await client.aclose()
+
+
+def start_daemon(database_url: str, redis_url: str, prefix: str) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": prefix,
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "tablebook.cli", "projectors", "run"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+async def test_kill_9_at_random_moments_loses_nothing_and_applies_nothing_twice(
+    clean_store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    redis: Redis,
+    redis_prefix: str,
+    database_url: str,
+    redis_url: str,
+) -> None:
+    store = clean_store
+    await clear_read_models(pool, redis, redis_prefix)
+    story = Story(seed=2026, days=30)
+    for writes in story.opening():
+        await store.append(writes)
+    rng = random.Random(9)
+    writing = True
+    appended = 0
+
+    async def writer() -> None:
+        nonlocal appended
+        while writing:
+            step = story.random_step()
+            if step:
+                await store.append(step)
+                appended += sum(len(s.events) for s in step)
+            await asyncio.sleep(0)
+
+    write_task = asyncio.create_task(writer())
+    daemon = start_daemon(database_url, redis_url, redis_prefix)
+    kills = 0
+    try:
+        for _ in range(4):
+            await asyncio.sleep(rng.uniform(0.5, 2.0))
+            daemon.kill()
+            daemon.wait(timeout=10)
+            kills += 1
+            await asyncio.sleep(rng.uniform(0.0, 0.3))
+            daemon = start_daemon(database_url, redis_url, redis_prefix)
+        await asyncio.sleep(1.0)
+        writing = False
+        await write_task
+        head = await store.head()
+        await wait_for_projections(
+            head,
+            pool=pool,
+            redis=redis,
+            redis_prefix=redis_prefix,
+            sql=SQL_NAMES,
+            redis_names=REDIS_NAMES,
+            timeout=60,
+        )
+    finally:
+        writing = False
+        daemon.send_signal(signal.SIGTERM)
+        _, errors = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0, errors.decode()[-2000:]
+    assert kills == 4
+    assert appended > 1000, f"only {appended} events: the writer was too slow to mean much"
+
+    async with pool.connection() as connection:
+        cursor = await connection.execute("SELECT id, status, party_size FROM rm_bookings")
+        rows = {r[0]: (r[1], r[2]) for r in await cursor.fetchall()}
+    assert rows == {b: (h.status, h.party_size) for b, h in story.bookings.items()}
+
+    live_sql, live_redis = await dump_sql(pool), await dump_redis(redis, redis_prefix)
+    await rebuild(
+        store=store,
+        codec=registry.codec,
+        pool=pool,
+        redis=redis,
+        redis_prefix=redis_prefix,
+        sql_projections=registry.SQL_PROJECTIONS,
+        redis_projections=registry.REDIS_PROJECTIONS,
+    )
+    assert await dump_sql(pool) == live_sql
+    assert await dump_redis(redis, redis_prefix) == live_redis
