@@ -7,13 +7,15 @@ import json
 import os
 import platform
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import event_store
+from bench import event_store, projections
 from bench.harness import Measure, print_table, scratch_database, server_urls
 
-SUITES = {"event_store": event_store.run}
+Suite = Callable[[str, str], list[Measure]]
+SUITES: dict[str, Suite] = {"event_store": event_store.run, "projections": projections.run}
 RESULTS = Path(__file__).parent / "results"
 
 

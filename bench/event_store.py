@@ -9,7 +9,6 @@ import subprocess
 import tempfile
 import time
 import uuid
-from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -162,7 +161,7 @@ async def read_all_rate(url: str, page: int = 5000) -> float:
     return decoded / elapsed
 
 
-def run(url: str, _: Any = None) -> list[Measure]:
+def run(url: str, _redis_url: str) -> list[Measure]:
     baseline = pgbench_insert_rate(url, WRITERS, SECONDS)
     ceiling = pgbench_insert_rate(url, WRITERS, SECONDS, notify=True)
     rate, latencies = asyncio.run(append_rate(url, WRITERS, SECONDS))

@@ -1,9 +1,10 @@
 """Bookings (SQL): one row per booking in its current state, for guests' lists, staff
 lists with filters, and search by guest name, phone or email.
 
-A batch is folded in memory, one row per booking it touches, and written back with one
-statement: the rows it did not place itself are read first, in one query. That keeps a
-rebuild of a million events to a few thousand round trips.
+A batch is folded in memory, one row per booking it touches, and written back at once (a
+binary COPY into a staging table, then one upsert): the rows it did not place itself are
+read first, in one query. That keeps a rebuild of a million events to a few hundred round
+trips.
 """
 
 from __future__ import annotations
@@ -160,18 +161,53 @@ class BookingsProjection:
     async def _store(
         self, connection: AsyncConnection[Any], tables: TableNames, rows: list[Row]
     ) -> None:
+        """Upsert every row: a binary COPY into a session-local staging table, then one
+        INSERT ... ON CONFLICT from it (the staging rows vanish at commit)."""
         if not rows:
             return
-        updates = sql.SQL(", ").join(
-            sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in COLUMNS[1:]
-        )
-        query = sql.SQL(
-            "INSERT INTO {t} ({cols}) VALUES ({values}) ON CONFLICT (id) DO UPDATE SET {updates}"
-        ).format(
-            t=tables["rm_bookings"],
-            cols=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)),
-            values=sql.SQL(", ").join(sql.Placeholder(c) for c in COLUMNS),
-            updates=updates,
-        )
+        await connection.execute(_STAGE)
         async with connection.cursor() as cursor:
-            await cursor.executemany(query, rows)
+            async with cursor.copy(_COPY) as copy:
+                copy.set_types(_COPY_TYPES)
+                for row in rows:
+                    await copy.write_row([row[column] for column in COLUMNS])
+            await cursor.execute(_upsert(tables))
+
+
+_TYPES = {
+    "table_ids": "text[]",
+    "service_date": "date",
+    "date": "date",
+    "time": "time",
+    "end_time": "time",
+    "starts_at": "timestamptz",
+    "ends_at": "timestamptz",
+    "party_size": "int4",
+    "duration_minutes": "int4",
+    "version": "int4",
+    "created_at": "timestamptz",
+    "updated_at": "timestamptz",
+}
+_COPY_TYPES = [_TYPES.get(column, "text") for column in COLUMNS]
+_STAGE = sql.SQL(
+    "CREATE TEMP TABLE IF NOT EXISTS rm_bookings_stage ({}) ON COMMIT DELETE ROWS"
+).format(
+    sql.SQL(", ").join(
+        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
+        for c, t in zip(COLUMNS, _COPY_TYPES, strict=True)
+    )
+)
+_COPY = sql.SQL("COPY rm_bookings_stage ({}) FROM STDIN (FORMAT BINARY)").format(
+    sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+)
+
+
+def _upsert(tables: TableNames) -> sql.Composed:
+    cols = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+    updates = sql.SQL(", ").join(
+        sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in COLUMNS[1:]
+    )
+    return sql.SQL(
+        "INSERT INTO {t} ({cols}) SELECT {cols} FROM rm_bookings_stage"
+        " ON CONFLICT (id) DO UPDATE SET {updates}"
+    ).format(t=tables["rm_bookings"], cols=cols, updates=updates)

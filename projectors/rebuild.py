@@ -10,6 +10,7 @@ the log.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from redis.asyncio import Redis
 
 from booking_core.codec import EventCodec
 from booking_core.store import ORIGIN, ConsistencyToken, EventStore
-from projectors.base import KeySpace, RedisProjection, SqlProjection, TableNames
+from projectors.base import Decoded, KeySpace, RedisProjection, SqlProjection, TableNames
 from projectors.checkpoints import lock_sql_checkpoint, write_sql_checkpoint
 from projectors.runner import RedisApplier, decode_batch
 
@@ -116,14 +117,26 @@ async def rebuild(
     async def apply_from(
         after: ConsistencyToken, connection: AsyncConnection[Any]
     ) -> ConsistencyToken:
+        """Apply everything after `after`. The next batch is read, and the Redis models
+        written, while the SQL models take the current batch: the waits overlap."""
         redis_after: ConsistencyToken | None = None if after == ORIGIN else after
-        while records := await store.read_all(after, batch_size):
+        reading = asyncio.ensure_future(store.read_all(after, batch_size))
+        while records := await reading:
+            reading = asyncio.ensure_future(store.read_all(records[-1].token, batch_size))
             batch = decode_batch(codec, records)
-            async with connection.transaction():
-                for sql_projection in sql_projections:
-                    await sql_projection.apply(connection, copies[sql_projection.name], batch)
-            for redis_projection in redis_projections:
-                await appliers[redis_projection.name].apply(redis_projection, redis_after, batch)
+
+            async def apply_sql(batch: list[Decoded] = batch) -> None:
+                async with connection.transaction():
+                    for sql_projection in sql_projections:
+                        await sql_projection.apply(connection, copies[sql_projection.name], batch)
+
+            async def apply_redis(
+                batch: list[Decoded] = batch, since: ConsistencyToken | None = redis_after
+            ) -> None:
+                for redis_projection in redis_projections:
+                    await appliers[redis_projection.name].apply(redis_projection, since, batch)
+
+            await asyncio.gather(apply_sql(), apply_redis())
             after = redis_after = records[-1].token
             if progress is not None:
                 progress(len(records))

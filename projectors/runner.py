@@ -19,12 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from booking_core.codec import EventCodec
 from booking_core.store import ORIGIN, ConsistencyToken, EventStore, RecordedEvent
+from booking_core.store.subscription import Follower
 from projectors.base import Decoded, KeySpace, RedisProjection, SqlProjection, TableNames
 from projectors.checkpoints import lock_sql_checkpoint, parse_checkpoint, write_sql_checkpoint
 
@@ -40,6 +42,7 @@ __all__ = [
 log = logging.getLogger("tablebook.projectors")
 
 _APPLY_LUA = (Path(__file__).parent / "_apply_redis.lua").read_text()
+_encode_json = msgspec.json.Encoder().encode
 
 
 def decode_batch(codec: EventCodec, records: Sequence[RecordedEvent]) -> list[Decoded]:
@@ -80,13 +83,15 @@ class RedisApplier:
         batch: Sequence[Decoded],
     ) -> ConsistencyToken:
         token = batch[-1][0].token
-        args: list[str | int] = ["" if after is None else str(after), str(token)]
+        commands = projection.commands(self._keys, batch)
         if after is None:
             # Built from nothing: not readable until it has caught up (see mark_ready).
-            args += [2, "DEL", self.ready_key]
-        for command in projection.commands(self._keys, batch):
-            args.append(len(command))
-            args.extend(command)
+            commands.insert(0, ("DEL", self.ready_key))
+        args: list[str | bytes] = [
+            "" if after is None else str(after),
+            str(token),
+            _encode_json(commands),
+        ]
         try:
             await self._script(keys=[self._keys.checkpoint], args=args)
         except ResponseError as error:
@@ -139,6 +144,7 @@ class ProjectionRunner:
 
     async def run(self, stop: asyncio.Event) -> None:
         async with self._store.wakeups() as wakeups:
+            follower = Follower(wakeups, self._poll_interval)
             while not stop.is_set():
                 try:
                     applied = await self.step()
@@ -147,12 +153,9 @@ class ProjectionRunner:
                     await _sleep_or_stop(stop, self._poll_interval)
                     continue
                 if applied:
-                    continue
-                waking = asyncio.ensure_future(wakeups.wait(self._poll_interval))
-                stopping = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({waking, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                waking.cancel()
-                stopping.cancel()
+                    follower.found()
+                else:
+                    await follower.wait(stop)
 
     async def catch_up(self) -> int:
         """Apply batches until none is left; return how many events were applied."""

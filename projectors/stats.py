@@ -234,16 +234,21 @@ class StatsProjection:
     ) -> None:
         async with connection.cursor() as cursor:
             if touched:
-                await cursor.executemany(
+                await cursor.execute(
                     sql.SQL(
                         "INSERT INTO {t} (id, service_date, party_size, seat_minutes, status,"
-                        " source) VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET"
+                        " source) SELECT * FROM unnest(%s::text[], %s::date[], %s::int[],"
+                        " %s::int[], %s::text[], %s::text[]) ON CONFLICT (id) DO UPDATE SET"
                         " service_date = excluded.service_date, party_size = excluded.party_size,"
                         " seat_minutes = excluded.seat_minutes, status = excluded.status"
                     ).format(t=tables["rm_stats_bookings"]),
                     [
-                        (i, b.service_date, b.party_size, b.seat_minutes, b.status, b.source)
-                        for i, b in touched.items()
+                        list(touched),
+                        [b.service_date for b in touched.values()],
+                        [b.party_size for b in touched.values()],
+                        [b.seat_minutes for b in touched.values()],
+                        [b.status for b in touched.values()],
+                        [b.source for b in touched.values()],
                     ],
                 )
             if deltas.totals:

@@ -1,14 +1,50 @@
-"""Follow the event log: batches of new events, woken by notifications, polling as fallback."""
+"""Follow the event log: batches of new events, woken by notifications, polling as fallback.
+
+An announced event can still be invisible for a moment: `read_all` holds back what
+committed after an older transaction that is still open. So after a notification that
+finds nothing, the reader looks again soon, backing off quickly (2 ms, 4 ms, ... 128 ms)
+before it falls back to waiting for the next notification or the poll interval.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Collection
 
-from booking_core.store.protocol import EventStore
+from booking_core.store.protocol import EventStore, Wakeups
 from booking_core.store.records import ORIGIN, ConsistencyToken, RecordedEvent
 
-__all__ = ["subscribe"]
+__all__ = ["Follower", "subscribe"]
+
+FIRST_RETRY = 0.002
+LAST_RETRY = 0.128
+
+
+class Follower:
+    """When to look at the log again, given what the last look found."""
+
+    def __init__(self, wakeups: Wakeups, poll_interval: float) -> None:
+        self._wakeups = wakeups
+        self._poll_interval = poll_interval
+        self._retry: float | None = None
+
+    def found(self) -> None:
+        self._retry = None
+
+    async def wait(self, stop: asyncio.Event) -> None:
+        """Wait for a notification, a quick retry, the poll interval, or `stop`."""
+        timeout = self._poll_interval if self._retry is None else self._retry
+        waking = asyncio.ensure_future(self._wakeups.wait(timeout))
+        stopping = asyncio.ensure_future(stop.wait())
+        await asyncio.wait({waking, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        if not waking.done():
+            waking.cancel()
+            return
+        if waking.result():
+            self._retry = FIRST_RETRY
+        elif self._retry is not None:
+            self._retry = self._retry * 2 if self._retry < LAST_RETRY else None
 
 
 async def subscribe(
@@ -20,22 +56,15 @@ async def subscribe(
     stop: asyncio.Event | None = None,
     types: Collection[str] | None = None,
 ) -> AsyncIterator[list[RecordedEvent]]:
-    """Yield every event after `after`, in order, in batches, until `stop` is set.
-
-    A notification that arrives while a batch is being handled is kept, so the next
-    empty read is followed at once by another read instead of a wait. Events held back
-    by an older transaction that is still running are picked up by the poll.
-    """
+    """Yield every event after `after`, in order, in batches, until `stop` is set."""
     stop = stop or asyncio.Event()
     async with store.wakeups() as wakeups:
+        follower = Follower(wakeups, poll_interval)
         while not stop.is_set():
             batch = await store.read_all(after, batch_size, types=types)
             if batch:
+                follower.found()
                 after = batch[-1].token
                 yield batch
                 continue
-            stopping = asyncio.ensure_future(stop.wait())
-            waking = asyncio.ensure_future(wakeups.wait(poll_interval))
-            await asyncio.wait({stopping, waking}, return_when=asyncio.FIRST_COMPLETED)
-            stopping.cancel()
-            waking.cancel()
+            await follower.wait(stop)
