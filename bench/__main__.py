@@ -11,11 +11,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import event_store, projections
+from bench import event_store, history, projections
 from bench.harness import Measure, print_table, scratch_database, server_urls
 
 Suite = Callable[[str, str], list[Measure]]
-SUITES: dict[str, Suite] = {"event_store": event_store.run, "projections": projections.run}
+SUITES: dict[str, Suite] = {
+    "event_store": event_store.run,
+    "history": history.run,
+    "projections": projections.run,
+}
 RESULTS = Path(__file__).parent / "results"
 
 

@@ -1,0 +1,202 @@
+"""Two guests never hold the same table at the same time, whatever the load: the booking
+handlers racing each other on the real PostgreSQL store."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from booking_core.domain.commands import (
+    Actor,
+    AddTable,
+    BookTable,
+    ChangeBooking,
+    ChangeSlotSettings,
+    SetOpeningHours,
+)
+from booking_core.domain.errors import DomainError, TableAlreadyBooked
+from booking_core.domain.events import TableReleased, TableReserved, codec
+from booking_core.domain.streams import service_day_stream
+from booking_core.domain.values import OpeningHours, Shift, TurnTime
+from booking_core.handlers import add_table, book_table, change_booking, change_venue
+from booking_core.store.postgres import PostgresEventStore
+
+NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+DAY = date(2026, 12, 24)
+STAFF = Actor(user_id="u-maitre-d", role="admin")
+ids = itertools.count()
+
+
+def command_id() -> str:
+    return f"c-{next(ids)}"
+
+
+async def open_venue(store: PostgresEventStore, turn_minutes: int) -> None:
+    await change_venue(
+        store,
+        SetOpeningHours(
+            command_id=command_id(),
+            actor=STAFF,
+            now=NOW,
+            hours=OpeningHours.every_day(Shift(opens=time(8, 0), closes=time(23, 45))),
+        ),
+    )
+    await change_venue(
+        store,
+        ChangeSlotSettings(
+            command_id=command_id(),
+            actor=STAFF,
+            now=NOW,
+            interval_minutes=15,
+            turn_times=(TurnTime(max_party_size=20, minutes=turn_minutes),),
+            buffer_minutes=0,
+            min_lead_minutes=0,
+            max_days_ahead=365,
+            time_zone="Europe/London",
+        ),
+    )
+    for table_id, name in (("T1", "WINDOW-4"), ("T2", "GARDEN-4")):
+        await add_table(
+            store,
+            AddTable(
+                command_id=command_id(),
+                actor=STAFF,
+                now=NOW,
+                table_id=table_id,
+                name=name,
+                capacity=4,
+            ),
+        )
+
+
+async def reservations(
+    store: PostgresEventStore, table_id: str
+) -> dict[str, tuple[datetime, datetime]]:
+    """The bookings holding the table on DAY, folded from its service-day stream."""
+    held: dict[str, tuple[datetime, datetime]] = {}
+    for record in await store.read_stream(service_day_stream(table_id, DAY)):
+        event = codec.decode(record)
+        if isinstance(event, TableReserved):
+            held[event.booking_id] = (event.starts_at, event.ends_at)
+        elif isinstance(event, TableReleased):
+            held.pop(event.booking_id, None)
+    return held
+
+
+def overlapping(held: dict[str, tuple[datetime, datetime]]) -> list[tuple[str, str]]:
+    return [
+        (a, b)
+        for (a, (a_start, a_end)), (b, (b_start, b_end)) in itertools.combinations(
+            sorted(held.items()), 2
+        )
+        if a_start < b_end and b_start < a_end
+    ]
+
+
+async def test_fifty_overlapping_bookings_on_one_table_leave_no_overlap(
+    clean_store: PostgresEventStore,
+) -> None:
+    store = clean_store
+    await open_venue(store, turn_minutes=120)
+    starts = [
+        (datetime.combine(DAY, time(8, 0)) + timedelta(minutes=15 * n)).time() for n in range(50)
+    ]
+
+    async def attempt(n: int, at: time) -> str | DomainError:
+        try:
+            await book_table(
+                store,
+                BookTable(
+                    command_id=command_id(),
+                    actor=Actor(user_id=f"u-guest-{n}"),
+                    now=NOW,
+                    booking_id=f"b-{n:02d}",
+                    date=DAY,
+                    time=at,
+                    party_size=2,
+                    guest_name=f"Guest {n}, party of 2",
+                    table_ids=("T1",),
+                ),
+            )
+        except DomainError as error:
+            return error
+        return f"b-{n:02d}"
+
+    outcomes = await asyncio.gather(*(attempt(n, at) for n, at in enumerate(starts)))
+    accepted = {o for o in outcomes if isinstance(o, str)}
+    refused = {n: o for n, o in enumerate(outcomes) if isinstance(o, DomainError)}
+    held = await reservations(store, "T1")
+    assert set(held) == accepted
+    assert accepted, "somebody must get the table"
+    assert overlapping(held) == []
+    assert all(error.kind == "conflict" for error in refused.values()), refused
+    for n, error in refused.items():
+        if isinstance(error, TableAlreadyBooked):
+            start = datetime.combine(DAY, starts[n], ZoneInfo("Europe/London"))
+            end = start + timedelta(minutes=120)
+            assert any(s < end and start < e for s, e in held.values()), f"b-{n:02d} was free"
+
+
+async def test_twenty_concurrent_moves_between_two_tables_lose_nothing(
+    clean_store: PostgresEventStore,
+) -> None:
+    store = clean_store
+    await open_venue(store, turn_minutes=30)
+    bookings: dict[str, tuple[str, time]] = {}
+    for n in range(20):
+        table_id = "T1" if n % 2 == 0 else "T2"
+        at = (datetime.combine(DAY, time(8, 0)) + timedelta(minutes=30 * n)).time()
+        booking_id = f"b-{n:02d}"
+        await book_table(
+            store,
+            BookTable(
+                command_id=command_id(),
+                actor=STAFF,
+                now=NOW,
+                booking_id=booking_id,
+                date=DAY,
+                time=at,
+                party_size=2,
+                guest_name=f"Ada Lovelace {n}",
+                table_ids=(table_id,),
+            ),
+        )
+        bookings[booking_id] = (table_id, at)
+
+    async def move(booking_id: str) -> DomainError | None:
+        table_id, _ = bookings[booking_id]
+        try:
+            await change_booking(
+                store,
+                ChangeBooking(
+                    command_id=command_id(),
+                    actor=STAFF,
+                    now=NOW,
+                    booking_id=booking_id,
+                    table_ids=("T2" if table_id == "T1" else "T1",),
+                ),
+            )
+        except DomainError as error:
+            return error
+        return None
+
+    outcomes = dict(zip(bookings, await asyncio.gather(*(move(b) for b in bookings)), strict=True))
+    t1, t2 = await reservations(store, "T1"), await reservations(store, "T2")
+    assert set(t1) | set(t2) == set(bookings), "a booking was lost"
+    assert not set(t1) & set(t2), "a booking holds both tables"
+    moved = 0
+    for booking_id, (table_id, _) in bookings.items():
+        error = outcomes[booking_id]
+        if error is None:
+            assert booking_id in (t2 if table_id == "T1" else t1), f"{booking_id} did not move"
+            moved += 1
+        else:
+            # Every move touches both tables' day: under this much contention a move may
+            # give up (409, try again), and then the booking stays exactly where it was.
+            assert error.kind == "conflict", error
+            assert booking_id in (t1 if table_id == "T1" else t2), f"{booking_id} half-moved"
+    assert moved >= 10, f"only {moved} of 20 moves went through"
+    assert overlapping(t1) == []
+    assert overlapping(t2) == []
