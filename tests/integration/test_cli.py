@@ -11,8 +11,10 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 
 TABLEBOOK = [sys.executable, "-m", "tablebook.cli"]
 
@@ -99,3 +101,51 @@ def test_a_bad_command_line_is_a_usage_error(argv: list[str]) -> None:
     result = subprocess.run([*TABLEBOOK, *argv], capture_output=True, text=True, timeout=30)
     assert result.returncode == 2
     assert "usage: tablebook" in result.stderr
+
+
+async def test_projectors_rebuild_then_status_shows_every_projection_caught_up(
+    clean_store: Any,
+    pool: Any,
+    database_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    tmp_path: Path,
+) -> None:
+    from tests.support.models import clear_read_models
+    from tests.support.story import Story
+
+    redis = Redis.from_url(redis_url)
+    await clear_read_models(pool, redis, redis_prefix)
+    story = Story(seed=5)
+    for writes in story.opening():
+        await clean_store.append(writes)
+    for _ in range(20):
+        step = story.random_step()
+        if step:
+            await clean_store.append(step)
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": redis_prefix,
+    }
+
+    def tablebook(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*TABLEBOOK, *argv], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+
+    rebuilt = tablebook("projectors", "rebuild", "--all")
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "rebuilt" in rebuilt.stderr
+    status = tablebook("projectors", "status")
+    assert status.returncode == 0, status.stderr
+    for name in ("bookings", "venue", "stats", "availability", "live_status"):
+        line = next(row for row in status.stdout.splitlines() if f" {name} " in row)
+        assert " 0 " in line, line  # nothing behind
+    refused = tablebook("projectors", "rebuild", "no-such-projection")
+    assert refused.returncode == 2
+    assert "unknown projection" in refused.stderr
+    async for key in redis.scan_iter(match=redis_prefix + "*"):
+        await redis.delete(key)
+    await redis.aclose()
