@@ -1,0 +1,260 @@
+"""What callers ask for, in the imperative.
+
+Every command carries its `command_id` (recorded in the events' metadata), the `actor`
+(who asks, and in what role) and `now` (an aware instant: deciders never read a clock).
+Commands that create something carry its new id: ids are made by the caller, so a
+decision stays pure and a retried command keeps its ids.
+
+Change commands use `msgspec.UNSET` for "leave as it is", so a field can also be set to
+`None` on purpose (clearing a guest's phone number).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+import msgspec
+from msgspec import UNSET, UnsetType
+
+from booking_core.domain.values import (
+    Canvas,
+    LayoutArea,
+    LayoutTable,
+    OpeningHours,
+    TableShape,
+    TurnTime,
+)
+
+__all__ = [
+    "UNSET",
+    "ActivateLayout",
+    "Actor",
+    "AddClosure",
+    "AddTable",
+    "BlockTable",
+    "BookTable",
+    "BookingCommand",
+    "CancelBooking",
+    "ChangeBooking",
+    "ChangeLayout",
+    "ChangeSlotSettings",
+    "ChangeTable",
+    "Command",
+    "CompleteBooking",
+    "CreateLayout",
+    "DeleteLayout",
+    "LiftBlock",
+    "MarkNoShow",
+    "RemoveClosure",
+    "RetireTable",
+    "Role",
+    "SeatBooking",
+    "SetOpeningHours",
+    "TableCommand",
+    "UnsetType",
+    "VenueCommand",
+]
+
+Role = Literal["system_user", "admin"]
+
+
+class Actor(msgspec.Struct, frozen=True, kw_only=True):
+    user_id: str
+    role: Role = "system_user"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class Command(msgspec.Struct, frozen=True, kw_only=True):
+    command_id: str
+    actor: Actor
+    now: dt.datetime
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None or self.now.utcoffset() is None:
+            raise ValueError("a command's `now` must be an aware datetime")
+        if self.now.tzinfo is not dt.UTC:
+            # Bypasses frozen on purpose: normalising once here keeps every event in UTC.
+            msgspec.structs.force_setattr(self, "now", self.now.astimezone(dt.UTC))
+
+
+# --- venue ------------------------------------------------------------------------------
+
+
+class SetOpeningHours(Command, frozen=True, kw_only=True):
+    hours: OpeningHours
+
+
+class ChangeSlotSettings(Command, frozen=True, kw_only=True):
+    interval_minutes: int
+    turn_times: tuple[TurnTime, ...]
+    buffer_minutes: int
+    min_lead_minutes: int
+    max_days_ahead: int
+    time_zone: str
+
+
+class AddClosure(Command, frozen=True, kw_only=True):
+    date: dt.date
+    reason: str
+
+
+class RemoveClosure(Command, frozen=True, kw_only=True):
+    date: dt.date
+
+
+class CreateLayout(Command, frozen=True, kw_only=True):
+    layout_id: str
+    name: str
+    tables: tuple[LayoutTable, ...] = ()
+    areas: tuple[LayoutArea, ...] = ()
+    canvas: Canvas | None = None
+
+
+class ChangeLayout(Command, frozen=True, kw_only=True):
+    """Replaces the whole layout."""
+
+    layout_id: str
+    name: str
+    tables: tuple[LayoutTable, ...] = ()
+    areas: tuple[LayoutArea, ...] = ()
+    canvas: Canvas | None = None
+
+
+class DeleteLayout(Command, frozen=True, kw_only=True):
+    layout_id: str
+
+
+class ActivateLayout(Command, frozen=True, kw_only=True):
+    layout_id: str
+
+
+# --- tables -----------------------------------------------------------------------------
+
+
+class AddTable(Command, frozen=True, kw_only=True):
+    table_id: str
+    name: str
+    capacity: int
+    min_capacity: int = 1
+    area: str | None = None
+    x: float = 0.0
+    y: float = 0.0
+    width: float = 1.0
+    height: float = 1.0
+    rotation: float = 0.0
+    shape: TableShape = "rectangle"
+
+
+class ChangeTable(Command, frozen=True, kw_only=True):
+    table_id: str
+    name: str | UnsetType = UNSET
+    capacity: int | UnsetType = UNSET
+    min_capacity: int | UnsetType = UNSET
+    area: str | UnsetType | None = UNSET
+    x: float | UnsetType = UNSET
+    y: float | UnsetType = UNSET
+    width: float | UnsetType = UNSET
+    height: float | UnsetType = UNSET
+    rotation: float | UnsetType = UNSET
+    shape: TableShape | UnsetType = UNSET
+
+
+class RetireTable(Command, frozen=True, kw_only=True):
+    """Refused while the table has bookings still to come, unless `cancel_bookings`."""
+
+    table_id: str
+    cancel_bookings: bool = False
+
+
+class BlockTable(Command, frozen=True, kw_only=True):
+    """Take a table out of service from `start` to `end`: aware datetimes are instants,
+    naive ones are the venue's wall clock."""
+
+    table_id: str
+    block_id: str
+    start: dt.datetime
+    end: dt.datetime
+    reason: str = ""
+
+
+class LiftBlock(Command, frozen=True, kw_only=True):
+    table_id: str
+    block_id: str
+
+
+# --- bookings ---------------------------------------------------------------------------
+
+
+class BookTable(Command, frozen=True, kw_only=True):
+    """Book at venue-local `date` and `time`. Without `table_ids` the smallest free table
+    that fits is picked; a large party may name several tables. Only an admin may set
+    `duration_minutes` instead of the venue's turn time."""
+
+    booking_id: str
+    date: dt.date
+    time: dt.time
+    party_size: int
+    guest_name: str
+    guest_phone: str | None = None
+    guest_email: str | None = None
+    special_requests: str | None = None
+    table_ids: tuple[str, ...] = ()
+    duration_minutes: int | None = None
+    source: str = "online"
+
+
+class ChangeBooking(Command, frozen=True, kw_only=True):
+    """Change any of the booking's details; a new date, time, party size, table or
+    duration is decided like a new booking. A move without `table_ids` keeps the
+    booking's tables if they are free and fit, or else picks as for a new booking (empty
+    `table_ids` mean the same). `expected_version` (the HTTP `If-Match`)
+    refuses the change if the booking has moved on since the caller read it."""
+
+    booking_id: str
+    date: dt.date | UnsetType = UNSET
+    time: dt.time | UnsetType = UNSET
+    party_size: int | UnsetType = UNSET
+    table_ids: tuple[str, ...] | UnsetType = UNSET
+    duration_minutes: int | UnsetType | None = UNSET
+    guest_name: str | UnsetType = UNSET
+    guest_phone: str | UnsetType | None = UNSET
+    guest_email: str | UnsetType | None = UNSET
+    special_requests: str | UnsetType | None = UNSET
+    expected_version: int | None = None
+
+
+class CancelBooking(Command, frozen=True, kw_only=True):
+    booking_id: str
+    reason: str | None = None
+
+
+class SeatBooking(Command, frozen=True, kw_only=True):
+    booking_id: str
+
+
+class CompleteBooking(Command, frozen=True, kw_only=True):
+    booking_id: str
+
+
+class MarkNoShow(Command, frozen=True, kw_only=True):
+    booking_id: str
+
+
+VenueCommand = (
+    SetOpeningHours
+    | ChangeSlotSettings
+    | AddClosure
+    | RemoveClosure
+    | CreateLayout
+    | ChangeLayout
+    | DeleteLayout
+    | ActivateLayout
+)
+TableCommand = AddTable | ChangeTable | RetireTable | BlockTable | LiftBlock
+BookingCommand = (
+    BookTable | ChangeBooking | CancelBooking | SeatBooking | CompleteBooking | MarkNoShow
+)

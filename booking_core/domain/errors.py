@@ -1,0 +1,554 @@
+"""Every way a command can be refused, one type per rule.
+
+A `DomainError` has a `kind` the API turns into a status, and a stable `code` for the
+problem type:
+
+- `"conflict"` (409): the command clashes with the current state (slot taken, booking
+  already cancelled, table still has bookings);
+- `"rule"` (422): a well-formed command breaks a business rule whatever the state
+  (outside opening hours, party too large, in the past);
+- `"not_found"` (404): the thing does not exist, or the caller may not see it;
+- `"forbidden"` (403): the caller's role may not do this.
+
+The message is meant for people; the attributes are meant for programs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import ClassVar, Literal
+
+__all__ = [
+    "BeyondBookingWindow",
+    "BlockAlreadyExists",
+    "BlockNotFound",
+    "BlockOverlapsBookings",
+    "BookingAlreadyExists",
+    "BookingNotFound",
+    "ClosedOnDate",
+    "ClosureAlreadyExists",
+    "ClosureNotFound",
+    "DomainError",
+    "DuplicateTableName",
+    "ErrorKind",
+    "Forbidden",
+    "InsideLeadTime",
+    "InvalidBooking",
+    "InvalidId",
+    "InvalidLayout",
+    "InvalidOpeningHours",
+    "InvalidPeriod",
+    "InvalidSlotSettings",
+    "InvalidTable",
+    "InvalidTransition",
+    "LayoutAlreadyExists",
+    "LayoutIsActive",
+    "LayoutNotFound",
+    "NoShowBeforeStart",
+    "NoTableAvailable",
+    "NoTableFitsParty",
+    "NonexistentLocalTime",
+    "OffSlotGrid",
+    "OutsideOpeningHours",
+    "PartyTooLarge",
+    "PartyTooSmall",
+    "StaleVersion",
+    "StartInPast",
+    "TableAlreadyBooked",
+    "TableAlreadyExists",
+    "TableHasBookings",
+    "TableIsBlocked",
+    "TableIsRetired",
+    "TableNotFound",
+    "TooMuchContention",
+    "TurnRunsPastClose",
+    "UnknownTableInLayout",
+]
+
+ErrorKind = Literal["conflict", "rule", "not_found", "forbidden"]
+
+
+class DomainError(Exception):
+    kind: ClassVar[ErrorKind]
+    code: ClassVar[str]
+    title: ClassVar[str]
+
+    def __init__(self, detail: str) -> None:
+        self.detail = detail
+        super().__init__(detail)
+
+
+def _names(ids: Iterable[str]) -> str:
+    return ", ".join(sorted(ids))
+
+
+# --- not found -------------------------------------------------------------------------
+
+
+class TableNotFound(DomainError):
+    kind = "not_found"
+    code = "table-not-found"
+    title = "No such table"
+
+    def __init__(self, table_id: str) -> None:
+        self.table_id = table_id
+        super().__init__(f"there is no table {table_id!r}")
+
+
+class BookingNotFound(DomainError):
+    """Also raised for a booking that exists but is someone else's."""
+
+    kind = "not_found"
+    code = "booking-not-found"
+    title = "No such booking"
+
+    def __init__(self, booking_id: str) -> None:
+        self.booking_id = booking_id
+        super().__init__(f"there is no booking {booking_id!r}")
+
+
+class BlockNotFound(DomainError):
+    kind = "not_found"
+    code = "block-not-found"
+    title = "No such block"
+
+    def __init__(self, table_id: str, block_id: str) -> None:
+        self.table_id = table_id
+        self.block_id = block_id
+        super().__init__(f"table {table_id!r} has no block {block_id!r}")
+
+
+class LayoutNotFound(DomainError):
+    kind = "not_found"
+    code = "layout-not-found"
+    title = "No such layout"
+
+    def __init__(self, layout_id: str) -> None:
+        self.layout_id = layout_id
+        super().__init__(f"there is no layout {layout_id!r}")
+
+
+class ClosureNotFound(DomainError):
+    kind = "not_found"
+    code = "closure-not-found"
+    title = "No such closure"
+
+    def __init__(self, day: date) -> None:
+        self.date = day
+        super().__init__(f"the venue is not closed on {day.isoformat()}")
+
+
+# --- forbidden -------------------------------------------------------------------------
+
+
+class Forbidden(DomainError):
+    kind = "forbidden"
+    code = "forbidden"
+    title = "Not allowed for this role"
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        super().__init__(f"only an admin may {action}")
+
+
+# --- conflicts with existing state -----------------------------------------------------
+
+
+class TableAlreadyExists(DomainError):
+    kind = "conflict"
+    code = "table-already-exists"
+    title = "Table already exists"
+
+    def __init__(self, table_id: str) -> None:
+        self.table_id = table_id
+        super().__init__(f"table {table_id!r} already exists")
+
+
+class DuplicateTableName(DomainError):
+    kind = "conflict"
+    code = "duplicate-table-name"
+    title = "Table name taken"
+
+    def __init__(self, name: str, table_id: str) -> None:
+        self.name = name
+        self.table_id = table_id
+        super().__init__(f"table {table_id!r} is already called {name!r}")
+
+
+class TableIsRetired(DomainError):
+    kind = "conflict"
+    code = "table-retired"
+    title = "Table retired"
+
+    def __init__(self, table_id: str) -> None:
+        self.table_id = table_id
+        super().__init__(f"table {table_id!r} is retired")
+
+
+class TableAlreadyBooked(DomainError):
+    """The turn, widened by the buffer on both sides, overlaps another live booking."""
+
+    kind = "conflict"
+    code = "table-already-booked"
+    title = "Table already booked"
+
+    def __init__(self, table_id: str, booking_id: str) -> None:
+        self.table_id = table_id
+        self.booking_id = booking_id
+        super().__init__(f"table {table_id!r} is booked at that time")
+
+
+class TableIsBlocked(DomainError):
+    kind = "conflict"
+    code = "table-blocked"
+    title = "Table blocked"
+
+    def __init__(self, table_id: str, block_id: str) -> None:
+        self.table_id = table_id
+        self.block_id = block_id
+        super().__init__(f"table {table_id!r} is blocked at that time")
+
+
+class NoTableAvailable(DomainError):
+    """Tables that fit the party exist, but none is free for the whole turn."""
+
+    kind = "conflict"
+    code = "no-table-available"
+    title = "No table available"
+
+    def __init__(self, party_size: int) -> None:
+        self.party_size = party_size
+        super().__init__(f"no table for {party_size} is free at that time")
+
+
+class TableHasBookings(DomainError):
+    kind = "conflict"
+    code = "table-has-bookings"
+    title = "Table has bookings"
+
+    def __init__(self, table_id: str, booking_ids: Iterable[str]) -> None:
+        self.table_id = table_id
+        self.booking_ids = tuple(sorted(booking_ids))
+        super().__init__(f"table {table_id!r} still has bookings: {_names(self.booking_ids)}")
+
+
+class BlockOverlapsBookings(DomainError):
+    kind = "conflict"
+    code = "block-overlaps-bookings"
+    title = "Bookings in that period"
+
+    def __init__(self, table_id: str, booking_ids: Iterable[str]) -> None:
+        self.table_id = table_id
+        self.booking_ids = tuple(sorted(booking_ids))
+        super().__init__(
+            f"table {table_id!r} has bookings in that period: {_names(self.booking_ids)}"
+        )
+
+
+class BlockAlreadyExists(DomainError):
+    kind = "conflict"
+    code = "block-already-exists"
+    title = "Block already exists"
+
+    def __init__(self, table_id: str, block_id: str) -> None:
+        self.table_id = table_id
+        self.block_id = block_id
+        super().__init__(f"table {table_id!r} already has a block {block_id!r}")
+
+
+class BookingAlreadyExists(DomainError):
+    kind = "conflict"
+    code = "booking-already-exists"
+    title = "Booking already exists"
+
+    def __init__(self, booking_id: str) -> None:
+        self.booking_id = booking_id
+        super().__init__(f"booking {booking_id!r} already exists")
+
+
+class InvalidTransition(DomainError):
+    """The booking's status does not allow this step (seating a cancelled booking)."""
+
+    kind = "conflict"
+    code = "invalid-transition"
+    title = "Not possible in this status"
+
+    def __init__(self, booking_id: str, status: str, action: str) -> None:
+        self.booking_id = booking_id
+        self.status = status
+        self.action = action
+        super().__init__(f"booking {booking_id!r} is {status}: it cannot be {action}")
+
+
+class StaleVersion(DomainError):
+    """The caller changed what it saw at one version, and the stream has moved on."""
+
+    kind = "conflict"
+    code = "stale-version"
+    title = "Changed by someone else"
+
+    def __init__(self, stream_id: str, expected: int, actual: int) -> None:
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"{stream_id!r} is at version {actual}, not {expected}")
+
+
+class TooMuchContention(DomainError):
+    """Others kept writing the same streams through every retry."""
+
+    kind = "conflict"
+    code = "too-much-contention"
+    title = "Too busy, try again"
+
+    def __init__(self, attempts: int) -> None:
+        self.attempts = attempts
+        super().__init__(f"gave up after {attempts} attempts lost to concurrent writes")
+
+
+class LayoutAlreadyExists(DomainError):
+    kind = "conflict"
+    code = "layout-already-exists"
+    title = "Layout already exists"
+
+    def __init__(self, layout_id: str) -> None:
+        self.layout_id = layout_id
+        super().__init__(f"layout {layout_id!r} already exists")
+
+
+class LayoutIsActive(DomainError):
+    kind = "conflict"
+    code = "layout-is-active"
+    title = "Layout is active"
+
+    def __init__(self, layout_id: str) -> None:
+        self.layout_id = layout_id
+        super().__init__(f"layout {layout_id!r} is the active one; activate another first")
+
+
+class ClosureAlreadyExists(DomainError):
+    kind = "conflict"
+    code = "closure-already-exists"
+    title = "Already closed"
+
+    def __init__(self, day: date) -> None:
+        self.date = day
+        super().__init__(f"the venue is already closed on {day.isoformat()}")
+
+
+# --- broken rules ----------------------------------------------------------------------
+
+
+class PartyTooLarge(DomainError):
+    kind = "rule"
+    code = "party-too-large"
+    title = "Party too large for the table"
+
+    def __init__(self, table_ids: tuple[str, ...], capacity: int, party_size: int) -> None:
+        self.table_ids = table_ids
+        self.capacity = capacity
+        self.party_size = party_size
+        super().__init__(
+            f"a party of {party_size} does not fit {_names(table_ids)} (seats {capacity})"
+        )
+
+
+class PartyTooSmall(DomainError):
+    kind = "rule"
+    code = "party-too-small"
+    title = "Party too small for the table"
+
+    def __init__(self, table_ids: tuple[str, ...], min_capacity: int, party_size: int) -> None:
+        self.table_ids = table_ids
+        self.min_capacity = min_capacity
+        self.party_size = party_size
+        super().__init__(
+            f"{_names(table_ids)} needs a party of at least {min_capacity}, not {party_size}"
+        )
+
+
+class NoTableFitsParty(DomainError):
+    """No table of the venue (or none the booking may use) seats a party this size."""
+
+    kind = "rule"
+    code = "no-table-fits-party"
+    title = "No table fits the party"
+
+    def __init__(self, party_size: int) -> None:
+        self.party_size = party_size
+        super().__init__(f"no table seats a party of {party_size}")
+
+
+class OutsideOpeningHours(DomainError):
+    kind = "rule"
+    code = "outside-opening-hours"
+    title = "Outside opening hours"
+
+    def __init__(self, start: datetime) -> None:
+        self.start = start
+        super().__init__(f"the venue is not open at {start:%Y-%m-%d %H:%M}")
+
+
+class OffSlotGrid(DomainError):
+    kind = "rule"
+    code = "off-slot-grid"
+    title = "Not a bookable start time"
+
+    def __init__(self, start: datetime, interval_minutes: int) -> None:
+        self.start = start
+        self.interval_minutes = interval_minutes
+        super().__init__(
+            f"{start:%H:%M} is not on the {interval_minutes}-minute grid from the shift's opening"
+        )
+
+
+class TurnRunsPastClose(DomainError):
+    kind = "rule"
+    code = "turn-runs-past-close"
+    title = "Turn runs past closing"
+
+    def __init__(self, end: datetime, closes: datetime) -> None:
+        self.end = end
+        self.closes = closes
+        super().__init__(
+            f"the table would be needed until {end:%H:%M}, the shift closes at {closes:%H:%M}"
+        )
+
+
+class ClosedOnDate(DomainError):
+    kind = "rule"
+    code = "closed-on-date"
+    title = "Closed that day"
+
+    def __init__(self, service_date: date, reason: str) -> None:
+        self.service_date = service_date
+        self.reason = reason
+        super().__init__(f"the venue is closed on {service_date.isoformat()}: {reason}")
+
+
+class StartInPast(DomainError):
+    kind = "rule"
+    code = "start-in-past"
+    title = "In the past"
+
+    def __init__(self, starts_at: datetime) -> None:
+        """`starts_at` is the instant, or the local wall clock of a start days ago."""
+        self.starts_at = starts_at
+        super().__init__(f"{starts_at:%Y-%m-%d %H:%M} is in the past")
+
+
+class InsideLeadTime(DomainError):
+    kind = "rule"
+    code = "inside-lead-time"
+    title = "Too short notice"
+
+    def __init__(self, starts_at: datetime, min_lead_minutes: int) -> None:
+        self.starts_at = starts_at
+        self.min_lead_minutes = min_lead_minutes
+        super().__init__(f"bookings need at least {min_lead_minutes} minutes' notice")
+
+
+class BeyondBookingWindow(DomainError):
+    kind = "rule"
+    code = "beyond-booking-window"
+    title = "Too far ahead"
+
+    def __init__(self, day: date, max_days_ahead: int) -> None:
+        self.date = day
+        self.max_days_ahead = max_days_ahead
+        super().__init__(
+            f"{day.isoformat()} is more than {max_days_ahead} days ahead; not bookable yet"
+        )
+
+
+class NonexistentLocalTime(DomainError):
+    """A wall-clock time skipped by a daylight-saving change."""
+
+    kind = "rule"
+    code = "nonexistent-local-time"
+    title = "No such local time"
+
+    def __init__(self, local: datetime, time_zone: str) -> None:
+        self.local = local
+        self.time_zone = time_zone
+        super().__init__(f"{local:%Y-%m-%d %H:%M} does not exist in {time_zone}")
+
+
+class NoShowBeforeStart(DomainError):
+    kind = "rule"
+    code = "no-show-before-start"
+    title = "Too early for a no-show"
+
+    def __init__(self, booking_id: str, starts_at: datetime) -> None:
+        self.booking_id = booking_id
+        self.starts_at = starts_at
+        super().__init__(f"booking {booking_id!r} starts at {starts_at.isoformat()}")
+
+
+class InvalidOpeningHours(DomainError):
+    kind = "rule"
+    code = "invalid-opening-hours"
+    title = "Invalid opening hours"
+
+
+class InvalidSlotSettings(DomainError):
+    kind = "rule"
+    code = "invalid-slot-settings"
+    title = "Invalid slot settings"
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class InvalidTable(DomainError):
+    kind = "rule"
+    code = "invalid-table"
+    title = "Invalid table"
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class InvalidId(DomainError):
+    kind = "rule"
+    code = "invalid-id"
+    title = "Not a usable id"
+
+    def __init__(self, entity_id: str) -> None:
+        self.entity_id = entity_id
+        super().__init__(f"{entity_id[:80]!r} is not a usable id: 1 to 200 characters, no '@'")
+
+
+class InvalidPeriod(DomainError):
+    kind = "rule"
+    code = "invalid-period"
+    title = "Invalid period"
+
+
+class InvalidBooking(DomainError):
+    kind = "rule"
+    code = "invalid-booking"
+    title = "Invalid booking"
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class InvalidLayout(DomainError):
+    kind = "rule"
+    code = "invalid-layout"
+    title = "Invalid layout"
+
+
+class UnknownTableInLayout(DomainError):
+    kind = "rule"
+    code = "unknown-table-in-layout"
+    title = "Layout names an unknown table"
+
+    def __init__(self, table_ids: Iterable[str]) -> None:
+        self.table_ids = tuple(sorted(table_ids))
+        super().__init__(f"the layout places tables that do not exist: {_names(self.table_ids)}")

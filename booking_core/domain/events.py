@@ -1,0 +1,385 @@
+"""Every domain event, by the stream kind it is written to.
+
+Events are facts, named in the past tense, tagged with their class name for ever. Each
+carries what the read side needs without loading another stream: a reservation has its
+local date and times *and* its UTC instants; a booking event has the service date, the
+tables and the party size, so availability, lists and statistics are pure folds.
+
+Schema evolution: add fields with defaults, never change a type; a breaking change bumps
+`schema_version` and adds an upcaster to `codec`.
+
+Local dates and times are the venue's wall clock. `service_date` is the business day a
+booking belongs to (a 00:30 start after a late shift belongs to the day before), `date` is
+the calendar date of its start. Instants (`*_at`) are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final, Literal
+
+from booking_core.codec import Event, EventCodec
+from booking_core.domain.values import (
+    Canvas,
+    LayoutArea,
+    LayoutTable,
+    OpeningHours,
+    TableShape,
+    TurnTime,
+)
+
+__all__ = [
+    "ALL_EVENTS",
+    "BlockLifted",
+    "BlockPlaced",
+    "BookingCancelled",
+    "BookingChanged",
+    "BookingCompleted",
+    "BookingEvent",
+    "BookingMarkedNoShow",
+    "BookingPlaced",
+    "BookingSeated",
+    "ClosureAdded",
+    "ClosureRemoved",
+    "LayoutActivated",
+    "LayoutChanged",
+    "LayoutCreated",
+    "LayoutDeleted",
+    "OpeningHoursChanged",
+    "ReleaseReason",
+    "ServiceDayEvent",
+    "SlotSettingsChanged",
+    "TableAdded",
+    "TableBlocked",
+    "TableChanged",
+    "TableDeregistered",
+    "TableEvent",
+    "TableRegistered",
+    "TableReleased",
+    "TableReserved",
+    "TableRetired",
+    "TableUnblocked",
+    "VenueEvent",
+    "codec",
+]
+
+# --- venue ------------------------------------------------------------------------------
+
+
+class OpeningHoursChanged(Event, frozen=True, kw_only=True, tag="OpeningHoursChanged"):
+    hours: OpeningHours
+
+
+class SlotSettingsChanged(Event, frozen=True, kw_only=True, tag="SlotSettingsChanged"):
+    interval_minutes: int
+    turn_times: tuple[TurnTime, ...]
+    buffer_minutes: int
+    min_lead_minutes: int
+    max_days_ahead: int
+    time_zone: str
+
+
+class ClosureAdded(Event, frozen=True, kw_only=True, tag="ClosureAdded"):
+    date: dt.date
+    reason: str
+
+
+class ClosureRemoved(Event, frozen=True, kw_only=True, tag="ClosureRemoved"):
+    date: dt.date
+
+
+class LayoutCreated(Event, frozen=True, kw_only=True, tag="LayoutCreated"):
+    layout_id: str
+    name: str
+    tables: tuple[LayoutTable, ...] = ()
+    areas: tuple[LayoutArea, ...] = ()
+    canvas: Canvas | None = None
+
+
+class LayoutChanged(Event, frozen=True, kw_only=True, tag="LayoutChanged"):
+    layout_id: str
+    name: str
+    tables: tuple[LayoutTable, ...] = ()
+    areas: tuple[LayoutArea, ...] = ()
+    canvas: Canvas | None = None
+
+
+class LayoutDeleted(Event, frozen=True, kw_only=True, tag="LayoutDeleted"):
+    layout_id: str
+
+
+class LayoutActivated(Event, frozen=True, kw_only=True, tag="LayoutActivated"):
+    layout_id: str
+
+
+class TableRegistered(Event, frozen=True, kw_only=True, tag="TableRegistered"):
+    """The venue's list of tables gained `table_id`, or its name changed: auto-assign and
+    name uniqueness are decided from this list, never from a read model."""
+
+    table_id: str
+    name: str
+
+
+class TableDeregistered(Event, frozen=True, kw_only=True, tag="TableDeregistered"):
+    table_id: str
+
+
+# --- table ------------------------------------------------------------------------------
+
+
+class TableAdded(Event, frozen=True, kw_only=True, tag="TableAdded"):
+    table_id: str
+    name: str
+    capacity: int
+    min_capacity: int = 1
+    area: str | None = None
+    x: float = 0.0
+    y: float = 0.0
+    width: float = 1.0
+    height: float = 1.0
+    rotation: float = 0.0
+    shape: TableShape = "rectangle"
+    added_at: dt.datetime
+
+
+class TableChanged(Event, frozen=True, kw_only=True, tag="TableChanged"):
+    """Every attribute as it is after the change, changed or not."""
+
+    table_id: str
+    name: str
+    capacity: int
+    min_capacity: int
+    area: str | None
+    x: float
+    y: float
+    width: float
+    height: float
+    rotation: float
+    shape: TableShape
+    changed_at: dt.datetime
+
+
+class TableRetired(Event, frozen=True, kw_only=True, tag="TableRetired"):
+    table_id: str
+    retired_at: dt.datetime
+
+
+class BlockPlaced(Event, frozen=True, kw_only=True, tag="BlockPlaced"):
+    """A block as the table knows it; `TableBlocked` in each service day it touches is
+    what bookings are checked against."""
+
+    table_id: str
+    block_id: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str
+    service_dates: tuple[dt.date, ...]
+
+
+class BlockLifted(Event, frozen=True, kw_only=True, tag="BlockLifted"):
+    table_id: str
+    block_id: str
+    service_dates: tuple[dt.date, ...]
+
+
+# --- table service day ------------------------------------------------------------------
+
+
+ReleaseReason = Literal["cancelled", "moved", "completed", "no_show", "table_retired"]
+
+
+class TableReserved(Event, frozen=True, kw_only=True, tag="TableReserved"):
+    """The table is held for a booking from `starts_at` to `ends_at` (the buffer is not
+    included: it is a venue setting applied when deciding)."""
+
+    table_id: str
+    service_date: dt.date
+    booking_id: str
+    date: dt.date
+    time: dt.time
+    end_date: dt.date
+    end_time: dt.time
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    party_size: int
+
+
+class TableReleased(Event, frozen=True, kw_only=True, tag="TableReleased"):
+    table_id: str
+    service_date: dt.date
+    booking_id: str
+    reason: ReleaseReason
+    date: dt.date
+    time: dt.time
+    end_date: dt.date
+    end_time: dt.time
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    party_size: int
+    released_at: dt.datetime
+
+
+class TableBlocked(Event, frozen=True, kw_only=True, tag="TableBlocked"):
+    table_id: str
+    service_date: dt.date
+    block_id: str
+    start_date: dt.date
+    start_time: dt.time
+    end_date: dt.date
+    end_time: dt.time
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str
+
+
+class TableUnblocked(Event, frozen=True, kw_only=True, tag="TableUnblocked"):
+    table_id: str
+    service_date: dt.date
+    block_id: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+
+# --- booking ----------------------------------------------------------------------------
+
+
+class BookingPlaced(Event, frozen=True, kw_only=True, tag="BookingPlaced"):
+    booking_id: str
+    table_ids: tuple[str, ...]
+    service_date: dt.date
+    date: dt.date
+    time: dt.time
+    end_date: dt.date
+    end_time: dt.time
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    party_size: int
+    duration_minutes: int
+    duration_fixed: bool = False
+    """True when an admin set the duration; otherwise it follows the venue's turn times."""
+    guest_name: str
+    guest_phone: str | None = None
+    guest_email: str | None = None
+    special_requests: str | None = None
+    user_id: str
+    source: str = "online"
+    placed_at: dt.datetime
+
+
+class BookingChanged(Event, frozen=True, kw_only=True, tag="BookingChanged"):
+    """The booking as it is after the change, with what it was before where statistics
+    must subtract it (covers and seat-minutes of the old service date)."""
+
+    booking_id: str
+    table_ids: tuple[str, ...]
+    service_date: dt.date
+    date: dt.date
+    time: dt.time
+    end_date: dt.date
+    end_time: dt.time
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    party_size: int
+    duration_minutes: int
+    duration_fixed: bool = False
+    guest_name: str
+    guest_phone: str | None = None
+    guest_email: str | None = None
+    special_requests: str | None = None
+    changed_at: dt.datetime
+    changed_by: str
+    previous_table_ids: tuple[str, ...]
+    previous_service_date: dt.date
+    previous_party_size: int
+    previous_duration_minutes: int
+
+
+class BookingCancelled(Event, frozen=True, kw_only=True, tag="BookingCancelled"):
+    booking_id: str
+    table_ids: tuple[str, ...]
+    service_date: dt.date
+    starts_at: dt.datetime
+    party_size: int
+    duration_minutes: int
+    cancelled_at: dt.datetime
+    cancelled_by: str
+    reason: str | None = None
+
+
+class BookingSeated(Event, frozen=True, kw_only=True, tag="BookingSeated"):
+    booking_id: str
+    table_ids: tuple[str, ...]
+    service_date: dt.date
+    party_size: int
+    seated_at: dt.datetime
+
+
+class BookingCompleted(Event, frozen=True, kw_only=True, tag="BookingCompleted"):
+    booking_id: str
+    table_ids: tuple[str, ...]
+    service_date: dt.date
+    party_size: int
+    completed_at: dt.datetime
+
+
+class BookingMarkedNoShow(Event, frozen=True, kw_only=True, tag="BookingMarkedNoShow"):
+    booking_id: str
+    table_ids: tuple[str, ...]
+    service_date: dt.date
+    party_size: int
+    duration_minutes: int
+    marked_at: dt.datetime
+
+
+VenueEvent = (
+    OpeningHoursChanged
+    | SlotSettingsChanged
+    | ClosureAdded
+    | ClosureRemoved
+    | LayoutCreated
+    | LayoutChanged
+    | LayoutDeleted
+    | LayoutActivated
+    | TableRegistered
+    | TableDeregistered
+)
+TableEvent = TableAdded | TableChanged | TableRetired | BlockPlaced | BlockLifted
+ServiceDayEvent = TableReserved | TableReleased | TableBlocked | TableUnblocked
+BookingEvent = (
+    BookingPlaced
+    | BookingChanged
+    | BookingCancelled
+    | BookingSeated
+    | BookingCompleted
+    | BookingMarkedNoShow
+)
+
+ALL_EVENTS: Final[tuple[type[Event], ...]] = (
+    OpeningHoursChanged,
+    SlotSettingsChanged,
+    ClosureAdded,
+    ClosureRemoved,
+    LayoutCreated,
+    LayoutChanged,
+    LayoutDeleted,
+    LayoutActivated,
+    TableRegistered,
+    TableDeregistered,
+    TableAdded,
+    TableChanged,
+    TableRetired,
+    BlockPlaced,
+    BlockLifted,
+    TableReserved,
+    TableReleased,
+    TableBlocked,
+    TableUnblocked,
+    BookingPlaced,
+    BookingChanged,
+    BookingCancelled,
+    BookingSeated,
+    BookingCompleted,
+    BookingMarkedNoShow,
+)
+
+codec: Final = EventCodec(ALL_EVENTS)

@@ -1,0 +1,82 @@
+"""From a stream's events to its state: which decider a stream id belongs to, and folding.
+
+Each decider's `evolve` takes only its own events; `StreamKind.evolve` takes any event
+and refuses one that does not belong in that kind of stream, which can only mean a bug
+or a corrupted store, never something to skip quietly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Final, Generic, TypeVar
+
+from booking_core.codec import Event
+from booking_core.domain import booking, service_day, table, venue
+from booking_core.domain.events import BookingEvent, ServiceDayEvent, TableEvent, VenueEvent
+from booking_core.domain.streams import BOOKING_PREFIX, TABLE_PREFIX, VENUE
+
+__all__ = ["BOOKING", "SERVICE_DAY", "TABLE", "VENUE_KIND", "StreamKind", "kind_of"]
+
+S = TypeVar("S")
+
+
+@dataclass(frozen=True, slots=True)
+class StreamKind(Generic[S]):
+    name: str
+    initial: S
+    evolve: Callable[[S, Event], S]
+
+    def fold(self, events: Iterable[Event], state: S | None = None) -> S:
+        current = self.initial if state is None else state
+        for event in events:
+            current = self.evolve(current, event)
+        return current
+
+
+def _venue(state: venue.VenueState, event: Event) -> venue.VenueState:
+    if not isinstance(event, VenueEvent):
+        raise _misplaced(event, "venue")
+    return venue.evolve(state, event)
+
+
+def _table(state: table.TableState, event: Event) -> table.TableState:
+    if not isinstance(event, TableEvent):
+        raise _misplaced(event, "table")
+    return table.evolve(state, event)
+
+
+def _service_day(state: service_day.ServiceDay, event: Event) -> service_day.ServiceDay:
+    if not isinstance(event, ServiceDayEvent):
+        raise _misplaced(event, "service day")
+    return service_day.evolve(state, event)
+
+
+def _booking(state: booking.BookingState, event: Event) -> booking.BookingState:
+    if not isinstance(event, BookingEvent):
+        raise _misplaced(event, "booking")
+    return booking.evolve(state, event)
+
+
+def _misplaced(event: Event, kind: str) -> ValueError:
+    return ValueError(f"a {type(event).__name__} does not belong in a {kind} stream")
+
+
+VENUE_KIND: Final[StreamKind[venue.VenueState]] = StreamKind("venue", venue.initial_state, _venue)
+TABLE: Final[StreamKind[table.TableState]] = StreamKind("table", table.initial_state, _table)
+SERVICE_DAY: Final[StreamKind[service_day.ServiceDay]] = StreamKind(
+    "service day", service_day.initial_state, _service_day
+)
+BOOKING: Final[StreamKind[booking.BookingState]] = StreamKind(
+    "booking", booking.initial_state, _booking
+)
+
+
+def kind_of(stream_id: str) -> StreamKind[Any]:
+    if stream_id == VENUE:
+        return VENUE_KIND
+    if stream_id.startswith(BOOKING_PREFIX):
+        return BOOKING
+    if stream_id.startswith(TABLE_PREFIX):
+        return SERVICE_DAY if "@" in stream_id else TABLE
+    raise ValueError(f"no domain stream is called {stream_id!r}")

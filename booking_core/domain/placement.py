@@ -1,0 +1,350 @@
+"""Where and when a booking sits: the rules of BookTable, and of a change, decided alike.
+
+Rules enforced here, each with its own error (see `errors`):
+
+- the tables exist and are not retired; together they seat the party (`table.check_fits`);
+- the start is bookable (`time_rules.resolve_slot`: opening shift, slot grid, whole turn
+  before closing, no closure, not past, lead time, booking window);
+- the turn is the venue's turn time for the party size, unless an admin fixed a duration;
+- no table is reserved or blocked for any of the turn, the buffer included between
+  bookings (`service_day.decide`);
+- without tables named, the smallest free table that fits is picked, ties broken by name
+  (`candidates`); a change tries the booking's own tables first, so a guest who moves
+  their dinner by half an hour keeps their table when it is free.
+
+A change that moves a booking (date, time, party size, tables or duration) releases its
+old reservations and makes the new ones in the same decision, so the handler's single
+append either moves it entirely or leaves it exactly as it was. A change of guest details
+alone is not re-decided: it does not move anything.
+
+The handler loads streams lazily (only the day streams of the table it is trying) and
+walks the `Choices` in order; `decide_first_free` is the same walk over states already
+loaded, for callers that have them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Final
+
+from msgspec import UnsetType
+
+from booking_core.domain import booking as booking_decider
+from booking_core.domain import service_day, table
+from booking_core.domain._access import require_admin
+from booking_core.domain._unset import or_current
+from booking_core.domain.booking import BookingDetails, BookingState, NoBooking, Placement
+from booking_core.domain.commands import BookTable, ChangeBooking
+from booking_core.domain.decision import Decision, DecisionBuilder
+from booking_core.domain.errors import (
+    BookingAlreadyExists,
+    DomainError,
+    InvalidBooking,
+    NoTableAvailable,
+    NoTableFitsParty,
+    TableAlreadyBooked,
+    TableIsBlocked,
+)
+from booking_core.domain.service_day import Release, Reserve, ServiceDay, neighbourhood
+from booking_core.domain.streams import (
+    VENUE,
+    booking_stream,
+    neighbouring_days,
+    service_day_stream,
+    table_stream,
+)
+from booking_core.domain.table import ActiveTable, TableState
+from booking_core.domain.time_rules import Slot, resolve_slot
+from booking_core.domain.venue import VenueState
+
+__all__ = [
+    "UNAVAILABLE",
+    "Choices",
+    "Move",
+    "booking_choices",
+    "candidates",
+    "day_streams",
+    "decide_change",
+    "decide_first_free",
+    "decide_place",
+    "move_choices",
+    "plan_booking",
+    "plan_move",
+    "plan_slot",
+]
+
+UNAVAILABLE: Final = (TableAlreadyBooked, TableIsBlocked)
+"""Errors after which the next choice of tables is worth trying."""
+
+_MAX_DURATION = 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Choices:
+    """Table sets to try in order. `explicit`: the caller named them, so the first one's
+    error is the answer rather than `NoTableAvailable`."""
+
+    options: tuple[tuple[str, ...], ...]
+    explicit: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A change that moves a booking: its new slot and party, and tables if named."""
+
+    slot: Slot
+    party_size: int
+    duration_fixed: bool
+    table_ids: tuple[str, ...] | None
+
+
+def plan_slot(
+    venue: VenueState,
+    *,
+    day: date,
+    at: time,
+    party_size: int,
+    duration_minutes: int | None,
+    now: datetime,
+) -> Slot:
+    """The slot of a start, for the venue's turn time or an admin's fixed duration."""
+    if duration_minutes is None:
+        duration_minutes = venue.settings.turn_minutes(party_size)
+    elif not 1 <= duration_minutes <= _MAX_DURATION:
+        raise InvalidBooking("duration_minutes", f"must be from 1 to {_MAX_DURATION}")
+    return resolve_slot(
+        venue.settings,
+        venue.hours,
+        venue.closures,
+        day=day,
+        at=at,
+        duration_minutes=duration_minutes,
+        now=now,
+    )
+
+
+def plan_booking(command: BookTable, booking: BookingState, venue: VenueState) -> Slot:
+    """Every rule of a new booking that needs no table, in the order callers see them."""
+    if not isinstance(booking, NoBooking):
+        raise BookingAlreadyExists(command.booking_id)
+    if command.duration_minutes is not None:
+        require_admin(command.actor, "set a booking's duration")
+    booking_decider.check_party(
+        command.party_size,
+        command.guest_name,
+        guest_phone=command.guest_phone,
+        guest_email=command.guest_email,
+        special_requests=command.special_requests,
+        source=command.source,
+    )
+    return plan_slot(
+        venue,
+        day=command.date,
+        at=command.time,
+        party_size=command.party_size,
+        duration_minutes=command.duration_minutes,
+        now=command.now,
+    )
+
+
+def plan_move(command: ChangeBooking, booking: BookingState, venue: VenueState) -> Move | None:
+    """The new slot of a change that moves the booking; None for a change of details."""
+    details = booking_decider.require_changeable(booking, command).details
+    moves = (
+        _differs(command.date, details.slot.date)
+        or _differs(command.time, details.slot.time)
+        or _differs(command.party_size, details.party_size)
+        or _differs(command.table_ids, details.table_ids)
+        or _differs(command.duration_minutes, _fixed_duration(details))
+    )
+    if not moves:
+        return None
+    party_size = or_current(command.party_size, details.party_size)
+    booking_decider.check_party(party_size, or_current(command.guest_name, details.guest_name))
+    duration = or_current(command.duration_minutes, _fixed_duration(details))
+    slot = plan_slot(
+        venue,
+        day=or_current(command.date, details.slot.date),
+        at=or_current(command.time, details.slot.time),
+        party_size=party_size,
+        duration_minutes=duration,
+        now=command.now,
+    )
+    tables = None if isinstance(command.table_ids, UnsetType) else command.table_ids
+    return Move(slot, party_size, duration is not None, tables or None)
+
+
+def candidates(
+    venue: VenueState, tables: Mapping[str, TableState], party_size: int
+) -> list[tuple[str, ...]]:
+    """The venue's tables that seat the party alone: smallest first, ties by name."""
+    fitting = []
+    for table_id in venue.tables:
+        state = tables.get(table_id)
+        if isinstance(state, ActiveTable) and _fits(state, party_size):
+            spec = state.spec
+            fitting.append((spec.capacity, spec.name.casefold(), table_id))
+    return [(table_id,) for _, _, table_id in sorted(fitting)]
+
+
+def booking_choices(
+    command: BookTable, venue: VenueState, tables: Mapping[str, TableState]
+) -> Choices:
+    if command.table_ids:
+        return Choices((command.table_ids,), explicit=True)
+    options = candidates(venue, tables, command.party_size)
+    if not options:
+        raise NoTableFitsParty(command.party_size)
+    return Choices(tuple(options), explicit=False)
+
+
+def move_choices(
+    move: Move, details: BookingDetails, venue: VenueState, tables: Mapping[str, TableState]
+) -> Choices:
+    if move.table_ids is not None:
+        return Choices((move.table_ids,), explicit=True)
+    options = [
+        option
+        for option in candidates(venue, tables, move.party_size)
+        if option != details.table_ids
+    ]
+    try:
+        table.check_fits(tables, details.table_ids, move.party_size)
+    except DomainError:
+        pass
+    else:
+        options.insert(0, details.table_ids)
+    if not options:
+        raise NoTableFitsParty(move.party_size)
+    return Choices(tuple(options), explicit=False)
+
+
+def day_streams(table_ids: tuple[str, ...], service_date: date) -> list[str]:
+    """The service-day streams a reservation of these tables on that date is checked in."""
+    return [
+        service_day_stream(table_id, day)
+        for table_id in table_ids
+        for day in neighbouring_days(service_date)
+    ]
+
+
+def decide_place(
+    command: BookTable,
+    *,
+    booking: BookingState,
+    venue: VenueState,
+    tables: Mapping[str, TableState],
+    days: Mapping[str, ServiceDay],
+    table_ids: tuple[str, ...],
+) -> Decision:
+    """Place the booking at `table_ids`; `days` holds their `day_streams` (missing ones are
+    empty)."""
+    slot = plan_booking(command, booking, venue)
+    _check_table_ids(table_ids)
+    table.check_fits(tables, table_ids, command.party_size)
+    decision = DecisionBuilder()
+    decision.read(VENUE, *(table_stream(table_id) for table_id in table_ids))
+    _reserve(decision, command.booking_id, slot, command.party_size, table_ids, venue, days)
+    fixed = command.duration_minutes is not None
+    events = booking_decider.decide(command, booking, Placement(slot, table_ids, fixed))
+    decision.add(booking_stream(command.booking_id), events)
+    return decision.build()
+
+
+def decide_change(
+    command: ChangeBooking,
+    *,
+    booking: BookingState,
+    venue: VenueState,
+    tables: Mapping[str, TableState],
+    days: Mapping[str, ServiceDay],
+    table_ids: tuple[str, ...] | None = None,
+) -> Decision:
+    """Change the booking; a move goes to `table_ids` (required then), and `days` holds the
+    `day_streams` of its old and its new tables."""
+    move = plan_move(command, booking, venue)
+    decision = DecisionBuilder()
+    stream_id = booking_stream(command.booking_id)
+    if move is None:
+        decision.add(stream_id, booking_decider.decide(command, booking))
+        return decision.build()
+    if table_ids is None:
+        raise ValueError("a change that moves the booking needs its tables")
+    details = booking_decider.require_changeable(booking, command).details
+    _check_table_ids(table_ids)
+    table.check_fits(tables, table_ids, move.party_size)
+    decision.read(VENUE, *(table_stream(table_id) for table_id in table_ids))
+    old_date = details.slot.service_date
+    for table_id in details.table_ids:
+        old_stream = service_day_stream(table_id, old_date)
+        release = Release(table_id, old_date, details.booking_id, "moved", command.now)
+        decision.add(old_stream, service_day.decide(release, days.get(old_stream, ServiceDay())))
+    _reserve(decision, details.booking_id, move.slot, move.party_size, table_ids, venue, days)
+    placement = Placement(move.slot, table_ids, move.duration_fixed)
+    events = booking_decider.decide(command, booking, placement)
+    if not events:
+        return Decision()  # it lands where it was: nothing to release or reserve
+    decision.add(stream_id, events)
+    return decision.build()
+
+
+def decide_first_free(
+    command: BookTable,
+    *,
+    booking: BookingState,
+    venue: VenueState,
+    tables: Mapping[str, TableState],
+    days: Mapping[str, ServiceDay],
+) -> Decision:
+    """`decide_place` at the first free choice of tables (auto-assign when none is named)."""
+    plan_booking(command, booking, venue)
+    choices = booking_choices(command, venue, tables)
+    for option in choices.options:
+        try:
+            return decide_place(
+                command, booking=booking, venue=venue, tables=tables, days=days, table_ids=option
+            )
+        except UNAVAILABLE:
+            if choices.explicit:
+                raise
+    raise NoTableAvailable(command.party_size)
+
+
+def _reserve(
+    decision: DecisionBuilder,
+    booking_id: str,
+    slot: Slot,
+    party_size: int,
+    table_ids: tuple[str, ...],
+    venue: VenueState,
+    days: Mapping[str, ServiceDay],
+) -> None:
+    buffer = venue.settings.buffer_minutes
+    for table_id in table_ids:
+        around = day_streams((table_id,), slot.service_date)
+        decision.read(*around)
+        view = neighbourhood(days.get(stream_id, ServiceDay()) for stream_id in around)
+        reserve = Reserve(table_id, booking_id, slot, party_size, buffer)
+        events = service_day.decide(reserve, view)
+        decision.add(service_day_stream(table_id, slot.service_date), events)
+
+
+def _fits(state: ActiveTable, party_size: int) -> bool:
+    return state.spec.min_capacity <= party_size <= state.spec.capacity
+
+
+def _fixed_duration(details: BookingDetails) -> int | None:
+    return details.slot.duration_minutes if details.placement.duration_fixed else None
+
+
+def _differs(value: object, current: object) -> bool:
+    return not isinstance(value, UnsetType) and value != current
+
+
+def _check_table_ids(table_ids: tuple[str, ...]) -> None:
+    if not table_ids:
+        raise InvalidBooking("table_ids", "a booking needs at least one table")
+    if len(set(table_ids)) != len(table_ids):
+        raise InvalidBooking("table_ids", "each table may be named once")

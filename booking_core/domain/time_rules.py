@@ -1,0 +1,266 @@
+"""Venue time: wall clock, shifts, service dates and the slot grid.
+
+Rules enforced here:
+
+- A booking starts inside an opening shift. Shifts are wall-clock times of a weekday; a
+  shift whose closing time is at or before its opening runs past midnight, and a start
+  after midnight in such a shift belongs to the *previous* service date (00:30 on Sunday
+  after Saturday's 18:00-01:30 shift is Saturday's business).
+- Start times lie on the slot grid: every `interval_minutes` from the shift's opening.
+- The whole turn fits before the shift closes, measured in real elapsed time (a turn over
+  a daylight-saving change is as long as the clock says it is, not one hour more or less).
+- Not on a whole-day closure (of the service date), not in the past, not sooner than the
+  minimum lead time, not more than `max_days_ahead` days after the venue's today.
+- A wall-clock time skipped by a daylight-saving change is refused; an ambiguous one
+  (clocks going back) means its first occurrence.
+- Shifts never overlap, within a day or across midnight into the next, and last at most
+  24 hours. So a booking of service date `d` lies between `d` 00:00 and `d+2` 00:00, and
+  only bookings of `d-1`, `d` and `d+1` can overlap it in time (see `service_day`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from itertools import pairwise
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from booking_core.domain.errors import (
+    BeyondBookingWindow,
+    ClosedOnDate,
+    InsideLeadTime,
+    InvalidOpeningHours,
+    NonexistentLocalTime,
+    OffSlotGrid,
+    OutsideOpeningHours,
+    StartInPast,
+    TurnRunsPastClose,
+)
+from booking_core.domain.values import OpeningHours, Shift, SlotSettings
+
+__all__ = [
+    "ShiftOccurrence",
+    "Slot",
+    "bookable_starts",
+    "calendar_dates",
+    "check_opening_hours",
+    "is_time_zone",
+    "local_today",
+    "resolve_slot",
+    "shift_at",
+    "shifts_of",
+    "to_instant",
+    "to_local",
+    "zone",
+]
+
+_DAY = timedelta(days=1)
+_WEEK_MINUTES = 7 * 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftOccurrence:
+    """One shift on one service date, as naive venue-local datetimes."""
+
+    service_date: date
+    opens: datetime
+    closes: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """Where a booking sits in time: local wall clock, UTC instants and its service date."""
+
+    service_date: dt.date
+    date: dt.date
+    time: dt.time
+    end_date: dt.date
+    end_time: dt.time
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    duration_minutes: int
+
+
+@lru_cache(maxsize=64)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def is_time_zone(name: str) -> bool:
+    try:
+        zone(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def to_instant(local: datetime, time_zone: str, *, strict: bool = True) -> datetime:
+    """The UTC instant of a naive venue-local datetime.
+
+    Strict: a time skipped by a daylight-saving change raises `NonexistentLocalTime`;
+    otherwise it maps as the clock before the change would (used for closing times). A
+    moment at the very edge of the calendar, with no instant, raises it either way.
+    """
+    tz = zone(time_zone)
+    try:
+        instant = local.replace(tzinfo=tz).astimezone(UTC)
+        if strict and instant.astimezone(tz).replace(tzinfo=None) != local:
+            raise NonexistentLocalTime(local, time_zone)
+    except OverflowError as error:
+        raise NonexistentLocalTime(local, time_zone) from error
+    return instant
+
+
+def to_local(instant: datetime, time_zone: str) -> datetime:
+    return instant.astimezone(zone(time_zone)).replace(tzinfo=None)
+
+
+def local_today(now: datetime, time_zone: str) -> date:
+    return to_local(now, time_zone).date()
+
+
+def shifts_of(hours: OpeningHours, service_date: date) -> list[ShiftOccurrence]:
+    occurrences = []
+    for shift in hours.of_weekday(service_date.weekday()):
+        if shift.crosses_midnight and service_date == date.max:
+            continue  # its end is past the last date there is
+        opens = datetime.combine(service_date, shift.opens)
+        closes = datetime.combine(
+            service_date + _DAY if shift.crosses_midnight else service_date, shift.closes
+        )
+        occurrences.append(ShiftOccurrence(service_date, opens, closes))
+    return sorted(occurrences, key=lambda occurrence: occurrence.opens)
+
+
+def shift_at(hours: OpeningHours, local: datetime) -> ShiftOccurrence | None:
+    """The shift open at a local wall-clock moment, this day's or last night's."""
+    day = local.date()
+    last_night = shifts_of(hours, day - _DAY) if day > date.min else []
+    for occurrence in last_night + shifts_of(hours, day):
+        if occurrence.opens <= local < occurrence.closes:
+            return occurrence
+    return None
+
+
+def calendar_dates(starts_at: datetime, ends_at: datetime, time_zone: str) -> tuple[date, ...]:
+    """The local calendar dates a period `[starts_at, ends_at)` touches."""
+    first = to_local(starts_at, time_zone).date()
+    last = to_local(ends_at - timedelta(microseconds=1), time_zone).date()
+    return tuple(first + _DAY * offset for offset in range((last - first).days + 1))
+
+
+def check_opening_hours(hours: OpeningHours) -> None:
+    """Raise `InvalidOpeningHours` unless the week's shifts are whole minutes and never
+    overlap, counting the part of a shift that runs past midnight into the next day."""
+    spans: list[tuple[int, int, str]] = []
+    day_names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    for weekday, shifts in enumerate(hours.by_weekday()):
+        for shift in shifts:
+            _check_whole_minutes(shift, day_names[weekday])
+            opens = _minutes(shift.opens)
+            length = (_minutes(shift.closes) - opens) % (24 * 60) or 24 * 60
+            start = weekday * 24 * 60 + opens
+            spans.append((start, start + length, f"{day_names[weekday]} {_label(shift)}"))
+    spans.sort()
+    for (_, end, name), (start, _, next_name) in pairwise(spans):
+        if start < end:
+            raise InvalidOpeningHours(f"shifts overlap: {name} and {next_name}")
+    if len(spans) > 1 and spans[-1][1] - _WEEK_MINUTES > spans[0][0]:
+        raise InvalidOpeningHours(f"shifts overlap: {spans[-1][2]} and {spans[0][2]}")
+
+
+def resolve_slot(
+    settings: SlotSettings,
+    hours: OpeningHours,
+    closures: Mapping[date, str],
+    *,
+    day: date,
+    at: time,
+    duration_minutes: int,
+    now: datetime,
+) -> Slot:
+    """Place a start at local `day` and `at` in time, or raise the first rule it breaks."""
+    local = datetime.combine(day, at)
+    today = local_today(now, settings.time_zone)
+    # Decided on dates alone first, so absurd years never reach time zone arithmetic.
+    if (today - day).days > 1:
+        raise StartInPast(local)
+    if (day - today).days > settings.max_days_ahead + 1:
+        raise BeyondBookingWindow(day, settings.max_days_ahead)
+    starts_at = to_instant(local, settings.time_zone)
+    if starts_at < now:
+        raise StartInPast(starts_at)
+    if starts_at < now + timedelta(minutes=settings.min_lead_minutes):
+        raise InsideLeadTime(starts_at, settings.min_lead_minutes)
+    occurrence = shift_at(hours, local)
+    if occurrence is None:
+        raise OutsideOpeningHours(local)
+    if (occurrence.service_date - today).days > settings.max_days_ahead:
+        raise BeyondBookingWindow(occurrence.service_date, settings.max_days_ahead)
+    if occurrence.service_date in closures:
+        raise ClosedOnDate(occurrence.service_date, closures[occurrence.service_date])
+    if (local - occurrence.opens) % timedelta(minutes=settings.interval_minutes):
+        raise OffSlotGrid(local, settings.interval_minutes)
+    ends_at = starts_at + timedelta(minutes=duration_minutes)
+    closes_at = to_instant(occurrence.closes, settings.time_zone, strict=False)
+    if ends_at > closes_at:
+        raise TurnRunsPastClose(to_local(ends_at, settings.time_zone), occurrence.closes)
+    end = to_local(ends_at, settings.time_zone)
+    return Slot(
+        service_date=occurrence.service_date,
+        date=day,
+        time=at,
+        end_date=end.date(),
+        end_time=end.time(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        duration_minutes=duration_minutes,
+    )
+
+
+def bookable_starts(
+    settings: SlotSettings,
+    hours: OpeningHours,
+    closures: Mapping[date, str],
+    service_date: date,
+    duration_minutes: int,
+) -> list[datetime]:
+    """Every local start of a service date on the grid whose turn fits its shift, before
+    any table, lead time or window is considered (the availability read model's rows)."""
+    if service_date in closures:
+        return []
+    step = timedelta(minutes=settings.interval_minutes)
+    turn = timedelta(minutes=duration_minutes)
+    starts = []
+    for occurrence in shifts_of(hours, service_date):
+        closes_at = to_instant(occurrence.closes, settings.time_zone, strict=False)
+        local = occurrence.opens
+        while local < occurrence.closes:
+            try:
+                starts_at = to_instant(local, settings.time_zone)
+            except NonexistentLocalTime:
+                local += step
+                continue
+            if starts_at + turn <= closes_at:
+                starts.append(local)
+            local += step
+    return starts
+
+
+def _minutes(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
+
+
+def _label(shift: Shift) -> str:
+    return f"{shift.opens:%H:%M}-{shift.closes:%H:%M}"
+
+
+def _check_whole_minutes(shift: Shift, day_name: str) -> None:
+    for moment in (shift.opens, shift.closes):
+        if moment.second or moment.microsecond or moment.tzinfo is not None:
+            raise InvalidOpeningHours(
+                f"{day_name} {_label(shift)}: shifts open and close on whole local minutes"
+            )

@@ -1,0 +1,272 @@
+"""The venue: when it is open, how bookings are laid out in time, what its floor is.
+
+Rules enforced here:
+
+- only an admin changes the venue;
+- shifts never overlap and last at most a day (`time_rules.check_opening_hours`);
+- slot settings stay within sane bounds and name a real time zone;
+- a date is closed at most once, and only a closed date can be reopened;
+- layouts have unique ids, place only tables the venue has, and place each table once;
+  the active layout cannot be deleted;
+- table names are unique among the venue's tables (`check_table_name`, used when a table
+  is added or renamed).
+
+Setting what is already set decides no events, so repeating a PUT writes nothing.
+
+The venue always exists: before anything is set it has no opening hours (nothing is
+bookable) and the default `SlotSettings`.
+
+The venue also keeps the list of its tables (`TableRegistered`, `TableDeregistered`,
+appended together with the table's own events). Auto-assign and unique names must be
+decided from streams, never from a read model, and every booking already holds the
+venue stream at its version, so the list costs a booking no extra read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Final, assert_never
+
+from booking_core.domain._access import require_admin
+from booking_core.domain._maps import without
+from booking_core.domain.commands import (
+    ActivateLayout,
+    AddClosure,
+    ChangeLayout,
+    ChangeSlotSettings,
+    CreateLayout,
+    DeleteLayout,
+    RemoveClosure,
+    SetOpeningHours,
+    VenueCommand,
+)
+from booking_core.domain.errors import (
+    ClosureAlreadyExists,
+    ClosureNotFound,
+    DuplicateTableName,
+    InvalidLayout,
+    InvalidSlotSettings,
+    LayoutAlreadyExists,
+    LayoutIsActive,
+    LayoutNotFound,
+    UnknownTableInLayout,
+)
+from booking_core.domain.events import (
+    ClosureAdded,
+    ClosureRemoved,
+    LayoutActivated,
+    LayoutChanged,
+    LayoutCreated,
+    LayoutDeleted,
+    OpeningHoursChanged,
+    SlotSettingsChanged,
+    TableDeregistered,
+    TableRegistered,
+    VenueEvent,
+)
+from booking_core.domain.time_rules import check_opening_hours, is_time_zone
+from booking_core.domain.values import Canvas, LayoutArea, LayoutTable, OpeningHours, SlotSettings
+
+__all__ = [
+    "Layout",
+    "VenueState",
+    "check_table_name",
+    "decide",
+    "evolve",
+    "initial_state",
+]
+
+_MAX_TURN_MINUTES = 24 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    layout_id: str
+    name: str
+    tables: tuple[LayoutTable, ...]
+    areas: tuple[LayoutArea, ...]
+    canvas: Canvas | None
+
+
+@dataclass(frozen=True, slots=True)
+class VenueState:
+    """Mappings are never changed in place: evolve builds new ones."""
+
+    hours: OpeningHours = field(default_factory=OpeningHours)
+    settings: SlotSettings = field(default_factory=SlotSettings)
+    closures: Mapping[date, str] = field(default_factory=dict)
+    layouts: Mapping[str, Layout] = field(default_factory=dict)
+    active_layout_id: str | None = None
+    tables: Mapping[str, str] = field(default_factory=dict)
+    """The venue's tables that are not retired, id to name."""
+
+
+initial_state: Final = VenueState()
+
+
+def decide(command: VenueCommand, state: VenueState) -> list[VenueEvent]:
+    require_admin(command.actor, "change the venue")
+    match command:
+        case SetOpeningHours(hours=hours):
+            check_opening_hours(hours)
+            return [] if hours == state.hours else [OpeningHoursChanged(hours=hours)]
+        case ChangeSlotSettings():
+            return _change_settings(command, state)
+        case AddClosure(date=day, reason=reason):
+            if day in state.closures:
+                if state.closures[day] == reason:
+                    return []
+                raise ClosureAlreadyExists(day)
+            return [ClosureAdded(date=day, reason=reason)]
+        case RemoveClosure(date=day):
+            if day not in state.closures:
+                raise ClosureNotFound(day)
+            return [ClosureRemoved(date=day)]
+        case CreateLayout():
+            if command.layout_id in state.layouts:
+                raise LayoutAlreadyExists(command.layout_id)
+            _check_layout_tables(command.tables, state)
+            return [
+                LayoutCreated(
+                    layout_id=command.layout_id,
+                    name=command.name,
+                    tables=command.tables,
+                    areas=command.areas,
+                    canvas=command.canvas,
+                )
+            ]
+        case ChangeLayout():
+            current = state.layouts.get(command.layout_id)
+            if current is None:
+                raise LayoutNotFound(command.layout_id)
+            _check_layout_tables(command.tables, state)
+            changed = Layout(
+                command.layout_id, command.name, command.tables, command.areas, command.canvas
+            )
+            if changed == current:
+                return []
+            return [
+                LayoutChanged(
+                    layout_id=command.layout_id,
+                    name=command.name,
+                    tables=command.tables,
+                    areas=command.areas,
+                    canvas=command.canvas,
+                )
+            ]
+        case DeleteLayout(layout_id=layout_id):
+            if layout_id not in state.layouts:
+                raise LayoutNotFound(layout_id)
+            if layout_id == state.active_layout_id:
+                raise LayoutIsActive(layout_id)
+            return [LayoutDeleted(layout_id=layout_id)]
+        case ActivateLayout(layout_id=layout_id):
+            if layout_id not in state.layouts:
+                raise LayoutNotFound(layout_id)
+            if layout_id == state.active_layout_id:
+                return []
+            return [LayoutActivated(layout_id=layout_id)]
+        case _:
+            assert_never(command)
+
+
+def evolve(state: VenueState, event: VenueEvent) -> VenueState:
+    match event:
+        case OpeningHoursChanged(hours=hours):
+            return replace(state, hours=hours)
+        case SlotSettingsChanged():
+            settings = SlotSettings(
+                interval_minutes=event.interval_minutes,
+                turn_times=event.turn_times,
+                buffer_minutes=event.buffer_minutes,
+                min_lead_minutes=event.min_lead_minutes,
+                max_days_ahead=event.max_days_ahead,
+                time_zone=event.time_zone,
+            )
+            return replace(state, settings=settings)
+        case ClosureAdded(date=day, reason=reason):
+            return replace(state, closures={**state.closures, day: reason})
+        case ClosureRemoved(date=day):
+            return replace(state, closures=without(state.closures, day))
+        case LayoutCreated() | LayoutChanged():
+            layout = Layout(event.layout_id, event.name, event.tables, event.areas, event.canvas)
+            return replace(state, layouts={**state.layouts, event.layout_id: layout})
+        case LayoutDeleted(layout_id=layout_id):
+            active = None if state.active_layout_id == layout_id else state.active_layout_id
+            return replace(
+                state, layouts=without(state.layouts, layout_id), active_layout_id=active
+            )
+        case LayoutActivated(layout_id=layout_id):
+            return replace(state, active_layout_id=layout_id)
+        case TableRegistered(table_id=table_id, name=name):
+            return replace(state, tables={**state.tables, table_id: name})
+        case TableDeregistered(table_id=table_id):
+            return replace(state, tables=without(state.tables, table_id))
+        case _:
+            assert_never(event)
+
+
+def check_table_name(state: VenueState, table_id: str, name: str) -> None:
+    """Raise `DuplicateTableName` if another of the venue's tables is called `name`."""
+    wanted = name.strip().casefold()
+    for other_id, other_name in state.tables.items():
+        if other_id != table_id and other_name.strip().casefold() == wanted:
+            raise DuplicateTableName(name, other_id)
+
+
+def _change_settings(command: ChangeSlotSettings, state: VenueState) -> list[VenueEvent]:
+    settings = SlotSettings(
+        interval_minutes=command.interval_minutes,
+        turn_times=tuple(sorted(command.turn_times, key=lambda turn: turn.max_party_size)),
+        buffer_minutes=command.buffer_minutes,
+        min_lead_minutes=command.min_lead_minutes,
+        max_days_ahead=command.max_days_ahead,
+        time_zone=command.time_zone,
+    )
+    _check_settings(settings)
+    if settings == state.settings:
+        return []
+    return [
+        SlotSettingsChanged(
+            interval_minutes=settings.interval_minutes,
+            turn_times=settings.turn_times,
+            buffer_minutes=settings.buffer_minutes,
+            min_lead_minutes=settings.min_lead_minutes,
+            max_days_ahead=settings.max_days_ahead,
+            time_zone=settings.time_zone,
+        )
+    ]
+
+
+def _check_settings(settings: SlotSettings) -> None:
+    if not 1 <= settings.interval_minutes <= 240:
+        raise InvalidSlotSettings("interval_minutes", "must be from 1 to 240")
+    if not settings.turn_times:
+        raise InvalidSlotSettings("turn_times", "at least one turn time is needed")
+    sizes = [turn.max_party_size for turn in settings.turn_times]
+    if len(set(sizes)) != len(sizes):
+        raise InvalidSlotSettings("turn_times", "each max_party_size may appear once")
+    for turn in settings.turn_times:
+        if turn.max_party_size < 1:
+            raise InvalidSlotSettings("turn_times", "max_party_size must be at least 1")
+        if not 1 <= turn.minutes <= _MAX_TURN_MINUTES:
+            raise InvalidSlotSettings("turn_times", "minutes must be from 1 to 1440")
+    if not 0 <= settings.buffer_minutes <= 240:
+        raise InvalidSlotSettings("buffer_minutes", "must be from 0 to 240")
+    if not 0 <= settings.min_lead_minutes <= 30 * 24 * 60:
+        raise InvalidSlotSettings("min_lead_minutes", "must be from 0 to 43200 (30 days)")
+    if not 0 <= settings.max_days_ahead <= 3 * 366:
+        raise InvalidSlotSettings("max_days_ahead", "must be from 0 to 1098 (three years)")
+    if not is_time_zone(settings.time_zone):
+        raise InvalidSlotSettings("time_zone", f"{settings.time_zone!r} is not a known zone")
+
+
+def _check_layout_tables(tables: tuple[LayoutTable, ...], state: VenueState) -> None:
+    ids = [table.table_id for table in tables]
+    unknown = set(ids) - set(state.tables)
+    if unknown:
+        raise UnknownTableInLayout(unknown)
+    if len(set(ids)) != len(ids):
+        raise InvalidLayout("a layout places each table at most once")

@@ -1,0 +1,44 @@
+"""The Harbour Bistro opened through the handlers, as an admin would on day one."""
+
+from __future__ import annotations
+
+from booking_core.domain.commands import AddTable, ChangeSlotSettings, SetOpeningHours
+from booking_core.handlers import add_table, change_venue
+from booking_core.store import EventStore, InMemoryEventStore
+from tests.unit.domain.world import ADMIN, HOURS, NOW, SETTINGS, TABLES, command_id
+
+
+async def open_the_bistro(store: EventStore | None = None) -> InMemoryEventStore:
+    store = store or InMemoryEventStore()
+    assert isinstance(store, InMemoryEventStore)
+    await change_venue(
+        store, SetOpeningHours(command_id=command_id(), actor=ADMIN, now=NOW, hours=HOURS)
+    )
+    await change_venue(
+        store,
+        ChangeSlotSettings(
+            command_id=command_id(),
+            actor=ADMIN,
+            now=NOW,
+            interval_minutes=SETTINGS.interval_minutes,
+            turn_times=SETTINGS.turn_times,
+            buffer_minutes=SETTINGS.buffer_minutes,
+            min_lead_minutes=SETTINGS.min_lead_minutes,
+            max_days_ahead=SETTINGS.max_days_ahead,
+            time_zone=SETTINGS.time_zone,
+        ),
+    )
+    for table_id, name, capacity, min_capacity in TABLES:
+        await add_table(
+            store,
+            AddTable(
+                command_id=command_id(),
+                actor=ADMIN,
+                now=NOW,
+                table_id=table_id,
+                name=name,
+                capacity=capacity,
+                min_capacity=min_capacity,
+            ),
+        )
+    return store

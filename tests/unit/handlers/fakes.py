@@ -1,0 +1,118 @@
+"""Event stores that lose races on purpose, around the real in-memory store.
+
+- `Counting`: remembers what was read;
+- `Racing`: just before the handler's first append, someone else's command runs;
+- `AlwaysLosing`: every append finds the stream moved on;
+- `Interleaving`: every read and append yields to other tasks a random number of times,
+  so concurrent handlers interleave between their reads and their append.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from contextlib import AbstractAsyncContextManager
+
+from booking_core.store import (
+    ORIGIN,
+    AppendResult,
+    ConcurrencyError,
+    ConsistencyToken,
+    IdempotencyKey,
+    InMemoryEventStore,
+    RecordedEvent,
+    StreamAppend,
+    Wakeups,
+)
+
+
+class Delegating:
+    def __init__(self, inner: InMemoryEventStore) -> None:
+        self.inner = inner
+        self.appends = 0
+
+    async def append(
+        self, streams: Sequence[StreamAppend], *, idempotency: IdempotencyKey | None = None
+    ) -> AppendResult:
+        self.appends += 1
+        return await self.inner.append(streams, idempotency=idempotency)
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        return await self.inner.read_stream(stream_id, from_version)
+
+    async def stream_version(self, stream_id: str) -> int:
+        return await self.inner.stream_version(stream_id)
+
+    async def read_all(
+        self,
+        after: ConsistencyToken = ORIGIN,
+        limit: int = 1000,
+        *,
+        stream_prefix: str | None = None,
+        types: Collection[str] | None = None,
+    ) -> list[RecordedEvent]:
+        return await self.inner.read_all(after, limit, stream_prefix=stream_prefix, types=types)
+
+    async def head(self) -> ConsistencyToken:
+        return await self.inner.head()
+
+    def wakeups(self) -> AbstractAsyncContextManager[Wakeups]:
+        return self.inner.wakeups()
+
+
+class Counting(Delegating):
+    """Remembers every stream read."""
+
+    def __init__(self, inner: InMemoryEventStore) -> None:
+        super().__init__(inner)
+        self.reads: list[str] = []
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        self.reads.append(stream_id)
+        return await super().read_stream(stream_id, from_version)
+
+
+class Racing(Delegating):
+    def __init__(
+        self, inner: InMemoryEventStore, rival: Callable[[InMemoryEventStore], Awaitable[object]]
+    ) -> None:
+        super().__init__(inner)
+        self._rival: Callable[[InMemoryEventStore], Awaitable[object]] | None = rival
+
+    async def append(
+        self, streams: Sequence[StreamAppend], *, idempotency: IdempotencyKey | None = None
+    ) -> AppendResult:
+        rival, self._rival = self._rival, None
+        if rival is not None:
+            await rival(self.inner)
+        return await super().append(streams, idempotency=idempotency)
+
+
+class AlwaysLosing(Delegating):
+    async def append(
+        self, streams: Sequence[StreamAppend], *, idempotency: IdempotencyKey | None = None
+    ) -> AppendResult:
+        self.appends += 1
+        first = streams[0]
+        raise ConcurrencyError(first.stream_id, str(first.expected), 99)
+
+
+class Interleaving(Delegating):
+    def __init__(self, inner: InMemoryEventStore, seed: int) -> None:
+        super().__init__(inner)
+        self._random = random.Random(seed)
+
+    async def _shuffle(self) -> None:
+        for _ in range(self._random.randrange(4)):
+            await asyncio.sleep(0)
+
+    async def append(
+        self, streams: Sequence[StreamAppend], *, idempotency: IdempotencyKey | None = None
+    ) -> AppendResult:
+        await self._shuffle()
+        return await super().append(streams, idempotency=idempotency)
+
+    async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
+        await self._shuffle()
+        return await super().read_stream(stream_id, from_version)
