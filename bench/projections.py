@@ -35,6 +35,7 @@ from booking_core.domain.values import OpeningHours, Shift, SlotSettings
 from booking_core.store import ANY, NO_STREAM, ConsistencyToken, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
 from projectors.rebuild import rebuild
+from read_models.consistency import redis_checkpoint_key
 from tablebook.database import open_pool
 
 REBUILD_EVENTS = int(os.environ.get("BENCH_REBUILD_EVENTS", "1000000"))
@@ -213,7 +214,7 @@ async def _checkpoints(pool: Any, redis: Redis, prefix: str) -> ConsistencyToken
         cursor = await connection.execute("SELECT tx, position FROM projection_checkpoints")
         tokens = [ConsistencyToken(int(r[0]), int(r[1])) for r in await cursor.fetchall()]
     for projection in registry.REDIS_PROJECTIONS:
-        raw = await redis.get(f"{prefix}{projection.name}:checkpoint")
+        raw = await redis.get(redis_checkpoint_key(prefix, projection.name))
         text = raw.decode() if isinstance(raw, bytes) else raw
         tokens.append(ConsistencyToken.parse(text) if text else ConsistencyToken(0, 0))
     if len(tokens) < len(registry.names()):

@@ -7,7 +7,7 @@ from typing import Any
 from psycopg import AsyncConnection
 from redis.asyncio import Redis
 
-from booking_core.store import ORIGIN, ConsistencyToken
+from booking_core.store import ConsistencyToken
 
 __all__ = [
     "lock_sql_checkpoint",
@@ -62,6 +62,3 @@ def parse_checkpoint(raw: bytes | str | None) -> ConsistencyToken | None:
 async def read_redis_checkpoint(redis: Redis, key: str) -> ConsistencyToken | None:
     """None when the key is missing: the model was never built, or Redis lost it."""
     return parse_checkpoint(await redis.get(key))
-
-
-ORIGIN_TEXT = str(ORIGIN)

@@ -29,6 +29,7 @@ from projectors.runner import (
     SqlProjectionRunner,
     run_until_stopped,
 )
+from read_models.consistency import redis_checkpoint_key
 from tablebook.database import open_pool
 
 __all__ = ["projection_runners", "rebuild_projections", "run_projectors", "show_status"]
@@ -156,7 +157,7 @@ async def show_status(database_url: str, redis_url: str, redis_prefix: str) -> N
             behind, age = await _lag(b.pool, token)
             table.add_row(projection.name, "sql", str(token), str(behind), f"{age:.1f}")
         for redis_projection in registry.REDIS_PROJECTIONS:
-            key = f"{redis_prefix}{redis_projection.name}:checkpoint"
+            key = redis_checkpoint_key(redis_prefix, redis_projection.name)
             maybe = await read_redis_checkpoint(b.redis, key)
             behind, age = await _lag(b.pool, maybe or ORIGIN)
             shown = str(maybe) if maybe else "missing (not built)"

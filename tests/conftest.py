@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
 
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.database import create_database, drop_database, migrate, open_pool, with_database
@@ -77,6 +78,18 @@ def redis_url(servers: tuple[str, str]) -> str:
 @pytest.fixture(scope="session")
 def redis_prefix(run_id: str) -> str:
     return f"tbtest:{run_id}:"
+
+
+@pytest.fixture
+async def redis(redis_url: str, redis_prefix: str) -> AsyncIterator[Redis]:
+    """A Redis client; the run's keys are gone before and after the test."""
+    client = Redis.from_url(redis_url)
+    async for key in client.scan_iter(match=redis_prefix + "*"):
+        await client.delete(key)
+    yield client
+    async for key in client.scan_iter(match=redis_prefix + "*"):
+        await client.delete(key)
+    await client.aclose()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ events say, and a rebuild from scratch gives the same models row for row, key fo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -18,18 +17,9 @@ from projectors.rebuild import rebuild
 from projectors.runner import ProjectionRunner, RedisProjectionRunner, SqlProjectionRunner
 from read_models.availability import ModelNotReady, slots_for, tables_at
 from tests.support.models import clear_read_models, dump_redis, dump_sql
-from tests.support.story import Story
+from tests.support.story import TABLES, Story
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-async def redis(redis_url: str, redis_prefix: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    async for key in client.scan_iter(match=redis_prefix + "*"):
-        await client.delete(key)
-    await client.aclose()
 
 
 @pytest.fixture
@@ -103,7 +93,7 @@ async def test_every_read_model_says_what_the_events_say(
             " booked_seat_minutes, open_seat_minutes FROM rm_daily_stats"
         )
         stats = {r[0]: r[1:] for r in await cursor.fetchall()}
-    seats = sum(capacity for _, capacity, _, _ in _tables().values())
+    seats = sum(capacity for _, capacity, _, _ in TABLES.values())
     for day, counts in expected.items():
         assert stats[day][:5] == (
             counts["bookings"],
@@ -196,9 +186,3 @@ async def test_availability_reads_refuse_a_model_that_redis_lost(
 def _entry_id(raw: object) -> tuple[int, ...]:
     text = raw.decode() if isinstance(raw, bytes) else str(raw)
     return tuple(int(part) for part in text.split("-"))
-
-
-def _tables() -> dict[str, tuple[str, int, int, str]]:
-    from tests.support.story import TABLES
-
-    return TABLES

@@ -9,10 +9,8 @@ import random
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
@@ -25,15 +23,6 @@ from tests.support.story import Story
 
 SQL_NAMES = [p.name for p in registry.SQL_PROJECTIONS]
 REDIS_NAMES = [p.name for p in registry.REDIS_PROJECTIONS]
-
-
-@pytest.fixture
-async def redis(redis_url: str, redis_prefix: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    yield client
-    async for key in client.scan_iter(match=redis_prefix + "*"):
-        await client.delete(key)
-    await client.aclose()
 
 
 def start_daemon(database_url: str, redis_url: str, prefix: str) -> subprocess.Popen[bytes]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import psycopg
@@ -73,17 +73,6 @@ async def setup(
         )
         await connection.execute("TRUNCATE test_stream_counts, projection_checkpoints")
     return clean_store
-
-
-@pytest.fixture
-async def redis(redis_url: str, redis_prefix: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
-    async for key in client.scan_iter(match=redis_prefix + "*"):
-        await client.delete(key)
-    yield client
-    async for key in client.scan_iter(match=redis_prefix + "*"):
-        await client.delete(key)
-    await client.aclose()
 
 
 async def append(store: PostgresEventStore, stream: str, n: int = 1) -> ConsistencyToken:
