@@ -2,44 +2,76 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.types import ControllerRouterHandler
 
+from api.auth import AuthController
+from api.bookings import AvailabilityController, BookingsController
+from api.context import Api, provide_admin, provide_user
 from api.health import HealthController
 from api.problems import exception_handlers
-from api.services import ApiConfig, Services, ServicesFactory
+from api.services import ApiConfig, ServicesFactory
 
-__all__ = ["create_app"]
+__all__ = ["ROUTES", "create_app"]
 
 VERSION = "1.0.0"
+
+ROUTES: Sequence[ControllerRouterHandler] = [
+    HealthController,
+    AuthController,
+    AvailabilityController,
+    BookingsController,
+]
 
 
 def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
     """Build the app; `open_services` opens the pools and clients for its lifetime."""
-    holder: dict[str, Services] = {}
+    holder: dict[str, Api] = {}
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         async with open_services() as services:
-            holder["services"] = services
+            holder["api"] = Api(config, services)
             yield
 
-    def provide_services() -> Services:
-        return holder["services"]
+    def provide_api() -> Api:
+        return holder["api"]
+
+    def provide_services() -> Any:
+        return holder["api"].services
 
     return Litestar(
-        route_handlers=[HealthController],
-        dependencies={"services": Provide(provide_services, sync_to_thread=False)},
+        route_handlers=list(ROUTES),
+        dependencies={
+            "api": Provide(provide_api, sync_to_thread=False),
+            "services": Provide(provide_services, sync_to_thread=False),
+            "user": Provide(provide_user),
+            "admin": Provide(provide_admin),
+        },
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         request_max_body_size=config.max_body_bytes,
-        cors_config=CORSConfig(allow_origins=list(config.cors_origins))
+        cors_config=CORSConfig(
+            allow_origins=list(config.cors_origins),
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "If-Match",
+                "X-Consistency-Token",
+                "Last-Event-ID",
+            ],
+            expose_headers=["X-Consistency-Token", "ETag", "Retry-After", "Location"],
+        )
         if config.cors_origins
         else None,
         openapi_config=OpenAPIConfig(
@@ -48,6 +80,16 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
             description="Restaurant table reservations, event-sourced.",
             path="/",
             render_plugins=[SwaggerRenderPlugin(path="/docs"), RedocRenderPlugin(path="/redoc")],
+            components=Components(
+                security_schemes={
+                    "BearerAuth": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format="JWT",
+                        description="A token from POST /api/v1/auth/token.",
+                    )
+                }
+            ),
         ),
         logging_config=None,
         debug=False,

@@ -9,6 +9,13 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from api.accounts import EmailTaken
+from api.security import TooManyAttempts
+from booking_core.domain.errors import DomainError
+from booking_core.store.errors import IdempotencyKeyReused
+from read_models.availability import ModelNotReady
+from read_models.consistency import NotCaughtUp
+
 __all__ = ["Problem", "ProblemField", "exception_handlers", "problem_response"]
 
 log = logging.getLogger("tablebook.api")
@@ -84,6 +91,49 @@ def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]
     return problem_response(exc.status_code, str(exc.detail), headers=headers or None)
 
 
+_DOMAIN_STATUS = {"conflict": 409, "rule": 422, "not_found": 404, "forbidden": 403}
+
+
+def _on_domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    return problem_response(_DOMAIN_STATUS[exc.kind], exc.detail, kind=exc.code)
+
+
+def _on_too_many(_: Request[Any, Any, Any], exc: TooManyAttempts) -> Response[Problem]:
+    return problem_response(
+        429,
+        "Too many failed sign-in attempts; wait before trying again.",
+        kind="too-many-attempts",
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def _on_not_caught_up(_: Request[Any, Any, Any], exc: NotCaughtUp) -> Response[Problem]:
+    return problem_response(
+        503,
+        "The read model has not caught up with the write yet; retry shortly.",
+        kind="not-caught-up",
+        headers={"Retry-After": "1"},
+    )
+
+
+def _on_not_ready(_: Request[Any, Any, Any], exc: ModelNotReady) -> Response[Problem]:
+    return problem_response(
+        503, f"{exc}; retry shortly.", kind="model-not-ready", headers={"Retry-After": "2"}
+    )
+
+
+def _on_key_reused(_: Request[Any, Any, Any], exc: IdempotencyKeyReused) -> Response[Problem]:
+    return problem_response(
+        422,
+        "This Idempotency-Key was already used for a different request.",
+        kind="idempotency-key-reused",
+    )
+
+
+def _on_email_taken(_: Request[Any, Any, Any], exc: EmailTaken) -> Response[Problem]:
+    return problem_response(409, str(exc), kind="email-taken")
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "The server failed to handle this request.")
@@ -92,6 +142,12 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
 exception_handlers: dict[Any, Any] = {
     404: _on_http,
     405: _on_http,
+    DomainError: _on_domain,
+    TooManyAttempts: _on_too_many,
+    NotCaughtUp: _on_not_caught_up,
+    ModelNotReady: _on_not_ready,
+    IdempotencyKeyReused: _on_key_reused,
+    EmailTaken: _on_email_taken,
     ValidationException: _on_validation,
     HTTPException: _on_http,
     Exception: _on_unexpected,

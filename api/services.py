@@ -22,6 +22,11 @@ class ApiConfig:
     access_token_minutes: int = 60
     production: bool = False
     max_body_bytes: int = 64 * 1024
+    bcrypt_rounds: int = 12
+    login_attempts_per_account: int = 5
+    login_attempts_per_address: int = 20
+    login_window_seconds: int = 900
+    consistency_timeout: float = 5.0
 
 
 @dataclass(frozen=True)

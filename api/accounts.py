@@ -1,0 +1,228 @@
+"""Accounts: who may sign in, with what password and role.
+
+Accounts are not part of the restaurant's book, so they are a plain table (`users`), not
+an event stream. Passwords are bcrypt hashes, computed in a worker thread so a sign-in
+never stalls the event loop. `token_version` is bumped whenever an account is
+deactivated, deleted or changes role: every token carries the version it was issued
+at, so older tokens stop working at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import bcrypt
+from psycopg import errors as pg_errors
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+__all__ = [
+    "EmailTaken",
+    "PasswordHasher",
+    "Role",
+    "User",
+    "UserStore",
+]
+
+Role = Literal["system_user", "admin"]
+
+_COLUMNS = sql.SQL("id, email, full_name, phone, role, is_active, token_version, created_at")
+
+
+def _q(text: str, **parts: sql.Composable) -> sql.Composed:
+    """A query with the account columns in place of `{columns}`."""
+    return sql.SQL(text).format(columns=_COLUMNS, **parts)
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    email: str
+    full_name: str
+    phone: str | None
+    role: Role
+    is_active: bool
+    token_version: int
+    created_at: dt.datetime
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class EmailTaken(Exception):
+    def __init__(self, email: str) -> None:
+        super().__init__(f"an account with the email {email!r} already exists")
+        self.email = email
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordHasher:
+    """bcrypt with a configurable cost (12 in production; tests may lower it)."""
+
+    rounds: int = 12
+
+    async def hash(self, password: str) -> str:
+        secret = password.encode()
+        hashed = await asyncio.to_thread(bcrypt.hashpw, secret, bcrypt.gensalt(self.rounds))
+        return hashed.decode()
+
+    async def verify(self, password: str, hashed: str | None) -> bool:
+        """True when `password` matches. Without a hash, a dummy check still costs the
+        same time, so timing does not tell whether an account exists."""
+        candidate = hashed.encode() if hashed else _DUMMY_HASH
+        try:
+            ok = await asyncio.to_thread(bcrypt.checkpw, password.encode(), candidate)
+        except ValueError:
+            return False
+        return ok and hashed is not None
+
+
+_DUMMY_HASH = bcrypt.hashpw(b"no account has this password", bcrypt.gensalt(4))
+
+
+def _user(row: dict[str, Any]) -> User:
+    return User(
+        id=row["id"],
+        email=row["email"],
+        full_name=row["full_name"],
+        phone=row["phone"],
+        role=row["role"],
+        is_active=row["is_active"],
+        token_version=row["token_version"],
+        created_at=row["created_at"],
+    )
+
+
+class UserStore:
+    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
+        self._pool = pool
+
+    async def create(
+        self,
+        *,
+        email: str,
+        password_hash: str,
+        full_name: str,
+        phone: str | None = None,
+        role: Role = "system_user",
+    ) -> User:
+        user_id = f"usr_{uuid.uuid4().hex}"
+        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            try:
+                await cur.execute(
+                    _q(
+                        "INSERT INTO users (id, email, password_hash, full_name, phone, role)"
+                        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING {columns}"
+                    ),
+                    (user_id, email, password_hash, full_name, phone, role),
+                )
+            except pg_errors.UniqueViolation:
+                raise EmailTaken(email) from None
+            row = await cur.fetchone()
+        assert row is not None
+        return _user(row)
+
+    async def upsert_admin(self, *, email: str, password_hash: str, full_name: str) -> User:
+        """Create the admin, or make the existing account an active admin with this
+        password (and invalidate its old tokens)."""
+        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                _q(
+                    "INSERT INTO users (id, email, password_hash, full_name, role)"
+                    " VALUES (%s, %s, %s, %s, 'admin') ON CONFLICT (lower(email)) DO UPDATE"
+                    " SET password_hash = EXCLUDED.password_hash, role = 'admin',"
+                    " is_active = true, token_version = users.token_version + 1,"
+                    " updated_at = now() RETURNING {columns}"
+                ),
+                (f"usr_{uuid.uuid4().hex}", email, password_hash, full_name),
+            )
+            row = await cur.fetchone()
+        assert row is not None
+        return _user(row)
+
+    async def by_id(self, user_id: str) -> User | None:
+        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                _q("SELECT {columns} FROM users WHERE id = %s"),
+                (user_id,),
+            )
+            row = await cur.fetchone()
+        return _user(row) if row else None
+
+    async def credentials(self, email: str) -> tuple[User, str] | None:
+        """The account with this email (any case) and its password hash."""
+        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                _q("SELECT {columns}, password_hash FROM users WHERE lower(email) = lower(%s)"),
+                (email,),
+            )
+            row = await cur.fetchone()
+        return (_user(row), row["password_hash"]) if row else None
+
+    async def page(
+        self,
+        *,
+        limit: int,
+        after: tuple[dt.datetime, str] | None = None,
+        role: Role | None = None,
+        is_active: bool | None = None,
+        q: str | None = None,
+    ) -> list[User]:
+        """Accounts oldest first, `limit` of them after the (created_at, id) cursor."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if after is not None:
+            clauses.append("(created_at, id) > (%s, %s)")
+            params.extend(after)
+        if role is not None:
+            clauses.append("role = %s")
+            params.append(role)
+        if is_active is not None:
+            clauses.append("is_active = %s")
+            params.append(is_active)
+        if q:
+            clauses.append("(email ILIKE %s OR full_name ILIKE %s)")
+            pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params.extend([pattern, pattern])
+        where = (
+            sql.SQL("WHERE ") + sql.SQL(" AND ").join(map(sql.SQL, clauses))
+            if clauses
+            else sql.SQL("")
+        )
+        params.append(limit)
+        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                _q(
+                    "SELECT {columns} FROM users {where} ORDER BY created_at, id LIMIT %s",
+                    where=where,
+                ),
+                params,
+            )
+            rows = await cur.fetchall()
+        return [_user(row) for row in rows]
+
+    async def change(
+        self, user_id: str, *, role: Role | None = None, is_active: bool | None = None
+    ) -> User | None:
+        """Change role and/or activity; any real change revokes the account's tokens."""
+        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            await cur.execute(
+                _q(
+                    "UPDATE users SET token_version = token_version"
+                    " + CASE WHEN role IS DISTINCT FROM coalesce(%(role)s, role)"
+                    " OR is_active IS DISTINCT FROM coalesce(%(active)s, is_active)"
+                    " THEN 1 ELSE 0 END,"
+                    " role = coalesce(%(role)s, role),"
+                    " is_active = coalesce(%(active)s, is_active),"
+                    " updated_at = now() WHERE id = %(id)s RETURNING {columns}"
+                ),
+                {"role": role, "active": is_active, "id": user_id},
+            )
+            row = await cur.fetchone()
+        return _user(row) if row else None

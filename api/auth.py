@@ -1,0 +1,129 @@
+"""`/api/v1/auth`: register, sign in (OAuth2 password flow), who am I."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.params import JSONBody, URLEncodedBody
+
+from api.accounts import User
+from api.context import ApiDep, UserDep
+
+__all__ = ["AuthController", "UserOut", "user_out"]
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
+MIN_PASSWORD = 8
+MAX_PASSWORD = 72  # bcrypt reads no further
+
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, examples=["ada@example.com"])]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=r"^\+?[0-9 ()./-]+$")]
+
+
+class Register(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    email: Email
+    password: Annotated[str, msgspec.Meta(max_length=MAX_PASSWORD)]
+    full_name: Name
+    phone: Phone | None = None
+
+
+class TokenForm(msgspec.Struct, frozen=True):
+    username: Annotated[str, msgspec.Meta(max_length=320)]
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
+    grant_type: str | None = None
+    scope: str | None = None
+
+
+class AccessToken(msgspec.Struct, frozen=True):
+    access_token: str
+    token_type: Literal["bearer"]
+    expires_in: int
+
+
+class UserOut(msgspec.Struct, frozen=True):
+    id: str
+    email: str
+    full_name: str
+    phone: str | None
+    role: Literal["system_user", "admin"]
+    is_active: bool
+    created_at: dt.datetime
+
+
+def user_out(user: User) -> UserOut:
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        phone=user.phone,
+        role=user.role,
+        is_active=user.is_active,
+        created_at=user.created_at,
+    )
+
+
+def check_email(email: str) -> str:
+    email = email.strip()
+    if not _EMAIL.match(email):
+        raise HTTPException(status_code=422, detail="email: not a valid email address")
+    return email
+
+
+class AuthController(Controller):
+    path = "/api/v1/auth"
+    tags = ["auth"]
+
+    @post("/register", status_code=201, summary="Create a guest account")
+    async def register(self, api: ApiDep, data: JSONBody[Register]) -> UserOut:
+        email = check_email(data.email)
+        if len(data.password) < MIN_PASSWORD:
+            raise HTTPException(
+                status_code=422,
+                detail=f"password: must be at least {MIN_PASSWORD} characters long",
+            )
+        hashed = await api.passwords.hash(data.password)
+        user = await api.users.create(
+            email=email, password_hash=hashed, full_name=data.full_name.strip(), phone=data.phone
+        )
+        return user_out(user)
+
+    @post(
+        "/token",
+        status_code=200,
+        summary="Sign in (OAuth2 password flow)",
+        description="Form fields `username` (the email) and `password`. Failed attempts are "
+        "limited per account and per client address; past the limit the answer is 429 "
+        "with `Retry-After`.",
+        security=[],
+    )
+    async def token(
+        self,
+        api: ApiDep,
+        request: Request[Any, Any, Any],
+        data: URLEncodedBody[TokenForm],
+    ) -> AccessToken:
+        address = request.client.host if request.client else "unknown"
+        email = data.username.strip()
+        await api.logins.check(email, address)
+        found = await api.users.credentials(email) if email else None
+        user, hashed = found if found else (None, None)
+        if not await api.passwords.verify(data.password, hashed) or user is None:
+            await api.logins.failed(email, address)
+            raise NotAuthorizedException(detail="Wrong email or password.")
+        if not user.is_active:
+            raise NotAuthorizedException(detail="This account has been deactivated.")
+        await api.logins.succeeded(email, address)
+        return AccessToken(
+            access_token=api.tokens.issue(user),
+            token_type="bearer",  # noqa: S106 - the OAuth2 token type, not a secret
+            expires_in=api.tokens.minutes * 60,
+        )
+
+    @get("/me", summary="The signed-in user", security=[{"BearerAuth": []}])
+    async def me(self, user: UserDep) -> UserOut:
+        return user_out(user)

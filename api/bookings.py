@@ -1,0 +1,365 @@
+"""Guests' routes: free tables and start times, and their own bookings.
+
+Writes are commands decided against the event store; the response is built from the
+state the command produced, so it never waits for a projection. Reads come from the read
+models (Redis for availability, SQL for bookings) and honour `X-Consistency-Token`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from api.accounts import User
+from api.context import (
+    Api,
+    ApiDep,
+    UserDep,
+    WriteContext,
+    Written,
+    actor_of,
+    cursor_decode,
+    cursor_encode,
+)
+from api.schemas import (
+    BookingOut,
+    BookingPage,
+    BookingStatus,
+    CursorParam,
+    Email,
+    GuestName,
+    LimitParam,
+    LocalTime,
+    PartySize,
+    Phone,
+    Text,
+    booking_from_row,
+    booking_from_state,
+    hhmm,
+    parse_time,
+)
+from booking_core.domain.booking import NoBooking
+from booking_core.domain.commands import UNSET, BookTable, CancelBooking, ChangeBooking
+from booking_core.domain.errors import BookingNotFound
+from booking_core.handlers import BookingResult, book_table, cancel_booking, change_booking
+from read_models.availability import slots_for, tables_at
+from read_models.bookings import BookingFilter, booking, bookings_page
+
+__all__ = [
+    "AvailabilityController",
+    "BookingsController",
+    "booking_page",
+    "check_date",
+    "visible_booking",
+    "written_booking",
+]
+
+AUTH: list[dict[str, list[str]]] = [{"BearerAuth": []}]
+DateParam = Annotated[dt.date, QueryParameter(description="Venue-local date, YYYY-MM-DD")]
+_MIN_DATE = dt.date(2000, 1, 1)
+_MAX_DATE = dt.date(2199, 12, 31)
+
+
+def check_date(value: dt.date, field: str = "date") -> dt.date:
+    if not _MIN_DATE <= value <= _MAX_DATE:
+        raise HTTPException(status_code=400, detail=f"{field}: must be between 2000 and 2199")
+    return value
+
+
+# --- availability -----------------------------------------------------------------------
+
+
+class TableAvailabilityOut(msgspec.Struct, frozen=True):
+    table_id: str
+    name: str
+    capacity: int
+    min_capacity: int
+    area: str | None
+    status: str
+    fits_party: bool
+
+
+class TablesAtOut(msgspec.Struct, frozen=True):
+    date: dt.date
+    time: str
+    end_time: str
+    party_size: int
+    duration_minutes: int
+    tables: list[TableAvailabilityOut]
+
+
+class SlotOut(msgspec.Struct, frozen=True):
+    time: str
+    tables_available: int
+
+
+class SlotsOut(msgspec.Struct, frozen=True):
+    date: dt.date
+    party_size: int
+    slots: list[SlotOut]
+
+
+class AvailabilityController(Controller):
+    tags = ["availability"]
+    security = []
+
+    @get("/api/v1/bookings/tables", summary="Every table's status for one start time")
+    async def tables(
+        self,
+        api: ApiDep,
+        request: Request[Any, Any, Any],
+        date: DateParam,
+        time: Annotated[str, QueryParameter(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")],
+        party_size: Annotated[int, QueryParameter(ge=1, le=100)] = 2,
+        duration_minutes: Annotated[int | None, QueryParameter(ge=15, le=720)] = None,
+    ) -> TablesAtOut:
+        await api.consistent(request, redis=("availability",))
+        found = await tables_at(
+            api.services.redis,
+            api.services.redis_prefix,
+            day=check_date(date),
+            at=parse_time(time),
+            party_size=party_size,
+            duration_minutes=duration_minutes,
+        )
+        return TablesAtOut(
+            date=found.date,
+            time=hhmm(found.time),
+            end_time=hhmm(found.end_time),
+            party_size=found.party_size,
+            duration_minutes=found.duration_minutes,
+            tables=[
+                TableAvailabilityOut(
+                    table_id=t.table_id,
+                    name=t.name,
+                    capacity=t.capacity,
+                    min_capacity=t.min_capacity,
+                    area=t.area,
+                    status=t.status,
+                    fits_party=t.fits_party,
+                )
+                for t in found.tables
+            ],
+        )
+
+    @get("/api/v1/availability", summary="Every bookable start time of a day")
+    async def slots(
+        self,
+        api: ApiDep,
+        request: Request[Any, Any, Any],
+        date: DateParam,
+        party_size: Annotated[int, QueryParameter(ge=1, le=100)],
+    ) -> SlotsOut:
+        await api.consistent(request, redis=("availability",))
+        found = await slots_for(
+            api.services.redis,
+            api.services.redis_prefix,
+            day=check_date(date),
+            party_size=party_size,
+        )
+        return SlotsOut(
+            date=date,
+            party_size=party_size,
+            slots=[SlotOut(time=hhmm(s.time), tables_available=s.tables_available) for s in found],
+        )
+
+
+# --- bookings ---------------------------------------------------------------------------
+
+
+class BookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    date: dt.date
+    time: LocalTime
+    party_size: PartySize
+    guest_name: GuestName
+    guest_phone: Phone | None = None
+    guest_email: Email | None = None
+    special_requests: Text | None = None
+    table_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | None = msgspec.field(
+        default=None
+    )
+    source: Annotated[str, msgspec.Meta(pattern=r"^(online|phone|walk_in)$")] | None = None
+
+
+class BookingUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    date: dt.date | msgspec.UnsetType = UNSET
+    time: LocalTime | msgspec.UnsetType = UNSET
+    party_size: PartySize | msgspec.UnsetType = UNSET
+    table_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = UNSET
+    guest_name: GuestName | msgspec.UnsetType = UNSET
+    guest_phone: Phone | msgspec.UnsetType | None = UNSET
+    guest_email: Email | msgspec.UnsetType | None = UNSET
+    special_requests: Text | msgspec.UnsetType | None = UNSET
+    duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | msgspec.UnsetType = UNSET
+
+
+def written_booking(result: BookingResult, status: int = 200) -> Written[BookingOut]:
+    if isinstance(result.booking, NoBooking):
+        raise AssertionError("a booking command answered without a booking")
+    body = booking_from_state(result.booking, result.version)
+    return Written(body, result.token, status, {"ETag": f'"{result.version}"'})
+
+
+def _if_match(request: Request[Any, Any, Any]) -> int | None:
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    text = raw.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise HTTPException(
+            status_code=400, detail='If-Match: expected the booking\'s version, e.g. "3"'
+        )
+    return int(text)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def visible_booking(api: Api, user: User, booking_id: str) -> BookingOut:
+    row = await booking(api.services.pool, booking_id)
+    if row is None or (not user.is_admin and row.user_id != user.id):
+        raise BookingNotFound(booking_id)
+    return booking_from_row(row)
+
+
+class BookingsController(Controller):
+    path = "/api/v1/bookings"
+    tags = ["bookings"]
+    security = AUTH
+
+    @post("/", status_code=201, summary="Book a table")
+    async def create(
+        self,
+        api: ApiDep,
+        user: UserDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[BookingCreate],
+    ) -> Response[BookingOut]:
+        at = parse_time(data.time)
+        check_date(data.date)
+
+        async def run(ctx: WriteContext) -> Written[BookingOut]:
+            command = BookTable(
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                now=_now(),
+                booking_id=ctx.new_id("bkg"),
+                date=data.date,
+                time=at,
+                party_size=data.party_size,
+                guest_name=data.guest_name.strip(),
+                guest_phone=data.guest_phone,
+                guest_email=data.guest_email,
+                special_requests=data.special_requests,
+                table_ids=(data.table_id,) if data.table_id else (),
+                duration_minutes=data.duration_minutes,
+                source=data.source or "online",
+            )
+            result = await book_table(api.store, command, idempotency=ctx.idempotency)
+            written = written_booking(result, 201)
+            return Written(
+                written.body,
+                written.token,
+                201,
+                {**written.headers, "Location": f"/api/v1/bookings/{command.booking_id}"},
+            )
+
+        return await api.write(request, actor_of(user), run)
+
+    @get("/my-bookings", summary="The signed-in user's bookings")
+    async def mine(
+        self,
+        api: ApiDep,
+        user: UserDep,
+        request: Request[Any, Any, Any],
+        status: FromQuery[BookingStatus | None] = None,
+        from_date: Annotated[dt.date | None, QueryParameter(name="from")] = None,
+        to_date: Annotated[dt.date | None, QueryParameter(name="to")] = None,
+        limit: LimitParam = 50,
+        cursor: CursorParam = None,
+    ) -> BookingPage:
+        await api.consistent(request, sql=("bookings",))
+        where = BookingFilter(user_id=user.id, status=status, from_date=from_date, to_date=to_date)
+        return await booking_page(api, where, limit, cursor)
+
+    @get("/{booking_id:str}", summary="One booking (its guest or an admin)")
+    async def read(
+        self, api: ApiDep, user: UserDep, request: Request[Any, Any, Any], booking_id: FromPath[str]
+    ) -> BookingOut:
+        await api.consistent(request, sql=("bookings",))
+        return await visible_booking(api, user, booking_id)
+
+    @put("/{booking_id:str}", summary="Change a booking; re-decided like a new one")
+    async def change(
+        self,
+        api: ApiDep,
+        user: UserDep,
+        request: Request[Any, Any, Any],
+        booking_id: FromPath[str],
+        data: JSONBody[BookingUpdate],
+    ) -> Response[BookingOut]:
+        expected = _if_match(request)
+        at = parse_time(data.time) if isinstance(data.time, str) else UNSET
+        if isinstance(data.date, dt.date):
+            check_date(data.date)
+
+        async def run(ctx: WriteContext) -> Written[BookingOut]:
+            command = ChangeBooking(
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                now=_now(),
+                booking_id=booking_id,
+                date=data.date,
+                time=at,
+                party_size=data.party_size,
+                table_ids=(data.table_id,) if isinstance(data.table_id, str) else UNSET,
+                duration_minutes=data.duration_minutes,
+                guest_name=data.guest_name,
+                guest_phone=data.guest_phone,
+                guest_email=data.guest_email,
+                special_requests=data.special_requests,
+                expected_version=expected,
+            )
+            result = await change_booking(api.store, command, idempotency=ctx.idempotency)
+            return written_booking(result)
+
+        return await api.write(request, actor_of(user), run)
+
+    @delete("/{booking_id:str}", status_code=200, summary="Cancel a booking")
+    async def cancel(
+        self, api: ApiDep, user: UserDep, request: Request[Any, Any, Any], booking_id: FromPath[str]
+    ) -> Response[BookingOut]:
+        async def run(ctx: WriteContext) -> Written[BookingOut]:
+            command = CancelBooking(
+                command_id=ctx.command_id, actor=ctx.actor, now=_now(), booking_id=booking_id
+            )
+            result = await cancel_booking(api.store, command, idempotency=ctx.idempotency)
+            return written_booking(result)
+
+        return await api.write(request, actor_of(user), run)
+
+
+async def booking_page(
+    api: Api, where: BookingFilter, limit: int, cursor: str | None
+) -> BookingPage:
+    after = None
+    if cursor:
+        starts, booking_id = cursor_decode(cursor, 2)
+        try:
+            after = (dt.datetime.fromisoformat(str(starts)), str(booking_id))
+        except ValueError:
+            raise HTTPException(
+                status_code=400, detail="cursor: not one this API gave out"
+            ) from None
+    rows, last = await bookings_page(api.services.pool, where, limit=limit, after=after)
+    return BookingPage(
+        items=[booking_from_row(row) for row in rows],
+        next_cursor=cursor_encode(last[0].isoformat(), last[1]) if last else None,
+    )

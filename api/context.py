@@ -1,0 +1,245 @@
+"""What every route handler is given: the services, the accounts, and the write/read rules.
+
+`Api` is built once per process in the app's lifespan and injected as `api`; the signed-in
+user comes in as `user` (401 without a valid token) and an admin as `admin` (403 for
+anyone else). Writes go through `Api.write`, which gives a command its id and applies
+`Idempotency-Key`; reads that accept `X-Consistency-Token` call `Api.consistent` first.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+import msgspec
+from litestar import Request, Response
+from litestar.di import NamedDependency
+from litestar.exceptions import ClientException, HTTPException
+
+from api.accounts import PasswordHasher, User, UserStore
+from api.security import LoginLimiter, TokenService, authenticate, require_admin
+from api.services import ApiConfig, Services
+from booking_core.domain.commands import Actor
+from booking_core.store import ConsistencyToken, IdempotencyKey
+from read_models.consistency import wait_for_projections
+
+__all__ = [
+    "AdminDep",
+    "Api",
+    "ApiDep",
+    "UserDep",
+    "WriteContext",
+    "Written",
+    "actor_of",
+    "cursor_decode",
+    "cursor_encode",
+    "provide_admin",
+    "provide_user",
+]
+
+T = TypeVar("T")
+
+CONSISTENCY_HEADER = "X-Consistency-Token"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+_NAMESPACE = uuid.UUID("6f1c2a6e-2b8e-4f5e-9a57-8f0d1c3b7a10")
+_REPLAY_SECONDS = 24 * 3600
+_MAX_KEY = 200
+
+
+def cursor_encode(*parts: Any) -> str:
+    return base64.urlsafe_b64encode(msgspec.json.encode(list(parts))).decode().rstrip("=")
+
+
+def cursor_decode(cursor: str, arity: int) -> list[Any]:
+    """The parts of a cursor made by `cursor_encode`, or 400."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        parts = msgspec.json.decode(raw)
+    except (binascii.Error, ValueError, msgspec.DecodeError):
+        raise ClientException(detail="The cursor is not one this API gave out.") from None
+    if not isinstance(parts, list) or len(parts) != arity:
+        raise ClientException(detail="The cursor is not one this API gave out.")
+    return parts
+
+
+@dataclass(frozen=True, slots=True)
+class WriteContext:
+    """What a write needs to build its command: ids that stay the same when the request
+    is repeated with the same `Idempotency-Key`."""
+
+    actor: Actor
+    command_id: str
+    idempotency: IdempotencyKey | None
+
+    def new_id(self, kind: str) -> str:
+        """A fresh id for something this request creates (`bkg_…`, `tbl_…`)."""
+        return f"{kind}_{uuid.uuid5(_NAMESPACE, f'{self.command_id}:{kind}').hex}"
+
+
+class _Replay(msgspec.Struct, frozen=True):
+    fingerprint: str
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+
+class Api:
+    """Injected as `api: ApiDep` into every route that needs the services."""
+
+    def __init__(self, config: ApiConfig, services: Services) -> None:
+        self.config = config
+        self.services = services
+        self.users = UserStore(services.pool)
+        self.tokens = TokenService(config.secret_key, config.access_token_minutes)
+        self.passwords = PasswordHasher(config.bcrypt_rounds)
+        self.logins = LoginLimiter(
+            services.redis,
+            services.redis_prefix,
+            per_account=config.login_attempts_per_account,
+            per_address=config.login_attempts_per_address,
+            window_seconds=config.login_window_seconds,
+        )
+
+    @property
+    def store(self) -> Any:
+        return self.services.store
+
+    # --- reads ------------------------------------------------------------------------
+
+    async def consistent(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        sql: Sequence[str] = (),
+        redis: Sequence[str] = (),
+    ) -> None:
+        """Wait until the named projections include the request's consistency token."""
+        raw = request.headers.get(CONSISTENCY_HEADER)
+        if not raw:
+            return
+        try:
+            token = ConsistencyToken.parse(raw.strip())
+        except ValueError:
+            raise ClientException(
+                detail=f"{CONSISTENCY_HEADER} must be a token from a write's response."
+            ) from None
+        await wait_for_projections(
+            token,
+            pool=self.services.pool,
+            redis=self.services.redis,
+            redis_prefix=self.services.redis_prefix,
+            sql=sql,
+            redis_names=redis,
+            timeout=self.config.consistency_timeout,
+        )
+
+    # --- writes -----------------------------------------------------------------------
+
+    async def write(
+        self,
+        request: Request[Any, Any, Any],
+        actor: Actor,
+        run: Callable[[WriteContext], Awaitable[Written[T]]],
+    ) -> Response[T]:
+        """Run a write under the request's `Idempotency-Key`.
+
+        Without a key, each request is a new command. With one, the command id (and every
+        id the request creates) derives from the user and the key, and the event store
+        records the key with the request's fingerprint in the same transaction as the
+        events. The first response is kept for a day: a repeat with the same body gets it
+        back; a repeat with another body is a 422. If the kept copy is gone, the repeat
+        runs again, is recognised by its command id, and answers with the current state.
+        """
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None:
+            written = await run(WriteContext(actor, uuid.uuid4().hex, None))
+            return _respond(_Replay("", written.status, _json(written.body), written.headers_out()))
+        key = key.strip()
+        if not key or len(key) > _MAX_KEY or not key.isprintable():
+            raise ClientException(
+                detail=f"{IDEMPOTENCY_HEADER} must be 1 to {_MAX_KEY} printable characters."
+            )
+        body = await request.body()
+        fingerprint = hashlib.sha256(
+            b"\0".join([request.method.encode(), request.url.path.encode(), body])
+        ).hexdigest()
+        scoped = f"{actor.user_id}:{key}"
+        digest = hashlib.sha256(scoped.encode()).hexdigest()
+        replay_key = f"{self.services.redis_prefix}idem:{digest}"
+        kept = await self.services.redis.get(replay_key)
+        if kept is not None:
+            replay = _replays.decode(bytes(kept) if isinstance(kept, bytes) else kept.encode())
+            if replay.fingerprint != fingerprint:
+                raise key_reused()
+            return _respond(replay, replayed=True)
+        command_id = uuid.uuid5(_NAMESPACE, scoped).hex
+        idempotency = IdempotencyKey(key=scoped, fingerprint=fingerprint)
+        written = await run(WriteContext(actor, command_id, idempotency))
+        replay = _Replay(fingerprint, written.status, _json(written.body), written.headers_out())
+        await self.services.redis.set(
+            replay_key, msgspec.msgpack.encode(replay), ex=_REPLAY_SECONDS
+        )
+        return _respond(replay)
+
+
+@dataclass(frozen=True, slots=True)
+class Written(Generic[T]):
+    """A write's answer: the body, its status, and the token of what it appended."""
+
+    body: T
+    token: ConsistencyToken | None
+    status: int = 200
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def headers_out(self) -> dict[str, str]:
+        out = dict(self.headers)
+        if self.token is not None:
+            out[CONSISTENCY_HEADER] = str(self.token)
+        return out
+
+
+def _json(body: Any) -> bytes:
+    return msgspec.json.encode(body)
+
+
+_replays = msgspec.msgpack.Decoder(_Replay)
+
+
+def _respond(replay: _Replay, *, replayed: bool = False) -> Response[Any]:
+    headers = dict(replay.headers)
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(
+        replay.body, status_code=replay.status, headers=headers, media_type="application/json"
+    )
+
+
+def key_reused() -> HTTPException:
+    return HTTPException(
+        status_code=422,
+        detail=f"This {IDEMPOTENCY_HEADER} was already used for a different request.",
+    )
+
+
+async def provide_user(request: Request[Any, Any, Any], api: ApiDep) -> User:
+    return await authenticate(request, api.tokens, api.users)
+
+
+async def provide_admin(user: UserDep) -> User:
+    return require_admin(user)
+
+
+ApiDep = NamedDependency[Api]
+UserDep = NamedDependency[User]
+"""The signed-in user; 401 without a valid access token."""
+AdminDep = NamedDependency[User]
+"""The signed-in admin; 403 for any other role."""
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user_id=user.id, role=user.role)

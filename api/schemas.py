@@ -1,0 +1,146 @@
+"""Shapes shared by several routes: local times, bookings, pages, paging parameters.
+
+Request bodies refuse unknown fields; strings and numbers carry bounds, so absurd input
+is a 4xx before any command is built. Times on the wire are venue-local `HH:MM`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar.exceptions import HTTPException
+from litestar.params import QueryParameter
+
+from booking_core.domain.booking import ExistingBooking
+from read_models.bookings import BookingRow
+
+__all__ = [
+    "BookingOut",
+    "BookingPage",
+    "BookingStatus",
+    "CursorParam",
+    "Email",
+    "GuestName",
+    "LimitParam",
+    "LocalTime",
+    "PartySize",
+    "Phone",
+    "Text",
+    "booking_from_row",
+    "booking_from_state",
+    "hhmm",
+    "parse_time",
+]
+
+LocalTime = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$",
+        description="Venue-local time, HH:MM",
+        examples=["19:30"],
+    ),
+]
+GuestName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=r"^\+?[0-9 ()./-]+$")]
+Email = Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Text = Annotated[str, msgspec.Meta(max_length=2000)]
+PartySize = Annotated[int, msgspec.Meta(ge=1, le=100, description="Guests in the party")]
+BookingStatus = Literal["confirmed", "cancelled", "seated", "completed", "no_show"]
+
+LimitParam = Annotated[int, QueryParameter(ge=1, le=500, description="Items per page (1-500)")]
+CursorParam = Annotated[
+    str | None,
+    QueryParameter(max_length=500, description="`next_cursor` of the previous page"),
+]
+
+
+def parse_time(value: str, field: str = "time") -> dt.time:
+    try:
+        parsed = dt.time.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(status_code=400, detail=f"{field}: expected HH:MM") from None
+    if len(value) != 5:
+        raise HTTPException(status_code=400, detail=f"{field}: expected HH:MM")
+    return parsed
+
+
+def hhmm(value: dt.time) -> str:
+    return value.strftime("%H:%M")
+
+
+class BookingOut(msgspec.Struct, frozen=True):
+    id: str
+    table_id: str | None
+    table_ids: list[str]
+    date: dt.date
+    time: str
+    end_time: str
+    duration_minutes: int
+    party_size: int
+    guest_name: str
+    guest_phone: str | None
+    guest_email: str | None
+    special_requests: str | None
+    status: BookingStatus
+    source: str
+    user_id: str | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class BookingPage(msgspec.Struct, frozen=True):
+    items: list[BookingOut]
+    next_cursor: str | None = msgspec.field(default=None)
+
+
+def booking_from_state(state: ExistingBooking, version: int) -> BookingOut:
+    details = state.details
+    slot = details.slot
+    status: Any = state.status
+    return BookingOut(
+        id=details.booking_id,
+        table_id=details.table_ids[0] if details.table_ids else None,
+        table_ids=list(details.table_ids),
+        date=slot.date,
+        time=hhmm(slot.time),
+        end_time=hhmm(slot.end_time),
+        duration_minutes=slot.duration_minutes,
+        party_size=details.party_size,
+        guest_name=details.guest_name,
+        guest_phone=details.guest_phone,
+        guest_email=details.guest_email,
+        special_requests=details.special_requests,
+        status=status,
+        source=details.source,
+        user_id=details.user_id,
+        version=version,
+        created_at=details.placed_at,
+        updated_at=details.updated_at,
+    )
+
+
+def booking_from_row(row: BookingRow) -> BookingOut:
+    status: Any = row.status
+    return BookingOut(
+        id=row.id,
+        table_id=row.table_ids[0] if row.table_ids else None,
+        table_ids=list(row.table_ids),
+        date=row.date,
+        time=hhmm(row.time),
+        end_time=hhmm(row.end_time),
+        duration_minutes=row.duration_minutes,
+        party_size=row.party_size,
+        guest_name=row.guest_name,
+        guest_phone=row.guest_phone,
+        guest_email=row.guest_email,
+        special_requests=row.special_requests,
+        status=status,
+        source=row.source,
+        user_id=row.user_id,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,160 @@
+"""Bearer tokens, the signed-in user, roles, and limits on guessing passwords.
+
+An access token is an HS256 JWT: `sub` (the user id), `role`, `ver` (the account's
+token version when it was issued), `iat`, `exp`. Every request with a token loads the
+account by id (one primary-key read) and refuses the token if the account is gone,
+inactive, or its token version or role has moved on: deactivating a user, or changing
+their role, ends their sessions at once. Only HS256 is accepted, so `alg: none` and
+tokens signed with another key are refused like any other bad signature.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from litestar import Request
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from redis.asyncio import Redis
+
+from api.accounts import User, UserStore
+
+__all__ = [
+    "LoginLimiter",
+    "TokenService",
+    "TooManyAttempts",
+    "authenticate",
+    "bearer_token",
+]
+
+ALGORITHM = "HS256"
+_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tablebook"'}
+
+
+@dataclass(frozen=True, slots=True)
+class TokenService:
+    secret: str
+    minutes: int = 60
+
+    def issue(self, user: User, *, now: dt.datetime | None = None) -> str:
+        issued = now or dt.datetime.now(dt.UTC)
+        claims = {
+            "sub": user.id,
+            "role": user.role,
+            "ver": user.token_version,
+            "iat": issued,
+            "exp": issued + dt.timedelta(minutes=self.minutes),
+        }
+        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
+
+    def claims(self, token: str) -> dict[str, Any]:
+        """The verified claims, or `NotAuthorizedException` saying what was wrong."""
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                self.secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["sub", "exp", "iat", "role", "ver"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise _unauthorized("The access token has expired; sign in again.") from None
+        except jwt.InvalidTokenError:
+            raise _unauthorized("The access token is not valid.") from None
+        return claims
+
+
+def _unauthorized(detail: str) -> NotAuthorizedException:
+    return NotAuthorizedException(detail=detail, headers=_CHALLENGE)
+
+
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("Send the access token as 'Authorization: Bearer <token>'.")
+    return token.strip()
+
+
+async def authenticate(
+    request: Request[Any, Any, Any], tokens: TokenService, users: UserStore
+) -> User:
+    """The signed-in user, or 401."""
+    token = bearer_token(request)
+    if token is None:
+        raise _unauthorized("Sign in: this needs an access token.")
+    claims = tokens.claims(token)
+    user = await users.by_id(str(claims["sub"]))
+    if (
+        user is None
+        or not user.is_active
+        or claims.get("ver") != user.token_version
+        or claims.get("role") != user.role
+    ):
+        raise _unauthorized("The access token is no longer valid; sign in again.")
+    return user
+
+
+def require_admin(user: User) -> User:
+    if not user.is_admin:
+        raise PermissionDeniedException(detail="Only an admin may do this.")
+    return user
+
+
+class TooManyAttempts(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many sign-in attempts; try again in {retry_after} s")
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLimiter:
+    """Failed sign-ins counted in Redis per account and per client address over a window.
+
+    Past the limit every attempt is refused with the window's remaining time, whether or
+    not the password is right, so guessing cannot go on at the pace of the server. A
+    successful sign-in clears the account's counter (not the address's).
+    """
+
+    redis: Redis
+    prefix: str
+    per_account: int = 5
+    per_address: int = 20
+    window_seconds: int = 900
+
+    def _keys(self, email: str, address: str) -> tuple[str, str]:
+        return (
+            f"{self.prefix}login:account:{email.strip().lower()}",
+            f"{self.prefix}login:address:{address}",
+        )
+
+    async def check(self, email: str, address: str) -> None:
+        account, where = self._keys(email, address)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.get(account)
+            pipe.pttl(account)
+            pipe.get(where)
+            pipe.pttl(where)
+            a_count, a_ttl, w_count, w_ttl = await pipe.execute()
+        waits = []
+        if a_count is not None and int(a_count) >= self.per_account:
+            waits.append(a_ttl)
+        if w_count is not None and int(w_count) >= self.per_address:
+            waits.append(w_ttl)
+        if waits:
+            longest = max(w if w and w > 0 else 1000 for w in waits)
+            raise TooManyAttempts(max(1, math.ceil(longest / 1000)))
+
+    async def failed(self, email: str, address: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for key in self._keys(email, address):
+                pipe.incr(key)
+                pipe.expire(key, self.window_seconds, nx=True)
+            await pipe.execute()
+
+    async def succeeded(self, email: str, address: str) -> None:
+        await self.redis.delete(self._keys(email, address)[0])

@@ -1,0 +1,127 @@
+"""Queries on the bookings read model (`rm_bookings`): one booking, and pages of them.
+
+Pages are keyset-paginated on `(starts_at, id)`: a page never skips or repeats a booking
+while others are written, and every page costs one index range scan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+__all__ = ["BookingFilter", "BookingRow", "booking", "bookings_page"]
+
+_COLUMNS = sql.SQL(
+    "id, table_ids, service_date, date, time, end_time, starts_at, ends_at, party_size,"
+    " duration_minutes, guest_name, guest_phone, guest_email, special_requests, status,"
+    " user_id, source, version, created_at, updated_at"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRow:
+    id: str
+    table_ids: list[str]
+    service_date: dt.date
+    date: dt.date
+    time: dt.time
+    end_time: dt.time
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    party_size: int
+    duration_minutes: int
+    guest_name: str
+    guest_phone: str | None
+    guest_email: str | None
+    special_requests: str | None
+    status: str
+    user_id: str | None
+    source: str
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BookingFilter:
+    """Every field narrows the page; `service_date`, `from_date` and `to_date` are
+    service dates (a booking after midnight belongs to the evening it started in)."""
+
+    user_id: str | None = None
+    service_date: dt.date | None = None
+    from_date: dt.date | None = None
+    to_date: dt.date | None = None
+    status: str | None = None
+    table_id: str | None = None
+    q: str | None = None
+
+
+async def booking(pool: AsyncConnectionPool[Any], booking_id: str) -> BookingRow | None:
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            sql.SQL("SELECT {} FROM rm_bookings WHERE id = %s").format(_COLUMNS), (booking_id,)
+        )
+        row = await cur.fetchone()
+    return BookingRow(**row) if row else None
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(
+    where: BookingFilter, after: tuple[dt.datetime, str] | None
+) -> tuple[sql.Composable, list[Any]]:
+    clauses: list[sql.Composable] = []
+    params: list[Any] = []
+
+    def add(clause: str, *values: Any) -> None:
+        clauses.append(sql.SQL(clause))
+        params.extend(values)
+
+    if where.user_id is not None:
+        add("user_id = %s", where.user_id)
+    if where.service_date is not None:
+        add("service_date = %s", where.service_date)
+    if where.from_date is not None:
+        add("service_date >= %s", where.from_date)
+    if where.to_date is not None:
+        add("service_date <= %s", where.to_date)
+    if where.status is not None:
+        add("status = %s", where.status)
+    if where.table_id is not None:
+        add("table_ids @> ARRAY[%s]::text[]", where.table_id)
+    if where.q:
+        add("search LIKE %s", _like(where.q))
+    if after is not None:
+        add("(starts_at, id) > (%s, %s)", *after)
+    if not clauses:
+        return sql.SQL(""), params
+    return sql.SQL("WHERE ") + sql.SQL(" AND ").join(clauses), params
+
+
+async def bookings_page(
+    pool: AsyncConnectionPool[Any],
+    where: BookingFilter,
+    *,
+    limit: int,
+    after: tuple[dt.datetime, str] | None = None,
+) -> tuple[list[BookingRow], tuple[dt.datetime, str] | None]:
+    """Up to `limit` bookings in start order after the cursor, and the next cursor."""
+    clause, params = _where(where, after)
+    query = sql.SQL("SELECT {} FROM rm_bookings {} ORDER BY starts_at, id LIMIT %s").format(
+        _COLUMNS, clause
+    )
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query, [*params, limit + 1])
+        rows = [BookingRow(**row) for row in await cur.fetchall()]
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], (last.starts_at, last.id)
