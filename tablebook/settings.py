@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = ["DEVELOPMENT_SECRET_KEY", "Settings", "SettingsError", "load_dotenv"]
 
@@ -52,6 +53,16 @@ def _prefix(value: str) -> str:
             f"REDIS_PREFIX may hold only letters, digits and _.:- (1-64 of them), not {value!r}"
         )
     return value
+
+
+def _time_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"TABLEBOOK_TIME_ZONE must be an IANA time zone, not {name!r}"
+        ) from None
+    return name
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -95,6 +106,10 @@ class Settings:
     port: int = 8000
     access_token_minutes: int = 60
     log_level: str = "INFO"
+    time_zone: str = "Europe/London"
+    """The demo restaurant's time zone (`seed-demo`, `dev`); a venue keeps its own."""
+    admin_password: str | None = None
+    """The demo admin's password for `dev`, and `users create-admin`'s default."""
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
 
@@ -126,6 +141,8 @@ class Settings:
             port=_int(env, "TABLEBOOK_PORT", 8000),
             access_token_minutes=_int(env, "ACCESS_TOKEN_MINUTES", 60),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+            time_zone=_time_zone(env.get("TABLEBOOK_TIME_ZONE") or "Europe/London"),
+            admin_password=env.get("TABLEBOOK_ADMIN_PASSWORD") or None,
             smtp=SmtpSettings(
                 host=env.get("SMTP_HOST") or None,
                 port=_int(env, "SMTP_PORT", 587),
