@@ -11,6 +11,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+import psycopg
+
 from tablebook.database import migrate
 from tablebook.logs import configure_logging
 from tablebook.settings import Settings, SettingsError
@@ -73,30 +75,66 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _serve_dev(settings: Settings, host: str, port: int) -> None:
-    import uvicorn
-
-    from tablebook.asgi import app_for
-
-    server = uvicorn.Server(
-        uvicorn.Config(app_for(settings), host=host, port=port, log_config=None, access_log=False)
-    )
-    log.info(
-        "serving", extra={"url": f"http://{host}:{port}", "docs": f"http://{host}:{port}/docs"}
-    )
-    await server.serve()
-
-
 def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
+    from tablebook.dev import run_dev
+
     with resolved(settings) as ready:
         assert ready.database_url
         _export(ready)
         migrate(ready.database_url)
         log.info("migrations applied")
+        host, port = args.host or ready.host, args.port or ready.port
         with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve_dev(ready, args.host or ready.host, args.port or ready.port))
+            asyncio.run(run_dev(ready, host=host, port=port, bcrypt_rounds=args.bcrypt_rounds))
     log.info("stopped")
     return 0
+
+
+def cmd_users_create_admin(settings: Settings, args: argparse.Namespace) -> int:
+    from tablebook.users_commands import check_account, create_admin_in
+
+    password = args.password or settings.admin_password
+    if not password:
+        raise ValueError("give --password, or set TABLEBOOK_ADMIN_PASSWORD")
+    check_account(args.email, password)
+    with resolved(settings) as ready, _needs_migrations():
+        assert ready.database_url
+        user = asyncio.run(
+            create_admin_in(
+                ready.database_url,
+                email=args.email,
+                password=password,
+                full_name=args.name,
+                rounds=args.bcrypt_rounds,
+            )
+        )
+    print(f"admin {user.email} ready (id {user.id})")
+    return 0
+
+
+def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> int:
+    from tablebook.seed import seed_demo_in
+
+    with resolved(settings) as ready, _needs_migrations():
+        assert ready.database_url
+        summary = asyncio.run(seed_demo_in(ready.database_url, time_zone=ready.time_zone))
+    print(summary.line())
+    return 0
+
+
+@contextlib.contextmanager
+def _needs_migrations() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.errors.UndefinedTable:
+        raise ValueError("the database has no tables yet: run `tablebook db upgrade`") from None
+
+
+def _bcrypt_rounds(text: str) -> int:
+    rounds = int(text)
+    if not 4 <= rounds <= 31:
+        raise argparse.ArgumentTypeError("bcrypt rounds go from 4 to 31")
+    return rounds
 
 
 def _urls(settings: Settings) -> tuple[str, str, str]:
@@ -136,9 +174,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tablebook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    dev = commands.add_parser("dev", help="embedded servers if needed, migrate, serve")
+    dev = commands.add_parser("dev", help="migrate, seed the demo, run API and projectors")
     dev.add_argument("--host")
     dev.add_argument("--port", type=int)
+    dev.add_argument("--bcrypt-rounds", type=_bcrypt_rounds, default=12, help=argparse.SUPPRESS)
     dev.set_defaults(handler=cmd_dev)
 
     serve = commands.add_parser("serve", help="serve the HTTP API")
@@ -160,6 +199,18 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.set_defaults(handler=cmd_projectors_rebuild)
     status = projector_commands.add_parser("status", help="checkpoints and lag")
     status.set_defaults(handler=cmd_projectors_status)
+
+    users = commands.add_parser("users", help="accounts")
+    users_commands = users.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
+    admin = users_commands.add_parser("create-admin", help="create an admin, or reset one")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", help="default: TABLEBOOK_ADMIN_PASSWORD")
+    admin.add_argument("--name", default="Administrator", help="full name of a new account")
+    admin.add_argument("--bcrypt-rounds", type=_bcrypt_rounds, default=12, help="bcrypt cost")
+    admin.set_defaults(handler=cmd_users_create_admin)
+
+    seed = commands.add_parser("seed-demo", help="the demo restaurant (idempotent)")
+    seed.set_defaults(handler=cmd_seed_demo)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")

@@ -1,0 +1,299 @@
+"""The demo restaurant, the first admin and `tablebook dev`, against real servers."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+import bcrypt
+import pytest
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+
+from booking_core.domain.booking import Confirmed
+from booking_core.domain.commands import Actor
+from booking_core.domain.events import codec
+from booking_core.domain.folding import BOOKING
+from booking_core.domain.streams import booking_stream
+from booking_core.handlers import load_venue
+from booking_core.store.postgres import PostgresEventStore
+from read_models.consistency import redis_checkpoint_key
+from tablebook.database import create_database, drop_database, with_database
+from tablebook.demo_plan import DEMO_BOOKINGS
+from tablebook.seed import DEMO_ADMIN_EMAIL, SeedSummary, plan_for, seed_demo
+from tests.integration.test_cli import TABLEBOOK, free_port, get
+
+NOW = datetime.now(UTC)
+ADMIN = Actor(user_id="usr_maitre_d", role="admin")
+GUEST = Actor(user_id="usr_demo_guest")
+
+
+async def count_events(pool: AsyncConnectionPool[Any]) -> int:
+    async with pool.connection() as connection:
+        cursor = await connection.execute("SELECT count(*) FROM events")
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+@pytest.fixture(scope="module")
+async def seeded(
+    pool: AsyncConnectionPool[Any], database_url: str
+) -> tuple[PostgresEventStore, SeedSummary]:
+    """The demo seeded once into an empty event store, for the tests that only read it."""
+    async with pool.connection() as connection:
+        await connection.execute("TRUNCATE events, streams, idempotency_keys RESTART IDENTITY")
+    store = PostgresEventStore(pool, database_url)
+    plan = plan_for(NOW, "Europe/London")
+    return store, await seed_demo(store, plan, admin=ADMIN, guest=GUEST, now=NOW)
+
+
+async def test_the_demo_restaurant_has_twelve_tables_in_two_areas_on_an_active_layout(
+    seeded: tuple[PostgresEventStore, SeedSummary],
+) -> None:
+    store, summary = seeded
+    venue, _ = await load_venue(store)
+    assert not summary.venue_was_configured
+    assert len(venue.tables) == summary.tables == 12
+    assert venue.active_layout_id is not None
+    layout = venue.layouts[venue.active_layout_id]
+    assert {area.name for area in layout.areas} == {"Main room", "Terrace"}
+    assert layout.canvas is not None
+    assert {placed.table_id for placed in layout.tables} == set(venue.tables)
+    shifts = [len(day) for day in venue.hours.by_weekday()]
+    assert shifts == [0, 2, 2, 2, 2, 2, 2]  # closed on Mondays, lunch and dinner otherwise
+    assert venue.settings.time_zone == "Europe/London"
+
+
+async def test_about_two_hundred_bookings_and_none_overlap_on_a_table(
+    seeded: tuple[PostgresEventStore, SeedSummary],
+) -> None:
+    store, summary = seeded
+    assert 180 <= summary.made <= 220
+    assert summary.made + sum(summary.skipped.values()) == DEMO_BOOKINGS
+    assert set(summary.skipped) <= {"slot taken"}
+    assert summary.cancelled > 0
+    venue, _ = await load_venue(store)
+    buffer = timedelta(minutes=venue.settings.buffer_minutes)
+    held: dict[str, list[tuple[datetime, datetime]]] = {}
+    users: set[str] = set()
+    for booking in plan_for(NOW, "Europe/London").bookings:
+        records = await store.read_stream(booking_stream(booking.booking_id))
+        state = BOOKING.fold(codec.decode(record) for record in records)
+        if isinstance(state, Confirmed):
+            users.add(state.details.user_id)
+            for table_id in state.details.table_ids:
+                slot = state.details.slot
+                held.setdefault(table_id, []).append((slot.starts_at, slot.ends_at))
+    assert users == {ADMIN.user_id, GUEST.user_id}
+    for spans in held.values():
+        for (_, first_ends), (second_starts, _) in itertools.pairwise(sorted(spans)):
+            assert first_ends + buffer <= second_starts
+
+
+async def test_seeding_again_writes_nothing_and_says_the_venue_was_kept(
+    seeded: tuple[PostgresEventStore, SeedSummary],
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    _, first = seeded
+    before = await count_events(pool)
+    again = await asyncio.to_thread(
+        subprocess.run,
+        [*TABLEBOOK, "seed-demo"],
+        env={**os.environ, "DATABASE_URL": database_url, "TABLEBOOK_TIME_ZONE": "Europe/London"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines() == [
+        "demo restaurant: venue already configured, left as it is;"
+        f" bookings: 0 made, {first.made} already there,"
+        f" {DEMO_BOOKINGS - first.made} skipped (slot taken {DEMO_BOOKINGS - first.made}),"
+        " 0 cancelled"
+    ]
+    assert await count_events(pool) == before
+
+
+def create_admin(database_url: str, cwd: Path, *argv: str, password: str = "") -> Any:
+    """`tablebook users create-admin`, the password from the environment if given here."""
+    return subprocess.run(
+        [*TABLEBOOK, "users", "create-admin", "--bcrypt-rounds", "4", *argv],
+        env={**os.environ, "DATABASE_URL": database_url, "TABLEBOOK_ADMIN_PASSWORD": password},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+async def test_create_admin_creates_the_account_then_changes_its_password(
+    pool: AsyncConnectionPool[Any], database_url: str, tmp_path: Path
+) -> None:
+    email = f"ada.{uuid.uuid4().hex[:8]}@example.com"
+    created = await asyncio.to_thread(
+        create_admin, database_url, tmp_path, "--email", email, "--password", "first-pass"
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith(f"admin {email} ready")
+    updated = await asyncio.to_thread(
+        create_admin, database_url, tmp_path, "--email", email.upper(), password="second-pass"
+    )
+    assert updated.returncode == 0, updated.stderr
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT role, password_hash FROM users WHERE lower(email) = lower(%s)", (email,)
+        )
+        rows = await cursor.fetchall()
+    assert len(rows) == 1
+    role, password_hash = rows[0]
+    assert role == "admin"
+    assert bcrypt.checkpw(b"second-pass", password_hash.encode())
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--email", "not-an-email", "--password", "long enough"], "is not an email address"),
+        (["--email", "ada@example.com", "--password", "short"], "at least 8 characters"),
+        (["--email", "ada@example.com"], "TABLEBOOK_ADMIN_PASSWORD"),
+    ],
+    ids=["a malformed email", "a short password", "no password at all"],
+)
+def test_create_admin_refuses_with_one_clear_line(
+    argv: list[str], message: str, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "TABLEBOOK_ADMIN_PASSWORD"}
+    result = subprocess.run(
+        [*TABLEBOOK, "users", "create-admin", *argv],
+        env={**env, "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("tablebook: ")
+    assert message in line
+
+
+@pytest.fixture
+def dev_database(servers: tuple[str, str], run_id: str) -> Iterator[str]:
+    """An empty database of its own: `tablebook dev` migrates and seeds it."""
+    name = f"tablebook_test_{run_id}_dev"
+    create_database(servers[0], name)
+    try:
+        yield with_database(servers[0], name)
+    finally:
+        drop_database(servers[0], name)
+
+
+class Dev:
+    """`tablebook dev` as a process, its stdout collected line by line."""
+
+    def __init__(self, env: dict[str, str], cwd: Path, port: int) -> None:
+        self.lines: list[str] = []
+        self.port = port
+        self.process = subprocess.Popen(
+            [*TABLEBOOK, "dev", "--port", str(port), "--bcrypt-rounds", "4"],
+            env=env,
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=(cwd / "dev.log").open("a"),
+            text=True,
+        )
+        assert self.process.stdout is not None
+        threading.Thread(target=self._collect, args=(self.process.stdout,), daemon=True).start()
+
+    def _collect(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.append(line.rstrip("\n"))
+
+    def wait_for_banner(self, timeout: float = 60) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if any("Ctrl-C stops everything" in line for line in self.lines):
+                return "\n".join(self.lines)
+            time.sleep(0.05)
+        raise AssertionError(f"no banner; stdout: {self.lines}")
+
+    def stop(self, signum: int) -> tuple[int, float]:
+        started = time.monotonic()
+        self.process.send_signal(signum)
+        try:
+            code = self.process.wait(timeout=15)
+        finally:
+            self.process.kill()
+        return code, time.monotonic() - started
+
+
+async def wait_for_projections(pool: AsyncConnectionPool[Any], redis: Redis, prefix: str) -> int:
+    """The bookings projection's row count, once it and the availability model have rows."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        async with pool.connection() as connection:
+            cursor = await connection.execute("SELECT count(*) FROM rm_bookings")
+            row = await cursor.fetchone()
+        checkpoint = await redis.get(redis_checkpoint_key(prefix, "availability"))
+        if row and row[0] and checkpoint:
+            return int(row[0])
+        await asyncio.sleep(0.1)
+    raise AssertionError("the projectors did not catch up")
+
+
+async def test_dev_seeds_once_serves_projects_and_stops_cleanly(
+    dev_database: str, redis_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    prefix = f"{redis_prefix}dev:"
+    env = {k: v for k, v in os.environ.items() if k != "TABLEBOOK_ADMIN_PASSWORD"}
+    env |= {
+        "DATABASE_URL": dev_database,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": prefix,
+        "TABLEBOOK_DATA_DIR": str(tmp_path / "data"),
+    }
+    redis = Redis.from_url(redis_url)
+    pool = AsyncConnectionPool(dev_database, min_size=1, max_size=1, open=False)
+    try:
+        port = free_port()
+        dev = Dev(env, tmp_path, port)
+        shown = await asyncio.to_thread(dev.wait_for_banner)
+        password = (tmp_path / "data" / "admin-password").read_text().strip()
+        assert f"http://127.0.0.1:{port}/docs" in shown
+        assert DEMO_ADMIN_EMAIL in shown
+        assert f"password: {password}" in shown
+        assert get(f"http://127.0.0.1:{port}/health/live")[0] == 200
+        await pool.open()
+        assert await wait_for_projections(pool, redis, prefix) >= 180
+        code, seconds = await asyncio.to_thread(dev.stop, signal.SIGINT)
+        assert code == 0
+        assert seconds < 5
+
+        events = await count_events(pool)
+        again = Dev(env, tmp_path, free_port())
+        assert f"password: {password}" in await asyncio.to_thread(again.wait_for_banner)
+        code, seconds = await asyncio.to_thread(again.stop, signal.SIGTERM)
+        assert code == 0
+        assert seconds < 5
+        log = (tmp_path / "dev.log").read_text()
+        assert "already seeded" in log
+        assert await count_events(pool) == events
+    finally:
+        await pool.close()
+        async for key in redis.scan_iter(match=prefix + "*"):
+            await redis.delete(key)
+        await redis.aclose()
