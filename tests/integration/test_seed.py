@@ -191,6 +191,13 @@ def test_create_admin_refuses_with_one_clear_line(
     assert message in line
 
 
+STOP_SECONDS = 10  # "a few seconds", with room for a busy two-core machine
+
+
+def dev_log(tmp_path: Path) -> str:
+    return (tmp_path / "dev.log").read_text()
+
+
 @pytest.fixture
 def dev_database(servers: tuple[str, str], run_id: str) -> Iterator[str]:
     """An empty database of its own: `tablebook dev` migrates and seeds it."""
@@ -280,17 +287,14 @@ async def test_dev_seeds_once_serves_projects_and_stops_cleanly(
         await pool.open()
         assert await wait_for_projections(pool, redis, prefix) >= 180
         code, seconds = await asyncio.to_thread(dev.stop, signal.SIGINT)
-        assert code == 0
-        assert seconds < 5
+        assert (code, seconds < STOP_SECONDS) == (0, True), dev_log(tmp_path)
 
         events = await count_events(pool)
         again = Dev(env, tmp_path, free_port())
         assert f"password: {password}" in await asyncio.to_thread(again.wait_for_banner)
         code, seconds = await asyncio.to_thread(again.stop, signal.SIGTERM)
-        assert code == 0
-        assert seconds < 5
-        log = (tmp_path / "dev.log").read_text()
-        assert "already seeded" in log
+        assert (code, seconds < STOP_SECONDS) == (0, True), dev_log(tmp_path)
+        assert "already seeded" in dev_log(tmp_path)
         assert await count_events(pool) == events
     finally:
         await pool.close()
