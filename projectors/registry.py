@@ -1,7 +1,13 @@
-"""Every projection the daemon runs, and the codec it decodes events with."""
+"""Every projection the daemon runs, and the codec it decodes events with.
+
+Read models (`SQL_PROJECTIONS`, `REDIS_PROJECTIONS`) can be rebuilt from the first event;
+process managers (`process_managers()`) record what they did to the outside world, so
+they run beside them but are never rebuilt.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 from booking_core.domain.events import codec
@@ -9,10 +15,18 @@ from projectors.availability import AvailabilityProjection
 from projectors.base import RedisProjection, SqlProjection
 from projectors.bookings import BookingsProjection
 from projectors.live_status import LiveStatusProjection
+from projectors.notifications import DEFAULT_REMINDER_LEAD, NotificationsProjection
 from projectors.stats import StatsProjection
 from projectors.venue import VenueProjection
 
-__all__ = ["REDIS_PROJECTIONS", "SQL_PROJECTIONS", "codec", "names"]
+__all__ = [
+    "PROCESS_MANAGER_NAMES",
+    "REDIS_PROJECTIONS",
+    "SQL_PROJECTIONS",
+    "codec",
+    "names",
+    "process_managers",
+]
 
 SQL_PROJECTIONS: Final[tuple[SqlProjection, ...]] = (
     BookingsProjection(),
@@ -24,6 +38,18 @@ REDIS_PROJECTIONS: Final[tuple[RedisProjection, ...]] = (
     LiveStatusProjection(),
 )
 
+PROCESS_MANAGER_NAMES: Final[tuple[str, ...]] = (NotificationsProjection.name,)
+
+
+def process_managers(
+    reminder_lead: timedelta = DEFAULT_REMINDER_LEAD,
+) -> tuple[SqlProjection, ...]:
+    return (NotificationsProjection(reminder_lead),)
+
 
 def names() -> list[str]:
-    return [p.name for p in SQL_PROJECTIONS] + [p.name for p in REDIS_PROJECTIONS]
+    return (
+        [p.name for p in SQL_PROJECTIONS]
+        + [p.name for p in REDIS_PROJECTIONS]
+        + list(PROCESS_MANAGER_NAMES)
+    )

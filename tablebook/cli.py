@@ -147,7 +147,15 @@ def cmd_projectors_run(settings: Settings, args: argparse.Namespace) -> int:
     from tablebook.projector_commands import run_projectors
 
     with resolved(settings) as ready:
-        asyncio.run(run_projectors(*_urls(ready), names=args.names))
+        asyncio.run(run_projectors(*_urls(ready), names=args.names, settings=ready))
+    return 0
+
+
+def cmd_notifications_run(settings: Settings, _: argparse.Namespace) -> int:
+    from tablebook.notifications import run_sender
+
+    with resolved(settings) as ready:
+        asyncio.run(run_sender(ready))
     return 0
 
 
@@ -211,6 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed-demo", help="the demo restaurant (idempotent)")
     seed.set_defaults(handler=cmd_seed_demo)
+
+    notifications = commands.add_parser("notifications", help="email and SMS to guests")
+    notification_commands = notifications.add_subparsers(
+        dest="notifications_command", required=True, metavar="COMMAND"
+    )
+    notification_commands.add_parser(
+        "run", help="deliver due notifications until SIGTERM or Ctrl-C"
+    ).set_defaults(handler=cmd_notifications_run)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")

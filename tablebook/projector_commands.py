@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -22,6 +22,7 @@ import projectors.registry as registry
 from booking_core.store import ORIGIN, ConsistencyToken
 from booking_core.store.postgres import PostgresEventStore
 from projectors.checkpoints import read_redis_checkpoint, read_sql_checkpoints
+from projectors.notifications import DEFAULT_REMINDER_LEAD
 from projectors.rebuild import rebuild
 from projectors.runner import (
     ProjectionRunner,
@@ -31,6 +32,7 @@ from projectors.runner import (
 )
 from read_models.consistency import redis_checkpoint_key
 from tablebook.database import open_pool
+from tablebook.settings import Settings
 
 __all__ = ["projection_runners", "rebuild_projections", "run_projectors", "show_status"]
 
@@ -56,7 +58,9 @@ async def backends(database_url: str, redis_url: str, redis_prefix: str) -> Asyn
         await pool.close()
 
 
-def projection_runners(b: Backends, names: Sequence[str] = ()) -> list[ProjectionRunner]:
+def projection_runners(
+    b: Backends, names: Sequence[str] = (), *, reminder_lead: timedelta = DEFAULT_REMINDER_LEAD
+) -> list[ProjectionRunner]:
     wanted = set(names) or set(registry.names())
     unknown = wanted - set(registry.names())
     if unknown:
@@ -74,6 +78,11 @@ def projection_runners(b: Backends, names: Sequence[str] = ()) -> list[Projectio
         for p in registry.REDIS_PROJECTIONS
         if p.name in wanted
     ]
+    runners += [
+        SqlProjectionRunner(p, b.store, registry.codec, b.pool)
+        for p in registry.process_managers(reminder_lead)
+        if p.name in wanted
+    ]
     return runners
 
 
@@ -83,15 +92,28 @@ async def run_projectors(
     redis_prefix: str,
     names: Sequence[str] = (),
     stop: asyncio.Event | None = None,
+    settings: Settings | None = None,
 ) -> None:
-    """Run until SIGTERM/SIGINT (or `stop`); the batch in hand finishes first."""
+    """Run until SIGTERM/SIGINT (or `stop`); the batch in hand finishes first. With
+    `settings`, reminders follow its lead time and, unless `NOTIFY_WITH_PROJECTORS` is off,
+    the notification sender runs beside the notifications projection."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
+    notify = settings.notifications if settings else None
+    lead = timedelta(minutes=notify.reminder_minutes) if notify else DEFAULT_REMINDER_LEAD
     async with backends(database_url, redis_url, redis_prefix) as b:
-        await run_until_stopped(projection_runners(b, names), stop)
+        runners = projection_runners(b, names, reminder_lead=lead)
+        notifying = any(r.name in registry.PROCESS_MANAGER_NAMES for r in runners)
+        if settings is None or not notify or not notify.with_projectors or not notifying:
+            await run_until_stopped(runners, stop)
+            return
+        from tablebook.notifications import open_sender
+
+        async with open_sender(settings, b.pool, database_url) as sender:
+            await asyncio.gather(run_until_stopped(runners, stop), sender.run(stop))
 
 
 async def _count_events(pool: AsyncConnectionPool[Any]) -> int:
@@ -104,7 +126,13 @@ async def _count_events(pool: AsyncConnectionPool[Any]) -> int:
 async def rebuild_projections(
     database_url: str, redis_url: str, redis_prefix: str, names: Sequence[str]
 ) -> ConsistencyToken:
-    wanted = set(names) or set(registry.names())
+    never = set(names) & set(registry.PROCESS_MANAGER_NAMES)
+    if never:
+        raise ValueError(
+            f"{', '.join(sorted(never))}: a process manager records messages already sent;"
+            " rebuilding it would send them again"
+        )
+    wanted = set(names) or set(registry.names()) - set(registry.PROCESS_MANAGER_NAMES)
     async with backends(database_url, redis_url, redis_prefix) as b:
         projection_runners(b, list(wanted))  # validates the names
         total = await _count_events(b.pool)
@@ -152,7 +180,7 @@ async def show_status(database_url: str, redis_url: str, redis_prefix: str) -> N
         async with b.pool.connection() as connection:
             sql_checkpoints = await read_sql_checkpoints(connection)
         table = Table("projection", "kind", "checkpoint", "behind (events)", "lag (s)")
-        for projection in registry.SQL_PROJECTIONS:
+        for projection in (*registry.SQL_PROJECTIONS, *registry.process_managers()):
             token = sql_checkpoints.get(projection.name, ORIGIN)
             behind, age = await _lag(b.pool, token)
             table.add_row(projection.name, "sql", str(token), str(behind), f"{age:.1f}")

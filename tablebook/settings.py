@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["DEVELOPMENT_SECRET_KEY", "Settings", "SettingsError", "load_dotenv"]
+__all__ = [
+    "DEVELOPMENT_SECRET_KEY",
+    "NotificationSettings",
+    "Settings",
+    "SettingsError",
+    "SmtpSettings",
+    "TwilioSettings",
+    "load_dotenv",
+]
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
 
@@ -75,6 +83,40 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be greater than zero, not {raw!r}")
+    return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw not in {"0", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    """When reminders go out and how the sender retries; see `tablebook.notifications`."""
+
+    reminder_minutes: int = 24 * 60
+    with_projectors: bool = True
+    max_attempts: int = 5
+    timeout_seconds: float = 10.0
+    backoff_seconds: float = 30.0
+    poll_seconds: float = 1.0
+    max_age_minutes: int = 24 * 60
+    lease_seconds: float = 120.0
+
+
 @dataclass(frozen=True)
 class SmtpSettings:
     host: str | None = None
@@ -112,6 +154,7 @@ class Settings:
     """The demo admin's password for `dev`, and `users create-admin`'s default."""
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
 
     @property
     def production(self) -> bool:
@@ -149,13 +192,23 @@ class Settings:
                 user=env.get("SMTP_USER") or None,
                 password=env.get("SMTP_PASSWORD") or None,
                 sender=env.get("SMTP_FROM") or "tablebook@localhost",
-                starttls=env.get("SMTP_STARTTLS", "true").lower() not in {"0", "false", "no"},
+                starttls=_flag(env, "SMTP_STARTTLS", True),
             ),
             twilio=TwilioSettings(
                 account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
                 auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
                 sender=env.get("TWILIO_FROM") or None,
                 api_base=env.get("TWILIO_API_BASE") or "https://api.twilio.com",
+            ),
+            notifications=NotificationSettings(
+                reminder_minutes=_int(env, "NOTIFY_REMINDER_MINUTES", 24 * 60),
+                with_projectors=_flag(env, "NOTIFY_WITH_PROJECTORS", True),
+                max_attempts=max(1, _int(env, "NOTIFY_MAX_ATTEMPTS", 5)),
+                timeout_seconds=_float(env, "NOTIFY_TIMEOUT_SECONDS", 10.0),
+                backoff_seconds=_float(env, "NOTIFY_BACKOFF_SECONDS", 30.0),
+                poll_seconds=_float(env, "NOTIFY_POLL_SECONDS", 1.0),
+                max_age_minutes=_int(env, "NOTIFY_MAX_AGE_MINUTES", 24 * 60),
+                lease_seconds=_float(env, "NOTIFY_LEASE_SECONDS", 120.0),
             ),
         )
         if settings.production:

@@ -1,0 +1,312 @@
+"""Notifications (SQL process manager): every booking placed, changed or cancelled, and a
+reminder before each booking starts, becomes an outbox row per channel (email, SMS),
+written in the batch's transaction together with the checkpoint. A sender
+(`tablebook.notifications`) delivers the rows; this module never talks to the outside.
+
+Rules:
+
+- a row's id is `{booking_id}:{kind}:{booking_version}:{channel}`; a row is only ever
+  inserted `ON CONFLICT DO NOTHING`, so replaying an event changes nothing;
+- a reminder is due `reminder_lead` before the start, and is only scheduled when that
+  moment is still ahead of the event that asks for it (a booking made or changed inside
+  the window already got its confirmation);
+- a change supersedes the booking's pending reminder (it is cancelled and a new one is
+  scheduled for the new start); a cancellation, seating, completion or no-show cancels it;
+- a guest without an email address or phone number gets a `skipped` row naming why.
+
+It is not a read model: its rows record messages sent to people, so it is never rebuilt
+from scratch (that would send them again), and it keeps its own memory of what a message
+needs (each booking's last details, the venue's time zone and table names).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final, Literal
+
+import msgspec
+from psycopg import AsyncConnection, sql
+from psycopg.types.json import Jsonb
+
+from booking_core.domain.events import (
+    BookingCancelled,
+    BookingChanged,
+    BookingCompleted,
+    BookingMarkedNoShow,
+    BookingPlaced,
+    BookingSeated,
+    SlotSettingsChanged,
+    TableAdded,
+    TableChanged,
+)
+from projectors.base import Decoded, TableNames
+
+__all__ = [
+    "CHANNELS",
+    "DEFAULT_REMINDER_LEAD",
+    "NAME",
+    "WAKE_CHANNEL",
+    "BookingDetails",
+    "NotificationsProjection",
+    "notification_id",
+]
+
+NAME = "notifications"
+WAKE_CHANNEL = "tablebook_notifications"
+DEFAULT_REMINDER_LEAD: Final = dt.timedelta(hours=24)
+Kind = Literal["placed", "changed", "cancelled", "reminder"]
+Channel = Literal["email", "sms"]
+CHANNELS: Final[tuple[Channel, ...]] = ("email", "sms")
+
+
+class BookingDetails(msgspec.Struct, frozen=True, kw_only=True):
+    """What a message about a booking says: local date and time in the venue's zone."""
+
+    guest_name: str
+    guest_email: str | None
+    guest_phone: str | None
+    date: dt.date
+    time: dt.time
+    time_zone: str
+    tables: tuple[str, ...]
+    party_size: int
+    starts_at: dt.datetime
+
+
+_decode_details = msgspec.json.Decoder(BookingDetails).decode
+
+
+def notification_id(booking_id: str, kind: Kind, version: int, channel: Channel) -> str:
+    return f"{booking_id}:{kind}:{version}:{channel}"
+
+
+@dataclass
+class _Venue:
+    time_zone: str = "UTC"
+    table_names: dict[str, str] = field(default_factory=dict)
+    changed: bool = False
+
+    def names(self, table_ids: Sequence[str]) -> tuple[str, ...]:
+        return tuple(self.table_names.get(t, t) for t in table_ids)
+
+
+@dataclass(frozen=True)
+class _Row:
+    booking_id: str
+    kind: Kind
+    channel: Channel
+    version: int
+    details: BookingDetails
+    due_at: dt.datetime
+    at: dt.datetime
+    expires_at: dt.datetime | None = None
+
+    @property
+    def recipient(self) -> str | None:
+        return self.details.guest_email if self.channel == "email" else self.details.guest_phone
+
+    def params(self) -> tuple[Any, ...]:
+        recipient = self.recipient
+        return (
+            notification_id(self.booking_id, self.kind, self.version, self.channel),
+            self.booking_id,
+            self.kind,
+            self.channel,
+            self.version,
+            recipient,
+            Jsonb(msgspec.to_builtins(self.details)),
+            "pending" if recipient else "skipped",
+            None if recipient else _NO_RECIPIENT[self.channel],
+            self.due_at,
+            self.expires_at,
+            self.due_at,
+            self.at,
+            self.at,
+        )
+
+
+_NO_RECIPIENT: Final[dict[Channel, str]] = {
+    "email": "the guest left no email address",
+    "sms": "the guest left no phone number",
+}
+
+_INSERT = """
+INSERT INTO {t} (id, booking_id, kind, channel, booking_version, recipient, details, status,
+                 reason, due_at, expires_at, next_attempt_at, created_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (id) DO NOTHING
+"""
+
+_CANCEL_REMINDERS = """
+UPDATE {t} SET status = 'cancelled', reason = %s, updated_at = %s
+WHERE booking_id = %s AND kind = 'reminder' AND status = 'pending'
+"""
+
+_LATEST_DETAILS = """
+SELECT DISTINCT ON (booking_id) booking_id, details::text FROM {t}
+WHERE booking_id = ANY(%s) ORDER BY booking_id, booking_version DESC
+"""
+
+
+class NotificationsProjection:
+    name: ClassVar[str] = NAME
+    tables: ClassVar[tuple[str, ...]] = ("notifications", "notification_venue")
+
+    def __init__(self, reminder_lead: dt.timedelta = DEFAULT_REMINDER_LEAD) -> None:
+        self.reminder_lead = reminder_lead
+
+    async def apply(
+        self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
+    ) -> None:
+        venue = await _load_venue(connection, tables)
+        known = await self._load_details(connection, tables, batch)
+        inserted = 0
+        for record, event in batch:
+            inserted += await self._apply_one(
+                connection, tables, venue, known, record.version, event
+            )
+        if venue.changed:
+            await _store_venue(connection, tables, venue)
+        if inserted:
+            # Wakes the sender the moment these rows commit, not at its next poll.
+            await connection.execute("SELECT pg_notify(%s, '')", (WAKE_CHANNEL,))
+
+    async def _apply_one(
+        self,
+        connection: AsyncConnection[Any],
+        tables: TableNames,
+        venue: _Venue,
+        known: dict[str, BookingDetails],
+        version: int,
+        event: object,
+    ) -> int:
+        match event:
+            case BookingPlaced() | BookingChanged():
+                details = _details(event, venue)
+                known[event.booking_id] = details
+                kind: Kind = "placed" if isinstance(event, BookingPlaced) else "changed"
+                at = event.placed_at if isinstance(event, BookingPlaced) else event.changed_at
+                if kind == "changed":
+                    await _cancel_reminders(
+                        connection, tables, event.booking_id, f"superseded by version {version}", at
+                    )
+                rows = self._messages(event.booking_id, kind, version, details, at)
+                return await _insert(connection, tables, rows)
+            case BookingCancelled():
+                await _cancel_reminders(
+                    connection, tables, event.booking_id, "booking cancelled", event.cancelled_at
+                )
+                before = known.get(event.booking_id)
+                if before is None:
+                    return 0
+                at = event.cancelled_at
+                rows = [
+                    _Row(event.booking_id, "cancelled", c, version, before, at, at)
+                    for c in CHANNELS
+                ]
+                return await _insert(connection, tables, rows)
+            case BookingSeated() | BookingCompleted() | BookingMarkedNoShow():
+                at = _finished_at(event)
+                await _cancel_reminders(connection, tables, event.booking_id, "booking started", at)
+                return 0
+            case SlotSettingsChanged():
+                venue.time_zone, venue.changed = event.time_zone, True
+            case TableAdded() | TableChanged():
+                venue.table_names[event.table_id], venue.changed = event.name, True
+            case _:
+                pass
+        return 0
+
+    def _messages(
+        self, booking_id: str, kind: Kind, version: int, details: BookingDetails, at: dt.datetime
+    ) -> list[_Row]:
+        rows = [_Row(booking_id, kind, c, version, details, at, at) for c in CHANNELS]
+        remind_at = details.starts_at - self.reminder_lead
+        if remind_at > at:
+            rows += [
+                _Row(booking_id, "reminder", c, version, details, remind_at, at, details.starts_at)
+                for c in CHANNELS
+            ]
+        return rows
+
+    async def _load_details(
+        self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
+    ) -> dict[str, BookingDetails]:
+        """The last details of the bookings this batch cancels (their event has none)."""
+        wanted = sorted({e.booking_id for _, e in batch if isinstance(e, BookingCancelled)})
+        if not wanted:
+            return {}
+        query = sql.SQL(_LATEST_DETAILS).format(t=tables["notifications"])
+        cursor = await connection.execute(query, (wanted,))
+        return {row[0]: _decode_details(row[1]) for row in await cursor.fetchall()}
+
+
+def _details(event: BookingPlaced | BookingChanged, venue: _Venue) -> BookingDetails:
+    return BookingDetails(
+        guest_name=event.guest_name,
+        guest_email=event.guest_email,
+        guest_phone=event.guest_phone,
+        date=event.date,
+        time=event.time,
+        time_zone=venue.time_zone,
+        tables=venue.names(event.table_ids),
+        party_size=event.party_size,
+        starts_at=event.starts_at,
+    )
+
+
+def _finished_at(event: BookingSeated | BookingCompleted | BookingMarkedNoShow) -> dt.datetime:
+    match event:
+        case BookingSeated():
+            return event.seated_at
+        case BookingCompleted():
+            return event.completed_at
+        case BookingMarkedNoShow():
+            return event.marked_at
+
+
+async def _insert(connection: AsyncConnection[Any], tables: TableNames, rows: list[_Row]) -> int:
+    async with connection.cursor() as cursor:
+        await cursor.executemany(
+            sql.SQL(_INSERT).format(t=tables["notifications"]),
+            [row.params() for row in rows],
+        )
+    return len(rows)
+
+
+async def _cancel_reminders(
+    connection: AsyncConnection[Any],
+    tables: TableNames,
+    booking_id: str,
+    reason: str,
+    at: dt.datetime,
+) -> None:
+    await connection.execute(
+        sql.SQL(_CANCEL_REMINDERS).format(t=tables["notifications"]), (reason, at, booking_id)
+    )
+
+
+async def _load_venue(connection: AsyncConnection[Any], tables: TableNames) -> _Venue:
+    cursor = await connection.execute(
+        sql.SQL("SELECT time_zone, table_names::text FROM {t} WHERE id = 1").format(
+            t=tables["notification_venue"]
+        )
+    )
+    row = await cursor.fetchone()
+    if row is None:
+        return _Venue()
+    names = msgspec.json.decode(row[1], type=dict[str, str])
+    return _Venue(time_zone=row[0], table_names=names)
+
+
+async def _store_venue(connection: AsyncConnection[Any], tables: TableNames, venue: _Venue) -> None:
+    await connection.execute(
+        sql.SQL(
+            "INSERT INTO {t} (id, time_zone, table_names) VALUES (1, %s, %s)"
+            " ON CONFLICT (id) DO UPDATE SET time_zone = excluded.time_zone,"
+            " table_names = excluded.table_names"
+        ).format(t=tables["notification_venue"]),
+        (venue.time_zone, Jsonb(venue.table_names)),
+    )

@@ -1,0 +1,276 @@
+"""The notification sender: claims due outbox rows and delivers them, at least once.
+
+A batch is claimed in one short transaction (`FOR UPDATE SKIP LOCKED`, so several senders
+share the work): each row turns `sending`, its attempt is counted and it is leased until
+`next_attempt_at`. Each message is then delivered and its outcome recorded on its own:
+
+- `sent`, with the provider's reference;
+- `pending` again after a transient failure, `backoff x 2^(attempts-1)` later;
+- `failed` with the last error after `max_attempts`, or at once when retrying is futile;
+- `skipped` with the reason: the channel is not configured, the event is older than
+  `max_age` (a first deployment over an old history), or the booking has started.
+
+A sender killed between delivering and recording leaves its rows `sending`; once the
+lease runs out another sender takes them again, so those (and only those) messages may
+arrive twice. The projection's NOTIFY wakes the sender as rows commit; polling is the
+fallback and finds reminders and retries as they fall due.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+from psycopg import AsyncConnection, sql
+from psycopg_pool import AsyncConnectionPool
+
+from projectors.notifications import WAKE_CHANNEL, BookingDetails
+from tablebook.database import open_pool
+from tablebook.notifications_transports import (
+    DeliveryError,
+    SmtpTransport,
+    Transport,
+    TwilioTransport,
+)
+from tablebook.settings import NotificationSettings, Settings
+
+__all__ = ["Claimed", "Sender", "open_sender", "run_sender", "transports"]
+
+log = logging.getLogger("tablebook.notifications")
+
+BATCH_SIZE = 20
+_decode_details = msgspec.json.Decoder(BookingDetails).decode
+
+_CLAIM = """
+UPDATE notifications SET status = 'sending', attempts = attempts + 1,
+    next_attempt_at = now() + make_interval(secs => %(lease)s), updated_at = now()
+WHERE id IN (
+    SELECT id FROM notifications
+    WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
+    ORDER BY next_attempt_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING id, kind, channel, recipient, details::text, attempts, created_at, expires_at
+"""
+
+_SENT = """
+UPDATE notifications SET status = 'sent', sent_at = now(), provider_ref = %s,
+    last_error = NULL, updated_at = now()
+WHERE id = %s AND status = 'sending'
+"""
+
+_RETRY = """
+UPDATE notifications SET status = 'pending', last_error = %s,
+    next_attempt_at = now() + make_interval(secs => %s), updated_at = now()
+WHERE id = %s AND status = 'sending'
+"""
+
+_FINISHED = """
+UPDATE notifications SET status = %s, last_error = %s, reason = %s, updated_at = now()
+WHERE id = %s AND status = 'sending'
+"""
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: str
+    kind: str
+    channel: str
+    recipient: str
+    details: BookingDetails
+    attempts: int
+    created_at: datetime
+    expires_at: datetime | None
+
+
+class Sender:
+    """Delivers due notifications; `channels` maps a channel to its transport, or to the
+    reason it is skipped."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[Any],
+        database_url: str,
+        channels: dict[str, Transport | str],
+        config: NotificationSettings,
+        *,
+        batch_size: int = BATCH_SIZE,
+    ) -> None:
+        self._pool = pool
+        self._database_url = database_url
+        self._channels = channels
+        self._config = config
+        self._batch_size = batch_size
+        self._lease = config.lease_seconds
+
+    async def run(self, stop: asyncio.Event) -> None:
+        log.info("sender started", extra={"channels": _describe(self._channels)})
+        async with await AsyncConnection.connect(self._database_url, autocommit=True) as listen:
+            await listen.execute(sql.SQL("LISTEN {}").format(sql.Identifier(WAKE_CHANNEL)))
+            while not stop.is_set():
+                try:
+                    handled = await self.step()
+                except Exception:
+                    log.exception("sender batch failed; retrying")
+                    handled = 0
+                if handled < self._batch_size:
+                    await _wait(listen, stop, self._config.poll_seconds)
+        log.info("sender stopped")
+
+    async def step(self) -> int:
+        """Claim one batch and deliver it; return how many rows it held."""
+        claimed = await self._claim()
+        await asyncio.gather(*(self._deliver(message) for message in claimed))
+        return len(claimed)
+
+    async def drain(self) -> int:
+        """Deliver every row due now (retries included as they fall due); for tests."""
+        total = 0
+        while handled := await self.step():
+            total += handled
+        return total
+
+    async def _claim(self) -> list[Claimed]:
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(
+                _CLAIM, {"lease": self._lease, "limit": self._batch_size}
+            )
+            rows = await cursor.fetchall()
+        return [
+            Claimed(r[0], r[1], r[2], r[3], _decode_details(r[4]), r[5], r[6], r[7]) for r in rows
+        ]
+
+    async def _deliver(self, message: Claimed) -> None:
+        reason = self._skip_reason(message)
+        if reason is not None:
+            await self._finish(message, "skipped", reason=reason)
+            return
+        transport = self._channels[message.channel]
+        assert not isinstance(transport, str)
+        try:
+            # No outer deadline: cancelling a send that may still complete would only make
+            # duplicates. Each transport bounds its own network calls.
+            reference = await transport.send(
+                message.id, message.kind, message.details, message.recipient
+            )
+        except DeliveryError as error:
+            await self._failed(message, error)
+            return
+        await self._execute(_SENT, (reference, message.id))
+        log.info("sent", extra=_fields(message))
+
+    def _skip_reason(self, message: Claimed) -> str | None:
+        now = datetime.now(UTC)
+        transport = self._channels.get(message.channel)
+        if transport is None or isinstance(transport, str):
+            return transport or f"no transport for {message.channel}"
+        if message.expires_at is not None and message.expires_at <= now:
+            return "the booking had started before the reminder could be sent"
+        max_age = timedelta(minutes=self._config.max_age_minutes)
+        if message.expires_at is None and message.created_at < now - max_age:
+            return f"the booking event is older than {self._config.max_age_minutes} minutes"
+        return None
+
+    async def _failed(self, message: Claimed, error: DeliveryError) -> None:
+        text = str(error) or type(error).__name__
+        if error.permanent or message.attempts >= self._config.max_attempts:
+            await self._finish(message, "failed", error=text)
+            log.warning("failed", extra={**_fields(message), "error": text})
+            return
+        delay = self._config.backoff_seconds * 2 ** (message.attempts - 1)
+        await self._execute(_RETRY, (text, delay, message.id))
+        log.info("will retry", extra={**_fields(message), "in_s": delay, "error": text})
+
+    async def _finish(
+        self, message: Claimed, status: str, *, error: str | None = None, reason: str | None = None
+    ) -> None:
+        await self._execute(_FINISHED, (status, error, reason, message.id))
+        if status == "skipped":
+            log.info("skipped", extra={**_fields(message), "reason": reason})
+
+    async def _execute(self, query: str, params: tuple[Any, ...]) -> None:
+        async with self._pool.connection() as connection:
+            await connection.execute(query, params)
+
+
+def _fields(message: Claimed) -> dict[str, object]:
+    return {"notification": message.id, "attempt": message.attempts}
+
+
+def _describe(channels: dict[str, Transport | str]) -> str:
+    return ",".join(f"{c}:{'off' if isinstance(t, str) else 'on'}" for c, t in channels.items())
+
+
+async def _wait(listen: AsyncConnection[Any], stop: asyncio.Event, seconds: float) -> None:
+    """Until a NOTIFY arrives, `stop` is set or `seconds` pass."""
+    notified = asyncio.ensure_future(_next_notify(listen, seconds))
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({notified, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    for task in (notified, stopped):
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _next_notify(listen: AsyncConnection[Any], seconds: float) -> None:
+    async for _ in listen.notifies(timeout=seconds, stop_after=1):
+        pass
+
+
+def transports(settings: Settings) -> dict[str, Transport | str]:
+    """Each channel's transport, or why it is off."""
+    timeout = settings.notifications.timeout_seconds
+    channels: dict[str, Transport | str] = {
+        "email": "email is not configured (SMTP_HOST is unset)",
+        "sms": "SMS is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM)",
+    }
+    if settings.smtp.host:
+        channels["email"] = SmtpTransport(settings.smtp.host, settings.smtp, timeout, BATCH_SIZE)
+    twilio = settings.twilio
+    if twilio.account_sid and twilio.auth_token and twilio.sender:
+        channels["sms"] = TwilioTransport(
+            account_sid=twilio.account_sid,
+            auth_token=twilio.auth_token,
+            sender=twilio.sender,
+            api_base=twilio.api_base,
+            timeout=timeout,
+        )
+    return channels
+
+
+@contextlib.asynccontextmanager
+async def open_sender(
+    settings: Settings, pool: AsyncConnectionPool[Any], database_url: str
+) -> AsyncIterator[Sender]:
+    channels = transports(settings)
+    try:
+        yield Sender(pool, database_url, channels, settings.notifications)
+    finally:
+        for transport in channels.values():
+            if not isinstance(transport, str):
+                await transport.aclose()
+
+
+async def run_sender(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """`tablebook notifications run`: until SIGTERM/SIGINT (or `stop`)."""
+    database_url = settings.database_url
+    assert database_url
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(signum, stop.set)
+    pool = await open_pool(database_url, min_size=1, max_size=BATCH_SIZE + 2)
+    try:
+        async with open_sender(settings, pool, database_url) as sender:
+            await sender.run(stop)
+    finally:
+        await pool.close()

@@ -1,0 +1,446 @@
+"""Guests hear about their bookings: placed, changed, cancelled, and reminded before they
+come, by email and SMS, through a real SMTP server and a stand-in for Twilio on loopback.
+The outbox is written by the notifications projection and drained by the sender."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, time, timedelta
+from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from booking_core.domain.commands import Actor, BookTable, CancelBooking, ChangeBooking
+from booking_core.domain.events import codec
+from booking_core.handlers import book_table, cancel_booking, change_booking
+from booking_core.store.postgres import PostgresEventStore
+from projectors.notifications import NotificationsProjection
+from projectors.runner import SqlProjectionRunner
+from read_models.notifications import InvalidCursor, list_notifications
+from tablebook.notifications import Sender, transports
+from tablebook.notifications_transports import Transport
+from tablebook.settings import NotificationSettings, Settings, SmtpSettings, TwilioSettings
+from tests.support.catch_up import sql_caught_up
+from tests.support.providers import FakeTwilio, Mailbox, free_port
+from tests.support.venue import command_id, days_ahead, open_venue
+
+ZONE = "America/New_York"
+GUEST = Actor(user_id="u-ada")
+ADA = "Ada <Lovelace> & Co"
+
+
+@pytest.fixture
+async def store(
+    clean_store: PostgresEventStore, pool: AsyncConnectionPool[Any]
+) -> PostgresEventStore:
+    async with pool.connection() as connection:
+        await connection.execute("TRUNCATE notifications, notification_venue")
+        await connection.execute("DELETE FROM projection_checkpoints WHERE name = 'notifications'")
+    return clean_store
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    with Mailbox() as box:
+        yield box
+
+
+@pytest.fixture
+def twilio() -> Iterator[FakeTwilio]:
+    with FakeTwilio() as fake:
+        yield fake
+
+
+def settings_for(
+    database_url: str,
+    *,
+    smtp_port: int | None = None,
+    twilio: FakeTwilio | None = None,
+    max_attempts: int = 3,
+) -> Settings:
+    return Settings(
+        database_url=database_url,
+        smtp=SmtpSettings(
+            host="127.0.0.1" if smtp_port else None,
+            port=smtp_port or 25,
+            sender="bookings@tablebook.test",
+        ),
+        twilio=TwilioSettings(
+            account_sid="AC-test-account" if twilio else None,
+            auth_token="twilio-secret" if twilio else None,
+            sender="+15550001111" if twilio else None,
+            api_base=twilio.base_url if twilio else "https://api.twilio.com",
+        ),
+        notifications=NotificationSettings(
+            timeout_seconds=2.0, backoff_seconds=0.05, max_attempts=max_attempts, poll_seconds=0.1
+        ),
+    )
+
+
+@pytest.fixture
+async def make_sender(pool: AsyncConnectionPool[Any], database_url: str) -> AsyncIterator[Any]:
+    opened: list[Transport | str] = []
+
+    def make(settings: Settings) -> Sender:
+        channels = transports(settings)
+        opened.extend(channels.values())
+        return Sender(pool, database_url, channels, settings.notifications)
+
+    yield make
+    for transport in opened:
+        if not isinstance(transport, str):
+            await transport.aclose()
+
+
+async def project(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    projection: NotificationsProjection | None = None,
+) -> None:
+    runner = SqlProjectionRunner(projection or NotificationsProjection(), store, codec, pool)
+    await sql_caught_up(runner, pool)
+
+
+async def settle(sender: Sender, pool: AsyncConnectionPool[Any], timeout: float = 10.0) -> None:
+    """Deliver until nothing due is left (retries included)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        await sender.step()
+        async with pool.connection() as connection:
+            cursor = await connection.execute(
+                "SELECT count(*) FROM notifications"
+                " WHERE status IN ('pending', 'sending') AND due_at <= now()"
+            )
+            row = await cursor.fetchone()
+        if row is not None and row[0] == 0:
+            return
+        assert asyncio.get_running_loop().time() < deadline, "notifications never settled"
+        await asyncio.sleep(0.05)
+
+
+async def statuses(pool: AsyncConnectionPool[Any]) -> dict[str, tuple[str, str | None]]:
+    async with pool.connection() as connection:
+        cursor = await connection.execute("SELECT id, status, reason FROM notifications")
+        return {row[0]: (row[1], row[2]) for row in await cursor.fetchall()}
+
+
+async def place(
+    store: PostgresEventStore,
+    now: datetime,
+    *,
+    booking_id: str = "b-ada",
+    days: int = 3,
+    at: time = time(19, 30),
+    email: str | None = "ada@example.test",
+    phone: str | None = "+15557654321",
+    name: str = ADA,
+) -> None:
+    await book_table(
+        store,
+        BookTable(
+            command_id=command_id(),
+            actor=GUEST,
+            now=now,
+            booking_id=booking_id,
+            date=days_ahead(now, days),
+            time=at,
+            party_size=4,
+            guest_name=name,
+            guest_email=email,
+            guest_phone=phone,
+            table_ids=("T1",),
+        ),
+    )
+
+
+async def given_ada_booked(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any], **guest: Any
+) -> None:
+    now = datetime.now(UTC)
+    await open_venue(store, now, ZONE)
+    await place(store, now, **guest)
+    await project(store, pool)
+
+
+def parts(message: EmailMessage) -> tuple[str, str]:
+    plain = message.get_body(preferencelist=("plain",))
+    rich = message.get_body(preferencelist=("html",))
+    assert plain is not None
+    assert rich is not None
+    return str(plain.get_content()), str(rich.get_content())
+
+
+async def test_placed_changed_and_cancelled_reach_the_guest_by_email_and_sms(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    mailbox: Mailbox,
+    twilio: FakeTwilio,
+    make_sender: Any,
+) -> None:
+    now = datetime.now(UTC)
+    await open_venue(store, now, ZONE)
+    await place(store, now)
+    await change_booking(
+        store,
+        ChangeBooking(
+            command_id=command_id(), actor=GUEST, now=now, booking_id="b-ada", time=time(20, 15)
+        ),
+    )
+    await cancel_booking(
+        store, CancelBooking(command_id=command_id(), actor=GUEST, now=now, booking_id="b-ada")
+    )
+    await project(store, pool)
+    sender = make_sender(settings_for(database_url, smtp_port=mailbox.port, twilio=twilio))
+    await settle(sender, pool)
+
+    subjects = sorted(str(m["Subject"]).strip().split(":")[0] for m in mailbox.messages)
+    assert subjects == [
+        "Your booking has changed",
+        "Your booking is cancelled",
+        "Your table is booked",
+    ]
+    assert {str(m["To"]) for m in mailbox.messages} == {"ada@example.test"}
+    assert {str(m["From"]) for m in mailbox.messages} == {"bookings@tablebook.test"}
+    bodies = sorted(request.form["Body"].split(":")[0] for request in twilio.requests)
+    assert bodies == [
+        "Your booking has changed",
+        "Your booking is cancelled",
+        "Your table is booked",
+    ]
+    for request in twilio.requests:
+        assert request.path == "/2010-04-01/Accounts/AC-test-account/Messages.json"
+        assert request.credentials == ("AC-test-account", "twilio-secret")
+        assert request.form["To"] == "+15557654321"
+        assert request.form["From"] == "+15550001111"
+    found = await statuses(pool)
+    reminders = {k: v for k, v in found.items() if ":reminder:" in k}
+    assert {status for status, _ in reminders.values()} == {"cancelled"}
+    assert {s for k, (s, _) in found.items() if ":reminder:" not in k} == {"sent"}
+
+
+async def test_an_email_has_both_parts_in_the_venues_time_zone_with_the_name_escaped(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    mailbox: Mailbox,
+    make_sender: Any,
+) -> None:
+    now = datetime.now(UTC)
+    await open_venue(store, now, ZONE)
+    await place(store, now, at=time(19, 30))
+    await project(store, pool)
+    await settle(make_sender(settings_for(database_url, smtp_port=mailbox.port)), pool)
+
+    (message,) = mailbox.messages
+    plain, rich = parts(message)
+    day = days_ahead(now, 3)
+    when = f"{day:%A} {day.day} {day:%B %Y}, 19:30 ({ZONE})"
+    assert when in plain
+    assert when in rich
+    assert f"Name: {ADA}" in plain
+    assert "Ada &lt;Lovelace&gt; &amp; Co" in rich
+    assert ADA not in rich
+    assert "Table: WINDOW-4" in plain
+    assert "4 guests" in rich
+    assert str(message["Message-ID"]).endswith("@tablebook.notifications>")
+
+
+async def test_a_reminder_is_due_the_lead_time_before_the_start_and_follows_a_move(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any]
+) -> None:
+    now = datetime.now(UTC)
+    await open_venue(store, now, ZONE)
+    await place(store, now, days=3, at=time(19, 30))
+    await project(store, pool)
+    await change_booking(
+        store,
+        ChangeBooking(
+            command_id=command_id(),
+            actor=GUEST,
+            now=now,
+            booking_id="b-ada",
+            date=days_ahead(now, 5),
+        ),
+    )
+    await project(store, pool)
+
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT booking_version, status, due_at, expires_at, reason FROM notifications"
+            " WHERE kind = 'reminder' AND channel = 'email' ORDER BY booking_version"
+        )
+        (first, second) = await cursor.fetchall()
+    assert first[1] == "cancelled"
+    assert first[4] == "superseded by version 2"
+    assert second[1] == "pending"
+    assert second[3] - second[2] == timedelta(hours=24)
+    assert second[3].astimezone(UTC) - first[3].astimezone(UTC) == timedelta(days=2)
+
+
+async def test_a_booking_made_inside_the_reminder_window_gets_no_reminder(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any]
+) -> None:
+    now = datetime.now(UTC)
+    await open_venue(store, now, ZONE)
+    await place(store, now, days=3)
+    week = NotificationsProjection(reminder_lead=timedelta(days=7))
+    await project(store, pool, week)
+    assert sorted(await statuses(pool)) == ["b-ada:placed:1:email", "b-ada:placed:1:sms"]
+
+
+async def test_a_due_reminder_is_sent_and_one_for_a_booking_under_way_is_skipped(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    mailbox: Mailbox,
+    make_sender: Any,
+) -> None:
+    now = datetime.now(UTC)
+    booked_at = now - timedelta(minutes=10)
+    await open_venue(store, booked_at, ZONE)
+    await place(store, booked_at, booking_id="b-soon", phone=None, name="Grace Hopper")
+    await place(store, booked_at, booking_id="b-late", phone=None, name="Alan Turing", days=4)
+    starts_at = datetime.combine(days_ahead(booked_at, 3), time(19, 30), ZoneInfo(ZONE))
+    # A lead that put the reminder five minutes after booking, five minutes ago.
+    lead = starts_at - (booked_at + timedelta(minutes=5))
+    await project(store, pool, NotificationsProjection(reminder_lead=lead))
+    async with pool.connection() as connection:
+        await connection.execute(
+            "UPDATE notifications SET expires_at = now() - interval '1 minute',"
+            " due_at = now() - interval '2 minutes', next_attempt_at = now()"
+            " WHERE booking_id = 'b-late' AND kind = 'reminder'"
+        )
+    await settle(make_sender(settings_for(database_url, smtp_port=mailbox.port)), pool)
+
+    subjects = sorted(
+        f"{m['To']} {str(m['Subject']).strip().split(':')[0]}" for m in mailbox.messages
+    )
+    assert subjects == [
+        "ada@example.test See you soon",
+        "ada@example.test Your table is booked",
+        "ada@example.test Your table is booked",
+    ]
+    found = await statuses(pool)
+    assert found["b-late:reminder:1:email"] == (
+        "skipped",
+        "the booking had started before the reminder could be sent",
+    )
+
+
+async def test_applying_the_same_events_again_writes_nothing_new(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any]
+) -> None:
+    await given_ada_booked(store, pool)
+    before = await statuses(pool)
+    async with pool.connection() as connection:
+        await connection.execute("DELETE FROM projection_checkpoints WHERE name = 'notifications'")
+    await project(store, pool)
+    assert await statuses(pool) == before
+    assert len(before) == 4, "placed and reminder, by email and by SMS"
+
+
+async def test_a_guest_without_email_or_phone_is_skipped_with_the_reason(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any]
+) -> None:
+    await given_ada_booked(store, pool, email=None, phone=None)
+    found = await statuses(pool)
+    assert found["b-ada:placed:1:email"] == ("skipped", "the guest left no email address")
+    assert found["b-ada:placed:1:sms"] == ("skipped", "the guest left no phone number")
+
+
+async def test_a_channel_without_settings_is_skipped_with_the_reason(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    mailbox: Mailbox,
+    make_sender: Any,
+) -> None:
+    await given_ada_booked(store, pool)
+    await settle(make_sender(settings_for(database_url, smtp_port=mailbox.port)), pool)
+    status, reason = (await statuses(pool))["b-ada:placed:1:sms"]
+    assert status == "skipped"
+    assert reason is not None
+    assert reason.startswith("SMS is not configured")
+    assert len(mailbox.messages) == 1
+
+
+async def test_an_sms_provider_that_is_down_is_retried_with_backoff_then_failed(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    twilio: FakeTwilio,
+    make_sender: Any,
+) -> None:
+    twilio.status = 503
+    await given_ada_booked(store, pool, email=None)
+    await settle(make_sender(settings_for(database_url, twilio=twilio, max_attempts=3)), pool)
+
+    assert len(twilio.requests) == 3
+    page = await list_notifications(pool, booking_id="b-ada", channel="sms", status="failed")
+    (failed,) = page.items
+    assert failed.attempts == 3
+    assert failed.last_error == "Twilio 503: refused with 503"
+
+
+async def test_an_unreachable_smtp_server_is_retried_then_failed(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    make_sender: Any,
+) -> None:
+    await given_ada_booked(store, pool, phone=None)
+    await settle(make_sender(settings_for(database_url, smtp_port=free_port())), pool)
+
+    (failed,) = (await list_notifications(pool, channel="email", status="failed")).items
+    assert failed.attempts == 3
+    assert failed.last_error is not None
+    assert "ConnectionRefusedError" in failed.last_error
+
+
+async def test_an_sms_the_provider_refuses_fails_at_once(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    twilio: FakeTwilio,
+    make_sender: Any,
+) -> None:
+    twilio.status = 400
+    await given_ada_booked(store, pool, email=None)
+    await settle(make_sender(settings_for(database_url, twilio=twilio, max_attempts=5)), pool)
+    (failed,) = (await list_notifications(pool, channel="sms", status="failed")).items
+    assert failed.attempts == 1
+    assert len(twilio.requests) == 1
+
+
+async def test_staff_page_through_notifications_newest_first_with_filters(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any]
+) -> None:
+    now = datetime.now(UTC)
+    await open_venue(store, now, ZONE)
+    for n in range(5):
+        await place(store, now + timedelta(seconds=n), booking_id=f"b-{n}", at=time(8 + 2 * n, 0))
+    await project(store, pool)
+
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        page = await list_notifications(pool, channel="email", limit=3, cursor=cursor)
+        seen += [row.id for row in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 10
+    assert seen[:2] == ["b-4:reminder:1:email", "b-4:placed:1:email"]
+    only = await list_notifications(pool, booking_id="b-2", status="pending")
+    assert {row.id for row in only.items} == {
+        f"b-2:{kind}:1:{channel}" for kind in ("placed", "reminder") for channel in ("email", "sms")
+    }
+    with pytest.raises(InvalidCursor):
+        await list_notifications(pool, cursor="not-a-cursor")
+    with pytest.raises(ValueError):
+        await list_notifications(pool, limit=0)
