@@ -18,6 +18,7 @@ from api.auth import AuthController
 from api.bookings import AvailabilityController, BookingsController
 from api.context import Api, provide_admin, provide_user
 from api.health import HealthController
+from api.live import LiveStatusController
 from api.problems import exception_handlers
 from api.services import ApiConfig, ServicesFactory
 
@@ -27,6 +28,7 @@ VERSION = "1.0.0"
 
 ROUTES: Sequence[ControllerRouterHandler] = [
     HealthController,
+    LiveStatusController,
     AuthController,
     AvailabilityController,
     BookingsController,

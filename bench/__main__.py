@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import event_store, history, projections
+from bench import event_store, history, live_status, projections
 from bench.harness import Measure, print_table, scratch_database, server_urls
 
 Suite = Callable[[str, str], list[Measure]]
@@ -19,6 +19,7 @@ SUITES: dict[str, Suite] = {
     "event_store": event_store.run,
     "history": history.run,
     "projections": projections.run,
+    "live_status": live_status.run,
 }
 RESULTS = Path(__file__).parent / "results"
 
