@@ -11,13 +11,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import event_store, history, live_status, projections
+from bench import event_store, history, history_export, live_status, projections
 from bench.harness import Measure, print_table, scratch_database, server_urls
 
 Suite = Callable[[str, str], list[Measure]]
 SUITES: dict[str, Suite] = {
     "event_store": event_store.run,
     "history": history.run,
+    "history_export": history_export.run,
     "projections": projections.run,
     "live_status": live_status.run,
 }

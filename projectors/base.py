@@ -36,10 +36,12 @@ RedisCommand = tuple[str | int, ...]
 
 
 class TableNames:
-    """Maps the tables a projection owns to the physical tables of this run."""
+    """Maps the tables a projection owns to the physical tables of this run: the live
+    ones, rebuild copies beside them, or copies in another schema (a replay)."""
 
-    def __init__(self, mapping: dict[str, str]) -> None:
+    def __init__(self, mapping: dict[str, str], schema: str | None = None) -> None:
         self._mapping = mapping
+        self.schema = schema
 
     @classmethod
     def live(cls, tables: Sequence[str]) -> TableNames:
@@ -49,8 +51,14 @@ class TableNames:
     def rebuild(cls, tables: Sequence[str]) -> TableNames:
         return cls({t: f"{t}__rebuild" for t in tables})
 
+    @classmethod
+    def in_schema(cls, schema: str, tables: Sequence[str]) -> TableNames:
+        return cls({t: t for t in tables}, schema)
+
     def __getitem__(self, table: str) -> sql.Identifier:
-        return sql.Identifier(self._mapping[table])
+        if self.schema is None:
+            return sql.Identifier(self._mapping[table])
+        return sql.Identifier(self.schema, self._mapping[table])
 
     def physical(self, table: str) -> str:
         return self._mapping[table]
@@ -60,12 +68,17 @@ class TableNames:
 
 
 class KeySpace:
-    """The Redis keys of one projection: `{prefix}{projection}:...`, or its rebuild copy."""
+    """The Redis keys of one projection: `{prefix}{namespace}{projection}:...`, where the
+    namespace is empty for the live model, `rebuild:` for its rebuild copy, and
+    `replay:{name}:` for a replay."""
 
-    def __init__(self, prefix: str, projection: str, *, rebuilding: bool = False) -> None:
+    def __init__(
+        self, prefix: str, projection: str, *, rebuilding: bool = False, namespace: str = ""
+    ) -> None:
         self.prefix = prefix
         self.projection = projection
-        self.root = f"{prefix}rebuild:{projection}:" if rebuilding else f"{prefix}{projection}:"
+        namespace = "rebuild:" if rebuilding else namespace
+        self.root = f"{prefix}{namespace}{projection}:"
 
     def key(self, *parts: str) -> str:
         return self.root + ":".join(parts)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,12 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 from booking_core.codec import EventCodec
-from booking_core.store import ORIGIN, ConsistencyToken, EventStore
+from booking_core.store import ORIGIN, ConsistencyToken, EventStore, RecordedEvent
 from projectors.base import Decoded, KeySpace, RedisProjection, SqlProjection, TableNames
 from projectors.checkpoints import lock_sql_checkpoint, write_sql_checkpoint
 from projectors.runner import RedisApplier, decode_batch
 
-__all__ = ["Progress", "rebuild"]
+__all__ = ["Copies", "Progress", "Reader", "check_prefix", "clear_keys", "fill", "rebuild"]
 
 Progress = Callable[[int], None]
 """Called with the number of events just applied."""
@@ -35,14 +36,68 @@ _SWAP_LUA = (Path(__file__).parent / "_swap_redis.lua").read_text()
 _SAFE_PREFIX = re.compile(r"^[A-Za-z0-9:_.-]*$")
 
 
-async def _create_copies(connection: AsyncConnection[Any], tables: TableNames) -> None:
-    for live, copy in tables.items():
-        await connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(copy)))
-        await connection.execute(
-            sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(
-                sql.Identifier(copy), sql.Identifier(live)
-            )
-        )
+Reader = Callable[[ConsistencyToken], Awaitable[list[RecordedEvent]]]
+"""Reads the next batch of the log after a token: an empty batch means the end."""
+
+
+@dataclass(frozen=True)
+class Copies:
+    """Where a fill writes: each SQL projection's tables and each Redis projection's keys,
+    none of them the live ones."""
+
+    sql: Sequence[tuple[SqlProjection, TableNames]] = ()
+    redis: Sequence[tuple[RedisProjection, RedisApplier]] = ()
+
+    async def create(self, connection: AsyncConnection[Any], redis: Redis) -> None:
+        """Fresh, empty copies: the SQL tables shaped like the live ones, no Redis keys."""
+        for _, tables in self.sql:
+            for live, _ in tables.items():
+                await connection.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(tables[live]))
+                await connection.execute(
+                    sql.SQL("CREATE TABLE {} (LIKE {} INCLUDING ALL)").format(
+                        tables[live], sql.Identifier(live)
+                    )
+                )
+        for _, applier in self.redis:
+            await clear_keys(redis, applier.root)
+
+
+async def fill(
+    copies: Copies,
+    read: Reader,
+    codec: EventCodec,
+    connection: AsyncConnection[Any],
+    *,
+    after: ConsistencyToken = ORIGIN,
+    progress: Progress | None = None,
+) -> ConsistencyToken:
+    """Apply everything `read` returns after `after` to the copies; return the last token.
+
+    The next batch is read, and the Redis models written, while the SQL models take the
+    current batch: the waits overlap.
+    """
+    redis_after: ConsistencyToken | None = None if after == ORIGIN else after
+    reading = asyncio.ensure_future(read(after))
+    while records := await reading:
+        reading = asyncio.ensure_future(read(records[-1].token))
+        batch = decode_batch(codec, records)
+
+        async def apply_sql(batch: list[Decoded] = batch) -> None:
+            async with connection.transaction():
+                for projection, tables in copies.sql:
+                    await projection.apply(connection, tables, batch)
+
+        async def apply_redis(
+            batch: list[Decoded] = batch, since: ConsistencyToken | None = redis_after
+        ) -> None:
+            for projection, applier in copies.redis:
+                await applier.apply(projection, since, batch)
+
+        await asyncio.gather(apply_sql(), apply_redis())
+        after = redis_after = records[-1].token
+        if progress is not None:
+            progress(len(records))
+    return after
 
 
 async def _index_names(connection: AsyncConnection[Any], table: str) -> dict[str, str]:
@@ -83,7 +138,8 @@ async def _swap_sql(
     await write_sql_checkpoint(connection, name, token)
 
 
-async def _clear_keys(redis: Redis, root: str) -> None:
+async def clear_keys(redis: Redis, root: str) -> None:
+    """Delete every key under `root`."""
     async for key in redis.scan_iter(match=root + "*", count=1000):
         await redis.delete(key)
 
@@ -101,59 +157,36 @@ async def rebuild(
     progress: Progress | None = None,
 ) -> ConsistencyToken:
     """Rebuild the given projections from position zero and swap them in."""
-    if not _SAFE_PREFIX.match(redis_prefix):
-        raise ValueError(f"unsafe Redis prefix {redis_prefix!r}")
-    copies = {p.name: TableNames.rebuild(p.tables) for p in sql_projections}
-    appliers = {
-        p.name: RedisApplier(redis, KeySpace(redis_prefix, p.name, rebuilding=True))
-        for p in redis_projections
-    }
-    async with pool.connection() as connection:
-        for sql_projection in sql_projections:
-            await _create_copies(connection, copies[sql_projection.name])
-    for redis_projection in redis_projections:
-        await _clear_keys(redis, appliers[redis_projection.name].root)
+    check_prefix(redis_prefix)
+    copies = Copies(
+        sql=[(p, TableNames.rebuild(p.tables)) for p in sql_projections],
+        redis=[
+            (p, RedisApplier(redis, KeySpace(redis_prefix, p.name, rebuilding=True)))
+            for p in redis_projections
+        ],
+    )
 
-    async def apply_from(
-        after: ConsistencyToken, connection: AsyncConnection[Any]
-    ) -> ConsistencyToken:
-        """Apply everything after `after`. The next batch is read, and the Redis models
-        written, while the SQL models take the current batch: the waits overlap."""
-        redis_after: ConsistencyToken | None = None if after == ORIGIN else after
-        reading = asyncio.ensure_future(store.read_all(after, batch_size))
-        while records := await reading:
-            reading = asyncio.ensure_future(store.read_all(records[-1].token, batch_size))
-            batch = decode_batch(codec, records)
-
-            async def apply_sql(batch: list[Decoded] = batch) -> None:
-                async with connection.transaction():
-                    for sql_projection in sql_projections:
-                        await sql_projection.apply(connection, copies[sql_projection.name], batch)
-
-            async def apply_redis(
-                batch: list[Decoded] = batch, since: ConsistencyToken | None = redis_after
-            ) -> None:
-                for redis_projection in redis_projections:
-                    await appliers[redis_projection.name].apply(redis_projection, since, batch)
-
-            await asyncio.gather(apply_sql(), apply_redis())
-            after = redis_after = records[-1].token
-            if progress is not None:
-                progress(len(records))
-        return after
+    async def read(after: ConsistencyToken) -> list[RecordedEvent]:
+        return await store.read_all(after, batch_size)
 
     async with pool.connection() as connection:
-        token = await apply_from(ORIGIN, connection)
+        await copies.create(connection, redis)
+        token = await fill(copies, read, codec, connection, progress=progress)
         async with connection.transaction():
             # The last stretch and the swap happen under every checkpoint lock, so no
             # daemon batch can slip in between.
             for sql_projection in sql_projections:
                 await lock_sql_checkpoint(connection, sql_projection.name)
-            token = await apply_from(token, connection)
-            for sql_projection in sql_projections:
-                await _swap_sql(connection, copies[sql_projection.name], sql_projection.name, token)
+            token = await fill(copies, read, codec, connection, after=token, progress=progress)
+            for sql_projection, tables in copies.sql:
+                await _swap_sql(connection, tables, sql_projection.name, token)
     swap = redis.register_script(_SWAP_LUA)
-    for redis_projection in redis_projections:
+    for redis_projection, applier in copies.redis:
         live = KeySpace(redis_prefix, redis_projection.name)
-        await swap(keys=[], args=[live.root, appliers[redis_projection.name].root])
+        await swap(keys=[], args=[live.root, applier.root])
     return token
+
+
+def check_prefix(redis_prefix: str) -> None:
+    if not _SAFE_PREFIX.match(redis_prefix):
+        raise ValueError(f"unsafe Redis prefix {redis_prefix!r}")

@@ -29,12 +29,15 @@ from booking_core.domain.values import OpeningHours, SlotSettings
 from read_models.availability_keys import BLOCK, NAME, TableFacts, parse_field
 
 __all__ = [
+    "Interval",
     "ModelNotReady",
     "SlotAvailability",
+    "Snapshot",
     "TableAvailability",
     "TablesAt",
     "slots_for",
     "tables_at",
+    "tables_in",
 ]
 
 Status = Literal["available", "booked", "blocked", "closed"]
@@ -76,26 +79,31 @@ class SlotAvailability:
 
 
 @dataclass(frozen=True, slots=True)
-class _Interval:
+class Interval:
+    """A reservation (`kind` BOOKING) or a block (BLOCK), in epoch seconds."""
+
     start: int
     end: int
     kind: str
 
 
 @dataclass(frozen=True)
-class _Snapshot:
+class Snapshot:
+    """What the rules need: the venue, its tables that are not retired, and the intervals
+    of the service dates around the asked one, by table."""
+
     hours: OpeningHours
     settings: SlotSettings
     closures: Mapping[date, str]
     tables: dict[str, TableFacts]
-    intervals: dict[str, list[_Interval]]
+    intervals: dict[str, list[Interval]]
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def _snapshot(redis: Redis, prefix: str, around: date) -> _Snapshot:
+async def _snapshot(redis: Redis, prefix: str, around: date) -> Snapshot:
     root = f"{prefix}{NAME}:"
     days = [around - _DAY, around, around + _DAY]
     async with redis.pipeline(transaction=False) as pipe:
@@ -118,13 +126,13 @@ async def _snapshot(redis: Redis, prefix: str, around: date) -> _Snapshot:
         for table_id, raw in tables.items()
         if _text(table_id) not in gone
     }
-    intervals: dict[str, list[_Interval]] = {}
+    intervals: dict[str, list[Interval]] = {}
     for day_map in day_maps:
         for field, span in day_map.items():
             table_id, kind, _ = parse_field(_text(field))
             start, end = _text(span).split(",")
-            intervals.setdefault(table_id, []).append(_Interval(int(start), int(end), kind))
-    return _Snapshot(
+            intervals.setdefault(table_id, []).append(Interval(int(start), int(end), kind))
+    return Snapshot(
         hours=hours,
         settings=settings,
         closures={date.fromisoformat(_text(k)): _text(v) for k, v in closures.items()},
@@ -133,7 +141,7 @@ async def _snapshot(redis: Redis, prefix: str, around: date) -> _Snapshot:
     )
 
 
-def _table_status(snapshot: _Snapshot, table_id: str, start: int, end: int) -> Status:
+def _table_status(snapshot: Snapshot, table_id: str, start: int, end: int) -> Status:
     buffer = snapshot.settings.buffer_minutes * 60
     booked = False
     for interval in snapshot.intervals.get(table_id, ()):
@@ -145,7 +153,7 @@ def _table_status(snapshot: _Snapshot, table_id: str, start: int, end: int) -> S
     return "booked" if booked else "available"
 
 
-def _bookable(snapshot: _Snapshot, local: datetime, minutes: int, now: datetime) -> bool:
+def _bookable(snapshot: Snapshot, local: datetime, minutes: int, now: datetime) -> bool:
     settings = snapshot.settings
     occurrence = shift_at(snapshot.hours, local)
     if occurrence is None or occurrence.service_date in snapshot.closures:
@@ -175,8 +183,27 @@ async def tables_at(
     now: datetime | None = None,
 ) -> TablesAt:
     """Every table's status for a turn starting at local `day` `at`."""
-    now = now or datetime.now(UTC)
     snapshot = await _snapshot(redis, prefix, day)
+    return tables_in(
+        snapshot,
+        day=day,
+        at=at,
+        party_size=party_size,
+        duration_minutes=duration_minutes,
+        now=now or datetime.now(UTC),
+    )
+
+
+def tables_in(
+    snapshot: Snapshot,
+    *,
+    day: date,
+    at: time,
+    party_size: int,
+    duration_minutes: int | None,
+    now: datetime,
+) -> TablesAt:
+    """`tables_at`, answered from a snapshot however it was obtained."""
     settings = snapshot.settings
     minutes = duration_minutes or settings.turn_minutes(party_size)
     local = datetime.combine(day, at)

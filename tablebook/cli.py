@@ -178,6 +178,84 @@ def cmd_projectors_status(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_events_export(settings: Settings, args: argparse.Namespace) -> int:
+    from tablebook.export import ExportRequest, run_export
+
+    request = ExportRequest.parse(
+        format=args.format,
+        start=args.start,
+        end=args.end,
+        stream_prefix=args.stream,
+        types=args.types or (),
+        output=args.output,
+    )
+    with resolved(settings) as ready:
+        assert ready.database_url
+        asyncio.run(run_export(ready.database_url, request))
+    return 0
+
+
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from projectors.replay import ReplayNotSettled, check_name
+    from read_models.as_of import parse_instant
+    from tablebook.replay import replay
+
+    if args.as_of is None or args.into is None:
+        raise ValueError("replay needs --as-of INSTANT and --into NAME (or: list, drop NAME)")
+    as_of, name = parse_instant(args.as_of), check_name(args.into)
+    with resolved(settings) as ready:
+        try:
+            asyncio.run(replay(*_urls(ready), name=name, as_of=as_of))
+        except ReplayNotSettled as error:
+            print(f"tablebook: {error}", file=sys.stderr)
+            return 1
+    return 0
+
+
+def cmd_replay_list(settings: Settings, _: argparse.Namespace) -> int:
+    from tablebook.replay import show_replays
+
+    with resolved(settings) as ready:
+        asyncio.run(show_replays(*_urls(ready)))
+    return 0
+
+
+def cmd_replay_drop(settings: Settings, args: argparse.Namespace) -> int:
+    from projectors.replay import check_name
+    from tablebook.replay import drop
+
+    name = check_name(args.name)
+    with resolved(settings) as ready:
+        return 0 if asyncio.run(drop(*_urls(ready), name)) else 1
+
+
+def _add_history_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    events = commands.add_parser("events", help="the event log, for analysts")
+    event_commands = events.add_subparsers(dest="events_command", required=True, metavar="COMMAND")
+    export = event_commands.add_parser("export", help="events as jsonl, csv or parquet")
+    export.add_argument("--format", required=True, help="jsonl, csv or parquet")
+    export.add_argument("--from", dest="start", metavar="INSTANT", help="recorded at or after")
+    export.add_argument("--to", dest="end", metavar="INSTANT", help="recorded before")
+    export.add_argument("--stream", metavar="PREFIX", help="stream ids starting with PREFIX")
+    export.add_argument(
+        "--type", dest="types", nargs="+", action="extend", metavar="TYPE", help="only these"
+    )
+    export.add_argument("--output", "-o", metavar="FILE", help="write here, not to stdout")
+    export.set_defaults(handler=cmd_events_export)
+
+    replay = commands.add_parser("replay", help="read models as they stood at an instant")
+    replay.add_argument("--as-of", metavar="INSTANT", help="ISO-8601 UTC, e.g. 2026-11-26T19:00Z")
+    replay.add_argument("--into", metavar="NAME", help="the replay's name")
+    replay.set_defaults(handler=cmd_replay)
+    replay_commands = replay.add_subparsers(dest="replay_command", metavar="COMMAND")
+    replay_commands.add_parser("list", help="replays built so far").set_defaults(
+        handler=cmd_replay_list
+    )
+    drop = replay_commands.add_parser("drop", help="drop a replay's schema and keys")
+    drop.add_argument("name", metavar="NAME")
+    drop.set_defaults(handler=cmd_replay_drop)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tablebook", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -227,6 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     notification_commands.add_parser(
         "run", help="deliver due notifications until SIGTERM or Ctrl-C"
     ).set_defaults(handler=cmd_notifications_run)
+
+    _add_history_commands(commands)
 
     db = commands.add_parser("db", help="database schema")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")

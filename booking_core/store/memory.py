@@ -111,6 +111,8 @@ class InMemoryEventStore:
         *,
         stream_prefix: str | None = None,
         types: Collection[str] | None = None,
+        recorded_from: datetime | None = None,
+        recorded_before: datetime | None = None,
     ) -> list[RecordedEvent]:
         # tx and position grow together here, so the log is already in token order.
         start = 0 if after.position <= 0 else after.position
@@ -119,6 +121,10 @@ class InMemoryEventStore:
             if stream_prefix is not None and not event.stream_id.startswith(stream_prefix):
                 continue
             if types is not None and event.type not in types:
+                continue
+            if recorded_from is not None and event.recorded_at < recorded_from:
+                continue
+            if recorded_before is not None and event.recorded_at >= recorded_before:
                 continue
             found.append(event)
             if len(found) >= limit:

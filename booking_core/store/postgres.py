@@ -17,7 +17,8 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Collection, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 import msgspec
 import psycopg
@@ -48,17 +49,41 @@ FROM events WHERE stream_id = %s AND version >= %s ORDER BY version
 
 # Only transactions older than every running one are read: none of those can still commit
 # an event that sorts before what is returned.
-_SELECT_ALL = """
+_VISIBLE = """
+tx < pg_snapshot_xmin(pg_current_snapshot())
+  AND (%(prefix)s::text IS NULL OR starts_with(stream_id, %(prefix)s))
+  AND (%(types)s::text[] IS NULL OR type = ANY(%(types)s))
+  AND (%(from)s::timestamptz IS NULL OR recorded_at >= %(from)s)
+  AND (%(before)s::timestamptz IS NULL OR recorded_at < %(before)s)
+"""
+
+_SELECT_ALL = f"""
 SELECT position, tx::text::bigint, stream_id, version, type, schema_version, data, metadata,
        recorded_at
 FROM events
-WHERE (tx, position) > (%(tx)s::text::xid8, %(position)s)
-  AND tx < pg_snapshot_xmin(pg_current_snapshot())
-  AND (%(prefix)s::text IS NULL OR starts_with(stream_id, %(prefix)s))
-  AND (%(types)s::text[] IS NULL OR type = ANY(%(types)s))
+WHERE (tx, position) > (%(tx)s::text::xid8, %(position)s) AND {_VISIBLE}
 ORDER BY events.tx, events.position
 LIMIT %(limit)s
-"""
+"""  # noqa: S608 - built from constants
+
+_UTC = """to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
+# One JSON object a line, put together by concatenation (twice as fast as
+# json_build_object). CSV mode, with quote and delimiter characters JSON never holds raw,
+# keeps COPY from escaping the JSON's backslashes.
+_COPY_JSONL = f"""
+COPY (SELECT '{{"position":' || position || ',"tx":' || tx || ',"stream_id":'
+             || to_json(stream_id) || ',"version":' || version || ',"type":' || to_json(type)
+             || ',"schema_version":' || schema_version || ',"recorded_at":"' || {_UTC}
+             || '","metadata":' || metadata || ',"data":' || data || '}}'
+      FROM events WHERE {_VISIBLE} ORDER BY tx, position)
+TO STDOUT (FORMAT csv, QUOTE e'\\x01', DELIMITER e'\\x02')
+"""  # noqa: S608 - built from constants
+_COPY_CSV = f"""
+COPY (SELECT position, tx::text::bigint AS tx, stream_id, version, type, schema_version,
+             {_UTC} AS recorded_at, metadata, data
+      FROM events WHERE {_VISIBLE} ORDER BY tx, position)
+TO STDOUT (FORMAT csv, HEADER)
+"""  # noqa: S608 - built from constants
 
 _SELECT_HEAD = """
 SELECT tx::text::bigint, position FROM events
@@ -210,17 +235,48 @@ class PostgresEventStore:
         *,
         stream_prefix: str | None = None,
         types: Collection[str] | None = None,
+        recorded_from: datetime | None = None,
+        recorded_before: datetime | None = None,
     ) -> list[RecordedEvent]:
         params = {
             "tx": str(after.tx),
             "position": after.position,
             "prefix": stream_prefix,
             "types": list(types) if types is not None else None,
+            "from": recorded_from,
+            "before": recorded_before,
             "limit": limit,
         }
         async with self._pool.connection() as connection:
             cursor = await connection.execute(_SELECT_ALL, params)
             return [_record(row) for row in await cursor.fetchall()]
+
+    async def export(
+        self,
+        format: Literal["jsonl", "csv"],
+        *,
+        stream_prefix: str | None = None,
+        types: Collection[str] | None = None,
+        recorded_from: datetime | None = None,
+        recorded_before: datetime | None = None,
+    ) -> AsyncIterator[bytes]:
+        """What `read_all` would return, filtered alike, as JSON lines or CSV (with a
+        header) made by PostgreSQL in one statement and one snapshot, streamed in chunks:
+        the bulk path for analysts, in log order, `recorded_at` in UTC."""
+        params = {
+            "prefix": stream_prefix,
+            "types": list(types) if types is not None else None,
+            "from": recorded_from,
+            "before": recorded_before,
+        }
+        statement = _COPY_JSONL if format == "jsonl" else _COPY_CSV
+        async with (
+            self._pool.connection() as connection,
+            connection.cursor() as cursor,
+            cursor.copy(statement, params) as copy,
+        ):
+            async for chunk in copy:
+                yield bytes(chunk)
 
     async def head(self) -> ConsistencyToken:
         async with self._pool.connection() as connection:

@@ -6,7 +6,9 @@
 - Stream versions start at 1 and have no gaps; positions are global and unique.
 - `read_all` is gap-free: it returns events in `(tx, position)` order and never returns an
   event while an earlier-ordered one may still commit, so a reader that resumes after the
-  last token it saw never skips an event.
+  last token it saw never skips an event. Its filters (stream prefix, types, a window of
+  `recorded_at`: from inclusive, before exclusive) only leave events out; the order and
+  the gap-free rule stay.
 - An idempotency key repeated with the same fingerprint writes nothing and returns the
   first append's result; with another fingerprint it raises `IdempotencyKeyReused`.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import Protocol
 
 from booking_core.store.records import (
@@ -59,6 +62,8 @@ class EventStore(Protocol):
         *,
         stream_prefix: str | None = None,
         types: Collection[str] | None = None,
+        recorded_from: datetime | None = None,
+        recorded_before: datetime | None = None,
     ) -> list[RecordedEvent]: ...
 
     async def head(self) -> ConsistencyToken:

@@ -200,6 +200,21 @@ async def test_read_all_filters_by_stream_prefix_and_type(store: EventStore) -> 
     assert [e.type for e in by_type] == ["TableAdded", "BookingCancelled"]
 
 
+async def test_read_all_filters_by_a_window_of_recorded_at(store: EventStore) -> None:
+    for n in range(3):
+        await store.append([StreamAppend(f"booking-{n}", NO_STREAM, [event()])])
+        await asyncio.sleep(0.002)  # three distinct instants
+    first, second, third = await store.read_all()
+    assert first.recorded_at < second.recorded_at < third.recorded_at
+    window = await store.read_all(
+        recorded_from=second.recorded_at, recorded_before=third.recorded_at
+    )
+    assert all(second.recorded_at <= e.recorded_at < third.recorded_at for e in window)
+    assert second in window
+    assert third not in window
+    up_to_second = await store.read_all(recorded_before=second.recorded_at)
+    assert second not in up_to_second
+
 async def test_head_of_an_empty_store_is_the_origin(store: EventStore) -> None:
     assert await store.head() == ORIGIN
     assert await store.read_all() == []

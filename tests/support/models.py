@@ -14,12 +14,16 @@ import projectors.registry as registry
 SQL_TABLES = [table for p in registry.SQL_PROJECTIONS for table in p.tables]
 
 
-async def dump_sql(pool: AsyncConnectionPool[Any]) -> dict[str, list[tuple[Any, ...]]]:
+async def dump_sql(
+    pool: AsyncConnectionPool[Any], schema: str | None = None
+) -> dict[str, list[tuple[Any, ...]]]:
+    """Every read-model table's rows: the live ones, or those of another schema."""
     dumped: dict[str, list[tuple[Any, ...]]] = {}
     async with pool.connection() as connection:
         for table in SQL_TABLES:
+            name = sql.Identifier(schema, table) if schema else sql.Identifier(table)
             cursor = await connection.execute(
-                sql.SQL("SELECT * FROM {} ORDER BY 1, 2").format(sql.Identifier(table))
+                sql.SQL("SELECT * FROM {} ORDER BY 1, 2").format(name)
             )
             dumped[table] = sorted((tuple(row) for row in await cursor.fetchall()), key=repr)
     return dumped

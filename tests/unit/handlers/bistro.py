@@ -11,6 +11,12 @@ from tests.unit.domain.world import ADMIN, HOURS, NOW, SETTINGS, TABLES, command
 async def open_the_bistro(store: EventStore | None = None) -> InMemoryEventStore:
     store = store or InMemoryEventStore()
     assert isinstance(store, InMemoryEventStore)
+    await open_venue(store)
+    return store
+
+
+async def open_venue(store: EventStore) -> None:
+    """Hours, slot settings and tables, through the handlers, in any store."""
     await change_venue(
         store, SetOpeningHours(command_id=command_id(), actor=ADMIN, now=NOW, hours=HOURS)
     )
@@ -41,4 +47,3 @@ async def open_the_bistro(store: EventStore | None = None) -> InMemoryEventStore
                 min_capacity=min_capacity,
             ),
         )
-    return store

@@ -13,6 +13,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 
 from booking_core.store import (
     ORIGIN,
@@ -51,8 +52,17 @@ class Delegating:
         *,
         stream_prefix: str | None = None,
         types: Collection[str] | None = None,
+        recorded_from: datetime | None = None,
+        recorded_before: datetime | None = None,
     ) -> list[RecordedEvent]:
-        return await self.inner.read_all(after, limit, stream_prefix=stream_prefix, types=types)
+        return await self.inner.read_all(
+            after,
+            limit,
+            stream_prefix=stream_prefix,
+            types=types,
+            recorded_from=recorded_from,
+            recorded_before=recorded_before,
+        )
 
     async def head(self) -> ConsistencyToken:
         return await self.inner.head()
