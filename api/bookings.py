@@ -66,8 +66,9 @@ _MAX_DATE = dt.date(2199, 12, 31)
 
 
 def check_date(value: dt.date, field: str = "date") -> dt.date:
+    """A date the book can hold; anything else is well-formed but absurd: 422."""
     if not _MIN_DATE <= value <= _MAX_DATE:
-        raise HTTPException(status_code=400, detail=f"{field}: must be between 2000 and 2199")
+        raise HTTPException(status_code=422, detail=f"{field}: must be between 2000 and 2199")
     return value
 
 

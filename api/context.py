@@ -56,14 +56,14 @@ def cursor_encode(*parts: Any) -> str:
 
 
 def cursor_decode(cursor: str, arity: int) -> list[Any]:
-    """The parts of a cursor made by `cursor_encode`, or 400."""
+    """The parts of a cursor made by `cursor_encode`; 422 for a string that is not one."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         parts = msgspec.json.decode(raw)
     except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise ClientException(detail="The cursor is not one this API gave out.") from None
+        parts = None
     if not isinstance(parts, list) or len(parts) != arity:
-        raise ClientException(detail="The cursor is not one this API gave out.")
+        raise HTTPException(status_code=422, detail="cursor: not one this API gave out")
     return parts
 
 

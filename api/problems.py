@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
 from api.accounts import EmailTaken
 from api.security import TooManyAttempts
@@ -70,13 +71,35 @@ def problem_response(
     return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+_MISSING = re.compile(r"Object missing required field `([^`]+)`")
+_UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
+_AT = re.compile(r"^(.*) - at `\$\.?([^`]*)`$")
+
+
+def _field(key: str, message: str) -> ProblemField:
+    """One invalid field, named as the client sent it ("body" for the body itself)."""
+    at = _AT.match(message)
+    if at:
+        message, where = at.group(1), at.group(2)
+        key = where or key
+    if key == "data" and message.strip("'") == "data":
+        return ProblemField(field="body", message="a JSON body is required")
+    missing = _MISSING.fullmatch(message)
+    if missing:
+        return ProblemField(field=missing.group(1), message="this field is required")
+    unknown = _UNKNOWN.fullmatch(message)
+    if unknown:
+        return ProblemField(field=unknown.group(1), message="unknown field")
+    return ProblemField(field="body" if key == "data" else key, message=message)
+
+
 def _validation_fields(extra: Any) -> list[ProblemField]:
     fields: list[ProblemField] = []
     if isinstance(extra, list):
         for item in extra:
             if isinstance(item, dict):
                 key = str(item.get("key") or item.get("source") or "body")
-                fields.append(ProblemField(field=key, message=str(item.get("message", ""))))
+                fields.append(_field(key, str(item.get("message", ""))))
     return fields
 
 
@@ -88,6 +111,9 @@ def _on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Respo
 
 def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     headers = dict(exc.headers or {})
+    if isinstance(exc.__cause__, SerializationException):
+        detail = f"The request body is not valid JSON: {exc.detail}"
+        return problem_response(400, detail, kind="malformed-body", headers=headers or None)
     return problem_response(exc.status_code, str(exc.detail), headers=headers or None)
 
 

@@ -22,12 +22,14 @@ __all__ = [
     "BookingStatus",
     "CursorParam",
     "Email",
+    "FromDateParam",
     "GuestName",
     "LimitParam",
     "LocalTime",
     "PartySize",
     "Phone",
     "Text",
+    "ToDateParam",
     "booking_from_row",
     "booking_from_state",
     "hhmm",
@@ -44,7 +46,9 @@ LocalTime = Annotated[
 ]
 GuestName = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=r"^\+?[0-9 ()./-]+$")]
-Email = Annotated[str, msgspec.Meta(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Email = Annotated[
+    str, msgspec.Meta(max_length=320, pattern=r"^[^@ \t\r\n]+@[^@ \t\r\n]+\.[^@ \t\r\n]+$")
+]
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
 PartySize = Annotated[int, msgspec.Meta(ge=1, le=100, description="Guests in the party")]
 BookingStatus = Literal["confirmed", "cancelled", "seated", "completed", "no_show"]
@@ -52,7 +56,17 @@ BookingStatus = Literal["confirmed", "cancelled", "seated", "completed", "no_sho
 LimitParam = Annotated[int, QueryParameter(ge=1, le=500, description="Items per page (1-500)")]
 CursorParam = Annotated[
     str | None,
-    QueryParameter(max_length=500, description="`next_cursor` of the previous page"),
+    QueryParameter(
+        max_length=500,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="`next_cursor` of the previous page",
+    ),
+]
+FromDateParam = Annotated[
+    dt.date | None, QueryParameter(name="from", description="First service date, YYYY-MM-DD")
+]
+ToDateParam = Annotated[
+    dt.date | None, QueryParameter(name="to", description="Last service date, YYYY-MM-DD")
 ]
 
 

@@ -7,15 +7,25 @@ from typing import Any
 from psycopg import AsyncConnection
 from redis.asyncio import Redis
 
-from booking_core.store import ConsistencyToken
+from booking_core.store import ORIGIN, ConsistencyToken
 
 __all__ = [
     "lock_sql_checkpoint",
     "parse_checkpoint",
+    "peek_sql_checkpoint",
     "read_redis_checkpoint",
     "read_sql_checkpoints",
     "write_sql_checkpoint",
 ]
+
+
+async def peek_sql_checkpoint(connection: AsyncConnection[Any], name: str) -> ConsistencyToken:
+    """The projection's checkpoint, read without a lock (the origin if it has none)."""
+    cursor = await connection.execute(
+        "SELECT tx, position FROM projection_checkpoints WHERE name = %s", (name,)
+    )
+    row = await cursor.fetchone()
+    return ConsistencyToken(int(row[0]), int(row[1])) if row else ORIGIN
 
 
 async def lock_sql_checkpoint(connection: AsyncConnection[Any], name: str) -> ConsistencyToken:

@@ -28,7 +28,12 @@ from booking_core.codec import EventCodec
 from booking_core.store import ORIGIN, ConsistencyToken, EventStore, RecordedEvent
 from booking_core.store.subscription import Follower
 from projectors.base import Decoded, KeySpace, RedisProjection, SqlProjection, TableNames
-from projectors.checkpoints import lock_sql_checkpoint, parse_checkpoint, write_sql_checkpoint
+from projectors.checkpoints import (
+    lock_sql_checkpoint,
+    parse_checkpoint,
+    peek_sql_checkpoint,
+    write_sql_checkpoint,
+)
 
 __all__ = [
     "ProjectionRunner",
@@ -180,14 +185,24 @@ class SqlProjectionRunner(ProjectionRunner):
         self._tables = TableNames.live(projection.tables)
 
     async def step(self) -> int:
-        async with self._pool.connection() as connection, connection.transaction():
-            after = await lock_sql_checkpoint(connection, self.name)
+        """Read a batch, then apply it with the checkpoint in one short transaction.
+
+        The events are read before the transaction starts: a transaction that holds an
+        id keeps every reader's horizon (`pg_snapshot_xmin`) behind it, so it should
+        live no longer than the writes need. If the checkpoint moved meanwhile (a
+        rebuild swapped the tables in), the batch is dropped and read again.
+        """
+        async with self._pool.connection() as connection:
+            after = await peek_sql_checkpoint(connection, self.name)
             records, batch = await self._read(after)
             if not records:
                 return 0
             began = time.perf_counter()
-            await self.projection.apply(connection, self._tables, batch)
-            await write_sql_checkpoint(connection, self.name, records[-1].token)
+            async with connection.transaction():
+                if await lock_sql_checkpoint(connection, self.name) != after:
+                    return 0
+                await self.projection.apply(connection, self._tables, batch)
+                await write_sql_checkpoint(connection, self.name, records[-1].token)
         self._log_batch(records, time.perf_counter() - began)
         return len(records)
 

@@ -286,6 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
     status = projector_commands.add_parser("status", help="checkpoints and lag")
     status.set_defaults(handler=cmd_projectors_status)
 
+    notifications = commands.add_parser("notifications", help="email and SMS to guests")
+    notification_commands = notifications.add_subparsers(
+        dest="notifications_command", required=True, metavar="COMMAND"
+    )
+    notification_commands.add_parser(
+        "run", help="deliver due notifications until SIGTERM or Ctrl-C"
+    ).set_defaults(handler=cmd_notifications_run)
+
     users = commands.add_parser("users", help="accounts")
     users_commands = users.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
     admin = users_commands.add_parser("create-admin", help="create an admin, or reset one")
@@ -297,14 +305,6 @@ def build_parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed-demo", help="the demo restaurant (idempotent)")
     seed.set_defaults(handler=cmd_seed_demo)
-
-    notifications = commands.add_parser("notifications", help="email and SMS to guests")
-    notification_commands = notifications.add_subparsers(
-        dest="notifications_command", required=True, metavar="COMMAND"
-    )
-    notification_commands.add_parser(
-        "run", help="deliver due notifications until SIGTERM or Ctrl-C"
-    ).set_defaults(handler=cmd_notifications_run)
 
     _add_history_commands(commands)
 

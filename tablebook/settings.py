@@ -147,6 +147,9 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     access_token_minutes: int = 60
+    bcrypt_rounds: int = 12
+    login_attempts_per_account: int = 5
+    login_attempts_per_address: int = 20
     log_level: str = "INFO"
     time_zone: str = "Europe/London"
     """The demo restaurant's time zone (`seed-demo`, `dev`); a venue keeps its own."""
@@ -183,6 +186,9 @@ class Settings:
             host=env.get("TABLEBOOK_HOST") or "127.0.0.1",
             port=_int(env, "TABLEBOOK_PORT", 8000),
             access_token_minutes=_int(env, "ACCESS_TOKEN_MINUTES", 60),
+            bcrypt_rounds=min(max(_int(env, "BCRYPT_ROUNDS", 12), 4), 16),
+            login_attempts_per_account=max(1, _int(env, "LOGIN_ATTEMPTS_PER_ACCOUNT", 5)),
+            login_attempts_per_address=max(1, _int(env, "LOGIN_ATTEMPTS_PER_ADDRESS", 20)),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             time_zone=_time_zone(env.get("TABLEBOOK_TIME_ZONE") or "Europe/London"),
             admin_password=env.get("TABLEBOOK_ADMIN_PASSWORD") or None,
@@ -225,3 +231,5 @@ class Settings:
             raise SettingsError("SECRET_KEY must be set in production (not the default)")
         if len(self.secret_key) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+        if self.bcrypt_rounds < 10:
+            raise SettingsError("BCRYPT_ROUNDS must be at least 10 in production")

@@ -1,17 +1,19 @@
 """The real app over HTTP, against the run's PostgreSQL database and Redis.
 
 The API tests share one world: an empty event store, a venue open every day from 10:00
-to 23:45 (Europe/London), six tables, an admin, and the projector daemon running in the
-background for as long as the package's tests run. Each test books on days and at times
+to 23:45 (Europe/London), six tables, an admin, and the projector daemon running as a
+process for as long as the package's tests run. Each test books on days and at times
 of its own (`days`), so tests never see each other's bookings.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import itertools
+import os
+import signal
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
@@ -36,8 +38,6 @@ from booking_core.domain.commands import (
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, change_venue
 from booking_core.store.postgres import PostgresEventStore
-from projectors.runner import run_until_stopped
-from tablebook.projector_commands import backends, projection_runners
 from tablebook.runtime import open_services
 from tests.support.models import clear_read_models
 
@@ -132,22 +132,34 @@ class World:
 async def world(
     database_url: str, redis_url: str, redis_prefix: str, pool: AsyncConnectionPool[Any]
 ) -> AsyncIterator[World]:
-    """A fresh store and read models, the venue, an admin, and projectors running."""
+    """A fresh store and read models, the venue, an admin, and the projector daemon
+    running as its own process (`tablebook projectors run`), as in production."""
     await _reset(pool, redis_url, redis_prefix)
     store = PostgresEventStore(pool, database_url)
     await _open_venue(store)
     users = UserStore(pool)
     hashed = await PasswordHasher(4).hash(ADMIN_PASSWORD)
     await users.upsert_admin(email=ADMIN_EMAIL, password_hash=hashed, full_name="Ada Admin")
-    stop = asyncio.Event()
-    async with backends(database_url, redis_url, redis_prefix) as b:
-        task = asyncio.create_task(run_until_stopped(projection_runners(b), stop))
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": redis_prefix,
+        "NOTIFY_WITH_PROJECTORS": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    daemon = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "tablebook.cli", "projectors", "run", env=env
+    )
+    try:
+        yield World(pool, store, redis_prefix)
+    finally:
+        daemon.send_signal(signal.SIGTERM)
         try:
-            yield World(pool, store, redis_prefix)
-        finally:
-            stop.set()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.wait_for(task, 10)
+            await asyncio.wait_for(daemon.wait(), 10)
+        except TimeoutError:
+            daemon.kill()
+            await daemon.wait()
     await _reset(pool, redis_url, redis_prefix)
 
 

@@ -67,7 +67,7 @@ async def test_book_then_read_everywhere(
         headers={"X-Consistency-Token": token},
     )
     at_seven = next(s for s in slots.json()["slots"] if s["time"] == "19:00")
-    assert at_seven["tables_available"] == 1
+    assert at_seven["tables_available"] == 3  # t1-t4 fit two; one is taken
 
 
 async def test_public_availability_needs_no_sign_in(
@@ -255,6 +255,10 @@ async def test_my_bookings_pages(client: Client, guest: Headers, days: Iterator[
         "/api/v1/bookings/my-bookings", params={"cursor": "garbage!"}, headers=guest
     )
     assert bad.status_code == 400
+    not_ours = await client.get(
+        "/api/v1/bookings/my-bookings", params={"cursor": "bm90LW91cnM"}, headers=guest
+    )
+    assert not_ours.status_code == 422
     too_many = await client.get(
         "/api/v1/bookings/my-bookings", params={"limit": 501}, headers=guest
     )
