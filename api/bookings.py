@@ -47,14 +47,19 @@ from booking_core.domain.booking import NoBooking
 from booking_core.domain.commands import UNSET, BookTable, CancelBooking, ChangeBooking
 from booking_core.domain.errors import BookingNotFound
 from booking_core.handlers import BookingResult, book_table, cancel_booking, change_booking
-from read_models.availability import slots_for, tables_at
+from read_models.as_of import booking_as_of, booking_history
+from read_models.availability import TablesAt, slots_for, tables_at
 from read_models.bookings import BookingFilter, booking, bookings_page
 
 __all__ = [
     "AvailabilityController",
     "BookingsController",
+    "HistoryEntryOut",
+    "TablesAtOut",
     "booking_page",
     "check_date",
+    "history_of",
+    "tables_out",
     "visible_booking",
     "written_booking",
 ]
@@ -105,6 +110,28 @@ class SlotsOut(msgspec.Struct, frozen=True):
     slots: list[SlotOut]
 
 
+def tables_out(found: TablesAt) -> TablesAtOut:
+    return TablesAtOut(
+        date=found.date,
+        time=hhmm(found.time),
+        end_time=hhmm(found.end_time),
+        party_size=found.party_size,
+        duration_minutes=found.duration_minutes,
+        tables=[
+            TableAvailabilityOut(
+                table_id=t.table_id,
+                name=t.name,
+                capacity=t.capacity,
+                min_capacity=t.min_capacity,
+                area=t.area,
+                status=t.status,
+                fits_party=t.fits_party,
+            )
+            for t in found.tables
+        ],
+    )
+
+
 class AvailabilityController(Controller):
     tags = ["availability"]
     security = []
@@ -128,25 +155,7 @@ class AvailabilityController(Controller):
             party_size=party_size,
             duration_minutes=duration_minutes,
         )
-        return TablesAtOut(
-            date=found.date,
-            time=hhmm(found.time),
-            end_time=hhmm(found.end_time),
-            party_size=found.party_size,
-            duration_minutes=found.duration_minutes,
-            tables=[
-                TableAvailabilityOut(
-                    table_id=t.table_id,
-                    name=t.name,
-                    capacity=t.capacity,
-                    min_capacity=t.min_capacity,
-                    area=t.area,
-                    status=t.status,
-                    fits_party=t.fits_party,
-                )
-                for t in found.tables
-            ],
-        )
+        return tables_out(found)
 
     @get("/api/v1/availability", summary="Every bookable start time of a day")
     async def slots(
@@ -297,6 +306,17 @@ class BookingsController(Controller):
         await api.consistent(request, sql=("bookings",))
         return await visible_booking(api, user, booking_id)
 
+    @get(
+        "/{booking_id:str}/history",
+        summary="Every event of a booking: what changed, when, and by whom",
+        description="Read from the event store, so it is complete the moment a write "
+        "returns. `by` is the id of the user whose request caused the event.",
+    )
+    async def history(
+        self, api: ApiDep, user: UserDep, booking_id: FromPath[str]
+    ) -> list[HistoryEntryOut]:
+        return await history_of(api, user, booking_id)
+
     @put("/{booking_id:str}", summary="Change a booking; re-decided like a new one")
     async def change(
         self,
@@ -345,6 +365,25 @@ class BookingsController(Controller):
             return written_booking(result)
 
         return await api.write(request, actor_of(user), run)
+
+
+class HistoryEntryOut(msgspec.Struct, frozen=True):
+    version: int
+    type: str
+    at: dt.datetime
+    by: str | None
+    data: dict[str, Any]
+
+
+async def history_of(api: Api, user: User, booking_id: str) -> list[HistoryEntryOut]:
+    """Every event of the booking, for its guest or an admin; 404 for anyone else."""
+    entries = await booking_history(api.store, booking_id)
+    current = await booking_as_of(api.store, booking_id, dt.datetime.now(dt.UTC))
+    if isinstance(current.state, NoBooking) or not entries:
+        raise BookingNotFound(booking_id)
+    if not user.is_admin and current.state.details.user_id != user.id:
+        raise BookingNotFound(booking_id)
+    return [HistoryEntryOut(e.version, e.type, e.at, e.by, e.data) for e in entries]
 
 
 async def booking_page(
