@@ -1,0 +1,66 @@
+"""One journey over real HTTP against a `tablebook serve` process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+
+import httpx
+
+from tests.api.live import live_server
+
+__all__ = ["live_server"]
+
+
+async def test_a_guest_books_and_reads_back_over_http(
+    live_server: str, days: Iterator[dt.date]
+) -> None:
+    day = next(days)
+    email = f"live-{uuid.uuid4().hex[:10]}@example.com"
+    async with httpx.AsyncClient(base_url=live_server, timeout=10) as http:
+        docs = await http.get("/openapi.json")
+        assert docs.status_code == 200
+        assert "/api/v1/bookings" in str(docs.json()["paths"])
+        assert (await http.get("/docs")).status_code == 200
+        registered = await http.post(
+            "/api/v1/auth/register",
+            json={"email": email, "password": "a long password", "full_name": "Live"},
+        )
+        assert registered.status_code == 201
+        token = await http.post(
+            "/api/v1/auth/token", data={"username": email, "password": "a long password"}
+        )
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        body = {
+            "date": day.isoformat(),
+            "time": "19:15",
+            "party_size": 3,
+            "guest_name": "Live Guest",
+        }
+        made = await http.post(
+            "/api/v1/bookings/", json=body, headers={**headers, "Idempotency-Key": "live-1"}
+        )
+        assert made.status_code == 201, made.text
+        again = await http.post(
+            "/api/v1/bookings/", json=body, headers={**headers, "Idempotency-Key": "live-1"}
+        )
+        assert again.json() == made.json()
+        assert again.headers["idempotent-replayed"] == "true"
+        consistent = {**headers, "X-Consistency-Token": made.headers["x-consistency-token"]}
+        mine = await http.get("/api/v1/bookings/my-bookings", headers=consistent)
+        assert [b["id"] for b in mine.json()["items"]] == [made.json()["id"]]
+        tables = await http.get(
+            "/api/v1/bookings/tables",
+            params={"date": day.isoformat(), "time": "19:15", "party_size": 3},
+            headers={"X-Consistency-Token": made.headers["x-consistency-token"]},
+        )
+        status = {t["table_id"]: t["status"] for t in tables.json()["tables"]}
+        assert status[made.json()["table_id"]] == "booked"
+        broken = await http.post(
+            "/api/v1/bookings/",
+            content=b'{"date": ',
+            headers={**headers, "Content-Type": "application/json"},
+        )
+        assert broken.status_code == 400
+        assert broken.headers["content-type"].startswith("application/problem+json")
