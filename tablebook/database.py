@@ -74,12 +74,16 @@ async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
 async def open_pool(
     database_url: str, *, min_size: int = 2, max_size: int = 16
 ) -> AsyncConnectionPool[Any]:
-    """An open pool whose connections autocommit and read jsonb as raw bytes."""
+    """An open pool whose connections autocommit and read jsonb as raw bytes.
+
+    A transaction of ours left idle for a minute is ended by the server: an open
+    transaction holds every event reader on the server back (docs/architecture.md).
+    """
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         database_url,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"autocommit": True},
+        kwargs={"autocommit": True, "options": "-c idle_in_transaction_session_timeout=60000"},
         configure=_configure,
         open=False,
     )
