@@ -14,6 +14,9 @@ from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
+from api.admin_layouts import AdminLayoutsController
+from api.admin_tables import AdminTablesController
+from api.admin_venue import AdminVenueController
 from api.auth import AuthController
 from api.bookings import AvailabilityController, BookingsController
 from api.context import Api, provide_admin, provide_user
@@ -32,6 +35,9 @@ ROUTES: Sequence[ControllerRouterHandler] = [
     AuthController,
     AvailabilityController,
     BookingsController,
+    AdminTablesController,
+    AdminLayoutsController,
+    AdminVenueController,
 ]
 
 

@@ -1,0 +1,305 @@
+"""Admin routes for room layouts: where each table stands, the floor's areas, a canvas.
+
+One layout at a time is active; the active one cannot be deleted (409). A layout places
+only tables the venue has (422 otherwise), each at most once.
+
+A layout's `version` is the venue stream's version at its last creation or change
+(activation does not change it). `PUT` and `DELETE` accept `If-Match: <version>` and
+answer 409 when the layout has moved on. The venue's commands take no expected version
+per layout, so the check is made against the event store just before the command is
+sent, not inside its append: a change committed in the few milliseconds between the two
+is not detected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.params import FromPath, JSONBody
+
+from api._floor import (
+    AUTH,
+    AreaName,
+    Coordinate,
+    EntityId,
+    Extent,
+    Rotation,
+    Shape,
+    after_instant,
+    if_match,
+    instant_cursor,
+    now,
+    venue_history,
+)
+from api.context import (
+    AdminDep,
+    Api,
+    ApiDep,
+    WriteContext,
+    Written,
+    actor_of,
+)
+from api.schemas import CursorParam, LimitParam
+from booking_core.domain.commands import (
+    ActivateLayout,
+    ChangeLayout,
+    CreateLayout,
+    DeleteLayout,
+)
+from booking_core.domain.errors import LayoutNotFound, StaleVersion
+from booking_core.domain.values import Canvas, LayoutArea, LayoutTable
+from booking_core.handlers import change_venue
+from booking_core.store import ConsistencyToken
+from read_models.venue import LayoutRow, layout, layouts_page
+
+__all__ = ["AdminLayoutsController"]
+
+LayoutName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class LayoutTableIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    table_id: EntityId
+    x: Coordinate
+    y: Coordinate
+    width: Extent = 1.0
+    height: Extent = 1.0
+    rotation: Rotation = 0.0
+    shape: Shape = "rectangle"
+
+
+class LayoutAreaIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: AreaName
+    x: Coordinate
+    y: Coordinate
+    width: Extent
+    height: Extent
+    color: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+
+
+class CanvasIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    width: Extent
+    height: Extent
+    background: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class LayoutIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The whole layout: `PUT` replaces every field."""
+
+    name: LayoutName
+    tables: Annotated[tuple[LayoutTableIn, ...], msgspec.Meta(max_length=500)] = ()
+    areas: Annotated[tuple[LayoutAreaIn, ...], msgspec.Meta(max_length=100)] = ()
+    canvas: CanvasIn | None = None
+
+
+class LayoutOut(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    tables: list[LayoutTable]
+    areas: list[LayoutArea]
+    canvas: Canvas | None
+    active: bool
+    version: int
+    created_at: dt.datetime
+
+
+class LayoutPage(msgspec.Struct, frozen=True):
+    items: list[LayoutOut]
+    next_cursor: str | None = None
+
+
+def _tables(data: LayoutIn) -> tuple[LayoutTable, ...]:
+    return tuple(LayoutTable(**msgspec.structs.asdict(t)) for t in data.tables)
+
+
+def _areas(data: LayoutIn) -> tuple[LayoutArea, ...]:
+    return tuple(LayoutArea(**msgspec.structs.asdict(a)) for a in data.areas)
+
+
+def _canvas(data: LayoutIn) -> Canvas | None:
+    return Canvas(**msgspec.structs.asdict(data.canvas)) if data.canvas else None
+
+
+def _from_row(row: LayoutRow) -> LayoutOut:
+    return LayoutOut(
+        id=row.id,
+        name=row.name,
+        tables=list(row.tables),
+        areas=list(row.areas),
+        canvas=row.canvas,
+        active=row.active,
+        version=row.version,
+        created_at=row.created_at,
+    )
+
+
+async def _current(
+    api: Api, layout_id: str, token: ConsistencyToken | None, status: int = 200
+) -> Written[LayoutOut]:
+    """The layout as the event store has it now (as last known, once deleted)."""
+    history = await venue_history(api.store)
+    facts = history.layouts.get(layout_id)
+    if facts is None:
+        raise LayoutNotFound(layout_id)
+    found = facts.layout
+    out = LayoutOut(
+        id=layout_id,
+        name=found.name,
+        tables=list(found.tables),
+        areas=list(found.areas),
+        canvas=found.canvas,
+        active=history.state.active_layout_id == layout_id,
+        version=facts.version,
+        created_at=facts.created_at,
+    )
+    headers = {"ETag": f'"{out.version}"'}
+    if status == 201:
+        headers["Location"] = f"/api/v1/admin/layouts/{layout_id}"
+    return Written(out, token, status, headers)
+
+
+async def _check_version(api: Api, layout_id: str, expected: int | None) -> None:
+    """409 if `If-Match` names another version than the layout's current one."""
+    if expected is None:
+        return
+    facts = (await venue_history(api.store)).layouts.get(layout_id)
+    if facts is not None and facts.version != expected:
+        raise StaleVersion(f"layout {layout_id}", expected, facts.version)
+
+
+class AdminLayoutsController(Controller):
+    path = "/api/v1/admin/layouts"
+    tags = ["admin: floor"]
+    security = AUTH
+
+    @post("/", status_code=201, summary="Create a layout")
+    async def create(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[LayoutIn],
+    ) -> Response[LayoutOut]:
+        async def run(ctx: WriteContext) -> Written[LayoutOut]:
+            command = CreateLayout(
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                now=now(),
+                layout_id=ctx.new_id("lay"),
+                name=data.name,
+                tables=_tables(data),
+                areas=_areas(data),
+                canvas=_canvas(data),
+            )
+            result = await change_venue(api.store, command, idempotency=ctx.idempotency)
+            return await _current(api, command.layout_id, result.token, 201)
+
+        return await api.write(request, actor_of(admin), run)
+
+    @get("/", summary="Every layout, in the order they were created")
+    async def list_layouts(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        limit: LimitParam = 50,
+        cursor: CursorParam = None,
+    ) -> LayoutPage:
+        await api.consistent(request, sql=("venue",))
+        rows, last = await layouts_page(api.services.pool, limit=limit, after=after_instant(cursor))
+        return LayoutPage(
+            items=[_from_row(row) for row in rows],
+            next_cursor=instant_cursor(last),
+        )
+
+    @get("/{layout_id:str}", summary="One layout")
+    async def read(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        layout_id: FromPath[str],
+    ) -> Response[LayoutOut]:
+        await api.consistent(request, sql=("venue",))
+        row = await layout(api.services.pool, layout_id)
+        if row is None:
+            raise LayoutNotFound(layout_id)
+        return Response(_from_row(row), headers={"ETag": f'"{row.version}"'})
+
+    @put(
+        "/{layout_id:str}",
+        summary="Replace a layout",
+        description="Send `If-Match: <version>` to refuse (409) a change to a layout"
+        " someone else has changed since you read it.",
+    )
+    async def replace(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        layout_id: FromPath[str],
+        data: JSONBody[LayoutIn],
+    ) -> Response[LayoutOut]:
+        expected = if_match(request)
+
+        async def run(ctx: WriteContext) -> Written[LayoutOut]:
+            await _check_version(api, layout_id, expected)
+            command = ChangeLayout(
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                now=now(),
+                layout_id=layout_id,
+                name=data.name,
+                tables=_tables(data),
+                areas=_areas(data),
+                canvas=_canvas(data),
+            )
+            result = await change_venue(api.store, command, idempotency=ctx.idempotency)
+            return await _current(api, layout_id, result.token)
+
+        return await api.write(request, actor_of(admin), run)
+
+    @delete(
+        "/{layout_id:str}",
+        status_code=200,
+        summary="Delete a layout",
+        description="409 for the active layout; accepts `If-Match` like `PUT`."
+        " Answers with the layout as it was.",
+    )
+    async def delete_layout(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        layout_id: FromPath[str],
+    ) -> Response[LayoutOut]:
+        expected = if_match(request)
+
+        async def run(ctx: WriteContext) -> Written[LayoutOut]:
+            await _check_version(api, layout_id, expected)
+            command = DeleteLayout(
+                command_id=ctx.command_id, actor=ctx.actor, now=now(), layout_id=layout_id
+            )
+            result = await change_venue(api.store, command, idempotency=ctx.idempotency)
+            return await _current(api, layout_id, result.token)
+
+        return await api.write(request, actor_of(admin), run)
+
+    @post("/{layout_id:str}/activate", status_code=200, summary="Make a layout the active one")
+    async def activate(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        layout_id: FromPath[str],
+    ) -> Response[LayoutOut]:
+        async def run(ctx: WriteContext) -> Written[LayoutOut]:
+            command = ActivateLayout(
+                command_id=ctx.command_id, actor=ctx.actor, now=now(), layout_id=layout_id
+            )
+            result = await change_venue(api.store, command, idempotency=ctx.idempotency)
+            return await _current(api, layout_id, result.token)
+
+        return await api.write(request, actor_of(admin), run)

@@ -1,0 +1,308 @@
+"""Admin routes for when the venue takes bookings: opening hours, slot settings, closures.
+
+- Opening hours are a list of `{open, close}` shifts per weekday; a `close` at or before
+  its `open` is on the next day (18:00-01:30). `PUT` replaces the week: a weekday left
+  out is closed. Overlapping shifts are a 422.
+- Slot settings are replaced whole; values out of range and unknown time zones are a 422.
+- A closure closes one whole service day. Closing a day again for the same reason
+  answers 200 and changes nothing; for another reason, 409.
+
+Setting what is already set writes nothing, so repeating a `PUT` is harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from api._floor import AUTH, bad_cursor, now, venue_history
+from api.bookings import check_date
+from api.context import (
+    AdminDep,
+    ApiDep,
+    WriteContext,
+    Written,
+    actor_of,
+    cursor_decode,
+    cursor_encode,
+)
+from api.schemas import CursorParam, LimitParam, LocalTime, hhmm, parse_time
+from booking_core.domain.commands import (
+    AddClosure,
+    ChangeSlotSettings,
+    RemoveClosure,
+    SetOpeningHours,
+)
+from booking_core.domain.errors import ClosureNotFound
+from booking_core.domain.time_rules import local_today
+from booking_core.domain.values import OpeningHours, Shift, SlotSettings, TurnTime
+from booking_core.handlers import change_venue
+from read_models.venue import closure, closures_page, venue
+
+__all__ = ["AdminVenueController"]
+
+_BIG = 1_000_000
+
+
+class ShiftIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    open: LocalTime
+    close: LocalTime
+
+
+Shifts = Annotated[list[ShiftIO], msgspec.Meta(max_length=12)]
+
+
+class OpeningHoursIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Each weekday's shifts; an empty list (or a weekday left out of a `PUT`) is closed."""
+
+    monday: Shifts = msgspec.field(default_factory=list)
+    tuesday: Shifts = msgspec.field(default_factory=list)
+    wednesday: Shifts = msgspec.field(default_factory=list)
+    thursday: Shifts = msgspec.field(default_factory=list)
+    friday: Shifts = msgspec.field(default_factory=list)
+    saturday: Shifts = msgspec.field(default_factory=list)
+    sunday: Shifts = msgspec.field(default_factory=list)
+
+
+class TurnTimeIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    max_party_size: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
+    minutes: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
+
+
+class TimeSlotsIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Start times are `interval_minutes` apart from each shift's opening; a party keeps
+    its table for the turn time of the smallest `max_party_size` that holds it;
+    `buffer_minutes` stay free between two bookings of a table; bookings start at least
+    `min_lead_minutes` from now and at most `max_days_ahead` days ahead."""
+
+    interval_minutes: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
+    turn_times: Annotated[list[TurnTimeIO], msgspec.Meta(max_length=50)]
+    buffer_minutes: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
+    min_lead_minutes: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
+    max_days_ahead: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
+    time_zone: Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/London"])]
+
+
+class ClosureIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    date: dt.date
+    reason: Annotated[str, msgspec.Meta(max_length=500)] = ""
+
+
+class ClosurePage(msgspec.Struct, frozen=True):
+    items: list[ClosureIO]
+    next_cursor: str | None = None
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _hours_out(hours: OpeningHours) -> OpeningHoursIO:
+    week = {
+        day: [ShiftIO(open=hhmm(s.opens), close=hhmm(s.closes)) for s in shifts]
+        for day, shifts in zip(_WEEKDAYS, hours.by_weekday(), strict=True)
+    }
+    return OpeningHoursIO(**week)
+
+
+def _hours_in(data: OpeningHoursIO) -> OpeningHours:
+    week = {
+        day: tuple(
+            Shift(
+                opens=parse_time(s.open, f"{day}.open"), closes=parse_time(s.close, f"{day}.close")
+            )
+            for s in getattr(data, day)
+        )
+        for day in _WEEKDAYS
+    }
+    return OpeningHours(**week)
+
+
+def _slots_out(settings: SlotSettings) -> TimeSlotsIO:
+    return TimeSlotsIO(
+        interval_minutes=settings.interval_minutes,
+        turn_times=[
+            TurnTimeIO(max_party_size=t.max_party_size, minutes=t.minutes)
+            for t in settings.turn_times
+        ],
+        buffer_minutes=settings.buffer_minutes,
+        min_lead_minutes=settings.min_lead_minutes,
+        max_days_ahead=settings.max_days_ahead,
+        time_zone=settings.time_zone,
+    )
+
+
+class AdminVenueController(Controller):
+    path = "/api/v1/admin"
+    tags = ["admin: venue"]
+    security = AUTH
+
+    # --- opening hours ------------------------------------------------------------------
+
+    @get("/operating-hours", summary="The shifts of each weekday")
+    async def hours(
+        self, api: ApiDep, admin: AdminDep, request: Request[Any, Any, Any]
+    ) -> OpeningHoursIO:
+        await api.consistent(request, sql=("venue",))
+        return _hours_out((await venue(api.services.pool)).hours)
+
+    @put("/operating-hours", summary="Replace the week's shifts")
+    async def set_hours(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[OpeningHoursIO],
+    ) -> Response[OpeningHoursIO]:
+        hours = _hours_in(data)
+
+        async def run(ctx: WriteContext) -> Written[OpeningHoursIO]:
+            command = SetOpeningHours(
+                command_id=ctx.command_id, actor=ctx.actor, now=now(), hours=hours
+            )
+            result = await change_venue(api.store, command, idempotency=ctx.idempotency)
+            return Written(_hours_out(result.venue.hours), result.token)
+
+        return await api.write(request, actor_of(admin), run)
+
+    # --- slot settings ------------------------------------------------------------------
+
+    @get("/time-slots", summary="How start times and table turns are laid out")
+    async def slots(
+        self, api: ApiDep, admin: AdminDep, request: Request[Any, Any, Any]
+    ) -> TimeSlotsIO:
+        await api.consistent(request, sql=("venue",))
+        return _slots_out((await venue(api.services.pool)).settings)
+
+    @put("/time-slots", summary="Replace the slot settings")
+    async def set_slots(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[TimeSlotsIO],
+    ) -> Response[TimeSlotsIO]:
+        async def run(ctx: WriteContext) -> Written[TimeSlotsIO]:
+            command = ChangeSlotSettings(
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                now=now(),
+                interval_minutes=data.interval_minutes,
+                turn_times=tuple(
+                    TurnTime(max_party_size=t.max_party_size, minutes=t.minutes)
+                    for t in data.turn_times
+                ),
+                buffer_minutes=data.buffer_minutes,
+                min_lead_minutes=data.min_lead_minutes,
+                max_days_ahead=data.max_days_ahead,
+                time_zone=data.time_zone,
+            )
+            result = await change_venue(api.store, command, idempotency=ctx.idempotency)
+            return Written(_slots_out(result.venue.settings), result.token)
+
+        return await api.write(request, actor_of(admin), run)
+
+    # --- closures -----------------------------------------------------------------------
+
+    @post(
+        "/closures",
+        status_code=201,
+        summary="Close the venue for a whole day",
+        description="201 when the day is closed now; 200 when it already was, for the same"
+        " reason; 409 when it already was, for another reason.",
+    )
+    async def close(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ClosureIO],
+    ) -> Response[ClosureIO]:
+        check_date(data.date)
+
+        async def run(ctx: WriteContext) -> Written[ClosureIO]:
+            command = AddClosure(
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                now=now(),
+                date=data.date,
+                reason=data.reason,
+            )
+            result = await change_venue(api.store, command, idempotency=ctx.idempotency)
+            location = {"Location": f"/api/v1/admin/closures/{data.date.isoformat()}"}
+            status = 201 if result.events or result.duplicate else 200
+            return Written(data, result.token, status, location)
+
+        return await api.write(request, actor_of(admin), run)
+
+    @get(
+        "/closures",
+        summary="Closed days, in date order",
+        description="From today (the venue's) unless `from` says otherwise.",
+    )
+    async def closures(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        from_date: Annotated[dt.date | None, QueryParameter(name="from")] = None,
+        to_date: Annotated[dt.date | None, QueryParameter(name="to")] = None,
+        limit: LimitParam = 50,
+        cursor: CursorParam = None,
+    ) -> ClosurePage:
+        await api.consistent(request, sql=("venue",))
+        if from_date is None:
+            zone = (await venue(api.services.pool)).settings.time_zone
+            from_date = local_today(now(), zone)
+        after = None
+        if cursor:
+            (last_date,) = cursor_decode(cursor, 1)
+            after = check_date(_cursor_date(last_date), "cursor")
+        rows, last = await closures_page(
+            api.services.pool,
+            from_date=check_date(from_date, "from"),
+            to_date=check_date(to_date, "to") if to_date else None,
+            limit=limit,
+            after=after,
+        )
+        return ClosurePage(
+            items=[ClosureIO(date=row.date, reason=row.reason) for row in rows],
+            next_cursor=cursor_encode(last.isoformat()) if last else None,
+        )
+
+    @get("/closures/{day:date}", summary="One closed day")
+    async def read_closure(
+        self, api: ApiDep, admin: AdminDep, request: Request[Any, Any, Any], day: FromPath[dt.date]
+    ) -> ClosureIO:
+        await api.consistent(request, sql=("venue",))
+        row = await closure(api.services.pool, day)
+        if row is None:
+            raise ClosureNotFound(day)
+        return ClosureIO(date=row.date, reason=row.reason)
+
+    @delete(
+        "/closures/{day:date}",
+        status_code=200,
+        summary="Reopen a closed day",
+        description="Answers with the closure that was lifted.",
+    )
+    async def reopen(
+        self, api: ApiDep, admin: AdminDep, request: Request[Any, Any, Any], day: FromPath[dt.date]
+    ) -> Response[ClosureIO]:
+        async def run(ctx: WriteContext) -> Written[ClosureIO]:
+            command = RemoveClosure(command_id=ctx.command_id, actor=ctx.actor, now=now(), date=day)
+            result = await change_venue(api.store, command, idempotency=ctx.idempotency)
+            reason = (await venue_history(api.store)).closure_reasons.get(day, "")
+            return Written(ClosureIO(date=day, reason=reason), result.token)
+
+        return await api.write(request, actor_of(admin), run)
+
+
+def _cursor_date(value: Any) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise bad_cursor() from None
