@@ -8,7 +8,7 @@ it commits.
 Reading everything is gap-free: positions come from a sequence, so a transaction can
 commit events with lower positions after a reader has already seen higher ones. Readers
 therefore order by `(tx, position)` and only see transactions older than the oldest one
-still running (`pg_snapshot_xmin`), which can no longer be overtaken.
+still running in this database (`tb_read_horizon()`), which can no longer be overtaken.
 """
 
 from __future__ import annotations
@@ -47,10 +47,11 @@ SELECT position, tx::text::bigint, stream_id, version, type, schema_version, dat
 FROM events WHERE stream_id = %s AND version >= %s ORDER BY version
 """
 
-# Only transactions older than every running one are read: none of those can still commit
-# an event that sorts before what is returned.
+# Only transactions older than every one still running in this database are read: none
+# of those can still commit an event that sorts before what is returned (`tb_read_horizon`
+# in migration 0006; each read is a statement in a transaction of its own).
 _VISIBLE = """
-tx < pg_snapshot_xmin(pg_current_snapshot())
+tx < (SELECT tb_read_horizon())
   AND (%(prefix)s::text IS NULL OR starts_with(stream_id, %(prefix)s))
   AND (%(types)s::text[] IS NULL OR type = ANY(%(types)s))
   AND (%(from)s::timestamptz IS NULL OR recorded_at >= %(from)s)
@@ -87,7 +88,7 @@ TO STDOUT (FORMAT csv, HEADER)
 
 _SELECT_HEAD = """
 SELECT tx::text::bigint, position FROM events
-WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
+WHERE tx < (SELECT tb_read_horizon())
 ORDER BY events.tx DESC, events.position DESC LIMIT 1
 """
 

@@ -135,3 +135,22 @@ async def test_eight_writers_and_a_tailing_reader_see_every_event_once_in_stream
 
 def _version_of(raw: bytes, stream_id: str) -> int:
     return int(json.loads(raw)["versions"][stream_id])
+
+
+async def test_an_open_transaction_in_another_database_does_not_hold_readers_back(
+    clean_store: PostgresEventStore, database_url: str
+) -> None:
+    """The read horizon counts only this database's transactions: a session idle in a
+    transaction elsewhere on the server (it has written, so it holds an id) is ignored."""
+    store = clean_store
+    elsewhere = await psycopg.AsyncConnection.connect(database_url.rsplit("/", 1)[0] + "/postgres")
+    try:
+        await elsewhere.execute("CREATE TEMP TABLE holds_an_id (n int)")
+        await elsewhere.execute("INSERT INTO holds_an_id VALUES (1)")  # now idle in transaction
+        await store.append([StreamAppend("while-elsewhere-waits", ANY, [EVENT])])
+        seen = await store.read_all()
+        assert [e.stream_id for e in seen] == ["while-elsewhere-waits"]
+        assert await store.head() == seen[-1].token
+    finally:
+        await elsewhere.rollback()
+        await elsewhere.close()

@@ -79,7 +79,11 @@ async def test_kill_9_at_random_moments_loses_nothing_and_applies_nothing_twice(
             kills += 1
             await asyncio.sleep(rng.uniform(0.0, 0.3))
             daemon = start_daemon(database_url, redis_url, redis_prefix)
+        # Keep writing until the run means something, however slow the machine is.
+        deadline = asyncio.get_running_loop().time() + 60
         await asyncio.sleep(1.0)
+        while appended <= 1000 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.1)
         writing = False
         await write_task
         # The last write's own token: head() may still hold back events behind a
