@@ -67,7 +67,7 @@ Shape = TableShape
 
 
 def bad_cursor() -> HTTPException:
-    return HTTPException(status_code=400, detail="cursor: not one this API gave out")
+    return HTTPException(status_code=422, detail="cursor: not one this API gave out")
 
 
 def instant_cursor(last: tuple[dt.datetime, str] | None) -> str | None:

@@ -189,7 +189,7 @@ def _moment(value: str, field: str) -> dt.datetime:
     except ValueError:
         raise HTTPException(status_code=400, detail=f"{field}: not a date and time") from None
     if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
-        raise HTTPException(status_code=400, detail=f"{field}: must be between 2000 and 2199")
+        raise HTTPException(status_code=422, detail=f"{field}: must be between 2000 and 2199")
     return parsed
 
 
