@@ -83,3 +83,8 @@ def test_a_malformed_dotenv_line_is_named(tmp_path: Path) -> None:
 def test_a_non_numeric_port_is_named() -> None:
     with pytest.raises(SettingsError, match="TABLEBOOK_PORT"):
         Settings.from_env({"TABLEBOOK_PORT": "eighty"}, dotenv=None)
+
+
+def test_production_refuses_cheap_password_hashes() -> None:
+    with pytest.raises(SettingsError, match="BCRYPT_ROUNDS"):
+        Settings.from_env({**PRODUCTION, "BCRYPT_ROUNDS": "4"}, dotenv=None)
