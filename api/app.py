@@ -14,8 +14,12 @@ from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
+from api.admin_bookings import AdminBookingsController
+from api.admin_events import AdminEventsController
 from api.admin_layouts import AdminLayoutsController
+from api.admin_reports import AdminReportsController
 from api.admin_tables import AdminTablesController
+from api.admin_users import AdminUsersController
 from api.admin_venue import AdminVenueController
 from api.auth import AuthController
 from api.bookings import AvailabilityController, BookingsController
@@ -35,6 +39,10 @@ ROUTES: Sequence[ControllerRouterHandler] = [
     AuthController,
     AvailabilityController,
     BookingsController,
+    AdminBookingsController,
+    AdminReportsController,
+    AdminUsersController,
+    AdminEventsController,
     AdminTablesController,
     AdminLayoutsController,
     AdminVenueController,

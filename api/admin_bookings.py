@@ -1,0 +1,157 @@
+"""`/api/v1/admin/bookings`: every guest's bookings, and the evening's workflow.
+
+Staff list and search all bookings, read any one, and move a booking along its life:
+seat the party, complete the visit, or mark a no-show (only once the booking has
+started). The steps are commands decided against the booking's stream, so a step the
+booking's status does not allow is the domain's 409, and a no-show too early its 422.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import HTTPException
+from litestar.params import FromPath, FromQuery, QueryParameter
+
+from api.accounts import User
+from api.bookings import booking_page, check_date, visible_booking, written_booking
+from api.context import AdminDep, Api, ApiDep, WriteContext, Written, actor_of
+from api.schemas import (
+    BookingOut,
+    BookingPage,
+    BookingStatus,
+    CursorParam,
+    FromDateParam,
+    LimitParam,
+    ToDateParam,
+)
+from booking_core.domain.commands import CompleteBooking, MarkNoShow, SeatBooking
+from booking_core.handlers import BookingResult, complete_booking, mark_no_show, seat_booking
+from read_models.bookings import BookingFilter
+
+__all__ = ["AdminBookingsController"]
+
+AUTH: list[dict[str, list[str]]] = [{"BearerAuth": []}]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class AdminBookingsController(Controller):
+    path = "/api/v1/admin/bookings"
+    tags = ["admin: bookings"]
+    security = AUTH
+
+    @get("/", summary="All bookings, filtered and paginated")
+    async def list_all(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        date: Annotated[
+            dt.date | None, QueryParameter(description="Only this service date, YYYY-MM-DD")
+        ] = None,
+        from_date: FromDateParam = None,
+        to_date: ToDateParam = None,
+        status: FromQuery[BookingStatus | None] = None,
+        table_id: Annotated[str | None, QueryParameter(min_length=1, max_length=200)] = None,
+        q: Annotated[
+            str | None,
+            QueryParameter(
+                min_length=1, max_length=200, description="Search guest name, phone or email"
+            ),
+        ] = None,
+        limit: LimitParam = 50,
+        cursor: CursorParam = None,
+    ) -> BookingPage:
+        for value, name in ((date, "date"), (from_date, "from"), (to_date, "to")):
+            if value is not None:
+                check_date(value, name)
+        if from_date and to_date and from_date > to_date:
+            raise HTTPException(status_code=422, detail="from: must not be after to")
+        await api.consistent(request, sql=("bookings",))
+        where = BookingFilter(
+            service_date=date,
+            from_date=from_date,
+            to_date=to_date,
+            status=status,
+            table_id=table_id,
+            q=q.strip() or None if q else None,
+        )
+        return await booking_page(api, where, limit, cursor)
+
+    @get("/{booking_id:str}", summary="Any guest's booking")
+    async def read(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        booking_id: FromPath[str],
+    ) -> BookingOut:
+        await api.consistent(request, sql=("bookings",))
+        return await visible_booking(api, admin, booking_id)
+
+    @post(
+        "/{booking_id:str}/seat",
+        status_code=200,
+        summary="Seat the party of a confirmed booking",
+    )
+    async def seat(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        booking_id: FromPath[str],
+    ) -> Response[BookingOut]:
+        return await _step(api, admin, request, booking_id, SeatBooking, seat_booking)
+
+    @post(
+        "/{booking_id:str}/complete",
+        status_code=200,
+        summary="Complete a seated booking: the party has left",
+    )
+    async def complete(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        booking_id: FromPath[str],
+    ) -> Response[BookingOut]:
+        return await _step(api, admin, request, booking_id, CompleteBooking, complete_booking)
+
+    @post(
+        "/{booking_id:str}/no-show",
+        status_code=200,
+        summary="Mark a confirmed booking a no-show (once it has started)",
+    )
+    async def no_show(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        booking_id: FromPath[str],
+    ) -> Response[BookingOut]:
+        return await _step(api, admin, request, booking_id, MarkNoShow, mark_no_show)
+
+
+async def _step(
+    api: Api,
+    admin: User,
+    request: Request[Any, Any, Any],
+    booking_id: str,
+    command_type: type[SeatBooking | CompleteBooking | MarkNoShow],
+    handler: Callable[..., Awaitable[BookingResult]],
+) -> Response[BookingOut]:
+    """Decide one step of the booking's life with `handler`, under `Idempotency-Key`."""
+
+    async def run(ctx: WriteContext) -> Written[BookingOut]:
+        command = command_type(
+            command_id=ctx.command_id, actor=ctx.actor, now=_now(), booking_id=booking_id
+        )
+        return written_booking(await handler(api.store, command, idempotency=ctx.idempotency))
+
+    return await api.write(request, actor_of(admin), run)

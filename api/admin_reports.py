@@ -1,0 +1,266 @@
+"""`/api/v1/admin/dashboard/stats` and `/api/v1/admin/reports/bookings`.
+
+Both read the stats projection only. Dates are service dates in the venue's time zone;
+without one, the dashboard shows the venue's today and the report the 30 days up to it.
+A report spans at most 366 days. `Accept: text/csv` turns the report into its daily rows
+as a CSV attachment.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.exceptions import HTTPException
+from litestar.openapi.spec import (
+    OpenAPIHeader,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    Operation,
+    Schema,
+)
+from litestar.openapi.spec.enums import OpenAPIType
+from litestar.params import QueryParameter
+
+from api.bookings import check_date
+from api.context import AdminDep, Api, ApiDep
+from api.schemas import FromDateParam, ToDateParam
+from read_models.stats import (
+    BreakdownRow,
+    DayStats,
+    breakdown,
+    day_stats,
+    days_stats,
+    floor_summary,
+    total,
+)
+
+__all__ = ["AdminReportsController"]
+
+AUTH: list[dict[str, list[str]]] = [{"BearerAuth": []}]
+MAX_REPORT_DAYS = 366
+DEFAULT_REPORT_DAYS = 30
+CSV = "text/csv"
+CSV_COLUMNS = ("date", "bookings", "covers", "cancellations", "no_shows", "occupancy_rate")
+
+OccupancyRate = Annotated[
+    float,
+    msgspec.Meta(
+        ge=0,
+        le=1,
+        description="Booked seat-minutes over open seat-minutes; 0 when the venue is closed",
+    ),
+]
+
+
+class DashboardOut(msgspec.Struct, frozen=True):
+    date: dt.date
+    bookings: Annotated[int, msgspec.Meta(description="Bookings not cancelled")]
+    covers: Annotated[
+        int, msgspec.Meta(description="Guests of bookings neither cancelled nor no-show")
+    ]
+    cancellations: int
+    no_shows: int
+    occupancy_rate: OccupancyRate
+    seated_now: Annotated[int, msgspec.Meta(description="Parties seated and not yet completed")]
+    tables_total: Annotated[int, msgspec.Meta(description="Tables in service")]
+
+
+class DayOut(msgspec.Struct, frozen=True):
+    date: dt.date
+    bookings: int
+    covers: int
+    cancellations: int
+    no_shows: int
+    occupancy_rate: OccupancyRate
+
+
+class TotalsOut(msgspec.Struct, frozen=True):
+    bookings: int
+    covers: int
+    cancellations: int
+    no_shows: int
+    occupancy_rate: OccupancyRate
+
+
+class SourceOut(msgspec.Struct, frozen=True):
+    source: str
+    bookings: int
+    covers: int
+
+
+class PartySizeOut(msgspec.Struct, frozen=True):
+    party_size: int
+    bookings: int
+    covers: int
+
+
+class ReportOut(msgspec.Struct, frozen=True, rename={"from_date": "from", "to_date": "to"}):
+    from_date: dt.date
+    to_date: dt.date
+    totals: TotalsOut
+    by_day: list[DayOut]
+    by_source: list[SourceOut]
+    by_party_size: list[PartySizeOut]
+
+
+def _day_out(day: DayStats) -> DayOut:
+    return DayOut(
+        date=day.service_date,
+        bookings=day.bookings,
+        covers=day.covers,
+        cancellations=day.cancellations,
+        no_shows=day.no_shows,
+        occupancy_rate=day.occupancy_rate,
+    )
+
+
+def _party_sizes(rows: list[BreakdownRow]) -> list[PartySizeOut]:
+    sizes = [PartySizeOut(int(r.key), r.bookings, r.covers) for r in rows if r.key.isdigit()]
+    return sorted(sizes, key=lambda size: size.party_size)
+
+
+@dataclass(frozen=True, slots=True)
+class _Range:
+    first: dt.date
+    last: dt.date
+
+
+async def _today(api: Api) -> dt.date:
+    floor = await floor_summary(api.services.pool)
+    return floor.today(dt.datetime.now(dt.UTC))
+
+
+async def _report_range(api: Api, first: dt.date | None, last: dt.date | None) -> _Range:
+    if last is None:
+        last = await _today(api) if first is None else first + dt.timedelta(DEFAULT_REPORT_DAYS - 1)
+    if first is None:
+        first = last - dt.timedelta(days=DEFAULT_REPORT_DAYS - 1)
+    check_date(first, "from")
+    check_date(last, "to")
+    if first > last:
+        raise HTTPException(status_code=422, detail="from: must not be after to")
+    if (last - first).days + 1 > MAX_REPORT_DAYS:
+        raise HTTPException(
+            status_code=422, detail=f"from/to: a report spans at most {MAX_REPORT_DAYS} days"
+        )
+    return _Range(first, last)
+
+
+def _wants_csv(request: Request[Any, Any, Any]) -> bool:
+    return request.accept.best_match(["application/json", CSV], "application/json") == CSV
+
+
+def _csv_response(report: ReportOut) -> Response[Any]:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for day in report.by_day:
+        writer.writerow([day.date.isoformat(), *(getattr(day, c) for c in CSV_COLUMNS[1:])])
+    name = f"bookings-{report.from_date.isoformat()}-to-{report.to_date.isoformat()}.csv"
+    return Response(
+        out.getvalue().encode(),
+        media_type=f"{CSV}; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@dataclass
+class _JsonOrCsv(Operation):
+    """The report's operation: JSON as generated, plus the CSV form of its daily rows."""
+
+    def __post_init__(self) -> None:
+        ok = self.responses.get("200") if self.responses else None
+        if isinstance(ok, OpenAPIResponse) and ok.content is not None:
+            content = ok.content
+            headers = ok.headers if ok.headers is not None else {}
+            headers["Content-Disposition"] = OpenAPIHeader(
+                schema=Schema(type=OpenAPIType.STRING),
+                description="CSV only: attachment; filename=bookings-FROM-to-TO.csv",
+            )
+            ok.headers = headers
+            content[CSV] = OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.STRING,
+                    description="The by_day rows; header " + ",".join(CSV_COLUMNS),
+                ),
+                example=",".join(CSV_COLUMNS) + "\r\n2026-05-01,42,118,3,1,0.3571\r\n",
+            )
+
+
+class AdminReportsController(Controller):
+    tags = ["admin: reports"]
+    security = AUTH
+
+    @get("/api/v1/admin/dashboard/stats", summary="One service day at a glance")
+    async def dashboard(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        date: Annotated[
+            dt.date | None,
+            QueryParameter(description="Service date, YYYY-MM-DD; the venue's today if absent"),
+        ] = None,
+    ) -> DashboardOut:
+        await api.consistent(request, sql=("stats",))
+        floor = await floor_summary(api.services.pool)
+        day = check_date(date) if date else floor.today(dt.datetime.now(dt.UTC))
+        stats = await day_stats(api.services.pool, day)
+        return DashboardOut(
+            date=day,
+            bookings=stats.bookings,
+            covers=stats.covers,
+            cancellations=stats.cancellations,
+            no_shows=stats.no_shows,
+            occupancy_rate=stats.occupancy_rate,
+            seated_now=stats.seated,
+            tables_total=floor.tables_total,
+        )
+
+    @get(
+        "/api/v1/admin/reports/bookings",
+        summary="Bookings report over a range of service dates (JSON or CSV)",
+        description="Send `Accept: text/csv` for the daily rows as a CSV attachment. Without "
+        "`from`/`to` the report covers the 30 days up to the venue's today; a report spans "
+        f"at most {MAX_REPORT_DAYS} days.",
+        operation_class=_JsonOrCsv,
+    )
+    async def report(
+        self,
+        api: ApiDep,
+        admin: AdminDep,
+        request: Request[Any, Any, Any],
+        from_date: FromDateParam = None,
+        to_date: ToDateParam = None,
+    ) -> Response[ReportOut]:
+        span = await _report_range(api, from_date, to_date)
+        await api.consistent(request, sql=("stats",))
+        pool = api.services.pool
+        days = await days_stats(pool, span.first, span.last)
+        totals = total(days, span.first)
+        report = ReportOut(
+            from_date=span.first,
+            to_date=span.last,
+            totals=TotalsOut(
+                bookings=totals.bookings,
+                covers=totals.covers,
+                cancellations=totals.cancellations,
+                no_shows=totals.no_shows,
+                occupancy_rate=totals.occupancy_rate,
+            ),
+            by_day=[_day_out(day) for day in days],
+            by_source=[
+                SourceOut(r.key, r.bookings, r.covers)
+                for r in await breakdown(pool, "source", span.first, span.last)
+            ],
+            by_party_size=_party_sizes(await breakdown(pool, "party_size", span.first, span.last)),
+        )
+        if _wants_csv(request):
+            return _csv_response(report)
+        return Response(report)
