@@ -16,6 +16,7 @@ from litestar.types import ControllerRouterHandler
 
 from api.admin_bookings import AdminBookingsController
 from api.admin_events import AdminEventsController
+from api.admin_history import AdminHistoryController
 from api.admin_layouts import AdminLayoutsController
 from api.admin_reports import AdminReportsController
 from api.admin_tables import AdminTablesController
@@ -23,11 +24,14 @@ from api.admin_users import AdminUsersController
 from api.admin_venue import AdminVenueController
 from api.auth import AuthController
 from api.bookings import AvailabilityController, BookingsController
+from api.console import console_router
 from api.context import Api, provide_admin, provide_user
 from api.health import HealthController
 from api.live import LiveStatusController
+from api.openapi import document_problems, fix_allow_header
 from api.problems import exception_handlers
 from api.services import ApiConfig, ServicesFactory
+from api.strict import strict_json_bodies
 
 __all__ = ["ROUTES", "create_app"]
 
@@ -43,6 +47,7 @@ ROUTES: Sequence[ControllerRouterHandler] = [
     AdminReportsController,
     AdminUsersController,
     AdminEventsController,
+    AdminHistoryController,
     AdminTablesController,
     AdminLayoutsController,
     AdminVenueController,
@@ -66,7 +71,7 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
         return holder["api"].services
 
     return Litestar(
-        route_handlers=list(ROUTES),
+        route_handlers=[*ROUTES, console_router()],
         dependencies={
             "api": Provide(provide_api, sync_to_thread=False),
             "services": Provide(provide_services, sync_to_thread=False),
@@ -74,6 +79,9 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
             "admin": Provide(provide_admin),
         },
         lifespan=[lifespan],
+        on_startup=[document_problems],
+        middleware=[fix_allow_header],
+        before_request=strict_json_bodies,
         exception_handlers=exception_handlers,
         request_max_body_size=config.max_body_bytes,
         cors_config=CORSConfig(

@@ -125,6 +125,8 @@ async def test_bad_bodies_are_4xx(client: Client, guest: Headers, days: Iterator
         {**_booking(day), "date": "9999-12-31"},
         {**_booking(day), "date": "not a date"},
         {**_booking(day), "party_size": "two"},
+        {**_booking(day), "party_size": "2"},
+        {**_booking(day), "party_size": True},
         {"date": day.isoformat()},
         [],
     ]
