@@ -7,6 +7,7 @@ from contextlib import AbstractAsyncContextManager
 from litestar import Litestar
 
 from api.app import create_app
+from api.bench_routes import BENCH_ROUTES
 from api.services import ApiConfig, Services
 from tablebook.runtime import open_services
 from tablebook.settings import Settings, SettingsError
@@ -31,7 +32,11 @@ def app_for(settings: Settings) -> Litestar:
         login_attempts_per_address=settings.login_attempts_per_address,
         production=settings.production,
     )
-    return create_app(config, services)
+    app = create_app(config, services)
+    if settings.bench_routes:
+        for route in BENCH_ROUTES:
+            app.register(route)
+    return app
 
 
 def create() -> Litestar:

@@ -155,6 +155,8 @@ class Settings:
     """The demo restaurant's time zone (`seed-demo`, `dev`); a venue keeps its own."""
     admin_password: str | None = None
     """The demo admin's password for `dev`, and `users create-admin`'s default."""
+    bench_routes: bool = False
+    """Mount `GET /bench/hello`, the baseline of `make bench`; refused in production."""
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
@@ -192,6 +194,7 @@ class Settings:
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             time_zone=_time_zone(env.get("TABLEBOOK_TIME_ZONE") or "Europe/London"),
             admin_password=env.get("TABLEBOOK_ADMIN_PASSWORD") or None,
+            bench_routes=_flag(env, "TABLEBOOK_BENCH_ROUTES", False),
             smtp=SmtpSettings(
                 host=env.get("SMTP_HOST") or None,
                 port=_int(env, "SMTP_PORT", 587),
@@ -231,5 +234,7 @@ class Settings:
             raise SettingsError("SECRET_KEY must be set in production (not the default)")
         if len(self.secret_key) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters in production")
+        if self.bench_routes:
+            raise SettingsError("TABLEBOOK_BENCH_ROUTES must be off in production")
         if self.bcrypt_rounds < 10:
             raise SettingsError("BCRYPT_ROUNDS must be at least 10 in production")
