@@ -6,47 +6,72 @@ import argparse
 import json
 import os
 import platform
+import signal
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import event_store, history, history_export, live_status, projections
+from bench import api, event_store, history, history_export, live_status, projections
+from bench.chart import write_chart
 from bench.harness import Measure, print_table, scratch_database, server_urls
+from bench.load import WRK_MISSING, have_wrk
 
 Suite = Callable[[str, str], list[Measure]]
 SUITES: dict[str, Suite] = {
-    "event_store": event_store.run,
-    "history": history.run,
-    "history_export": history_export.run,
+    "api": api.run,
     "projections": projections.run,
+    "history": history.run,
+    "event_store": event_store.run,
     "live_status": live_status.run,
+    "history_export": history_export.run,
 }
+# What `make bench` runs: about seven minutes on two cores. history_export adds two and a
+# half more, so it runs only when named (or with `all`).
+DEFAULT = ["api", "projections", "history", "event_store", "live_status"]
 RESULTS = Path(__file__).parent / "results"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("suites", nargs="*", metavar="SUITE", help=f"any of {', '.join(SUITES)}")
+    parser.add_argument(
+        "suites", nargs="*", metavar="SUITE", help=f"any of {', '.join(SUITES)}, or all"
+    )
     args = parser.parse_args()
-    unknown = set(args.suites) - set(SUITES)
+    chosen = list(SUITES) if args.suites == ["all"] else args.suites or DEFAULT
+    unknown = set(chosen) - set(SUITES)
     if unknown:
         parser.error(f"unknown suite(s): {', '.join(sorted(unknown))}")
-    args.suites = args.suites or list(SUITES)
+    if not have_wrk():
+        print(WRK_MISSING, file=sys.stderr)
+    # On SIGTERM, unwind like Ctrl-C: stop the servers, drop the scratch databases.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     measures: list[Measure] = []
+    durations: dict[str, float] = {}
     with server_urls() as (database_url, redis_url):
-        for name in args.suites:
+        for name in chosen:
             print(f"running {name} ...", file=sys.stderr, flush=True)
+            began = time.perf_counter()
             with scratch_database(database_url) as url:
                 measures += SUITES[name](url, redis_url)
+            durations[name] = round(time.perf_counter() - began, 1)
     print_table(measures)
+    at = datetime.now(UTC)
     RESULTS.mkdir(exist_ok=True)
     report = {
-        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "at": at.isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "load_generator": "wrk" if have_wrk() else "python",
+        "suite_seconds": durations,
         "measures": [m.as_dict() for m in measures],
     }
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    title = f"tablebook bench, {at:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores"
+    if write_chart(measures, RESULTS / "latest.png", title):
+        print(f"results: {RESULTS / 'latest.json'}, chart {RESULTS / 'latest.png'}")
+    else:
+        print(f"results: {RESULTS / 'latest.json'} (no chart: matplotlib is not installed)")
     return 0
 
 

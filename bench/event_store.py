@@ -9,11 +9,13 @@ import subprocess
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from bench.harness import Measure
+from bench.harness import Measure, percentile
 from booking_core.codec import Event, EventCodec
 from booking_core.store import NO_STREAM, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
@@ -58,8 +60,15 @@ def _pgbench_env(url: str) -> tuple[list[str], dict[str, str]]:
     return args, env
 
 
-def pgbench_insert_rate(url: str, clients: int, seconds: float, *, notify: bool = False) -> float:
-    """Transactions per second of pgbench doing one bare INSERT into `events`.
+@dataclass(frozen=True)
+class PgbenchRun:
+    tps: float
+    p50_ms: float
+    p99_ms: float
+
+
+def pgbench_insert(url: str, clients: int, seconds: float, *, notify: bool = False) -> PgbenchRun:
+    """pgbench doing one bare INSERT into `events` per transaction: its rate and latencies.
 
     With `notify`, the same INSERT also calls pg_notify in its statement: the ceiling for
     any append that notifies inside its transaction, since PostgreSQL serialises the
@@ -71,23 +80,34 @@ def pgbench_insert_rate(url: str, clients: int, seconds: float, *, notify: bool 
         "INSERT INTO events (stream_id, version, type, data)"
         f" VALUES (gen_random_uuid()::text, 1, 'TableReserved', '{payload}'){returning};\n"
     )
-    with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as file:
-        file.write(script)
     connection, env = _pgbench_env(url)
-    try:
+    with tempfile.TemporaryDirectory(prefix="pgbench-") as folder:
+        script_file = Path(folder) / "insert.sql"
+        script_file.write_text(script)
         result = subprocess.run(
             [
                 "pgbench", "-n", "-M", "prepared", "-c", str(clients), "-j", str(min(clients, 2)),
-                "-T", str(int(seconds)), "-f", file.name, *connection,
+                "-T", str(int(seconds)), "-f", str(script_file), "-l",
+                f"--log-prefix={folder}/log", *connection,
             ],
             capture_output=True, text=True, env=env, check=True,
         )  # fmt: skip
-    finally:
-        os.unlink(file.name)
+        latencies = [
+            int(line.split()[2]) / 1000
+            for log in Path(folder).glob("log.*")
+            for line in log.read_text().splitlines()
+        ]
     found = re.search(r"tps = ([\d.]+)", result.stdout)
     if not found:
         raise RuntimeError(f"pgbench printed no tps:\n{result.stdout}\n{result.stderr}")
-    return float(found.group(1))
+    return PgbenchRun(
+        float(found.group(1)), percentile(latencies, 0.5), percentile(latencies, 0.99)
+    )
+
+
+def pgbench_insert_rate(url: str, clients: int, seconds: float, *, notify: bool = False) -> float:
+    """Transactions per second of `pgbench_insert`."""
+    return pgbench_insert(url, clients, seconds, notify=notify).tps
 
 
 async def append_rate(url: str, writers: int, seconds: float) -> tuple[float, list[float]]:

@@ -5,14 +5,28 @@ from __future__ import annotations
 import contextlib
 import os
 import statistics
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, TypeVar
+
+import psycopg
 
 from tablebook.database import create_database, drop_database, migrate, with_database
 
-__all__ = ["Measure", "percentile", "print_table", "scratch_database", "server_urls"]
+__all__ = [
+    "Measure",
+    "connect",
+    "percentile",
+    "print_table",
+    "retrying",
+    "scratch_database",
+    "server_urls",
+]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -27,6 +41,8 @@ class Measure:
     goal: str = ""
     met: bool | None = None
     note: str = ""
+    load_cpu: float | None = None
+    """The load generator's share of the machine's CPU while this was measured."""
 
     @property
     def ratio(self) -> float | None:
@@ -67,17 +83,36 @@ def server_urls() -> Iterator[tuple[str, str]]:
         yield database_url or urls.database_url or "", redis_url or urls.redis_url or ""
 
 
+def retrying(call: Callable[..., T], *args: Any, seconds: float = 60) -> T:
+    """`call(*args)`, tried again while the server refuses connections: a shared server
+    may be at max_connections for a moment, and a scratch database must still be dropped."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return call(*args)
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def connect(url: str) -> psycopg.Connection[Any]:
+    """An autocommit connection, so no transaction is ever left open (an open one holds
+    back every projector on the server: they read only below the oldest running one)."""
+    return retrying(lambda: psycopg.connect(url, autocommit=True))
+
+
 @contextlib.contextmanager
 def scratch_database(server_url: str) -> Iterator[str]:
     """A fresh, migrated database for one benchmark run, dropped afterwards."""
     name = f"tablebook_bench_{uuid.uuid4().hex[:8]}"
-    create_database(server_url, name)
+    retrying(create_database, server_url, name)
     url = with_database(server_url, name)
     try:
         migrate(url)
         yield url
     finally:
-        drop_database(server_url, name)
+        retrying(drop_database, server_url, name)
 
 
 def _fmt(value: float | None) -> str:
@@ -89,7 +124,7 @@ def _fmt(value: float | None) -> str:
 
 
 def print_table(measures: list[Measure]) -> None:
-    headers = ["measure", "value", "unit", "baseline", "ratio", "goal", "met"]
+    headers = ["measure", "value", "unit", "baseline", "ratio", "goal", "met", "gen CPU"]
     rows = [
         [
             m.name,
@@ -99,6 +134,7 @@ def print_table(measures: list[Measure]) -> None:
             _fmt(m.ratio),
             m.goal or "-",
             {True: "yes", False: "NO", None: "-"}[m.met],
+            f"{m.load_cpu:.0%}" if m.load_cpu is not None else "-",
         ]
         for m in measures
     ]
