@@ -187,7 +187,8 @@ def _moment(value: str, field: str) -> dt.datetime:
     try:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise HTTPException(status_code=400, detail=f"{field}: not a date and time") from None
+        # It matched the documented pattern, so it is well-formed but no real moment.
+        raise HTTPException(status_code=422, detail=f"{field}: not a date and time") from None
     if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
         raise HTTPException(status_code=422, detail=f"{field}: must be between 2000 and 2199")
     return parsed

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api._floor import AUTH, bad_cursor, now, venue_history
@@ -213,6 +214,7 @@ class AdminVenueController(Controller):
         summary="Close the venue for a whole day",
         description="201 when the day is closed now; 200 when it already was, for the same"
         " reason; 409 when it already was, for another reason.",
+        responses={200: ResponseSpec(ClosureIO, description="The day was already closed")},
     )
     async def close(
         self,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
@@ -25,13 +25,13 @@ from api.admin_venue import AdminVenueController
 from api.auth import AuthController
 from api.bookings import AvailabilityController, BookingsController
 from api.console import console_router
-from api.context import Api, provide_admin, provide_user
+from api.context import Api, authenticate_first, provide_admin, provide_user
 from api.health import HealthController
 from api.live import LiveStatusController
 from api.openapi import document_problems, fix_allow_header
 from api.problems import exception_handlers
-from api.services import ApiConfig, ServicesFactory
-from api.strict import strict_json_bodies
+from api.services import ApiConfig, Services, ServicesFactory
+from api.strict import strict_requests
 
 __all__ = ["ROUTES", "create_app"]
 
@@ -56,19 +56,19 @@ ROUTES: Sequence[ControllerRouterHandler] = [
 
 def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
     """Build the app; `open_services` opens the pools and clients for its lifetime."""
-    holder: dict[str, Api] = {}
 
     @asynccontextmanager
-    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_services() as services:
-            holder["api"] = Api(config, services)
+            app.state["api"] = Api(config, services)
             yield
 
-    def provide_api() -> Api:
-        return holder["api"]
+    def provide_api(state: State) -> Api:
+        api: Api = state["api"]
+        return api
 
-    def provide_services() -> Any:
-        return holder["api"].services
+    def provide_services(state: State) -> Services:
+        return provide_api(state).services
 
     return Litestar(
         route_handlers=[*ROUTES, console_router()],
@@ -81,7 +81,8 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
         lifespan=[lifespan],
         on_startup=[document_problems],
         middleware=[fix_allow_header],
-        before_request=strict_json_bodies,
+        before_request=strict_requests,
+        guards=[authenticate_first],
         exception_handlers=exception_handlers,
         request_max_body_size=config.max_body_bytes,
         cors_config=CORSConfig(

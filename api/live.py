@@ -30,7 +30,6 @@ from api.services import Services
 
 __all__ = ["LiveStatusController", "LiveStatusEvent", "live_status_key"]
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 _BATCH = 500
 _RECONNECT_MS = 2000
@@ -95,15 +94,6 @@ async def _changes(
                 yield _message(entry_id, fields)
 
 
-def _parse_date(raw: str) -> dt.date | None:
-    if not _DATE.match(raw):
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        return None
-
-
 def _parse_after(raw: str | None) -> str | None:
     if raw is None or raw.strip() == "":
         return None
@@ -126,7 +116,7 @@ class LiveStatusController(Controller):
     async def stream(
         self,
         services: NamedDependency[Services],
-        date: Annotated[str, QueryParameter(description="Service date, YYYY-MM-DD")],
+        date: Annotated[dt.date, QueryParameter(description="Service date, YYYY-MM-DD")],
         last_event_id_query: Annotated[
             str | None,
             QueryParameter(name="last_event_id", description="Resume after this id, or 0"),
@@ -135,9 +125,7 @@ class LiveStatusController(Controller):
             str | None, HeaderParameter(name="Last-Event-ID", required=False)
         ] = None,
     ) -> Response[Any]:
-        service_date = _parse_date(date)
-        if service_date is None:
-            return problem_response(400, f"date must be a date as YYYY-MM-DD, not {date!r}")
+        service_date = date
         after = _parse_after(last_event_id_header or last_event_id_query)
         if after == "":
             return problem_response(400, "Last-Event-ID must be an id this stream sent, or 0")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from litestar import Request
+from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from redis.asyncio import Redis
 
@@ -70,7 +70,7 @@ def _unauthorized(detail: str) -> NotAuthorizedException:
     return NotAuthorizedException(detail=detail, headers=_CHALLENGE)
 
 
-def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+def bearer_token(request: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     header = request.headers.get("authorization")
     if not header:
         return None
@@ -81,7 +81,7 @@ def bearer_token(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def authenticate(
-    request: Request[Any, Any, Any], tokens: TokenService, users: UserStore
+    request: ASGIConnection[Any, Any, Any, Any], tokens: TokenService, users: UserStore
 ) -> User:
     """The signed-in user, or 401."""
     token = bearer_token(request)

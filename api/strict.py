@@ -1,10 +1,12 @@
-"""Request bodies are held to their schema exactly: `0` is not `false`, `"2"` is not `2`.
+"""Requests are held to their schema exactly before any handler sees them.
 
-Litestar converts a parsed body into the handler's Struct leniently (msgspec's
-`strict=False`), so a body that breaks the documented types could still be accepted.
-This `before_request` hook decodes a JSON body strictly into the handler's `data` type
-first and refuses it with the usual validation problem when it does not fit. A body that
-is not JSON at all is left to the normal path, which says so.
+- JSON bodies: Litestar converts a parsed body into the handler's Struct leniently
+  (msgspec's `strict=False`), so `"2"` would pass for `2` and `0` for `false`. Here the
+  body is converted strictly first, the way JSON Schema reads the documented types: an
+  integer may be written `2` or `2.0`, nothing else. A body that is not JSON at all is
+  left to the normal path, which says so.
+- NUL characters: PostgreSQL cannot store them in text, so a string with one anywhere
+  (body, query, path) is refused with a 400 rather than failing in the database.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from litestar.enums import RequestEncodingType
 from litestar.exceptions import ValidationException
 from litestar.params import BodyKwarg
 
-__all__ = ["strict_json_bodies"]
+__all__ = ["strict_requests"]
 
 _NO_BODY = object()
 _types: dict[int, Any] = {}
+_MAX_EXACT = 2**53
 
 
 def _body_type(request: Request[Any, Any, Any]) -> Any:
@@ -35,7 +38,39 @@ def _body_type(request: Request[Any, Any, Any]) -> Any:
     return _types[key]
 
 
-async def strict_json_bodies(request: Request[Any, Any, Any]) -> None:
+def _refuse(where: str, message: str) -> ValidationException:
+    return ValidationException(
+        detail="The request does not match its schema", extra=[{"key": where, "message": message}]
+    )
+
+
+def _normalised(value: Any, where: str) -> Any:
+    """Integral floats as ints (JSON Schema's integers), and no NUL in any string."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < _MAX_EXACT:
+        return int(value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise _refuse(where, "must not contain NUL characters")
+        return value
+    if isinstance(value, list):
+        return [_normalised(item, f"{where}[{n}]") for n, item in enumerate(value)]
+    if isinstance(value, dict):
+        return {_normalised(k, where): _normalised(v, f"{where}.{k}") for k, v in value.items()}
+    return value
+
+
+def _check_text(request: Request[Any, Any, Any]) -> None:
+    for name, value in request.query_params.multi_items():
+        if "\x00" in name or "\x00" in str(value):
+            raise _refuse(name, "must not contain NUL characters")
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and "\x00" in value:
+            raise _refuse(name, "must not contain NUL characters")
+
+
+async def strict_requests(request: Request[Any, Any, Any]) -> None:
+    """A `before_request` hook: refuse what the schema does not allow (see above)."""
+    _check_text(request)
     target = _body_type(request)
     if target is _NO_BODY:
         return
@@ -43,11 +78,10 @@ async def strict_json_bodies(request: Request[Any, Any, Any]) -> None:
     if not body:
         return
     try:
-        msgspec.json.decode(body, type=target, strict=True)
-    except msgspec.ValidationError as error:
-        raise ValidationException(
-            detail="The request body does not match its schema",
-            extra=[{"key": "data", "message": str(error)}],
-        ) from None
+        parsed = msgspec.json.decode(body)
     except msgspec.DecodeError:
         return
+    try:
+        msgspec.convert(_normalised(parsed, "data"), target, strict=True)
+    except msgspec.ValidationError as error:
+        raise _refuse("data", str(error)) from None

@@ -366,7 +366,7 @@ async def test_blocks_that_cannot_be(
     assert await block(f"{day}T18:30", f"{day}T19:30") == 409
     assert await block(f"{day}T15:00", f"{day}T14:00") == 422
     assert await block(f"{day} 15:00", f"{day}T16:00") == 400
-    assert await block(f"{day}T25:00", f"{day}T26:00") == 400
+    assert await block(f"{day}T25:00", f"{day}T26:00") == 422  # the right shape, no real time
     assert await block("9999-01-01T10:00", "9999-01-01T11:00") == 422
     missing = await client.post(
         f"{TABLES}/tbl_nowhere/blocks",

@@ -21,9 +21,6 @@ from litestar.testing import AsyncTestClient
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from tests.api.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Headers
-from tests.api.live import live_server
-
-__all__ = ["live_server"]
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -8,10 +8,6 @@ from collections.abc import Iterator
 
 import httpx
 
-from tests.api.live import live_server
-
-__all__ = ["live_server"]
-
 
 async def test_a_guest_books_and_reads_back_over_http(
     live_server: str, days: Iterator[dt.date]
