@@ -61,7 +61,8 @@ AUTH: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 EntityId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^@]+$")]
 AreaName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Coordinate = Annotated[float, msgspec.Meta(ge=-100_000, le=100_000)]
-Extent = Annotated[float, msgspec.Meta(gt=0, le=100_000)]
+# ge, not gt: the schema keeps a lower bound on optional fields only as `minimum`.
+Extent = Annotated[float, msgspec.Meta(ge=0.01, le=100_000)]
 Rotation = Annotated[float, msgspec.Meta(ge=-360, le=360, description="Degrees")]
 Shape = TableShape
 

@@ -112,6 +112,8 @@ class LiveStatusController(Controller):
         "/stream",
         summary="Table status changes of one service date, as Server-Sent Events",
         description=__doc__,
+        media_type="text/event-stream",
+        response_description="An endless `text/event-stream`: one event per status change",
     )
     async def stream(
         self,

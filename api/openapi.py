@@ -111,6 +111,11 @@ def _closed(node: Schema | Reference | None, schemas: dict[str, Schema], seen: s
         *(node.any_of or []),
         *(node.all_of or []),
     ]
+    if isinstance(node.items, Schema) and node.items.one_of:
+        # Litestar renders the items of a bounded list as `oneOf: [<item>, {}]`, and
+        # the empty schema would admit anything: keep the real alternatives only.
+        kept = [s for s in node.items.one_of if s != Schema()]
+        node.items = kept[0] if len(kept) == 1 else Schema(one_of=kept)
     if isinstance(node.items, Schema | Reference):
         children.append(node.items)
     for child in children:

@@ -84,12 +84,13 @@ def _field(key: str, message: str) -> ProblemField:
         key = where or key
     if key == "data" and message.strip("'") == "data":
         return ProblemField(field="body", message="a JSON body is required")
+    inside = "" if key in ("data", "body") else f"{key}."
     missing = _MISSING.fullmatch(message)
     if missing:
-        return ProblemField(field=missing.group(1), message="this field is required")
+        return ProblemField(field=inside + missing.group(1), message="this field is required")
     unknown = _UNKNOWN.fullmatch(message)
     if unknown:
-        return ProblemField(field=unknown.group(1), message="unknown field")
+        return ProblemField(field=inside + unknown.group(1), message="unknown field")
     return ProblemField(field="body" if key == "data" else key, message=message)
 
 
