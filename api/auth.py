@@ -108,7 +108,9 @@ class AuthController(Controller):
         data: URLEncodedBody[TokenForm],
     ) -> AccessToken:
         if "\x00" in data.username or "\x00" in data.password:
-            raise HTTPException(status_code=400, detail="username and password: no NUL characters")
+            raise HTTPException(
+                status_code=422, detail="username and password: must not contain NUL characters"
+            )
         address = request.client.host if request.client else "unknown"
         email = data.username.strip()
         await api.logins.check(email, address)

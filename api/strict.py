@@ -6,7 +6,8 @@
   integer may be written `2` or `2.0`, nothing else. A body that is not JSON at all is
   left to the normal path, which says so.
 - NUL characters: PostgreSQL cannot store them in text, so a string with one anywhere
-  (body, query, path) is refused with a 400 rather than failing in the database.
+  (body, query, path) is refused with a 422 (well-formed JSON, but nothing we can keep)
+  rather than failing in the database.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 import msgspec
 from litestar import Request
 from litestar.enums import RequestEncodingType
-from litestar.exceptions import ValidationException
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.params import BodyKwarg
 
 __all__ = ["strict_requests"]
@@ -38,6 +39,12 @@ def _body_type(request: Request[Any, Any, Any]) -> Any:
     return _types[key]
 
 
+def _no_nul(where: str) -> HTTPException:
+    return HTTPException(
+        status_code=422, detail=f"{where}: must not contain NUL characters (they cannot be stored)"
+    )
+
+
 def _refuse(where: str, message: str) -> ValidationException:
     return ValidationException(
         detail="The request does not match its schema", extra=[{"key": where, "message": message}]
@@ -50,7 +57,7 @@ def _normalised(value: Any, where: str) -> Any:
         return int(value)
     if isinstance(value, str):
         if "\x00" in value:
-            raise _refuse(where, "must not contain NUL characters")
+            raise _no_nul(where)
         return value
     if isinstance(value, list):
         return [_normalised(item, f"{where}[{n}]") for n, item in enumerate(value)]
@@ -62,10 +69,10 @@ def _normalised(value: Any, where: str) -> Any:
 def _check_text(request: Request[Any, Any, Any]) -> None:
     for name, value in request.query_params.multi_items():
         if "\x00" in name or "\x00" in str(value):
-            raise _refuse(name, "must not contain NUL characters")
+            raise _no_nul(name)
     for name, value in request.path_params.items():
         if isinstance(value, str) and "\x00" in value:
-            raise _refuse(name, "must not contain NUL characters")
+            raise _no_nul(name)
 
 
 async def strict_requests(request: Request[Any, Any, Any]) -> None:

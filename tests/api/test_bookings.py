@@ -127,6 +127,7 @@ async def test_bad_bodies_are_4xx(client: Client, guest: Headers, days: Iterator
         {**_booking(day), "party_size": "two"},
         {**_booking(day), "party_size": "2"},
         {**_booking(day), "party_size": True},
+        {**_booking(day), "guest_name": "Ada\u0000Lovelace"},
         {"date": day.isoformat()},
         [],
     ]
