@@ -215,6 +215,7 @@ async def test_read_all_filters_by_a_window_of_recorded_at(store: EventStore) ->
     up_to_second = await store.read_all(recorded_before=second.recorded_at)
     assert second not in up_to_second
 
+
 async def test_head_of_an_empty_store_is_the_origin(store: EventStore) -> None:
     assert await store.head() == ORIGIN
     assert await store.read_all() == []
