@@ -17,6 +17,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.accounts import User
+from api.admin_history import check_instant
 from api.bookings import booking_page, check_date, visible_booking, written_booking
 from api.context import AdminDep, Api, ApiDep, WriteContext, Written, actor_of
 from api.schemas import (
@@ -27,9 +28,13 @@ from api.schemas import (
     FromDateParam,
     LimitParam,
     ToDateParam,
+    booking_from_state,
 )
+from booking_core.domain.booking import NoBooking
 from booking_core.domain.commands import CompleteBooking, MarkNoShow, SeatBooking
+from booking_core.domain.errors import BookingNotFound
 from booking_core.handlers import BookingResult, complete_booking, mark_no_show, seat_booking
+from read_models.as_of import booking_as_of
 from read_models.bookings import BookingFilter
 
 __all__ = ["AdminBookingsController"]
@@ -84,14 +89,25 @@ class AdminBookingsController(Controller):
         )
         return await booking_page(api, where, limit, cursor)
 
-    @get("/{booking_id:str}", summary="Any guest's booking")
+    @get(
+        "/{booking_id:str}",
+        summary="Any guest's booking, now or as it stood at an instant",
+        description="With `as_of` (an instant with its offset), the booking is folded from "
+        "its events up to then: 404 if it did not exist yet.",
+    )
     async def read(
         self,
         api: ApiDep,
         admin: AdminDep,
         request: Request[Any, Any, Any],
         booking_id: FromPath[str],
+        as_of: Annotated[
+            dt.datetime | None,
+            QueryParameter(description="Look back to this instant, e.g. 2026-12-24T19:00:00Z"),
+        ] = None,
     ) -> BookingOut:
+        if as_of is not None:
+            return await booking_then(api, booking_id, check_instant(as_of))
         await api.consistent(request, sql=("bookings",))
         return await visible_booking(api, admin, booking_id)
 
@@ -136,6 +152,13 @@ class AdminBookingsController(Controller):
         booking_id: FromPath[str],
     ) -> Response[BookingOut]:
         return await _step(api, admin, request, booking_id, MarkNoShow, mark_no_show)
+
+
+async def booking_then(api: Api, booking_id: str, as_of: dt.datetime) -> BookingOut:
+    then = await booking_as_of(api.store, booking_id, as_of)
+    if isinstance(then.state, NoBooking):
+        raise BookingNotFound(booking_id)
+    return booking_from_state(then.state, then.version)
 
 
 async def _step(

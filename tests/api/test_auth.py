@@ -6,9 +6,12 @@ import datetime as dt
 import uuid
 
 import jwt
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
+from api.security import LoginLimiter, TooManyAttempts
 from tests.api.conftest import SECRET, Headers, NewUser, sign_in
 
 Client = AsyncTestClient[Litestar]
@@ -158,3 +161,25 @@ async def test_sign_in_attempts_are_limited_per_account(client: Client, new_user
     other_headers, other = await new_user()
     assert (await client.get("/api/v1/auth/me", headers=other_headers)).status_code == 200
     assert await sign_in(client, other["email"], "correct horse")
+
+
+async def test_sign_in_attempts_are_limited_per_address(redis_url: str, redis_prefix: str) -> None:
+    redis = Redis.from_url(redis_url)  # not the `redis` fixture: it would empty the world's keys
+    prefix = f"{redis_prefix}limits-{uuid.uuid4().hex[:8]}:"
+    limiter = LoginLimiter(redis, prefix, per_account=100, per_address=3)
+    try:
+        await _three_failures_then_refused(limiter)
+    finally:
+        async for key in redis.scan_iter(match=prefix + "*"):
+            await redis.delete(key)
+        await redis.aclose()
+
+
+async def _three_failures_then_refused(limiter: LoginLimiter) -> None:
+    for n in range(3):
+        await limiter.check(f"user{n}@example.com", "192.0.2.7")
+        await limiter.failed(f"user{n}@example.com", "192.0.2.7")
+    with pytest.raises(TooManyAttempts) as refused:
+        await limiter.check("someone-new@example.com", "192.0.2.7")
+    assert 0 < refused.value.retry_after <= 900
+    await limiter.check("someone-new@example.com", "198.51.100.1")  # another address is fine

@@ -128,3 +128,26 @@ async def test_notifications_list_for_admins(
         "/api/v1/admin/notifications", params={"status": "exploded"}, headers=admin
     )
     assert bad.status_code == 400
+
+
+async def test_admin_reads_a_booking_as_it_stood(
+    client: Client, guest: Headers, admin: Headers, days: Iterator[dt.date]
+) -> None:
+    day = next(days)
+    body = {"date": day.isoformat(), "time": "12:30", "party_size": 2, "guest_name": "Ada"}
+    before = _now()
+    await asyncio.sleep(0.05)
+    made = (await client.post("/api/v1/bookings/", json=body, headers=guest)).json()
+    await asyncio.sleep(0.05)
+    placed = _now()
+    await asyncio.sleep(0.05)
+    await client.put(f"/api/v1/bookings/{made['id']}", json={"party_size": 4}, headers=guest)
+    url = f"/api/v1/admin/bookings/{made['id']}"
+    then = await client.get(url, params={"as_of": placed}, headers=admin)
+    assert then.status_code == 200, then.text
+    assert then.json()["party_size"] == 2
+    assert then.json()["version"] == made["version"]
+    now = await client.get(url, params={"as_of": _now()}, headers=admin)
+    assert now.json()["party_size"] == 4
+    assert (await client.get(url, params={"as_of": before}, headers=admin)).status_code == 404
+    assert (await client.get(url, params={"as_of": placed}, headers=guest)).status_code == 403
