@@ -24,7 +24,7 @@ from api.problems import exception_handlers
 from api.services import Services
 from bench.harness import Measure, percentile
 from bench.projections import TABLES as _TABLES
-from bench.projections import _booking_appends
+from bench.projections import _booking_appends, _forget
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.database import open_pool
 from tablebook.runtime import open_services
@@ -158,7 +158,10 @@ async def latency_samples(url: str, redis_url: str, prefix: str, port: int) -> l
 
 def run(url: str, redis_url: str) -> list[Measure]:
     prefix = f"bench:{os.getpid()}:"
-    lags = asyncio.run(latency_samples(url, redis_url, prefix, _free_port()))
+    try:
+        lags = asyncio.run(latency_samples(url, redis_url, prefix, _free_port()))
+    finally:
+        asyncio.run(_forget(redis_url, prefix))
     p50, p99 = percentile(lags, 0.5) * 1000, percentile(lags, 0.99) * 1000
     name = f"append to SSE client, {RATE} bookings/s for {SECONDS:g} s"
     return [
