@@ -32,6 +32,7 @@ from booking_core.store import (
     ConsistencyToken,
     EventStore,
     IdempotencyKey,
+    RecordedEvent,
     StreamAppend,
 )
 
@@ -100,6 +101,7 @@ class Session:
         self._versions: dict[str, int] = {}
         self._states: dict[str, Any] = {}
         self._commands: dict[str, ConsistencyToken] = {}
+        self._prefetched: dict[str, list[RecordedEvent]] = {}
 
     @property
     def versions(self) -> Mapping[str, int]:
@@ -107,24 +109,40 @@ class Session:
 
     async def load(self, stream_id: str, kind: StreamKind[S]) -> S:
         if stream_id not in self._states:
-            records = await self._store.read_stream(stream_id)
-            state = kind.fold(codec.decode(record) for record in records)
+            records = self._prefetched.pop(stream_id, None)
+            if records is None:
+                records = await self._store.read_stream(stream_id)
             if stream_id not in self._states:  # another task of this session may have won
-                self._versions[stream_id] = records[-1].version if records else 0
-                self._states[stream_id] = state
-                for record in records:
-                    command_id = codec.metadata(record).command_id
-                    if command_id is not None:
-                        self._commands[command_id] = max(
-                            record.token, self._commands.get(command_id, record.token)
-                        )
+                self._remember(stream_id, kind, records)
         state_read: S = self._states[stream_id]
         return state_read
 
+    def _remember(self, stream_id: str, kind: StreamKind[S], records: list[RecordedEvent]) -> None:
+        self._versions[stream_id] = records[-1].version if records else 0
+        self._states[stream_id] = kind.fold(codec.decode(record) for record in records)
+        for record in records:
+            command_id = codec.metadata(record).command_id
+            if command_id is not None:
+                self._commands[command_id] = max(
+                    record.token, self._commands.get(command_id, record.token)
+                )
+
+    async def prefetch(self, stream_ids: Iterable[str]) -> None:
+        """Read the streams not read yet in one round trip; `load` then folds them."""
+        wanted = [
+            stream_id
+            for stream_id in dict.fromkeys(stream_ids)
+            if stream_id not in self._states and stream_id not in self._prefetched
+        ]
+        if wanted:
+            found = await self._store.read_streams(wanted)
+            for stream_id in wanted:
+                self._prefetched.setdefault(stream_id, found[stream_id])
+
     async def load_many(self, stream_ids: Iterable[str], kind: StreamKind[S]) -> dict[str, S]:
         wanted = list(dict.fromkeys(stream_ids))
-        states = await asyncio.gather(*(self.load(stream_id, kind) for stream_id in wanted))
-        return dict(zip(wanted, states, strict=True))
+        await self.prefetch(wanted)
+        return {stream_id: await self.load(stream_id, kind) for stream_id in wanted}
 
     async def venue(self) -> VenueState:
         return await self.load(VENUE, VENUE_KIND)

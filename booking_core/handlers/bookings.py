@@ -25,7 +25,7 @@ from booking_core.domain.commands import (
 from booking_core.domain.decision import Decision
 from booking_core.domain.errors import NoTableAvailable, StaleVersion
 from booking_core.domain.folding import BOOKING
-from booking_core.domain.streams import booking_stream
+from booking_core.domain.streams import VENUE, booking_stream
 from booking_core.handlers._session import (
     DEFAULT_RETRY,
     CommandResult,
@@ -63,6 +63,7 @@ async def book_table(
     idempotency: IdempotencyKey | None = None,
 ) -> BookingResult:
     async def decide(session: Session) -> Decision:
+        await session.prefetch([VENUE, booking_stream(command.booking_id)])
         venue = await session.venue()
         booking = await session.booking(command.booking_id)
         slot = placement.plan_booking(command, booking, venue)
@@ -95,6 +96,7 @@ async def change_booking(
     idempotency: IdempotencyKey | None = None,
 ) -> BookingResult:
     async def decide(session: Session) -> Decision:
+        await session.prefetch([VENUE, booking_stream(command.booking_id)])
         venue = await session.venue()
         booking = await session.booking(command.booking_id)
         booking_decider.require_visible(booking, command.actor, command.booking_id)

@@ -101,6 +101,9 @@ class InMemoryEventStore:
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         return self._streams.get(stream_id, [])[max(from_version, 1) - 1 :]
 
+    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
+        return {stream_id: list(self._streams.get(stream_id, ())) for stream_id in stream_ids}
+
     async def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, ()))
 

@@ -47,6 +47,12 @@ SELECT position, tx::text::bigint, stream_id, version, type, schema_version, dat
 FROM events WHERE stream_id = %s AND version >= %s ORDER BY version
 """
 
+_SELECT_STREAMS = """
+SELECT position, tx::text::bigint, stream_id, version, type, schema_version, data, metadata,
+       recorded_at
+FROM events WHERE stream_id = ANY(%s) ORDER BY stream_id, version
+"""
+
 # Only transactions older than every one still running in this database are read: none
 # of those can still commit an event that sorts before what is returned (`tb_read_horizon`
 # in migration 0006; each read is a statement in a transaction of its own).
@@ -220,6 +226,17 @@ class PostgresEventStore:
         async with self._pool.connection() as connection:
             cursor = await connection.execute(_SELECT_STREAM, (stream_id, from_version))
             return [_record(row) for row in await cursor.fetchall()]
+
+    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
+        found: dict[str, list[RecordedEvent]] = {stream_id: [] for stream_id in stream_ids}
+        if not found:
+            return found
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(_SELECT_STREAMS, (list(found),))
+            for row in await cursor.fetchall():
+                record = _record(row)
+                found[record.stream_id].append(record)
+        return found
 
     async def stream_version(self, stream_id: str) -> int:
         async with self._pool.connection() as connection:

@@ -51,6 +51,11 @@ class EventStore(Protocol):
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]: ...
 
+    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
+        """Every event of each stream, in version order, read at one moment (one round
+        trip); a stream that does not exist maps to an empty list."""
+        ...
+
     async def stream_version(self, stream_id: str) -> int:
         """The stream's current version; 0 if it does not exist."""
         ...

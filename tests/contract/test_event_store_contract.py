@@ -302,3 +302,16 @@ async def test_subscribe_yields_every_event_in_order_and_stops(store: EventStore
         await store.append([StreamAppend(f"booking-{n}", NO_STREAM, [event()])])
     await asyncio.wait_for(follower, 10)
     assert seen == [f"booking-{n}" for n in range(5)]
+
+
+async def test_several_streams_read_in_one_call_match_reading_each(store: EventStore) -> None:
+    await store.append([StreamAppend("a", NO_STREAM, [event(n=1), event(n=2)])])
+    await store.append([StreamAppend("b", NO_STREAM, [event(n=3)])])
+    await store.append([StreamAppend("a", 2, [event(n=4)])])
+    found = await store.read_streams(["b", "a", "missing"])
+    assert set(found) == {"a", "b", "missing"}
+    assert found["a"] == await store.read_stream("a")
+    assert [e.version for e in found["a"]] == [1, 2, 3]
+    assert found["b"] == await store.read_stream("b")
+    assert found["missing"] == []
+    assert await store.read_streams([]) == {}

@@ -42,6 +42,9 @@ class Delegating:
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         return await self.inner.read_stream(stream_id, from_version)
 
+    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
+        return await self.inner.read_streams(stream_ids)
+
     async def stream_version(self, stream_id: str) -> int:
         return await self.inner.stream_version(stream_id)
 
@@ -81,6 +84,10 @@ class Counting(Delegating):
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         self.reads.append(stream_id)
         return await super().read_stream(stream_id, from_version)
+
+    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
+        self.reads.extend(stream_ids)
+        return await super().read_streams(stream_ids)
 
 
 class Racing(Delegating):
@@ -126,3 +133,7 @@ class Interleaving(Delegating):
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         await self._shuffle()
         return await super().read_stream(stream_id, from_version)
+
+    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
+        await self._shuffle()
+        return await super().read_streams(stream_ids)
