@@ -5,10 +5,9 @@ only tables the venue has (422 otherwise), each at most once.
 
 A layout's `version` is the venue stream's version at its last creation or change
 (activation does not change it). `PUT` and `DELETE` accept `If-Match: <version>` and
-answer 409 when the layout has moved on. The venue's commands take no expected version
-per layout, so the check is made against the event store just before the command is
-sent, not inside its append: a change committed in the few milliseconds between the two
-is not detected.
+answer 409 when the layout has moved on. The version travels in the command and is
+checked by the decider against the venue as read, and the append is made at that read
+version, so two editors saving at the same moment cannot both win.
 """
 
 from __future__ import annotations
@@ -49,7 +48,7 @@ from booking_core.domain.commands import (
     CreateLayout,
     DeleteLayout,
 )
-from booking_core.domain.errors import LayoutNotFound, StaleVersion
+from booking_core.domain.errors import LayoutNotFound
 from booking_core.domain.values import Canvas, LayoutArea, LayoutTable
 from booking_core.handlers import change_venue
 from booking_core.store import ConsistencyToken
@@ -160,15 +159,6 @@ async def _current(
     return Written(out, token, status, headers)
 
 
-async def _check_version(api: Api, layout_id: str, expected: int | None) -> None:
-    """409 if `If-Match` names another version than the layout's current one."""
-    if expected is None:
-        return
-    facts = (await venue_history(api.store)).layouts.get(layout_id)
-    if facts is not None and facts.version != expected:
-        raise StaleVersion(f"layout {layout_id}", expected, facts.version)
-
-
 class AdminLayoutsController(Controller):
     path = "/api/v1/admin/layouts"
     tags = ["admin: floor"]
@@ -245,7 +235,6 @@ class AdminLayoutsController(Controller):
         expected = if_match(request)
 
         async def run(ctx: WriteContext) -> Written[LayoutOut]:
-            await _check_version(api, layout_id, expected)
             command = ChangeLayout(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
@@ -255,6 +244,7 @@ class AdminLayoutsController(Controller):
                 tables=_tables(data),
                 areas=_areas(data),
                 canvas=_canvas(data),
+                expected_version=expected,
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
             return await _current(api, layout_id, result.token)
@@ -278,9 +268,12 @@ class AdminLayoutsController(Controller):
         expected = if_match(request)
 
         async def run(ctx: WriteContext) -> Written[LayoutOut]:
-            await _check_version(api, layout_id, expected)
             command = DeleteLayout(
-                command_id=ctx.command_id, actor=ctx.actor, now=now(), layout_id=layout_id
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                now=now(),
+                layout_id=layout_id,
+                expected_version=expected,
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
             return await _current(api, layout_id, result.token)

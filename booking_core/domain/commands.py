@@ -115,17 +115,20 @@ class CreateLayout(Command, frozen=True, kw_only=True):
 
 
 class ChangeLayout(Command, frozen=True, kw_only=True):
-    """Replaces the whole layout."""
+    """Replaces the whole layout. `expected_version` (the HTTP `If-Match`) refuses the
+    change if the layout has changed since the caller read it."""
 
     layout_id: str
     name: str
     tables: tuple[LayoutTable, ...] = ()
     areas: tuple[LayoutArea, ...] = ()
     canvas: Canvas | None = None
+    expected_version: int | None = None
 
 
 class DeleteLayout(Command, frozen=True, kw_only=True):
     layout_id: str
+    expected_version: int | None = None
 
 
 class ActivateLayout(Command, frozen=True, kw_only=True):

@@ -51,6 +51,7 @@ from booking_core.domain.errors import (
     LayoutAlreadyExists,
     LayoutIsActive,
     LayoutNotFound,
+    StaleVersion,
     UnknownTableInLayout,
 )
 from booking_core.domain.events import (
@@ -88,6 +89,9 @@ class Layout:
     tables: tuple[LayoutTable, ...]
     areas: tuple[LayoutArea, ...]
     canvas: Canvas | None
+    version: int = 0
+    """The venue stream's version at the layout's creation or last change: what a
+    caller's `expected_version` (HTTP `If-Match`) is compared with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +105,9 @@ class VenueState:
     active_layout_id: str | None = None
     tables: Mapping[str, str] = field(default_factory=dict)
     """The venue's tables that are not retired, id to name."""
+    version: int = 0
+    """How many venue events have been folded: the venue stream's version (the stream is
+    always folded whole, and its versions run 1, 2, 3, ...)."""
 
 
 initial_state: Final = VenueState()
@@ -141,9 +148,15 @@ def decide(command: VenueCommand, state: VenueState) -> list[VenueEvent]:
             current = state.layouts.get(command.layout_id)
             if current is None:
                 raise LayoutNotFound(command.layout_id)
+            _check_layout_version(current, command.expected_version)
             _check_layout_tables(command.tables, state)
             changed = Layout(
-                command.layout_id, command.name, command.tables, command.areas, command.canvas
+                command.layout_id,
+                command.name,
+                command.tables,
+                command.areas,
+                command.canvas,
+                current.version,
             )
             if changed == current:
                 return []
@@ -159,6 +172,7 @@ def decide(command: VenueCommand, state: VenueState) -> list[VenueEvent]:
         case DeleteLayout(layout_id=layout_id):
             if layout_id not in state.layouts:
                 raise LayoutNotFound(layout_id)
+            _check_layout_version(state.layouts[layout_id], command.expected_version)
             if layout_id == state.active_layout_id:
                 raise LayoutIsActive(layout_id)
             return [LayoutDeleted(layout_id=layout_id)]
@@ -172,7 +186,16 @@ def decide(command: VenueCommand, state: VenueState) -> list[VenueEvent]:
             assert_never(command)
 
 
+def _check_layout_version(layout: Layout, expected: int | None) -> None:
+    if expected is not None and expected != layout.version:
+        raise StaleVersion(f"layout {layout.layout_id}", expected, layout.version)
+
+
 def evolve(state: VenueState, event: VenueEvent) -> VenueState:
+    return _apply(replace(state, version=state.version + 1), event)
+
+
+def _apply(state: VenueState, event: VenueEvent) -> VenueState:
     match event:
         case OpeningHoursChanged(hours=hours):
             return replace(state, hours=hours)
@@ -191,7 +214,9 @@ def evolve(state: VenueState, event: VenueEvent) -> VenueState:
         case ClosureRemoved(date=day):
             return replace(state, closures=without(state.closures, day))
         case LayoutCreated() | LayoutChanged():
-            layout = Layout(event.layout_id, event.name, event.tables, event.areas, event.canvas)
+            layout = Layout(
+                event.layout_id, event.name, event.tables, event.areas, event.canvas, state.version
+            )
             return replace(state, layouts={**state.layouts, event.layout_id: layout})
         case LayoutDeleted(layout_id=layout_id):
             active = None if state.active_layout_id == layout_id else state.active_layout_id

@@ -11,6 +11,9 @@ from booking_core.domain.commands import (
     AddClosure,
     AddTable,
     BlockTable,
+    ChangeLayout,
+    CreateLayout,
+    DeleteLayout,
     LiftBlock,
     RetireTable,
     SetOpeningHours,
@@ -18,6 +21,7 @@ from booking_core.domain.commands import (
 from booking_core.domain.errors import (
     DuplicateTableName,
     Forbidden,
+    StaleVersion,
     TableHasBookings,
     TableIsBlocked,
 )
@@ -185,4 +189,48 @@ async def test_a_guest_cannot_change_the_venue() -> None:
     with pytest.raises(Forbidden):
         await change_venue(
             store, SetOpeningHours(command_id=command_id(), actor=ADA, now=NOW, hours=HOURS)
+        )
+
+
+async def test_a_layout_saved_by_someone_else_first_is_not_overwritten() -> None:
+    """Two editors read the layout at one version; the one who saves second is refused,
+    even when the first commits between the second's read and its append."""
+    store = await open_the_bistro()
+    created = await change_venue(
+        store,
+        CreateLayout(
+            command_id=command_id(), actor=ADMIN, now=NOW, layout_id="floor", name="Floor"
+        ),
+    )
+    read_at = created.venue.layouts["floor"].version
+    assert read_at == created.versions[VENUE]
+
+    def save(name: str) -> ChangeLayout:
+        return ChangeLayout(
+            command_id=command_id(),
+            actor=ADMIN,
+            now=NOW,
+            layout_id="floor",
+            name=name,
+            expected_version=read_at,
+        )
+
+    async def first_editor(inner: InMemoryEventStore) -> object:
+        return await change_venue(inner, save("First editor's floor"))
+
+    with pytest.raises(StaleVersion):
+        await change_venue(Racing(store, first_editor), save("Second editor's floor"))
+    venue, _ = await load_venue(store)
+    assert venue.layouts["floor"].name == "First editor's floor"
+    assert venue.layouts["floor"].version > read_at
+    with pytest.raises(StaleVersion):
+        await change_venue(
+            store,
+            DeleteLayout(
+                command_id=command_id(),
+                actor=ADMIN,
+                now=NOW,
+                layout_id="floor",
+                expected_version=read_at,
+            ),
         )
