@@ -73,7 +73,13 @@ async def run_dev(settings: Settings, *, host: str, port: int, bcrypt_rounds: in
     )
     serving = asyncio.create_task(server.serve())
     projecting = asyncio.create_task(
-        run_projectors(settings.database_url, settings.redis_url, settings.redis_prefix, stop=stop)
+        run_projectors(
+            settings.database_url,
+            settings.redis_url,
+            settings.redis_prefix,
+            stop=stop,
+            settings=settings,
+        )
     )
     announcing = asyncio.create_task(_announce(server, f"http://{host}:{port}", admin))
     stopped = asyncio.create_task(stop.wait())
