@@ -1,9 +1,5 @@
 """Which tables are free, and when: answered from the Redis availability model alone.
 
-Both questions cost one pipelined Redis round trip: the venue's hours and slot settings,
-closures, tables, and the intervals of the service dates around the asked one arrive
-together, and the rest is arithmetic here.
-
 Rules (the same the booking decider applies): a table is *blocked* when a block overlaps
 the turn; *booked* when a live booking overlaps the turn widened by the venue's buffer on
 both sides; *closed* when the turn does not fit an opening shift, the day is closed, or
@@ -11,31 +7,56 @@ the start is in the past or inside the lead time; otherwise *available*. Retired
 are not listed.
 
 A model that is missing or still being built is not answered from: `ModelNotReady`.
+
+**Cached per process, by model version.** The model's checkpoint names its version: the
+model is a function of the log up to the checkpoint, every write to it moves the
+checkpoint in the same Lua call (`projectors/_apply_redis.lua`), and a rebuild's swap
+replaces every key, checkpoint included, in one script. So each read first asks Redis for
+the ready flag and the checkpoint (one `MGET`); a snapshot parsed earlier for the same
+prefix, service date and checkpoint is the model as it stands, and is used. Otherwise
+the venue, closures, tables and the intervals of the three service dates around the
+asked one arrive in one `MULTI`/`EXEC` together with the checkpoint they belong to, so
+what is cached under a checkpoint is exactly that version. No checkpoint (a model lost
+or being created) means no cache hit; no ready flag means `ModelNotReady`, cached or not.
+
+**Indexed per snapshot.** Each table's blocks, and its bookings widened by the buffer,
+are sorted by start with a running maximum of their ends, so "does anything overlap
+[start, end)" is one bisect. The tables in response order, which tables fit a party
+size, the bookable starts of a day and how many fitting tables are free at each are
+worked out once per snapshot. Whatever depends on the clock (past, lead time, booking
+window) is decided on every request with its own `now`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Literal
 
 import msgspec
 from redis.asyncio import Redis
 
+from booking_core.domain.errors import NonexistentLocalTime
 from booking_core.domain.time_rules import bookable_starts, shift_at, to_instant, to_local
 from booking_core.domain.values import OpeningHours, SlotSettings
 from read_models.availability_keys import BLOCK, NAME, TableFacts, parse_field
 
 __all__ = [
+    "CACHED_SNAPSHOTS",
     "Interval",
     "ModelNotReady",
     "SlotAvailability",
     "Snapshot",
     "TableAvailability",
     "TablesAt",
+    "clear_cache",
     "slots_for",
+    "slots_in",
     "tables_at",
     "tables_in",
 ]
@@ -45,6 +66,9 @@ _DAY = timedelta(days=1)
 _facts = msgspec.json.Decoder(TableFacts)
 _hours = msgspec.json.Decoder(OpeningHours)
 _settings = msgspec.json.Decoder(SlotSettings)
+
+CACHED_SNAPSHOTS = 32
+"""Parsed snapshots kept per process (one per prefix, service date and checkpoint)."""
 
 
 class ModelNotReady(Exception):
@@ -90,7 +114,9 @@ class Interval:
 @dataclass(frozen=True)
 class Snapshot:
     """What the rules need: the venue, its tables that are not retired, and the intervals
-    of the service dates around the asked one, by table."""
+    of the service dates around the asked one, by table.
+
+    Treat it as immutable: its `index` is worked out from it once, on first use."""
 
     hours: OpeningHours
     settings: SlotSettings
@@ -98,15 +124,181 @@ class Snapshot:
     tables: dict[str, TableFacts]
     intervals: dict[str, list[Interval]]
 
+    @cached_property
+    def index(self) -> _Index:
+        """Worked out on first use, then kept with the snapshot."""
+        return _Index(self)
+
+
+# --- the index ------------------------------------------------------------------------
+
+
+class _Spans:
+    """Intervals sorted by start, with the largest end among each prefix: some interval
+    has `start < end_` and `end > start_` exactly when the intervals starting before
+    `end_` reach past `start_`. Exact for any integers, empty or inverted spans included."""
+
+    __slots__ = ("reach", "starts")
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        spans.sort()
+        self.starts = [start for start, _ in spans]
+        self.reach: list[int] = []
+        for _, end in spans:
+            self.reach.append(end if not self.reach or end > self.reach[-1] else self.reach[-1])
+
+    def overlaps(self, start: int, end: int) -> bool:
+        before = bisect_left(self.starts, end)
+        return before > 0 and self.reach[before - 1] > start
+
+
+_NOTHING = _Spans([])
+
+
+@dataclass(frozen=True, slots=True)
+class _Start:
+    """A start on a day's grid, with what `_bookable` decides without the clock.
+
+    `service_date` is None when the start is outside a shift or its day is closed;
+    `fits` is None when the shift's closing time has no instant (`to_instant` raises,
+    and will again, at the moment the rules reach it)."""
+
+    local: datetime
+    starts_at: datetime
+    service_date: date | None
+    closes: datetime | None
+    fits: bool | None
+
+
+class _Index:
+    """What every read of one snapshot needs, worked out once."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        buffer = snapshot.settings.buffer_minutes * 60
+        blocks: dict[str, list[tuple[int, int]]] = {}
+        bookings: dict[str, list[tuple[int, int]]] = {}
+        for table_id, intervals in snapshot.intervals.items():
+            for interval in intervals:
+                if interval.kind == BLOCK:
+                    blocks.setdefault(table_id, []).append((interval.start, interval.end))
+                else:  # widened by the buffer on both sides
+                    bookings.setdefault(table_id, []).append(
+                        (interval.start - buffer, interval.end + buffer)
+                    )
+        self.blocks = {table_id: _Spans(spans) for table_id, spans in blocks.items()}
+        self.bookings = {table_id: _Spans(spans) for table_id, spans in bookings.items()}
+        self.ordered = sorted(snapshot.tables.items(), key=lambda t: (t[1].name, t[0]))
+        self._fitting: dict[int, list[str]] = {}
+        self._starts: dict[tuple[date, int], list[_Start]] = {}
+        self._free: dict[tuple[date, int], list[int]] = {}
+
+    def status(self, table_id: str, start: int, end: int) -> Status:
+        if self.blocks.get(table_id, _NOTHING).overlaps(start, end):
+            return "blocked"
+        if self.bookings.get(table_id, _NOTHING).overlaps(start, end):
+            return "booked"
+        return "available"
+
+    def fitting(self, party_size: int) -> list[str]:
+        found = self._fitting.get(party_size)
+        if found is None:
+            found = [t for t, facts in self.snapshot.tables.items() if _fits(facts, party_size)]
+            self._fitting[party_size] = found
+        return found
+
+    def starts(self, day: date, minutes: int) -> list[_Start]:
+        """The day's grid for a turn of `minutes`, each start judged without the clock."""
+        found = self._starts.get((day, minutes))
+        if found is None:
+            snapshot = self.snapshot
+            zone = snapshot.settings.time_zone
+            found = []
+            grid = bookable_starts(
+                snapshot.settings, snapshot.hours, snapshot.closures, day, minutes
+            )
+            for local in grid:
+                occurrence = shift_at(snapshot.hours, local)
+                if occurrence is None or occurrence.service_date in snapshot.closures:
+                    found.append(_Start(local, to_instant(local, zone), None, None, None))
+                    continue
+                starts_at = to_instant(local, zone, strict=False)
+                try:
+                    closes_at = to_instant(occurrence.closes, zone, strict=False)
+                    fits: bool | None = starts_at + timedelta(minutes=minutes) <= closes_at
+                except NonexistentLocalTime:
+                    fits = None
+                found.append(
+                    _Start(local, starts_at, occurrence.service_date, occurrence.closes, fits)
+                )
+            self._starts[(day, minutes)] = found
+        return found
+
+    def free(self, day: date, party_size: int, minutes: int) -> list[int]:
+        """Fitting tables free at each of `starts(day, minutes)` (0 where never open)."""
+        found = self._free.get((day, party_size))
+        if found is None:
+            fitting = self.fitting(party_size)
+            found = []
+            for candidate in self.starts(day, minutes):
+                if candidate.service_date is None:
+                    found.append(0)
+                    continue
+                start = int(candidate.starts_at.timestamp())
+                end = start + minutes * 60
+                found.append(sum(1 for t in fitting if self.status(t, start, end) == "available"))
+            self._free[(day, party_size)] = found
+        return found
+
+
+# --- reading the model ----------------------------------------------------------------
+
+_CacheKey = tuple[object, str, date, bytes]
+_cache: OrderedDict[_CacheKey, Snapshot] = OrderedDict()
+
+
+def clear_cache() -> None:
+    """Forget every cached snapshot of this process."""
+    _cache.clear()
+
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def _raw(value: bytes | str) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
+
+
+def _server(redis: Redis) -> object:
+    kwargs = redis.connection_pool.connection_kwargs
+    return (kwargs.get("host"), kwargs.get("port"), kwargs.get("path"), kwargs.get("db"))
+
+
 async def _snapshot(redis: Redis, prefix: str, around: date) -> Snapshot:
     root = f"{prefix}{NAME}:"
+    ready, checkpoint = await redis.mget([root + "ready", root + "checkpoint"])
+    if not ready:
+        raise ModelNotReady("the availability model is being built")
+    server = _server(redis)
+    if checkpoint is not None:
+        cached = _cache.get((server, prefix, around, _raw(checkpoint)))
+        if cached is not None:
+            _cache.move_to_end((server, prefix, around, _raw(checkpoint)))
+            return cached
+    checkpoint, snapshot = await _fetch(redis, root, around)
+    if checkpoint is not None:
+        _cache[(server, prefix, around, _raw(checkpoint))] = snapshot
+        while len(_cache) > CACHED_SNAPSHOTS:
+            _cache.popitem(last=False)
+    return snapshot
+
+
+async def _fetch(redis: Redis, root: str, around: date) -> tuple[bytes | str | None, Snapshot]:
+    """The snapshot and the checkpoint it belongs to, read in one transaction."""
     days = [around - _DAY, around, around + _DAY]
-    async with redis.pipeline(transaction=False) as pipe:
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.get(root + "checkpoint")
         pipe.exists(root + "ready")
         pipe.hgetall(root + "venue")
         pipe.hgetall(root + "closures")
@@ -114,7 +306,7 @@ async def _snapshot(redis: Redis, prefix: str, around: date) -> Snapshot:
         pipe.hgetall(root + "retired")
         for day in days:
             pipe.hgetall(f"{root}day:{day.isoformat()}")
-        ready, venue, closures, tables, retired, *day_maps = await pipe.execute()
+        checkpoint, ready, venue, closures, tables, retired, *day_maps = await pipe.execute()
     if not ready:
         raise ModelNotReady("the availability model is being built")
     venue = {_text(k): v for k, v in venue.items()}
@@ -132,25 +324,17 @@ async def _snapshot(redis: Redis, prefix: str, around: date) -> Snapshot:
             table_id, kind, _ = parse_field(_text(field))
             start, end = _text(span).split(",")
             intervals.setdefault(table_id, []).append(Interval(int(start), int(end), kind))
-    return Snapshot(
+    snapshot = Snapshot(
         hours=hours,
         settings=settings,
         closures={date.fromisoformat(_text(k)): _text(v) for k, v in closures.items()},
         tables=facts,
         intervals=intervals,
     )
+    return checkpoint, snapshot
 
 
-def _table_status(snapshot: Snapshot, table_id: str, start: int, end: int) -> Status:
-    buffer = snapshot.settings.buffer_minutes * 60
-    booked = False
-    for interval in snapshot.intervals.get(table_id, ()):
-        if interval.kind == BLOCK:
-            if interval.start < end and interval.end > start:
-                return "blocked"
-        elif interval.start < end + buffer and interval.end + buffer > start:
-            booked = True
-    return "booked" if booked else "available"
+# --- the rules ------------------------------------------------------------------------
 
 
 def _bookable(snapshot: Snapshot, local: datetime, minutes: int, now: datetime) -> bool:
@@ -205,6 +389,7 @@ def tables_in(
 ) -> TablesAt:
     """`tables_at`, answered from a snapshot however it was obtained."""
     settings = snapshot.settings
+    index = snapshot.index
     minutes = duration_minutes or settings.turn_minutes(party_size)
     local = datetime.combine(day, at)
     starts_at = to_instant(local, settings.time_zone, strict=False)
@@ -218,10 +403,10 @@ def tables_in(
             capacity=facts.capacity,
             min_capacity=facts.min_capacity,
             area=facts.area,
-            status=_table_status(snapshot, table_id, start, end) if open_ else "closed",
-            fits_party=_fits(facts, party_size),
+            status=index.status(table_id, start, end) if open_ else "closed",
+            fits_party=facts.min_capacity <= party_size <= facts.capacity,
         )
-        for table_id, facts in sorted(snapshot.tables.items(), key=lambda t: (t[1].name, t[0]))
+        for table_id, facts in index.ordered
     ]
     end_local = to_local(starts_at + timedelta(minutes=minutes), settings.time_zone)
     return TablesAt(
@@ -240,15 +425,35 @@ async def slots_for(
     """Every bookable start of service date `day`, with how many fitting tables are free."""
     now = now or datetime.now(UTC)
     snapshot = await _snapshot(redis, prefix, day)
+    return slots_in(snapshot, day=day, party_size=party_size, now=now)
+
+
+def slots_in(
+    snapshot: Snapshot, *, day: date, party_size: int, now: datetime
+) -> list[SlotAvailability]:
+    """`slots_for`, answered from a snapshot: the grid and the free tables come from the
+    snapshot's index; the clock's rules (`_bookable`'s lead time and booking window) are
+    applied here, in `_bookable`'s order."""
     settings = snapshot.settings
+    index = snapshot.index
     minutes = settings.turn_minutes(party_size)
-    fitting = [t for t, facts in snapshot.tables.items() if _fits(facts, party_size)]
+    starts = index.starts(day, minutes)
+    free = index.free(day, party_size, minutes)
+    earliest = now + timedelta(minutes=settings.min_lead_minutes)
+    today: date | None = None
     slots = []
-    for local in bookable_starts(settings, snapshot.hours, snapshot.closures, day, minutes):
-        if not _bookable(snapshot, local, minutes, now):
+    for candidate, tables_free in zip(starts, free, strict=True):
+        if candidate.service_date is None or candidate.starts_at < earliest:
             continue
-        start = int(to_instant(local, settings.time_zone).timestamp())
-        end = start + minutes * 60
-        free = sum(1 for t in fitting if _table_status(snapshot, t, start, end) == "available")
-        slots.append(SlotAvailability(time=local.time(), tables_available=free))
+        if today is None:
+            today = to_local(now, settings.time_zone).date()
+        if (candidate.service_date - today).days > settings.max_days_ahead:
+            continue
+        if candidate.fits is None:
+            assert candidate.closes is not None
+            to_instant(candidate.closes, settings.time_zone, strict=False)  # raises again
+        if candidate.fits:
+            slots.append(
+                SlotAvailability(time=candidate.local.time(), tables_available=tables_free)
+            )
     return slots

@@ -16,6 +16,10 @@ Under `{prefix}availability:`:
 
 Every write is idempotent per event: a reservation is a field set to the same value
 however often it is applied, a release deletes that field.
+
+The checkpoint is the model's version: every write moves it in the same Lua call, and a
+rebuild's swap replaces it with the rest. The reads cache parsed snapshots by it, so
+nothing may write under this root without moving the checkpoint (or deleting it).
 """
 
 from __future__ import annotations
