@@ -8,6 +8,7 @@ models (Redis for availability, SQL for bookings) and honour `X-Consistency-Toke
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Annotated, Any
 
 import msgspec
@@ -17,6 +18,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.accounts import User
 from api.context import (
+    CONSISTENCY_HEADER,
     Api,
     ApiDep,
     UserDep,
@@ -48,7 +50,7 @@ from booking_core.domain.commands import UNSET, BookTable, CancelBooking, Change
 from booking_core.domain.errors import BookingNotFound
 from booking_core.handlers import BookingResult, book_table, cancel_booking, change_booking
 from read_models.as_of import booking_as_of, booking_history
-from read_models.availability import TablesAt, slots_for, tables_at
+from read_models.availability import TableAvailability, TablesAt, slots_for, tables_at
 from read_models.bookings import BookingFilter, booking, bookings_page
 
 __all__ = [
@@ -80,23 +82,13 @@ def check_date(value: dt.date, field: str = "date") -> dt.date:
 # --- availability -----------------------------------------------------------------------
 
 
-class TableAvailabilityOut(msgspec.Struct, frozen=True):
-    table_id: str
-    name: str
-    capacity: int
-    min_capacity: int
-    area: str | None
-    status: str
-    fits_party: bool
-
-
 class TablesAtOut(msgspec.Struct, frozen=True):
     date: dt.date
     time: str
     end_time: str
     party_size: int
     duration_minutes: int
-    tables: list[TableAvailabilityOut]
+    tables: list[TableAvailability]
 
 
 class SlotOut(msgspec.Struct, frozen=True):
@@ -104,10 +96,26 @@ class SlotOut(msgspec.Struct, frozen=True):
     tables_available: int
 
 
+@functools.lru_cache(maxsize=8192)
+def _slot_out(at: dt.time, tables_available: int) -> SlotOut:
+    """Slots repeat from read to read (a day has at most 96 starts): made once each."""
+    return SlotOut(time=hhmm(at), tables_available=tables_available)
+
+
 class SlotsOut(msgspec.Struct, frozen=True):
     date: dt.date
     party_size: int
     slots: list[SlotOut]
+
+
+AVAILABILITY_STALENESS = 0.02
+"""Seconds an availability read without `X-Consistency-Token` may trail the model: the
+model's version is then checked at most this often per process, not on every read. A
+read with the token always checks, after waiting for it."""
+
+
+def _staleness(request: Request[Any, Any, Any]) -> float:
+    return 0.0 if CONSISTENCY_HEADER in request.headers else AVAILABILITY_STALENESS
 
 
 def tables_out(found: TablesAt) -> TablesAtOut:
@@ -117,18 +125,7 @@ def tables_out(found: TablesAt) -> TablesAtOut:
         end_time=hhmm(found.end_time),
         party_size=found.party_size,
         duration_minutes=found.duration_minutes,
-        tables=[
-            TableAvailabilityOut(
-                table_id=t.table_id,
-                name=t.name,
-                capacity=t.capacity,
-                min_capacity=t.min_capacity,
-                area=t.area,
-                status=t.status,
-                fits_party=t.fits_party,
-            )
-            for t in found.tables
-        ],
+        tables=found.tables,
     )
 
 
@@ -154,6 +151,7 @@ class AvailabilityController(Controller):
             at=parse_time(time),
             party_size=party_size,
             duration_minutes=duration_minutes,
+            max_staleness=_staleness(request),
         )
         return tables_out(found)
 
@@ -171,11 +169,12 @@ class AvailabilityController(Controller):
             api.services.redis_prefix,
             day=check_date(date),
             party_size=party_size,
+            max_staleness=_staleness(request),
         )
         return SlotsOut(
             date=date,
             party_size=party_size,
-            slots=[SlotOut(time=hhmm(s.time), tables_available=s.tables_available) for s in found],
+            slots=[_slot_out(s.time, s.tables_available) for s in found],
         )
 
 

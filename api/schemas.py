@@ -81,7 +81,7 @@ def parse_time(value: str, field: str = "time") -> dt.time:
 
 
 def hhmm(value: dt.time) -> str:
-    return value.strftime("%H:%M")
+    return f"{value.hour:02d}:{value.minute:02d}"
 
 
 class BookingOut(msgspec.Struct, frozen=True):

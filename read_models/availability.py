@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from time import monotonic as time_monotonic
 from typing import Literal
 
 import msgspec
@@ -75,8 +76,9 @@ class ModelNotReady(Exception):
     """The availability model is missing or being rebuilt: answer 503, never a guess."""
 
 
-@dataclass(frozen=True, slots=True)
-class TableAvailability:
+class TableAvailability(msgspec.Struct, frozen=True):
+    """One table's answer; a Struct, so the API encodes it as it is."""
+
     table_id: str
     name: str
     capacity: int
@@ -170,6 +172,10 @@ class _Start:
     fits: bool | None
 
 
+_MEMO_TURNS = 512
+"""Turns whose table lists one snapshot keeps (a day has fewer than 100 starts)."""
+
+
 class _Index:
     """What every read of one snapshot needs, worked out once."""
 
@@ -192,6 +198,29 @@ class _Index:
         self._fitting: dict[int, list[str]] = {}
         self._starts: dict[tuple[date, int], list[_Start]] = {}
         self._free: dict[tuple[date, int], list[int]] = {}
+        self._tables: dict[tuple[int, int, int], list[TableAvailability]] = {}
+
+    def tables(self, start: int, end: int, party_size: int) -> list[TableAvailability]:
+        """Every table's status for a bookable turn from `start` to `end` (instants in
+        seconds), in response order; worked out once per snapshot and turn."""
+        key = (start, end, party_size)
+        found = self._tables.get(key)
+        if found is None:
+            if len(self._tables) >= _MEMO_TURNS:
+                self._tables.clear()
+            found = self._tables[key] = [
+                TableAvailability(
+                    table_id=table_id,
+                    name=facts.name,
+                    capacity=facts.capacity,
+                    min_capacity=facts.min_capacity,
+                    area=facts.area,
+                    status=self.status(table_id, start, end),
+                    fits_party=facts.min_capacity <= party_size <= facts.capacity,
+                )
+                for table_id, facts in self.ordered
+            ]
+        return found
 
     def status(self, table_id: str, start: int, end: int) -> Status:
         if self.blocks.get(table_id, _NOTHING).overlaps(start, end):
@@ -258,8 +287,9 @@ _cache: OrderedDict[_CacheKey, Snapshot] = OrderedDict()
 
 
 def clear_cache() -> None:
-    """Forget every cached snapshot of this process."""
+    """Forget every cached snapshot of this process, and every checkpoint it has seen."""
     _cache.clear()
+    _seen.clear()
 
 
 def _text(value: bytes | str) -> str:
@@ -275,13 +305,29 @@ def _server(redis: Redis) -> object:
     return (kwargs.get("host"), kwargs.get("port"), kwargs.get("path"), kwargs.get("db"))
 
 
-async def _snapshot(redis: Redis, prefix: str, around: date) -> Snapshot:
+_seen: dict[tuple[object, str], tuple[bytes, float]] = {}
+"""The checkpoint last read from each model, and when (monotonic seconds)."""
+
+
+async def _snapshot(
+    redis: Redis, prefix: str, around: date, max_staleness: float = 0.0
+) -> Snapshot:
+    """The model's snapshot of `around` and its neighbours. With `max_staleness`, a
+    checkpoint read from Redis less than that many seconds ago is trusted without asking
+    again: the answer may then trail the model by that much (never the other way)."""
     root = f"{prefix}{NAME}:"
+    server = _server(redis)
+    recent = _seen.get((server, prefix))
+    if max_staleness > 0 and recent and time_monotonic() - recent[1] < max_staleness:
+        cached = _cache.get((server, prefix, around, recent[0]))
+        if cached is not None:
+            return cached
     ready, checkpoint = await redis.mget([root + "ready", root + "checkpoint"])
     if not ready:
+        _seen.pop((server, prefix), None)
         raise ModelNotReady("the availability model is being built")
-    server = _server(redis)
     if checkpoint is not None:
+        _seen[(server, prefix)] = (_raw(checkpoint), time_monotonic())
         cached = _cache.get((server, prefix, around, _raw(checkpoint)))
         if cached is not None:
             _cache.move_to_end((server, prefix, around, _raw(checkpoint)))
@@ -365,9 +411,11 @@ async def tables_at(
     party_size: int = 2,
     duration_minutes: int | None = None,
     now: datetime | None = None,
+    max_staleness: float = 0.0,
 ) -> TablesAt:
-    """Every table's status for a turn starting at local `day` `at`."""
-    snapshot = await _snapshot(redis, prefix, day)
+    """Every table's status for a turn starting at local `day` `at` (for
+    `max_staleness`, see `_snapshot`)."""
+    snapshot = await _snapshot(redis, prefix, day, max_staleness)
     return tables_in(
         snapshot,
         day=day,
@@ -395,19 +443,21 @@ def tables_in(
     starts_at = to_instant(local, settings.time_zone, strict=False)
     start = int(starts_at.timestamp())
     end = start + minutes * 60
-    open_ = _bookable(snapshot, local, minutes, now)
-    tables = [
-        TableAvailability(
-            table_id=table_id,
-            name=facts.name,
-            capacity=facts.capacity,
-            min_capacity=facts.min_capacity,
-            area=facts.area,
-            status=index.status(table_id, start, end) if open_ else "closed",
-            fits_party=facts.min_capacity <= party_size <= facts.capacity,
-        )
-        for table_id, facts in index.ordered
-    ]
+    if _bookable(snapshot, local, minutes, now):
+        tables = index.tables(start, end, party_size)
+    else:
+        tables = [
+            TableAvailability(
+                table_id=table_id,
+                name=facts.name,
+                capacity=facts.capacity,
+                min_capacity=facts.min_capacity,
+                area=facts.area,
+                status="closed",
+                fits_party=facts.min_capacity <= party_size <= facts.capacity,
+            )
+            for table_id, facts in index.ordered
+        ]
     end_local = to_local(starts_at + timedelta(minutes=minutes), settings.time_zone)
     return TablesAt(
         date=day,
@@ -420,11 +470,18 @@ def tables_in(
 
 
 async def slots_for(
-    redis: Redis, prefix: str, *, day: date, party_size: int, now: datetime | None = None
+    redis: Redis,
+    prefix: str,
+    *,
+    day: date,
+    party_size: int,
+    now: datetime | None = None,
+    max_staleness: float = 0.0,
 ) -> list[SlotAvailability]:
-    """Every bookable start of service date `day`, with how many fitting tables are free."""
+    """Every bookable start of service date `day`, with how many fitting tables are free
+    (for `max_staleness`, see `_snapshot`)."""
     now = now or datetime.now(UTC)
-    snapshot = await _snapshot(redis, prefix, day)
+    snapshot = await _snapshot(redis, prefix, day, max_staleness)
     return slots_in(snapshot, day=day, party_size=party_size, now=now)
 
 

@@ -163,3 +163,28 @@ async def test_a_lost_model_is_refused_then_rebuilt_in_place(
     await catch_up(projector)
     assert await tables_at(redis, redis_prefix, day=day, at=sitting, now=NOW) == known
     assert await slots_for(redis, redis_prefix, day=day, party_size=2, now=NOW) == slots
+
+
+async def test_a_read_allowed_to_be_stale_trails_by_no_more_than_it_allows(
+    store: PostgresEventStore, redis: Redis, redis_prefix: str
+) -> None:
+    """Without a consistency token the API lets a read trust a checkpoint it saw moments
+    ago; a read that may not be stale asks again, and later reads see what it saw."""
+    story = Story(seed=7)
+    await opened(store, story)
+    projector = runner(store, redis, redis_prefix)
+    await catch_up(projector)
+    _, table_id, day, sitting = await place(store, story)
+
+    async def seen(max_staleness: float) -> str:
+        found = await tables_at(
+            redis, redis_prefix, day=day, at=sitting, now=NOW, max_staleness=max_staleness
+        )
+        return {t.table_id: t.status for t in found.tables}[table_id]
+
+    assert await seen(60) == "available"
+    await catch_up(projector)
+    assert await seen(60) == "available"  # within the minute it allows: the old version
+    assert await seen(0) == "booked"  # asks Redis, and remembers the new checkpoint
+    assert await seen(60) == "booked"
+    assert await seen(0.000001) == "booked"
