@@ -36,7 +36,7 @@ TokenParam = Annotated[
     str | None,
     QueryParameter(
         max_length=50,
-        pattern=r"^\d+-\d+$",
+        pattern=r"^[0-9]{1,19}-[0-9]{1,19}$",
         description="Only events after this token (`tx-position`): a write's "
         "X-Consistency-Token or the previous page's `next_cursor`",
     ),
@@ -67,10 +67,13 @@ def _token(raw: str | None, field: str) -> ConsistencyToken:
         token = ConsistencyToken.parse(raw)
     except ValueError:
         token = None
-    if token is None or token.tx > _MAX_ID or token.position > _MAX_ID:
+    if token is None:
         raise HTTPException(
             status_code=400, detail=f"{field}: expected a token 'tx-position' from this API"
         )
+    if token.tx > _MAX_ID or token.position > _MAX_ID:
+        # The documented shape, but past any position the log can reach.
+        raise HTTPException(status_code=422, detail=f"{field}: no such position in the log")
     return token
 
 

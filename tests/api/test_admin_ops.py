@@ -491,6 +491,10 @@ async def test_event_log_refuses_bad_tokens_and_unknown_types(
     for after in ("abc", "1-2-3", "-5", "99999999999999999999-1"):
         response = await client.get("/api/v1/admin/events", params={"after": after}, headers=admin)
         assert response.status_code == 400, (after, response.text)
+    beyond = await client.get(
+        "/api/v1/admin/events", params={"after": "9999999999999999999-1"}, headers=admin
+    )
+    assert beyond.status_code == 422, beyond.text
     unknown = await client.get("/api/v1/admin/events", params={"type": "TableEaten"}, headers=admin)
     assert unknown.status_code == 400
     assert "TableEaten" in unknown.json()["detail"]  # the schema lists the known types
