@@ -18,7 +18,7 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import HTTPException
 
-from api.context import cursor_decode, cursor_encode
+from api.context import bad_cursor, cursor_decode, cursor_encode
 from booking_core.domain.events import (
     BlockPlaced,
     ClosureAdded,
@@ -65,10 +65,6 @@ Coordinate = Annotated[float, msgspec.Meta(ge=-100_000, le=100_000)]
 Extent = Annotated[float, msgspec.Meta(ge=0.01, le=100_000)]
 Rotation = Annotated[float, msgspec.Meta(ge=-360, le=360, description="Degrees")]
 Shape = TableShape
-
-
-def bad_cursor() -> HTTPException:
-    return HTTPException(status_code=422, detail="cursor: not one this API gave out")
 
 
 def instant_cursor(last: tuple[dt.datetime, str] | None) -> str | None:

@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromQuery, QueryParameter
 
 from api.bookings import TablesAtOut, check_date, tables_out
-from api.context import AdminDep, ApiDep
+from api.context import AdminDep, ApiDep, bad_cursor
 from api.schemas import CursorParam, LimitParam, parse_time
 from read_models.as_of import availability_as_of
 from read_models.notifications import (
@@ -95,6 +95,4 @@ class AdminHistoryController(Controller):
                 cursor=cursor,
             )
         except InvalidCursor:
-            raise HTTPException(
-                status_code=422, detail="cursor: not one this API gave out"
-            ) from None
+            raise bad_cursor() from None

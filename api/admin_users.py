@@ -17,7 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.accounts import Role, User
 from api.auth import UserOut, user_out
-from api.context import AdminDep, ApiDep, cursor_decode, cursor_encode
+from api.context import AdminDep, ApiDep, bad_cursor, cursor_decode, cursor_encode
 from api.schemas import CursorParam, LimitParam
 
 __all__ = ["AdminUsersController", "UserChange", "UserPage"]
@@ -44,7 +44,7 @@ def _after(cursor: str | None) -> tuple[dt.datetime, str] | None:
     try:
         return dt.datetime.fromisoformat(str(created_at)), str(user_id)
     except ValueError:
-        raise HTTPException(status_code=400, detail="cursor: not one this API gave out") from None
+        raise bad_cursor() from None
 
 
 def _refuse_self_lockout(admin: User, user_id: str, change: UserChange) -> None:

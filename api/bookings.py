@@ -25,6 +25,7 @@ from api.context import (
     WriteContext,
     Written,
     actor_of,
+    bad_cursor,
     cursor_decode,
     cursor_encode,
 )
@@ -394,9 +395,7 @@ async def booking_page(
         try:
             after = (dt.datetime.fromisoformat(str(starts)), str(booking_id))
         except ValueError:
-            raise HTTPException(
-                status_code=400, detail="cursor: not one this API gave out"
-            ) from None
+            raise bad_cursor() from None
     rows, last = await bookings_page(api.services.pool, where, limit=limit, after=after)
     return BookingPage(
         items=[booking_from_row(row) for row in rows],

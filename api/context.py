@@ -39,6 +39,7 @@ __all__ = [
     "Written",
     "actor_of",
     "authenticate_first",
+    "bad_cursor",
     "cursor_decode",
     "cursor_encode",
     "provide_admin",
@@ -66,8 +67,13 @@ def cursor_decode(cursor: str, arity: int) -> list[Any]:
     except (binascii.Error, ValueError, msgspec.DecodeError):
         parts = None
     if not isinstance(parts, list) or len(parts) != arity:
-        raise HTTPException(status_code=422, detail="cursor: not one this API gave out")
+        raise bad_cursor()
     return parts
+
+
+def bad_cursor() -> HTTPException:
+    """A cursor of the documented shape that this API never gave out: 422."""
+    return HTTPException(status_code=422, detail="cursor: not one this API gave out")
 
 
 @dataclass(frozen=True, slots=True)
