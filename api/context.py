@@ -27,7 +27,7 @@ from api.accounts import PasswordHasher, User, UserStore
 from api.security import LoginLimiter, TokenService, authenticate, require_admin
 from api.services import ApiConfig, Services
 from booking_core.domain.commands import Actor
-from booking_core.store import ConsistencyToken, IdempotencyKey
+from booking_core.store import ConsistencyToken, EventStore, IdempotencyKey
 from read_models.consistency import wait_for_projections
 
 __all__ = [
@@ -115,7 +115,7 @@ class Api:
         )
 
     @property
-    def store(self) -> Any:
+    def store(self) -> EventStore:
         return self.services.store
 
     # --- reads ------------------------------------------------------------------------

@@ -172,6 +172,18 @@ class _Start:
     fits: bool | None
 
 
+def _answer(table_id: str, facts: TableFacts, status: Status, party_size: int) -> TableAvailability:
+    return TableAvailability(
+        table_id=table_id,
+        name=facts.name,
+        capacity=facts.capacity,
+        min_capacity=facts.min_capacity,
+        area=facts.area,
+        status=status,
+        fits_party=facts.min_capacity <= party_size <= facts.capacity,
+    )
+
+
 _MEMO_TURNS = 512
 """Turns whose table lists one snapshot keeps (a day has fewer than 100 starts)."""
 
@@ -209,15 +221,7 @@ class _Index:
             if len(self._tables) >= _MEMO_TURNS:
                 self._tables.clear()
             found = self._tables[key] = [
-                TableAvailability(
-                    table_id=table_id,
-                    name=facts.name,
-                    capacity=facts.capacity,
-                    min_capacity=facts.min_capacity,
-                    area=facts.area,
-                    status=self.status(table_id, start, end),
-                    fits_party=facts.min_capacity <= party_size <= facts.capacity,
-                )
+                _answer(table_id, facts, self.status(table_id, start, end), party_size)
                 for table_id, facts in self.ordered
             ]
         return found
@@ -447,16 +451,7 @@ def tables_in(
         tables = index.tables(start, end, party_size)
     else:
         tables = [
-            TableAvailability(
-                table_id=table_id,
-                name=facts.name,
-                capacity=facts.capacity,
-                min_capacity=facts.min_capacity,
-                area=facts.area,
-                status="closed",
-                fits_party=facts.min_capacity <= party_size <= facts.capacity,
-            )
-            for table_id, facts in index.ordered
+            _answer(table_id, facts, "closed", party_size) for table_id, facts in index.ordered
         ]
     end_local = to_local(starts_at + timedelta(minutes=minutes), settings.time_zone)
     return TablesAt(

@@ -85,10 +85,7 @@ async def _reset(pool: AsyncConnectionPool[Any], redis_url: str, prefix: str) ->
 async def _open_venue(store: PostgresEventStore) -> None:
     admin = Actor(user_id="setup", role="admin")
     now = dt.datetime.now(dt.UTC)
-    day = (Shift(opens=dt.time(10, 0), closes=dt.time(23, 45)),)
-    hours = OpeningHours(
-        monday=day, tuesday=day, wednesday=day, thursday=day, friday=day, saturday=day, sunday=day
-    )
+    hours = OpeningHours.every_day(Shift(opens=dt.time(10, 0), closes=dt.time(23, 45)))
     await change_venue(
         store, SetOpeningHours(command_id="setup-hours", actor=admin, now=now, hours=hours)
     )
