@@ -72,9 +72,8 @@ async def _newest_id(redis: Redis, key: str) -> str:
 
 
 async def _changes(
-    redis: Redis, key: str, after: str | None, heartbeat: float
+    redis: Redis, key: str, last: str, heartbeat: float
 ) -> AsyncIterator[ServerSentEventMessage]:
-    last = after if after is not None else await _newest_id(redis, key)
     yield ServerSentEventMessage(retry=_RECONNECT_MS, comment="connected")
     # Each XREAD blocks for less than the client's socket timeout (5 s by default).
     block_ms = max(1, int(min(heartbeat, _MAX_BLOCK_SECONDS) * 1000))
@@ -132,7 +131,10 @@ class LiveStatusController(Controller):
         if after == "":
             return problem_response(400, "Last-Event-ID must be an id this stream sent, or 0")
         key = live_status_key(services.redis_prefix, service_date)
+        # Where a fresh stream starts is fixed before the response starts: a client that
+        # sees the connection open misses no change made after that.
+        start = after if after is not None else await _newest_id(services.redis, key)
         return ServerSentEvent(
-            _changes(services.redis, key, after, self.heartbeat_seconds),
+            _changes(services.redis, key, start, self.heartbeat_seconds),
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )

@@ -2,7 +2,8 @@
 
 Each projection runs as its own task: read a batch after its checkpoint (gap-free, see
 `booking_core.store`), decode it, apply it together with the checkpoint move, repeat;
-when caught up, sleep until an append is announced (LISTEN) or the poll interval passes.
+when caught up, sleep until an append is announced (LISTEN) or the poll interval passes,
+but keep looking while an announced event is still held back (`Follower`).
 SIGTERM or Ctrl-C lets the batch in hand finish, then the daemon exits 0.
 
 One structured log line per batch: projection, events, position, lag.
@@ -126,6 +127,7 @@ class ProjectionRunner:
         self._codec = codec
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self._read_up_to: ConsistencyToken | None = None
 
     async def step(self) -> int:
         """Apply at most one batch; return how many events it held."""
@@ -133,6 +135,7 @@ class ProjectionRunner:
 
     async def _read(self, after: ConsistencyToken) -> tuple[list[RecordedEvent], list[Decoded]]:
         records = await self._store.read_all(after, self._batch_size)
+        self._read_up_to = after  # until the batch is applied, this is where it stands
         return records, decode_batch(self._codec, records)
 
     def _log_batch(self, records: Sequence[RecordedEvent], seconds: float) -> None:
@@ -160,7 +163,7 @@ class ProjectionRunner:
                 if applied:
                     follower.found()
                 else:
-                    await follower.wait(stop)
+                    await follower.wait(stop, self._read_up_to)
 
     async def catch_up(self) -> int:
         """Apply batches until none is left; return how many events were applied."""

@@ -227,6 +227,9 @@ export function createFloor() {
     source.onopen = () => {
       live.dataset.state = "live";
       live.textContent = "● live";
+      // The stream starts where it stands now: read the models again for anything that
+      // changed between the last read and this (re)connection.
+      quietly(refresh);
     };
     source.onerror = () => {
       live.dataset.state = "reconnecting";

@@ -33,6 +33,11 @@ def _utc_now() -> datetime:
 class _MemoryWakeups:
     def __init__(self) -> None:
         self.signal = asyncio.Event()
+        self.announced: ConsistencyToken | None = None
+
+    def announce(self, token: ConsistencyToken) -> None:
+        self.announced = token if self.announced is None else max(self.announced, token)
+        self.signal.set()
 
     async def wait(self, timeout: float) -> bool:
         try:
@@ -95,7 +100,7 @@ class InMemoryEventStore:
         if idempotency is not None:
             self._keys[idempotency.key] = (idempotency.fingerprint, result)
         for listener in self._listeners:
-            listener.signal.set()
+            listener.announce(result.token)
         return result
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:

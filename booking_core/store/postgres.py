@@ -148,13 +148,19 @@ class _PostgresWakeups:
         self._connection = connection
         self._signal = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.announced: ConsistencyToken | None = None
 
     async def start(self) -> None:
         await self._connection.execute(f"LISTEN {CHANNEL}")
         self._task = asyncio.create_task(self._listen())
 
     async def _listen(self) -> None:
-        async for _ in self._connection.notifies():
+        async for notice in self._connection.notifies():
+            # The payload is the append's token; an unreadable one still wakes readers.
+            with contextlib.suppress(ValueError):
+                token = ConsistencyToken.parse(notice.payload)
+                if self.announced is None or token > self.announced:
+                    self.announced = token
             self._signal.set()
 
     async def wait(self, timeout: float) -> bool:

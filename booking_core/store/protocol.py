@@ -35,6 +35,11 @@ __all__ = ["EventStore", "Wakeups"]
 class Wakeups(Protocol):
     """Tells a reader that new events may be readable."""
 
+    @property
+    def announced(self) -> ConsistencyToken | None:
+        """The furthest token announced so far; None until an append is announced."""
+        ...
+
     async def wait(self, timeout: float) -> bool:
         """Wait until an append is announced or `timeout` seconds pass; True if announced.
 

@@ -1,9 +1,13 @@
 """Follow the event log: batches of new events, woken by notifications, polling as fallback.
 
 An announced event can still be invisible for a moment: `read_all` holds back what
-committed after an older transaction that is still open. So after a notification that
-finds nothing, the reader looks again soon, backing off quickly (2 ms, 4 ms, ... 128 ms)
-before it falls back to waiting for the next notification or the poll interval.
+committed after an older transaction that is still open, and that transaction may not
+announce anything when it ends (it need not write events at all). So a reader that knows
+where it stands keeps looking, quickly at first (2 ms, 4 ms, ... then every 128 ms), for
+as long as an announced position lies beyond what it has read; only then does it wait
+for the next notification or the poll interval. A reader that cannot say where it stands
+(one that filters by type, say) looks again the same way for a short while after each
+notification that found nothing.
 """
 
 from __future__ import annotations
@@ -31,8 +35,21 @@ class Follower:
     def found(self) -> None:
         self._retry = None
 
-    async def wait(self, stop: asyncio.Event) -> None:
-        """Wait for a notification, a quick retry, the poll interval, or `stop`."""
+    def behind(self, read_up_to: ConsistencyToken | None) -> bool:
+        """Whether an announced event lies beyond `read_up_to` (None: not known)."""
+        announced = self._wakeups.announced
+        return read_up_to is not None and announced is not None and announced > read_up_to
+
+    async def wait(self, stop: asyncio.Event, read_up_to: ConsistencyToken | None = None) -> None:
+        """Wait for a notification, a quick retry, the poll interval, or `stop`.
+
+        `read_up_to`, the token of the last event read (or the checkpoint), lets the
+        follower keep retrying while an announced event is still held back.
+        """
+        if self.behind(read_up_to):
+            self._retry = min(self._retry * 2, LAST_RETRY) if self._retry else FIRST_RETRY
+        elif read_up_to is not None:
+            self._retry = None
         timeout = self._poll_interval if self._retry is None else self._retry
         waking = asyncio.ensure_future(self._wakeups.wait(timeout))
         stopping = asyncio.ensure_future(stop.wait())
@@ -40,6 +57,8 @@ class Follower:
         stopping.cancel()
         if not waking.done():
             waking.cancel()
+            return
+        if read_up_to is not None:
             return
         if waking.result():
             self._retry = FIRST_RETRY
@@ -67,4 +86,5 @@ async def subscribe(
                 after = batch[-1].token
                 yield batch
                 continue
-            await follower.wait(stop)
+            # Filtered by type, the last event read says nothing about what is left.
+            await follower.wait(stop, None if types else after)

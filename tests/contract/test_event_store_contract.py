@@ -283,8 +283,16 @@ async def test_malformed_appends_are_refused_before_writing(
 async def test_wakeups_announce_an_append(store: EventStore) -> None:
     async with store.wakeups() as wakeups:
         assert not await wakeups.wait(0.05)
-        await store.append([StreamAppend("s", ANY, [event()])])
+        assert [wakeups.announced] == [None]  # (a list: mypy would narrow it for good)
+        first = await store.append([StreamAppend("s", ANY, [event()])])
         assert await wakeups.wait(5)
+        second = await store.append([StreamAppend("s", ANY, [event()])])
+        assert await wakeups.wait(5)
+        for _ in range(50):  # both notices may arrive before the first wait returns
+            if wakeups.announced == second.token:
+                break
+            await asyncio.sleep(0.01)
+        assert first.token < second.token == wakeups.announced
 
 
 async def test_subscribe_yields_every_event_in_order_and_stops(store: EventStore) -> None:

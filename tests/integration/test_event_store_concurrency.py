@@ -22,6 +22,7 @@ from booking_core.store import (
     StreamAppend,
 )
 from booking_core.store.postgres import PostgresEventStore, configure_connection
+from booking_core.store.subscription import subscribe
 
 EVENT = NewEvent(type="TableReserved", data=b'{"table":"WINDOW-4"}')
 
@@ -154,3 +155,36 @@ async def test_an_open_transaction_in_another_database_does_not_hold_readers_bac
     finally:
         await elsewhere.rollback()
         await elsewhere.close()
+
+
+async def test_a_follower_reads_an_announced_event_as_soon_as_the_horizon_passes_it(
+    clean_store: PostgresEventStore, database_url: str
+) -> None:
+    """An append is announced while an older transaction that writes no events holds the
+    horizon back; that transaction ends without announcing anything. The follower keeps
+    looking and delivers the event well before its (here very long) poll interval."""
+    store = clean_store
+    stop = asyncio.Event()
+    delivered: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+
+    async def follow() -> None:
+        async for batch in subscribe(store, stop=stop, poll_interval=60):
+            if any(e.stream_id == "announced-early" for e in batch):
+                delivered.set_result(time.monotonic())
+                stop.set()
+
+    follower = asyncio.create_task(follow())
+    await asyncio.sleep(0.1)  # the follower is waiting on its LISTEN connection
+    holder = await psycopg.AsyncConnection.connect(database_url)
+    try:
+        await holder.execute("SELECT pg_current_xact_id()")  # takes an id: the horizon stops
+        await store.append([StreamAppend("announced-early", ANY, [EVENT])])
+        await asyncio.sleep(0.6)  # past the follower's first round of quick retries
+        assert not delivered.done(), "the horizon should have held the event back"
+        await holder.commit()  # no events, so no announcement
+        released = time.monotonic()
+    finally:
+        await holder.close()
+    reached = await asyncio.wait_for(delivered, 10)
+    await asyncio.wait_for(follower, 5)
+    assert reached - released < 1.0, f"delivered {reached - released:.2f} s after the horizon"
