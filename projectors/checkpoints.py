@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from psycopg import AsyncConnection
@@ -10,12 +11,15 @@ from redis.asyncio import Redis
 from booking_core.store import ORIGIN, ConsistencyToken
 
 __all__ = [
+    "create_sql_checkpoints",
     "lock_sql_checkpoint",
+    "lock_sql_checkpoints",
     "parse_checkpoint",
     "peek_sql_checkpoint",
     "read_redis_checkpoint",
     "read_sql_checkpoints",
     "write_sql_checkpoint",
+    "write_sql_checkpoints",
 ]
 
 
@@ -45,6 +49,52 @@ async def lock_sql_checkpoint(connection: AsyncConnection[Any], name: str) -> Co
     return ConsistencyToken(int(row[0]), int(row[1]))
 
 
+async def create_sql_checkpoints(connection: AsyncConnection[Any], names: Sequence[str]) -> None:
+    """Checkpoint rows (at the origin) for those of `names` that have none."""
+    await connection.execute(
+        "INSERT INTO projection_checkpoints (name) SELECT unnest(%s::text[])"
+        " ON CONFLICT DO NOTHING",
+        (sorted(names),),
+    )
+
+
+async def lock_sql_checkpoints(
+    connection: AsyncConnection[Any], names: Sequence[str]
+) -> dict[str, ConsistencyToken]:
+    """Several projections' checkpoints, row-locked until the caller's transaction ends;
+    see `lock_sql_checkpoint`. Everyone who locks several takes them through here, in
+    one order (by name, bytewise), so that two lockers never wait on each other."""
+    ordered = sorted(names)
+
+    async def lock() -> dict[str, ConsistencyToken]:
+        cursor = await connection.execute(
+            "SELECT name, tx, position FROM projection_checkpoints WHERE name = ANY(%s)"
+            ' ORDER BY name COLLATE "C" FOR UPDATE',
+            (ordered,),
+        )
+        return {r[0]: ConsistencyToken(int(r[1]), int(r[2])) for r in await cursor.fetchall()}
+
+    found = await lock()
+    if len(found) < len(ordered):  # better made beforehand: these rows lock out of order
+        await create_sql_checkpoints(connection, ordered)
+        found = await lock()
+    return found
+
+
+async def write_sql_checkpoints(
+    connection: AsyncConnection[Any], tokens: dict[str, ConsistencyToken]
+) -> None:
+    """Move several checkpoints in one statement (rows locked by `lock_sql_checkpoints`)."""
+    names = list(tokens)
+    await connection.execute(
+        "UPDATE projection_checkpoints AS c SET tx = n.tx, position = n.position,"
+        " updated_at = now()"
+        " FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS n(name, tx, position)"
+        " WHERE c.name = n.name",
+        (names, [tokens[n].tx for n in names], [tokens[n].position for n in names]),
+    )
+
+
 async def write_sql_checkpoint(
     connection: AsyncConnection[Any], name: str, token: ConsistencyToken
 ) -> None:
@@ -57,8 +107,17 @@ async def write_sql_checkpoint(
     )
 
 
-async def read_sql_checkpoints(connection: AsyncConnection[Any]) -> dict[str, ConsistencyToken]:
-    cursor = await connection.execute("SELECT name, tx, position FROM projection_checkpoints")
+async def read_sql_checkpoints(
+    connection: AsyncConnection[Any], names: Sequence[str] | None = None
+) -> dict[str, ConsistencyToken]:
+    """Every checkpoint, or only those of `names` (without a lock)."""
+    if names is None:
+        cursor = await connection.execute("SELECT name, tx, position FROM projection_checkpoints")
+    else:
+        cursor = await connection.execute(
+            "SELECT name, tx, position FROM projection_checkpoints WHERE name = ANY(%s)",
+            (list(names),),
+        )
     return {row[0]: ConsistencyToken(int(row[1]), int(row[2])) for row in await cursor.fetchall()}
 
 

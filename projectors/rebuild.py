@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from booking_core.codec import EventCodec
 from booking_core.store import ORIGIN, ConsistencyToken, EventStore, RecordedEvent
 from projectors.base import Decoded, KeySpace, RedisProjection, SqlProjection, TableNames
-from projectors.checkpoints import lock_sql_checkpoint, write_sql_checkpoint
+from projectors.checkpoints import lock_sql_checkpoints, write_sql_checkpoint
 from projectors.runner import RedisApplier, decode_batch
 
 __all__ = ["Copies", "Progress", "Reader", "check_prefix", "clear_keys", "fill", "rebuild"]
@@ -175,8 +175,7 @@ async def rebuild(
         async with connection.transaction():
             # The last stretch and the swap happen under every checkpoint lock, so no
             # daemon batch can slip in between.
-            for sql_projection in sql_projections:
-                await lock_sql_checkpoint(connection, sql_projection.name)
+            await lock_sql_checkpoints(connection, [p.name for p in sql_projections])
             token = await fill(copies, read, codec, connection, after=token, progress=progress)
             for sql_projection, tables in copies.sql:
                 await _swap_sql(connection, tables, sql_projection.name, token)

@@ -12,6 +12,7 @@ One structured log line per batch: projection, events, position, lag.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 import time
@@ -21,27 +22,36 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-from psycopg_pool import AsyncConnectionPool
+import psycopg
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from booking_core.codec import EventCodec
 from booking_core.store import ORIGIN, ConsistencyToken, EventStore, RecordedEvent
 from booking_core.store.subscription import Follower
 from projectors.base import Decoded, KeySpace, RedisProjection, SqlProjection, TableNames
 from projectors.checkpoints import (
+    create_sql_checkpoints,
     lock_sql_checkpoint,
+    lock_sql_checkpoints,
     parse_checkpoint,
     peek_sql_checkpoint,
+    read_sql_checkpoints,
     write_sql_checkpoint,
+    write_sql_checkpoints,
 )
 
 __all__ = [
+    "GroupRunner",
     "ProjectionRunner",
     "RedisApplier",
     "RedisProjectionRunner",
     "SqlProjectionRunner",
     "decode_batch",
+    "grouped",
     "run_until_stopped",
 ]
 
@@ -53,6 +63,20 @@ _encode_json = msgspec.json.Encoder().encode
 
 def decode_batch(codec: EventCodec, records: Sequence[RecordedEvent]) -> list[Decoded]:
     return [(record, codec.decode(record)) for record in records]
+
+
+def _token_of(item: Decoded) -> ConsistencyToken:
+    return item[0].token
+
+
+def part_after(
+    batch: Sequence[Decoded], read_after: ConsistencyToken, checkpoint: ConsistencyToken
+) -> list[Decoded]:
+    """What of `batch`, read after `read_after`, lies past `checkpoint`: nothing if the
+    checkpoint is behind where the batch starts (applying it would skip events)."""
+    if checkpoint < read_after:
+        return []
+    return list(batch[bisect.bisect_right(batch, checkpoint, key=_token_of) :])
 
 
 def _lag_seconds(records: Sequence[RecordedEvent]) -> float:
@@ -74,6 +98,14 @@ class RedisApplier:
     @property
     def root(self) -> str:
         return self._keys.root
+
+    @property
+    def redis(self) -> Redis:
+        return self._redis
+
+    @property
+    def checkpoint_key(self) -> str:
+        return self._keys.checkpoint
 
     @property
     def ready_key(self) -> str:
@@ -109,6 +141,14 @@ class RedisApplier:
     async def mark_ready(self) -> None:
         await self._redis.set(self.ready_key, "1")
 
+    @staticmethod
+    async def mark_all_ready(appliers: Sequence[RedisApplier]) -> None:
+        """`mark_ready` for several models in one round trip (they share one Redis)."""
+        async with appliers[0].redis.pipeline(transaction=False) as pipe:
+            for applier in appliers:
+                pipe.set(applier.ready_key, "1")
+            await pipe.execute()
+
 
 class ProjectionRunner:
     """Follows the log for one projection until told to stop."""
@@ -138,7 +178,9 @@ class ProjectionRunner:
         self._read_up_to = after  # until the batch is applied, this is where it stands
         return records, decode_batch(self._codec, records)
 
-    def _log_batch(self, records: Sequence[RecordedEvent], seconds: float) -> None:
+    def log_batch(self, batch: Sequence[RecordedEvent] | Sequence[Decoded], seconds: float) -> None:
+        """One structured line for a batch applied (records, or decoded records)."""
+        records = [item[0] if isinstance(item, tuple) else item for item in batch]
         log.info(
             "batch applied",
             extra={
@@ -184,30 +226,39 @@ class SqlProjectionRunner(ProjectionRunner):
     ) -> None:
         super().__init__(projection.name, store, codec, **options)
         self.projection = projection
-        self._pool = pool
-        self._tables = TableNames.live(projection.tables)
+        self.pool = pool
+        self.tables = TableNames.live(projection.tables)
 
     async def step(self) -> int:
         """Read a batch, then apply it with the checkpoint in one short transaction.
 
         The events are read before the transaction starts: a transaction that holds an
         id keeps every reader's horizon (`pg_snapshot_xmin`) behind it, so it should
-        live no longer than the writes need. If the checkpoint moved meanwhile (a
-        rebuild swapped the tables in), the batch is dropped and read again.
+        live no longer than the writes need.
         """
-        async with self._pool.connection() as connection:
+        async with self.pool.connection() as connection:
             after = await peek_sql_checkpoint(connection, self.name)
-            records, batch = await self._read(after)
-            if not records:
-                return 0
-            began = time.perf_counter()
-            async with connection.transaction():
-                if await lock_sql_checkpoint(connection, self.name) != after:
-                    return 0
-                await self.projection.apply(connection, self._tables, batch)
-                await write_sql_checkpoint(connection, self.name, records[-1].token)
-        self._log_batch(records, time.perf_counter() - began)
-        return len(records)
+        records, batch = await self._read(after)
+        if not records:
+            return 0
+        return len(await self.apply_alone(batch, after))
+
+    async def apply_alone(self, batch: Sequence[Decoded], after: ConsistencyToken) -> list[Decoded]:
+        """Apply what of `batch` (read after `after`) lies past the checkpoint, with the
+        checkpoint's move, in a transaction of its own; return what was applied.
+
+        The checkpoint is locked first. If it moved meanwhile (a rebuild swapped the
+        tables in), only what lies past it is applied; if it went back (a reset), nothing.
+        """
+        began = time.perf_counter()
+        async with self.pool.connection() as connection, connection.transaction():
+            part = part_after(batch, after, await lock_sql_checkpoint(connection, self.name))
+            if part:
+                await self.projection.apply(connection, self.tables, part)
+                await write_sql_checkpoint(connection, self.name, part[-1][0].token)
+        if part:
+            self.log_batch(part, time.perf_counter() - began)
+        return part
 
 
 class RedisProjectionRunner(ProjectionRunner):
@@ -222,23 +273,245 @@ class RedisProjectionRunner(ProjectionRunner):
     ) -> None:
         super().__init__(projection.name, store, codec, **options)
         self.projection = projection
-        self._applier = RedisApplier(redis, KeySpace(redis_prefix, projection.name))
+        self.applier = RedisApplier(redis, KeySpace(redis_prefix, projection.name))
 
     async def step(self) -> int:
-        after = await self._applier.checkpoint()
+        after = await self.applier.checkpoint()
         records, batch = await self._read(after or ORIGIN)
         if not records:
             if after is not None:
-                await self._applier.mark_ready()
+                await self.applier.mark_ready()
             return 0
         began = time.perf_counter()
         try:
-            await self._applier.apply(self.projection, after, batch)
+            await self.applier.apply(self.projection, after, batch)
         except StaleCheckpoint:
             log.info("checkpoint moved elsewhere; reloading", extra={"projection": self.name})
             return 0
-        self._log_batch(records, time.perf_counter() - began)
+        self.log_batch(records, time.perf_counter() - began)
         return len(records)
+
+
+Member = SqlProjectionRunner | RedisProjectionRunner
+
+_TRANSIENT: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    PoolTimeout,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
+"""Errors of the connection, not of a projection: the round is tried again later."""
+
+
+class GroupRunner(ProjectionRunner):
+    """Several projections fed by one reader: the daemon's way of running them.
+
+    Each round reads every member's checkpoint (one SQL query, one Redis MGET), reads and
+    decodes one batch after the furthest-behind of them, then applies to each member the
+    part of the batch past its own checkpoint: the SQL members together in one
+    transaction that locks and moves all their checkpoints, each Redis member in its own
+    checked script, all at once. Per batch that is one read of the log instead of one per
+    projection, and one SQL transaction instead of one per SQL projection. The members
+    share one PostgreSQL pool and one Redis client.
+
+    No member holds the others back for long:
+    - one more than a batch behind the leader (a Redis model that was lost, a projection
+      just added) catches up on its own and then rejoins;
+    - one whose own code fails is set apart for good and retried by its own runner, so a
+      projection stuck on an event stops only itself;
+    - connection errors fail the round, which is tried again after the poll interval;
+      Redis being unreachable does not stop the SQL members.
+    """
+
+    def __init__(
+        self, members: Sequence[Member], store: EventStore, codec: EventCodec, **options: Any
+    ) -> None:
+        super().__init__(",".join(m.name for m in members), store, codec, **options)
+        self.sql = [m for m in members if isinstance(m, SqlProjectionRunner)]
+        self.redis = [m for m in members if isinstance(m, RedisProjectionRunner)]
+        self._apart: list[asyncio.Task[None]] = []
+        self._stop: asyncio.Event | None = None  # while `run` runs
+
+    async def step(self) -> int:
+        sql, redis = list(self.sql), list(self.redis)
+        sql_at = await self._sql_checkpoints(sql)
+        redis_at = await self._redis_checkpoints(redis)
+        redis = [m for m in redis if m.name in redis_at]  # Redis may not have answered
+        at = [*sql_at.values(), *(ORIGIN if t is None else t for t in redis_at.values())]
+        if not at:
+            self._read_up_to = None  # nothing to follow for
+            return 0
+        after = min(at)
+        records, batch = await self._read(after)
+        if not records:
+            ready = [m.applier for m in redis if redis_at[m.name] is not None]
+            if ready:
+                await RedisApplier.mark_all_ready(ready)
+            return 0
+        last = records[-1].token
+        applied = await asyncio.gather(
+            self._apply_sql([m for m in sql if sql_at[m.name] < last], batch, after),
+            *(self._apply_redis(m, redis_at[m.name], batch, after) for m in redis),
+        )
+        if len(records) == self._batch_size:
+            behind: list[Member] = [m for m in sql if sql_at[m.name] < last]
+            behind += [m for m in redis if (redis_at[m.name] or ORIGIN) < last]
+            if len(behind) < len(sql) + len(redis):  # and some already had the whole batch
+                for member in behind:
+                    self._catch_up_apart(member)
+        return len(records) if any(applied) else 0
+
+    async def _sql_checkpoints(self, sql: list[SqlProjectionRunner]) -> dict[str, ConsistencyToken]:
+        if not sql:
+            return {}
+        names = [m.name for m in sql]
+        async with sql[0].pool.connection() as connection:
+            found = await read_sql_checkpoints(connection, names)
+            if len(found) < len(names):  # a first batch: rows to lock, made outside it
+                await create_sql_checkpoints(connection, names)
+        return {name: found.get(name, ORIGIN) for name in names}
+
+    async def _redis_checkpoints(
+        self, redis: list[RedisProjectionRunner]
+    ) -> dict[str, ConsistencyToken | None]:
+        """Each Redis member's checkpoint (None: never built, or lost); none if Redis did
+        not answer, so that the SQL members go on without it."""
+        if not redis:
+            return {}
+        try:
+            raw = await redis[0].applier.redis.mget([m.applier.checkpoint_key for m in redis])
+        except (RedisConnectionError, RedisTimeoutError) as error:
+            log.warning("Redis unreachable; its projections wait", extra={"error": str(error)})
+            return {}
+        return {m.name: parse_checkpoint(r) for m, r in zip(redis, raw, strict=True)}
+
+    async def _apply_sql(
+        self, members: list[SqlProjectionRunner], batch: list[Decoded], after: ConsistencyToken
+    ) -> bool:
+        if not members:
+            return False
+        began = time.perf_counter()
+        try:
+            async with members[0].pool.connection() as connection, connection.transaction():
+                locked = await lock_sql_checkpoints(connection, [m.name for m in members])
+                parts = [(m, part_after(batch, after, locked[m.name])) for m in members]
+                for member, part in parts:
+                    if part:
+                        await member.projection.apply(connection, member.tables, part)
+                moved = {m.name: part[-1][0].token for m, part in parts if part}
+                if moved:
+                    await write_sql_checkpoints(connection, moved)
+        except _TRANSIENT:
+            raise
+        except Exception:
+            log.warning("batch failed in the group; applying one at a time", exc_info=True)
+            return await self._apply_sql_one_by_one(members, batch, after)
+        seconds = time.perf_counter() - began
+        for member, part in parts:
+            if part:
+                member.log_batch(part, seconds)
+        return bool(moved)
+
+    async def _apply_sql_one_by_one(
+        self, members: list[SqlProjectionRunner], batch: list[Decoded], after: ConsistencyToken
+    ) -> bool:
+        applied = False
+        for member in members:
+            try:
+                applied = bool(await member.apply_alone(batch, after)) or applied
+            except _TRANSIENT:
+                raise
+            except Exception:
+                log.exception("projection failed; set apart", extra={"projection": member.name})
+                self._set_apart(member)
+        return applied
+
+    async def _apply_redis(
+        self,
+        member: RedisProjectionRunner,
+        since: ConsistencyToken | None,
+        batch: list[Decoded],
+        after: ConsistencyToken,
+    ) -> bool:
+        part = list(batch) if since is None else part_after(batch, after, since)
+        if not part:
+            return False
+        began = time.perf_counter()
+        try:
+            await member.applier.apply(member.projection, since, part)
+        except StaleCheckpoint:
+            log.info("checkpoint moved elsewhere; reloading", extra={"projection": member.name})
+            return False
+        except _TRANSIENT:
+            raise
+        except Exception:
+            log.exception("projection failed; set apart", extra={"projection": member.name})
+            self._set_apart(member)
+            return False
+        member.log_batch(part, time.perf_counter() - began)
+        return True
+
+    def _leave(self, member: Member) -> bool:
+        """Take `member` out of the group; False if it was not in it."""
+        members: list[Any] = self.sql if isinstance(member, SqlProjectionRunner) else self.redis
+        if member not in members:
+            return False
+        members.remove(member)
+        return True
+
+    def _set_apart(self, member: Member) -> None:
+        """Leave `member` out of the group; while the group runs, its own runner runs it."""
+        if self._leave(member) and self._stop is not None:
+            self._apart.append(asyncio.create_task(self._run_alone(member, self._stop)))
+
+    async def _run_alone(self, member: Member, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await member.run(stop)
+            except Exception:
+                log.exception(
+                    "projection stopped; starting again", extra={"projection": member.name}
+                )
+                await _sleep_or_stop(stop, self._poll_interval)
+
+    def _join(self, member: Member) -> None:
+        if isinstance(member, SqlProjectionRunner):
+            self.sql.append(member)
+        else:
+            self.redis.append(member)
+
+    def _catch_up_apart(self, member: Member) -> None:
+        """Let a member more than a batch behind catch up on its own, then rejoin."""
+        if self._stop is not None and self._leave(member):
+            self._apart.append(asyncio.create_task(self._catch_up(member, self._stop)))
+
+    async def _catch_up(self, member: Member, stop: asyncio.Event) -> None:
+        log.info("far behind; catching up on its own", extra={"projection": member.name})
+        while not stop.is_set():
+            try:
+                if not await member.step():
+                    break
+            except _TRANSIENT:
+                log.warning("catching up failed; again soon", exc_info=True)
+                await _sleep_or_stop(stop, self._poll_interval)
+            except Exception:
+                log.exception("projection failed; set apart", extra={"projection": member.name})
+                await self._run_alone(member, stop)
+                return
+        if not stop.is_set():
+            self._join(member)
+            log.info("caught up; back in the group", extra={"projection": member.name})
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._stop = stop
+        try:
+            await super().run(stop)
+        finally:
+            if not stop.is_set():
+                for task in self._apart:
+                    task.cancel()
+            await asyncio.gather(*self._apart, return_exceptions=True)
+            self._stop = None
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
@@ -251,3 +524,15 @@ async def run_until_stopped(runners: Sequence[ProjectionRunner], stop: asyncio.E
     log.info("projectors started", extra={"projections": ",".join(r.name for r in runners)})
     await asyncio.gather(*(runner.run(stop) for runner in runners))
     log.info("projectors stopped")
+
+
+def grouped(
+    runners: Sequence[SqlProjectionRunner | RedisProjectionRunner],
+    store: EventStore,
+    codec: EventCodec,
+    **options: Any,
+) -> list[ProjectionRunner]:
+    """The runners as the daemon runs them: one group fed by one reader (see `GroupRunner`)."""
+    if len(runners) < 2:
+        return list(runners)
+    return [GroupRunner(runners, store, codec, **options)]

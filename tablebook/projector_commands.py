@@ -25,9 +25,9 @@ from projectors.checkpoints import read_redis_checkpoint, read_sql_checkpoints
 from projectors.notifications import DEFAULT_REMINDER_LEAD
 from projectors.rebuild import rebuild
 from projectors.runner import (
-    ProjectionRunner,
     RedisProjectionRunner,
     SqlProjectionRunner,
+    grouped,
     run_until_stopped,
 )
 from read_models.consistency import redis_checkpoint_key
@@ -60,7 +60,7 @@ async def backends(database_url: str, redis_url: str, redis_prefix: str) -> Asyn
 
 def projection_runners(
     b: Backends, names: Sequence[str] = (), *, reminder_lead: timedelta = DEFAULT_REMINDER_LEAD
-) -> list[ProjectionRunner]:
+) -> list[SqlProjectionRunner | RedisProjectionRunner]:
     wanted = set(names) or set(registry.names())
     unknown = wanted - set(registry.names())
     if unknown:
@@ -68,7 +68,7 @@ def projection_runners(
             f"unknown projection(s): {', '.join(sorted(unknown))};"
             f" known: {', '.join(registry.names())}"
         )
-    runners: list[ProjectionRunner] = [
+    runners: list[SqlProjectionRunner | RedisProjectionRunner] = [
         SqlProjectionRunner(p, b.store, registry.codec, b.pool)
         for p in registry.SQL_PROJECTIONS
         if p.name in wanted
@@ -107,13 +107,14 @@ async def run_projectors(
     async with backends(database_url, redis_url, redis_prefix) as b:
         runners = projection_runners(b, names, reminder_lead=lead)
         notifying = any(r.name in registry.PROCESS_MANAGER_NAMES for r in runners)
+        group = grouped(runners, b.store, registry.codec)
         if settings is None or not notify or not notify.with_projectors or not notifying:
-            await run_until_stopped(runners, stop)
+            await run_until_stopped(group, stop)
             return
         from tablebook.notifications import open_sender
 
         async with open_sender(settings, b.pool, database_url) as sender:
-            await asyncio.gather(run_until_stopped(runners, stop), sender.run(stop))
+            await asyncio.gather(run_until_stopped(group, stop), sender.run(stop))
 
 
 async def _count_events(pool: AsyncConnectionPool[Any]) -> int:

@@ -13,13 +13,16 @@ import pytest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from booking_core.codec import Event, EventCodec
 from booking_core.store import ANY, ConsistencyToken, StreamAppend
 from booking_core.store.postgres import PostgresEventStore, configure_connection
 from projectors.base import Decoded, KeySpace, RedisCommand, TableNames
+from projectors.checkpoints import read_sql_checkpoints
 from projectors.rebuild import rebuild
-from projectors.runner import RedisProjectionRunner, SqlProjectionRunner
+from projectors.runner import GroupRunner, RedisProjectionRunner, SqlProjectionRunner
 from read_models.consistency import NotCaughtUp, wait_for_projections
 
 
@@ -241,3 +244,173 @@ async def test_waiting_for_a_token_returns_once_projections_include_it(
     catching_up = asyncio.create_task(later())
     await wait_for_projections(token, timeout=5, **options)
     await catching_up
+
+
+# --- the daemon's group: one reader for several projections ----------------------------
+
+
+class OtherCounts(StreamCounts):
+    """The same counts under another name, in a table of its own."""
+
+    name: ClassVar[str] = "other_counts"
+    tables: ClassVar[tuple[str, ...]] = ("test_other_counts",)
+
+    async def apply(
+        self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
+    ) -> None:
+        own = TableNames({"test_stream_counts": tables.physical("test_other_counts")})
+        await super().apply(connection, own, batch)
+
+
+class Stuck(OtherCounts):
+    """Fails on every batch that holds an event about `poison`."""
+
+    async def apply(
+        self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
+    ) -> None:
+        if any("poison" in event.what for _, event in batch):  # type: ignore[attr-defined]
+            raise RuntimeError("cannot project poison")
+        await super().apply(connection, tables, batch)
+
+
+@pytest.fixture
+async def other_table(pool: AsyncConnectionPool[Any], setup: PostgresEventStore) -> None:
+    async with pool.connection() as connection:
+        await connection.execute(
+            "CREATE TABLE IF NOT EXISTS test_other_counts"
+            " (stream_id text PRIMARY KEY, events int NOT NULL)"
+        )
+        await connection.execute("TRUNCATE test_other_counts")
+
+
+async def test_a_group_gives_each_member_exactly_what_it_lacks(
+    setup: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    redis: Redis,
+    redis_prefix: str,
+    other_table: None,
+) -> None:
+    ahead = SqlProjectionRunner(StreamCounts(), setup, codec, pool)
+    await append(setup, "table-A", 5)
+    await ahead.catch_up()  # at the fifth event; the others have nothing yet
+    await append(setup, "table-A", 3)
+    await append(setup, "table-B", 2)
+    marks = RedisProjectionRunner(StreamMarks(), setup, codec, redis, redis_prefix)
+    behind = SqlProjectionRunner(OtherCounts(), setup, codec, pool)
+    group = GroupRunner([ahead, behind, marks], setup, codec, batch_size=4)
+
+    assert await group.catch_up() == 10  # read from the origin, for the two behind
+    assert await group.step() == 0
+    # StreamCounts adds on every apply: anything applied twice would show here.
+    assert await counts(pool) == {"table-A": 8, "table-B": 2}
+    assert await counts(pool, "test_other_counts") == {"table-A": 8, "table-B": 2}
+    keys = KeySpace(redis_prefix, "stream_marks")
+    assert await redis.hlen(keys.key("stream", "table-A")) == 8
+    assert await redis.get(keys.key("ready")) == b"1"
+    async with pool.connection() as connection:
+        checkpoints = await read_sql_checkpoints(connection)
+    assert checkpoints["stream_counts"] == checkpoints["other_counts"]
+
+
+async def test_a_member_that_fails_is_set_apart_and_the_others_go_on(
+    setup: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    redis: Redis,
+    redis_prefix: str,
+    other_table: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await append(setup, "table-A", 2)
+    await append(setup, "poison", 1)
+    await append(setup, "table-A", 3)
+    healthy = SqlProjectionRunner(StreamCounts(), setup, codec, pool)
+    stuck = SqlProjectionRunner(Stuck(), setup, codec, pool, poll_interval=0.05)
+    marks = RedisProjectionRunner(StreamMarks(), setup, codec, redis, redis_prefix)
+    group = GroupRunner([healthy, stuck, marks], setup, codec, batch_size=2)
+    stop = asyncio.Event()
+    running = asyncio.create_task(group.run(stop))
+    try:
+        for _ in range(200):
+            if await counts(pool) == {"table-A": 5, "poison": 1}:
+                break
+            await asyncio.sleep(0.02)
+        assert await counts(pool) == {"table-A": 5, "poison": 1}
+        keys = KeySpace(redis_prefix, "stream_marks")
+        assert await redis.hlen(keys.key("stream", "table-A")) == 5
+        assert [m.name for m in group.sql] == ["stream_counts"]
+        assert await counts(pool, "test_other_counts") == {"table-A": 2}  # up to the poison
+        assert logged(caplog, "projection failed; set apart") == ["other_counts"]
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)  # the one set apart stops too
+
+
+def logged(caplog: pytest.LogCaptureFixture, message: str) -> list[str]:
+    """The projections named by the log lines that say `message`, in name order."""
+    return sorted(
+        str(getattr(r, "projection", "")) for r in caplog.records if r.getMessage() == message
+    )
+
+
+async def test_a_member_far_behind_catches_up_on_its_own_and_rejoins(
+    setup: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    redis: Redis,
+    redis_prefix: str,
+    other_table: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="tablebook.projectors")
+    ahead = SqlProjectionRunner(StreamCounts(), setup, codec, pool)
+    await append(setup, "table-A", 30)
+    await ahead.catch_up()
+    lost = RedisProjectionRunner(StreamMarks(), setup, codec, redis, redis_prefix, batch_size=3)
+    new = SqlProjectionRunner(OtherCounts(), setup, codec, pool, batch_size=3)
+    group = GroupRunner([ahead, new, lost], setup, codec, batch_size=3)
+    stop = asyncio.Event()
+    running = asyncio.create_task(group.run(stop))
+    try:
+        for n in range(5):  # the one ahead keeps up while the others replay the past
+            await append(setup, f"later-{n}", 1)
+        for _ in range(300):
+            if len(group.sql) + len(group.redis) == 3 and await counts(pool, "test_other_counts"):
+                break
+            await asyncio.sleep(0.02)
+        assert logged(caplog, "far behind; catching up on its own") == [
+            "other_counts",
+            "stream_marks",
+        ]
+        assert logged(caplog, "caught up; back in the group") == [
+            "other_counts",
+            "stream_marks",
+        ]
+        expected = {"table-A": 30} | {f"later-{n}": 1 for n in range(5)}
+        for _ in range(300):
+            if await counts(pool, "test_other_counts") == expected == await counts(pool):
+                break
+            await asyncio.sleep(0.02)
+        assert await counts(pool) == expected == await counts(pool, "test_other_counts")
+        keys = KeySpace(redis_prefix, "stream_marks")
+        assert await redis.hlen(keys.key("stream", "table-A")) == 30
+    finally:
+        stop.set()
+        await asyncio.wait_for(running, 10)
+
+
+async def test_without_redis_the_sql_members_go_on(
+    setup: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    redis_prefix: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    nowhere = Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))
+    try:
+        marks = RedisProjectionRunner(StreamMarks(), setup, codec, nowhere, redis_prefix)
+        sql = SqlProjectionRunner(StreamCounts(), setup, codec, pool)
+        group = GroupRunner([sql, marks], setup, codec)
+        await append(setup, "table-A", 4)
+        assert await group.catch_up() == 4
+        assert await counts(pool) == {"table-A": 4}
+        assert "Redis unreachable; its projections wait" in caplog.text
+    finally:
+        await nowhere.aclose()
