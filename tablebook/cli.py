@@ -12,6 +12,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import psycopg
+import sqlalchemy.exc
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tablebook.database import migrate
 from tablebook.logs import configure_logging
@@ -314,6 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_UNREACHABLE = (psycopg.OperationalError, sqlalchemy.exc.OperationalError, RedisConnectionError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -327,6 +332,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, ValueError) as error:
         print(f"tablebook: {error}", file=sys.stderr)
         return 2
+    except (
+        psycopg.OperationalError,
+        sqlalchemy.exc.OperationalError,
+        RedisConnectionError,
+    ) as error:
+        print(f"tablebook: {unreachable(error)}", file=sys.stderr)
+        return 1
+
+
+def unreachable(error: Exception) -> str:
+    """One line for a server that could not be reached, instead of a traceback."""
+    cause = error.orig if isinstance(error, sqlalchemy.exc.OperationalError) else error
+    server = "Redis" if isinstance(cause, RedisConnectionError) else "PostgreSQL"
+    lines = [line.strip() for line in str(cause).splitlines() if line.strip()]
+    reason = " ".join(lines[:2]) if lines else type(cause).__name__
+    hint = " (create it first, e.g. with createdb)" if "does not exist" in reason else ""
+    return f"cannot use {server}: {reason}{hint}"
 
 
 if __name__ == "__main__":

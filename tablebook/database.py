@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 import migrations
 from booking_core.store.postgres import configure_connection
@@ -87,5 +87,12 @@ async def open_pool(
         configure=_configure,
         open=False,
     )
-    await pool.open(wait=True, timeout=30)
+    try:
+        await pool.open(wait=True, timeout=30)
+    except PoolTimeout:
+        await pool.close()
+        # The pool only says that it gave up; one plain connection says why.
+        connection = await psycopg.AsyncConnection.connect(database_url, connect_timeout=10)
+        await connection.close()
+        raise
     return pool

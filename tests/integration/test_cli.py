@@ -149,3 +149,32 @@ async def test_projectors_rebuild_then_status_shows_every_projection_caught_up(
     async for key in redis.scan_iter(match=redis_prefix + "*"):
         await redis.delete(key)
     await redis.aclose()
+
+
+# (`projectors run` and `serve` wait up to 30 s for PostgreSQL first, then say the same.)
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["dev"]])
+def test_a_database_that_does_not_exist_is_one_clear_line(
+    database_url: str, redis_url: str, tmp_path: Path, command: list[str]
+) -> None:
+    missing = database_url.rsplit("/", 1)[0] + "/tablebook_no_such_database"
+    env = {**os.environ, "DATABASE_URL": missing, "REDIS_URL": redis_url}
+    done = subprocess.run(
+        [*TABLEBOOK, *command], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("tablebook: cannot use PostgreSQL:"), done.stderr
+    assert '"tablebook_no_such_database" does not exist' in last
+    assert "createdb" in last
+
+
+def test_an_unreachable_redis_is_one_clear_line(database_url: str, tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": "redis://127.0.0.1:1/0"}
+    done = subprocess.run(
+        [*TABLEBOOK, "projectors", "status"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith("tablebook: cannot use Redis:")
