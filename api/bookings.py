@@ -28,6 +28,7 @@ from api.context import (
     bad_cursor,
     cursor_decode,
     cursor_encode,
+    json_body,
 )
 from api.schemas import (
     BookingOut,
@@ -51,7 +52,13 @@ from booking_core.domain.commands import UNSET, BookTable, CancelBooking, Change
 from booking_core.domain.errors import BookingNotFound
 from booking_core.handlers import BookingResult, book_table, cancel_booking, change_booking
 from read_models.as_of import booking_as_of, booking_history
-from read_models.availability import TableAvailability, TablesAt, slots_for, tables_at
+from read_models.availability import (
+    TableAvailability,
+    TablesAt,
+    holds_until,
+    slots_in,
+    tables_in,
+)
 from read_models.bookings import BookingFilter, booking, bookings_page
 
 __all__ = [
@@ -90,6 +97,9 @@ class TablesAtOut(msgspec.Struct, frozen=True):
     party_size: int
     duration_minutes: int
     tables: list[TableAvailability]
+
+
+_json = msgspec.json.Encoder().encode
 
 
 class SlotOut(msgspec.Struct, frozen=True):
@@ -143,18 +153,25 @@ class AvailabilityController(Controller):
         time: Annotated[str, QueryParameter(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")],
         party_size: Annotated[int, QueryParameter(ge=1, le=100)] = 2,
         duration_minutes: Annotated[int | None, QueryParameter(ge=15, le=720)] = None,
-    ) -> TablesAtOut:
+    ) -> Response[TablesAtOut]:
         await api.consistent(request, redis=("availability",))
-        found = await tables_at(
-            api.services.redis,
-            api.services.redis_prefix,
-            day=check_date(date),
-            at=parse_time(time),
-            party_size=party_size,
-            duration_minutes=duration_minutes,
-            max_staleness=_staleness(request),
-        )
-        return tables_out(found)
+        day, at = check_date(date), parse_time(time)
+        snapshot = await api.availability(day, _staleness(request))
+        now = dt.datetime.now(dt.UTC)
+
+        def work() -> tuple[bytes, dt.datetime]:
+            found = tables_in(
+                snapshot,
+                day=day,
+                at=at,
+                party_size=party_size,
+                duration_minutes=duration_minutes,
+                now=now,
+            )
+            return _json(tables_out(found)), holds_until(snapshot, now, [found.starts_at])
+
+        key = ("tables", day, at, party_size, duration_minutes)
+        return json_body(snapshot.remember(key, now, work))
 
     @get("/api/v1/availability", summary="Every bookable start time of a day")
     async def slots(
@@ -163,20 +180,24 @@ class AvailabilityController(Controller):
         request: Request[Any, Any, Any],
         date: DateParam,
         party_size: Annotated[int, QueryParameter(ge=1, le=100)],
-    ) -> SlotsOut:
+    ) -> Response[SlotsOut]:
         await api.consistent(request, redis=("availability",))
-        found = await slots_for(
-            api.services.redis,
-            api.services.redis_prefix,
-            day=check_date(date),
-            party_size=party_size,
-            max_staleness=_staleness(request),
-        )
-        return SlotsOut(
-            date=date,
-            party_size=party_size,
-            slots=[_slot_out(s.time, s.tables_available) for s in found],
-        )
+        day = check_date(date)
+        snapshot = await api.availability(day, _staleness(request))
+        now = dt.datetime.now(dt.UTC)
+
+        def work() -> tuple[bytes, dt.datetime]:
+            found = slots_in(snapshot, day=day, party_size=party_size, now=now)
+            minutes = snapshot.settings.turn_minutes(party_size)
+            starts = (s.starts_at for s in snapshot.index.starts(day, minutes))
+            out = SlotsOut(
+                date=day,
+                party_size=party_size,
+                slots=[_slot_out(s.time, s.tables_available) for s in found],
+            )
+            return _json(out), holds_until(snapshot, now, starts)
+
+        return json_body(snapshot.remember(("slots", day, party_size), now, work))
 
 
 # --- bookings ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -28,6 +29,7 @@ from api.security import LoginLimiter, TokenService, authenticate, require_admin
 from api.services import ApiConfig, Services
 from booking_core.domain.commands import Actor
 from booking_core.store import ConsistencyToken, EventStore, IdempotencyKey
+from read_models.availability import Snapshot, snapshot_for
 from read_models.consistency import wait_for_projections
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "bad_cursor",
     "cursor_decode",
     "cursor_encode",
+    "json_body",
     "provide_admin",
     "provide_user",
 ]
@@ -53,6 +56,12 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 _NAMESPACE = uuid.UUID("6f1c2a6e-2b8e-4f5e-9a57-8f0d1c3b7a10")
 _REPLAY_SECONDS = 24 * 3600
 _MAX_KEY = 200
+
+
+def json_body(body: bytes) -> Response[Any]:
+    """A 200 whose body is JSON already encoded (the route's return annotation still says
+    what it holds, for the schema)."""
+    return Response(content=body, media_type="application/json")
 
 
 def cursor_encode(*parts: Any) -> str:
@@ -145,6 +154,12 @@ class Api:
             sql=sql,
             redis_names=redis,
             timeout=self.config.consistency_timeout,
+        )
+
+    async def availability(self, day: dt.date, max_staleness: float = 0.0) -> Snapshot:
+        """The availability model around `day` (see `read_models.availability.snapshot_for`)."""
+        return await snapshot_for(
+            self.services.redis, self.services.redis_prefix, day, max_staleness
         )
 
     # --- writes -----------------------------------------------------------------------

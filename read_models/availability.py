@@ -32,12 +32,12 @@ from __future__ import annotations
 import datetime as dt
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from time import monotonic as time_monotonic
-from typing import Literal
+from typing import Any, Literal, TypeVar, cast
 
 import msgspec
 from redis.asyncio import Redis
@@ -56,14 +56,18 @@ __all__ = [
     "TableAvailability",
     "TablesAt",
     "clear_cache",
+    "holds_until",
     "slots_for",
     "slots_in",
+    "snapshot_for",
     "tables_at",
     "tables_in",
 ]
 
 Status = Literal["available", "booked", "blocked", "closed"]
+T = TypeVar("T")
 _DAY = timedelta(days=1)
+_INSTANT = timedelta(microseconds=1)
 _facts = msgspec.json.Decoder(TableFacts)
 _hours = msgspec.json.Decoder(OpeningHours)
 _settings = msgspec.json.Decoder(SlotSettings)
@@ -96,6 +100,7 @@ class TablesAt:
     party_size: int
     duration_minutes: int
     tables: list[TableAvailability]
+    starts_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +135,46 @@ class Snapshot:
     def index(self) -> _Index:
         """Worked out on first use, then kept with the snapshot."""
         return _Index(self)
+
+    @cached_property
+    def _answers(self) -> dict[Hashable, tuple[Any, datetime]]:
+        return {}
+
+    def remember(self, key: Hashable, now: datetime, work: Callable[[], tuple[T, datetime]]) -> T:
+        """An answer derived from this snapshot at `now`: `work` gives it and the instant
+        until which it holds (see `holds_until`); until then it is given again as it was."""
+        found = self._answers.get(key)
+        if found is not None and now < found[1]:
+            return cast(T, found[0])
+        if len(self._answers) >= _MEMO_ANSWERS:
+            self._answers.clear()
+        answer, until = work()
+        self._answers[key] = (answer, until)
+        return answer
+
+
+_MEMO_ANSWERS = 256
+"""Answers one snapshot keeps (`Snapshot.remember`). An answer the API keeps is its
+encoded body, up to about 8 KB for a large room: at most a few MB per snapshot, and
+`CACHED_SNAPSHOTS` of them."""
+
+
+def holds_until(snapshot: Snapshot, now: datetime, starts: Iterable[datetime]) -> datetime:
+    """The first instant at which an answer about `starts`, worked out at `now`, may no
+    longer be right as the clock moves on: the clock's rules (`_bookable`) change it only
+    when one of them comes within the lead time, or when the venue's day turns (the
+    booking window counts days)."""
+    settings = snapshot.settings
+    local = to_local(now, settings.time_zone)
+    midnight = datetime.combine(local.date() + _DAY, time())
+    until = to_instant(midnight, settings.time_zone, strict=False)
+    lead = timedelta(minutes=settings.min_lead_minutes)
+    for starts_at in starts:
+        # Bookable while `now <= starts_at - lead`: the answer changes just after that.
+        edge = starts_at - lead + _INSTANT
+        if now < edge < until:
+            until = edge
+    return until
 
 
 # --- the index ------------------------------------------------------------------------
@@ -313,7 +358,7 @@ _seen: dict[tuple[object, str], tuple[bytes, float]] = {}
 """The checkpoint last read from each model, and when (monotonic seconds)."""
 
 
-async def _snapshot(
+async def snapshot_for(
     redis: Redis, prefix: str, around: date, max_staleness: float = 0.0
 ) -> Snapshot:
     """The model's snapshot of `around` and its neighbours. With `max_staleness`, a
@@ -418,8 +463,8 @@ async def tables_at(
     max_staleness: float = 0.0,
 ) -> TablesAt:
     """Every table's status for a turn starting at local `day` `at` (for
-    `max_staleness`, see `_snapshot`)."""
-    snapshot = await _snapshot(redis, prefix, day, max_staleness)
+    `max_staleness`, see `snapshot_for`)."""
+    snapshot = await snapshot_for(redis, prefix, day, max_staleness)
     return tables_in(
         snapshot,
         day=day,
@@ -461,6 +506,7 @@ def tables_in(
         party_size=party_size,
         duration_minutes=minutes,
         tables=tables,
+        starts_at=starts_at,
     )
 
 
@@ -474,9 +520,9 @@ async def slots_for(
     max_staleness: float = 0.0,
 ) -> list[SlotAvailability]:
     """Every bookable start of service date `day`, with how many fitting tables are free
-    (for `max_staleness`, see `_snapshot`)."""
+    (for `max_staleness`, see `snapshot_for`)."""
     now = now or datetime.now(UTC)
-    snapshot = await _snapshot(redis, prefix, day, max_staleness)
+    snapshot = await snapshot_for(redis, prefix, day, max_staleness)
     return slots_in(snapshot, day=day, party_size=party_size, now=now)
 
 

@@ -20,6 +20,7 @@ from read_models.availability import (
     Snapshot,
     TableAvailability,
     TablesAt,
+    holds_until,
     slots_in,
     tables_in,
 )
@@ -95,6 +96,7 @@ def ref_tables_in(
         party_size=party_size,
         duration_minutes=minutes,
         tables=tables,
+        starts_at=starts_at,
     )
 
 
@@ -290,3 +292,64 @@ def test_a_dense_day_is_answered_alike() -> None:
                 "now": now,
             }
             assert tables_in(snapshot, **asked) == ref_tables_in(snapshot, **asked)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), venue=snapshots())
+def test_an_answer_holds_for_as_long_as_holds_until_says(
+    data: st.DataObject, venue: tuple[Snapshot, date]
+) -> None:
+    """What the routes keep per snapshot is given again until `holds_until`: the
+    reference must say the same at any instant before then, and its last instant is the
+    one most likely to differ."""
+    snapshot, day = venue
+    now = data.draw(clocks(day))
+    party = data.draw(st.integers(1, 12))
+    at = data.draw(st.one_of(QUARTERS, MINUTES))
+    minutes = snapshot.settings.turn_minutes(party)
+    asked_tables: dict[str, Any] = {
+        "day": day,
+        "at": at,
+        "party_size": party,
+        "duration_minutes": None,
+    }
+    asked_slots: dict[str, Any] = {"day": day, "party_size": party}
+    try:
+        found = tables_in(snapshot, now=now, **asked_tables)
+        starts = [s.starts_at for s in snapshot.index.starts(day, minutes)]
+        slots = slots_in(snapshot, day=day, party_size=party, now=now)
+    except Exception:  # a venue the rules refuse (a shift that closes in a gap)
+        return
+    for until, answer, kwargs, call in (
+        (holds_until(snapshot, now, [found.starts_at]), found, asked_tables, ref_tables_in),
+        (holds_until(snapshot, now, starts), slots, asked_slots, ref_slots),
+    ):
+        assert until > now
+        span = int((until - now).total_seconds() * 1_000_000)
+        later = [now + timedelta(microseconds=max(0, span - 1))]
+        later.append(now + timedelta(microseconds=data.draw(st.integers(0, max(0, span - 1)))))
+        for instant in later:
+            assert call(snapshot, now=instant, **kwargs) == answer, instant
+
+
+def test_a_remembered_answer_is_given_until_it_stops_holding() -> None:
+    snapshot = Snapshot(
+        hours=OpeningHours(), settings=SlotSettings(), closures={}, tables={}, intervals={}
+    )
+    noon = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    until = noon + timedelta(minutes=5)
+    worked: list[datetime] = []
+
+    def work(at: datetime) -> Callable[[], tuple[str, datetime]]:
+        def answer() -> tuple[str, datetime]:
+            worked.append(at)
+            return f"as of {at:%H:%M}", until
+
+        return answer
+
+    assert snapshot.remember("q", noon, work(noon)) == "as of 12:00"
+    later = until - timedelta(microseconds=1)
+    assert snapshot.remember("q", later, work(later)) == "as of 12:00"
+    assert snapshot.remember("other", later, work(later)) == "as of 12:04"
+    assert snapshot.remember("q", until, work(until)) == "as of 12:05"
+    assert worked == [noon, later, until]
