@@ -79,8 +79,12 @@ def run(url: str, redis_url: str) -> list[Measure]:
     last = _spread_in_time(url)
     copy = copy_rate(url)
     exported = asyncio.run(export_rate(url))
-    rebuilt = asyncio.run(rebuild_rate(url, redis_url, prefix, events))
-    replayed = asyncio.run(replay_rate(url, redis_url, prefix, last))
+    # Each twice, in the order rebuild, replay, replay, rebuild, and the better of each
+    # pair: neither side always runs first (cold caches) or last (the other's dead rows).
+    rebuilds = [asyncio.run(rebuild_rate(url, redis_url, prefix, events))]
+    replays = [asyncio.run(replay_rate(url, redis_url, prefix, last)) for _ in range(2)]
+    rebuilds.append(asyncio.run(rebuild_rate(url, redis_url, prefix, events)))
+    rebuilt, replayed = max(rebuilds), max(replays)
     return [
         Measure(
             name=f"events export --format jsonl, {events:,} events",
@@ -97,8 +101,12 @@ def run(url: str, redis_url: str) -> list[Measure]:
             unit="events/s",
             baseline=rebuilt,
             baseline_name="plain rebuild, same events",
-            goal="ratio >= 0.8",
-            met=replayed / rebuilt >= 0.8,
-            note="as of the last event's instant, so both apply every event",
+            goal="ratio >= 1",
+            met=replayed >= rebuilt,
+            note=(
+                "as of the last event's instant, so both apply every event; the better of"
+                f" two runs each (replays {replays[0]:,.0f} and {replays[1]:,.0f},"
+                f" rebuilds {rebuilds[0]:,.0f} and {rebuilds[1]:,.0f} events/s)"
+            ),
         ),
     ]
