@@ -27,8 +27,8 @@ SUITES: dict[str, Suite] = {
     "live_status": live_status.run,
     "history_export": history_export.run,
 }
-# What `make bench` runs: about seven minutes on two cores. history_export adds two and a
-# half more, so it runs only when named (or with `all`).
+# What `make bench` runs: about seven minutes on two cores. history_export adds about
+# three more, so it runs only when named (or with `all`).
 DEFAULT = ["api", "projections", "history", "event_store", "live_status"]
 RESULTS = Path(__file__).parent / "results"
 
@@ -66,12 +66,18 @@ def main() -> int:
         "suite_seconds": durations,
         "measures": [m.as_dict() for m in measures],
     }
-    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    # `latest` is a whole run; a run of some suites keeps its own files beside it.
+    whole = set(chosen) >= set(DEFAULT)
+    stem = "latest" if whole else "latest-" + "-".join(chosen)
+    data, chart = RESULTS / f"{stem}.json", RESULTS / f"{stem}.png"
+    data.write_text(json.dumps(report, indent=2) + "\n")
     title = f"tablebook bench, {at:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores"
-    if write_chart(measures, RESULTS / "latest.png", title):
-        print(f"results: {RESULTS / 'latest.json'}, chart {RESULTS / 'latest.png'}")
-    else:
-        print(f"results: {RESULTS / 'latest.json'} (no chart: matplotlib is not installed)")
+    why_not = write_chart(measures, chart, title)
+    print(
+        f"results: {data}, chart {chart}"
+        if why_not is None
+        else f"results: {data} (no chart: {why_not})"
+    )
     return 0
 
 

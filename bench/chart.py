@@ -12,16 +12,18 @@ __all__ = ["write_chart"]
 _RATIO_GOAL = re.compile(r"ratio\s*([<>]=)\s*([\d.]+)")
 
 
-def write_chart(measures: list[Measure], path: Path, title: str) -> bool:
-    """Draw the chart; False when matplotlib (the `dev` extra) is not installed."""
+def write_chart(measures: list[Measure], path: Path, title: str) -> str | None:
+    """Draw the chart; None if it was drawn, else why not."""
+    shown = [m for m in measures if m.ratio]
+    if not shown:
+        return "no figure of these suites has a ratio to draw"
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return False
-    shown = [m for m in measures if m.ratio is not None]
+        return "matplotlib is not installed"
     figure, axes = plt.subplots(figsize=(10, 0.45 * len(shown) + 1.6))
     colours = {True: "#2e7d32", False: "#c62828", None: "#78909c"}
     rows = range(len(shown))
@@ -42,4 +44,4 @@ def write_chart(measures: list[Measure], path: Path, title: str) -> bool:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
-    return True
+    return None
