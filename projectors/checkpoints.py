@@ -12,13 +12,11 @@ from booking_core.store import ORIGIN, ConsistencyToken
 
 __all__ = [
     "create_sql_checkpoints",
-    "lock_sql_checkpoint",
     "lock_sql_checkpoints",
     "parse_checkpoint",
     "peek_sql_checkpoint",
     "read_redis_checkpoint",
     "read_sql_checkpoints",
-    "write_sql_checkpoint",
     "write_sql_checkpoints",
 ]
 
@@ -30,23 +28,6 @@ async def peek_sql_checkpoint(connection: AsyncConnection[Any], name: str) -> Co
     )
     row = await cursor.fetchone()
     return ConsistencyToken(int(row[0]), int(row[1])) if row else ORIGIN
-
-
-async def lock_sql_checkpoint(connection: AsyncConnection[Any], name: str) -> ConsistencyToken:
-    """The projection's checkpoint, row-locked until the caller's transaction ends.
-
-    The lock makes a batch and a rebuild's swap take turns: whoever holds it decides
-    what the projection's tables contain.
-    """
-    await connection.execute(
-        "INSERT INTO projection_checkpoints (name) VALUES (%s) ON CONFLICT DO NOTHING", (name,)
-    )
-    cursor = await connection.execute(
-        "SELECT tx, position FROM projection_checkpoints WHERE name = %s FOR UPDATE", (name,)
-    )
-    row = await cursor.fetchone()
-    assert row is not None
-    return ConsistencyToken(int(row[0]), int(row[1]))
 
 
 async def create_sql_checkpoints(connection: AsyncConnection[Any], names: Sequence[str]) -> None:
@@ -61,9 +42,11 @@ async def create_sql_checkpoints(connection: AsyncConnection[Any], names: Sequen
 async def lock_sql_checkpoints(
     connection: AsyncConnection[Any], names: Sequence[str]
 ) -> dict[str, ConsistencyToken]:
-    """Several projections' checkpoints, row-locked until the caller's transaction ends;
-    see `lock_sql_checkpoint`. Everyone who locks several takes them through here, in
-    one order (by name, bytewise), so that two lockers never wait on each other."""
+    """Projections' checkpoints, row-locked until the caller's transaction ends.
+
+    The lock makes a batch and a rebuild's swap take turns: whoever holds it decides
+    what the projection's tables contain. Everyone takes the locks through here, in one
+    order (by name, bytewise), so that two lockers never wait on each other."""
     ordered = sorted(names)
 
     async def lock() -> dict[str, ConsistencyToken]:
@@ -92,18 +75,6 @@ async def write_sql_checkpoints(
         " FROM unnest(%s::text[], %s::bigint[], %s::bigint[]) AS n(name, tx, position)"
         " WHERE c.name = n.name",
         (names, [tokens[n].tx for n in names], [tokens[n].position for n in names]),
-    )
-
-
-async def write_sql_checkpoint(
-    connection: AsyncConnection[Any], name: str, token: ConsistencyToken
-) -> None:
-    await connection.execute(
-        "INSERT INTO projection_checkpoints (name, tx, position, updated_at)"
-        " VALUES (%s, %s, %s, now())"
-        " ON CONFLICT (name) DO UPDATE SET tx = excluded.tx, position = excluded.position,"
-        " updated_at = now()",
-        (name, token.tx, token.position),
     )
 
 

@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from booking_core.codec import EventCodec
 from booking_core.store import ORIGIN, ConsistencyToken, EventStore, RecordedEvent
 from projectors.base import Decoded, KeySpace, RedisProjection, SqlProjection, TableNames
-from projectors.checkpoints import lock_sql_checkpoints, write_sql_checkpoint
+from projectors.checkpoints import lock_sql_checkpoints, write_sql_checkpoints
 from projectors.runner import RedisApplier, decode_batch
 
 __all__ = ["Copies", "Progress", "Reader", "check_prefix", "clear_keys", "fill", "rebuild"]
@@ -135,7 +135,7 @@ async def _swap_sql(
                         sql.Identifier(current), sql.Identifier(target)
                     )
                 )
-    await write_sql_checkpoint(connection, name, token)
+    await write_sql_checkpoints(connection, {name: token})
 
 
 async def clear_keys(redis: Redis, root: str) -> None:

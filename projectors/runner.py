@@ -35,12 +35,10 @@ from booking_core.store.subscription import Follower
 from projectors.base import Decoded, KeySpace, RedisProjection, SqlProjection, TableNames
 from projectors.checkpoints import (
     create_sql_checkpoints,
-    lock_sql_checkpoint,
     lock_sql_checkpoints,
     parse_checkpoint,
     peek_sql_checkpoint,
     read_sql_checkpoints,
-    write_sql_checkpoint,
     write_sql_checkpoints,
 )
 
@@ -241,24 +239,34 @@ class SqlProjectionRunner(ProjectionRunner):
         records, batch = await self._read(after)
         if not records:
             return 0
-        return len(await self.apply_alone(batch, after))
+        return (await apply_sql_together([self], batch, after)).get(self.name, 0)
 
-    async def apply_alone(self, batch: Sequence[Decoded], after: ConsistencyToken) -> list[Decoded]:
-        """Apply what of `batch` (read after `after`) lies past the checkpoint, with the
-        checkpoint's move, in a transaction of its own; return what was applied.
 
-        The checkpoint is locked first. If it moved meanwhile (a rebuild swapped the
-        tables in), only what lies past it is applied; if it went back (a reset), nothing.
-        """
-        began = time.perf_counter()
-        async with self.pool.connection() as connection, connection.transaction():
-            part = part_after(batch, after, await lock_sql_checkpoint(connection, self.name))
+async def apply_sql_together(
+    members: Sequence[SqlProjectionRunner], batch: Sequence[Decoded], after: ConsistencyToken
+) -> dict[str, int]:
+    """Apply to each member what of `batch` (read after `after`) lies past its checkpoint,
+    with the checkpoints' moves, in one transaction; return how many events each took.
+
+    The checkpoints are locked first. If one moved meanwhile (a rebuild swapped its
+    tables in), only what lies past it is applied; if it went back (a reset), nothing.
+    The members share one pool.
+    """
+    began = time.perf_counter()
+    async with members[0].pool.connection() as connection, connection.transaction():
+        locked = await lock_sql_checkpoints(connection, [m.name for m in members])
+        parts = [(m, part_after(batch, after, locked[m.name])) for m in members]
+        for member, part in parts:
             if part:
-                await self.projection.apply(connection, self.tables, part)
-                await write_sql_checkpoint(connection, self.name, part[-1][0].token)
+                await member.projection.apply(connection, member.tables, part)
+        moved = {m.name: part[-1][0].token for m, part in parts if part}
+        if moved:
+            await write_sql_checkpoints(connection, moved)
+    seconds = time.perf_counter() - began
+    for member, part in parts:
         if part:
-            self.log_batch(part, time.perf_counter() - began)
-        return part
+            member.log_batch(part, seconds)
+    return {m.name: len(part) for m, part in parts if part}
 
 
 class RedisProjectionRunner(ProjectionRunner):
@@ -282,14 +290,19 @@ class RedisProjectionRunner(ProjectionRunner):
             if after is not None:
                 await self.applier.mark_ready()
             return 0
+        return len(records) if await self.apply_part(after, batch) else 0
+
+    async def apply_part(self, after: ConsistencyToken | None, part: Sequence[Decoded]) -> bool:
+        """Apply `part`, read after `after`, with the checkpoint's move; False if the
+        checkpoint had moved elsewhere (nothing applied: read again)."""
         began = time.perf_counter()
         try:
-            await self.applier.apply(self.projection, after, batch)
+            await self.applier.apply(self.projection, after, part)
         except StaleCheckpoint:
             log.info("checkpoint moved elsewhere; reloading", extra={"projection": self.name})
-            return 0
-        self.log_batch(records, time.perf_counter() - began)
-        return len(records)
+            return False
+        self.log_batch(part, time.perf_counter() - began)
+        return True
 
 
 Member = SqlProjectionRunner | RedisProjectionRunner
@@ -390,35 +403,16 @@ class GroupRunner(ProjectionRunner):
     ) -> bool:
         if not members:
             return False
-        began = time.perf_counter()
         try:
-            async with members[0].pool.connection() as connection, connection.transaction():
-                locked = await lock_sql_checkpoints(connection, [m.name for m in members])
-                parts = [(m, part_after(batch, after, locked[m.name])) for m in members]
-                for member, part in parts:
-                    if part:
-                        await member.projection.apply(connection, member.tables, part)
-                moved = {m.name: part[-1][0].token for m, part in parts if part}
-                if moved:
-                    await write_sql_checkpoints(connection, moved)
+            return bool(await apply_sql_together(members, batch, after))
         except _TRANSIENT:
             raise
         except Exception:
             log.warning("batch failed in the group; applying one at a time", exc_info=True)
-            return await self._apply_sql_one_by_one(members, batch, after)
-        seconds = time.perf_counter() - began
-        for member, part in parts:
-            if part:
-                member.log_batch(part, seconds)
-        return bool(moved)
-
-    async def _apply_sql_one_by_one(
-        self, members: list[SqlProjectionRunner], batch: list[Decoded], after: ConsistencyToken
-    ) -> bool:
         applied = False
         for member in members:
             try:
-                applied = bool(await member.apply_alone(batch, after)) or applied
+                applied = bool(await apply_sql_together([member], batch, after)) or applied
             except _TRANSIENT:
                 raise
             except Exception:
@@ -436,20 +430,14 @@ class GroupRunner(ProjectionRunner):
         part = list(batch) if since is None else part_after(batch, after, since)
         if not part:
             return False
-        began = time.perf_counter()
         try:
-            await member.applier.apply(member.projection, since, part)
-        except StaleCheckpoint:
-            log.info("checkpoint moved elsewhere; reloading", extra={"projection": member.name})
-            return False
+            return await member.apply_part(since, part)
         except _TRANSIENT:
             raise
         except Exception:
             log.exception("projection failed; set apart", extra={"projection": member.name})
             self._set_apart(member)
             return False
-        member.log_batch(part, time.perf_counter() - began)
-        return True
 
     def _leave(self, member: Member) -> bool:
         """Take `member` out of the group; False if it was not in it."""
