@@ -13,7 +13,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from datetime import time as clock
 
 import httpx
 
@@ -22,9 +21,7 @@ from bench.harness import Measure, connect, percentile, scratch_database
 from bench.load import LoadResult, book_load, get_load
 from bench.projections import _forget
 from bench.servers import Deployment, deployment, peak_rss_mb
-from booking_core.domain.commands import Actor, AddTable, ChangeSlotSettings, SetOpeningHours
-from booking_core.domain.values import OpeningHours, Shift, TurnTime
-from booking_core.handlers import add_table, change_venue
+from bench.venue import open_round_the_clock
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.database import open_pool
 
@@ -35,7 +32,6 @@ HOURS = 20  # bookings start on the hour from 00:00 to 19:00 and last an hour
 RACERS = 100
 ROUNDS = 20
 READ_CONNECTIONS = 16
-STAFF = Actor(user_id="u-bench", role="admin")
 ADMIN_EMAIL = "bench@tablebook.local"
 
 
@@ -47,40 +43,14 @@ async def _venue(url: str) -> None:
     """Open round the clock, 15-minute slots, an hour per booking, TABLES tables of four
     and one more, RACE, that the contention rounds fight over."""
     pool = await open_pool(url, min_size=1, max_size=2)
-    store = PostgresEventStore(pool, url)
-    now = datetime.now(UTC)
-    ids = iter(range(1_000_000))
-
-    def cid() -> str:
-        return f"bench-setup-{next(ids)}"
-
     try:
-        hours = OpeningHours.every_day(Shift(opens=clock(0, 0), closes=clock(0, 0)))
-        await change_venue(
-            store, SetOpeningHours(command_id=cid(), actor=STAFF, now=now, hours=hours)
+        await open_round_the_clock(
+            PostgresEventStore(pool, url),
+            [*(f"T{n}" for n in range(TABLES)), "RACE"],
+            now=datetime.now(UTC),
+            interval_minutes=15,
+            max_days_ahead=1098,
         )
-        await change_venue(
-            store,
-            ChangeSlotSettings(
-                command_id=cid(),
-                actor=STAFF,
-                now=now,
-                interval_minutes=15,
-                turn_times=(TurnTime(max_party_size=20, minutes=60),),
-                buffer_minutes=0,
-                min_lead_minutes=0,
-                max_days_ahead=1098,
-                time_zone="UTC",
-            ),
-        )
-        for table_id in [*(f"T{n}" for n in range(TABLES)), "RACE"]:
-            await add_table(
-                store,
-                AddTable(
-                    command_id=cid(), actor=STAFF, now=now, table_id=table_id,
-                    name=table_id, capacity=4,
-                ),
-            )  # fmt: skip
     finally:
         await pool.close()
 

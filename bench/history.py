@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import itertools
 import statistics
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -14,29 +13,19 @@ from datetime import time as clock
 import psycopg
 
 from bench.harness import Measure, percentile
+from bench.venue import STAFF, command_id, open_round_the_clock
 from booking_core.domain.commands import (
-    Actor,
-    AddTable,
     BookTable,
-    ChangeSlotSettings,
-    SetOpeningHours,
 )
 from booking_core.domain.events import TableReserved, codec
 from booking_core.domain.streams import service_day_stream
-from booking_core.domain.values import OpeningHours, Shift, TurnTime
-from booking_core.handlers import add_table, book_table, change_venue
+from booking_core.handlers import book_table
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.database import open_pool
 
 HISTORY = 100_000
 SAMPLES = 300
 NOW = datetime(2026, 1, 1, 8, 0, tzinfo=UTC)
-STAFF = Actor(user_id="u-bench", role="admin")
-_ids = itertools.count()
-
-
-def _cid() -> str:
-    return f"bench-{next(_ids)}"
 
 
 def _old_history(url: str) -> None:
@@ -77,41 +66,16 @@ def _old_history(url: str) -> None:
 async def _latencies(url: str) -> dict[str, list[float]]:
     pool = await open_pool(url, min_size=1, max_size=2)
     store = PostgresEventStore(pool, url)
-    hours = OpeningHours.every_day(Shift(opens=clock(0, 0), closes=clock(0, 0)))
-    await change_venue(store, SetOpeningHours(command_id=_cid(), actor=STAFF, now=NOW, hours=hours))
-    await change_venue(
-        store,
-        ChangeSlotSettings(
-            command_id=_cid(),
-            actor=STAFF,
-            now=NOW,
-            interval_minutes=60,
-            turn_times=(TurnTime(max_party_size=20, minutes=60),),
-            buffer_minutes=0,
-            min_lead_minutes=0,
-            max_days_ahead=365,
-            time_zone="UTC",
-        ),
+    await open_round_the_clock(
+        store, ("OLD", "NEW"), now=NOW, interval_minutes=60, max_days_ahead=365
     )
-    for table_id in ("OLD", "NEW"):
-        await add_table(
-            store,
-            AddTable(
-                command_id=_cid(),
-                actor=STAFF,
-                now=NOW,
-                table_id=table_id,
-                name=table_id,
-                capacity=4,
-            ),
-        )
     samples: dict[str, list[float]] = {"OLD": [], "NEW": []}
     for n in range(SAMPLES):
         day = date(2026, 2, 1) + timedelta(days=n // 20)
         at = clock(n % 20, 0)
         for table_id in ("NEW", "OLD") if n % 2 else ("OLD", "NEW"):
             command = BookTable(
-                command_id=_cid(),
+                command_id=command_id(),
                 actor=STAFF,
                 now=NOW,
                 booking_id=f"{table_id}-{n}",
