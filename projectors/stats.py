@@ -12,11 +12,10 @@ cancellation or a no-show takes back exactly what the booking had added. The pro
 keeps the states it needs in `rm_stats_bookings`, and the floor (hours, closures, table
 capacities) in `rm_stats_floor`.
 
-A day's open seat-minutes come from the floor as it stood after the last floor change
-made on or before that day: a change reaches the days from its own date on, and earlier
-days keep the floor they had. The rule depends only on the order of events, so the
-numbers are the same however the log is cut into batches (a rebuild equals the live
-model).
+A day's open seat-minutes come from the floor in force on that day
+(`projectors.stats_floor`): a pure function of the events, so the numbers are the same
+however the log is cut into batches, and whenever it is read (a rebuild and a replay equal
+the live model).
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, ClassVar
 
 import msgspec
@@ -40,17 +39,11 @@ from booking_core.domain.events import (
     BookingSeated,
     ClosureAdded,
     ClosureRemoved,
-    OpeningHoursChanged,
-    SlotSettingsChanged,
-    TableAdded,
-    TableChanged,
-    TableRetired,
 )
-from booking_core.domain.time_rules import shifts_of
-from booking_core.domain.values import OpeningHours
 from projectors.base import Decoded, TableNames
+from projectors.stats_floor import FLOOR_EVENTS, Floor, FloorVersion
 
-__all__ = ["Floor", "StatsProjection", "open_seat_minutes"]
+__all__ = ["StatsProjection"]
 
 COUNTERS = (
     "bookings",
@@ -77,23 +70,6 @@ class _Booking:
     seat_minutes: int
     status: str
     source: str
-
-
-class Floor(msgspec.Struct, kw_only=True):
-    opening_hours: OpeningHours = msgspec.field(default_factory=OpeningHours)
-    time_zone: str = "UTC"
-    capacities: dict[str, int] = msgspec.field(default_factory=dict)
-    closures: list[date] = msgspec.field(default_factory=list)
-
-
-def open_seat_minutes(floor: Floor, day: date) -> int:
-    if day in floor.closures:
-        return 0
-    minutes = sum(
-        int((shift.closes - shift.opens) / timedelta(minutes=1))
-        for shift in shifts_of(floor.opening_hours, day)
-    )
-    return minutes * sum(floor.capacities.values())
 
 
 def _contribution(booking: _Booking) -> tuple[Counter[str], Counter[tuple[str, str, str]]]:
@@ -154,7 +130,9 @@ class StatsProjection:
         ids = {event.booking_id for _, event in batch if isinstance(event, _LATER)}
         bookings = await self._load_bookings(connection, tables, ids)
         floor = await self._load_floor(connection, tables)
-        floors = _FloorHistory(floor)
+        floor_touched = False
+        changed_from: date | None = None
+        closures_touched: set[date] = set()
         deltas = _Deltas()
         touched: dict[str, _Booking] = {}
         for record, event in batch:
@@ -189,10 +167,18 @@ class StatsProjection:
                     after = replace(before, status=_STATUS[type(event)])
                     deltas.move(before, after)
                     bookings[event.booking_id] = touched[event.booking_id] = after
-                case _:
-                    if _change_floor(floor, event):
-                        floors.changed(record.recorded_at.date(), floor)
-        await self._store(connection, tables, deltas, touched, floors)
+                case ClosureAdded() | ClosureRemoved():
+                    floor.apply(event, record.recorded_at)
+                    closures_touched.add(event.date)
+                    floor_touched = True
+                case _ if isinstance(event, FLOOR_EVENTS):
+                    since = floor.apply(event, record.recorded_at)
+                    floor_touched = True
+                    if since is not None:
+                        changed_from = since if changed_from is None else min(changed_from, since)
+        await self._store(connection, tables, deltas, touched, floor)
+        if floor_touched:
+            await self._store_floor(connection, tables, floor, changed_from, closures_touched)
 
     async def _load_bookings(
         self, connection: AsyncConnection[Any], tables: TableNames, ids: set[str]
@@ -210,18 +196,17 @@ class StatsProjection:
 
     async def _load_floor(self, connection: AsyncConnection[Any], tables: TableNames) -> Floor:
         cursor = await connection.execute(
-            sql.SQL(
-                "SELECT opening_hours, time_zone, capacities, closures FROM {t} WHERE id = 1"
-            ).format(t=tables["rm_stats_floor"])
+            sql.SQL("SELECT time_zone, closures, versions FROM {t} WHERE id = 1").format(
+                t=tables["rm_stats_floor"]
+            )
         )
         row = await cursor.fetchone()
         if row is None:
             return Floor()
         return Floor(
-            opening_hours=msgspec.json.decode(row[0], type=OpeningHours),
-            time_zone=row[1],
-            capacities=msgspec.json.decode(row[2], type=dict[str, int]),
-            closures=msgspec.json.decode(row[3], type=list[date]),
+            time_zone=row[0],
+            closures=msgspec.json.decode(row[1], type=list[date]),
+            versions=msgspec.json.decode(row[2], type=list[FloorVersion]),
         )
 
     async def _store(
@@ -230,7 +215,7 @@ class StatsProjection:
         tables: TableNames,
         deltas: _Deltas,
         touched: dict[str, _Booking],
-        floors: _FloorHistory,
+        floor: Floor,
     ) -> None:
         async with connection.cursor() as cursor:
             if touched:
@@ -268,7 +253,7 @@ class StatsProjection:
                         inc=increments,
                     ),
                     [
-                        (day, *(totals[c] for c in COUNTERS), floors.open_seat_minutes(day))
+                        (day, *(totals[c] for c in COUNTERS), floor.open_seat_minutes(day))
                         for day, totals in deltas.totals.items()
                     ],
                 )
@@ -288,89 +273,47 @@ class StatsProjection:
                     ).format(t=tables["rm_daily_breakdown"]),
                     rows,
                 )
-            if floors.since is not None:
-                await self._store_floor(cursor, tables, floors)
 
-    async def _store_floor(self, cursor: Any, tables: TableNames, floors: _FloorHistory) -> None:
-        floor = floors.latest
-        await cursor.execute(
-            sql.SQL(
-                "INSERT INTO {t} (id, opening_hours, time_zone, capacities, closures)"
-                " VALUES (1, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET"
-                " opening_hours = excluded.opening_hours, time_zone = excluded.time_zone,"
-                " capacities = excluded.capacities, closures = excluded.closures"
-            ).format(t=tables["rm_stats_floor"]),
-            (
-                Jsonb(msgspec.to_builtins(floor.opening_hours)),
-                floor.time_zone,
-                Jsonb(floor.capacities),
-                Jsonb([d.isoformat() for d in floor.closures]),
-            ),
-        )
-        await cursor.execute(
-            sql.SQL("SELECT service_date FROM {t} WHERE service_date >= %s").format(
-                t=tables["rm_daily_stats"]
-            ),
-            (floors.since,),
-        )
-        days = [row[0] for row in await cursor.fetchall()]
-        if days:
-            await cursor.executemany(
-                sql.SQL("UPDATE {t} SET open_seat_minutes = %s WHERE service_date = %s").format(
-                    t=tables["rm_daily_stats"]
+    async def _store_floor(
+        self,
+        connection: AsyncConnection[Any],
+        tables: TableNames,
+        floor: Floor,
+        changed_from: date | None,
+        closures: set[date],
+    ) -> None:
+        """Keep the floor, and recount the open seat-minutes of every counted day it may
+        have changed: from the earliest date a change counts from, and the closures' days."""
+        latest = floor.latest
+        async with connection.cursor() as cursor:
+            await cursor.execute(
+                sql.SQL(
+                    "INSERT INTO {t} (id, opening_hours, time_zone, capacities, closures,"
+                    " versions) VALUES (1, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET"
+                    " opening_hours = excluded.opening_hours, time_zone = excluded.time_zone,"
+                    " capacities = excluded.capacities, closures = excluded.closures,"
+                    " versions = excluded.versions"
+                ).format(t=tables["rm_stats_floor"]),
+                (
+                    Jsonb(msgspec.to_builtins(latest.opening_hours)),
+                    floor.time_zone,
+                    Jsonb(latest.capacities),
+                    Jsonb(msgspec.to_builtins(floor.closures)),
+                    Jsonb(msgspec.to_builtins(floor.versions)),
                 ),
-                [(floors.open_seat_minutes(day), day) for day in days],
             )
-
-
-class _FloorHistory:
-    """The floor before a batch and after each change in it, by the change's date."""
-
-    def __init__(self, before: Floor) -> None:
-        self._before = msgspec.structs.replace(
-            before, capacities=dict(before.capacities), closures=list(before.closures)
-        )
-        self._changes: list[tuple[date, Floor]] = []
-
-    def changed(self, on: date, floor: Floor) -> None:
-        snapshot = msgspec.structs.replace(
-            floor, capacities=dict(floor.capacities), closures=list(floor.closures)
-        )
-        self._changes.append((on, snapshot))
-
-    @property
-    def since(self) -> date | None:
-        return min((on for on, _ in self._changes), default=None)
-
-    @property
-    def latest(self) -> Floor:
-        return self._changes[-1][1] if self._changes else self._before
-
-    def open_seat_minutes(self, day: date) -> int:
-        floor = self._before
-        for on, snapshot in self._changes:
-            if on <= day:
-                floor = snapshot
-        return open_seat_minutes(floor, day)
-
-
-def _change_floor(floor: Floor, event: object) -> bool:
-    """Apply a floor event to `floor` in place; False for any other event."""
-    match event:
-        case TableAdded() | TableChanged():
-            floor.capacities[event.table_id] = event.capacity
-        case TableRetired():
-            floor.capacities.pop(event.table_id, None)
-        case OpeningHoursChanged():
-            floor.opening_hours = event.hours
-        case SlotSettingsChanged():
-            floor.time_zone = event.time_zone
-        case ClosureAdded():
-            if event.date not in floor.closures:
-                floor.closures.append(event.date)
-        case ClosureRemoved():
-            if event.date in floor.closures:
-                floor.closures.remove(event.date)
-        case _:
-            return False
-    return True
+            await cursor.execute(
+                sql.SQL(
+                    "SELECT service_date FROM {t} WHERE service_date >= %s"
+                    " OR service_date = ANY(%s)"
+                ).format(t=tables["rm_daily_stats"]),
+                (changed_from or date.max, sorted(closures)),
+            )
+            days = [row[0] for row in await cursor.fetchall()]
+            if days:
+                await cursor.executemany(
+                    sql.SQL("UPDATE {t} SET open_seat_minutes = %s WHERE service_date = %s").format(
+                        t=tables["rm_daily_stats"]
+                    ),
+                    [(floor.open_seat_minutes(day), day) for day in days],
+                )

@@ -68,6 +68,9 @@ __all__ = [
 
 class OpeningHoursChanged(Event, frozen=True, kw_only=True, tag="OpeningHoursChanged"):
     hours: OpeningHours
+    changed_at: dt.datetime | None = None
+    """When the hours were set (the command's "now"); None in events written before the
+    field existed, which the stats count from the instant they were recorded."""
 
 
 class SlotSettingsChanged(Event, frozen=True, kw_only=True, tag="SlotSettingsChanged"):

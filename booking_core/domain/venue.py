@@ -118,7 +118,9 @@ def decide(command: VenueCommand, state: VenueState) -> list[VenueEvent]:
     match command:
         case SetOpeningHours(hours=hours):
             check_opening_hours(hours)
-            return [] if hours == state.hours else [OpeningHoursChanged(hours=hours)]
+            if hours == state.hours:
+                return []
+            return [OpeningHoursChanged(hours=hours, changed_at=command.now)]
         case ChangeSlotSettings():
             return _change_settings(command, state)
         case AddClosure(date=day, reason=reason):

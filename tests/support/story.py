@@ -96,7 +96,7 @@ class Story:
             Shift(opens=time(18, 0), closes=time(23, 0)),
         )
         writes = [
-            self._append((VENUE, [OpeningHoursChanged(hours=hours)])),
+            self._append((VENUE, [OpeningHoursChanged(hours=hours, changed_at=self.now)])),
             self._append(
                 (
                     VENUE,

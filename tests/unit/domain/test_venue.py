@@ -81,7 +81,9 @@ def settings(**overrides: Any) -> ChangeSlotSettings:
 def test_opening_hours_are_set_once_and_repeating_them_changes_nothing() -> None:
     command = SetOpeningHours(command_id="c", actor=ADMIN, now=NOW, hours=HOURS)
 
-    assert venue.decide(command, venue.initial_state) == [OpeningHoursChanged(hours=HOURS)]
+    assert venue.decide(command, venue.initial_state) == [
+        OpeningHoursChanged(hours=HOURS, changed_at=command.now)
+    ]
     assert venue.decide(command, given(OpeningHoursChanged(hours=HOURS))) == []
 
 
