@@ -107,7 +107,7 @@ class AdminBookingsController(Controller):
         ] = None,
     ) -> BookingOut:
         if as_of is not None:
-            return await booking_then(api, booking_id, check_instant(as_of))
+            return await booking_then(api, booking_id, await check_instant(api, as_of))
         await api.consistent(request, sql=("bookings",))
         return await visible_booking(api, admin, booking_id)
 

@@ -15,7 +15,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import FromQuery, QueryParameter
 
 from api.bookings import TablesAtOut, check_date, tables_out
-from api.context import AdminDep, ApiDep, bad_cursor
+from api.context import AdminDep, Api, ApiDep, bad_cursor
 from api.schemas import CursorParam, LimitParam, parse_time
 from read_models.as_of import availability_as_of
 from read_models.notifications import (
@@ -37,13 +37,18 @@ AsOf = Annotated[
 ]
 
 
-def check_instant(value: dt.datetime) -> dt.datetime:
+async def check_instant(api: Api, value: dt.datetime) -> dt.datetime:
+    """`value` in UTC, refused when it has no offset or lies in the future. The future is
+    the log's: events are stamped with the database server's clock."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise HTTPException(
             status_code=400, detail="as_of: give the instant with its offset, e.g. ...Z"
         )
     instant = value.astimezone(dt.UTC)
-    if instant > dt.datetime.now(dt.UTC):
+    async with api.services.pool.connection() as connection:
+        cursor = await connection.execute("SELECT now()")
+        row = await cursor.fetchone()
+    if row is None or instant > row[0]:
         raise HTTPException(status_code=422, detail="as_of: must not be in the future")
     return instant
 
@@ -68,7 +73,7 @@ class AdminHistoryController(Controller):
             api.store,
             day=check_date(date),
             at=parse_time(time),
-            as_of=check_instant(as_of),
+            as_of=await check_instant(api, as_of),
             party_size=party_size,
             duration_minutes=duration_minutes,
         )

@@ -50,10 +50,10 @@ _decode_details = msgspec.json.Decoder(BookingDetails).decode
 
 _CLAIM = """
 UPDATE notifications SET status = 'sending', attempts = attempts + 1,
-    next_attempt_at = now() + make_interval(secs => %(lease)s), updated_at = now()
+    next_attempt_at = %(now)s + make_interval(secs => %(lease)s), updated_at = now()
 WHERE id IN (
     SELECT id FROM notifications
-    WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
+    WHERE status IN ('pending', 'sending') AND next_attempt_at <= %(now)s
     ORDER BY next_attempt_at, id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -69,7 +69,7 @@ WHERE id = %s AND status = 'sending'
 
 _RETRY = """
 UPDATE notifications SET status = 'pending', last_error = %s,
-    next_attempt_at = now() + make_interval(secs => %s), updated_at = now()
+    next_attempt_at = %s + make_interval(secs => %s), updated_at = now()
 WHERE id = %s AND status = 'sending'
 """
 
@@ -77,6 +77,13 @@ _FINISHED = """
 UPDATE notifications SET status = %s, last_error = %s, reason = %s, updated_at = now()
 WHERE id = %s AND status = 'sending'
 """
+
+
+def _now() -> datetime:
+    """The sender's clock, which also decides what is due: the instants it compares with
+    (a reminder's due time, a booking's start) come from the events, stamped by the
+    application's clock, so a database server whose clock differs cannot hold them back."""
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -141,7 +148,7 @@ class Sender:
     async def _claim(self) -> list[Claimed]:
         async with self._pool.connection() as connection:
             cursor = await connection.execute(
-                _CLAIM, {"lease": self._lease, "limit": self._batch_size}
+                _CLAIM, {"now": _now(), "lease": self._lease, "limit": self._batch_size}
             )
             rows = await cursor.fetchall()
         return [
@@ -168,7 +175,7 @@ class Sender:
         log.info("sent", extra=_fields(message))
 
     def _skip_reason(self, message: Claimed) -> str | None:
-        now = datetime.now(UTC)
+        now = _now()
         transport = self._channels.get(message.channel)
         if transport is None or isinstance(transport, str):
             return transport or f"no transport for {message.channel}"
@@ -186,7 +193,7 @@ class Sender:
             log.warning("failed", extra={**_fields(message), "error": text})
             return
         delay = self._config.backoff_seconds * 2 ** (message.attempts - 1)
-        await self._execute(_RETRY, (text, delay, message.id))
+        await self._execute(_RETRY, (text, _now(), delay, message.id))
         log.info("will retry", extra={**_fields(message), "in_s": delay, "error": text})
 
     async def _finish(

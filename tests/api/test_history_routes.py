@@ -5,17 +5,25 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from psycopg_pool import AsyncConnectionPool
 
 from tests.api.conftest import Headers, NewUser
 
 Client = AsyncTestClient[Litestar]
 
 
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+async def _now(pool: AsyncConnectionPool[Any]) -> str:
+    """The log's clock (events are stamped by the database server), whatever the tests'."""
+    async with pool.connection() as connection:
+        cursor = await connection.execute("SELECT clock_timestamp()")
+        row = await cursor.fetchone()
+    assert row is not None
+    instant: dt.datetime = row[0]
+    return instant.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 async def test_history_lists_every_event_with_who_and_when(
@@ -43,10 +51,14 @@ async def test_history_lists_every_event_with_who_and_when(
 
 
 async def test_admin_availability_as_of(
-    client: Client, guest: Headers, admin: Headers, days: Iterator[dt.date]
+    client: Client,
+    guest: Headers,
+    admin: Headers,
+    days: Iterator[dt.date],
+    pool: AsyncConnectionPool[Any],
 ) -> None:
     day = next(days)
-    before = _now()
+    before = await _now(pool)
     await asyncio.sleep(0.05)
     body = {
         "date": day.isoformat(),
@@ -58,7 +70,7 @@ async def test_admin_availability_as_of(
     made = await client.post("/api/v1/bookings/", json=body, headers=guest)
     assert made.status_code == 201
     await asyncio.sleep(0.05)
-    after = _now()
+    after = await _now(pool)
     params: dict[str, str | int] = {"date": day.isoformat(), "time": "20:00", "party_size": 2}
 
     def status_of(response_json: dict[str, object]) -> str:
@@ -80,7 +92,7 @@ async def test_admin_availability_as_of(
             "/api/v1/admin/availability", params={**params, "as_of": after}, headers=guest
         )
     ).status_code == 403
-    future = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
+    future = (dt.datetime.fromisoformat(await _now(pool)) + dt.timedelta(days=1)).isoformat()
     assert (
         await client.get(
             "/api/v1/admin/availability", params={**params, "as_of": future}, headers=admin
@@ -131,15 +143,19 @@ async def test_notifications_list_for_admins(
 
 
 async def test_admin_reads_a_booking_as_it_stood(
-    client: Client, guest: Headers, admin: Headers, days: Iterator[dt.date]
+    client: Client,
+    guest: Headers,
+    admin: Headers,
+    days: Iterator[dt.date],
+    pool: AsyncConnectionPool[Any],
 ) -> None:
     day = next(days)
     body = {"date": day.isoformat(), "time": "12:30", "party_size": 2, "guest_name": "Ada"}
-    before = _now()
+    before = await _now(pool)
     await asyncio.sleep(0.05)
     made = (await client.post("/api/v1/bookings/", json=body, headers=guest)).json()
     await asyncio.sleep(0.05)
-    placed = _now()
+    placed = await _now(pool)
     await asyncio.sleep(0.05)
     await client.put(f"/api/v1/bookings/{made['id']}", json={"party_size": 4}, headers=guest)
     url = f"/api/v1/admin/bookings/{made['id']}"
@@ -147,7 +163,7 @@ async def test_admin_reads_a_booking_as_it_stood(
     assert then.status_code == 200, then.text
     assert then.json()["party_size"] == 2
     assert then.json()["version"] == made["version"]
-    now = await client.get(url, params={"as_of": _now()}, headers=admin)
+    now = await client.get(url, params={"as_of": await _now(pool)}, headers=admin)
     assert now.json()["party_size"] == 4
     assert (await client.get(url, params={"as_of": before}, headers=admin)).status_code == 404
     assert (await client.get(url, params={"as_of": placed}, headers=guest)).status_code == 403

@@ -113,7 +113,8 @@ async def settle(sender: Sender, pool: AsyncConnectionPool[Any], timeout: float 
         async with pool.connection() as connection:
             cursor = await connection.execute(
                 "SELECT count(*) FROM notifications"
-                " WHERE status IN ('pending', 'sending') AND due_at <= now()"
+                " WHERE status IN ('pending', 'sending') AND due_at <= %s",
+                (datetime.now(UTC),),  # the sender's clock, not the database server's
             )
             row = await cursor.fetchone()
         if row is not None and row[0] == 0:
@@ -311,9 +312,10 @@ async def test_a_due_reminder_is_sent_and_one_for_a_booking_under_way_is_skipped
     await project(store, pool, NotificationsProjection(reminder_lead=lead))
     async with pool.connection() as connection:
         await connection.execute(
-            "UPDATE notifications SET expires_at = now() - interval '1 minute',"
-            " due_at = now() - interval '2 minutes', next_attempt_at = now()"
-            " WHERE booking_id = 'b-late' AND kind = 'reminder'"
+            "UPDATE notifications SET expires_at = %(now)s - interval '1 minute',"
+            " due_at = %(now)s - interval '2 minutes', next_attempt_at = %(now)s"
+            " WHERE booking_id = 'b-late' AND kind = 'reminder'",
+            {"now": datetime.now(UTC)},
         )
     await settle(make_sender(settings_for(database_url, smtp_port=mailbox.port)), pool)
 
