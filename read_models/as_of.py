@@ -92,9 +92,14 @@ async def _fold(store: EventStore, stream_id: str, kind: StreamKind[S], as_of: d
     return kind.fold(codec.decode(record) for record in records)
 
 
-async def booking_as_of(store: EventStore, booking_id: str, as_of: datetime) -> BookingAsOf:
-    """The booking as it stood at `as_of`. Raises `InvalidId` for an impossible id."""
-    records = await _stream_until(store, booking_stream(booking_id), as_of)
+async def booking_as_of(store: EventStore, booking_id: str, as_of: datetime | None) -> BookingAsOf:
+    """The booking as it stood at `as_of` (None: as it stands, every event recorded so
+    far). Raises `InvalidId` for an impossible id."""
+    stream_id = booking_stream(booking_id)
+    if as_of is None:
+        records = await store.read_stream(stream_id)
+    else:
+        records = await _stream_until(store, stream_id, as_of)
     state = BOOKING.fold(codec.decode(record) for record in records)
     return BookingAsOf(booking_id, records[-1].version if records else 0, state)
 

@@ -71,7 +71,14 @@ class PgTools:
 
     @staticmethod
     def _env() -> dict[str, str]:
-        return {key: value for key, value in os.environ.items() if not key.startswith("PG")}
+        """Ours, less the libpq settings and a faked clock: PostgreSQL keeps the machine's
+        time under `make test-clock` (with libfaketime setting its clock back, its timeouts
+        fire at once and end sessions idle in a transaction for milliseconds)."""
+        return {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("PG", "FAKETIME")) and key != "LD_PRELOAD"
+        }
 
     def own(self, path: Path) -> None:
         if self.uid is not None and self.gid is not None:
