@@ -205,8 +205,8 @@ class Api:
         idempotency = IdempotencyKey(key=scoped, fingerprint=fingerprint)
         written = await run(WriteContext(actor, command_id, idempotency))
         replay = _Replay(fingerprint, written.status, _json(written.body), written.headers_out())
-        await self.services.redis.set(
-            replay_key, msgspec.msgpack.encode(replay), ex=_REPLAY_SECONDS
+        await self.services.redis.set(  # nx: concurrent repeats keep the first copy
+            replay_key, msgspec.msgpack.encode(replay), ex=_REPLAY_SECONDS, nx=True
         )
         return _respond(replay)
 
