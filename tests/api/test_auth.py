@@ -6,8 +6,10 @@ import datetime as dt
 import statistics
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 
+import httpx
 import jwt
 import pytest
 from litestar import Litestar
@@ -19,7 +21,7 @@ from api.app import create_app
 from api.security import LoginLimiter, TooManyAttempts
 from api.services import ApiConfig
 from tablebook.runtime import open_services
-from tests.api.conftest import SECRET, Headers, NewUser, World, sign_in
+from tests.api.conftest import SECRET, Headers, NewUser, World, serving, sign_in
 
 Client = AsyncTestClient[Litestar]
 
@@ -261,3 +263,47 @@ async def test_a_wrong_password_takes_as_long_whether_or_not_the_account_exists(
     real_s, gone_s, unknown_s = (statistics.median(m) for m in medians.values())
     assert 0.5 <= unknown_s / real_s <= 2.0, medians
     assert 0.5 <= gone_s / real_s <= 2.0, medians
+
+
+def _sign_in_as_many_clients(url: str, forwarded: Callable[[int], Headers]) -> list[int]:
+    """Four failed sign-ins from this host, each for another email and each claiming,
+    in the headers, to come from another client."""
+    return [
+        httpx.post(
+            f"{url}/api/v1/auth/token",
+            data={"username": _email(), "password": "guessing"},
+            headers=forwarded(n),
+            timeout=10,
+        ).status_code
+        for n in range(4)
+    ]
+
+
+def _claims(n: int) -> Headers:
+    return {"X-Forwarded-For": f"203.0.113.{n}", "Forwarded": f"for=198.51.100.{n}"}
+
+
+@pytest.mark.parametrize(
+    ("trusted", "statuses"),
+    [
+        pytest.param({}, [401, 401, 401, 429], id="by default no client can pose as another"),
+        pytest.param(
+            {"FORWARDED_ALLOW_IPS": "127.0.0.1"},
+            [401, 401, 401, 401],
+            id="behind a listed proxy each forwarded client has its own limit",
+        ),
+    ],
+)
+def test_forwarded_headers_cannot_reset_the_per_address_sign_in_limit(
+    database_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    world: World,
+    trusted: dict[str, str],
+    statuses: list[int],
+) -> None:
+    fresh_counters = f"{redis_prefix}forwarded-{uuid.uuid4().hex[:8]}:"
+    with serving(
+        database_url, redis_url, fresh_counters, LOGIN_ATTEMPTS_PER_ADDRESS="3", **trusted
+    ) as url:
+        assert _sign_in_as_many_clients(url, _claims) == statuses
