@@ -103,10 +103,6 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         data: URLEncodedBody[TokenForm],
     ) -> AccessToken:
-        if "\x00" in data.username or "\x00" in data.password:
-            raise HTTPException(
-                status_code=422, detail="username and password: must not contain NUL characters"
-            )
         address = request.client.host if request.client else "unknown"
         email = data.username.strip()
         await api.logins.check(email, address)

@@ -184,9 +184,9 @@ class Api:
             written = await run(WriteContext(actor, uuid.uuid4().hex, None))
             return _respond(_Replay("", written.status, _json(written.body), written.headers_out()))
         key = key.strip()
-        if not key or len(key) > _MAX_KEY or not key.isprintable():
+        if not key or len(key) > _MAX_KEY or not (key.isascii() and key.isprintable()):
             raise ClientException(
-                detail=f"{IDEMPOTENCY_HEADER} must be 1 to {_MAX_KEY} printable characters."
+                detail=f"{IDEMPOTENCY_HEADER}: must be 1 to {_MAX_KEY} printable ASCII characters"
             )
         body = await request.body()
         fingerprint = hashlib.sha256(

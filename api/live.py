@@ -30,7 +30,9 @@ from api.services import Services
 
 __all__ = ["LiveStatusController", "LiveStatusEvent", "live_status_key"]
 
-_ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_ENTRY_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
+"""A Redis stream entry id; ASCII digits only (`\\d` would take any script's digits,
+which Redis refuses half-way through the stream)."""
 _BATCH = 500
 _RECONNECT_MS = 2000
 _MAX_BLOCK_SECONDS = 2.0
@@ -99,7 +101,7 @@ def _parse_after(raw: str | None) -> str | None:
     text = raw.strip()
     if text == "0":
         return "0-0"
-    return text if _ENTRY_ID.match(text) else ""
+    return text if _ENTRY_ID.fullmatch(text) else ""
 
 
 class LiveStatusController(Controller):
