@@ -75,9 +75,17 @@ def cursor_decode(cursor: str, arity: int) -> list[Any]:
         parts = msgspec.json.decode(raw)
     except (binascii.Error, ValueError, msgspec.DecodeError):
         parts = None
-    if not isinstance(parts, list) or len(parts) != arity:
+    if not isinstance(parts, list) or len(parts) != arity or not all(map(_plain_part, parts)):
         raise bad_cursor()
     return parts
+
+
+def _plain_part(part: Any) -> bool:
+    """A part `cursor_encode` could have written: text without NUL, or a number. A cursor
+    is client input like any other, and its text goes on to PostgreSQL."""
+    if isinstance(part, str):
+        return "\x00" not in part
+    return isinstance(part, int | float) and not isinstance(part, bool)
 
 
 def bad_cursor() -> HTTPException:

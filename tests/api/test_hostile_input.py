@@ -3,6 +3,7 @@ and query strings are 4xx problem details naming every field at fault in plain w
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -186,12 +187,16 @@ async def test_a_header_with_a_nul_is_refused_before_anything_reads_it(
             {"params": {"last_event_id": "12-3".translate(ARABIC_INDIC)}}, id="in the query"
         ),
         pytest.param(
+            {"params": {"last_event_id": "99999999999999999999-0"}},
+            id="an id past what Redis can hold",
+        ),
+        pytest.param(
             {"headers": {"Last-Event-ID": "12-3".translate(ARABIC_INDIC).encode()}},
             id="in the header",
         ),
     ],
 )
-async def test_a_last_event_id_in_other_digits_is_refused_before_the_stream_opens(
+async def test_a_last_event_id_redis_cannot_read_is_refused_before_the_stream_opens(
     client: Client, days: Iterator[dt.date], where: dict[str, Any]
 ) -> None:
     params = {"date": next(days).isoformat(), **where.get("params", {})}
@@ -249,6 +254,18 @@ async def test_a_body_whose_only_fault_is_a_nul_is_a_422(
             "message": "must not contain NUL characters (they cannot be stored)",
         }
     ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/admin/tables", "/api/v1/admin/users", "/api/v1/bookings/my-bookings"],
+)
+async def test_a_cursor_that_hides_a_nul_inside_its_json_is_not_one_we_gave_out(
+    client: Client, admin: Headers, path: str
+) -> None:
+    forged = base64.urlsafe_b64encode(json.dumps(["2030-01-01T00:00:00", "\u0000"]).encode())
+    response = await client.get(path, params={"cursor": forged.decode().rstrip("=")}, headers=admin)
+    _assert_refused_plainly(response, 422)
 
 
 # --- fuzzing --------------------------------------------------------------------------------
