@@ -71,6 +71,7 @@ def problem_response(
 _AT = re.compile(r" - at `\$\.?([^`]*)`$")
 _MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']*)'")
 _FIELD_DETAIL = re.compile(r"([A-Za-z_][A-Za-z0-9_.\[\]-]*): (.+)", re.DOTALL)
+_NAMED_FIELD = re.compile(r"field `([^`]+)`")
 
 
 def _field(key: str, message: str) -> ProblemField:
@@ -80,7 +81,7 @@ def _field(key: str, message: str) -> ProblemField:
         key = at.group(1) or key
     if key == "data" and message.strip("'") == "data":
         return ProblemField(field="body", message="a JSON body is required")
-    field = re.search(r"field `([^`]+)`", message)
+    field = _NAMED_FIELD.search(message)
     if key in ("data", "body") and field:
         key = field.group(1)
     elif field:
