@@ -93,7 +93,7 @@ def if_match(request: Request[Any, Any, Any]) -> int | None:
     if raw is None:
         return None
     text = raw.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 9:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise HTTPException(status_code=400, detail='If-Match: expected a version, e.g. "3"')
     return int(text)
 

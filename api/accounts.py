@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -22,11 +23,14 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 __all__ = [
+    "MAX_PASSWORD_BYTES",
+    "MIN_PASSWORD_CHARACTERS",
     "EmailTaken",
     "PasswordHasher",
     "Role",
     "User",
     "UserStore",
+    "password_problem",
 ]
 
 Role = Literal["system_user", "admin"]
@@ -61,29 +65,61 @@ class EmailTaken(Exception):
         self.email = email
 
 
+MIN_PASSWORD_CHARACTERS = 8
+MAX_PASSWORD_BYTES = 72
+"""bcrypt reads no more than 72 bytes of a password (and bcrypt 5 refuses more), so a
+longer one is refused when it is chosen rather than cut short without a word. Bytes,
+not characters: `é` is two bytes in UTF-8, most Chinese characters three."""
+
+
+def password_problem(password: str) -> str | None:
+    """What makes `password` unfit for an account, in plain words; None if it is fit."""
+    if len(password) < MIN_PASSWORD_CHARACTERS:
+        return f"must be at least {MIN_PASSWORD_CHARACTERS} characters long"
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        return (
+            f"must be at most {MAX_PASSWORD_BYTES} bytes in UTF-8 (72 plain letters or digits;"
+            " accented letters and other scripts take 2 to 4 bytes each)"
+        )
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class PasswordHasher:
     """bcrypt with a configurable cost (12 in production; tests may lower it)."""
 
     rounds: int = 12
 
+    def __post_init__(self) -> None:
+        _dummy_hash(self.rounds)  # made now, so no sign-in pays for making it
+
     async def hash(self, password: str) -> str:
         secret = password.encode()
+        if len(secret) > MAX_PASSWORD_BYTES:
+            raise ValueError(f"a password longer than {MAX_PASSWORD_BYTES} bytes")
         hashed = await asyncio.to_thread(bcrypt.hashpw, secret, bcrypt.gensalt(self.rounds))
         return hashed.decode()
 
     async def verify(self, password: str, hashed: str | None) -> bool:
-        """True when `password` matches. Without a hash, a dummy check still costs the
-        same time, so timing does not tell whether an account exists."""
-        candidate = hashed.encode() if hashed else _DUMMY_HASH
-        try:
-            ok = await asyncio.to_thread(bcrypt.checkpw, password.encode(), candidate)
-        except ValueError:
-            return False
-        return ok and hashed is not None
+        """True when `password` matches. Every refusal costs one bcrypt check at this
+        hasher's cost: without an account (a dummy hash of the same cost), with a
+        password too long to match, or with a stored hash that cannot be read. So the
+        time a sign-in takes does not tell whether the account exists."""
+        secret = password.encode()
+        if hashed and len(secret) <= MAX_PASSWORD_BYTES:
+            try:
+                return await asyncio.to_thread(bcrypt.checkpw, secret, hashed.encode())
+            except ValueError:
+                pass  # a stored hash bcrypt cannot read: refused like a wrong password
+        dummy = _dummy_hash(self.rounds)
+        await asyncio.to_thread(bcrypt.checkpw, secret[:MAX_PASSWORD_BYTES], dummy)
+        return False
 
 
-_DUMMY_HASH = bcrypt.hashpw(b"no account has this password", bcrypt.gensalt(4))
+@functools.cache
+def _dummy_hash(rounds: int) -> bytes:
+    """A hash no password is checked against for real, at the cost of real ones."""
+    return bcrypt.hashpw(b"no account has this password", bcrypt.gensalt(rounds))
 
 
 def _user(row: dict[str, Any]) -> User:

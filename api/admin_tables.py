@@ -67,7 +67,8 @@ Moment = Annotated[
     str,
     msgspec.Meta(
         max_length=40,
-        pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})?$",
+        pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+        r"(Z|[+-][0-9]{2}:[0-9]{2})?$",
         description="An instant (`2030-05-01T18:00:00Z`, `...+02:00`), or the venue's"
         " wall clock without an offset (`2030-05-01T18:00`)",
         examples=["2030-05-01T18:00"],

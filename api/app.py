@@ -32,6 +32,7 @@ from api.openapi import document_problems, fix_allow_header
 from api.problems import exception_handlers
 from api.services import ApiConfig, Services, ServicesFactory
 from api.strict import strict_requests
+from api.wire_text import wire_text
 
 __all__ = ["ROUTES", "create_app"]
 
@@ -80,7 +81,7 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
         },
         lifespan=[lifespan],
         on_startup=[document_problems],
-        middleware=[fix_allow_header],
+        middleware=[wire_text, fix_allow_header],
         before_request=strict_requests,
         guards=[authenticate_first],
         exception_handlers=exception_handlers,

@@ -75,9 +75,17 @@ def cursor_decode(cursor: str, arity: int) -> list[Any]:
         parts = msgspec.json.decode(raw)
     except (binascii.Error, ValueError, msgspec.DecodeError):
         parts = None
-    if not isinstance(parts, list) or len(parts) != arity:
+    if not isinstance(parts, list) or len(parts) != arity or not all(map(_plain_part, parts)):
         raise bad_cursor()
     return parts
+
+
+def _plain_part(part: Any) -> bool:
+    """A part `cursor_encode` could have written: text without NUL, or a number. A cursor
+    is client input like any other, and its text goes on to PostgreSQL."""
+    if isinstance(part, str):
+        return "\x00" not in part
+    return isinstance(part, int | float) and not isinstance(part, bool)
 
 
 def bad_cursor() -> HTTPException:
@@ -184,9 +192,9 @@ class Api:
             written = await run(WriteContext(actor, uuid.uuid4().hex, None))
             return _respond(_Replay("", written.status, _json(written.body), written.headers_out()))
         key = key.strip()
-        if not key or len(key) > _MAX_KEY or not key.isprintable():
+        if not key or len(key) > _MAX_KEY or not (key.isascii() and key.isprintable()):
             raise ClientException(
-                detail=f"{IDEMPOTENCY_HEADER} must be 1 to {_MAX_KEY} printable characters."
+                detail=f"{IDEMPOTENCY_HEADER}: must be 1 to {_MAX_KEY} printable ASCII characters"
             )
         body = await request.body()
         fingerprint = hashlib.sha256(
@@ -205,8 +213,8 @@ class Api:
         idempotency = IdempotencyKey(key=scoped, fingerprint=fingerprint)
         written = await run(WriteContext(actor, command_id, idempotency))
         replay = _Replay(fingerprint, written.status, _json(written.body), written.headers_out())
-        await self.services.redis.set(
-            replay_key, msgspec.msgpack.encode(replay), ex=_REPLAY_SECONDS
+        await self.services.redis.set(  # nx: concurrent repeats keep the first copy
+            replay_key, msgspec.msgpack.encode(replay), ex=_REPLAY_SECONDS, nx=True
         )
         return _respond(replay)
 

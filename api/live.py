@@ -30,7 +30,10 @@ from api.services import Services
 
 __all__ = ["LiveStatusController", "LiveStatusEvent", "live_status_key"]
 
-_ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_ENTRY_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
+"""A Redis stream entry id: two 64-bit numbers in ASCII digits. Anything else (`\\d`
+would take any script's digits; 20 digits can pass 2**64) Redis refuses half-way
+through the stream, after its 200 is sent."""
 _BATCH = 500
 _RECONNECT_MS = 2000
 _MAX_BLOCK_SECONDS = 2.0
@@ -99,7 +102,9 @@ def _parse_after(raw: str | None) -> str | None:
     text = raw.strip()
     if text == "0":
         return "0-0"
-    return text if _ENTRY_ID.match(text) else ""
+    if not _ENTRY_ID.fullmatch(text):
+        return ""
+    return text if all(int(part) < 2**64 for part in text.split("-")) else ""
 
 
 class LiveStatusController(Controller):

@@ -11,6 +11,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
 from api.accounts import EmailTaken
+from api.field_errors import InvalidRequest, ProblemField
+from api.plain_words import plain
 from api.security import TooManyAttempts
 from booking_core.domain.errors import DomainError
 from booking_core.store.errors import IdempotencyKeyReused
@@ -37,11 +39,6 @@ _TITLES = {
     500: "Internal server error",
     503: "Service unavailable",
 }
-
-
-class ProblemField(msgspec.Struct, frozen=True):
-    field: str
-    message: str
 
 
 class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -71,27 +68,25 @@ def problem_response(
     return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-_MISSING = re.compile(r"Object missing required field `([^`]+)`")
-_UNKNOWN = re.compile(r"Object contains unknown field `([^`]+)`")
-_AT = re.compile(r"^(.*) - at `\$\.?([^`]*)`$")
+_AT = re.compile(r" - at `\$\.?([^`]*)`$")
+_MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']*)'")
+_FIELD_DETAIL = re.compile(r"([A-Za-z_][A-Za-z0-9_.\[\]-]*): (.+)", re.DOTALL)
+_NAMED_FIELD = re.compile(r"field `([^`]+)`")
 
 
 def _field(key: str, message: str) -> ProblemField:
     """One invalid field, named as the client sent it ("body" for the body itself)."""
-    at = _AT.match(message)
+    at = _AT.search(message)
     if at:
-        message, where = at.group(1), at.group(2)
-        key = where or key
+        key = at.group(1) or key
     if key == "data" and message.strip("'") == "data":
         return ProblemField(field="body", message="a JSON body is required")
-    inside = "" if key in ("data", "body") else f"{key}."
-    missing = _MISSING.fullmatch(message)
-    if missing:
-        return ProblemField(field=inside + missing.group(1), message="this field is required")
-    unknown = _UNKNOWN.fullmatch(message)
-    if unknown:
-        return ProblemField(field=inside + unknown.group(1), message="unknown field")
-    return ProblemField(field="body" if key == "data" else key, message=message)
+    field = _NAMED_FIELD.search(message)
+    if key in ("data", "body") and field:
+        key = field.group(1)
+    elif field:
+        key = f"{key}.{field.group(1)}"
+    return ProblemField(field="body" if key == "data" else key, message=plain(message))
 
 
 def _validation_fields(extra: Any) -> list[ProblemField]:
@@ -104,18 +99,31 @@ def _validation_fields(extra: Any) -> list[ProblemField]:
     return fields
 
 
+def _on_invalid(_: Request[Any, Any, Any], exc: InvalidRequest) -> Response[Problem]:
+    return problem_response(exc.status, exc.detail, kind="validation", errors=exc.errors)
+
+
 def _on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:
     fields = _validation_fields(exc.extra)
-    detail = "; ".join(f"{f.field}: {f.message}" for f in fields) or str(exc.detail)
+    missing = _MISSING_PARAMETER.match(str(exc.detail))
+    if missing and not fields:
+        fields = [ProblemField(missing.group(2), f"this {missing.group(1)} parameter is required")]
+    detail = "; ".join(f"{f.field}: {f.message}" for f in fields) or "The request is not valid."
     return problem_response(400, detail, kind="validation", errors=fields or None)
 
 
 def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
     headers = dict(exc.headers or {})
     if isinstance(exc.__cause__, SerializationException):
-        detail = f"The request body is not valid JSON: {exc.detail}"
-        return problem_response(400, detail, kind="malformed-body", headers=headers or None)
-    return problem_response(exc.status_code, str(exc.detail), headers=headers or None)
+        detail = "The request body is not valid JSON."
+        body = [ProblemField("body", "must be valid JSON")]
+        return problem_response(
+            400, detail, kind="malformed-body", errors=body, headers=headers or None
+        )
+    detail = str(exc.detail)
+    one = _FIELD_DETAIL.fullmatch(detail) if exc.status_code in (400, 422) else None
+    errors = [ProblemField(one.group(1), one.group(2))] if one else None
+    return problem_response(exc.status_code, detail, errors=errors, headers=headers or None)
 
 
 _DOMAIN_STATUS = {"conflict": 409, "rule": 422, "not_found": 404, "forbidden": 403}
@@ -175,6 +183,7 @@ exception_handlers: dict[Any, Any] = {
     ModelNotReady: _on_not_ready,
     IdempotencyKeyReused: _on_key_reused,
     EmailTaken: _on_email_taken,
+    InvalidRequest: _on_invalid,
     ValidationException: _on_validation,
     HTTPException: _on_http,
     Exception: _on_unexpected,

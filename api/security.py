@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 ALGORITHM = "HS256"
+_MAX_SUBJECT = 100
+_ROLES = ("system_user", "admin")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="tablebook"'}
 
 
@@ -63,7 +65,25 @@ class TokenService:
             raise _unauthorized("The access token has expired; sign in again.") from None
         except jwt.InvalidTokenError:
             raise _unauthorized("The access token is not valid.") from None
+        if not _well_formed(claims):
+            raise _unauthorized("The access token is not valid.")
         return claims
+
+
+def _well_formed(claims: dict[str, Any]) -> bool:
+    """Claims of the shape this service issues. A signature proves who signed, not what:
+    a token signed with a leaked or test key may carry any JSON, and a `sub` with a NUL
+    would reach PostgreSQL (which cannot hold one) instead of being refused here."""
+    sub, role, ver = claims.get("sub"), claims.get("role"), claims.get("ver")
+    return (
+        isinstance(sub, str)
+        and 0 < len(sub) <= _MAX_SUBJECT
+        and sub.isascii()
+        and sub.isprintable()
+        and role in _ROLES
+        and isinstance(ver, int)
+        and not isinstance(ver, bool)
+    )
 
 
 def _unauthorized(detail: str) -> NotAuthorizedException:

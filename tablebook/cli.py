@@ -73,6 +73,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             workers=args.workers,
             log_config=None,
             access_log=False,
+            **ready.proxy_options(),
         )
     return 0
 

@@ -69,7 +69,14 @@ async def run_dev(settings: Settings, *, host: str, port: int, bcrypt_rounds: in
     if admin is None:
         return
     server = _Server(
-        uvicorn.Config(app_for(settings), host=host, port=port, log_config=None, access_log=False)
+        uvicorn.Config(
+            app_for(settings),
+            host=host,
+            port=port,
+            log_config=None,
+            access_log=False,
+            **settings.proxy_options(),
+        )
     )
     serving = asyncio.create_task(server.serve())
     projecting = asyncio.create_task(

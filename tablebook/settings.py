@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -143,6 +144,10 @@ class Settings:
     redis_prefix: str = "tb:"
     secret_key: str = DEVELOPMENT_SECRET_KEY
     cors_origins: tuple[str, ...] = ()
+    forwarded_allow_ips: tuple[str, ...] = ()
+    """Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (addresses or
+    networks, `*` for any). None by default: anyone can send those headers, and the
+    client address they claim is what sign-in limits count per address."""
     data_dir: Path = Path(".data")
     host: str = "127.0.0.1"
     port: int = 8000
@@ -165,6 +170,15 @@ class Settings:
     def production(self) -> bool:
         return self.environment == "production"
 
+    def proxy_options(self) -> dict[str, Any]:
+        """uvicorn's options for forwarded headers: read only from `forwarded_allow_ips`.
+        (uvicorn would otherwise trust them from 127.0.0.1, so anything on the same host
+        could pose as any client; the `Forwarded` header it never reads.)"""
+        return {
+            "proxy_headers": bool(self.forwarded_allow_ips),
+            "forwarded_allow_ips": list(self.forwarded_allow_ips),
+        }
+
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, dotenv: Path | None = Path(".env")
@@ -184,6 +198,7 @@ class Settings:
             redis_prefix=_prefix(env.get("REDIS_PREFIX") or "tb:"),
             secret_key=env.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY,
             cors_origins=_split(env.get("CORS_ORIGINS", "")),
+            forwarded_allow_ips=_split(env.get("FORWARDED_ALLOW_IPS", "")),
             data_dir=Path(env.get("TABLEBOOK_DATA_DIR") or ".data"),
             host=env.get("TABLEBOOK_HOST") or "127.0.0.1",
             port=_int(env, "TABLEBOOK_PORT", 8000),

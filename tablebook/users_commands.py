@@ -14,7 +14,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from api.accounts import PasswordHasher, User, UserStore
+from api.accounts import MIN_PASSWORD_CHARACTERS, PasswordHasher, User, UserStore, password_problem
 from tablebook.database import open_pool
 
 __all__ = [
@@ -27,7 +27,7 @@ __all__ = [
     "stored_password",
 ]
 
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = MIN_PASSWORD_CHARACTERS
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
@@ -38,8 +38,9 @@ class InvalidAccount(ValueError):
 def check_account(email: str, password: str) -> None:
     if not _EMAIL.fullmatch(email):
         raise InvalidAccount(f"{email!r} is not an email address")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidAccount(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    unfit = password_problem(password)
+    if unfit is not None:
+        raise InvalidAccount(f"the password {unfit}")
 
 
 async def create_admin(

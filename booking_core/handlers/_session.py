@@ -11,6 +11,7 @@ writers from colliding in lockstep.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -179,6 +180,34 @@ class Session:
 Decide = Callable[[Session], Awaitable[Decision]]
 
 
+async def _duplicate(
+    store: EventStore,
+    decide: Decide,
+    command_id: str,
+    token: ConsistencyToken,
+    attempt: int,
+    payload: bytes = b"null",
+) -> tuple[CommandResult, Session, Decision]:
+    """The answer to a command applied before: states read again, not as this attempt
+    read them. Concurrent retries of one request decide side by side; one that read some
+    streams before the first request committed and others after (or whose append found
+    the idempotency key taken) would otherwise answer with states from before that
+    write. Every read that starts now sees all of it (it committed as one transaction).
+    The token is the latest of that write's events seen by either session."""
+    session = Session(store)
+    with contextlib.suppress(DomainError):  # refused: the command's own write is there
+        await decide(session)
+    seen = session.applied(command_id)
+    result = CommandResult(
+        token=max(token, seen) if seen is not None else token,
+        versions=session.versions,
+        duplicate=True,
+        payload=payload,
+        attempts=attempt,
+    )
+    return result, session, Decision()
+
+
 async def execute(
     store: EventStore,
     command: Command,
@@ -205,10 +234,7 @@ async def execute(
             decision = Decision()
         first = session.applied(command.command_id)
         if first is not None:
-            result = CommandResult(
-                token=first, versions=session.versions, duplicate=True, attempts=attempt
-            )
-            return result, session, Decision()
+            return await _duplicate(store, decide, command.command_id, first, attempt)
         if decision.is_empty:
             result = CommandResult(versions=session.versions, attempts=attempt)
             return result, session, decision
@@ -227,16 +253,10 @@ async def execute(
                 raise TooMuchContention(attempt) from error
             await retry.sleep(retry.delay(attempt - 1))
             continue
-        if appended.duplicate:
-            # The key's first request was written, not this decision: states stay as read.
-            result = CommandResult(
-                token=appended.token,
-                versions=session.versions,
-                duplicate=True,
-                payload=appended.payload,
-                attempts=attempt,
+        if appended.duplicate:  # the key's first request was written, not this decision
+            return await _duplicate(
+                store, decide, command.command_id, appended.token, attempt, appended.payload
             )
-            return result, session, Decision()
         result = CommandResult(
             events={s: events for s, events in decision.events.items() if events},
             token=appended.token,

@@ -58,9 +58,14 @@ class ConsistencyToken(msgspec.Struct, frozen=True, order=True):
     def parse(cls, text: str) -> ConsistencyToken:
         """Parse the `tx-position` form; raise ValueError on anything else."""
         tx_text, sep, position_text = text.strip().partition("-")
-        if not sep or not tx_text.isdigit() or not position_text.isdigit():
+        if not (sep and _ascii_number(tx_text) and _ascii_number(position_text)):
             raise ValueError(f"not a consistency token: {text!r} (expected 'tx-position')")
         return cls(int(tx_text), int(position_text))
+
+
+def _ascii_number(text: str) -> bool:
+    """0-9 only: `isdigit` alone takes `²` (which `int` refuses) and other scripts' digits."""
+    return text.isascii() and text.isdigit()
 
 
 ORIGIN: Final = ConsistencyToken(0, 0)

@@ -9,6 +9,7 @@ of its own (`days`), so tests never see each other's bookings.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import itertools
 import os
@@ -237,11 +238,10 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="package")
-def live_server(
-    database_url: str, redis_url: str, redis_prefix: str, world: World
-) -> Iterator[str]:
-    """The base URL of a `tablebook serve` process; the package's projectors feed it."""
+@contextlib.contextmanager
+def serving(database_url: str, redis_url: str, redis_prefix: str, **settings: str) -> Iterator[str]:
+    """The base URL of a `tablebook serve` process with these settings (environment
+    variables) over the defaults below, stopped on leaving."""
     port = _free_port()
     env = {
         **os.environ,
@@ -252,6 +252,7 @@ def live_server(
         "BCRYPT_ROUNDS": "4",
         "LOGIN_ATTEMPTS_PER_ADDRESS": "1000",
         "LOG_LEVEL": "WARNING",
+        **settings,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "tablebook.cli", "serve", "--port", str(port)],
@@ -282,3 +283,12 @@ def live_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="package")
+def live_server(
+    database_url: str, redis_url: str, redis_prefix: str, world: World
+) -> Iterator[str]:
+    """The base URL of a `tablebook serve` process; the package's projectors feed it."""
+    with serving(database_url, redis_url, redis_prefix) as url:
+        yield url

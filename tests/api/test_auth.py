@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import statistics
+import time
 import uuid
+from collections.abc import Callable
+from dataclasses import replace
 
+import httpx
 import jwt
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
+from api.accounts import UserStore
+from api.app import create_app
 from api.security import LoginLimiter, TooManyAttempts
-from tests.api.conftest import SECRET, Headers, NewUser, sign_in
+from api.services import ApiConfig
+from tablebook.runtime import open_services
+from tests.api.conftest import SECRET, Headers, NewUser, World, serving, sign_in
 
 Client = AsyncTestClient[Litestar]
 
@@ -183,3 +192,118 @@ async def _three_failures_then_refused(limiter: LoginLimiter) -> None:
         await limiter.check("someone-new@example.com", "192.0.2.7")
     assert 0 < refused.value.retry_after <= 900
     await limiter.check("someone-new@example.com", "198.51.100.1")  # another address is fine
+
+
+async def test_a_password_over_72_bytes_in_utf8_is_refused_in_plain_words(client: Client) -> None:
+    forty_accented = "é" * 40  # 40 characters, 80 bytes: bcrypt reads only 72
+    response = await client.post(
+        "/api/v1/auth/register",
+        json={"email": _email(), "password": forty_accented, "full_name": "Zoé"},
+    )
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "at most 72 bytes" in response.json()["detail"]
+
+
+async def test_a_sign_in_with_a_password_too_long_for_bcrypt_is_just_wrong(
+    client: Client, new_user: NewUser
+) -> None:
+    _, user = await new_user()
+    response = await client.post(
+        "/api/v1/auth/token", data={"username": user["email"], "password": "correct horse" * 9}
+    )
+    assert response.status_code == 401
+
+
+async def _median_sign_in_seconds(client: Client, email: str, tries: int = 7) -> float:
+    took = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        response = await client.post(
+            "/api/v1/auth/token", data={"username": email, "password": "not the password"}
+        )
+        took.append(time.perf_counter() - started)
+        assert response.status_code == 401
+    return statistics.median(took)
+
+
+async def test_a_wrong_password_takes_as_long_whether_or_not_the_account_exists(
+    api_config: ApiConfig,
+    database_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    world: World,
+) -> None:
+    """At production-like cost (bcrypt 9 here, ~40 ms a check), so the dummy check of an
+    unknown email must cost what a real one does; medians over interleaved tries keep a
+    busy machine's noise out, and the bound is generous (within 2x either way)."""
+    config = replace(
+        api_config, bcrypt_rounds=9, login_attempts_per_account=100, login_attempts_per_address=100
+    )
+    app = create_app(
+        config,
+        lambda: open_services(database_url, redis_url, pool_size=2, redis_prefix=redis_prefix),
+    )
+    async with AsyncTestClient(app, raise_server_exceptions=False) as slow_hashing:
+        real, gone = _email(), _email()
+        for email in (real, gone):
+            made = await slow_hashing.post(
+                "/api/v1/auth/register",
+                json={"email": email, "password": "the password", "full_name": "Ada"},
+            )
+            assert made.status_code == 201, made.text
+        await UserStore(world.pool).change(made.json()["id"], is_active=False)
+        medians: dict[str, list[float]] = {"real": [], "deactivated": [], "unknown": []}
+        for _ in range(3):
+            medians["real"].append(await _median_sign_in_seconds(slow_hashing, real, 3))
+            medians["deactivated"].append(await _median_sign_in_seconds(slow_hashing, gone, 3))
+            medians["unknown"].append(await _median_sign_in_seconds(slow_hashing, _email(), 3))
+
+    real_s, gone_s, unknown_s = (statistics.median(m) for m in medians.values())
+    assert 0.5 <= unknown_s / real_s <= 2.0, medians
+    assert 0.5 <= gone_s / real_s <= 2.0, medians
+
+
+def _sign_in_as_many_clients(url: str, forwarded: Callable[[int], Headers]) -> list[int]:
+    """Four failed sign-ins from this host, each for another email and each claiming,
+    in the headers, to come from another client."""
+    return [
+        httpx.post(
+            f"{url}/api/v1/auth/token",
+            data={"username": _email(), "password": "guessing"},
+            headers=forwarded(n),
+            timeout=10,
+        ).status_code
+        for n in range(4)
+    ]
+
+
+def _claims(n: int) -> Headers:
+    return {"X-Forwarded-For": f"203.0.113.{n}", "Forwarded": f"for=198.51.100.{n}"}
+
+
+@pytest.mark.parametrize(
+    ("trusted", "statuses"),
+    [
+        pytest.param({}, [401, 401, 401, 429], id="by default no client can pose as another"),
+        pytest.param(
+            {"FORWARDED_ALLOW_IPS": "127.0.0.1"},
+            [401, 401, 401, 401],
+            id="behind a listed proxy each forwarded client has its own limit",
+        ),
+    ],
+)
+def test_forwarded_headers_cannot_reset_the_per_address_sign_in_limit(
+    database_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    world: World,
+    trusted: dict[str, str],
+    statuses: list[int],
+) -> None:
+    fresh_counters = f"{redis_prefix}forwarded-{uuid.uuid4().hex[:8]}:"
+    with serving(
+        database_url, redis_url, fresh_counters, LOGIN_ATTEMPTS_PER_ADDRESS="3", **trusted
+    ) as url:
+        assert _sign_in_as_many_clients(url, _claims) == statuses

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections.abc import Iterator
@@ -60,3 +61,37 @@ async def test_a_guest_books_and_reads_back_over_http(
         )
         assert broken.status_code == 400
         assert broken.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_concurrent_retries_with_one_idempotency_key_all_get_the_first_answer(
+    live_server: str, days: Iterator[dt.date]
+) -> None:
+    day = next(days)
+    email = f"retry-{uuid.uuid4().hex[:10]}@example.com"
+    async with httpx.AsyncClient(base_url=live_server, timeout=30) as http:
+        await http.post(
+            "/api/v1/auth/register",
+            json={"email": email, "password": "a long password", "full_name": "Ada Lovelace"},
+        )
+        token = await http.post(
+            "/api/v1/auth/token", data={"username": email, "password": "a long password"}
+        )
+        headers = {
+            "Authorization": f"Bearer {token.json()['access_token']}",
+            "Idempotency-Key": f"flaky-network-{day}",
+        }
+        body = {
+            "date": day.isoformat(),
+            "time": "13:00",
+            "party_size": 2,
+            "guest_name": "Ada Lovelace, party of 2",
+        }
+
+        answers = await asyncio.gather(
+            *(http.post("/api/v1/bookings/", json=body, headers=headers) for _ in range(16))
+        )
+
+    assert [a.status_code for a in answers] == [201] * 16, [a.text for a in answers]
+    assert len({a.content for a in answers}) == 1
+    assert len({a.headers["x-consistency-token"] for a in answers}) == 1
+    assert len({a.headers["location"] for a in answers}) == 1

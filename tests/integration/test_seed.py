@@ -170,8 +170,14 @@ async def test_create_admin_creates_the_account_then_changes_its_password(
         (["--email", "not-an-email", "--password", "long enough"], "is not an email address"),
         (["--email", "ada@example.com", "--password", "short"], "at least 8 characters"),
         (["--email", "ada@example.com"], "TABLEBOOK_ADMIN_PASSWORD"),
+        (["--email", "ada@example.com", "--password", "mot de passe très sûr " * 4], "72 bytes"),
     ],
-    ids=["a malformed email", "a short password", "no password at all"],
+    ids=[
+        "a malformed email",
+        "a short password",
+        "no password at all",
+        "a password longer than bcrypt reads",
+    ],
 )
 def test_create_admin_refuses_with_one_clear_line(
     argv: list[str], message: str, tmp_path: Path

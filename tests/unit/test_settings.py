@@ -88,3 +88,14 @@ def test_a_non_numeric_port_is_named() -> None:
 def test_production_refuses_cheap_password_hashes() -> None:
     with pytest.raises(SettingsError, match="BCRYPT_ROUNDS"):
         Settings.from_env({**PRODUCTION, "BCRYPT_ROUNDS": "4"}, dotenv=None)
+
+
+def test_forwarded_headers_are_believed_from_no_one_unless_listed() -> None:
+    alone = Settings.from_env({}, dotenv=None)
+    behind = Settings.from_env({"FORWARDED_ALLOW_IPS": "10.0.0.5, 10.1.0.0/16"}, dotenv=None)
+
+    assert alone.proxy_options() == {"proxy_headers": False, "forwarded_allow_ips": []}
+    assert behind.proxy_options() == {
+        "proxy_headers": True,
+        "forwarded_allow_ips": ["10.0.0.5", "10.1.0.0/16"],
+    }

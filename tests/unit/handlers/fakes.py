@@ -2,6 +2,7 @@
 
 - `Counting`: remembers what was read;
 - `Racing`: just before the handler's first append, someone else's command runs;
+- `RacingAfterFirstRead`: just after the handler's first read, someone else's command runs;
 - `AlwaysLosing`: every append finds the stream moved on;
 - `Interleaving`: every read and append yields to other tasks a random number of times,
   so concurrent handlers interleave between their reads and their append.
@@ -104,6 +105,21 @@ class Racing(Delegating):
         if rival is not None:
             await rival(self.inner)
         return await super().append(streams, idempotency=idempotency)
+
+
+class RacingAfterFirstRead(Delegating):
+    def __init__(
+        self, inner: InMemoryEventStore, rival: Callable[[InMemoryEventStore], Awaitable[object]]
+    ) -> None:
+        super().__init__(inner)
+        self._rival: Callable[[InMemoryEventStore], Awaitable[object]] | None = rival
+
+    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
+        found = await super().read_streams(stream_ids)
+        rival, self._rival = self._rival, None
+        if rival is not None:
+            await rival(self.inner)
+        return found
 
 
 class AlwaysLosing(Delegating):

@@ -45,7 +45,7 @@ from booking_core.handlers import (
 from booking_core.store import IdempotencyKey, InMemoryEventStore
 from tests.unit.domain.world import ADA, ADMIN, CHRISTMAS_EVE, GRACE, NOW, book, command_id
 from tests.unit.handlers.bistro import open_the_bistro
-from tests.unit.handlers.fakes import AlwaysLosing, Counting, Racing
+from tests.unit.handlers.fakes import AlwaysLosing, Counting, Racing, RacingAfterFirstRead
 
 START = datetime(2026, 12, 24, 19, tzinfo=UTC)
 BOXING_DAY = date(2026, 12, 26)
@@ -223,6 +223,46 @@ async def test_an_idempotency_key_is_recorded_with_the_append() -> None:
 
     assert again.duplicate
     assert again.token == first.token
+
+
+async def test_a_retry_that_read_before_its_first_request_wrote_still_answers_the_booking() -> None:
+    store = await open_the_bistro()
+    key = IdempotencyKey(key="k-ada-1", fingerprint="POST /bookings {...}")
+    command = book("b-ada", table_ids=("t-window",))
+    first: list[Any] = []
+
+    async def the_first_request(inner: InMemoryEventStore) -> None:
+        first.append(await book_table(inner, command, idempotency=key))
+
+    retry = await book_table(Racing(store, the_first_request), command, idempotency=key)
+
+    assert retry.duplicate
+    assert (retry.token, retry.booking, retry.version) == (
+        first[0].token,
+        first[0].booking,
+        first[0].version,
+    )
+
+
+async def test_a_retry_that_read_the_booking_before_its_first_request_wrote_answers_it() -> None:
+    store = await open_the_bistro()
+    key = IdempotencyKey(key="k-ada-1", fingerprint="POST /bookings {...}")
+    command = book("b-ada", table_ids=("t-window",))
+    first: list[Any] = []
+
+    async def the_first_request(inner: InMemoryEventStore) -> None:
+        first.append(await book_table(inner, command, idempotency=key))
+
+    retry = await book_table(
+        RacingAfterFirstRead(store, the_first_request), command, idempotency=key
+    )
+
+    assert retry.duplicate
+    assert (retry.token, retry.booking, retry.version) == (
+        first[0].token,
+        first[0].booking,
+        first[0].version,
+    )
 
 
 async def test_cancelling_twice_writes_nothing_the_second_time() -> None:
