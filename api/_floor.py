@@ -19,6 +19,7 @@ from litestar import Request
 from litestar.exceptions import HTTPException
 
 from api.context import bad_cursor, cursor_decode, cursor_encode
+from booking_core.codec import codec
 from booking_core.domain.events import (
     BlockPlaced,
     ClosureAdded,
@@ -27,7 +28,6 @@ from booking_core.domain.events import (
     TableAdded,
     TableChanged,
     TableRetired,
-    codec,
 )
 from booking_core.domain.folding import TABLE, VENUE_KIND
 from booking_core.domain.streams import VENUE, table_stream

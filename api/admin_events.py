@@ -21,7 +21,7 @@ from litestar.params import QueryParameter
 
 from api.context import AdminDep, Api, ApiDep
 from api.schemas import LimitParam
-from booking_core.domain.events import codec
+from booking_core.codec import codec
 from booking_core.store import ORIGIN, ConsistencyToken, RecordedEvent
 from read_models.consistency import NotCaughtUp
 

@@ -14,10 +14,11 @@ import psycopg
 
 from bench.harness import Measure, percentile
 from bench.venue import STAFF, command_id, open_round_the_clock
+from booking_core.codec import codec
 from booking_core.domain.commands import (
     BookTable,
 )
-from booking_core.domain.events import TableReserved, codec
+from booking_core.domain.events import TableReserved
 from booking_core.domain.streams import service_day_stream
 from booking_core.handlers import book_table
 from booking_core.store.postgres import PostgresEventStore

@@ -19,7 +19,7 @@ from redis.asyncio import Redis
 
 import projectors.registry as registry
 from bench.harness import Measure, percentile
-from booking_core.codec import EventMetadata
+from booking_core.codec import EventMetadata, codec
 from booking_core.domain.events import (
     BookingCancelled,
     BookingPlaced,
@@ -28,7 +28,6 @@ from booking_core.domain.events import (
     TableAdded,
     TableReleased,
     TableReserved,
-    codec,
 )
 from booking_core.domain.streams import VENUE, booking_stream, service_day_stream, table_stream
 from booking_core.domain.values import OpeningHours, Shift, SlotSettings

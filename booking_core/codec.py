@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, Final
 
 import msgspec
 
+from booking_core.domain.events import ALL_EVENTS, Event
 from booking_core.store.records import NewEvent, RecordedEvent
 
 __all__ = [
@@ -28,14 +29,8 @@ __all__ = [
     "MissingUpcaster",
     "UnknownEventType",
     "Upcaster",
+    "codec",
 ]
-
-
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
-    """Base of every domain event: `class X(Event, frozen=True, tag="X")` (frozen spelled
-    out again so type checkers see it)."""
-
-    schema_version: ClassVar[int] = 1
 
 
 class EventMetadata(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
@@ -159,3 +154,7 @@ class EventCodec:
             return msgspec.convert(payload, self._types[record.type])
         except msgspec.ValidationError as error:
             raise CorruptEvent(record, f"after upcasting: {error}") from error
+
+
+codec: Final = EventCodec(ALL_EVENTS)
+"""Every domain event, by its stable name: the one codec the store's readers and writers use."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
-from booking_core.domain.events import codec
+from booking_core.codec import codec
 from projectors.availability import AvailabilityProjection
 from projectors.base import RedisProjection, SqlProjection
 from projectors.bookings import BookingsProjection

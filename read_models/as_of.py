@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from booking_core.codec import codec
 from booking_core.domain.booking import BookingState
-from booking_core.domain.events import codec
 from booking_core.domain.folding import BOOKING, SERVICE_DAY, TABLE, VENUE_KIND, StreamKind
 from booking_core.domain.service_day import ServiceDay
 from booking_core.domain.streams import VENUE, booking_stream, service_day_stream, table_stream

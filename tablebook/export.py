@@ -26,7 +26,7 @@ from typing import IO, Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from booking_core.domain.events import codec
+from booking_core.codec import codec
 from booking_core.store import ORIGIN, ConsistencyToken, EventStore, RecordedEvent
 from booking_core.store.postgres import PostgresEventStore
 from read_models.as_of import parse_instant

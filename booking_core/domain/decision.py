@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from booking_core.codec import Event
+from booking_core.domain.events import Event
 
 __all__ = ["Decision", "DecisionBuilder"]
 

@@ -6,7 +6,8 @@ local date and times *and* its UTC instants; a booking event has the service dat
 tables and the party size, so availability, lists and statistics are pure folds.
 
 Schema evolution: add fields with defaults, never change a type; a breaking change bumps
-`schema_version` and adds an upcaster to `codec`.
+`schema_version` and adds an upcaster to `booking_core.codec`, which turns these
+events into stored records and back (the domain knows nothing of storage).
 
 Local dates and times are the venue's wall clock. `service_date` is the business day a
 booking belongs to (a 00:30 start after a late shift belongs to the day before), `date` is
@@ -16,9 +17,10 @@ the calendar date of its start. Instants (`*_at`) are aware UTC datetimes.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Final, Literal
+from typing import ClassVar, Final, Literal
 
-from booking_core.codec import Event, EventCodec
+import msgspec
+
 from booking_core.domain.values import (
     Canvas,
     LayoutArea,
@@ -41,6 +43,7 @@ __all__ = [
     "BookingSeated",
     "ClosureAdded",
     "ClosureRemoved",
+    "Event",
     "LayoutActivated",
     "LayoutChanged",
     "LayoutCreated",
@@ -60,8 +63,15 @@ __all__ = [
     "TableRetired",
     "TableUnblocked",
     "VenueEvent",
-    "codec",
 ]
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    """Base of every domain event: `class X(Event, frozen=True, tag="X")` (frozen spelled
+    out again so type checkers see it)."""
+
+    schema_version: ClassVar[int] = 1
+
 
 # --- venue ------------------------------------------------------------------------------
 
@@ -384,5 +394,3 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     BookingCompleted,
     BookingMarkedNoShow,
 )
-
-codec: Final = EventCodec(ALL_EVENTS)

@@ -11,9 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
-from booking_core.codec import Event
 from booking_core.domain import booking, service_day, table, venue
-from booking_core.domain.events import BookingEvent, ServiceDayEvent, TableEvent, VenueEvent
+from booking_core.domain.events import BookingEvent, Event, ServiceDayEvent, TableEvent, VenueEvent
 from booking_core.domain.streams import BOOKING_PREFIX, TABLE_PREFIX, VENUE
 
 __all__ = ["BOOKING", "SERVICE_DAY", "TABLE", "VENUE_KIND", "StreamKind", "kind_of"]

@@ -17,12 +17,11 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
-from booking_core.codec import Event, EventMetadata
+from booking_core.codec import Event, EventMetadata, codec
 from booking_core.domain.booking import BookingState
 from booking_core.domain.commands import Command
 from booking_core.domain.decision import Decision
 from booking_core.domain.errors import DomainError, TooMuchContention
-from booking_core.domain.events import codec
 from booking_core.domain.folding import BOOKING, SERVICE_DAY, TABLE, VENUE_KIND, StreamKind
 from booking_core.domain.service_day import ServiceDay
 from booking_core.domain.streams import VENUE, booking_stream, table_stream

@@ -8,6 +8,7 @@ import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from booking_core.codec import codec
 from booking_core.domain.commands import (
     Actor,
     AddTable,
@@ -17,7 +18,7 @@ from booking_core.domain.commands import (
     SetOpeningHours,
 )
 from booking_core.domain.errors import DomainError, TableAlreadyBooked
-from booking_core.domain.events import TableReleased, TableReserved, codec
+from booking_core.domain.events import TableReleased, TableReserved
 from booking_core.domain.streams import service_day_stream
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, book_table, change_booking, change_venue

@@ -22,8 +22,8 @@ from redis.asyncio import Redis
 from api.live import LiveStatusController
 from api.problems import exception_handlers
 from api.services import Services
+from booking_core.codec import codec
 from booking_core.domain.commands import Actor, BookTable, CancelBooking
-from booking_core.domain.events import codec
 from booking_core.handlers import book_table, cancel_booking
 from booking_core.store.postgres import PostgresEventStore
 from projectors.live_status import LiveStatusProjection

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from booking_core.codec import codec
 from booking_core.domain.commands import Actor, BookTable, CancelBooking, ChangeBooking
-from booking_core.domain.events import codec
 from booking_core.handlers import book_table, cancel_booking, change_booking
 from booking_core.store.postgres import PostgresEventStore
 from projectors.notifications import NotificationsProjection

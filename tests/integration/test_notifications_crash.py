@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
+from booking_core.codec import codec
 from booking_core.domain.commands import Actor, BookTable
-from booking_core.domain.events import codec
 from booking_core.handlers import book_table
 from booking_core.store.postgres import PostgresEventStore
 from projectors.notifications import NotificationsProjection

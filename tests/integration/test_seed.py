@@ -20,9 +20,9 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
+from booking_core.codec import codec
 from booking_core.domain.booking import Confirmed
 from booking_core.domain.commands import Actor
-from booking_core.domain.events import codec
 from booking_core.domain.folding import BOOKING
 from booking_core.domain.streams import booking_stream
 from booking_core.handlers import load_venue

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from booking_core.codec import Event, EventMetadata
+from booking_core.codec import Event, EventMetadata, codec
 from booking_core.domain.events import (
     BookingCancelled,
     BookingChanged,
@@ -29,7 +29,6 @@ from booking_core.domain.events import (
     TableBlocked,
     TableReleased,
     TableReserved,
-    codec,
 )
 from booking_core.domain.streams import (
     VENUE,

@@ -45,3 +45,26 @@ def test_the_rule_sees_a_violation(tmp_path: Path) -> None:
 def test_read_models_do_not_import_the_api() -> None:
     for path in (ROOT / "read_models").rglob("*.py"):
         assert "api" not in imported_roots(path), path
+
+
+def test_the_domain_knows_nothing_of_storage() -> None:
+    """Persistence imports the domain, never the reverse: events become records in
+    `booking_core.codec`, which the domain does not import."""
+    for path in (ROOT / "booking_core" / "domain").rglob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        modules = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        outside = {
+            m
+            for m in modules
+            if m.startswith("booking_core.") and not m.startswith("booking_core.domain")
+        }
+        assert not outside, (path, outside)

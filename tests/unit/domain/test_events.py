@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from booking_core.codec import Event
+from booking_core.codec import Event, codec
 from booking_core.domain.events import (
     ALL_EVENTS,
     BookingEvent,
@@ -18,7 +18,6 @@ from booking_core.domain.events import (
     ServiceDayEvent,
     TableEvent,
     VenueEvent,
-    codec,
 )
 from booking_core.domain.folding import BOOKING, SERVICE_DAY, TABLE, VENUE_KIND, StreamKind
 from booking_core.store import RecordedEvent

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from booking_core.codec import codec
 from booking_core.domain import floor
 from booking_core.domain.booking import Confirmed, NoBooking, Seated
 from booking_core.domain.commands import (
@@ -30,7 +31,7 @@ from booking_core.domain.commands import (
     SeatBooking,
 )
 from booking_core.domain.errors import DomainError
-from booking_core.domain.events import OpeningHoursChanged, codec
+from booking_core.domain.events import OpeningHoursChanged
 from booking_core.domain.folding import kind_of
 from booking_core.domain.streams import VENUE, parse_service_day_stream
 from booking_core.domain.values import OpeningHours, Shift

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from booking_core.codec import codec
 from booking_core.domain.booking import Confirmed
 from booking_core.domain.commands import (
     AddClosure,
@@ -27,7 +28,6 @@ from booking_core.domain.errors import (
     TableIsRetired,
     TooMuchContention,
 )
-from booking_core.domain.events import codec
 from booking_core.domain.folding import BOOKING
 from booking_core.domain.streams import booking_stream, service_day_stream
 from booking_core.handlers import (

@@ -12,10 +12,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from booking_core.codec import codec
 from booking_core.domain.booking import NoBooking
 from booking_core.domain.commands import Actor, CancelBooking, ChangeBooking
 from booking_core.domain.errors import DomainError
-from booking_core.domain.events import codec
 from booking_core.domain.folding import BOOKING
 from booking_core.handlers import (
     BookingResult,
