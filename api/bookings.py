@@ -104,10 +104,16 @@ _json = msgspec.json.Encoder().encode
 
 class SlotOut(msgspec.Struct, frozen=True):
     time: str
-    tables_available: int
-    date: dt.date
-    """The start's local calendar date, the one to book it with: the asked service date,
-    or the next one for a start after midnight in a shift that runs past it."""
+    tables_available: Annotated[
+        int, msgspec.Meta(description="Tables that fit the party and are free then (1 or more)")
+    ]
+    date: Annotated[
+        dt.date,
+        msgspec.Meta(
+            description="The start's calendar date, the one to book it with: the asked date, "
+            "or the next one for a start after midnight in a shift that runs past it"
+        ),
+    ]
 
 
 @functools.lru_cache(maxsize=8192)
