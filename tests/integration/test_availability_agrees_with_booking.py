@@ -11,17 +11,20 @@ PostgreSQL event store, and for any question asked at any moment:
   "booked" and "closed" are the decider's reasons; a start the decider can never accept
   (a time skipped by the clocks, off the slot grid) is refused by both with one problem;
 - `/availability` lists a start exactly when a booking at it would be accepted for some
-  table, with as many free tables as the decider would accept.
+  table, with as many free tables as the decider would accept;
+- and so they do when the answer is one the routes kept from an earlier moment
+  (`Snapshot.remember` until `holds_until`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -49,7 +52,18 @@ from booking_core.store import ANY, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
 from projectors.availability import AvailabilityProjection
 from projectors.runner import RedisProjectionRunner
-from read_models.availability import NEVER_BOOKABLE, TableAvailability, slots_for, tables_at
+from read_models.availability import (
+    NEVER_BOOKABLE,
+    SlotAvailability,
+    Snapshot,
+    TableAvailability,
+    TablesAt,
+    holds_until,
+    slots_in,
+    snapshot_for,
+    tables_at,
+    tables_in,
+)
 from tablebook.database import open_pool
 from tests.support.catch_up import redis_caught_up
 from tests.support.histories import (
@@ -68,6 +82,8 @@ from tests.support.histories import (
     operations,
     venues,
 )
+
+T = TypeVar("T")
 
 # --- the two sides ----------------------------------------------------------------------
 
@@ -131,13 +147,55 @@ class Decider:
 _STATUS_OF_REFUSAL = {TableIsBlocked: "blocked", TableAlreadyBooked: "booked"}
 
 
-async def check_tables(
-    redis: Redis, prefix: str, decider: Decider, day: date, at: time, party: int, now: datetime
-) -> None:
+@dataclass(frozen=True)
+class Question:
+    """Asked at `now`, and once before at `earlier`: the routes keep an answer per
+    snapshot (`Snapshot.remember`) until `holds_until`, and what they give again must
+    still be right."""
+
+    day: date
+    at: time
+    party: int
+    now: datetime
+    earlier: datetime
+
+
+def remembered(
+    snapshot: Snapshot,
+    question: Question,
+    route: str,
+    work: Callable[[datetime], tuple[T, Iterable[datetime]]],
+) -> T:
+    """The answer of `route` to `question` at its `now`, as the routes give it: worked
+    out at `earlier` and kept while it holds, or worked out afresh."""
+    key = (route, question)
+
+    def at(moment: datetime) -> Callable[[], tuple[T, datetime]]:
+        def answer() -> tuple[T, datetime]:
+            found, starts = work(moment)
+            return found, holds_until(snapshot, moment, starts)
+
+        return answer
+
+    with contextlib.suppress(*NEVER_BOOKABLE):
+        snapshot.remember(key, question.earlier, at(question.earlier))
+    return snapshot.remember(key, question.now, at(question.now))
+
+
+async def check_tables(redis: Redis, prefix: str, decider: Decider, question: Question) -> None:
+    day, at, party, now = question.day, question.at, question.party, question.now
     asked = f"tables at {day} {at} for {party}, asked at {now}"
     every_table = (*TABLE_IDS, GHOST)
+    snapshot = await snapshot_for(redis, prefix, day)
+
+    def tables(moment: datetime) -> tuple[TablesAt, list[datetime]]:
+        found = tables_in(
+            snapshot, day=day, at=at, party_size=party, duration_minutes=None, now=moment
+        )
+        return found, [found.starts_at]
+
     try:
-        found = await tables_at(redis, prefix, day=day, at=at, party_size=party, now=now)
+        found = remembered(snapshot, question, "tables", tables)
     except NEVER_BOOKABLE as never:
         refused_with: type[DomainError] = type(never)
     else:
@@ -176,12 +234,18 @@ def check_answer(
     assert anyone == (decider.book(day, at, party, now) is None), asked
 
 
-async def check_slots(
-    redis: Redis, prefix: str, decider: Decider, service_date: date, party: int, now: datetime
-) -> None:
+async def check_slots(redis: Redis, prefix: str, decider: Decider, question: Question) -> None:
+    service_date, party, now = question.day, question.party, question.now
     asked = f"starts of {service_date} for {party}, asked at {now}"
     every_table = (*TABLE_IDS, GHOST)
-    found = await slots_for(redis, prefix, day=service_date, party_size=party, now=now)
+    snapshot = await snapshot_for(redis, prefix, service_date)
+    minutes = snapshot.settings.turn_minutes(party)
+
+    def slots(moment: datetime) -> tuple[list[SlotAvailability], list[datetime]]:
+        found = slots_in(snapshot, day=service_date, party_size=party, now=moment)
+        return found, [slot.starts_at for slot in snapshot.index.slots(service_date, minutes)]
+
+    found = remembered(snapshot, question, "slots", slots)
     listed = {(slot.date, slot.time): slot.tables_available for slot in found}
     assert len(listed) == len(found), asked
     for (day, at), free in listed.items():
@@ -271,6 +335,12 @@ def test_what_a_guest_is_shown_free_is_what_the_decider_would_book(
         for reservation in day.reservations.values()
     )
     asked_at = st.one_of(moments(venue), beforehand(venue))
+    before = st.one_of(st.just(timedelta()), st.integers(1, 2 * 24 * 60 * 60).map(_seconds))
+
+    def question(day: date, at: time, party: int) -> Question:
+        now = data.draw(asked_at, label="now")
+        return Question(day, at, party, now, now - data.draw(before, label="asked before"))
+
     questions = []
     for _ in range(8):
         day = data.draw(days(venue), label="day")
@@ -282,23 +352,25 @@ def test_what_a_guest_is_shown_free_is_what_the_decider_would_book(
             at = on_the_grid(history.venue, day, party, nth) or at
         elif how == "when others sit" and held:
             day, at = held[nth % len(held)]
-        questions.append((day, at, party, data.draw(asked_at, label="now")))
-    starts_asked = (
-        data.draw(days(venue), label="service date"),
-        data.draw(st.integers(1, 9), label="party"),
-        data.draw(asked_at, label="now"),
+        questions.append(question(day, at, party))
+    starts_asked = question(
+        data.draw(days(venue), label="service date"), time(), data.draw(st.integers(1, 9))
     )
 
     async def check() -> None:
         prefix = await project(own_servers, history)
         try:
-            for day, at, party, now in questions:
-                await check_tables(own_servers.redis, prefix, decider, day, at, party, now)
-            await check_slots(own_servers.redis, prefix, decider, *starts_asked)
+            for asked in questions:
+                await check_tables(own_servers.redis, prefix, decider, asked)
+            await check_slots(own_servers.redis, prefix, decider, starts_asked)
         finally:
             await forget(own_servers.redis, prefix)
 
     own_servers.runner.run(check())
+
+
+def _seconds(count: int) -> timedelta:
+    return timedelta(seconds=count)
 
 
 # --- the disagreements it found, as examples --------------------------------------------
