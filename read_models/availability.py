@@ -59,6 +59,7 @@ from booking_core.domain.time_rules import (
     Slot,
     check_clock,
     day_slots,
+    local_today,
     resolve_slot,
     to_instant,
     to_local,
@@ -560,6 +561,7 @@ def slots_in(
     settings = snapshot.settings
     index = snapshot.index
     minutes = settings.turn_minutes(party_size)
+    today = local_today(now, settings.time_zone)
     found = []
     for slot, free in zip(
         index.slots(day, minutes), index.free(day, party_size, minutes), strict=True
@@ -567,7 +569,7 @@ def slots_in(
         if not free:
             continue
         try:
-            check_clock(settings, slot, now)
+            check_clock(settings, slot, now, today=today)
         except DomainError:
             continue
         found.append(SlotAvailability(date=slot.date, time=slot.time, tables_available=free))

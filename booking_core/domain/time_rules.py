@@ -204,7 +204,7 @@ def resolve_slot(
         raise BeyondBookingWindow(day, settings.max_days_ahead)
     _check_notice(settings, to_instant(datetime.combine(day, at), settings.time_zone), now)
     slot = place_start(settings, hours, closures, day=day, at=at, duration_minutes=duration_minutes)
-    check_clock(settings, slot, now)
+    check_clock(settings, slot, now, today=today)
     return slot
 
 
@@ -246,11 +246,15 @@ def place_start(
     )
 
 
-def check_clock(settings: SlotSettings, slot: Slot, now: datetime) -> None:
+def check_clock(
+    settings: SlotSettings, slot: Slot, now: datetime, *, today: date | None = None
+) -> None:
     """The rules of a start that move with the clock: not in the past, not inside the
-    lead time, and its service date within `max_days_ahead` days of the venue's today."""
+    lead time, and its service date within `max_days_ahead` days of the venue's today
+    (`today`: the venue's date at `now`, for a caller asking about many starts at once)."""
     _check_notice(settings, slot.starts_at, now)
-    today = local_today(now, settings.time_zone)
+    if today is None:
+        today = local_today(now, settings.time_zone)
     if (slot.service_date - today).days > settings.max_days_ahead:
         raise BeyondBookingWindow(slot.service_date, settings.max_days_ahead)
 
