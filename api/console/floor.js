@@ -80,27 +80,27 @@ export function createFloor() {
     if (!active) say("No active layout: the tables are shown on a grid.");
   }
 
-  /** The tables' statuses at a start; null for a time no booking can start at (off the
-   * slot grid, skipped by the clocks): the floor is still drawn from the bookings, and
-   * says why. */
+  /** The tables' statuses at a start; no tables, and why, for a time no booking can
+   * start at (off the slot grid, skipped by the clocks): the floor is still drawn from
+   * the bookings. */
   async function tablesAt(options) {
     const query = `date=${state.date}&time=${state.time}`;
     try {
-      return (await api("GET", `/api/v1/bookings/tables?${query}`, options)).data.tables;
+      const at = await api("GET", `/api/v1/bookings/tables?${query}`, options);
+      return { tables: at.data.tables, unbookable: null };
     } catch (error) {
       if (!(error instanceof ApiError) || error.status !== 422) throw error;
-      state.unbookable = `No booking can start then: ${error.detail}.`;
-      return null;
+      return { tables: null, unbookable: `No booking can start then: ${error.detail}.` };
     }
   }
 
   async function loadDay() {
     const options = { consistency: state.consistency };
-    state.unbookable = null;
-    const [tables, bookings] = await Promise.all([
+    const [{ tables, unbookable }, bookings] = await Promise.all([
       tablesAt(options),
       all(`/api/v1/admin/bookings?date=${state.date}`, options),
     ]);
+    state.unbookable = unbookable;
     state.statuses = new Map((tables ?? []).map((t) => [t.table_id, t.status]));
     state.bookable = tables !== null && tables.every((t) => t.status !== "closed");
     state.bookings = bookings.sort((a, b) => a.time.localeCompare(b.time));
