@@ -104,13 +104,22 @@ _json = msgspec.json.Encoder().encode
 
 class SlotOut(msgspec.Struct, frozen=True):
     time: str
-    tables_available: int
+    tables_available: Annotated[
+        int, msgspec.Meta(description="Tables that fit the party and are free then (1 or more)")
+    ]
+    date: Annotated[
+        dt.date,
+        msgspec.Meta(
+            description="The start's calendar date, the one to book it with: the asked date, "
+            "or the next one for a start after midnight in a shift that runs past it"
+        ),
+    ]
 
 
 @functools.lru_cache(maxsize=8192)
-def _slot_out(at: dt.time, tables_available: int) -> SlotOut:
+def _slot_out(day: dt.date, at: dt.time, tables_available: int) -> SlotOut:
     """Slots repeat from read to read (a day has at most 96 starts): made once each."""
-    return SlotOut(time=hhmm(at), tables_available=tables_available)
+    return SlotOut(time=hhmm(at), tables_available=tables_available, date=day)
 
 
 class SlotsOut(msgspec.Struct, frozen=True):
@@ -144,7 +153,19 @@ class AvailabilityController(Controller):
     tags = ["availability"]
     security = []
 
-    @get("/api/v1/bookings/tables", summary="Every table's status for one start time")
+    @get(
+        "/api/v1/bookings/tables",
+        summary="Every table's status for one start time",
+        description="A table is `available` exactly when a booking of it at this start, "
+        "made now, would be accepted (and `fits_party` says whether the party fits it). "
+        "A start the booking rules refuse for now or for that day (in the past, inside "
+        "the lead time, beyond the booking window, a closed day, outside opening hours, "
+        "a turn that would run past closing) is `closed` for every table. A time that "
+        "can never be booked is refused with the same 422 problem a booking of it gets: "
+        "a wall-clock time the clocks skip that day in the venue's time zone "
+        "(`.../problems/nonexistent-local-time`), or one off the slot grid counted from "
+        "the shift's opening (`.../problems/off-slot-grid`).",
+    )
     async def tables(
         self,
         api: ApiDep,
@@ -173,7 +194,15 @@ class AvailabilityController(Controller):
         key = ("tables", day, at, party_size, duration_minutes)
         return json_body(snapshot.remember(key, now, work))
 
-    @get("/api/v1/availability", summary="Every bookable start time of a day")
+    @get(
+        "/api/v1/availability",
+        summary="Every bookable start time of a day",
+        description="`date` is a service date: a shift that runs past midnight lists its "
+        "late starts here, each slot with the calendar `date` to book it with. A start "
+        "is listed exactly when a booking of it for this party, made now, would be "
+        "accepted for some table; `tables_available` counts the tables that fit the "
+        "party and are free then.",
+    )
     async def slots(
         self,
         api: ApiDep,
@@ -189,11 +218,11 @@ class AvailabilityController(Controller):
         def work() -> tuple[bytes, dt.datetime]:
             found = slots_in(snapshot, day=day, party_size=party_size, now=now)
             minutes = snapshot.settings.turn_minutes(party_size)
-            starts = (s.starts_at for s in snapshot.index.starts(day, minutes))
+            starts = (s.starts_at for s in snapshot.index.slots(day, minutes))
             out = SlotsOut(
                 date=day,
                 party_size=party_size,
-                slots=[_slot_out(s.time, s.tables_available) for s in found],
+                slots=[_slot_out(s.date, s.time, s.tables_available) for s in found],
             )
             return _json(out), holds_until(snapshot, now, starts)
 

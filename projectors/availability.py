@@ -5,7 +5,6 @@ answered from Redis alone, in one round trip (see `read_models.availability`).""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import ClassVar
 
 import msgspec
@@ -32,15 +31,12 @@ from read_models.availability_keys import (
     TableFacts,
     day_key_part,
     interval_field,
+    span_value,
 )
 
 __all__ = ["AvailabilityProjection"]
 
 _encode = msgspec.json.encode
-
-
-def _span(starts_at: datetime, ends_at: datetime) -> str:
-    return f"{int(starts_at.timestamp())},{int(ends_at.timestamp())}"
 
 
 class AvailabilityProjection:
@@ -56,7 +52,7 @@ class AvailabilityProjection:
                             "HSET",
                             keys.key(day_key_part(event.service_date)),
                             interval_field(event.table_id, BOOKING, event.booking_id),
-                            _span(event.starts_at, event.ends_at),
+                            span_value(event.starts_at, event.ends_at),
                         )
                     )
                 case TableReleased():
@@ -73,7 +69,7 @@ class AvailabilityProjection:
                             "HSET",
                             keys.key(day_key_part(event.service_date)),
                             interval_field(event.table_id, BLOCK, event.block_id),
-                            _span(event.starts_at, event.ends_at),
+                            span_value(event.starts_at, event.ends_at),
                         )
                     )
                 case TableUnblocked():

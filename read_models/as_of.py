@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
 import msgspec
@@ -31,7 +31,7 @@ from booking_core.domain.streams import VENUE, booking_stream, service_day_strea
 from booking_core.domain.table import ActiveTable
 from booking_core.store import EventStore, RecordedEvent
 from read_models import availability_keys as keys
-from read_models.availability import Interval, Snapshot, TablesAt, tables_in
+from read_models.availability import Interval, Snapshot, TablesAt, snapshot_days, tables_in
 
 __all__ = [
     "BookingAsOf",
@@ -43,7 +43,6 @@ __all__ = [
 ]
 
 S = TypeVar("S")
-_DAY = timedelta(days=1)
 
 
 def parse_instant(text: str) -> datetime:
@@ -144,14 +143,13 @@ async def availability_as_of(
     table_ids = sorted(venue.tables)
     tables = await asyncio.gather(*(_fold(store, table_stream(t), TABLE, as_of) for t in table_ids))
     active = {t.table_id: t for t in tables if isinstance(t, ActiveTable)}
-    days = (day - _DAY, day, day + _DAY)
-    wanted = [(t, d) for t in active for d in days]
+    wanted = [(t, d) for t in active for d in snapshot_days(day)]
     service_days = await asyncio.gather(
         *(_fold(store, service_day_stream(t, d), SERVICE_DAY, as_of) for t, d in wanted)
     )
     intervals: dict[str, list[Interval]] = {}
-    for (table_id, _), service_day in zip(wanted, service_days, strict=True):
-        intervals.setdefault(table_id, []).extend(_intervals(service_day))
+    for (table_id, service_date), service_day in zip(wanted, service_days, strict=True):
+        intervals.setdefault(table_id, []).extend(_intervals(service_day, service_date))
     snapshot = Snapshot(
         hours=venue.hours,
         settings=venue.settings,
@@ -176,9 +174,10 @@ def _facts(table: ActiveTable) -> keys.TableFacts:
     )
 
 
-def _intervals(service_day: ServiceDay) -> list[Interval]:
+def _intervals(service_day: ServiceDay, service_date: date) -> list[Interval]:
     def span(starts_at: datetime, ends_at: datetime, kind: str) -> Interval:
-        return Interval(int(starts_at.timestamp()), int(ends_at.timestamp()), kind)
+        start, end = keys.span_seconds(starts_at, ends_at)
+        return Interval(start, end, kind, service_date)
 
     return [
         *(span(r.starts_at, r.ends_at, keys.BOOKING) for r in service_day.reservations.values()),

@@ -1,10 +1,19 @@
 """Which tables are free, and when: answered from the Redis availability model alone.
 
-Rules (the same the booking decider applies): a table is *blocked* when a block overlaps
-the turn; *booked* when a live booking overlaps the turn widened by the venue's buffer on
-both sides; *closed* when the turn does not fit an opening shift, the day is closed, or
-the start is in the past or inside the lead time; otherwise *available*. Retired tables
-are not listed.
+The answers agree with the booking decider by construction, for every history and clock:
+
+- whether a start can be booked at all is `time_rules.resolve_slot`, the very rule a
+  booking is decided by (`place_start` once per snapshot for a day's grid, `check_clock`
+  per request); a start it refuses is *closed* for every table, except a time that can
+  never be booked, skipped by the clocks or off the slot grid: that refusal is raised,
+  as the booking route raises it (`NEVER_BOOKABLE`);
+- the model itself only answers occupancy, against the intervals of the same service-day
+  streams the decider reads (the start's service date and its two neighbours): a table
+  is *blocked* when a block overlaps the turn, *booked* when a reservation overlaps the
+  turn widened by the venue's buffer on both sides, otherwise *available*;
+- a day's starts list only those where some table that fits the party is available.
+
+Retired tables are not listed.
 
 A model that is missing or still being built is not answered from: `ModelNotReady`.
 
@@ -14,17 +23,19 @@ checkpoint in the same Lua call (`projectors/_apply_redis.lua`), and a rebuild's
 replaces every key, checkpoint included, in one script. So each read first asks Redis for
 the ready flag and the checkpoint (one `MGET`); a snapshot parsed earlier for the same
 prefix, service date and checkpoint is the model as it stands, and is used. Otherwise
-the venue, closures, tables and the intervals of the three service dates around the
-asked one arrive in one `MULTI`/`EXEC` together with the checkpoint they belong to, so
-what is cached under a checkpoint is exactly that version. No checkpoint (a model lost
-or being created) means no cache hit; no ready flag means `ModelNotReady`, cached or not.
+the venue, closures, tables and the intervals of the service dates from two days before
+the asked one to the day after (a start after midnight belongs to the day before, and is
+checked against that day's neighbours) arrive in one `MULTI`/`EXEC` together with the
+checkpoint they belong to, so what is cached under a checkpoint is exactly that version.
+No checkpoint (a model lost or being created) means no cache hit; no ready flag means
+`ModelNotReady`, cached or not.
 
 **Indexed per snapshot.** Each table's blocks, and its bookings widened by the buffer,
-are sorted by start with a running maximum of their ends, so "does anything overlap
-[start, end)" is one bisect. The tables in response order, which tables fit a party
-size, the bookable starts of a day and how many fitting tables are free at each are
-worked out once per snapshot. Whatever depends on the clock (past, lead time, booking
-window) is decided on every request with its own `now`.
+in the streams around one service date, are sorted by start with a running maximum of
+their ends, so "does anything overlap [start, end)" is one bisect. The tables in response
+order, which tables fit a party size, the placed starts of a day and how many fitting
+tables are free at each are worked out once per snapshot. Whatever depends on the clock
+(past, lead time, booking window) is decided on every request with its own `now`.
 """
 
 from __future__ import annotations
@@ -42,13 +53,23 @@ from typing import Any, Literal, TypeVar, cast
 import msgspec
 from redis.asyncio import Redis
 
-from booking_core.domain.errors import NonexistentLocalTime
-from booking_core.domain.time_rules import bookable_starts, shift_at, to_instant, to_local
+from booking_core.domain.errors import DomainError, NonexistentLocalTime, OffSlotGrid
+from booking_core.domain.streams import neighbouring_days
+from booking_core.domain.time_rules import (
+    Slot,
+    check_clock,
+    day_slots,
+    local_today,
+    resolve_slot,
+    to_instant,
+    to_local,
+)
 from booking_core.domain.values import OpeningHours, SlotSettings
-from read_models.availability_keys import BLOCK, NAME, TableFacts, parse_field
+from read_models.availability_keys import BLOCK, NAME, TableFacts, parse_field, span_seconds
 
 __all__ = [
     "CACHED_SNAPSHOTS",
+    "NEVER_BOOKABLE",
     "Interval",
     "ModelNotReady",
     "SlotAvailability",
@@ -59,6 +80,7 @@ __all__ = [
     "holds_until",
     "slots_for",
     "slots_in",
+    "snapshot_days",
     "snapshot_for",
     "tables_at",
     "tables_in",
@@ -74,6 +96,11 @@ _settings = msgspec.json.Decoder(SlotSettings)
 
 CACHED_SNAPSHOTS = 32
 """Parsed snapshots kept per process (one per prefix, service date and checkpoint)."""
+
+
+NEVER_BOOKABLE = (NonexistentLocalTime, OffSlotGrid)
+"""Refusals of a start that no clock, table or booking can lift: `tables_in` raises them
+rather than answer "closed", so asking about the time and booking it are refused alike."""
 
 
 class ModelNotReady(Exception):
@@ -105,23 +132,31 @@ class TablesAt:
 
 @dataclass(frozen=True, slots=True)
 class SlotAvailability:
+    """A start of a service date: `date` is its local calendar date (the next one for a
+    start after midnight), which is what a booking of it names."""
+
+    date: dt.date
     time: dt.time
     tables_available: int
 
 
 @dataclass(frozen=True, slots=True)
 class Interval:
-    """A reservation (`kind` BOOKING) or a block (BLOCK), in epoch seconds."""
+    """A reservation (`kind` BOOKING) or a block (BLOCK), in epoch seconds (the start
+    rounded down, the end up: exact against turns on whole seconds), as held in the
+    stream of `service_date`."""
 
     start: int
     end: int
     kind: str
+    service_date: date
 
 
 @dataclass(frozen=True)
 class Snapshot:
     """What the rules need: the venue, its tables that are not retired, and the intervals
-    of the service dates around the asked one, by table.
+    of the service dates around the asked one (from two days before to the day after),
+    by table.
 
     Treat it as immutable: its `index` is worked out from it once, on first use."""
 
@@ -161,7 +196,7 @@ encoded body, up to about 8 KB for a large room: at most a few MB per snapshot, 
 
 def holds_until(snapshot: Snapshot, now: datetime, starts: Iterable[datetime]) -> datetime:
     """The first instant at which an answer about `starts`, worked out at `now`, may no
-    longer be right as the clock moves on: the clock's rules (`_bookable`) change it only
+    longer be right as the clock moves on: the clock's rules (`check_clock`) change it only
     when one of them comes within the lead time, or when the venue's day turns (the
     booking window counts days)."""
     settings = snapshot.settings
@@ -200,21 +235,7 @@ class _Spans:
 
 
 _NOTHING = _Spans([])
-
-
-@dataclass(frozen=True, slots=True)
-class _Start:
-    """A start on a day's grid, with what `_bookable` decides without the clock.
-
-    `service_date` is None when the start is outside a shift or its day is closed;
-    `fits` is None when the shift's closing time has no instant (`to_instant` raises,
-    and will again, at the moment the rules reach it)."""
-
-    local: datetime
-    starts_at: datetime
-    service_date: date | None
-    closes: datetime | None
-    fits: bool | None
+_Around = tuple[dict[str, _Spans], dict[str, _Spans]]
 
 
 def _answer(table_id: str, facts: TableFacts, status: Status, party_size: int) -> TableAvailability:
@@ -238,45 +259,54 @@ class _Index:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
-        buffer = snapshot.settings.buffer_minutes * 60
-        blocks: dict[str, list[tuple[int, int]]] = {}
-        bookings: dict[str, list[tuple[int, int]]] = {}
-        for table_id, intervals in snapshot.intervals.items():
-            for interval in intervals:
-                if interval.kind == BLOCK:
-                    blocks.setdefault(table_id, []).append((interval.start, interval.end))
-                else:  # widened by the buffer on both sides
-                    bookings.setdefault(table_id, []).append(
-                        (interval.start - buffer, interval.end + buffer)
-                    )
-        self.blocks = {table_id: _Spans(spans) for table_id, spans in blocks.items()}
-        self.bookings = {table_id: _Spans(spans) for table_id, spans in bookings.items()}
         self.ordered = sorted(snapshot.tables.items(), key=lambda t: (t[1].name, t[0]))
+        self._around: dict[date, _Around] = {}
         self._fitting: dict[int, list[str]] = {}
-        self._starts: dict[tuple[date, int], list[_Start]] = {}
+        self._slots: dict[tuple[date, int], list[Slot]] = {}
         self._free: dict[tuple[date, int], list[int]] = {}
-        self._tables: dict[tuple[int, int, int], list[TableAvailability]] = {}
+        self._tables: dict[tuple[date, int, int, int], list[TableAvailability]] = {}
 
-    def tables(self, start: int, end: int, party_size: int) -> list[TableAvailability]:
-        """Every table's status for a bookable turn from `start` to `end` (instants in
-        seconds), in response order; worked out once per snapshot and turn."""
-        key = (start, end, party_size)
+    def around(self, service_date: date) -> _Around:
+        """Blocks, and bookings widened by the buffer, by table, of the service-day streams
+        a booking of `service_date` is decided against (`streams.neighbouring_days`)."""
+        found = self._around.get(service_date)
+        if found is None:
+            days = set(neighbouring_days(service_date))
+            buffer = self.snapshot.settings.buffer_minutes * 60
+            blocks: dict[str, list[tuple[int, int]]] = {}
+            bookings: dict[str, list[tuple[int, int]]] = {}
+            for table_id, intervals in self.snapshot.intervals.items():
+                for interval in intervals:
+                    if interval.service_date not in days:
+                        continue
+                    if interval.kind == BLOCK:
+                        blocks.setdefault(table_id, []).append((interval.start, interval.end))
+                    else:  # widened by the buffer on both sides
+                        bookings.setdefault(table_id, []).append(
+                            (interval.start - buffer, interval.end + buffer)
+                        )
+            found = self._around[service_date] = (
+                {table_id: _Spans(spans) for table_id, spans in blocks.items()},
+                {table_id: _Spans(spans) for table_id, spans in bookings.items()},
+            )
+        return found
+
+    def tables(
+        self, service_date: date, start: int, end: int, party_size: int
+    ) -> list[TableAvailability]:
+        """Every table's status for a bookable turn of `service_date` from `start` to `end`
+        (instants in seconds), in response order; worked out once per snapshot and turn."""
+        key = (service_date, start, end, party_size)
         found = self._tables.get(key)
         if found is None:
             if len(self._tables) >= _MEMO_TURNS:
                 self._tables.clear()
+            around = self.around(service_date)
             found = self._tables[key] = [
-                _answer(table_id, facts, self.status(table_id, start, end), party_size)
+                _answer(table_id, facts, _status(around, table_id, start, end), party_size)
                 for table_id, facts in self.ordered
             ]
         return found
-
-    def status(self, table_id: str, start: int, end: int) -> Status:
-        if self.blocks.get(table_id, _NOTHING).overlaps(start, end):
-            return "blocked"
-        if self.bookings.get(table_id, _NOTHING).overlaps(start, end):
-            return "booked"
-        return "available"
 
     def fitting(self, party_size: int) -> list[str]:
         found = self._fitting.get(party_size)
@@ -285,48 +315,39 @@ class _Index:
             self._fitting[party_size] = found
         return found
 
-    def starts(self, day: date, minutes: int) -> list[_Start]:
-        """The day's grid for a turn of `minutes`, each start judged without the clock."""
-        found = self._starts.get((day, minutes))
+    def slots(self, day: date, minutes: int) -> list[Slot]:
+        """The starts of service date `day` for a turn of `minutes` that the rules accept
+        before the clock is asked (`time_rules.day_slots`)."""
+        found = self._slots.get((day, minutes))
         if found is None:
             snapshot = self.snapshot
-            zone = snapshot.settings.time_zone
-            found = []
-            grid = bookable_starts(
-                snapshot.settings, snapshot.hours, snapshot.closures, day, minutes
-            )
-            for local in grid:
-                occurrence = shift_at(snapshot.hours, local)
-                if occurrence is None or occurrence.service_date in snapshot.closures:
-                    found.append(_Start(local, to_instant(local, zone), None, None, None))
-                    continue
-                starts_at = to_instant(local, zone, strict=False)
-                try:
-                    closes_at = to_instant(occurrence.closes, zone, strict=False)
-                    fits: bool | None = starts_at + timedelta(minutes=minutes) <= closes_at
-                except NonexistentLocalTime:
-                    fits = None
-                found.append(
-                    _Start(local, starts_at, occurrence.service_date, occurrence.closes, fits)
-                )
-            self._starts[(day, minutes)] = found
+            found = day_slots(snapshot.settings, snapshot.hours, snapshot.closures, day, minutes)
+            self._slots[(day, minutes)] = found
         return found
 
     def free(self, day: date, party_size: int, minutes: int) -> list[int]:
-        """Fitting tables free at each of `starts(day, minutes)` (0 where never open)."""
+        """Fitting tables free at each of `slots(day, minutes)`."""
         found = self._free.get((day, party_size))
         if found is None:
             fitting = self.fitting(party_size)
+            around = self.around(day)
             found = []
-            for candidate in self.starts(day, minutes):
-                if candidate.service_date is None:
-                    found.append(0)
-                    continue
-                start = int(candidate.starts_at.timestamp())
-                end = start + minutes * 60
-                found.append(sum(1 for t in fitting if self.status(t, start, end) == "available"))
+            for slot in self.slots(day, minutes):
+                start, end = span_seconds(slot.starts_at, slot.ends_at)
+                found.append(
+                    sum(1 for t in fitting if _status(around, t, start, end) == "available")
+                )
             self._free[(day, party_size)] = found
         return found
+
+
+def _status(around: _Around, table_id: str, start: int, end: int) -> Status:
+    blocks, bookings = around
+    if blocks.get(table_id, _NOTHING).overlaps(start, end):
+        return "blocked"
+    if bookings.get(table_id, _NOTHING).overlaps(start, end):
+        return "booked"
+    return "available"
 
 
 # --- reading the model ----------------------------------------------------------------
@@ -389,9 +410,16 @@ async def snapshot_for(
     return snapshot
 
 
+def snapshot_days(around: date) -> list[date]:
+    """The service dates whose intervals a snapshot of `around` holds: enough for a start
+    of `around`, or one after its midnight that belongs to the day before, to be checked
+    against the streams its booking would be (`streams.neighbouring_days`)."""
+    return [around + _DAY * offset for offset in (-2, -1, 0, 1)]
+
+
 async def _fetch(redis: Redis, root: str, around: date) -> tuple[bytes | str | None, Snapshot]:
     """The snapshot and the checkpoint it belongs to, read in one transaction."""
-    days = [around - _DAY, around, around + _DAY]
+    days = snapshot_days(around)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.get(root + "checkpoint")
         pipe.exists(root + "ready")
@@ -414,11 +442,11 @@ async def _fetch(redis: Redis, root: str, around: date) -> tuple[bytes | str | N
         if _text(table_id) not in gone
     }
     intervals: dict[str, list[Interval]] = {}
-    for day_map in day_maps:
+    for day, day_map in zip(days, day_maps, strict=True):
         for field, span in day_map.items():
             table_id, kind, _ = parse_field(_text(field))
             start, end = _text(span).split(",")
-            intervals.setdefault(table_id, []).append(Interval(int(start), int(end), kind))
+            intervals.setdefault(table_id, []).append(Interval(int(start), int(end), kind, day))
     snapshot = Snapshot(
         hours=hours,
         settings=settings,
@@ -430,21 +458,6 @@ async def _fetch(redis: Redis, root: str, around: date) -> tuple[bytes | str | N
 
 
 # --- the rules ------------------------------------------------------------------------
-
-
-def _bookable(snapshot: Snapshot, local: datetime, minutes: int, now: datetime) -> bool:
-    settings = snapshot.settings
-    occurrence = shift_at(snapshot.hours, local)
-    if occurrence is None or occurrence.service_date in snapshot.closures:
-        return False
-    starts_at = to_instant(local, settings.time_zone, strict=False)
-    if starts_at < now + timedelta(minutes=settings.min_lead_minutes):
-        return False
-    today = to_local(now, settings.time_zone).date()
-    if (occurrence.service_date - today).days > settings.max_days_ahead:
-        return False
-    closes_at = to_instant(occurrence.closes, settings.time_zone, strict=False)
-    return starts_at + timedelta(minutes=minutes) <= closes_at
 
 
 def _fits(facts: TableFacts, party_size: int) -> bool:
@@ -484,19 +497,33 @@ def tables_in(
     duration_minutes: int | None,
     now: datetime,
 ) -> TablesAt:
-    """`tables_at`, answered from a snapshot however it was obtained."""
+    """`tables_at`, answered from a snapshot however it was obtained. Raises what
+    `NEVER_BOOKABLE` names when the booking rules say so of the start."""
     settings = snapshot.settings
-    index = snapshot.index
     minutes = duration_minutes or settings.turn_minutes(party_size)
-    local = datetime.combine(day, at)
-    starts_at = to_instant(local, settings.time_zone, strict=False)
-    start = int(starts_at.timestamp())
-    end = start + minutes * 60
-    if _bookable(snapshot, local, minutes, now):
-        tables = index.tables(start, end, party_size)
+    try:
+        slot: Slot | None = resolve_slot(
+            settings,
+            snapshot.hours,
+            snapshot.closures,
+            day=day,
+            at=at,
+            duration_minutes=minutes,
+            now=now,
+        )
+    except NEVER_BOOKABLE:
+        raise
+    except DomainError:
+        slot = None
+    if slot is not None:
+        starts_at = slot.starts_at
+        start, end = span_seconds(starts_at, slot.ends_at)
+        tables = snapshot.index.tables(slot.service_date, start, end, party_size)
     else:
+        starts_at = to_instant(datetime.combine(day, at), settings.time_zone, strict=False)
         tables = [
-            _answer(table_id, facts, "closed", party_size) for table_id, facts in index.ordered
+            _answer(table_id, facts, "closed", party_size)
+            for table_id, facts in snapshot.index.ordered
         ]
     end_local = to_local(starts_at + timedelta(minutes=minutes), settings.time_zone)
     return TablesAt(
@@ -519,8 +546,8 @@ async def slots_for(
     now: datetime | None = None,
     max_staleness: float = 0.0,
 ) -> list[SlotAvailability]:
-    """Every bookable start of service date `day`, with how many fitting tables are free
-    (for `max_staleness`, see `snapshot_for`)."""
+    """Every start of service date `day` a party could book now, with how many fitting
+    tables are free (for `max_staleness`, see `snapshot_for`)."""
     now = now or datetime.now(UTC)
     snapshot = await snapshot_for(redis, prefix, day, max_staleness)
     return slots_in(snapshot, day=day, party_size=party_size, now=now)
@@ -529,29 +556,21 @@ async def slots_for(
 def slots_in(
     snapshot: Snapshot, *, day: date, party_size: int, now: datetime
 ) -> list[SlotAvailability]:
-    """`slots_for`, answered from a snapshot: the grid and the free tables come from the
-    snapshot's index; the clock's rules (`_bookable`'s lead time and booking window) are
-    applied here, in `_bookable`'s order."""
+    """`slots_for`, answered from a snapshot: the placed starts and the free tables come
+    from the snapshot's index, the clock's rules (`check_clock`) are asked here."""
     settings = snapshot.settings
     index = snapshot.index
     minutes = settings.turn_minutes(party_size)
-    starts = index.starts(day, minutes)
-    free = index.free(day, party_size, minutes)
-    earliest = now + timedelta(minutes=settings.min_lead_minutes)
-    today: date | None = None
-    slots = []
-    for candidate, tables_free in zip(starts, free, strict=True):
-        if candidate.service_date is None or candidate.starts_at < earliest:
+    today = local_today(now, settings.time_zone)
+    found = []
+    for slot, free in zip(
+        index.slots(day, minutes), index.free(day, party_size, minutes), strict=True
+    ):
+        if not free:
             continue
-        if today is None:
-            today = to_local(now, settings.time_zone).date()
-        if (candidate.service_date - today).days > settings.max_days_ahead:
+        try:
+            check_clock(settings, slot, now, today=today)
+        except DomainError:
             continue
-        if candidate.fits is None:
-            assert candidate.closes is not None
-            to_instant(candidate.closes, settings.time_zone, strict=False)  # raises again
-        if candidate.fits:
-            slots.append(
-                SlotAvailability(time=candidate.local.time(), tables_available=tables_free)
-            )
-    return slots
+        found.append(SlotAvailability(date=slot.date, time=slot.time, tables_available=free))
+    return found

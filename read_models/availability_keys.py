@@ -10,7 +10,9 @@ Under `{prefix}availability:`:
 | `retired` | hash | table id -> `1` |
 | `day:{service date}` | hash | `table|b|booking` or `table|k|block` -> `start,end` |
 
-(Interval ends are epoch seconds; `b` marks a booking's reservation, `k` a block.)
+(Interval ends are epoch seconds, the start rounded down and the end up, so that a block
+placed at an instant with a fraction of a second overlaps a turn exactly when it does in
+the decider; `b` marks a booking's reservation, `k` a block.)
 | `checkpoint` | string | the last event applied, `tx-position` |
 | `ready` | string | present once the model has caught up with the log |
 
@@ -24,11 +26,19 @@ nothing may write under this root without moving the checkpoint (or deleting it)
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import msgspec
 
-__all__ = ["NAME", "TableFacts", "day_key_part", "interval_field", "parse_field"]
+__all__ = [
+    "NAME",
+    "TableFacts",
+    "day_key_part",
+    "interval_field",
+    "parse_field",
+    "span_seconds",
+    "span_value",
+]
 
 NAME = "availability"
 BOOKING = "b"
@@ -53,3 +63,18 @@ def interval_field(table_id: str, kind: str, ref: str) -> str:
 def parse_field(field: str) -> tuple[str, str, str]:
     table_id, kind, ref = field.rsplit("|", 2)
     return table_id, kind, ref
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SECOND = timedelta(seconds=1)
+
+
+def span_seconds(starts_at: datetime, ends_at: datetime) -> tuple[int, int]:
+    """`[starts_at, ends_at)` in whole epoch seconds that overlap the same whole-second
+    periods it does: the start rounded down, the end rounded up."""
+    return (starts_at - _EPOCH) // _SECOND, -((_EPOCH - ends_at) // _SECOND)
+
+
+def span_value(starts_at: datetime, ends_at: datetime) -> str:
+    start, end = span_seconds(starts_at, ends_at)
+    return f"{start},{end}"

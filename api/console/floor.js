@@ -45,6 +45,7 @@ export function createFloor() {
     tables: new Map(),
     statuses: new Map(),
     bookable: true,
+    unbookable: null, // why no booking can start at the chosen time, if the API said so
     bookings: [],
     live: new Map(), // table id -> {status, at}: what the stream said last
     source: null,
@@ -79,17 +80,31 @@ export function createFloor() {
     if (!active) say("No active layout: the tables are shown on a grid.");
   }
 
+  /** The tables' statuses at a start; no tables, and why, for a time no booking can
+   * start at (off the slot grid, skipped by the clocks): the floor is still drawn from
+   * the bookings. */
+  async function tablesAt(options) {
+    const query = `date=${state.date}&time=${state.time}`;
+    try {
+      const at = await api("GET", `/api/v1/bookings/tables?${query}`, options);
+      return { tables: at.data.tables, unbookable: null };
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 422) throw error;
+      return { tables: null, unbookable: `No booking can start then: ${error.detail}.` };
+    }
+  }
+
   async function loadDay() {
     const options = { consistency: state.consistency };
-    const query = `date=${state.date}&time=${state.time}`;
-    const [at, bookings] = await Promise.all([
-      api("GET", `/api/v1/bookings/tables?${query}`, options),
+    const [{ tables, unbookable }, bookings] = await Promise.all([
+      tablesAt(options),
       all(`/api/v1/admin/bookings?date=${state.date}`, options),
     ]);
-    state.statuses = new Map(at.data.tables.map((t) => [t.table_id, t.status]));
-    state.bookable = at.data.tables.every((t) => t.status !== "closed");
+    state.unbookable = unbookable;
+    state.statuses = new Map((tables ?? []).map((t) => [t.table_id, t.status]));
+    state.bookable = tables !== null && tables.every((t) => t.status !== "closed");
     state.bookings = bookings.sort((a, b) => a.time.localeCompare(b.time));
-    for (const t of at.data.tables) {
+    for (const t of tables ?? []) {
       if (!state.tables.has(t.table_id)) state.tables.set(t.table_id, { id: t.table_id, ...t });
     }
   }
@@ -132,7 +147,9 @@ export function createFloor() {
     }
     renderBookings();
     renderTableChoice();
-    const closed = state.bookable ? "" : " Not bookable online at this time (closed, past, or too soon).";
+    const closed = state.bookable
+      ? ""
+      : ` ${state.unbookable ?? "Not bookable online at this time (closed, past, or too soon)."}`;
     say(`${state.layout.name} on ${state.date} at ${state.time}.${closed}`);
   }
 

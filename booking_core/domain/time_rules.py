@@ -13,6 +13,11 @@ Rules enforced here:
   minimum lead time, not more than `max_days_ahead` days after the venue's today.
 - A wall-clock time skipped by a daylight-saving change is refused; an ambiguous one
   (clocks going back) means its first occurrence.
+
+`resolve_slot` is the one rule for "is this start bookable", used by the booking deciders
+and by the availability reads, so the two cannot drift apart: `place_start` decides what
+does not move with the clock (once per read-model snapshot, for the reads), `check_clock`
+what does (on every request).
 - Shifts never overlap, within a day or across midnight into the next, and last at most
   24 hours. So a booking of service date `d` lies between `d` 00:00 and `d+2` 00:00, and
   only bookings of `d-1`, `d` and `d+1` can overlap it in time (see `service_day`).
@@ -31,6 +36,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from booking_core.domain.errors import (
     BeyondBookingWindow,
     ClosedOnDate,
+    DomainError,
     InsideLeadTime,
     InvalidOpeningHours,
     NonexistentLocalTime,
@@ -46,9 +52,12 @@ __all__ = [
     "Slot",
     "bookable_starts",
     "calendar_dates",
+    "check_clock",
     "check_opening_hours",
+    "day_slots",
     "is_time_zone",
     "local_today",
+    "place_start",
     "resolve_slot",
     "shift_at",
     "shifts_of",
@@ -182,24 +191,40 @@ def resolve_slot(
     duration_minutes: int,
     now: datetime,
 ) -> Slot:
-    """Place a start at local `day` and `at` in time, or raise the first rule it breaks."""
-    local = datetime.combine(day, at)
+    """Place a start at local `day` and `at` in time, or raise the first rule it breaks.
+
+    A start is bookable exactly when `place_start` accepts it and `check_clock` passes;
+    the order only chooses which refusal a caller hears first: the past and the lead
+    time before the venue's hours (on dates alone first, so that absurd years never
+    reach time zone arithmetic), a time that does not exist before either."""
     today = local_today(now, settings.time_zone)
-    # Decided on dates alone first, so absurd years never reach time zone arithmetic.
     if (today - day).days > 1:
-        raise StartInPast(local)
+        raise StartInPast(datetime.combine(day, at))
     if (day - today).days > settings.max_days_ahead + 1:
         raise BeyondBookingWindow(day, settings.max_days_ahead)
+    _check_notice(settings, to_instant(datetime.combine(day, at), settings.time_zone), now)
+    slot = place_start(settings, hours, closures, day=day, at=at, duration_minutes=duration_minutes)
+    check_clock(settings, slot, now, today=today)
+    return slot
+
+
+def place_start(
+    settings: SlotSettings,
+    hours: OpeningHours,
+    closures: Mapping[date, str],
+    *,
+    day: date,
+    at: time,
+    duration_minutes: int,
+) -> Slot:
+    """The rules of a start that do not move with the clock: the local time exists, lies
+    in a shift on its grid, on a service date that is not closed, and the whole turn fits
+    before the shift closes. Raises the first one broken."""
+    local = datetime.combine(day, at)
     starts_at = to_instant(local, settings.time_zone)
-    if starts_at < now:
-        raise StartInPast(starts_at)
-    if starts_at < now + timedelta(minutes=settings.min_lead_minutes):
-        raise InsideLeadTime(starts_at, settings.min_lead_minutes)
     occurrence = shift_at(hours, local)
     if occurrence is None:
         raise OutsideOpeningHours(local)
-    if (occurrence.service_date - today).days > settings.max_days_ahead:
-        raise BeyondBookingWindow(occurrence.service_date, settings.max_days_ahead)
     if occurrence.service_date in closures:
         raise ClosedOnDate(occurrence.service_date, closures[occurrence.service_date])
     if (local - occurrence.opens) % timedelta(minutes=settings.interval_minutes):
@@ -221,6 +246,61 @@ def resolve_slot(
     )
 
 
+def check_clock(
+    settings: SlotSettings, slot: Slot, now: datetime, *, today: date | None = None
+) -> None:
+    """The rules of a start that move with the clock: not in the past, not inside the
+    lead time, and its service date within `max_days_ahead` days of the venue's today
+    (`today`: the venue's date at `now`, for a caller asking about many starts at once)."""
+    _check_notice(settings, slot.starts_at, now)
+    if today is None:
+        today = local_today(now, settings.time_zone)
+    if (slot.service_date - today).days > settings.max_days_ahead:
+        raise BeyondBookingWindow(slot.service_date, settings.max_days_ahead)
+
+
+def _check_notice(settings: SlotSettings, starts_at: datetime, now: datetime) -> None:
+    if starts_at < now:
+        raise StartInPast(starts_at)
+    if starts_at < now + timedelta(minutes=settings.min_lead_minutes):
+        raise InsideLeadTime(starts_at, settings.min_lead_minutes)
+
+
+def day_slots(
+    settings: SlotSettings,
+    hours: OpeningHours,
+    closures: Mapping[date, str],
+    service_date: date,
+    duration_minutes: int,
+) -> list[Slot]:
+    """Every start of a service date that `place_start` accepts, in order, before any
+    table or the clock is considered: the candidates of the availability reads, each
+    placed by the same rule a booking is."""
+    if service_date in closures:
+        return []
+    step = timedelta(minutes=settings.interval_minutes)
+    slots = []
+    for occurrence in shifts_of(hours, service_date):
+        local = occurrence.opens
+        while local < occurrence.closes:
+            try:
+                slot = place_start(
+                    settings,
+                    hours,
+                    closures,
+                    day=local.date(),
+                    at=local.time(),
+                    duration_minutes=duration_minutes,
+                )
+            except DomainError:
+                pass
+            else:
+                if slot.service_date == service_date:
+                    slots.append(slot)
+            local += step
+    return slots
+
+
 def bookable_starts(
     settings: SlotSettings,
     hours: OpeningHours,
@@ -228,26 +308,11 @@ def bookable_starts(
     service_date: date,
     duration_minutes: int,
 ) -> list[datetime]:
-    """Every local start of a service date on the grid whose turn fits its shift, before
-    any table, lead time or window is considered (the availability read model's rows)."""
-    if service_date in closures:
-        return []
-    step = timedelta(minutes=settings.interval_minutes)
-    turn = timedelta(minutes=duration_minutes)
-    starts = []
-    for occurrence in shifts_of(hours, service_date):
-        closes_at = to_instant(occurrence.closes, settings.time_zone, strict=False)
-        local = occurrence.opens
-        while local < occurrence.closes:
-            try:
-                starts_at = to_instant(local, settings.time_zone)
-            except NonexistentLocalTime:
-                local += step
-                continue
-            if starts_at + turn <= closes_at:
-                starts.append(local)
-            local += step
-    return starts
+    """The local start times of `day_slots`."""
+    return [
+        datetime.combine(slot.date, slot.time)
+        for slot in day_slots(settings, hours, closures, service_date, duration_minutes)
+    ]
 
 
 def _minutes(moment: time) -> int:

@@ -123,6 +123,28 @@ async def test_public_availability_needs_no_sign_in(
     assert bad.headers["content-type"].startswith("application/problem+json")
 
 
+async def test_a_start_off_the_grid_is_the_same_422_asked_about_as_booked(
+    client: Client, guest: Headers, days: Iterator[dt.date]
+) -> None:
+    """Starts are every 15 minutes from 10:00: 19:07 has no table list, and says why."""
+    day = next(days)
+    params: dict[str, str | int] = {"date": day.isoformat(), "time": "19:07", "party_size": 2}
+    for _ in range(500):  # the package's daemon may still be building the model
+        asked = await client.get("/api/v1/bookings/tables", params=params)
+        if asked.status_code != 503:
+            break
+        await asyncio.sleep(0.02)
+    booked = await client.post("/api/v1/bookings/", json=_booking(day, "19:07"), headers=guest)
+
+    assert asked.status_code == booked.status_code == 422, asked.text
+    assert asked.headers["content-type"].startswith("application/problem+json")
+    assert asked.json()["type"] == booked.json()["type"]
+    assert asked.json()["type"].endswith("/off-slot-grid")
+    assert "19:07" in asked.json()["detail"]
+    on_the_grid = await client.get("/api/v1/bookings/tables", params={**params, "time": "19:00"})
+    assert on_the_grid.status_code == 200, on_the_grid.text
+
+
 async def test_slot_taken_is_409_and_rules_are_422(
     client: Client, guest: Headers, days: Iterator[dt.date]
 ) -> None:

@@ -8,6 +8,7 @@ Without Chromium (`CHROMIUM`, default `/usr/bin/chromium`) these tests are skipp
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
 import uuid
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from tests.api.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Headers
 
@@ -239,6 +240,32 @@ async def show_floor(page: Page, day: dt.date, at: str) -> None:
     await page.get_by_role("button", name="Show").click()
     await expect(page.locator("#floor-status")).to_contain_text(f"on {day.isoformat()} at {at}")
     await expect(page.locator("#floor-live")).to_have_attribute("data-state", "live")
+
+
+async def test_a_time_no_booking_can_start_at_still_shows_the_floor_and_says_why(
+    staff: Page, days: Iterator[dt.date]
+) -> None:
+    """A venue whose starts are every 30 minutes has no table list at 19:15: the API
+    answers 422, as a booking at 19:15 gets, and the floor is drawn from the bookings."""
+    page = staff
+    problem = {
+        "type": "https://tablebook.dev/problems/off-slot-grid",
+        "title": "Not a bookable start time",
+        "status": 422,
+        "detail": "19:15 is not on the 30-minute grid from the shift's opening",
+    }
+
+    async def refuse(route: Route) -> None:
+        await route.fulfill(
+            status=422, content_type="application/problem+json", body=json.dumps(problem)
+        )
+
+    await page.route("**/api/v1/bookings/tables?*", refuse)
+    await show_floor(page, next(days), "19:15")
+
+    await expect(page.locator("#floor-status")).to_contain_text(
+        "No booking can start then: 19:15 is not on the 30-minute grid"
+    )
 
 
 async def test_a_booking_made_elsewhere_colours_its_table_within_a_second(

@@ -1,7 +1,8 @@
 """The availability reads answer from a per-snapshot index (sorted intervals, memoised
 grids and counts): for every venue, table and interval, and every clock, they must say
-exactly what the straightforward rules say. The reference below is the read model as it
-was before the index: every start against every table against every interval."""
+exactly what the straightforward rules say. The reference below is the plain version:
+every start put to the booking rule itself (`resolve_slot`), every table against every
+interval of the service-day streams a booking would be decided against."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from booking_core.domain.time_rules import bookable_starts, shift_at, to_instant, to_local
+from booking_core.domain.errors import DomainError
+from booking_core.domain.time_rules import Slot, bookable_starts, resolve_slot, to_instant, to_local
 from booking_core.domain.values import OpeningHours, Shift, SlotSettings, TurnTime
 from read_models.availability import (
+    NEVER_BOOKABLE,
     Interval,
     SlotAvailability,
     Snapshot,
@@ -29,10 +32,13 @@ from read_models.availability_keys import BLOCK, BOOKING, TableFacts
 # --- the reference --------------------------------------------------------------------
 
 
-def ref_status(snapshot: Snapshot, table_id: str, start: int, end: int) -> str:
+def ref_status(snapshot: Snapshot, service_date: date, table_id: str, start: int, end: int) -> str:
+    around = {service_date + timedelta(days=offset) for offset in (-1, 0, 1)}
     buffer = snapshot.settings.buffer_minutes * 60
     booked = False
     for interval in snapshot.intervals.get(table_id, ()):
+        if interval.service_date not in around:
+            continue
         if interval.kind == BLOCK:
             if interval.start < end and interval.end > start:
                 return "blocked"
@@ -41,23 +47,30 @@ def ref_status(snapshot: Snapshot, table_id: str, start: int, end: int) -> str:
     return "booked" if booked else "available"
 
 
-def ref_bookable(snapshot: Snapshot, local: datetime, minutes: int, now: datetime) -> bool:
-    settings = snapshot.settings
-    occurrence = shift_at(snapshot.hours, local)
-    if occurrence is None or occurrence.service_date in snapshot.closures:
-        return False
-    starts_at = to_instant(local, settings.time_zone, strict=False)
-    if starts_at < now + timedelta(minutes=settings.min_lead_minutes):
-        return False
-    today = to_local(now, settings.time_zone).date()
-    if (occurrence.service_date - today).days > settings.max_days_ahead:
-        return False
-    closes_at = to_instant(occurrence.closes, settings.time_zone, strict=False)
-    return starts_at + timedelta(minutes=minutes) <= closes_at
+def ref_slot(snapshot: Snapshot, day: date, at: time, minutes: int, now: datetime) -> Slot | None:
+    """The booking rule itself; None where it refuses for now or for the day."""
+    try:
+        return resolve_slot(
+            snapshot.settings,
+            snapshot.hours,
+            snapshot.closures,
+            day=day,
+            at=at,
+            duration_minutes=minutes,
+            now=now,
+        )
+    except NEVER_BOOKABLE:
+        raise
+    except DomainError:
+        return None
 
 
 def ref_fits(facts: TableFacts, party_size: int) -> bool:
     return facts.min_capacity <= party_size <= facts.capacity
+
+
+def seconds(instant: datetime) -> int:
+    return int(instant.timestamp())
 
 
 def ref_tables_in(
@@ -73,9 +86,9 @@ def ref_tables_in(
     minutes = duration_minutes or settings.turn_minutes(party_size)
     local = datetime.combine(day, at)
     starts_at = to_instant(local, settings.time_zone, strict=False)
-    start = int(starts_at.timestamp())
+    slot = ref_slot(snapshot, day, at, minutes, now)
+    start = seconds(starts_at)
     end = start + minutes * 60
-    open_ = ref_bookable(snapshot, local, minutes, now)
     tables = [
         TableAvailability(
             table_id=table_id,
@@ -83,7 +96,9 @@ def ref_tables_in(
             capacity=facts.capacity,
             min_capacity=facts.min_capacity,
             area=facts.area,
-            status=ref_status(snapshot, table_id, start, end) if open_ else "closed",  # type: ignore[arg-type]
+            status=ref_status(snapshot, slot.service_date, table_id, start, end)  # type: ignore[arg-type]
+            if slot
+            else "closed",
             fits_party=ref_fits(facts, party_size),
         )
         for table_id, facts in sorted(snapshot.tables.items(), key=lambda t: (t[1].name, t[0]))
@@ -108,12 +123,19 @@ def ref_slots(
     fitting = [t for t, facts in snapshot.tables.items() if ref_fits(facts, party_size)]
     slots = []
     for local in bookable_starts(settings, snapshot.hours, snapshot.closures, day, minutes):
-        if not ref_bookable(snapshot, local, minutes, now):
+        try:
+            slot = ref_slot(snapshot, local.date(), local.time(), minutes, now)
+        except NEVER_BOOKABLE:
             continue
-        start = int(to_instant(local, settings.time_zone).timestamp())
+        if slot is None:
+            continue
+        start = seconds(slot.starts_at)
         end = start + minutes * 60
-        free = sum(1 for t in fitting if ref_status(snapshot, t, start, end) == "available")
-        slots.append(SlotAvailability(time=local.time(), tables_available=free))
+        free = sum(1 for t in fitting if ref_status(snapshot, day, t, start, end) == "available")
+        if free:
+            slots.append(
+                SlotAvailability(date=local.date(), time=local.time(), tables_available=free)
+            )
     return slots
 
 
@@ -201,7 +223,10 @@ def snapshots(draw: st.DrawFn) -> tuple[Snapshot, date]:
             start = midnight + offset * 60
             length = draw(st.one_of(st.integers(-2, 20).map(lambda q: q * 15), LENGTH))
             kind = draw(st.sampled_from([BOOKING, BOOKING, BLOCK]))
-            intervals.setdefault(table_id, []).append(Interval(start, start + length * 60, kind))
+            held_in = day + timedelta(days=draw(st.integers(-2, 1)))  # the stream it is in
+            intervals.setdefault(table_id, []).append(
+                Interval(start, start + length * 60, kind, held_in)
+            )
     snapshot = Snapshot(
         hours=hours, settings=slot_settings, closures=closures, tables=tables, intervals=intervals
     )
@@ -264,11 +289,16 @@ def test_a_dense_day_is_answered_alike() -> None:
     tables = {f"T{n}": TableFacts(name=f"T{n}", capacity=4, min_capacity=1) for n in range(40)}
     intervals = {
         f"T{n}": [
-            Interval(midnight + h * 3600, midnight + (h + 1) * 3600, BOOKING)
+            Interval(
+                midnight + h * 3600,
+                midnight + (h + 1) * 3600,
+                BOOKING,
+                day + timedelta(days=h // 24),
+            )
             for h in range(-24, 48)
             if (h * 7 + n) % 3
         ]
-        + [Interval(midnight + n * 1800, midnight + n * 1800 + 2700, BLOCK)]
+        + [Interval(midnight + n * 1800, midnight + n * 1800 + 2700, BLOCK, day)]
         for n in range(40)
     }
     snapshot = Snapshot(
@@ -316,7 +346,7 @@ def test_an_answer_holds_for_as_long_as_holds_until_says(
     asked_slots: dict[str, Any] = {"day": day, "party_size": party}
     try:
         found = tables_in(snapshot, now=now, **asked_tables)
-        starts = [s.starts_at for s in snapshot.index.starts(day, minutes)]
+        starts = [s.starts_at for s in snapshot.index.slots(day, minutes)]
         slots = slots_in(snapshot, day=day, party_size=party, now=now)
     except Exception:  # a venue the rules refuse (a shift that closes in a gap)
         return

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from booking_core.domain.errors import InvalidOpeningHours, NonexistentLocalTime
+from booking_core.domain.errors import DomainError, InvalidOpeningHours, NonexistentLocalTime
 from booking_core.domain.time_rules import (
     bookable_starts,
     calendar_dates,
+    check_clock,
     check_opening_hours,
+    day_slots,
+    place_start,
     resolve_slot,
     shift_at,
     to_instant,
@@ -149,3 +154,75 @@ def test_a_period_touches_every_calendar_date_it_spans() -> None:
     )
 
     assert dates == (date(2026, 12, 24), date(2026, 12, 25))
+
+
+# --- one rule, two halves ---------------------------------------------------------------
+
+_ZONES = ("Europe/London", "America/New_York", "Australia/Lord_Howe", "UTC")
+_DAYS = st.one_of(
+    st.sampled_from((date(2026, 3, 29), date(2026, 10, 25), date(2026, 3, 8), date(2026, 4, 5))),
+    st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+)
+_TIMES = st.integers(0, 24 * 60 - 1).map(lambda m: time(m // 60, m % 60))
+
+
+@st.composite
+def _venues(draw: st.DrawFn) -> tuple[SlotSettings, OpeningHours, dict[date, str], date]:
+    day = draw(_DAYS)
+    shifts = [
+        Shift(opens=draw(st.one_of(_TIMES, st.just(time(20)))), closes=draw(_TIMES))
+        for _ in range(draw(st.integers(1, 2)))
+    ]
+    hours = OpeningHours.every_day(*shifts)
+    settings_ = SlotSettings(
+        interval_minutes=draw(st.sampled_from((15, 20, 30, 45, 7))),
+        min_lead_minutes=draw(st.sampled_from((0, 60, 1440))),
+        max_days_ahead=draw(st.integers(0, 3)),
+        time_zone=draw(st.sampled_from(_ZONES)),
+    )
+    closures = {day + timedelta(days=d): "closed" for d in (-1, 0, 1) if draw(st.booleans())}
+    return settings_, hours, closures, day
+
+
+@settings(max_examples=80, deadline=None)
+@given(venue=_venues(), data=st.data())
+def test_a_start_is_bookable_exactly_when_both_halves_of_the_rule_accept_it(
+    venue: tuple[SlotSettings, OpeningHours, dict[date, str], date], data: st.DataObject
+) -> None:
+    """`resolve_slot` decides bookings; the availability reads ask `place_start` (once per
+    snapshot, through `day_slots`) and `check_clock` (per request). They must agree."""
+    settings_, hours, closures, day = venue
+    midnight = datetime.combine(day, time(), UTC)
+    now = midnight + timedelta(minutes=data.draw(st.integers(-3 * 24 * 60, 2 * 24 * 60)))
+    turn = data.draw(st.sampled_from((30, 90, 240)))
+    for _ in range(5):
+        asked = day + timedelta(days=data.draw(st.integers(-1, 1)))
+        at = data.draw(_TIMES)
+        try:
+            whole = resolve_slot(
+                settings_, hours, closures, day=asked, at=at, duration_minutes=turn, now=now
+            )
+        except DomainError:
+            whole = None
+        try:
+            halves = place_start(
+                settings_, hours, closures, day=asked, at=at, duration_minutes=turn
+            )
+            check_clock(settings_, halves, now)
+        except DomainError:
+            halves = None
+        assert whole == halves, (asked, at)
+    placed = {
+        (slot.date, slot.time): slot for slot in day_slots(settings_, hours, closures, day, turn)
+    }
+    for minute in range(2 * 24 * 60):
+        local = datetime.combine(day, time()) + timedelta(minutes=minute)
+        try:
+            slot = place_start(
+                settings_, hours, closures, day=local.date(), at=local.time(), duration_minutes=turn
+            )
+        except DomainError:
+            continue
+        if slot.service_date == day:
+            assert placed.pop((local.date(), local.time())) == slot
+    assert placed == {}
