@@ -33,7 +33,7 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 import projectors.registry as registry
-from booking_core.codec import EventMetadata
+from booking_core.codec import EventMetadata, codec
 from booking_core.domain import placement
 from booking_core.domain.booking import NoBooking
 from booking_core.domain.commands import BookTable
@@ -43,7 +43,6 @@ from booking_core.domain.errors import (
     TableAlreadyBooked,
     TableIsBlocked,
 )
-from booking_core.domain.events import codec
 from booking_core.domain.service_day import ServiceDay
 from booking_core.domain.table import ActiveTable, TableState
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
