@@ -13,14 +13,14 @@ Rules enforced here:
   minimum lead time, not more than `max_days_ahead` days after the venue's today.
 - A wall-clock time skipped by a daylight-saving change is refused; an ambiguous one
   (clocks going back) means its first occurrence.
+- Shifts never overlap, within a day or across midnight into the next, and last at most
+  24 hours. So a booking of service date `d` lies between `d` 00:00 and `d+2` 00:00, and
+  only bookings of `d-1`, `d` and `d+1` can overlap it in time (see `service_day`).
 
 `resolve_slot` is the one rule for "is this start bookable", used by the booking deciders
 and by the availability reads, so the two cannot drift apart: `place_start` decides what
 does not move with the clock (once per read-model snapshot, for the reads), `check_clock`
 what does (on every request).
-- Shifts never overlap, within a day or across midnight into the next, and last at most
-  24 hours. So a booking of service date `d` lies between `d` 00:00 and `d+2` 00:00, and
-  only bookings of `d-1`, `d` and `d+1` can overlap it in time (see `service_day`).
 """
 
 from __future__ import annotations
