@@ -68,7 +68,7 @@ class PasswordHasher:
     rounds: int = 12
 
     async def hash(self, password: str) -> str:
-        secret = password.encode()
+        secret = _secret(password)
         hashed = await asyncio.to_thread(bcrypt.hashpw, secret, bcrypt.gensalt(self.rounds))
         return hashed.decode()
 
@@ -77,10 +77,19 @@ class PasswordHasher:
         same time, so timing does not tell whether an account exists."""
         candidate = hashed.encode() if hashed else _DUMMY_HASH
         try:
-            ok = await asyncio.to_thread(bcrypt.checkpw, password.encode(), candidate)
+            ok = await asyncio.to_thread(bcrypt.checkpw, _secret(password), candidate)
         except ValueError:
             return False
         return ok and hashed is not None
+
+
+_BCRYPT_BYTES = 72
+
+
+def _secret(password: str) -> bytes:
+    """The bytes bcrypt reads: its first 72. A password is limited to 72 characters, but
+    those can take up to 288 bytes in UTF-8, which bcrypt refuses outright."""
+    return password.encode()[:_BCRYPT_BYTES]
 
 
 _DUMMY_HASH = bcrypt.hashpw(b"no account has this password", bcrypt.gensalt(4))

@@ -16,6 +16,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from api.bookings import TablesAtOut, check_date, tables_out
 from api.context import AdminDep, ApiDep, bad_cursor
+from api.refused import Refused
 from api.schemas import CursorParam, LimitParam, parse_time
 from read_models.as_of import availability_as_of
 from read_models.notifications import (
@@ -44,7 +45,7 @@ def check_instant(value: dt.datetime) -> dt.datetime:
         )
     instant = value.astimezone(dt.UTC)
     if instant > dt.datetime.now(dt.UTC):
-        raise HTTPException(status_code=422, detail="as_of: must not be in the future")
+        raise Refused(422, "as_of: must not be in the future", "as-of-in-future")
     return instant
 
 

@@ -13,10 +13,14 @@ from litestar.params import JSONBody, URLEncodedBody
 
 from api.accounts import User
 from api.context import ApiDep, UserDep
+from api.refused import Refused
 
 __all__ = ["AuthController", "UserOut", "user_out"]
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
+EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,255}\.[^@\x00-\x20\x7f]{2,63}$"
+"""No control characters or spaces, spelled out: the whitespace classes of Python and
+JSON Schema differ, and the schema states this same pattern."""
+_EMAIL = re.compile(EMAIL_PATTERN)
 MIN_PASSWORD = 8
 MAX_PASSWORD = 72  # bcrypt reads no further
 
@@ -70,7 +74,7 @@ def user_out(user: User) -> UserOut:
 def check_email(email: str) -> str:
     email = email.strip()
     if not _EMAIL.match(email):
-        raise HTTPException(status_code=422, detail="email: not a valid email address")
+        raise Refused(422, "email: not a valid email address", "invalid-email")
     return email
 
 
@@ -82,9 +86,8 @@ class AuthController(Controller):
     async def register(self, api: ApiDep, data: JSONBody[Register]) -> UserOut:
         email = check_email(data.email)
         if len(data.password) < MIN_PASSWORD:
-            raise HTTPException(
-                status_code=422,
-                detail=f"password: must be at least {MIN_PASSWORD} characters long",
+            raise Refused(
+                422, f"password: must be at least {MIN_PASSWORD} characters long", "weak-password"
             )
         hashed = await api.passwords.hash(data.password)
         user = await api.users.create(

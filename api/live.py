@@ -28,9 +28,12 @@ from redis.asyncio import Redis
 from api.problems import problem_response
 from api.services import Services
 
-__all__ = ["LiveStatusController", "LiveStatusEvent", "live_status_key"]
+__all__ = ["LAST_EVENT_ID", "LiveStatusController", "LiveStatusEvent", "live_status_key"]
 
-_ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+LAST_EVENT_ID = r"^(0|[0-9]{1,19}-[0-9]{1,19})?$"
+"""`Last-Event-ID`: an id this stream sent (a Redis stream entry id, which fits in 64-bit
+halves), `0` for everything kept, or empty for none (as the SSE spec has it)."""
+_ENTRY_ID = re.compile(r"^[0-9]{1,19}-[0-9]{1,19}$")
 _BATCH = 500
 _RECONNECT_MS = 2000
 _MAX_BLOCK_SECONDS = 2.0

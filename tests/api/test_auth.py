@@ -183,3 +183,10 @@ async def _three_failures_then_refused(limiter: LoginLimiter) -> None:
         await limiter.check("someone-new@example.com", "192.0.2.7")
     assert 0 < refused.value.retry_after <= 900
     await limiter.check("someone-new@example.com", "198.51.100.1")  # another address is fine
+
+
+async def test_a_long_password_in_a_non_latin_script_is_taken(new_user: NewUser) -> None:
+    # 72 characters of three bytes each: more than the 72 bytes bcrypt reads.
+    headers, user = await new_user(password="密" * 72)
+    assert user["email"].endswith("@example.com")
+    assert headers["Authorization"].startswith("Bearer ")
