@@ -27,6 +27,8 @@ DATE_PATTERN = r"^2[01][0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
 NO_NUL = r"^[^\x00]*$"
 ID_PATTERN = r"^[^@]+$"
 _METHODS = ("get", "put", "post", "delete", "patch")
+_ECHOES = frozenset({"Problem", "ProblemField"})
+"""A problem may quote the refused input, NUL and all."""
 
 
 def _is_string(node: Schema) -> bool:
@@ -83,7 +85,8 @@ def bound_shapes(openapi: OpenAPI) -> None:
     seen: set[int] = set()
     schemas = openapi.components.schemas or {}
     for name, schema in schemas.items():
-        _bound(schema, seen)
+        if name not in _ECHOES:
+            _bound(schema, seen)
         if name in EXAMPLES:
             schema.examples = [EXAMPLES[name]]
     register = schemas.get("Register")
