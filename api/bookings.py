@@ -386,7 +386,13 @@ class BookingsController(Controller):
 
         return await api.write(request, actor_of(user), run)
 
-    @delete("/{booking_id:str}", status_code=200, summary="Cancel a booking")
+    @delete(
+        "/{booking_id:str}",
+        status_code=200,
+        summary="Cancel a booking",
+        description="The booking stays readable, with status `cancelled`; cancelling it again"
+        " answers the same.",
+    )
     async def cancel(
         self, api: ApiDep, user: UserDep, request: Request[Any, Any, Any], booking_id: FromPath[str]
     ) -> Response[BookingOut]:

@@ -15,6 +15,7 @@ __all__ = [
     "CONSISTENT_READS",
     "ETAG_SENT",
     "IF_MATCH",
+    "KEPT_AFTER_DELETE",
     "NOT_IDEMPOTENT",
     "SHAPE_KINDS",
     "Refusal",
@@ -72,6 +73,10 @@ ETAG_SENT = IF_MATCH | {
 }
 """Operations whose success carries the resource's version as `ETag` (what `If-Match`
 takes): the reads and writes of bookings, layouts and tables."""
+
+KEPT_AFTER_DELETE = frozenset({f"{_BOOKINGS}/{{booking_id}}", _TABLE})
+"""Where DELETE marks rather than removes: it cancels a booking or retires a table, which
+stays readable (status `cancelled`, `retired: true`), as the API has always promised."""
 
 NOT_IDEMPOTENT = frozenset(
     {"/api/v1/auth/register", "/api/v1/auth/token", f"{_ADMIN}/users/{{user_id}}"}
@@ -185,6 +190,9 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
         _r(422, "invalid-period", "the block ends before it starts"),
         _r(422, "invalid-instant", "start or end is not a real date and time (Feb 30)"),
         _r(422, "nonexistent-local-time", "the local time does not exist (clocks go forward)"),
+    ),
+    ("delete", f"{_TABLE}/blocks/{{block_id}}"): (
+        _r(409, "table-retired", "the table has been retired"),
     ),
     ("post", f"{_ADMIN}/layouts"): _LAYOUT_RULES,
     ("put", _LAYOUT): (*_LAYOUT_RULES, _STALE),
