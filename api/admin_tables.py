@@ -266,9 +266,10 @@ class AdminTablesController(Controller):
     @get("/{table_id:str}", summary="One table, retired or not")
     async def read(
         self, api: ApiDep, admin: AdminDep, request: Request[Any, Any, Any], table_id: FromPath[str]
-    ) -> TableOut:
+    ) -> Response[TableOut]:
         await api.consistent(request, sql=("venue",))
-        return _table_from_row(await _listed(api, table_id))
+        out = _table_from_row(await _listed(api, table_id))
+        return Response(out, headers={"ETag": f'"{out.version}"'})
 
     @put("/{table_id:str}", summary="Change any of a table's fields")
     async def change(

@@ -68,6 +68,7 @@ ETAG_SENT = IF_MATCH | {
     ("post", f"{_ADMIN}/layouts"),
     ("post", f"{_LAYOUT}/activate"),
     ("post", f"{_ADMIN}/tables"),
+    ("get", _TABLE),
     ("put", _TABLE),
     ("delete", _TABLE),
 }
