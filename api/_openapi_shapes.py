@@ -9,7 +9,8 @@ shape, so every bound the handlers check goes into the schema too:
 - accounts: a password of at least 8 characters, an email address `name@host.tld`;
 - the live stream's `Last-Event-ID`: an id it sent, or `0`.
 
-Each schema also gets its example from `api.examples` in place of made-up strings.
+Each schema, and each common parameter, also gets its example from `api.examples` in
+place of made-up strings.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from litestar.openapi.spec import OpenAPI, OpenAPIType, Operation, Parameter, Reference, Schema
 
 from api.auth import EMAIL_PATTERN, MIN_PASSWORD
-from api.examples import EXAMPLES
+from api.examples import EXAMPLES, PARAMETER_EXAMPLES
 from api.live import LAST_EVENT_ID
 
 __all__ = ["DATE_PATTERN", "bound_shapes"]
@@ -38,26 +39,25 @@ def _is_string(node: Schema) -> bool:
     )
 
 
-def _bound(node: Schema | Reference | None, seen: set[int]) -> None:
-    """Dates within the book and no NUL in free text, everywhere under `node`."""
+def _bound(node: Schema | Reference | None, seen: set[int], *, shaped: bool = False) -> None:
+    """Dates within the book and no NUL in free text, everywhere under `node`. `shaped`:
+    an enclosing `oneOf` already carries a pattern or format (Litestar puts the bounds
+    of an optional value beside its alternatives)."""
     if not isinstance(node, Schema) or id(node) in seen:
         return
     seen.add(id(node))
     if _is_string(node) and node.enum is None and node.const is None:
         if node.format == "date":
             node.pattern = DATE_PATTERN
-        elif node.format is None and node.pattern is None:
+        elif node.format is None and node.pattern is None and not shaped:
             node.pattern = NO_NUL
-    children: list[Schema | Reference] = [
-        *(node.properties or {}).values(),
-        *(node.one_of or []),
-        *(node.any_of or []),
-        *(node.all_of or []),
-    ]
-    if isinstance(node.items, Schema):
-        children.append(node.items)
-    for child in children:
+    for child in (*(node.properties or {}).values(), *(node.all_of or [])):
         _bound(child, seen)
+    alternatives_shaped = shaped or node.pattern is not None or node.format is not None
+    for child in (*(node.one_of or []), *(node.any_of or [])):
+        _bound(child, seen, shaped=alternatives_shaped)
+    if isinstance(node.items, Schema):
+        _bound(node.items, seen)
 
 
 def _bound_parameters(operation: Operation, seen: set[int]) -> None:
@@ -78,6 +78,9 @@ def _bound_parameters(operation: Operation, seen: set[int]) -> None:
             )
         elif parameter.param_in != "header":
             _bound(schema, seen)
+            example = PARAMETER_EXAMPLES.get(parameter.name)
+            if example is not None and not schema.examples:
+                schema.examples = [example]
 
 
 def bound_shapes(openapi: OpenAPI) -> None:

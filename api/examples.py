@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["EXAMPLES"]
+__all__ = ["EXAMPLES", "PARAMETER_EXAMPLES"]
 
 _BOOKING_ID = "bkg_5f0c9a3e2d7b4c1e8a6f3b2d1c0e9f8a"
 _USER_ID = "usr_0d3c1b2a49584f6e8d7c6b5a4f3e2d1c"
@@ -293,3 +293,27 @@ EXAMPLES: dict[str, Any] = {
     "UserOut": _USER,
     "UserPage": {"items": [_USER], "next_cursor": None},
 }
+
+PARAMETER_EXAMPLES: dict[str, Any] = {
+    "date": "2030-05-01",
+    "day": "2030-12-25",
+    "from": "2030-05-01",
+    "to": "2030-05-07",
+    "time": "19:30",
+    "party_size": 4,
+    "duration_minutes": 120,
+    "limit": 50,
+    "q": "Lovelace",
+    "area": "Terrace",
+    "as_of": "2030-05-01T19:00:00Z",
+    "booking_id": _BOOKING_ID,
+    "table_id": _TABLE["id"],
+    "block_id": _BLOCK["id"],
+    "layout_id": _LAYOUT["id"],
+    "user_id": _USER_ID,
+    "stream": f"booking-{_BOOKING_ID}",
+    "after": "781-1842",
+}
+"""Query and path parameters by name: a day in the book, dinner for four, ids shaped
+like the API's own (they name nothing, so an example read is a 404, never a change to
+real data)."""

@@ -187,3 +187,12 @@ async def test_dates_are_bounded_as_the_api_bounds_them(schema: dict[str, Any]) 
     assert not re.fullmatch(pattern, "2200-01-01")
     register = schema["components"]["schemas"]["Register"]["properties"]
     assert register["password"]["minLength"] == 8
+
+
+async def test_common_parameters_carry_examples_that_fit_them(schema: dict[str, Any]) -> None:
+    tables = {p["name"]: p for p in schema["paths"]["/api/v1/bookings/tables"]["get"]["parameters"]}
+    for name in ("date", "time", "party_size", "duration_minutes"):
+        shape = tables[name]["schema"]
+        validator = jsonschema_rs.validator_for(shape)
+        assert shape["examples"], name
+        assert all(validator.is_valid(example) for example in shape["examples"]), name
