@@ -144,6 +144,10 @@ _RESPONSE_HEADERS = {
         "Where the created resource is read",
     ),
     "X-Consistency-Token": (_TOKEN, "Send it back on a read to see this write"),
+    "Idempotent-Replayed": (
+        Schema(type=OpenAPIType.STRING, enum=["true"]),
+        "`true` when this is the answer kept for an earlier request with this key",
+    ),
     "Retry-After": (
         Schema(type=OpenAPIType.STRING, pattern=r"^[0-9]{1,9}$", examples=["2"]),
         "Seconds to wait before trying again",
@@ -151,9 +155,9 @@ _RESPONSE_HEADERS = {
 }
 
 
-_CONSISTENCY_HEADER = "X-Consistency-Token"
-"""Sent by every write that appended events; a write that changed nothing (cancelling a
-cancelled booking) has no new position to give."""
+_SOMETIMES = frozenset({"X-Consistency-Token", "Idempotent-Replayed"})
+"""Response headers not on every answer: a write that changed nothing (cancelling a
+cancelled booking) has no new position to give, and only a repeat is a replay."""
 
 
 def _problem(status: int, found: list[Refusal]) -> OpenAPIResponse:
@@ -223,7 +227,7 @@ def _headers_out(path: str, method: str, status: str) -> list[str]:
     if (method, path) in ETAG_SENT:
         names.append("ETag")
     if "Idempotency-Key" in _headers_in(path, method):
-        names.append("X-Consistency-Token")
+        names += ["X-Consistency-Token", "Idempotent-Replayed"]
     if status == "201" and method == "post" and path != "/api/v1/auth/register":
         names.append("Location")
     return names
@@ -243,7 +247,7 @@ def _declare_headers(path: str, method: str, operation: Operation) -> None:
             if found:
                 response.headers = {
                     **(response.headers or {}),
-                    **{n: _response_header(n, required=n != _CONSISTENCY_HEADER) for n in found},
+                    **{n: _response_header(n, required=n not in _SOMETIMES) for n in found},
                 }
 
 

@@ -89,6 +89,7 @@ async def test_every_write_takes_an_idempotency_key_and_names_its_consistency_to
         assert "idempotency-key-reused" in refusal_types(operation, "422"), (method, path)
         success = next(s for s in operation["responses"] if s.startswith("2"))
         assert "X-Consistency-Token" in headers_out(operation, success), (method, path)
+        assert "Idempotent-Replayed" in headers_out(operation, success), (method, path)
 
 
 async def test_reads_of_read_models_take_a_consistency_token(schema: dict[str, Any]) -> None:
