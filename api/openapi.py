@@ -4,11 +4,9 @@ Each route documents its success; the rest follows from what the route is. Refus
 with parameters or a body can be a 400, a signed-in route a 401 or 403, a route with an
 id in its path a 404, a write with a body a 413, anything under /api/ a 503; its 409s and
 422s are the business rules `api.contract` lists for it, each with its problem type. They
-are all RFC 9457 problem details, so they share one schema. Headers: the request headers
-an operation reads (`Idempotency-Key`, `If-Match`, `X-Consistency-Token`) and the response
-headers it sends (`ETag`, `Location`, `X-Consistency-Token`, `Retry-After`). Shapes: the
-bounds the API enforces that the Structs cannot carry (dates 2000-2199, no NUL in text),
-and one realistic example per schema (`api.examples`).
+are all RFC 9457 problem details, so they share one schema. Headers: what each operation
+reads and sends (`api._openapi_headers`). Shapes: the bounds the API enforces that the
+Structs cannot carry, and one realistic example per schema (`api._openapi_shapes`).
 """
 
 from __future__ import annotations
@@ -19,7 +17,6 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.openapi.spec import (
     OpenAPI,
-    OpenAPIFormat,
     OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
@@ -33,16 +30,9 @@ from litestar.openapi.spec import (
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api._openapi_headers import declare_headers, response_header
 from api._openapi_shapes import bound_shapes
-from api.context import TOKEN_FORM
-from api.contract import (
-    CONSISTENT_READS,
-    ETAG_SENT,
-    IF_MATCH,
-    NOT_IDEMPOTENT,
-    Refusal,
-    refusals,
-)
+from api.contract import Refusal, refusals
 
 __all__ = ["document_problems", "fix_allow_header"]
 
@@ -92,74 +82,6 @@ _PROBLEM_REF = Reference(ref="#/components/schemas/Problem")
 _METHODS = ("get", "put", "post", "delete", "patch")
 
 
-def _header(pattern: str, description: str, example: str, max_length: int) -> Schema:
-    return Schema(
-        type=OpenAPIType.STRING,
-        pattern=pattern,
-        max_length=max_length,
-        description=description,
-        examples=[example],
-    )
-
-
-_TOKEN = _header(
-    TOKEN_FORM.pattern,
-    "A write's position in the event log (`tx-position`); `0` is before any write",
-    "781-1842",
-    39,
-)
-_VERSION_TAG = _header(
-    r'^(W/)?"?[0-9]{1,9}"?$', "The resource's version, as its ETag gave it", '"3"', 13
-)
-_REQUEST_HEADERS = {
-    "Idempotency-Key": (
-        _header(
-            r"^[ -~]*[!-~][ -~]*$",
-            "1 to 200 printable ASCII characters, unique per request",
-            "c0ffee-7a1d-4b6e-booking-42",
-            200,
-        ),
-        "Repeat the request safely: the same key with the same body gets the first answer "
-        "back (with `Idempotent-Replayed: true`); with another body it is a 422.",
-    ),
-    "If-Match": (
-        _VERSION_TAG,
-        "Change only if the resource is still at this version (its `ETag`); otherwise 409 "
-        "`stale-version`.",
-    ),
-    "X-Consistency-Token": (
-        _TOKEN,
-        "Read your writes: the `X-Consistency-Token` of a write's response. The read waits "
-        "(up to 5 s, then 503) until it includes that write; a token no write gave is a 422.",
-    ),
-}
-_RESPONSE_HEADERS = {
-    "ETag": (_VERSION_TAG, "The resource's version, for `If-Match`"),
-    "Location": (
-        Schema(
-            type=OpenAPIType.STRING,
-            format=OpenAPIFormat.URI_REFERENCE,
-            examples=["/api/v1/bookings/bkg_5f0c"],
-        ),
-        "Where the created resource is read",
-    ),
-    "X-Consistency-Token": (_TOKEN, "Send it back on a read to see this write"),
-    "Idempotent-Replayed": (
-        Schema(type=OpenAPIType.STRING, enum=["true"]),
-        "`true` when this is the answer kept for an earlier request with this key",
-    ),
-    "Retry-After": (
-        Schema(type=OpenAPIType.STRING, pattern=r"^[0-9]{1,9}$", examples=["2"]),
-        "Seconds to wait before trying again",
-    ),
-}
-
-
-_SOMETIMES = frozenset({"X-Consistency-Token", "Idempotent-Replayed"})
-"""Response headers not on every answer: a write that changed nothing (cancelling a
-cancelled booking) has no new position to give, and only a repeat is a replay."""
-
-
 def _problem(status: int, found: list[Refusal]) -> OpenAPIResponse:
     schema: Schema | Reference = _PROBLEM_REF
     description = _WHY[status]
@@ -177,17 +99,12 @@ def _problem(status: int, found: list[Refusal]) -> OpenAPIResponse:
         description += ":\n\n" + "\n".join(f"- `{r.kind}`: {r.why}" for r in found)
     headers: dict[str, OpenAPIHeader | Reference] | None = None
     if status in (429, 503):
-        headers = {"Retry-After": _response_header("Retry-After", required=True)}
+        headers = {"Retry-After": response_header("Retry-After", required=True)}
     return OpenAPIResponse(
         description=description,
         headers=headers,
         content={PROBLEM_JSON: OpenAPIMediaType(schema=schema)},
     )
-
-
-def _response_header(name: str, *, required: bool) -> OpenAPIHeader:
-    schema, description = _RESPONSE_HEADERS[name]
-    return OpenAPIHeader(schema=schema, description=description, required=required)
 
 
 def _paged(operation: Operation) -> bool:
@@ -209,46 +126,6 @@ def _statuses(path: str, method: str, operation: Operation) -> set[int]:
     if path.endswith("/auth/token"):
         statuses |= {401, 429}
     return statuses
-
-
-def _headers_in(path: str, method: str) -> list[str]:
-    names = []
-    if path.startswith("/api/v1/") and method != "get" and path not in NOT_IDEMPOTENT:
-        names.append("Idempotency-Key")
-    if (method, path) in IF_MATCH:
-        names.append("If-Match")
-    if method == "get" and path in CONSISTENT_READS:
-        names.append("X-Consistency-Token")
-    return names
-
-
-def _headers_out(path: str, method: str, status: str) -> list[str]:
-    names = []
-    if (method, path) in ETAG_SENT:
-        names.append("ETag")
-    if "Idempotency-Key" in _headers_in(path, method):
-        names += ["X-Consistency-Token", "Idempotent-Replayed"]
-    if status == "201" and method == "post" and path != "/api/v1/auth/register":
-        names.append("Location")
-    return names
-
-
-def _declare_headers(path: str, method: str, operation: Operation) -> None:
-    parameters = list(operation.parameters or [])
-    for name in _headers_in(path, method):
-        schema, description = _REQUEST_HEADERS[name]
-        parameters.append(
-            Parameter(name=name, param_in="header", schema=schema, description=description)
-        )
-    operation.parameters = parameters or None
-    for status, response in (operation.responses or {}).items():
-        if isinstance(response, OpenAPIResponse) and status.startswith("2"):
-            found = _headers_out(path, method, status)
-            if found:
-                response.headers = {
-                    **(response.headers or {}),
-                    **{n: _response_header(n, required=n not in _SOMETIMES) for n in found},
-                }
 
 
 def _closed(node: Schema | Reference | None, schemas: dict[str, Schema], seen: set[int]) -> None:
@@ -303,7 +180,7 @@ def _document(schema: OpenAPI) -> None:
                 paged=_paged(operation),
                 has_input=bool(operation.parameters or operation.request_body),
             )
-            _declare_headers(path, method, operation)
+            declare_headers(path, method, operation)
             operation.responses = _responses(path, method, operation, found)
     bound_shapes(schema)
 
@@ -322,7 +199,7 @@ def _responses(
     for code in ("429", "503"):
         answer = responses.get(code)
         if isinstance(answer, OpenAPIResponse) and not answer.headers:
-            answer.headers = {"Retry-After": _response_header("Retry-After", required=True)}
+            answer.headers = {"Retry-After": response_header("Retry-After", required=True)}
     return responses
 
 
