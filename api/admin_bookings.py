@@ -13,13 +13,13 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.accounts import User
 from api.admin_history import check_instant
-from api.bookings import booking_page, check_date, visible_booking, written_booking
+from api.bookings import booking_page, check_date, tagged, visible_booking, written_booking
 from api.context import AdminDep, Api, ApiDep, WriteContext, Written, actor_of
+from api.refused import Refused
 from api.schemas import (
     BookingOut,
     BookingPage,
@@ -77,7 +77,7 @@ class AdminBookingsController(Controller):
             if value is not None:
                 check_date(value, name)
         if from_date and to_date and from_date > to_date:
-            raise HTTPException(status_code=422, detail="from: must not be after to")
+            raise Refused(422, "from: must not be after to", "invalid-period")
         await api.consistent(request, sql=("bookings",))
         where = BookingFilter(
             service_date=date,
@@ -105,11 +105,11 @@ class AdminBookingsController(Controller):
             dt.datetime | None,
             QueryParameter(description="Look back to this instant, e.g. 2026-12-24T19:00:00Z"),
         ] = None,
-    ) -> BookingOut:
+    ) -> Response[BookingOut]:
         if as_of is not None:
-            return await booking_then(api, booking_id, await check_instant(api, as_of))
+            return tagged(await booking_then(api, booking_id, await check_instant(api, as_of)))
         await api.consistent(request, sql=("bookings",))
-        return await visible_booking(api, admin, booking_id)
+        return tagged(await visible_booking(api, admin, booking_id))
 
     @post(
         "/{booking_id:str}/seat",

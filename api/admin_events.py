@@ -20,6 +20,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import QueryParameter
 
 from api.context import AdminDep, Api, ApiDep
+from api.refused import Refused
 from api.schemas import LimitParam
 from booking_core.codec import codec
 from booking_core.store import ORIGIN, ConsistencyToken, RecordedEvent
@@ -73,7 +74,7 @@ def _token(raw: str | None, field: str) -> ConsistencyToken:
         )
     if token.tx > _MAX_ID or token.position > _MAX_ID:
         # The documented shape, but past any position the log can reach.
-        raise HTTPException(status_code=422, detail=f"{field}: no such position in the log")
+        raise Refused(422, f"{field}: no such position in the log", "unknown-position")
     return token
 
 

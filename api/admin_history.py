@@ -16,6 +16,7 @@ from litestar.params import FromQuery, QueryParameter
 
 from api.bookings import TablesAtOut, check_date, tables_out
 from api.context import AdminDep, Api, ApiDep, bad_cursor
+from api.refused import Refused
 from api.schemas import CursorParam, LimitParam, parse_time
 from read_models.as_of import availability_as_of
 from read_models.notifications import (
@@ -49,7 +50,7 @@ async def check_instant(api: Api, value: dt.datetime) -> dt.datetime:
         cursor = await connection.execute("SELECT now()")
         row = await cursor.fetchone()
     if row is None or instant > row[0]:
-        raise HTTPException(status_code=422, detail="as_of: must not be in the future")
+        raise Refused(422, "as_of: must not be in the future", "as-of-in-future")
     return instant
 
 

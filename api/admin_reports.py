@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.exceptions import HTTPException
 from litestar.openapi.spec import (
     OpenAPIHeader,
     OpenAPIMediaType,
@@ -29,6 +28,7 @@ from litestar.params import QueryParameter
 
 from api.bookings import check_date
 from api.context import AdminDep, Api, ApiDep
+from api.refused import Refused
 from api.schemas import FromDateParam, ToDateParam
 from read_models.stats import (
     BreakdownRow,
@@ -144,10 +144,10 @@ async def _report_range(api: Api, first: dt.date | None, last: dt.date | None) -
     check_date(first, "from")
     check_date(last, "to")
     if first > last:
-        raise HTTPException(status_code=422, detail="from: must not be after to")
+        raise Refused(422, "from: must not be after to", "invalid-period")
     if (last - first).days + 1 > MAX_REPORT_DAYS:
-        raise HTTPException(
-            status_code=422, detail=f"from/to: a report spans at most {MAX_REPORT_DAYS} days"
+        raise Refused(
+            422, f"from/to: a report spans at most {MAX_REPORT_DAYS} days", "invalid-period"
         )
     return _Range(first, last)
 

@@ -16,7 +16,6 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
-from litestar.exceptions import HTTPException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api._floor import (
@@ -42,6 +41,7 @@ from api.context import (
     cursor_decode,
     cursor_encode,
 )
+from api.refused import Refused
 from api.schemas import CursorParam, LimitParam
 from booking_core.domain.commands import (
     UNSET,
@@ -189,9 +189,9 @@ def _moment(value: str, field: str) -> dt.datetime:
         parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         # It matched the documented pattern, so it is well-formed but no real moment.
-        raise HTTPException(status_code=422, detail=f"{field}: not a date and time") from None
+        raise Refused(422, f"{field}: not a date and time", "invalid-instant") from None
     if not _MIN_YEAR <= parsed.year <= _MAX_YEAR:
-        raise HTTPException(status_code=422, detail=f"{field}: must be between 2000 and 2199")
+        raise Refused(422, f"{field}: must be between 2000 and 2199", "date-out-of-range")
     return parsed
 
 
@@ -267,9 +267,10 @@ class AdminTablesController(Controller):
     @get("/{table_id:str}", summary="One table, retired or not")
     async def read(
         self, api: ApiDep, admin: AdminDep, request: Request[Any, Any, Any], table_id: FromPath[str]
-    ) -> TableOut:
+    ) -> Response[TableOut]:
         await api.consistent(request, sql=("venue",))
-        return _table_from_row(await _listed(api, table_id))
+        out = _table_from_row(await _listed(api, table_id))
+        return Response(out, headers={"ETag": f'"{out.version}"'})
 
     @put("/{table_id:str}", summary="Change any of a table's fields")
     async def change(

@@ -12,12 +12,13 @@ from typing import Annotated
 
 import msgspec
 from litestar import Controller, get, patch
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.accounts import Role, User
 from api.auth import UserOut, user_out
 from api.context import AdminDep, ApiDep, bad_cursor, cursor_decode, cursor_encode
+from api.refused import Refused
 from api.schemas import CursorParam, LimitParam
 
 __all__ = ["AdminUsersController", "UserChange", "UserPage"]
@@ -51,12 +52,12 @@ def _refuse_self_lockout(admin: User, user_id: str, change: UserChange) -> None:
     if user_id != admin.id:
         return
     if change.is_active is False:
-        raise HTTPException(
-            status_code=409, detail="You cannot deactivate your own account; ask another admin."
+        raise Refused(
+            409, "You cannot deactivate your own account; ask another admin.", "self-lockout"
         )
     if change.role is not None and change.role != "admin":
-        raise HTTPException(
-            status_code=409, detail="You cannot remove your own admin role; ask another admin."
+        raise Refused(
+            409, "You cannot remove your own admin role; ask another admin.", "self-lockout"
         )
 
 

@@ -214,7 +214,11 @@ class AdminVenueController(Controller):
         summary="Close the venue for a whole day",
         description="201 when the day is closed now; 200 when it already was, for the same"
         " reason; 409 when it already was, for another reason.",
-        responses={200: ResponseSpec(ClosureIO, description="The day was already closed")},
+        responses={
+            200: ResponseSpec(
+                ClosureIO, description="The day was already closed", generate_examples=False
+            )
+        },
     )
     async def close(
         self,

@@ -8,15 +8,19 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody, URLEncodedBody
 
 from api.accounts import MAX_PASSWORD_BYTES, User, password_problem
 from api.context import ApiDep, UserDep
+from api.refused import Refused
 
 __all__ = ["AuthController", "UserOut", "user_out"]
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")
+EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,255}\.[^@\x00-\x20\x7f]{2,63}$"
+"""No control characters or spaces, spelled out: the whitespace classes of Python and
+JSON Schema differ, and the schema states this same pattern."""
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, examples=["ada@example.com"])]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -68,7 +72,7 @@ def user_out(user: User) -> UserOut:
 def check_email(email: str) -> str:
     email = email.strip()
     if not _EMAIL.match(email):
-        raise HTTPException(status_code=422, detail="email: not a valid email address")
+        raise Refused(422, "email: not a valid email address", "invalid-email")
     return email
 
 
@@ -81,7 +85,7 @@ class AuthController(Controller):
         email = check_email(data.email)
         unfit = password_problem(data.password)
         if unfit is not None:
-            raise HTTPException(status_code=422, detail=f"password: {unfit}")
+            raise Refused(422, f"password: {unfit}", "weak-password")
         hashed = await api.passwords.hash(data.password)
         user = await api.users.create(
             email=email, password_hash=hashed, full_name=data.full_name.strip(), phone=data.phone

@@ -30,6 +30,7 @@ from api.context import (
     cursor_encode,
     json_body,
 )
+from api.refused import Refused
 from api.schemas import (
     BookingOut,
     BookingPage,
@@ -70,6 +71,7 @@ __all__ = [
     "check_date",
     "history_of",
     "tables_out",
+    "tagged",
     "visible_booking",
     "written_booking",
 ]
@@ -83,7 +85,7 @@ _MAX_DATE = dt.date(2199, 12, 31)
 def check_date(value: dt.date, field: str = "date") -> dt.date:
     """A date the book can hold; anything else is well-formed but absurd: 422."""
     if not _MIN_DATE <= value <= _MAX_DATE:
-        raise HTTPException(status_code=422, detail=f"{field}: must be between 2000 and 2199")
+        raise Refused(422, f"{field}: must be between 2000 and 2199", "date-out-of-range")
     return value
 
 
@@ -266,6 +268,11 @@ def written_booking(result: BookingResult, status: int = 200) -> Written[Booking
     return Written(body, result.token, status, {"ETag": f'"{result.version}"'})
 
 
+def tagged(booking: BookingOut) -> Response[BookingOut]:
+    """A booking with its version as `ETag`, the value `If-Match` takes."""
+    return Response(booking, headers={"ETag": f'"{booking.version}"'})
+
+
 def _if_match(request: Request[Any, Any, Any]) -> int | None:
     raw = request.headers.get("if-match")
     if raw is None:
@@ -349,12 +356,17 @@ class BookingsController(Controller):
         where = BookingFilter(user_id=user.id, status=status, from_date=from_date, to_date=to_date)
         return await booking_page(api, where, limit, cursor)
 
-    @get("/{booking_id:str}", summary="One booking (its guest or an admin)")
+    @get(
+        "/{booking_id:str}",
+        summary="One booking (its guest or an admin)",
+        description="`ETag` is the booking's version: send it back as `If-Match` on a "
+        "change so that it only applies to the booking as read.",
+    )
     async def read(
         self, api: ApiDep, user: UserDep, request: Request[Any, Any, Any], booking_id: FromPath[str]
-    ) -> BookingOut:
+    ) -> Response[BookingOut]:
         await api.consistent(request, sql=("bookings",))
-        return await visible_booking(api, user, booking_id)
+        return tagged(await visible_booking(api, user, booking_id))
 
     @get(
         "/{booking_id:str}/history",
@@ -403,7 +415,13 @@ class BookingsController(Controller):
 
         return await api.write(request, actor_of(user), run)
 
-    @delete("/{booking_id:str}", status_code=200, summary="Cancel a booking")
+    @delete(
+        "/{booking_id:str}",
+        status_code=200,
+        summary="Cancel a booking",
+        description="The booking stays readable, with status `cancelled`; cancelling it again"
+        " answers the same.",
+    )
     async def cancel(
         self, api: ApiDep, user: UserDep, request: Request[Any, Any, Any], booking_id: FromPath[str]
     ) -> Response[BookingOut]:

@@ -12,6 +12,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from litestar.exceptions import ClientException, HTTPException
 from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 
 from api.accounts import PasswordHasher, User, UserStore
+from api.refused import Refused
 from api.security import LoginLimiter, TokenService, authenticate, require_admin
 from api.services import ApiConfig, Services
 from booking_core.domain.commands import Actor
@@ -33,6 +35,7 @@ from read_models.availability import Snapshot, snapshot_for
 from read_models.consistency import wait_for_projections
 
 __all__ = [
+    "TOKEN_FORM",
     "AdminDep",
     "Api",
     "ApiDep",
@@ -53,6 +56,8 @@ T = TypeVar("T")
 
 CONSISTENCY_HEADER = "X-Consistency-Token"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+TOKEN_FORM = re.compile(r"^(0|[0-9]{1,19}-[0-9]{1,19})$")
+"""`X-Consistency-Token`: a write's `tx-position`, or `0` (before any write: no wait)."""
 _NAMESPACE = uuid.UUID("6f1c2a6e-2b8e-4f5e-9a57-8f0d1c3b7a10")
 _REPLAY_SECONDS = 24 * 3600
 _MAX_KEY = 200
@@ -90,7 +95,7 @@ def _plain_part(part: Any) -> bool:
 
 def bad_cursor() -> HTTPException:
     """A cursor of the documented shape that this API never gave out: 422."""
-    return HTTPException(status_code=422, detail="cursor: not one this API gave out")
+    return Refused(422, "cursor: not one this API gave out", "invalid-cursor")
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +151,13 @@ class Api:
     ) -> None:
         """Wait until the named projections include the request's consistency token."""
         raw = request.headers.get(CONSISTENCY_HEADER)
-        if not raw:
+        if raw is None or raw == "0":
             return
-        try:
-            token = ConsistencyToken.parse(raw.strip())
-        except ValueError:
+        if not TOKEN_FORM.fullmatch(raw):
             raise ClientException(
-                detail=f"{CONSISTENCY_HEADER} must be a token from a write's response."
-            ) from None
+                detail=f"{CONSISTENCY_HEADER} must be a token from a write's response, or 0."
+            )
+        token = ConsistencyToken.parse(raw)
         await wait_for_projections(
             token,
             pool=self.services.pool,
@@ -252,9 +256,10 @@ def _respond(replay: _Replay, *, replayed: bool = False) -> Response[Any]:
 
 
 def key_reused() -> HTTPException:
-    return HTTPException(
-        status_code=422,
-        detail=f"This {IDEMPOTENCY_HEADER} was already used for a different request.",
+    return Refused(
+        422,
+        f"This {IDEMPOTENCY_HEADER} was already used for a different request.",
+        "idempotency-key-reused",
     )
 
 

@@ -10,7 +10,7 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
-from api.problems import Problem, problem_response
+from api.problems import PROBLEM_JSON, Problem, problem_response
 from api.services import Services
 
 __all__ = ["HealthController", "Readiness"]
@@ -55,7 +55,14 @@ class HealthController(Controller):
     @get(
         "/ready",
         summary="PostgreSQL and Redis answer",
-        responses={503: ResponseSpec(data_container=Problem, description="Not ready")},
+        responses={
+            503: ResponseSpec(
+                data_container=Problem,
+                description="Not ready; retry after Retry-After",
+                media_type=PROBLEM_JSON,
+                generate_examples=False,
+            )
+        },
     )
     async def ready(
         self, services: NamedDependency[Services]

@@ -28,12 +28,15 @@ from redis.asyncio import Redis
 from api.problems import problem_response
 from api.services import Services
 
-__all__ = ["LiveStatusController", "LiveStatusEvent", "live_status_key"]
+__all__ = ["LAST_EVENT_ID", "LiveStatusController", "LiveStatusEvent", "live_status_key"]
 
-_ENTRY_ID = re.compile(r"[0-9]{1,20}-[0-9]{1,20}")
-"""A Redis stream entry id: two 64-bit numbers in ASCII digits. Anything else (`\\d`
-would take any script's digits; 20 digits can pass 2**64) Redis refuses half-way
-through the stream, after its 200 is sent."""
+LAST_EVENT_ID = r"^(0|[0-9]{1,19}-[0-9]{1,19})?$"
+"""`Last-Event-ID`: an id this stream sent (a Redis stream entry id, which fits in 64-bit
+halves), `0` for everything kept, or empty for none (as the SSE spec has it)."""
+_ENTRY_ID = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")
+"""A Redis stream entry id in ASCII digits. Anything else (`\\d` would take any script's
+digits; a number past 2**64) Redis refuses half-way through the stream, after its 200 is
+sent."""
 _BATCH = 500
 _RECONNECT_MS = 2000
 _MAX_BLOCK_SECONDS = 2.0

@@ -1,9 +1,12 @@
-"""Document the problem responses every operation can give, in one place.
+"""Document what the route handlers cannot say themselves, in one place.
 
-Each route documents its success; the refusals follow from what the route is: one with
-parameters or a body can be a 400 or 422, a signed-in route a 401 or 403, a route with an
-id in its path a 404, a write a 409 or 413, a read that honours `X-Consistency-Token` a
-503. They are all RFC 9457 problem details, so they share one schema.
+Each route documents its success; the rest follows from what the route is. Refusals: one
+with parameters or a body can be a 400, a signed-in route a 401 or 403, a route with an
+id in its path a 404, a write with a body a 413, anything under /api/ a 503; its 409s and
+422s are the business rules `api.contract` lists for it, each with its problem type. They
+are all RFC 9457 problem details, so they share one schema. Headers: what each operation
+reads and sends (`api._openapi_headers`). Shapes: the bounds the API enforces that the
+Structs cannot carry, and one realistic example per schema (`api._openapi_shapes`).
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.openapi.spec import (
     OpenAPI,
+    OpenAPIHeader,
     OpenAPIMediaType,
     OpenAPIResponse,
     OpenAPIType,
     Operation,
+    Parameter,
     Reference,
     RequestBody,
     Schema,
@@ -25,9 +30,14 @@ from litestar.openapi.spec import (
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from api._openapi_headers import declare_headers, response_header
+from api._openapi_shapes import bound_shapes
+from api.contract import Refusal, refusals
+
 __all__ = ["document_problems", "fix_allow_header"]
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_TYPES = "https://tablebook.dev/problems/"
 
 _PROBLEM = Schema(
     type=OpenAPIType.OBJECT,
@@ -41,15 +51,16 @@ _PROBLEM = Schema(
         "errors": Schema(
             type=OpenAPIType.ARRAY,
             description="For a validation problem: each field and what is wrong with it",
-            items=Schema(
-                type=OpenAPIType.OBJECT,
-                required=["field", "message"],
-                properties={
-                    "field": Schema(type=OpenAPIType.STRING),
-                    "message": Schema(type=OpenAPIType.STRING),
-                },
-            ),
+            items=Reference(ref="#/components/schemas/ProblemField"),
         ),
+    },
+)
+_PROBLEM_FIELD = Schema(
+    type=OpenAPIType.OBJECT,
+    required=["field", "message"],
+    properties={
+        "field": Schema(type=OpenAPIType.STRING, description="Where: `party_size`, `body`"),
+        "message": Schema(type=OpenAPIType.STRING, description="What is wrong with it"),
     },
 )
 
@@ -59,36 +70,57 @@ _WHY = {
     401: "No access token, or one that is not valid (any more)",
     403: "The signed-in user's role may not do this",
     404: "Nothing with this id, or nothing the caller may see",
-    409: "Conflicts with the current state (slot taken, stale If-Match, still in use)",
+    409: "Conflicts with the current state",
     413: "The request body is too large",
-    422: "Well-formed, but breaks a rule (opening hours, party size, booking window, "
-    "an Idempotency-Key reused for another request)",
-    429: "Too many attempts; see Retry-After",
+    422: "Well-formed, but breaks a rule",
+    429: "Too many attempts; wait as long as Retry-After says",
     503: "A read model is not ready or has not caught up with X-Consistency-Token within "
-    "5 s; see Retry-After",
+    "5 s; retry after Retry-After",
 }
 
 _PROBLEM_REF = Reference(ref="#/components/schemas/Problem")
 _METHODS = ("get", "put", "post", "delete", "patch")
 
 
-def _problem(status: int) -> OpenAPIResponse:
+def _problem(status: int, found: list[Refusal]) -> OpenAPIResponse:
+    schema: Schema | Reference = _PROBLEM_REF
+    description = _WHY[status]
+    if found:
+        kinds = [f"{PROBLEM_TYPES}{r.kind}" for r in found]
+        schema = Schema(
+            all_of=[
+                _PROBLEM_REF,
+                Schema(
+                    type=OpenAPIType.OBJECT,
+                    properties={"type": Schema(type=OpenAPIType.STRING, enum=kinds)},
+                ),
+            ]
+        )
+        description += ":\n\n" + "\n".join(f"- `{r.kind}`: {r.why}" for r in found)
+    headers: dict[str, OpenAPIHeader | Reference] | None = None
+    if status in (429, 503):
+        headers = {"Retry-After": response_header("Retry-After", required=True)}
     return OpenAPIResponse(
-        description=_WHY[status],
-        content={PROBLEM_JSON: OpenAPIMediaType(schema=_PROBLEM_REF)},
+        description=description,
+        headers=headers,
+        content={PROBLEM_JSON: OpenAPIMediaType(schema=schema)},
     )
+
+
+def _paged(operation: Operation) -> bool:
+    return any(isinstance(p, Parameter) and p.name == "cursor" for p in operation.parameters or [])
 
 
 def _statuses(path: str, method: str, operation: Operation) -> set[int]:
     statuses: set[int] = set()
     if operation.parameters or operation.request_body:
-        statuses |= {400, 422}
+        statuses.add(400)
     if operation.security:
         statuses |= {401, 403}
     if "{" in path:
         statuses.add(404)
-    if method != "get":
-        statuses |= {409, 413}
+    if operation.request_body:
+        statuses.add(413)
     if path.startswith("/api/"):
         statuses.add(503)
     if path.endswith("/auth/token"):
@@ -124,9 +156,13 @@ def _closed(node: Schema | Reference | None, schemas: dict[str, Schema], seen: s
 
 def _document(schema: OpenAPI) -> None:
     """Request bodies refuse unknown fields (every body Struct forbids them), and every
-    operation lists the problems it can answer with."""
+    operation lists its headers and the problems it can answer with."""
     components = schema.components
-    components.schemas = {**(components.schemas or {}), "Problem": _PROBLEM}
+    components.schemas = {
+        **(components.schemas or {}),
+        "Problem": _PROBLEM,
+        "ProblemField": _PROBLEM_FIELD,
+    }
     seen: set[int] = set()
     for path, item in (schema.paths or {}).items():
         for method in _METHODS:
@@ -138,10 +174,33 @@ def _document(schema: OpenAPI) -> None:
                 for media_type, media in body.content.items():
                     if media_type == "application/json":
                         _closed(media.schema, components.schemas, seen)
-            responses = dict(operation.responses or {})
-            for status in sorted(_statuses(path, method, operation)):
-                responses[str(status)] = _problem(status)
-            operation.responses = responses
+            found = refusals(
+                method,
+                path,
+                paged=_paged(operation),
+                has_input=bool(operation.parameters or operation.request_body),
+            )
+            declare_headers(path, method, operation)
+            operation.responses = _responses(path, method, operation, found)
+    bound_shapes(schema)
+
+
+def _responses(
+    path: str, method: str, operation: Operation, found: tuple[Refusal, ...]
+) -> dict[str, OpenAPIResponse | Reference]:
+    """The operation's own responses, then its refusals; a 429 or 503 says Retry-After."""
+    responses = dict(operation.responses or {})
+    for status in (409, 422):
+        listed = [r for r in found if r.status == status]
+        if listed:
+            responses[str(status)] = _problem(status, listed)
+    for status in sorted(_statuses(path, method, operation)):
+        responses[str(status)] = _problem(status, [])
+    for code in ("429", "503"):
+        answer = responses.get(code)
+        if isinstance(answer, OpenAPIResponse) and not answer.headers:
+            answer.headers = {"Retry-After": response_header("Retry-After", required=True)}
+    return responses
 
 
 _PARAM_TYPE = re.compile(r":[a-z]+}")

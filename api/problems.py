@@ -13,11 +13,12 @@ from litestar.exceptions import HTTPException, SerializationException, Validatio
 from api.accounts import EmailTaken
 from api.field_errors import InvalidRequest, ProblemField
 from api.plain_words import plain
+from api.refused import Refused
 from api.security import TooManyAttempts
 from booking_core.domain.errors import DomainError
 from booking_core.store.errors import IdempotencyKeyReused
 from read_models.availability import ModelNotReady
-from read_models.consistency import NotCaughtUp
+from read_models.consistency import NotCaughtUp, UnknownToken
 
 __all__ = ["Problem", "ProblemField", "exception_handlers", "problem_response"]
 
@@ -123,7 +124,10 @@ def _on_http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]
     detail = str(exc.detail)
     one = _FIELD_DETAIL.fullmatch(detail) if exc.status_code in (400, 422) else None
     errors = [ProblemField(one.group(1), one.group(2))] if one else None
-    return problem_response(exc.status_code, detail, errors=errors, headers=headers or None)
+    kind = exc.kind if isinstance(exc, Refused) else None
+    return problem_response(
+        exc.status_code, detail, kind=kind, errors=errors, headers=headers or None
+    )
 
 
 _DOMAIN_STATUS = {"conflict": 409, "rule": 422, "not_found": 404, "forbidden": 403}
@@ -149,6 +153,10 @@ def _on_not_caught_up(_: Request[Any, Any, Any], exc: NotCaughtUp) -> Response[P
         kind="not-caught-up",
         headers={"Retry-After": "1"},
     )
+
+
+def _on_unknown_token(_: Request[Any, Any, Any], exc: UnknownToken) -> Response[Problem]:
+    return problem_response(422, str(exc), kind="unknown-consistency-token")
 
 
 def _on_not_ready(_: Request[Any, Any, Any], exc: ModelNotReady) -> Response[Problem]:
@@ -180,6 +188,7 @@ exception_handlers: dict[Any, Any] = {
     DomainError: _on_domain,
     TooManyAttempts: _on_too_many,
     NotCaughtUp: _on_not_caught_up,
+    UnknownToken: _on_unknown_token,
     ModelNotReady: _on_not_ready,
     IdempotencyKeyReused: _on_key_reused,
     EmailTaken: _on_email_taken,

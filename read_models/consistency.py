@@ -3,6 +3,10 @@
 A write answers with its consistency token `(tx, position)`; a projection includes it
 once its checkpoint is at or past the token, since checkpoints advance in the same
 `(tx, position)` order as tokens.
+
+A token whose transaction has not even begun names no write (it was made up, or belongs
+to another database): no projection will ever reach it, so it is refused at once rather
+than after the whole wait.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from redis.asyncio import Redis
 
 from booking_core.store import ConsistencyToken
 
-__all__ = ["NotCaughtUp", "redis_checkpoint_key", "wait_for_projections"]
+__all__ = ["NotCaughtUp", "UnknownToken", "redis_checkpoint_key", "wait_for_projections"]
 
 
 class NotCaughtUp(Exception):
@@ -27,6 +31,24 @@ class NotCaughtUp(Exception):
         self.token = token
         self.waited = waited
         super().__init__(f"read models have not caught up with {token} after {waited:.1f}s")
+
+
+class UnknownToken(Exception):
+    """The token names a transaction that has not begun: no write of ours gave it."""
+
+    def __init__(self, token: ConsistencyToken) -> None:
+        self.token = token
+        super().__init__(f"X-Consistency-Token {token} names no write of this service")
+
+
+async def _from_the_future(pool: AsyncConnectionPool[Any], token: ConsistencyToken) -> bool:
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::numeric <= %s",
+            (token.tx,),
+        )
+        row = await cursor.fetchone()
+    return bool(row and row[0])
 
 
 def redis_checkpoint_key(prefix: str, projection: str) -> str:
@@ -74,12 +96,18 @@ async def wait_for_projections(
     timeout: float = 5.0,
 ) -> None:
     """Return once every named projection includes `token`; raise NotCaughtUp after
-    `timeout` seconds. Checks back quickly at first, then less often."""
+    `timeout` seconds. Checks back quickly at first, then less often. Raise UnknownToken
+    at once for a token no write can have given."""
     began = time.monotonic()
     pause = 0.002
+    checked = False
     while await _sql_behind(pool, sql, token) or await _redis_behind(
         redis, redis_prefix, redis_names, token
     ):
+        if not checked:
+            checked = True
+            if await _from_the_future(pool, token):
+                raise UnknownToken(token)
         waited = time.monotonic() - began
         if waited >= timeout:
             raise NotCaughtUp(token, waited)

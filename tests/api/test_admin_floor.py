@@ -163,6 +163,7 @@ async def test_a_new_table_is_listed_bookable_and_shown_to_guests(
     assert listed.json()["items"] == [table]
     read = await client.get(f"{TABLES}/{table['id']}", headers=admin)
     assert read.json() == table
+    assert read.headers["etag"] == made.headers["etag"] == '"1"'
 
     day = next(days)
     booked = await _book(client, guest, day, table["id"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import time
 from collections.abc import Iterator
 
 from litestar import Litestar
@@ -12,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from tests.api.conftest import Headers, NewUser
 
 Client = AsyncTestClient[Litestar]
+PROBLEMS = "https://tablebook.dev/problems/"
 
 
 def _booking(
@@ -320,10 +322,15 @@ async def test_my_bookings_pages(client: Client, guest: Headers, days: Iterator[
     assert too_many.status_code == 400
 
 
-async def test_consistency_token_that_never_arrives_is_503(client: Client, guest: Headers) -> None:
+async def test_consistency_token_that_never_arrives_is_503(
+    client: Client, guest: Headers, days: Iterator[dt.date]
+) -> None:
+    made = await client.post("/api/v1/bookings/", json=_booking(next(days)), headers=guest)
+    tx, position = made.headers["x-consistency-token"].split("-")
+    # The write's own transaction, at a position it never reached: plausible, never caught up.
     response = await client.get(
         "/api/v1/bookings/my-bookings",
-        headers={**guest, "X-Consistency-Token": "999999999-999999999"},
+        headers={**guest, "X-Consistency-Token": f"{tx}-{int(position) + 10**12}"},
         timeout=20,
     )
     assert response.status_code == 503
@@ -332,3 +339,63 @@ async def test_consistency_token_that_never_arrives_is_503(client: Client, guest
         "/api/v1/bookings/my-bookings", headers={**guest, "X-Consistency-Token": "nope"}
     )
     assert malformed.status_code == 400
+
+
+async def test_reading_a_booking_sends_its_version_as_the_etag_if_match_takes(
+    client: Client, guest: Headers, admin: Headers, days: Iterator[dt.date]
+) -> None:
+    made = await client.post("/api/v1/bookings/", json=_booking(next(days)), headers=guest)
+    booking = made.json()
+    token = {"X-Consistency-Token": made.headers["x-consistency-token"]}
+    read = await client.get(f"/api/v1/bookings/{booking['id']}", headers={**guest, **token})
+    assert read.status_code == 200, read.text
+    assert read.headers["etag"] == '"1"'
+    by_admin = await client.get(f"/api/v1/admin/bookings/{booking['id']}", headers=admin)
+    assert by_admin.headers["etag"] == '"1"'
+    changed = await client.put(
+        f"/api/v1/bookings/{booking['id']}",
+        json={"party_size": 3},
+        headers={**guest, "If-Match": read.headers["etag"]},
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.headers["etag"] == '"2"'
+    stale = await client.put(
+        f"/api/v1/bookings/{booking['id']}",
+        json={"party_size": 4},
+        headers={**guest, "If-Match": read.headers["etag"]},
+    )
+    assert stale.status_code == 409
+    assert stale.json()["type"] == f"{PROBLEMS}stale-version"
+
+
+async def test_a_consistency_token_no_write_gave_is_refused_at_once(
+    client: Client, guest: Headers
+) -> None:
+    began = time.monotonic()
+    response = await client.get(
+        "/api/v1/bookings/my-bookings",
+        headers={**guest, "X-Consistency-Token": "999999999999-1"},
+        timeout=20,
+    )
+    assert response.status_code == 422
+    assert response.json()["type"] == f"{PROBLEMS}unknown-consistency-token"
+    assert time.monotonic() - began < 2
+
+
+async def test_a_consistency_token_of_0_asks_for_nothing_to_wait_for(
+    client: Client, guest: Headers
+) -> None:
+    response = await client.get(
+        "/api/v1/bookings/my-bookings", headers={**guest, "X-Consistency-Token": "0"}
+    )
+    assert response.status_code == 200, response.text
+
+
+async def test_a_cursor_this_api_never_gave_is_refused_with_its_own_type(
+    client: Client, guest: Headers
+) -> None:
+    response = await client.get(
+        "/api/v1/bookings/my-bookings", params={"cursor": "0"}, headers=guest
+    )
+    assert response.status_code == 422
+    assert response.json()["type"] == f"{PROBLEMS}invalid-cursor"

@@ -1,0 +1,223 @@
+"""What each operation promises beyond its body: the headers it takes and sends, and the
+business rules a well-formed request can still break.
+
+JSON Schema cannot say "the slot is taken", "outside opening hours" or "a cursor this
+API never gave out". The contract lists those refusals per operation instead, each with
+its problem `type`, so a client knows every 409 and 422 it has to handle, and the
+schemathesis run can hold the API to exactly these (`tests/api/test_schemathesis.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "CONSISTENT_READS",
+    "ETAG_SENT",
+    "IF_MATCH",
+    "KEPT_AFTER_DELETE",
+    "NOT_IDEMPOTENT",
+    "SHAPE_KINDS",
+    "Refusal",
+    "refusals",
+]
+
+_BOOKINGS = "/api/v1/bookings"
+_ADMIN = "/api/v1/admin"
+_TABLE = f"{_ADMIN}/tables/{{table_id}}"
+_LAYOUT = f"{_ADMIN}/layouts/{{layout_id}}"
+
+CONSISTENT_READS = frozenset(
+    {
+        "/api/v1/availability",
+        f"{_BOOKINGS}/tables",
+        f"{_BOOKINGS}/my-bookings",
+        f"{_BOOKINGS}/{{booking_id}}",
+        f"{_ADMIN}/bookings",
+        f"{_ADMIN}/bookings/{{booking_id}}",
+        f"{_ADMIN}/dashboard/stats",
+        f"{_ADMIN}/reports/bookings",
+        f"{_ADMIN}/tables",
+        _TABLE,
+        f"{_TABLE}/blocks",
+        f"{_TABLE}/blocks/{{block_id}}",
+        f"{_ADMIN}/layouts",
+        _LAYOUT,
+        f"{_ADMIN}/operating-hours",
+        f"{_ADMIN}/time-slots",
+        f"{_ADMIN}/closures",
+        f"{_ADMIN}/closures/{{day}}",
+    }
+)
+"""GET paths that honour `X-Consistency-Token` (they read a projection)."""
+
+IF_MATCH = frozenset(
+    {("put", f"{_BOOKINGS}/{{booking_id}}"), ("put", _LAYOUT), ("delete", _LAYOUT)}
+)
+"""Operations that take `If-Match: "<version>"`."""
+
+ETAG_SENT = IF_MATCH | {
+    ("get", f"{_BOOKINGS}/{{booking_id}}"),
+    ("post", _BOOKINGS),
+    ("delete", f"{_BOOKINGS}/{{booking_id}}"),
+    ("get", f"{_ADMIN}/bookings/{{booking_id}}"),
+    ("post", f"{_ADMIN}/bookings/{{booking_id}}/seat"),
+    ("post", f"{_ADMIN}/bookings/{{booking_id}}/complete"),
+    ("post", f"{_ADMIN}/bookings/{{booking_id}}/no-show"),
+    ("get", _LAYOUT),
+    ("post", f"{_ADMIN}/layouts"),
+    ("post", f"{_LAYOUT}/activate"),
+    ("post", f"{_ADMIN}/tables"),
+    ("get", _TABLE),
+    ("put", _TABLE),
+    ("delete", _TABLE),
+}
+"""Operations whose success carries the resource's version as `ETag` (what `If-Match`
+takes): the reads and writes of bookings, layouts and tables."""
+
+KEPT_AFTER_DELETE = frozenset({f"{_BOOKINGS}/{{booking_id}}", _TABLE})
+"""Where DELETE marks rather than removes: it cancels a booking or retires a table, which
+stays readable (status `cancelled`, `retired: true`), as the API has always promised."""
+
+NOT_IDEMPOTENT = frozenset(
+    {"/api/v1/auth/register", "/api/v1/auth/token", f"{_ADMIN}/users/{{user_id}}"}
+)
+"""Writes under /api/v1 that are not commands, so take no `Idempotency-Key`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A refusal of a well-formed request: its status, problem type, and when."""
+
+    status: int
+    kind: str
+    why: str
+
+
+def _r(status: int, kind: str, why: str) -> Refusal:
+    return Refusal(status, kind, why)
+
+
+_SHAPE = (
+    _r(422, "unprocessable-request", "a text holds a NUL character (it cannot be stored)"),
+    _r(422, "date-out-of-range", "a date outside 2000-2199"),
+    _r(422, "invalid-id", "an id with `@` in it"),
+)
+_SHAPE_OF_REGISTER = (
+    _r(422, "invalid-email", "the email address is not usable"),
+    _r(422, "weak-password", "the password is shorter than 8 characters"),
+)
+SHAPE_KINDS = frozenset(r.kind for r in (*_SHAPE, *_SHAPE_OF_REGISTER))
+"""422s the schema itself rules out (patterns, bounds): only a request that breaks the
+schema gets one, so a schema-valid request never does."""
+
+
+_KEY_REUSED = _r(422, "idempotency-key-reused", "the Idempotency-Key was used for another body")
+_UNKNOWN_TOKEN = _r(
+    422, "unknown-consistency-token", "X-Consistency-Token names a write that never happened"
+)
+_CURSOR = _r(422, "invalid-cursor", "the cursor is not one this API gave out")
+_CONTENTION = _r(409, "too-much-contention", "other writes kept winning; retry")
+_STALE = _r(409, "stale-version", "If-Match names an older version")
+_PERIOD = _r(422, "invalid-period", "`from` is after `to`, or the span is too long")
+
+_SLOT_RULES = (
+    _r(409, "table-already-booked", "the table is taken at that time"),
+    _r(409, "no-table-available", "no free table fits the party at that time"),
+    _r(409, "table-blocked", "the table is blocked at that time"),
+    _r(409, "table-retired", "the table has been retired"),
+    _r(409, "booking-already-exists", "a booking with this id exists"),
+    _r(422, "outside-opening-hours", "the time is outside the opening hours"),
+    _r(422, "off-slot-grid", "the time is not on the slot grid (interval_minutes)"),
+    _r(422, "turn-runs-past-close", "the table turn would run past closing time"),
+    _r(422, "closed-on-date", "the venue is closed that day"),
+    _r(422, "start-in-past", "the start is in the past"),
+    _r(422, "inside-lead-time", "the start is sooner than the minimum lead time"),
+    _r(422, "beyond-booking-window", "the date is beyond the booking window"),
+    _r(422, "nonexistent-local-time", "the local time does not exist (clocks go forward)"),
+    _r(422, "party-too-large", "the party is larger than the table seats"),
+    _r(422, "party-too-small", "the party is smaller than the table's minimum"),
+    _r(422, "no-table-fits-party", "no table of the venue fits the party"),
+    _r(422, "invalid-booking", "the booking's fields do not fit together"),
+)
+_TRANSITION = _r(409, "invalid-transition", "the booking's status does not allow this")
+_TABLE_RULES = (
+    _r(409, "table-already-exists", "a table with this id exists"),
+    _r(409, "duplicate-table-name", "another table has this name"),
+    _r(409, "table-retired", "the table has been retired"),
+    _r(422, "invalid-table", "min_capacity is above capacity, or another field clash"),
+)
+_LAYOUT_RULES = (
+    _r(409, "layout-already-exists", "a layout with this id exists"),
+    _r(422, "invalid-layout", "a table is placed twice, or another field clash"),
+    _r(422, "unknown-table-in-layout", "the layout places a table the venue does not have"),
+)
+
+_BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
+    ("post", "/api/v1/auth/register"): (
+        _r(409, "email-taken", "an account with this email exists"),
+        *_SHAPE_OF_REGISTER,
+    ),
+    ("patch", f"{_ADMIN}/users/{{user_id}}"): (
+        _r(409, "self-lockout", "an admin may not deactivate or demote their own account"),
+    ),
+    ("post", _BOOKINGS): _SLOT_RULES,
+    ("put", f"{_BOOKINGS}/{{booking_id}}"): (*_SLOT_RULES, _TRANSITION, _STALE),
+    ("delete", f"{_BOOKINGS}/{{booking_id}}"): (_TRANSITION,),
+    ("post", f"{_ADMIN}/bookings/{{booking_id}}/seat"): (_TRANSITION,),
+    ("post", f"{_ADMIN}/bookings/{{booking_id}}/complete"): (_TRANSITION,),
+    ("post", f"{_ADMIN}/bookings/{{booking_id}}/no-show"): (
+        _TRANSITION,
+        _r(422, "no-show-before-start", "the booking has not started yet"),
+    ),
+    ("get", f"{_ADMIN}/bookings"): (_PERIOD,),
+    ("get", f"{_ADMIN}/bookings/{{booking_id}}"): (
+        _r(422, "as-of-in-future", "as_of is in the future"),
+    ),
+    ("get", f"{_ADMIN}/availability"): (_r(422, "as-of-in-future", "as_of is in the future"),),
+    ("get", f"{_ADMIN}/reports/bookings"): (_PERIOD,),
+    ("get", f"{_ADMIN}/events"): (
+        _r(422, "unknown-position", "`after` is past the end of the log"),
+    ),
+    ("post", f"{_ADMIN}/tables"): _TABLE_RULES,
+    ("put", _TABLE): _TABLE_RULES,
+    ("delete", _TABLE): (
+        _r(409, "table-has-bookings", "the table has future bookings (see cancel_bookings)"),
+    ),
+    ("post", f"{_TABLE}/blocks"): (
+        _r(409, "block-overlaps-bookings", "bookings hold the table in that period"),
+        _r(409, "block-already-exists", "a block with this id exists"),
+        _r(409, "table-retired", "the table has been retired"),
+        _r(422, "invalid-period", "the block ends before it starts"),
+        _r(422, "invalid-instant", "start or end is not a real date and time (Feb 30)"),
+        _r(422, "nonexistent-local-time", "the local time does not exist (clocks go forward)"),
+    ),
+    ("delete", f"{_TABLE}/blocks/{{block_id}}"): (
+        _r(409, "table-retired", "the table has been retired"),
+    ),
+    ("post", f"{_ADMIN}/layouts"): _LAYOUT_RULES,
+    ("put", _LAYOUT): (*_LAYOUT_RULES, _STALE),
+    ("delete", _LAYOUT): (_r(409, "layout-is-active", "the active layout stays"), _STALE),
+    ("put", f"{_ADMIN}/operating-hours"): (
+        _r(422, "invalid-opening-hours", "shifts overlap, or one opens and closes at once"),
+    ),
+    ("put", f"{_ADMIN}/time-slots"): (
+        _r(422, "invalid-slot-settings", "the settings do not fit together (turn times)"),
+    ),
+    ("post", f"{_ADMIN}/closures"): (
+        _r(409, "closure-already-exists", "the day is already closed for another reason"),
+    ),
+}
+
+
+def refusals(method: str, path: str, *, paged: bool, has_input: bool) -> tuple[Refusal, ...]:
+    """Every documented 409/422 of one operation (`method` lower case)."""
+    found = list(_SHAPE if has_input else ())
+    found += _BY_OPERATION.get((method, path), ())
+    if path.startswith("/api/v1/") and method != "get" and path not in NOT_IDEMPOTENT:
+        found += [_KEY_REUSED, _CONTENTION]
+    if method == "get" and path in CONSISTENT_READS:
+        found.append(_UNKNOWN_TOKEN)
+    if paged:
+        found.append(_CURSOR)
+    return tuple(dict.fromkeys(found))
