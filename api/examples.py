@@ -247,13 +247,13 @@ EXAMPLES: dict[str, Any] = {
         "by_party_size": [{"party_size": 4, "bookings": 12, "covers": 48}],
     },
     "ShiftIO": _SHIFTS["dinner"],
-    "SlotOut": {"time": "19:30", "tables_available": 3},
+    "SlotOut": {"time": "19:30", "date": "2030-05-01", "tables_available": 3},
     "SlotsOut": {
         "date": "2030-05-01",
         "party_size": 4,
         "slots": [
-            {"time": "19:00", "tables_available": 1},
-            {"time": "19:30", "tables_available": 3},
+            {"time": "19:00", "date": "2030-05-01", "tables_available": 1},
+            {"time": "19:30", "date": "2030-05-01", "tables_available": 3},
         ],
     },
     "SourceOut": {"source": "phone", "bookings": 9, "covers": 27},

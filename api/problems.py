@@ -101,7 +101,9 @@ def _validation_fields(extra: Any) -> list[ProblemField]:
 
 
 def _on_invalid(_: Request[Any, Any, Any], exc: InvalidRequest) -> Response[Problem]:
-    return problem_response(exc.status, exc.detail, kind="validation", errors=exc.errors)
+    # A 422 here is well-formed input holding a NUL: the contract's `unprocessable-request`.
+    kind = "validation" if exc.status == 400 else "unprocessable-request"
+    return problem_response(exc.status, exc.detail, kind=kind, errors=exc.errors)
 
 
 def _on_validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Problem]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import unquote_to_bytes
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 import msgspec
 from litestar import Litestar, Request
@@ -69,7 +69,8 @@ class _Plan:
     parameters: tuple[_Parameter, ...]
     body: Any
     """The JSON body's type, or None."""
-    form: bool
+    form: frozenset[str] | None
+    """The form's field names (a form handler), or None."""
     dec_hook: DecodeHook
 
 
@@ -115,7 +116,9 @@ def _plan(request: Request[Any, Any, Any]) -> _Plan:
     plan = _Plan(
         parameters=parameters,
         body=field.annotation if field and media == RequestEncodingType.JSON else None,
-        form=field is not None and media == RequestEncodingType.URL_ENCODED,
+        form=_form_fields(field.annotation)
+        if field is not None and media == RequestEncodingType.URL_ENCODED
+        else None,
         dec_hook=handler.default_deserializer,
     )
     _plans[id(handler)] = (handler, plan)
@@ -188,14 +191,21 @@ def _normalised(value: Any, where: str, nuls: list[ProblemField]) -> Any:
     return value
 
 
-def _check_form(body: bytes) -> None:
+def _form_fields(annotation: Any) -> frozenset[str]:
+    return frozenset(f.encode_name for f in msgspec.structs.fields(annotation))
+
+
+def _check_form(body: bytes, fields: frozenset[str]) -> None:
+    """UTF-8 throughout, and no NUL in a field the handler reads (others, such as an
+    OAuth2 client's extras, are ignored like any unknown form field)."""
     try:
-        text = unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
+        unquote_to_bytes(body.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         raise _refuse(
             "The form is not percent-encoded UTF-8.", message="must be UTF-8 text"
         ) from None
-    if "\x00" in text:
+    pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="utf-8")
+    if any("\x00" in value for key, value in pairs if key in fields):
         raise _refuse(f"The form's fields {_NUL}.", message=_NUL)
 
 
@@ -203,10 +213,10 @@ async def strict_requests(request: Request[Any, Any, Any]) -> None:
     """A `before_request` hook: refuse what the schema does not allow (see above)."""
     plan = _plan(request)
     errors = _parameter_errors(request, plan) if plan.parameters else []
-    if plan.body is not None or plan.form:
+    if plan.body is not None or plan.form is not None:
         body = await request.body()
-        if body and plan.form:
-            _check_form(body)
+        if body and plan.form is not None:
+            _check_form(body, plan.form)
         elif body:
             nuls: list[ProblemField] = []
             value = _normalised(_json(body), "", nuls)

@@ -73,6 +73,7 @@ def _settings(method: str, path: str, responses: dict[str, Any]) -> list[str]:
         path == kept or path.startswith(f"{kept}/") for kept in KEPT_AFTER_DELETE
     ):
         settings.append("checks.use_after_free.enabled = false")
+        settings.append("phases.stateful.checks.use_after_free.enabled = false")
     return settings
 
 
