@@ -2,8 +2,9 @@
 
 Each route documents its success; the refusals follow from what the route is: one with
 parameters or a body can be a 400 or 422, a signed-in route a 401 or 403, a route with an
-id in its path a 404, a write a 409 or 413, a read that honours `X-Consistency-Token` a
-503. They are all RFC 9457 problem details, so they share one schema.
+id in its path a 404, a write a 409 or 413, any route under /api a 503 (PostgreSQL or Redis
+unavailable, a read model behind). They are all RFC 9457 problem details, so they share one
+schema.
 """
 
 from __future__ import annotations
@@ -64,8 +65,8 @@ _WHY = {
     422: "Well-formed, but breaks a rule (opening hours, party size, booking window, "
     "an Idempotency-Key reused for another request)",
     429: "Too many attempts; see Retry-After",
-    503: "A read model is not ready or has not caught up with X-Consistency-Token within "
-    "5 s; see Retry-After",
+    503: "PostgreSQL or Redis is unavailable (restarting, unreachable), or a read model is "
+    "not ready or has not caught up with X-Consistency-Token within 5 s; see Retry-After",
 }
 
 _PROBLEM_REF = Reference(ref="#/components/schemas/Problem")
