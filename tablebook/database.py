@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import time
+import weakref
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -99,6 +101,27 @@ async def _connect_again(pool: AsyncConnectionPool[Any]) -> None:
         await pool.check()
 
 
+CHECK_IDLE_SECONDS = 0.1
+"""A connection idle in the pool for longer than this is checked (one empty round trip)
+before it is handed out; one reused sooner is not, so a busy pool pays nothing. A server
+takes longer than this to restart, so once it is back every connection from before is
+checked, and those it broke are dropped rather than handed to a request."""
+
+_returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _note_return(connection: psycopg.AsyncConnection[Any]) -> None:
+    _returned_at[connection] = time.monotonic()
+
+
+async def _check_if_idle(connection: psycopg.AsyncConnection[Any]) -> None:
+    """Drop a connection a server restart broke while it sat in the pool."""
+    if time.monotonic() - _returned_at.get(connection, 0.0) >= CHECK_IDLE_SECONDS:
+        await AsyncConnectionPool.check_connection(connection)
+
+
 async def open_pool(
     database_url: str, *, min_size: int = 2, max_size: int = 16, wait_seconds: float = 30.0
 ) -> AsyncConnectionPool[Any]:
@@ -107,8 +130,9 @@ async def open_pool(
     A transaction of ours left idle for a minute is ended by the server: an open
     transaction holds every event reader on the server back (docs/architecture.md).
 
-    Each connection is checked as it leaves the pool (one empty round trip), so one that
-    a server restart broke is dropped and replaced rather than handed to a request.
+    A connection that sat idle is checked as it leaves the pool (`CHECK_IDLE_SECONDS`),
+    so one that a server restart broke is dropped and replaced rather than handed to a
+    request.
     """
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         database_url,
@@ -120,7 +144,8 @@ async def open_pool(
             "options": "-c idle_in_transaction_session_timeout=60000",
         },
         configure=_configure,
-        check=AsyncConnectionPool.check_connection,
+        check=_check_if_idle,
+        reset=_note_return,
         timeout=wait_seconds,
         reconnect_timeout=RECONNECT_SECONDS,
         reconnect_failed=_connect_again,

@@ -7,11 +7,13 @@ applied once (they equal a rebuild), and the sender still delivers."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -72,6 +74,19 @@ class Guests:
                 self.last = (await self.store.append(step)).token
 
 
+@contextlib.asynccontextmanager
+async def _clients(
+    database_url: str, redis_url: str
+) -> AsyncIterator[tuple[AsyncConnectionPool[Any], Redis]]:
+    pool = await open_pool(database_url, min_size=1, max_size=4)
+    redis = Redis.from_url(redis_url)
+    try:
+        yield pool, redis
+    finally:
+        await redis.aclose()
+        await pool.close()
+
+
 async def _caught_up(guests: Guests, pool: AsyncConnectionPool[Any], redis: Redis) -> None:
     assert guests.last is not None
     await wait_for_projections(
@@ -114,68 +129,65 @@ async def test_the_daemon_rides_out_postgres_and_redis_restarts_and_loses_nothin
     tmp_path: Path,
 ) -> None:
     log_path = tmp_path / "daemon.log"
-    pool = await open_pool(throwaway_database, min_size=1, max_size=4)
-    redis = Redis.from_url(throwaway_redis.url)
-    guests = Guests(PostgresEventStore(pool, throwaway_database))
-    with log_path.open("wb") as log_file:
-        daemon = start_daemon(throwaway_database, throwaway_redis.url, log_file)
-    try:
-        await guests.open()
-        await guests.book(40)
-        await _caught_up(guests, pool, redis)
+    async with _clients(throwaway_database, throwaway_redis.url) as (pool, redis):
+        guests = Guests(PostgresEventStore(pool, throwaway_database))
+        with log_path.open("wb") as log_file:
+            daemon = start_daemon(throwaway_database, throwaway_redis.url, log_file)
+        try:
+            await guests.open()
+            await guests.book(40)
+            await _caught_up(guests, pool, redis)
 
-        throwaway_postgres.restart_fast()
-        await guests.book(40)
-        await asyncio.sleep(1.0)
-        assert daemon.poll() is None, "the daemon exited on pg_ctl restart -m fast"
+            throwaway_postgres.restart_fast()
+            await guests.book(40)
+            await asyncio.sleep(1.0)
+            assert daemon.poll() is None, "the daemon exited on pg_ctl restart -m fast"
 
-        throwaway_postgres.kill_9()
-        await asyncio.sleep(1.5)
-        throwaway_postgres.start()
-        await guests.book(40)
-        await asyncio.sleep(1.0)
-        assert daemon.poll() is None, "the daemon exited on kill -9 of the postmaster"
+            throwaway_postgres.kill_9()
+            await asyncio.sleep(1.5)
+            throwaway_postgres.start()
+            await guests.book(40)
+            await asyncio.sleep(1.0)
+            assert daemon.poll() is None, "the daemon exited on kill -9 of the postmaster"
 
-        throwaway_redis.kill()
-        await guests.book(40)
-        await asyncio.sleep(1.0)
-        throwaway_redis.start()  # empty: the Redis models are built again
-        await guests.book(40)
-        await _caught_up(guests, pool, redis)
-        assert daemon.poll() is None, "the daemon exited when Redis went away"
+            throwaway_redis.kill()
+            await guests.book(40)
+            await asyncio.sleep(1.0)
+            throwaway_redis.start()  # empty: the Redis models are built again
+            await guests.book(40)
+            await _caught_up(guests, pool, redis)
+            assert daemon.poll() is None, "the daemon exited when Redis went away"
 
-        deadline = time.monotonic() + 30
-        while await _unsent(pool):
-            assert time.monotonic() < deadline, "the sender stopped delivering"
-            await asyncio.sleep(0.2)
-    finally:
-        daemon.send_signal(signal.SIGTERM)
-        daemon.wait(timeout=30)
-        print(log_path.read_text()[-5000:])  # shown when the test fails
-    log = log_path.read_text()
-    assert daemon.returncode == 0, log[-3000:]
-    assert "server unavailable; retrying" in log
-    assert "server=PostgreSQL" in log
-    assert "server=Redis" in log
-    assert "Traceback" not in log
+            deadline = time.monotonic() + 30
+            while await _unsent(pool):
+                assert time.monotonic() < deadline, "the sender stopped delivering"
+                await asyncio.sleep(0.2)
+        finally:
+            daemon.send_signal(signal.SIGTERM)
+            daemon.wait(timeout=30)
+            print(log_path.read_text()[-5000:])  # shown when the test fails
+        log = log_path.read_text()
+        assert daemon.returncode == 0, log[-3000:]
+        assert "server unavailable; retrying" in log
+        assert "server=PostgreSQL" in log
+        assert "server=Redis" in log
+        assert "Traceback" not in log
 
-    async with pool.connection() as connection:
-        cursor = await connection.execute("SELECT id, status, party_size FROM rm_bookings")
-        rows = {r[0]: (r[1], r[2]) for r in await cursor.fetchall()}
-    story = guests.story
-    assert rows == {b: (h.status, h.party_size) for b, h in story.bookings.items()}
+        async with pool.connection() as connection:
+            cursor = await connection.execute("SELECT id, status, party_size FROM rm_bookings")
+            rows = {r[0]: (r[1], r[2]) for r in await cursor.fetchall()}
+        story = guests.story
+        assert rows == {b: (h.status, h.party_size) for b, h in story.bookings.items()}
 
-    live_sql, live_redis = await _applied_once(pool), await dump_redis(redis, PREFIX)
-    await rebuild(
-        store=guests.store,
-        codec=registry.codec,
-        pool=pool,
-        redis=redis,
-        redis_prefix=PREFIX,
-        sql_projections=registry.SQL_PROJECTIONS,
-        redis_projections=registry.REDIS_PROJECTIONS,
-    )
-    assert await _applied_once(pool) == live_sql
-    assert await dump_redis(redis, PREFIX) == live_redis
-    await redis.aclose()
-    await pool.close()
+        live_sql, live_redis = await _applied_once(pool), await dump_redis(redis, PREFIX)
+        await rebuild(
+            store=guests.store,
+            codec=registry.codec,
+            pool=pool,
+            redis=redis,
+            redis_prefix=PREFIX,
+            sql_projections=registry.SQL_PROJECTIONS,
+            redis_projections=registry.REDIS_PROJECTIONS,
+        )
+        assert await _applied_once(pool) == live_sql
+        assert await dump_redis(redis, PREFIX) == live_redis
