@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, ClassVar
@@ -27,11 +28,15 @@ from redis.asyncio import Redis
 
 from api.problems import problem_response
 from api.services import Services
+from resilience.faults import SERVER_FAULTS, unavailable_server
 
 __all__ = ["LiveStatusController", "LiveStatusEvent", "live_status_key"]
 
+log = logging.getLogger("tablebook.api")
+
 _ENTRY_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 _BATCH = 500
+
 _RECONNECT_MS = 2000
 _MAX_BLOCK_SECONDS = 2.0
 
@@ -80,7 +85,16 @@ async def _changes(
     loop = asyncio.get_running_loop()
     quiet_since = loop.time()
     while True:
-        reply: Any = await redis.xread({key: last}, count=_BATCH, block=block_ms)
+        try:
+            reply: Any = await redis.xread({key: last}, count=_BATCH, block=block_ms)
+        except SERVER_FAULTS as error:
+            # The headers are out, so no 503 now: end the stream. The browser reconnects
+            # after `retry` with Last-Event-ID, and gets the 503 or the rest of the day.
+            log.warning(
+                "server unavailable; live stream ended",
+                extra={"server": unavailable_server(error), "error": type(error).__name__},
+            )
+            return
         if not reply:
             if loop.time() - quiet_since >= heartbeat:
                 quiet_since = loop.time()

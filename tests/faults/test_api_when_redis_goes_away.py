@@ -103,6 +103,8 @@ async def test_redis_down_means_503_with_retry_after_on_every_route_that_needs_i
         await asyncio.sleep(0.1)  # past the 20 ms an availability read may trail Redis
         for route, call in routes(client).items():
             _assert_redis_unavailable(await call(), route)
+        live = await client.get("/api/v1/tables/status/stream", params={"date": day})
+        _assert_redis_unavailable(live, "GET /tables/status/stream")
 
         throwaway_redis.start()  # empty: the projectors build its models again
         answers = {route: await _until_2xx(call, route) for route, call in routes(client).items()}
