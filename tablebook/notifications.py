@@ -143,7 +143,14 @@ class Sender:
     async def step(self) -> int:
         """Claim one batch and deliver it; return how many rows it held."""
         claimed = await self._claim()
-        await asyncio.gather(*(self._deliver(message) for message in claimed))
+        # Every delivery runs to its end before a failure is raised: none is left
+        # running (and failing unseen) into the next batch.
+        outcomes = await asyncio.gather(
+            *(self._deliver(message) for message in claimed), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome
         return len(claimed)
 
     async def drain(self) -> int:
