@@ -13,6 +13,7 @@ COPY projectors ./projectors
 COPY api ./api
 COPY migrations ./migrations
 COPY tablebook ./tablebook
+COPY resilience ./resilience
 RUN pip install . && useradd --system --uid 10001 tablebook
 USER tablebook
 EXPOSE 8000

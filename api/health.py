@@ -10,7 +10,7 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
-from api.problems import PROBLEM_JSON, Problem, problem_response
+from api.problems import PROBLEM_JSON, Problem, unavailable_response
 from api.services import Services
 
 __all__ = ["HealthController", "Readiness"]
@@ -73,10 +73,5 @@ class HealthController(Controller):
         checks = {"postgres": postgres, "redis": redis}
         down = [name for name, outcome in checks.items() if outcome != "ok"]
         if down:
-            return problem_response(
-                503,
-                f"not ready: {', '.join(down)} unreachable",
-                kind="not-ready",
-                headers={"Retry-After": "5"},
-            )
+            return unavailable_response(f"not ready: {', '.join(down)} unreachable", "not-ready")
         return Response(Readiness(status="ok", checks=checks))

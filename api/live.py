@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, ClassVar
@@ -27,8 +28,11 @@ from redis.asyncio import Redis
 
 from api.problems import problem_response
 from api.services import Services
+from resilience.faults import SERVER_FAULTS, unavailable_server
 
 __all__ = ["LAST_EVENT_ID", "LiveStatusController", "LiveStatusEvent", "live_status_key"]
+
+log = logging.getLogger("tablebook.api")
 
 LAST_EVENT_ID = r"^(0|[0-9]{1,19}-[0-9]{1,19})?$"
 """`Last-Event-ID`: an id this stream sent (a Redis stream entry id, which fits in 64-bit
@@ -38,6 +42,7 @@ _ENTRY_ID = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")
 digits; a number past 2**64) Redis refuses half-way through the stream, after its 200 is
 sent."""
 _BATCH = 500
+
 _RECONNECT_MS = 2000
 _MAX_BLOCK_SECONDS = 2.0
 
@@ -86,7 +91,16 @@ async def _changes(
     loop = asyncio.get_running_loop()
     quiet_since = loop.time()
     while True:
-        reply: Any = await redis.xread({key: last}, count=_BATCH, block=block_ms)
+        try:
+            reply: Any = await redis.xread({key: last}, count=_BATCH, block=block_ms)
+        except SERVER_FAULTS as error:
+            # The headers are out, so no 503 now: end the stream. The browser reconnects
+            # after `retry` with Last-Event-ID, and gets the 503 or the rest of the day.
+            log.warning(
+                "server unavailable; live stream ended",
+                extra={"server": unavailable_server(error), "error": type(error).__name__},
+            )
+            return
         if not reply:
             if loop.time() - quiet_since >= heartbeat:
                 quiet_since = loop.time()

@@ -2,7 +2,8 @@
 
 Each route documents its success; the rest follows from what the route is. Refusals: one
 with parameters or a body can be a 400, a signed-in route a 401 or 403, a route with an
-id in its path a 404, a write with a body a 413, anything under /api/ a 503; its 409s and
+id in its path a 404, a write with a body a 413, anything under /api/ a 503 (PostgreSQL or
+Redis unavailable, a read model behind); its 409s and
 422s are the business rules `api.contract` lists for it, each with its problem type. They
 are all RFC 9457 problem details, so they share one schema. Headers: what each operation
 reads and sends (`api._openapi_headers`). Shapes: the bounds the API enforces that the
@@ -74,8 +75,8 @@ _WHY = {
     413: "The request body is too large",
     422: "Well-formed, but breaks a rule",
     429: "Too many attempts; wait as long as Retry-After says",
-    503: "A read model is not ready or has not caught up with X-Consistency-Token within "
-    "5 s; retry after Retry-After",
+    503: "PostgreSQL or Redis is unavailable (restarting, unreachable), or a read model is "
+    "not ready or has not caught up with X-Consistency-Token within 5 s; see Retry-After",
 }
 
 _PROBLEM_REF = Reference(ref="#/components/schemas/Problem")

@@ -1,4 +1,10 @@
-"""RFC 9457 problem details for every refused request: never a stack trace."""
+"""RFC 9457 problem details for every refused request: never a stack trace.
+
+Every 503 comes from one place (`unavailable_response`, with `Retry-After`): a read model
+not ready or not caught up, and any fault of PostgreSQL or Redis (`resilience.faults`) on
+any route, however deep it was raised: the client is told to come back, never given a
+500 for a server that is restarting.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +25,15 @@ from booking_core.domain.errors import DomainError
 from booking_core.store.errors import IdempotencyKeyReused
 from read_models.availability import ModelNotReady
 from read_models.consistency import NotCaughtUp, UnknownToken
+from resilience.faults import SERVER_FAULTS, unavailable_server
 
-__all__ = ["Problem", "ProblemField", "exception_handlers", "problem_response"]
+__all__ = [
+    "Problem",
+    "ProblemField",
+    "exception_handlers",
+    "problem_response",
+    "unavailable_response",
+]
 
 log = logging.getLogger("tablebook.api")
 
@@ -148,23 +161,52 @@ def _on_too_many(_: Request[Any, Any, Any], exc: TooManyAttempts) -> Response[Pr
     )
 
 
-def _on_not_caught_up(_: Request[Any, Any, Any], exc: NotCaughtUp) -> Response[Problem]:
-    return problem_response(
-        503,
-        "The read model has not caught up with the write yet; retry shortly.",
-        kind="not-caught-up",
-        headers={"Retry-After": "1"},
-    )
+RETRY_AFTER_SECONDS = {
+    "server-unavailable": 2,
+    "model-not-ready": 2,
+    "not-caught-up": 1,
+    "not-ready": 5,
+}
+"""What `Retry-After` says for each kind of 503: a restart of PostgreSQL or Redis takes a
+few seconds; a read model catching up with a write takes less; a load balancer's
+readiness probe can wait longer."""
 
 
 def _on_unknown_token(_: Request[Any, Any, Any], exc: UnknownToken) -> Response[Problem]:
     return problem_response(422, str(exc), kind="unknown-consistency-token")
 
 
-def _on_not_ready(_: Request[Any, Any, Any], exc: ModelNotReady) -> Response[Problem]:
-    return problem_response(
-        503, f"{exc}; retry shortly.", kind="model-not-ready", headers={"Retry-After": "2"}
+def unavailable_response(detail: str, kind: str) -> Response[Problem]:
+    """The one shape of every 503: problem details with `Retry-After`."""
+    retry_after = RETRY_AFTER_SECONDS.get(kind, 2)
+    return problem_response(503, detail, kind=kind, headers={"Retry-After": str(retry_after)})
+
+
+def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem] | None:
+    """The 503 for an error that means "try again shortly", None for any other error."""
+    if isinstance(exc, NotCaughtUp):
+        detail = "The read model has not caught up with the write yet; retry shortly."
+        return unavailable_response(detail, "not-caught-up")
+    if isinstance(exc, ModelNotReady):
+        return unavailable_response(f"{exc}; retry shortly.", "model-not-ready")
+    server = unavailable_server(exc)
+    if server is None:
+        return None
+    # One line, no traceback: the cause is the server, not this request.
+    log.warning(
+        "server unavailable",
+        extra={
+            "server": server,
+            "error": type(exc).__name__,
+            "method": request.method,
+            "path": request.url.path,
+        },
     )
+    return unavailable_response(f"{server} is unavailable; retry shortly.", "server-unavailable")
+
+
+def _on_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    return _unavailable(request, exc) or _on_unexpected(request, exc)
 
 
 def _on_key_reused(_: Request[Any, Any, Any], exc: IdempotencyKeyReused) -> Response[Problem]:
@@ -180,6 +222,9 @@ def _on_email_taken(_: Request[Any, Any, Any], exc: EmailTaken) -> Response[Prob
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    unavailable = _unavailable(request, exc)  # a fault wrapped in another error
+    if unavailable is not None:
+        return unavailable
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return problem_response(500, "The server failed to handle this request.")
 
@@ -189,9 +234,10 @@ exception_handlers: dict[Any, Any] = {
     405: _on_http,
     DomainError: _on_domain,
     TooManyAttempts: _on_too_many,
-    NotCaughtUp: _on_not_caught_up,
     UnknownToken: _on_unknown_token,
-    ModelNotReady: _on_not_ready,
+    NotCaughtUp: _on_unavailable,
+    ModelNotReady: _on_unavailable,
+    **dict.fromkeys(SERVER_FAULTS, _on_unavailable),
     IdempotencyKeyReused: _on_key_reused,
     EmailTaken: _on_email_taken,
     InvalidRequest: _on_invalid,

@@ -22,8 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import psycopg
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
@@ -41,6 +40,8 @@ from projectors.checkpoints import (
     read_sql_checkpoints,
     write_sql_checkpoints,
 )
+from resilience.backoff import Backoff, log_retry
+from resilience.faults import POSTGRES, REDIS, SERVER_FAULTS, unavailable_server
 
 __all__ = [
     "GroupRunner",
@@ -191,19 +192,34 @@ class ProjectionRunner:
         )
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Follow the log until `stop` is set. A server that goes away never ends it: the
+        round is tried again after a backoff, one log line per retry."""
+        backoff = Backoff()
         async with self._store.wakeups() as wakeups:
             follower = Follower(wakeups, self._poll_interval)
             while not stop.is_set():
                 try:
                     applied = await self.step()
-                except Exception:
-                    log.exception("batch failed; retrying", extra={"projection": self.name})
-                    await _sleep_or_stop(stop, self._poll_interval)
+                except Exception as error:
+                    await self._failed(error, backoff, stop)
                     continue
+                backoff.succeeded()
                 if applied:
                     follower.found()
                 else:
                     await follower.wait(stop, self._read_up_to)
+
+    async def _failed(self, error: Exception, backoff: Backoff, stop: asyncio.Event) -> None:
+        """Wait before the next round: with backoff when a server is unavailable (one
+        line), the poll interval after any other error (with its traceback)."""
+        server = unavailable_server(error)
+        if server is None:
+            log.exception("batch failed; retrying", extra={"projection": self.name})
+            await _sleep_or_stop(stop, self._poll_interval)
+            return
+        delay = backoff.failed()
+        log_retry(log, server, backoff, delay, error, projection=self.name)
+        await _sleep_or_stop(stop, delay)
 
     async def catch_up(self) -> int:
         """Apply batches until none is left; return how many events were applied."""
@@ -307,12 +323,7 @@ class RedisProjectionRunner(ProjectionRunner):
 
 Member = SqlProjectionRunner | RedisProjectionRunner
 
-_TRANSIENT: tuple[type[Exception], ...] = (
-    psycopg.OperationalError,
-    PoolTimeout,
-    RedisConnectionError,
-    RedisTimeoutError,
-)
+_TRANSIENT = SERVER_FAULTS
 """Errors of the connection, not of a projection: the round is tried again later."""
 
 
@@ -332,8 +343,9 @@ class GroupRunner(ProjectionRunner):
       just added) catches up on its own and then rejoins;
     - one whose own code fails is set apart for good and retried by its own runner, so a
       projection stuck on an event stops only itself;
-    - connection errors fail the round, which is tried again after the poll interval;
-      Redis being unreachable does not stop the SQL members.
+    - connection errors fail the round, which is tried again after a backoff;
+      Redis being unreachable does not stop the SQL members, and is tried again after
+      a backoff of its own.
     """
 
     def __init__(
@@ -344,6 +356,8 @@ class GroupRunner(ProjectionRunner):
         self.redis = [m for m in members if isinstance(m, RedisProjectionRunner)]
         self._apart: list[asyncio.Task[None]] = []
         self._stop: asyncio.Event | None = None  # while `run` runs
+        self._redis_backoff = Backoff()
+        self._redis_retry_at = 0.0  # while Redis is away, the SQL members go on alone
 
     async def step(self) -> int:
         sql, redis = list(self.sql), list(self.redis)
@@ -391,11 +405,16 @@ class GroupRunner(ProjectionRunner):
         not answer, so that the SQL members go on without it."""
         if not redis:
             return {}
+        if time.monotonic() < self._redis_retry_at:
+            return {}
         try:
             raw = await redis[0].applier.redis.mget([m.applier.checkpoint_key for m in redis])
         except (RedisConnectionError, RedisTimeoutError) as error:
-            log.warning("Redis unreachable; its projections wait", extra={"error": str(error)})
+            delay = self._redis_backoff.failed()
+            self._redis_retry_at = time.monotonic() + delay
+            log_retry(log, REDIS, self._redis_backoff, delay, error, projection=self.name)
             return {}
+        self._redis_backoff.succeeded()
         return {m.name: parse_checkpoint(r) for m, r in zip(redis, raw, strict=True)}
 
     async def _apply_sql(
@@ -475,17 +494,23 @@ class GroupRunner(ProjectionRunner):
 
     async def _catch_up(self, member: Member, stop: asyncio.Event) -> None:
         log.info("far behind; catching up on its own", extra={"projection": member.name})
+        backoff = Backoff()
         while not stop.is_set():
             try:
-                if not await member.step():
-                    break
-            except _TRANSIENT:
-                log.warning("catching up failed; again soon", exc_info=True)
-                await _sleep_or_stop(stop, self._poll_interval)
+                applied = await member.step()
+            except _TRANSIENT as error:
+                delay = backoff.failed()
+                server = unavailable_server(error) or POSTGRES
+                log_retry(log, server, backoff, delay, error, projection=member.name)
+                await _sleep_or_stop(stop, delay)
+                continue
             except Exception:
                 log.exception("projection failed; set apart", extra={"projection": member.name})
                 await self._run_alone(member, stop)
                 return
+            backoff.succeeded()
+            if not applied:
+                break
         if not stop.is_set():
             self._join(member)
             log.info("caught up; back in the group", extra={"projection": member.name})

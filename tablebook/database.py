@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+import weakref
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -11,12 +14,19 @@ from alembic import command
 from alembic.config import Config
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 import migrations
 from booking_core.store.postgres import configure_connection
 
-__all__ = ["create_database", "drop_database", "migrate", "open_pool", "sqlalchemy_url"]
+__all__ = [
+    "SERVICE_POOL_WAIT_SECONDS",
+    "create_database",
+    "drop_database",
+    "migrate",
+    "open_pool",
+    "sqlalchemy_url",
+]
 
 
 def sqlalchemy_url(database_url: str) -> str:
@@ -71,20 +81,74 @@ async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
     configure_connection(connection)
 
 
+SERVICE_POOL_WAIT_SECONDS = 5.0
+"""How long the long-running processes (the API, the daemon, the sender) wait for a
+connection before `PoolTimeout`: while PostgreSQL is down none comes, and a 503 (or a
+retry line in the log) now beats one in 30 s. The one-off commands keep 30 s."""
+
+RECONNECT_SECONDS = 2.0
+"""How long the pool retries a lost connection on its own schedule (1 s, then 2 s, 4 s,
+... when left alone) before it gives up and `_connect_again` starts afresh. Short, so
+that during an outage the pool tries about once a second, and is whole again within a
+second or so of the server's return rather than at the end of a long wait it chose
+while the server was away."""
+
+
+async def _connect_again(pool: AsyncConnectionPool[Any]) -> None:
+    """A reconnection gave up: start another one now, or callers already waiting would
+    wait in vain (`check` grows a pool that has no connection left)."""
+    with contextlib.suppress(PoolClosed):
+        await pool.check()
+
+
+CHECK_IDLE_SECONDS = 0.1
+"""A connection idle in the pool for longer than this is checked (one empty round trip)
+before it is handed out; one reused sooner is not, so a busy pool pays nothing. A server
+takes longer than this to restart, so once it is back every connection from before is
+checked, and those it broke are dropped rather than handed to a request."""
+
+_returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+async def _note_return(connection: psycopg.AsyncConnection[Any]) -> None:
+    _returned_at[connection] = time.monotonic()
+
+
+async def _check_if_idle(connection: psycopg.AsyncConnection[Any]) -> None:
+    """Drop a connection a server restart broke while it sat in the pool."""
+    if time.monotonic() - _returned_at.get(connection, 0.0) >= CHECK_IDLE_SECONDS:
+        await AsyncConnectionPool.check_connection(connection)
+
+
 async def open_pool(
-    database_url: str, *, min_size: int = 2, max_size: int = 16
+    database_url: str, *, min_size: int = 2, max_size: int = 16, wait_seconds: float = 30.0
 ) -> AsyncConnectionPool[Any]:
     """An open pool whose connections autocommit and read jsonb as raw bytes.
 
     A transaction of ours left idle for a minute is ended by the server: an open
     transaction holds every event reader on the server back (docs/architecture.md).
+
+    A connection that sat idle is checked as it leaves the pool (`CHECK_IDLE_SECONDS`),
+    so one that a server restart broke is dropped and replaced rather than handed to a
+    request.
     """
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         database_url,
         min_size=min_size,
         max_size=max_size,
-        kwargs={"autocommit": True, "options": "-c idle_in_transaction_session_timeout=60000"},
+        kwargs={
+            "autocommit": True,
+            "connect_timeout": 10,
+            "options": "-c idle_in_transaction_session_timeout=60000",
+        },
         configure=_configure,
+        check=_check_if_idle,
+        reset=_note_return,
+        timeout=wait_seconds,
+        reconnect_timeout=RECONNECT_SECONDS,
+        reconnect_failed=_connect_again,
         open=False,
     )
     try:

@@ -46,3 +46,6 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # The pool logs each failed connection attempt and each connection it drops; while
+    # a server is away, our own line per retry (`resilience.backoff`) says it once.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)

@@ -28,11 +28,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
+from booking_core.store.listener import Listener
 from projectors.notifications import WAKE_CHANNEL, BookingDetails
-from tablebook.database import open_pool
+from resilience.backoff import Backoff, log_retry
+from resilience.faults import POSTGRES, SERVER_FAULTS, unavailable_server
+from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
 from tablebook.notifications_transports import (
     DeliveryError,
     SmtpTransport,
@@ -119,23 +121,43 @@ class Sender:
         self._lease = config.lease_seconds
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until `stop` is set. A lost server never ends it: the batch is tried
+        again after a backoff (`resilience.backoff`), and the LISTEN connection
+        reconnects on its own (`Listener`)."""
         log.info("sender started", extra={"channels": _describe(self._channels)})
-        async with await AsyncConnection.connect(self._database_url, autocommit=True) as listen:
-            await listen.execute(sql.SQL("LISTEN {}").format(sql.Identifier(WAKE_CHANNEL)))
+        listener = Listener(self._database_url, WAKE_CHANNEL)
+        await listener.start()
+        backoff = Backoff()
+        try:
             while not stop.is_set():
                 try:
                     handled = await self.step()
+                except SERVER_FAULTS as error:
+                    delay = backoff.failed()
+                    log_retry(log, unavailable_server(error) or POSTGRES, backoff, delay, error)
+                    await _sleep_or_stop(stop, delay)
+                    continue
                 except Exception:
                     log.exception("sender batch failed; retrying")
                     handled = 0
+                backoff.succeeded()
                 if handled < self._batch_size:
-                    await _wait(listen, stop, self._config.poll_seconds)
+                    await _wait(listener, stop, self._config.poll_seconds)
+        finally:
+            await listener.stop()
         log.info("sender stopped")
 
     async def step(self) -> int:
         """Claim one batch and deliver it; return how many rows it held."""
         claimed = await self._claim()
-        await asyncio.gather(*(self._deliver(message) for message in claimed))
+        # Every delivery runs to its end before a failure is raised: none is left
+        # running (and failing unseen) into the next batch.
+        outcomes = await asyncio.gather(
+            *(self._deliver(message) for message in claimed), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                raise outcome
         return len(claimed)
 
     async def drain(self) -> int:
@@ -216,9 +238,9 @@ def _describe(channels: dict[str, Transport | str]) -> str:
     return ",".join(f"{c}:{'off' if isinstance(t, str) else 'on'}" for c, t in channels.items())
 
 
-async def _wait(listen: AsyncConnection[Any], stop: asyncio.Event, seconds: float) -> None:
+async def _wait(listener: Listener, stop: asyncio.Event, seconds: float) -> None:
     """Until a NOTIFY arrives, `stop` is set or `seconds` pass."""
-    notified = asyncio.ensure_future(_next_notify(listen, seconds))
+    notified = asyncio.ensure_future(listener.wait(seconds))
     stopped = asyncio.ensure_future(stop.wait())
     await asyncio.wait({notified, stopped}, return_when=asyncio.FIRST_COMPLETED)
     for task in (notified, stopped):
@@ -227,9 +249,9 @@ async def _wait(listen: AsyncConnection[Any], stop: asyncio.Event, seconds: floa
             await task
 
 
-async def _next_notify(listen: AsyncConnection[Any], seconds: float) -> None:
-    async for _ in listen.notifies(timeout=seconds, stop_after=1):
-        pass
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 def transports(settings: Settings) -> dict[str, Transport | str]:
@@ -275,7 +297,9 @@ async def run_sender(settings: Settings, stop: asyncio.Event | None = None) -> N
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    pool = await open_pool(database_url, min_size=1, max_size=BATCH_SIZE + 2)
+    pool = await open_pool(
+        database_url, min_size=1, max_size=BATCH_SIZE + 2, wait_seconds=SERVICE_POOL_WAIT_SECONDS
+    )
     try:
         async with open_sender(settings, pool, database_url) as sender:
             await sender.run(stop)

@@ -31,7 +31,7 @@ from projectors.runner import (
     run_until_stopped,
 )
 from read_models.consistency import redis_checkpoint_key
-from tablebook.database import open_pool
+from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
 from tablebook.settings import Settings
 
 __all__ = ["projection_runners", "rebuild_projections", "run_projectors", "show_status"]
@@ -49,7 +49,12 @@ class Backends:
 
 @contextlib.asynccontextmanager
 async def backends(database_url: str, redis_url: str, redis_prefix: str) -> AsyncIterator[Backends]:
-    pool = await open_pool(database_url, min_size=2, max_size=2 * len(registry.names()) + 4)
+    pool = await open_pool(
+        database_url,
+        min_size=2,
+        max_size=2 * len(registry.names()) + 4,
+        wait_seconds=SERVICE_POOL_WAIT_SECONDS,
+    )
     redis = Redis.from_url(redis_url)
     try:
         yield Backends(pool, redis, PostgresEventStore(pool, database_url), redis_prefix)

@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from api.services import Services
 from booking_core.store.postgres import PostgresEventStore
-from tablebook.database import open_pool
+from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
 
 __all__ = ["open_services"]
 
@@ -18,8 +18,11 @@ __all__ = ["open_services"]
 async def open_services(
     database_url: str, redis_url: str, *, pool_size: int = 16, redis_prefix: str = "tb:"
 ) -> AsyncIterator[Services]:
-    pool = await open_pool(database_url, min_size=2, max_size=pool_size)
-    redis = Redis.from_url(redis_url, health_check_interval=30)
+    pool = await open_pool(
+        database_url, min_size=2, max_size=pool_size, wait_seconds=SERVICE_POOL_WAIT_SECONDS
+    )
+    # A Redis that does not accept the connection within 2 s is as good as down: 503.
+    redis = Redis.from_url(redis_url, health_check_interval=30, socket_connect_timeout=2)
     try:
         yield Services(
             pool=pool,

@@ -13,7 +13,6 @@ still running in this database (`tb_read_horizon()`), which can no longer be ove
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Collection, Sequence
@@ -27,6 +26,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from booking_core.store._validation import check_append
 from booking_core.store.errors import ConcurrencyError, IdempotencyKeyReused
+from booking_core.store.listener import Listener
 from booking_core.store.records import (
     ANY,
     ORIGIN,
@@ -142,40 +142,28 @@ def _record(row: tuple[Any, ...]) -> RecordedEvent:
 
 
 class _PostgresWakeups:
-    """A LISTEN connection that never stops reading, so no notification goes unseen."""
+    """Wakes the log's readers on each append: a `Listener` that outlives restarts and
+    remembers the newest token announced."""
 
-    def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
-        self._connection = connection
-        self._signal = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+    def __init__(self, conninfo: str) -> None:
+        self._listener = Listener(conninfo, CHANNEL, self._announce)
         self.announced: ConsistencyToken | None = None
 
-    async def start(self) -> None:
-        await self._connection.execute(f"LISTEN {CHANNEL}")
-        self._task = asyncio.create_task(self._listen())
+    def _announce(self, payload: str) -> None:
+        # The payload is the append's token; an unreadable one still wakes readers.
+        with contextlib.suppress(ValueError):
+            token = ConsistencyToken.parse(payload)
+            if self.announced is None or token > self.announced:
+                self.announced = token
 
-    async def _listen(self) -> None:
-        async for notice in self._connection.notifies():
-            # The payload is the append's token; an unreadable one still wakes readers.
-            with contextlib.suppress(ValueError):
-                token = ConsistencyToken.parse(notice.payload)
-                if self.announced is None or token > self.announced:
-                    self.announced = token
-            self._signal.set()
+    async def start(self) -> None:
+        await self._listener.start()
 
     async def wait(self, timeout: float) -> bool:
-        try:
-            await asyncio.wait_for(self._signal.wait(), timeout)
-        except TimeoutError:
-            return False
-        self._signal.clear()
-        return True
+        return await self._listener.wait(timeout)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, psycopg.Error):
-                await self._task
+        await self._listener.stop()
 
 
 class PostgresEventStore:
@@ -310,14 +298,12 @@ class PostgresEventStore:
 
     @contextlib.asynccontextmanager
     async def wakeups(self) -> AsyncIterator[_PostgresWakeups]:
-        connection = await psycopg.AsyncConnection.connect(self._conninfo, autocommit=True)
-        listener = _PostgresWakeups(connection)
+        listener = _PostgresWakeups(self._conninfo)
+        await listener.start()
         try:
-            await listener.start()
             yield listener
         finally:
             await listener.stop()
-            await connection.close()
 
 
 def _translate(error: psycopg.Error) -> Exception:
