@@ -24,7 +24,7 @@ from projectors.runner import grouped, run_until_stopped
 from tablebook.database import create_database, migrate, with_database
 from tablebook.projector_commands import backends, projection_runners
 from tablebook.runtime import open_services
-from tests.support.throwaway import ThrowawayPostgres, ThrowawayRedis
+from tests.support.throwaway import ThrowawayPostgres, ThrowawayRedis, missing_servers
 
 SECRET = "a-test-secret-key-long-enough-for-hs256-signing"
 
@@ -34,6 +34,8 @@ Client = AsyncTestClient[Litestar]
 @pytest.fixture(scope="package")
 def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
     """A PostgreSQL cluster of the tests' own, running; each test leaves it running."""
+    if (why := missing_servers()) is not None:
+        pytest.skip(f"the fault tests own their servers: {why}")
     server = ThrowawayPostgres()
     try:
         server.start()
@@ -54,6 +56,8 @@ def throwaway_database(throwaway_postgres: ThrowawayPostgres) -> str:
 
 @pytest.fixture
 def throwaway_redis() -> Iterator[ThrowawayRedis]:
+    if (why := missing_servers()) is not None:
+        pytest.skip(f"the fault tests own their servers: {why}")
     server = ThrowawayRedis()
     server.start()
     try:

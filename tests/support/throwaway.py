@@ -22,9 +22,32 @@ from pathlib import Path
 import psycopg
 import redis
 
-__all__ = ["ThrowawayPostgres", "ThrowawayRedis", "free_port"]
+__all__ = ["ThrowawayPostgres", "ThrowawayRedis", "free_port", "missing_servers"]
 
-PG_BIN = Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+def _pg_bin() -> Path:
+    """`PG_BIN`, or the newest of the system's PostgreSQL installations (Debian's layout)."""
+    if "PG_BIN" in os.environ:
+        return Path(os.environ["PG_BIN"])
+    found = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin"),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
+    return found[-1] if found else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN = _pg_bin()
+
+
+def missing_servers() -> str | None:
+    """Why the fault tests cannot run here (no server programs to own), or None."""
+    if not (PG_BIN / "initdb").exists():
+        return f"no PostgreSQL server programs at {PG_BIN} (set PG_BIN)"
+    if shutil.which("redis-server") is None:
+        return "no redis-server on PATH"
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        return "running as root without runuser to start PostgreSQL as another user"
+    return None
 
 
 def free_port() -> int:
@@ -48,7 +71,7 @@ def _alive(pid: int) -> bool:
 
 
 class ThrowawayPostgres:
-    """A PostgreSQL 15 cluster to stop, kill -9 and start again."""
+    """A PostgreSQL cluster to stop, kill -9 and start again."""
 
     def __init__(self) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="tablebook-pg-"))
