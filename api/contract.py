@@ -138,6 +138,11 @@ _SLOT_RULES = (
     _r(422, "invalid-booking", "the booking's fields do not fit together"),
 )
 _TRANSITION = _r(409, "invalid-transition", "the booking's status does not allow this")
+_NO_SUCH_START = (
+    _r(422, "off-slot-grid", "no booking can start at that time: it is off the slot grid"),
+    _r(422, "nonexistent-local-time", "the local time does not exist (clocks go forward)"),
+)
+"""A time no booking can start at, asked about as it would be booked (the same 422)."""
 _TABLE_RULES = (
     _r(409, "table-already-exists", "a table with this id exists"),
     _r(409, "duplicate-table-name", "another table has this name"),
@@ -177,7 +182,11 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("get", f"{_ADMIN}/bookings/{{booking_id}}"): (
         _r(422, "as-of-in-future", "as_of is in the future"),
     ),
-    ("get", f"{_ADMIN}/availability"): (_r(422, "as-of-in-future", "as_of is in the future"),),
+    ("get", f"{_ADMIN}/availability"): (
+        _r(422, "as-of-in-future", "as_of is in the future"),
+        *_NO_SUCH_START,
+    ),
+    ("get", f"{_BOOKINGS}/tables"): _NO_SUCH_START,
     ("get", f"{_ADMIN}/reports/bookings"): (_PERIOD,),
     ("get", f"{_ADMIN}/events"): (
         _r(422, "unknown-position", "`after` is past the end of the log"),
