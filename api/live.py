@@ -28,9 +28,10 @@ from redis.asyncio import Redis
 
 from api.problems import problem_response
 from api.services import Services
+from read_models.live_status_keys import stream_key
 from resilience.faults import SERVER_FAULTS, unavailable_server
 
-__all__ = ["LAST_EVENT_ID", "LiveStatusController", "LiveStatusEvent", "live_status_key"]
+__all__ = ["LAST_EVENT_ID", "LiveStatusController", "LiveStatusEvent"]
 
 log = logging.getLogger("tablebook.api")
 
@@ -55,11 +56,6 @@ class LiveStatusEvent(msgspec.Struct, frozen=True):
 
 
 _encode = msgspec.json.Encoder().encode
-
-
-def live_status_key(prefix: str, service_date: dt.date) -> str:
-    """The stream `projectors.live_status` appends to for one service date."""
-    return f"{prefix}live_status:date:{service_date.isoformat()}"
 
 
 def _text(value: bytes | str) -> str:
@@ -152,7 +148,7 @@ class LiveStatusController(Controller):
         after = _parse_after(last_event_id_header or last_event_id_query)
         if after == "":
             return problem_response(400, "Last-Event-ID must be an id this stream sent, or 0")
-        key = live_status_key(services.redis_prefix, service_date)
+        key = stream_key(services.redis_prefix, service_date)
         # Where a fresh stream starts is fixed before the response starts: a client that
         # sees the connection open misses no change made after that.
         start = after if after is not None else await _newest_id(services.redis, key)

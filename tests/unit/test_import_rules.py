@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,41 @@ def test_the_domain_knows_nothing_of_storage() -> None:
             if m.startswith("booking_core.") and not m.startswith("booking_core.domain")
         }
         assert not outside, (path, outside)
+
+
+APP_PACKAGES = ("api", "projectors", "read_models", "tablebook", "resilience", "bench")
+LAYOUTS = {
+    "read_models/bookings_layout.py": re.compile(
+        r"rm_bookings|guest_name\W{1,12}guest_phone\W{1,12}guest_email"
+    ),
+    "read_models/model_keys.py": re.compile(
+        r"(\+|\.\.|key\()\s*[\"'](checkpoint|ready)[\"']|:(checkpoint|ready)\b"
+        r"|[\"']rebuild:|replay:\{"
+    ),
+    "read_models/live_status_keys.py": re.compile(r"[}\"']live_status:|[\"']date:"),
+}
+
+
+def app_sources() -> list[Path]:
+    return sorted(
+        path
+        for package in APP_PACKAGES
+        for pattern in ("*.py", "*.lua")
+        for path in (ROOT / package).rglob(pattern)
+    )
+
+
+@pytest.mark.parametrize("owner", sorted(LAYOUTS), ids=lambda owner: f"{owner} spells its layout")
+def test_a_read_model_layout_is_spelled_only_by_its_owner(owner: str) -> None:
+    """Only the owner (and the frozen migrations) may spell a read model's table, column
+    list or key names; everyone else imports them, so writer and reader cannot drift."""
+    pattern = LAYOUTS[owner]
+    assert pattern.search((ROOT / owner).read_text()), "the rule must match the owner itself"
+    spelled = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in app_sources()
+        if path != ROOT / owner
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert not spelled
