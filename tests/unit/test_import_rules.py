@@ -80,6 +80,10 @@ LAYOUTS = {
         r"(\+|\.\.|key\()\s*[\"'](checkpoint|ready)[\"']|:(checkpoint|ready)\b"
         r"|[\"']rebuild:|replay:\{"
     ),
+    "read_models/venue_layout.py": re.compile(r"\brm_(tables|layouts|venue|closures|blocks)\b"),
+    "read_models/stats_layout.py": re.compile(
+        r"\brm_(daily_stats|daily_breakdown|stats_bookings|stats_floor)\b"
+    ),
     "read_models/live_status_keys.py": re.compile(r"[}\"']live_status:|[\"']date:"),
 }
 
