@@ -111,3 +111,53 @@ def test_a_read_model_layout_is_spelled_only_by_its_owner(owner: str) -> None:
         if pattern.search(line)
     ]
     assert not spelled
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _controller_modules() -> set[str]:
+    """Modules under api/ that define a controller (a class deriving from `Controller`)."""
+    found: set[str] = set()
+    for path in (ROOT / "api").rglob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and any(
+                isinstance(base, ast.Name) and base.id == "Controller" for base in node.bases
+            ):
+                found.add(_module_name(path))
+    return found
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+APP_FACTORY = ROOT / "api" / "app.py"
+"""The one module that mounts the controllers, so the one that imports them."""
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in (ROOT / "api").rglob("*.py") if p != APP_FACTORY),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_no_api_module_imports_a_controller_module(path: Path) -> None:
+    """What controllers share lives in modules without a controller, so a controller
+    can move or go without taking another with it."""
+    controllers = _controller_modules() - {_module_name(path)}
+    assert not _imported_modules(path) & controllers
+
+
+def test_the_controller_rule_knows_the_controllers() -> None:
+    assert len(_controller_modules()) >= 12

@@ -18,19 +18,6 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api._floor import (
-    AUTH,
-    AreaName,
-    Coordinate,
-    Extent,
-    Rotation,
-    Shape,
-    TableHistory,
-    after_instant,
-    instant_cursor,
-    now,
-    table_history,
-)
 from api.context import (
     AdminDep,
     Api,
@@ -41,7 +28,18 @@ from api.context import (
     cursor_decode,
     cursor_encode,
 )
+from api.floor.fields import (
+    AreaName,
+    Coordinate,
+    Extent,
+    Rotation,
+    Shape,
+    after_instant,
+    instant_cursor,
+)
+from api.guards import admin_only
 from api.refused import Refused
+from api.requests import AUTH, now
 from api.schemas import CursorParam, LimitParam
 from booking_core.domain.commands import (
     UNSET,
@@ -54,9 +52,10 @@ from booking_core.domain.commands import (
 )
 from booking_core.domain.errors import BlockNotFound, TableIsRetired, TableNotFound
 from booking_core.domain.events import BlockPlaced
-from booking_core.domain.table import ActiveTable, RetiredTable
+from booking_core.domain.table import ActiveTable, RetiredTable, TableState
 from booking_core.handlers import add_table, block_table, change_table, lift_block, retire_table
 from booking_core.store import ConsistencyToken
+from read_models.floor_history import TableHistory, table_history
 from read_models.venue import BlockRow, TableRow, block, blocks_page, table, tables_page
 
 __all__ = ["AdminTablesController"]
@@ -150,8 +149,8 @@ def _table_from_row(row: TableRow) -> TableOut:
     return TableOut(**dataclasses.asdict(row))
 
 
-def _table_from_history(table_id: str, history: TableHistory) -> TableOut:
-    state = history.state
+def _table_out(table_id: str, state: TableState, history: TableHistory) -> TableOut:
+    """The table as `state` has it, with the facts only its stream's past holds."""
     if not isinstance(state, ActiveTable | RetiredTable) or history.created_at is None:
         raise TableNotFound(table_id)
     return TableOut(
@@ -179,6 +178,14 @@ def _placed_out(event: BlockPlaced) -> BlockOut:
     return _block_out(event.block_id, event.table_id, event.starts_at, event.ends_at, event.reason)
 
 
+def _placed_block(table_id: str, state: TableState, block_id: str) -> BlockOut:
+    """The block as the command that placed it left the table."""
+    if not isinstance(state, ActiveTable) or block_id not in state.blocks:
+        raise BlockNotFound(table_id, block_id)
+    period = state.blocks[block_id]
+    return _block_out(block_id, table_id, period.starts_at, period.ends_at, period.reason)
+
+
 def _row_out(row: BlockRow) -> BlockOut:
     return _block_out(row.id, row.table_id, row.starts_at, row.ends_at, row.reason)
 
@@ -196,9 +203,16 @@ def _moment(value: str, field: str) -> dt.datetime:
 
 
 async def _current(
-    api: Api, table_id: str, token: ConsistencyToken | None, status: int = 200
+    api: Api,
+    table_id: str,
+    token: ConsistencyToken | None,
+    status: int = 200,
+    state: TableState | None = None,
 ) -> Written[TableOut]:
-    out = _table_from_history(table_id, await table_history(api.store, table_id))
+    """The table as the command left it (`state`; as the stream has it when the command
+    wrote nothing), answered with its version as `ETag`."""
+    history = await table_history(api.store, table_id)
+    out = _table_out(table_id, history.state if state is None else state, history)
     headers = {"ETag": f'"{out.version}"'}
     if status == 201:
         headers["Location"] = f"/api/v1/admin/tables/{table_id}"
@@ -216,6 +230,7 @@ class AdminTablesController(Controller):
     path = "/api/v1/admin/tables"
     tags = ["admin: floor"]
     security = AUTH
+    guards = [admin_only]
 
     @post("/", status_code=201, summary="Add a table")
     async def create(
@@ -234,7 +249,7 @@ class AdminTablesController(Controller):
                 **msgspec.structs.asdict(data),
             )
             result = await add_table(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, command.table_id, result.token, 201)
+            return await _current(api, command.table_id, result.token, 201, state=result.table)
 
         return await api.write(request, actor_of(admin), run)
 
@@ -290,7 +305,7 @@ class AdminTablesController(Controller):
                 **msgspec.structs.asdict(data),
             )
             result = await change_table(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, table_id, result.token)
+            return await _current(api, table_id, result.token, state=result.table)
 
         return await api.write(request, actor_of(admin), run)
 
@@ -324,7 +339,7 @@ class AdminTablesController(Controller):
                 result = await retire_table(api.store, command, idempotency=ctx.idempotency)
             except TableIsRetired:
                 return await _current(api, table_id, None)
-            return await _current(api, table_id, result.token)
+            return await _current(api, table_id, result.token, state=result.table)
 
         return await api.write(request, actor_of(admin), run)
 
@@ -359,9 +374,9 @@ class AdminTablesController(Controller):
                 reason=data.reason,
             )
             result = await block_table(api.store, command, idempotency=ctx.idempotency)
-            placed = (await table_history(api.store, table_id)).blocks[command.block_id]
+            placed = _placed_block(table_id, result.table, command.block_id)
             location = f"/api/v1/admin/tables/{table_id}/blocks/{command.block_id}"
-            return Written(_placed_out(placed), result.token, 201, {"Location": location})
+            return Written(placed, result.token, 201, {"Location": location})
 
         return await api.write(request, actor_of(admin), run)
 

@@ -31,13 +31,10 @@ from api.services import Services
 from read_models.live_status_keys import stream_key
 from resilience.faults import SERVER_FAULTS, unavailable_server
 
-__all__ = ["LAST_EVENT_ID", "LiveStatusController", "LiveStatusEvent"]
+__all__ = ["LiveStatusController", "LiveStatusEvent"]
 
 log = logging.getLogger("tablebook.api")
 
-LAST_EVENT_ID = r"^(0|[0-9]{1,19}-[0-9]{1,19})?$"
-"""`Last-Event-ID`: an id this stream sent (a Redis stream entry id, which fits in 64-bit
-halves), `0` for everything kept, or empty for none (as the SSE spec has it)."""
 _ENTRY_ID = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")
 """A Redis stream entry id in ASCII digits. Anything else (`\\d` would take any script's
 digits; a number past 2**64) Redis refuses half-way through the stream, after its 200 is
