@@ -21,6 +21,7 @@ from api.bookings.availability import AvailabilityController
 from api.bookings.guest import BookingsController
 from api.console import console_router
 from api.context import Api, provide_admin, provide_user
+from api.floor.blocks import AdminBlocksController
 from api.floor.layouts import AdminLayoutsController
 from api.floor.live import LiveStatusController
 from api.floor.tables import AdminTablesController
@@ -52,6 +53,7 @@ ROUTES: Sequence[ControllerRouterHandler] = [
     AdminEventsController,
     AdminHistoryController,
     AdminTablesController,
+    AdminBlocksController,
     AdminLayoutsController,
     AdminVenueController,
 ]

@@ -1,5 +1,5 @@
 """What the floor routes share: bounded field types, the live feed's `Last-Event-ID`,
-and the cursors of pages keyed on an instant.
+the cursors of pages keyed on an instant, and the 404 for a table the venue does not list.
 """
 
 from __future__ import annotations
@@ -9,8 +9,10 @@ from typing import Annotated
 
 import msgspec
 
-from api.context import bad_cursor, cursor_decode, cursor_encode
+from api.context import Api, bad_cursor, cursor_decode, cursor_encode
+from booking_core.domain.errors import TableNotFound
 from booking_core.domain.values import TableShape
+from read_models.venue import TableRow, table
 
 __all__ = [
     "LAST_EVENT_ID",
@@ -22,6 +24,7 @@ __all__ = [
     "Shape",
     "after_instant",
     "instant_cursor",
+    "listed_table",
 ]
 
 
@@ -51,3 +54,11 @@ def after_instant(cursor: str | None) -> tuple[dt.datetime, str] | None:
         return dt.datetime.fromisoformat(str(instant)), str(entity_id)
     except ValueError:
         raise bad_cursor() from None
+
+
+async def listed_table(api: Api, table_id: str) -> TableRow:
+    """The table as the venue read model lists it; 404 if it has none."""
+    row = await table(api.services.pool, table_id)
+    if row is None:
+        raise TableNotFound(table_id)
+    return row
