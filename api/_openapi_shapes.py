@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from litestar.openapi.spec import OpenAPI, OpenAPIType, Operation, Parameter, Reference, Schema
 
-from api.accounts import MIN_PASSWORD_CHARACTERS
-from api.auth import EMAIL_PATTERN
+from api.accounts.shapes import EMAIL_PATTERN
+from api.accounts.users import MIN_PASSWORD_CHARACTERS
 from api.examples import EXAMPLES, PARAMETER_EXAMPLES
-from api.live import LAST_EVENT_ID
+from api.floor.fields import LAST_EVENT_ID
 
 __all__ = ["DATE_PATTERN", "bound_shapes"]
 

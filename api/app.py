@@ -14,22 +14,25 @@ from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
-from api.admin_bookings import AdminBookingsController
-from api.admin_events import AdminEventsController
-from api.admin_history import AdminHistoryController
-from api.admin_layouts import AdminLayoutsController
-from api.admin_reports import AdminReportsController
-from api.admin_tables import AdminTablesController
-from api.admin_users import AdminUsersController
-from api.admin_venue import AdminVenueController
-from api.auth import AuthController
-from api.bookings import AvailabilityController, BookingsController
+from api.accounts.admin import AdminUsersController
+from api.accounts.auth import AuthController
+from api.bookings.admin import AdminBookingsController
+from api.bookings.availability import AvailabilityController
+from api.bookings.guest import BookingsController
 from api.console import console_router
-from api.context import Api, authenticate_first, provide_admin, provide_user
+from api.context import Api, provide_admin, provide_user
+from api.floor.blocks import AdminBlocksController
+from api.floor.layouts import AdminLayoutsController
+from api.floor.live import LiveStatusController
+from api.floor.tables import AdminTablesController
+from api.floor.venue import AdminVenueController
+from api.guards import authenticate_first
 from api.health import HealthController
-from api.live import LiveStatusController
 from api.openapi import document_problems, fix_allow_header
 from api.problems import exception_handlers
+from api.reports.events import AdminEventsController
+from api.reports.history import AdminHistoryController
+from api.reports.stats import AdminReportsController
 from api.services import ApiConfig, Services, ServicesFactory
 from api.strict import strict_requests
 from api.wire_text import wire_text
@@ -50,6 +53,7 @@ ROUTES: Sequence[ControllerRouterHandler] = [
     AdminEventsController,
     AdminHistoryController,
     AdminTablesController,
+    AdminBlocksController,
     AdminLayoutsController,
     AdminVenueController,
 ]

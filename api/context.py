@@ -20,14 +20,12 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 from litestar import Request, Response
-from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException
-from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 
-from api.accounts import PasswordHasher, User, UserStore
+from api.accounts.security import LoginLimiter, TokenService, authenticate, require_admin
+from api.accounts.users import PasswordHasher, User, UserStore
 from api.refused import Refused
-from api.security import LoginLimiter, TokenService, authenticate, require_admin
 from api.services import ApiConfig, Services
 from booking_core.domain.commands import Actor
 from booking_core.store import ConsistencyToken, EventStore, IdempotencyKey
@@ -43,7 +41,6 @@ __all__ = [
     "WriteContext",
     "Written",
     "actor_of",
-    "authenticate_first",
     "bad_cursor",
     "cursor_decode",
     "cursor_encode",
@@ -261,24 +258,6 @@ def key_reused() -> HTTPException:
         f"This {IDEMPOTENCY_HEADER} was already used for a different request.",
         "idempotency-key-reused",
     )
-
-
-ADMIN_PREFIX = "/api/v1/admin"
-
-
-async def authenticate_first(
-    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
-) -> None:
-    """A guard: on a route that needs a token, check it, and on an admin route the role,
-    before anything else (body, query), so an anonymous request gets its 401 whatever it
-    sent. The user found is kept in the connection's state for the `user` dependency."""
-    if not isinstance(handler, HTTPRouteHandler) or not handler.resolve_security():
-        return
-    api: Api = connection.app.state["api"]
-    user = await authenticate(connection, api.tokens, api.users)
-    connection.state["user"] = user
-    if connection.scope["path"].startswith(ADMIN_PREFIX):
-        require_admin(user)
 
 
 async def provide_user(request: Request[Any, Any, Any], api: ApiDep) -> User:

@@ -16,11 +16,11 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
-from api.accounts import EmailTaken
+from api.accounts.security import TooManyAttempts
+from api.accounts.users import EmailTaken
 from api.field_errors import InvalidRequest, ProblemField
 from api.plain_words import plain
 from api.refused import Refused
-from api.security import TooManyAttempts
 from booking_core.domain.errors import DomainError
 from booking_core.store.errors import IdempotencyKeyReused
 from read_models.availability import ModelNotReady

@@ -23,6 +23,7 @@ from bench.projections import _forget
 from bench.servers import Deployment, deployment, peak_rss_mb
 from bench.venue import open_round_the_clock
 from booking_core.store.postgres import PostgresEventStore
+from read_models.bookings_layout import TABLE
 from tablebook.database import open_pool
 
 CONNECTIONS = (4, 16)
@@ -149,7 +150,7 @@ def _overlaps(url: str) -> tuple[int, int]:
     reservations of table RACE in the event store."""
     with connect(url) as connection:
         pairs = connection.execute(
-            "SELECT count(*) FROM rm_bookings a JOIN rm_bookings b"
+            f"SELECT count(*) FROM {TABLE} a JOIN {TABLE} b"
             " ON a.service_date = b.service_date AND a.id < b.id"
             " AND a.table_ids && b.table_ids"
             " AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at"
@@ -252,7 +253,7 @@ def _race_measures(race: Race, pairs: int, reserved: int, uncontended_p99: float
             unit="pairs",
             goal="0",
             met=pairs == 0,
-            note=f"read model rm_bookings; event store holds {reserved} reservations of RACE",
+            note=f"read model {TABLE}; event store holds {reserved} reservations of RACE",
         ),
         Measure(
             name=f"race: p99 latency, {RACERS} at once",

@@ -19,7 +19,7 @@ import httpx
 from litestar import Litestar
 from litestar.di import Provide
 
-from api.live import LiveStatusController
+from api.floor.live import LiveStatusController
 from api.problems import exception_handlers
 from api.services import Services
 from bench.harness import Measure, percentile

@@ -27,7 +27,13 @@ from projectors.base import Decoded, KeySpace, RedisCommand
 from read_models.availability_keys import (
     BLOCK,
     BOOKING,
+    CLOSURES,
+    HOURS,
     NAME,
+    RETIRED,
+    SLOTS,
+    TABLES,
+    VENUE,
     TableFacts,
     day_key_part,
     interval_field,
@@ -88,14 +94,12 @@ class AvailabilityProjection:
                         area=event.area,
                     )
                     commands.append(
-                        ("HSET", keys.key("tables"), event.table_id, _encode(facts).decode())
+                        ("HSET", keys.key(TABLES), event.table_id, _encode(facts).decode())
                     )
                 case TableRetired():
-                    commands.append(("HSET", keys.key("retired"), event.table_id, "1"))
+                    commands.append(("HSET", keys.key(RETIRED), event.table_id, "1"))
                 case OpeningHoursChanged():
-                    commands.append(
-                        ("HSET", keys.key("venue"), "hours", _encode(event.hours).decode())
-                    )
+                    commands.append(("HSET", keys.key(VENUE), HOURS, _encode(event.hours).decode()))
                 case SlotSettingsChanged():
                     settings = SlotSettings(
                         interval_minutes=event.interval_minutes,
@@ -105,15 +109,13 @@ class AvailabilityProjection:
                         max_days_ahead=event.max_days_ahead,
                         time_zone=event.time_zone,
                     )
-                    commands.append(
-                        ("HSET", keys.key("venue"), "slots", _encode(settings).decode())
-                    )
+                    commands.append(("HSET", keys.key(VENUE), SLOTS, _encode(settings).decode()))
                 case ClosureAdded():
                     commands.append(
-                        ("HSET", keys.key("closures"), event.date.isoformat(), event.reason)
+                        ("HSET", keys.key(CLOSURES), event.date.isoformat(), event.reason)
                     )
                 case ClosureRemoved():
-                    commands.append(("HDEL", keys.key("closures"), event.date.isoformat()))
+                    commands.append(("HDEL", keys.key(CLOSURES), event.date.isoformat()))
                 case _:
                     pass
         return commands

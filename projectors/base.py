@@ -21,6 +21,7 @@ from psycopg import AsyncConnection, sql
 
 from booking_core.codec import Event
 from booking_core.store import RecordedEvent
+from read_models.model_keys import REBUILD_NAMESPACE, checkpoint_key, model_root, ready_key
 
 __all__ = [
     "Decoded",
@@ -69,23 +70,27 @@ class TableNames:
 
 class KeySpace:
     """The Redis keys of one projection: `{prefix}{namespace}{projection}:...`, where the
-    namespace is empty for the live model, `rebuild:` for its rebuild copy, and
-    `replay:{name}:` for a replay."""
+    namespace says whose copy it is (the live model's, a rebuild's, a replay's; named in
+    `read_models.model_keys`)."""
 
     def __init__(
         self, prefix: str, projection: str, *, rebuilding: bool = False, namespace: str = ""
     ) -> None:
         self.prefix = prefix
         self.projection = projection
-        namespace = "rebuild:" if rebuilding else namespace
-        self.root = f"{prefix}{namespace}{projection}:"
+        namespace = REBUILD_NAMESPACE if rebuilding else namespace
+        self.root = model_root(prefix, projection, namespace)
 
     def key(self, *parts: str) -> str:
         return self.root + ":".join(parts)
 
     @property
     def checkpoint(self) -> str:
-        return self.root + "checkpoint"
+        return checkpoint_key(self.root)
+
+    @property
+    def ready(self) -> str:
+        return ready_key(self.root)
 
 
 class SqlProjection(Protocol):

@@ -23,31 +23,10 @@ from booking_core.domain.events import (
     BookingSeated,
 )
 from projectors.base import Decoded, TableNames
+from read_models.bookings_layout import COLUMN_TYPES, COLUMNS, NAME, STAGE, TABLE
 
 __all__ = ["BookingsProjection"]
 
-COLUMNS = (
-    "id",
-    "table_ids",
-    "service_date",
-    "date",
-    "time",
-    "end_time",
-    "starts_at",
-    "ends_at",
-    "party_size",
-    "duration_minutes",
-    "guest_name",
-    "guest_phone",
-    "guest_email",
-    "special_requests",
-    "status",
-    "user_id",
-    "source",
-    "version",
-    "created_at",
-    "updated_at",
-)
 _BOOKING_EVENTS = (
     BookingChanged,
     BookingCancelled,
@@ -111,8 +90,8 @@ def _changed(row: Row, event: BookingChanged, version: int) -> None:
 
 
 class BookingsProjection:
-    name: ClassVar[str] = "bookings"
-    tables: ClassVar[tuple[str, ...]] = ("rm_bookings",)
+    name: ClassVar[str] = NAME
+    tables: ClassVar[tuple[str, ...]] = (TABLE,)
 
     async def apply(
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
@@ -153,7 +132,7 @@ class BookingsProjection:
         if not ids:
             return {}
         query = sql.SQL("SELECT {cols} FROM {t} WHERE id = ANY(%s)").format(
-            cols=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), t=tables["rm_bookings"]
+            cols=sql.SQL(", ").join(map(sql.Identifier, COLUMNS)), t=tables[TABLE]
         )
         cursor = await connection.execute(query, (list(ids),))
         return {row[0]: dict(zip(COLUMNS, row, strict=True)) for row in await cursor.fetchall()}
@@ -168,37 +147,21 @@ class BookingsProjection:
         await connection.execute(_STAGE)
         async with connection.cursor() as cursor:
             async with cursor.copy(_COPY) as copy:
-                copy.set_types(_COPY_TYPES)
+                copy.set_types(list(COLUMN_TYPES))
                 for row in rows:
                     await copy.write_row([row[column] for column in COLUMNS])
             await cursor.execute(_upsert(tables))
 
 
-_TYPES = {
-    "table_ids": "text[]",
-    "service_date": "date",
-    "date": "date",
-    "time": "time",
-    "end_time": "time",
-    "starts_at": "timestamptz",
-    "ends_at": "timestamptz",
-    "party_size": "int4",
-    "duration_minutes": "int4",
-    "version": "int4",
-    "created_at": "timestamptz",
-    "updated_at": "timestamptz",
-}
-_COPY_TYPES = [_TYPES.get(column, "text") for column in COLUMNS]
-_STAGE = sql.SQL(
-    "CREATE TEMP TABLE IF NOT EXISTS rm_bookings_stage ({}) ON COMMIT DELETE ROWS"
-).format(
+_STAGE = sql.SQL("CREATE TEMP TABLE IF NOT EXISTS {} ({}) ON COMMIT DELETE ROWS").format(
+    sql.Identifier(STAGE),
     sql.SQL(", ").join(
         sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(t))
-        for c, t in zip(COLUMNS, _COPY_TYPES, strict=True)
-    )
+        for c, t in zip(COLUMNS, COLUMN_TYPES, strict=True)
+    ),
 )
-_COPY = sql.SQL("COPY rm_bookings_stage ({}) FROM STDIN (FORMAT BINARY)").format(
-    sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
+_COPY = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+    sql.Identifier(STAGE), sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
 )
 
 
@@ -208,6 +171,6 @@ def _upsert(tables: TableNames) -> sql.Composed:
         sql.SQL("{c} = excluded.{c}").format(c=sql.Identifier(c)) for c in COLUMNS[1:]
     )
     return sql.SQL(
-        "INSERT INTO {t} ({cols}) SELECT {cols} FROM rm_bookings_stage"
+        "INSERT INTO {t} ({cols}) SELECT {cols} FROM {stage}"
         " ON CONFLICT (id) DO UPDATE SET {updates}"
-    ).format(t=tables["rm_bookings"], cols=cols, updates=updates)
+    ).format(t=tables[TABLE], cols=cols, updates=updates, stage=sql.Identifier(STAGE))

@@ -21,16 +21,12 @@ from booking_core.domain.events import (
 )
 from booking_core.store import RecordedEvent
 from projectors.base import Decoded, KeySpace, RedisCommand
+from read_models.live_status_keys import NAME, stream_key_part
 
 __all__ = ["MAX_ENTRIES_PER_DAY", "NAME", "LiveStatusProjection", "stream_key_part"]
 
-NAME = "live_status"
 MAX_ENTRIES_PER_DAY = 10_000
 ENTRIES_PER_EVENT = 1000
-
-
-def stream_key_part(service_date: str) -> str:
-    return f"date:{service_date}"
 
 
 def _entry(

@@ -182,7 +182,7 @@ async def rebuild(
     swap = redis.register_script(_SWAP_LUA)
     for redis_projection, applier in copies.redis:
         live = KeySpace(redis_prefix, redis_projection.name)
-        await swap(keys=[], args=[live.root, applier.root])
+        await swap(keys=[], args=[live.root, applier.root, live.ready])
     return token
 
 

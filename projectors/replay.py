@@ -34,6 +34,7 @@ from booking_core.store import ConsistencyToken, EventStore, RecordedEvent
 from projectors.base import KeySpace, RedisProjection, SqlProjection, TableNames
 from projectors.rebuild import Copies, Progress, check_prefix, clear_keys, fill
 from projectors.runner import RedisApplier
+from read_models.model_keys import replay_namespace
 
 __all__ = [
     "Replay",
@@ -82,7 +83,7 @@ def replay_schema(name: str) -> str:
 
 def replay_prefix(redis_prefix: str, name: str) -> str:
     """The Redis prefix to hand the read functions to read the replay `name`."""
-    return f"{redis_prefix}replay:{check_name(name)}:"
+    return redis_prefix + replay_namespace(check_name(name))
 
 
 def _copies(
@@ -93,7 +94,7 @@ def _copies(
     redis_projections: Sequence[RedisProjection],
 ) -> Copies:
     schema = replay_schema(name)
-    namespace = f"replay:{name}:"
+    namespace = replay_namespace(name)
     return Copies(
         sql=[(p, TableNames.in_schema(schema, p.tables)) for p in sql_projections],
         redis=[

@@ -108,7 +108,7 @@ class RedisApplier:
 
     @property
     def ready_key(self) -> str:
-        return self._keys.key("ready")
+        return self._keys.ready
 
     async def checkpoint(self) -> ConsistencyToken | None:
         return parse_checkpoint(await self._redis.get(self._keys.checkpoint))

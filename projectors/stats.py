@@ -9,8 +9,8 @@ day; 0 on a closure). Per day and source, and per day and party size: bookings, 
 Each booking's contribution is a pure function of its state. An event replaces the state,
 and the day totals move by the difference, so a change of date or party size, a
 cancellation or a no-show takes back exactly what the booking had added. The projection
-keeps the states it needs in `rm_stats_bookings`, and the floor (hours, closures, table
-capacities) in `rm_stats_floor`.
+keeps the states it needs in a bookings table of its own, and the floor (hours, closures,
+table capacities) in a floor table (names in `read_models.stats_layout`).
 
 A day's open seat-minutes come from the floor in force on that day
 (`projectors.stats_floor`): a pure function of the events, so the numbers are the same
@@ -42,6 +42,7 @@ from booking_core.domain.events import (
 )
 from projectors.base import Decoded, TableNames
 from projectors.stats_floor import FLOOR_EVENTS, Floor, FloorVersion
+from read_models import stats_layout as layout
 
 __all__ = ["StatsProjection"]
 
@@ -116,13 +117,8 @@ class _Deltas:
 
 
 class StatsProjection:
-    name: ClassVar[str] = "stats"
-    tables: ClassVar[tuple[str, ...]] = (
-        "rm_daily_stats",
-        "rm_daily_breakdown",
-        "rm_stats_bookings",
-        "rm_stats_floor",
-    )
+    name: ClassVar[str] = layout.NAME
+    tables: ClassVar[tuple[str, ...]] = layout.ALL_TABLES
 
     async def apply(
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
@@ -189,7 +185,7 @@ class StatsProjection:
             sql.SQL(
                 "SELECT id, service_date, party_size, seat_minutes, status, source"
                 " FROM {t} WHERE id = ANY(%s)"
-            ).format(t=tables["rm_stats_bookings"]),
+            ).format(t=tables[layout.BOOKINGS]),
             (list(ids),),
         )
         return {row[0]: _Booking(*row[1:]) for row in await cursor.fetchall()}
@@ -197,7 +193,7 @@ class StatsProjection:
     async def _load_floor(self, connection: AsyncConnection[Any], tables: TableNames) -> Floor:
         cursor = await connection.execute(
             sql.SQL("SELECT time_zone, closures, versions FROM {t} WHERE id = 1").format(
-                t=tables["rm_stats_floor"]
+                t=tables[layout.FLOOR]
             )
         )
         row = await cursor.fetchone()
@@ -226,7 +222,7 @@ class StatsProjection:
                         " %s::int[], %s::text[], %s::text[]) ON CONFLICT (id) DO UPDATE SET"
                         " service_date = excluded.service_date, party_size = excluded.party_size,"
                         " seat_minutes = excluded.seat_minutes, status = excluded.status"
-                    ).format(t=tables["rm_stats_bookings"]),
+                    ).format(t=tables[layout.BOOKINGS]),
                     [
                         list(touched),
                         [b.service_date for b in touched.values()],
@@ -247,7 +243,7 @@ class StatsProjection:
                         " VALUES (%s, {values}, %s) ON CONFLICT (service_date) DO UPDATE SET {inc},"
                         " open_seat_minutes = excluded.open_seat_minutes"
                     ).format(
-                        t=tables["rm_daily_stats"],
+                        t=tables[layout.DAILY],
                         cols=sql.SQL(", ").join(map(sql.Identifier, COUNTERS)),
                         values=sql.SQL(", ").join(sql.Placeholder() for _ in COUNTERS),
                         inc=increments,
@@ -270,7 +266,7 @@ class StatsProjection:
                         " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (service_date, dimension, key)"
                         " DO UPDATE SET bookings = b.bookings + excluded.bookings,"
                         " covers = b.covers + excluded.covers"
-                    ).format(t=tables["rm_daily_breakdown"]),
+                    ).format(t=tables[layout.BREAKDOWN]),
                     rows,
                 )
 
@@ -293,7 +289,7 @@ class StatsProjection:
                     " opening_hours = excluded.opening_hours, time_zone = excluded.time_zone,"
                     " capacities = excluded.capacities, closures = excluded.closures,"
                     " versions = excluded.versions"
-                ).format(t=tables["rm_stats_floor"]),
+                ).format(t=tables[layout.FLOOR]),
                 (
                     Jsonb(msgspec.to_builtins(latest.opening_hours)),
                     floor.time_zone,
@@ -306,14 +302,14 @@ class StatsProjection:
                 sql.SQL(
                     "SELECT service_date FROM {t} WHERE service_date >= %s"
                     " OR service_date = ANY(%s)"
-                ).format(t=tables["rm_daily_stats"]),
+                ).format(t=tables[layout.DAILY]),
                 (changed_from or date.max, sorted(closures)),
             )
             days = [row[0] for row in await cursor.fetchall()]
             if days:
                 await cursor.executemany(
                     sql.SQL("UPDATE {t} SET open_seat_minutes = %s WHERE service_date = %s").format(
-                        t=tables["rm_daily_stats"]
+                        t=tables[layout.DAILY]
                     ),
                     [(floor.open_seat_minutes(day), day) for day in days],
                 )

@@ -27,6 +27,7 @@ from booking_core.domain.events import (
 )
 from booking_core.domain.values import OpeningHours, SlotSettings
 from projectors.base import Decoded, TableNames
+from read_models import venue_layout
 
 __all__ = ["VenueProjection"]
 
@@ -66,14 +67,8 @@ ON CONFLICT (id) DO UPDATE SET
 
 
 class VenueProjection:
-    name: ClassVar[str] = "venue"
-    tables: ClassVar[tuple[str, ...]] = (
-        "rm_tables",
-        "rm_layouts",
-        "rm_venue",
-        "rm_closures",
-        "rm_blocks",
-    )
+    name: ClassVar[str] = venue_layout.NAME
+    tables: ClassVar[tuple[str, ...]] = venue_layout.ALL_TABLES
 
     async def apply(
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
@@ -107,15 +102,15 @@ class VenueProjection:
                     "version": version,
                     "at": event.added_at if isinstance(event, TableAdded) else event.changed_at,
                 }
-                return q(_UPSERT_TABLE, "rm_tables"), params
+                return q(_UPSERT_TABLE, venue_layout.TABLES), params
             case TableRetired():
                 return q(
                     "UPDATE {t} SET retired = true, version = %(version)s, updated_at = %(at)s"
                     " WHERE id = %(id)s",
-                    "rm_tables",
+                    venue_layout.TABLES,
                 ), {"id": event.table_id, "version": version, "at": event.retired_at}
             case LayoutCreated() | LayoutChanged():
-                return q(_UPSERT_LAYOUT, "rm_layouts"), {
+                return q(_UPSERT_LAYOUT, venue_layout.LAYOUTS), {
                     "id": event.layout_id,
                     "name": event.name,
                     "tables": _json(event.tables),
@@ -125,16 +120,18 @@ class VenueProjection:
                     "at": at,
                 }
             case LayoutDeleted():
-                return q("DELETE FROM {t} WHERE id = %(id)s", "rm_layouts"), {"id": event.layout_id}
+                return q("DELETE FROM {t} WHERE id = %(id)s", venue_layout.LAYOUTS), {
+                    "id": event.layout_id
+                }
             case LayoutActivated():
                 return q(
                     "UPDATE {t} SET active = (id = %(id)s), updated_at = %(at)s"
                     " WHERE active OR id = %(id)s",
-                    "rm_layouts",
+                    venue_layout.LAYOUTS,
                 ), {"id": event.layout_id, "at": at}
             case OpeningHoursChanged():
                 hours = _json(event.hours)
-                return q(_UPSERT_VENUE, "rm_venue"), {
+                return q(_UPSERT_VENUE, venue_layout.VENUE), {
                     "hours": hours,
                     "slots": _json(SlotSettings()),
                     "new_hours": hours,
@@ -153,7 +150,7 @@ class VenueProjection:
                         time_zone=event.time_zone,
                     )
                 )
-                return q(_UPSERT_VENUE, "rm_venue"), {
+                return q(_UPSERT_VENUE, venue_layout.VENUE), {
                     "hours": _json(OpeningHours()),
                     "slots": slots,
                     "new_hours": None,
@@ -165,10 +162,10 @@ class VenueProjection:
                 return q(
                     "INSERT INTO {t} (date, reason, created_at) VALUES (%(date)s, %(reason)s,"
                     " %(at)s) ON CONFLICT (date) DO UPDATE SET reason = excluded.reason",
-                    "rm_closures",
+                    venue_layout.CLOSURES,
                 ), {"date": event.date, "reason": event.reason, "at": at}
             case ClosureRemoved():
-                return q("DELETE FROM {t} WHERE date = %(date)s", "rm_closures"), {
+                return q("DELETE FROM {t} WHERE date = %(date)s", venue_layout.CLOSURES), {
                     "date": event.date
                 }
             case BlockPlaced():
@@ -176,7 +173,7 @@ class VenueProjection:
                     "INSERT INTO {t} (id, table_id, service_date, starts_at, ends_at, reason,"
                     " created_at) VALUES (%(id)s, %(table_id)s, %(service_date)s, %(starts_at)s,"
                     " %(ends_at)s, %(reason)s, %(at)s) ON CONFLICT (id) DO NOTHING",
-                    "rm_blocks",
+                    venue_layout.BLOCKS,
                 ), {
                     "id": event.block_id,
                     "table_id": event.table_id,
@@ -187,6 +184,8 @@ class VenueProjection:
                     "at": at,
                 }
             case BlockLifted():
-                return q("DELETE FROM {t} WHERE id = %(id)s", "rm_blocks"), {"id": event.block_id}
+                return q("DELETE FROM {t} WHERE id = %(id)s", venue_layout.BLOCKS), {
+                    "id": event.block_id
+                }
             case _:
                 return None, {}

@@ -65,7 +65,20 @@ from booking_core.domain.time_rules import (
     to_local,
 )
 from booking_core.domain.values import OpeningHours, SlotSettings
-from read_models.availability_keys import BLOCK, NAME, TableFacts, parse_field, span_seconds
+from read_models.availability_keys import (
+    BLOCK,
+    CLOSURES,
+    HOURS,
+    NAME,
+    RETIRED,
+    SLOTS,
+    TABLES,
+    VENUE,
+    TableFacts,
+    parse_field,
+    span_seconds,
+)
+from read_models.model_keys import checkpoint_key, model_root, ready_key
 
 __all__ = [
     "CACHED_SNAPSHOTS",
@@ -385,14 +398,14 @@ async def snapshot_for(
     """The model's snapshot of `around` and its neighbours. With `max_staleness`, a
     checkpoint read from Redis less than that many seconds ago is trusted without asking
     again: the answer may then trail the model by that much (never the other way)."""
-    root = f"{prefix}{NAME}:"
+    root = model_root(prefix, NAME)
     server = _server(redis)
     recent = _seen.get((server, prefix))
     if max_staleness > 0 and recent and time_monotonic() - recent[1] < max_staleness:
         cached = _cache.get((server, prefix, around, recent[0]))
         if cached is not None:
             return cached
-    ready, checkpoint = await redis.mget([root + "ready", root + "checkpoint"])
+    ready, checkpoint = await redis.mget([ready_key(root), checkpoint_key(root)])
     if not ready:
         _seen.pop((server, prefix), None)
         raise ModelNotReady("the availability model is being built")
@@ -421,20 +434,20 @@ async def _fetch(redis: Redis, root: str, around: date) -> tuple[bytes | str | N
     """The snapshot and the checkpoint it belongs to, read in one transaction."""
     days = snapshot_days(around)
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.get(root + "checkpoint")
-        pipe.exists(root + "ready")
-        pipe.hgetall(root + "venue")
-        pipe.hgetall(root + "closures")
-        pipe.hgetall(root + "tables")
-        pipe.hgetall(root + "retired")
+        pipe.get(checkpoint_key(root))
+        pipe.exists(ready_key(root))
+        pipe.hgetall(root + VENUE)
+        pipe.hgetall(root + CLOSURES)
+        pipe.hgetall(root + TABLES)
+        pipe.hgetall(root + RETIRED)
         for day in days:
             pipe.hgetall(f"{root}day:{day.isoformat()}")
         checkpoint, ready, venue, closures, tables, retired, *day_maps = await pipe.execute()
     if not ready:
         raise ModelNotReady("the availability model is being built")
     venue = {_text(k): v for k, v in venue.items()}
-    hours = _hours.decode(venue["hours"]) if "hours" in venue else OpeningHours()
-    settings = _settings.decode(venue["slots"]) if "slots" in venue else SlotSettings()
+    hours = _hours.decode(venue[HOURS]) if HOURS in venue else OpeningHours()
+    settings = _settings.decode(venue[SLOTS]) if SLOTS in venue else SlotSettings()
     gone = {_text(k) for k in retired}
     facts = {
         _text(table_id): _facts.decode(raw)

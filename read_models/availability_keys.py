@@ -13,8 +13,8 @@ Under `{prefix}availability:`:
 (Interval ends are epoch seconds, the start rounded down and the end up, so that a block
 placed at an instant with a fraction of a second overlaps a turn exactly when it does in
 the decider; `b` marks a booking's reservation, `k` a block.)
-| `checkpoint` | string | the last event applied, `tx-position` |
-| `ready` | string | present once the model has caught up with the log |
+
+The `checkpoint` and `ready` keys beside them are named in `read_models.model_keys`.
 
 Every write is idempotent per event: a reservation is a field set to the same value
 however often it is applied, a release deletes that field.
@@ -31,7 +31,15 @@ from datetime import UTC, date, datetime, timedelta
 import msgspec
 
 __all__ = [
+    "BLOCK",
+    "BOOKING",
+    "CLOSURES",
+    "HOURS",
     "NAME",
+    "RETIRED",
+    "SLOTS",
+    "TABLES",
+    "VENUE",
     "TableFacts",
     "day_key_part",
     "interval_field",
@@ -41,6 +49,12 @@ __all__ = [
 ]
 
 NAME = "availability"
+VENUE = "venue"
+HOURS = "hours"
+SLOTS = "slots"
+CLOSURES = "closures"
+TABLES = "tables"
+RETIRED = "retired"
 BOOKING = "b"
 BLOCK = "k"
 

@@ -1,4 +1,5 @@
-"""Queries on the bookings read model (`rm_bookings`): one booking, and pages of them.
+"""Queries on the bookings read model (layout in `bookings_layout`): one booking, and
+pages of them.
 
 Pages are keyset-paginated on `(starts_at, id)`: a page never skips or repeats a booking
 while others are written, and every page costs one index range scan.
@@ -14,37 +15,11 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from read_models.bookings_layout import COLUMNS, TABLE, BookingRow
+
 __all__ = ["BookingFilter", "BookingRow", "booking", "bookings_page"]
 
-_COLUMNS = sql.SQL(
-    "id, table_ids, service_date, date, time, end_time, starts_at, ends_at, party_size,"
-    " duration_minutes, guest_name, guest_phone, guest_email, special_requests, status,"
-    " user_id, source, version, created_at, updated_at"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class BookingRow:
-    id: str
-    table_ids: list[str]
-    service_date: dt.date
-    date: dt.date
-    time: dt.time
-    end_time: dt.time
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    party_size: int
-    duration_minutes: int
-    guest_name: str
-    guest_phone: str | None
-    guest_email: str | None
-    special_requests: str | None
-    status: str
-    user_id: str | None
-    source: str
-    version: int
-    created_at: dt.datetime
-    updated_at: dt.datetime
+_COLUMNS = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +39,8 @@ class BookingFilter:
 async def booking(pool: AsyncConnectionPool[Any], booking_id: str) -> BookingRow | None:
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            sql.SQL("SELECT {} FROM rm_bookings WHERE id = %s").format(_COLUMNS), (booking_id,)
+            sql.SQL("SELECT {} FROM {} WHERE id = %s").format(_COLUMNS, sql.Identifier(TABLE)),
+            (booking_id,),
         )
         row = await cur.fetchone()
     return BookingRow(**row) if row else None
@@ -115,8 +91,8 @@ async def bookings_page(
 ) -> tuple[list[BookingRow], tuple[dt.datetime, str] | None]:
     """Up to `limit` bookings in start order after the cursor, and the next cursor."""
     clause, params = _where(where, after)
-    query = sql.SQL("SELECT {} FROM rm_bookings {} ORDER BY starts_at, id LIMIT %s").format(
-        _COLUMNS, clause
+    query = sql.SQL("SELECT {} FROM {} {} ORDER BY starts_at, id LIMIT %s").format(
+        _COLUMNS, sql.Identifier(TABLE), clause
     )
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query, [*params, limit + 1])

@@ -20,6 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 from booking_core.store import ConsistencyToken
+from read_models.model_keys import redis_checkpoint_key
 
 __all__ = ["NotCaughtUp", "UnknownToken", "redis_checkpoint_key", "wait_for_projections"]
 
@@ -49,10 +50,6 @@ async def _from_the_future(pool: AsyncConnectionPool[Any], token: ConsistencyTok
         )
         row = await cursor.fetchone()
     return bool(row and row[0])
-
-
-def redis_checkpoint_key(prefix: str, projection: str) -> str:
-    return f"{prefix}{projection}:checkpoint"
 
 
 async def _sql_behind(

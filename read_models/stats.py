@@ -1,7 +1,7 @@
 """Queries on the stats read model: a day's numbers, a range of days, and breakdowns.
 
-Everything here comes from the stats projection alone (`rm_daily_stats`,
-`rm_daily_breakdown`, `rm_stats_floor`), so one consistency wait covers a whole answer.
+Everything here comes from the stats projection's tables alone (named in
+`read_models.stats_layout`), so one consistency wait covers a whole answer.
 A day the projection has never counted has zeros. Occupancy is booked seat-minutes over
 open seat-minutes, never above 1, and 0 on a day the venue is closed.
 """
@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
+
+from read_models import stats_layout as layout
 
 __all__ = [
     "BreakdownRow",
@@ -91,8 +93,8 @@ class FloorSummary:
 
 
 _SELECT_DAYS = sql.SQL(
-    "SELECT service_date, {} FROM rm_daily_stats WHERE service_date BETWEEN %s AND %s"
-).format(sql.SQL(", ").join(map(sql.Identifier, _COUNTS)))
+    "SELECT service_date, {} FROM {} WHERE service_date BETWEEN %s AND %s"
+).format(sql.SQL(", ").join(map(sql.Identifier, _COUNTS)), sql.Identifier(layout.DAILY))
 
 
 async def days_stats(
@@ -118,10 +120,12 @@ async def breakdown(
     """Bookings and covers per key of `dimension` over the days, most bookings first."""
     async with pool.connection() as conn, conn.cursor() as cur:
         await cur.execute(
-            "SELECT key, sum(bookings)::int, sum(covers)::int FROM rm_daily_breakdown"
-            " WHERE dimension = %s AND service_date BETWEEN %s AND %s"
-            " GROUP BY key HAVING sum(bookings) <> 0 OR sum(covers) <> 0"
-            " ORDER BY sum(bookings) DESC, key",
+            sql.SQL(
+                "SELECT key, sum(bookings)::int, sum(covers)::int FROM {}"
+                " WHERE dimension = %s AND service_date BETWEEN %s AND %s"
+                " GROUP BY key HAVING sum(bookings) <> 0 OR sum(covers) <> 0"
+                " ORDER BY sum(bookings) DESC, key"
+            ).format(sql.Identifier(layout.BREAKDOWN)),
             (dimension, first, last),
         )
         return [BreakdownRow(*row) for row in await cur.fetchall()]
@@ -130,8 +134,10 @@ async def breakdown(
 async def floor_summary(pool: AsyncConnectionPool[Any]) -> FloorSummary:
     async with pool.connection() as conn, conn.cursor() as cur:
         await cur.execute(
-            "SELECT time_zone, (SELECT count(*) FROM jsonb_object_keys(capacities))::int"
-            " FROM rm_stats_floor WHERE id = 1"
+            sql.SQL(
+                "SELECT time_zone, (SELECT count(*) FROM jsonb_object_keys(capacities))::int"
+                " FROM {} WHERE id = 1"
+            ).format(sql.Identifier(layout.FLOOR))
         )
         row = await cur.fetchone()
     return FloorSummary(row[0], row[1]) if row else FloorSummary("UTC", 0)

@@ -1,8 +1,8 @@
 """Queries on the venue read model, as staff read it: tables, their blocks, layouts,
 opening hours and slot settings, closures.
 
-The rows are written by the `venue` projection (`rm_tables`, `rm_blocks`, `rm_layouts`,
-`rm_venue`, `rm_closures`). Lists that grow are keyset-paginated: a page costs one index
+The rows are written by the `venue` projection (its tables are named in
+`read_models.venue_layout`). Lists that grow are keyset-paginated: a page costs one index
 range scan and never skips or repeats a row while others are written.
 """
 
@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from booking_core.domain.values import Canvas, LayoutArea, LayoutTable, OpeningHours, SlotSettings
+from read_models import venue_layout
 
 __all__ = [
     "BlockRow",
@@ -153,7 +154,9 @@ def _layout(row: dict[str, Any]) -> LayoutRow:
 
 
 async def table(pool: AsyncConnectionPool[Any], table_id: str) -> TableRow | None:
-    query = sql.SQL("SELECT {} FROM rm_tables WHERE id = %s").format(_TABLE_COLUMNS)
+    query = sql.SQL("SELECT {} FROM {} WHERE id = %s").format(
+        _TABLE_COLUMNS, sql.Identifier(venue_layout.TABLES)
+    )
     rows = await _fetch(pool, query, (table_id,))
     return _table(rows[0]) if rows else None
 
@@ -177,8 +180,8 @@ async def tables_page(
     if after is not None:
         clauses.append(sql.SQL("(name, id) > (%s, %s)"))
         params.extend(after)
-    query = sql.SQL("SELECT {} FROM rm_tables {} ORDER BY name, id LIMIT %s").format(
-        _TABLE_COLUMNS, _where(clauses)
+    query = sql.SQL("SELECT {} FROM {} {} ORDER BY name, id LIMIT %s").format(
+        _TABLE_COLUMNS, sql.Identifier(venue_layout.TABLES), _where(clauses)
     )
     rows, last = _page([_table(r) for r in await _fetch(pool, query, [*params, limit + 1])], limit)
     return rows, (last.name, last.id) if last else None
@@ -188,8 +191,8 @@ async def tables_page(
 
 
 async def block(pool: AsyncConnectionPool[Any], table_id: str, block_id: str) -> BlockRow | None:
-    query = sql.SQL("SELECT {} FROM rm_blocks WHERE id = %s AND table_id = %s").format(
-        _BLOCK_COLUMNS
+    query = sql.SQL("SELECT {} FROM {} WHERE id = %s AND table_id = %s").format(
+        _BLOCK_COLUMNS, sql.Identifier(venue_layout.BLOCKS)
     )
     rows = await _fetch(pool, query, (block_id, table_id))
     return BlockRow(**rows[0]) if rows else None
@@ -209,8 +212,8 @@ async def blocks_page(
     if after is not None:
         clauses.append(sql.SQL("(starts_at, id) > (%s, %s)"))
         params.extend(after)
-    query = sql.SQL("SELECT {} FROM rm_blocks {} ORDER BY starts_at, id LIMIT %s").format(
-        _BLOCK_COLUMNS, _where(clauses)
+    query = sql.SQL("SELECT {} FROM {} {} ORDER BY starts_at, id LIMIT %s").format(
+        _BLOCK_COLUMNS, sql.Identifier(venue_layout.BLOCKS), _where(clauses)
     )
     found = [BlockRow(**r) for r in await _fetch(pool, query, [*params, limit + 1])]
     rows, last = _page(found, limit)
@@ -221,7 +224,9 @@ async def blocks_page(
 
 
 async def layout(pool: AsyncConnectionPool[Any], layout_id: str) -> LayoutRow | None:
-    query = sql.SQL("SELECT {} FROM rm_layouts WHERE id = %s").format(_LAYOUT_COLUMNS)
+    query = sql.SQL("SELECT {} FROM {} WHERE id = %s").format(
+        _LAYOUT_COLUMNS, sql.Identifier(venue_layout.LAYOUTS)
+    )
     rows = await _fetch(pool, query, (layout_id,))
     return _layout(rows[0]) if rows else None
 
@@ -238,8 +243,8 @@ async def layouts_page(
     if after is not None:
         clauses.append(sql.SQL("(created_at, id) > (%s, %s)"))
         params.extend(after)
-    query = sql.SQL("SELECT {} FROM rm_layouts {} ORDER BY created_at, id LIMIT %s").format(
-        _LAYOUT_COLUMNS, _where(clauses)
+    query = sql.SQL("SELECT {} FROM {} {} ORDER BY created_at, id LIMIT %s").format(
+        _LAYOUT_COLUMNS, sql.Identifier(venue_layout.LAYOUTS), _where(clauses)
     )
     found = [_layout(r) for r in await _fetch(pool, query, [*params, limit + 1])]
     rows, last = _page(found, limit)
@@ -250,7 +255,9 @@ async def layouts_page(
 
 
 async def venue(pool: AsyncConnectionPool[Any]) -> VenueRow:
-    query = sql.SQL("SELECT opening_hours, time_slots, version FROM rm_venue WHERE id = 1")
+    query = sql.SQL("SELECT opening_hours, time_slots, version FROM {} WHERE id = 1").format(
+        sql.Identifier(venue_layout.VENUE)
+    )
     rows = await _fetch(pool, query, ())
     if not rows:
         return VenueRow(OpeningHours(), SlotSettings(), 0)
@@ -263,7 +270,9 @@ async def venue(pool: AsyncConnectionPool[Any]) -> VenueRow:
 
 
 async def closure(pool: AsyncConnectionPool[Any], day: dt.date) -> ClosureRow | None:
-    query = sql.SQL("SELECT date, reason FROM rm_closures WHERE date = %s")
+    query = sql.SQL("SELECT date, reason FROM {} WHERE date = %s").format(
+        sql.Identifier(venue_layout.CLOSURES)
+    )
     rows = await _fetch(pool, query, (day,))
     return ClosureRow(**rows[0]) if rows else None
 
@@ -285,8 +294,8 @@ async def closures_page(
     if after is not None:
         clauses.append(sql.SQL("date > %s"))
         params.append(after)
-    query = sql.SQL("SELECT date, reason FROM rm_closures {} ORDER BY date LIMIT %s").format(
-        _where(clauses)
+    query = sql.SQL("SELECT date, reason FROM {} {} ORDER BY date LIMIT %s").format(
+        sql.Identifier(venue_layout.CLOSURES), _where(clauses)
     )
     rows, last = _page(
         [ClosureRow(**r) for r in await _fetch(pool, query, [*params, limit + 1])], limit

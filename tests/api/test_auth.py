@@ -17,8 +17,8 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from api.accounts import UserStore
+from api.accounts.security import LoginLimiter, TooManyAttempts
 from api.app import create_app
-from api.security import LoginLimiter, TooManyAttempts
 from api.services import ApiConfig
 from tablebook.runtime import open_services
 from tests.api.conftest import SECRET, Headers, NewUser, World, serving, sign_in

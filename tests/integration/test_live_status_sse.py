@@ -19,7 +19,7 @@ from litestar.di import Provide
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
-from api.live import LiveStatusController
+from api.floor.live import LiveStatusController
 from api.problems import exception_handlers
 from api.services import Services
 from booking_core.codec import codec

@@ -19,20 +19,6 @@ import msgspec
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from api._floor import (
-    AUTH,
-    AreaName,
-    Coordinate,
-    EntityId,
-    Extent,
-    Rotation,
-    Shape,
-    after_instant,
-    if_match,
-    instant_cursor,
-    now,
-    venue_history,
-)
 from api.context import (
     AdminDep,
     Api,
@@ -41,6 +27,18 @@ from api.context import (
     Written,
     actor_of,
 )
+from api.floor.fields import (
+    AreaName,
+    Coordinate,
+    EntityId,
+    Extent,
+    Rotation,
+    Shape,
+    after_instant,
+    instant_cursor,
+)
+from api.guards import admin_only
+from api.requests import AUTH, if_match, now
 from api.schemas import CursorParam, LimitParam
 from booking_core.domain.commands import (
     ActivateLayout,
@@ -50,8 +48,10 @@ from booking_core.domain.commands import (
 )
 from booking_core.domain.errors import LayoutNotFound
 from booking_core.domain.values import Canvas, LayoutArea, LayoutTable
+from booking_core.domain.venue import VenueState
 from booking_core.handlers import change_venue
 from booking_core.store import ConsistencyToken
+from read_models.floor_history import venue_history
 from read_models.venue import LayoutRow, layout, layouts_page
 
 __all__ = ["AdminLayoutsController"]
@@ -135,21 +135,22 @@ def _from_row(row: LayoutRow) -> LayoutOut:
 
 
 async def _current(
-    api: Api, layout_id: str, token: ConsistencyToken | None, status: int = 200
+    api: Api, layout_id: str, token: ConsistencyToken | None, venue: VenueState, status: int = 200
 ) -> Written[LayoutOut]:
-    """The layout as the event store has it now (as last known, once deleted)."""
+    """The layout as the command left the venue (as last known, once deleted), with its
+    version and creation time from the venue stream's past."""
     history = await venue_history(api.store)
     facts = history.layouts.get(layout_id)
     if facts is None:
         raise LayoutNotFound(layout_id)
-    found = facts.layout
+    found = venue.layouts.get(layout_id, facts.layout)
     out = LayoutOut(
         id=layout_id,
         name=found.name,
         tables=list(found.tables),
         areas=list(found.areas),
         canvas=found.canvas,
-        active=history.state.active_layout_id == layout_id,
+        active=venue.active_layout_id == layout_id,
         version=facts.version,
         created_at=facts.created_at,
     )
@@ -163,6 +164,7 @@ class AdminLayoutsController(Controller):
     path = "/api/v1/admin/layouts"
     tags = ["admin: floor"]
     security = AUTH
+    guards = [admin_only]
 
     @post("/", status_code=201, summary="Create a layout")
     async def create(
@@ -184,7 +186,7 @@ class AdminLayoutsController(Controller):
                 canvas=_canvas(data),
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, command.layout_id, result.token, 201)
+            return await _current(api, command.layout_id, result.token, result.venue, 201)
 
         return await api.write(request, actor_of(admin), run)
 
@@ -247,7 +249,7 @@ class AdminLayoutsController(Controller):
                 expected_version=expected,
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, layout_id, result.token)
+            return await _current(api, layout_id, result.token, result.venue)
 
         return await api.write(request, actor_of(admin), run)
 
@@ -276,7 +278,7 @@ class AdminLayoutsController(Controller):
                 expected_version=expected,
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, layout_id, result.token)
+            return await _current(api, layout_id, result.token, result.venue)
 
         return await api.write(request, actor_of(admin), run)
 
@@ -293,6 +295,6 @@ class AdminLayoutsController(Controller):
                 command_id=ctx.command_id, actor=ctx.actor, now=now(), layout_id=layout_id
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, layout_id, result.token)
+            return await _current(api, layout_id, result.token, result.venue)
 
         return await api.write(request, actor_of(admin), run)

@@ -1,10 +1,11 @@
-"""What the admin floor routes share: bounded field types, `If-Match`, and the write
-side's view of a table or of the venue after a command.
+"""The floor's history as its streams record it: a table's, and the venue's.
 
-A write answers from the event store, never from a projection, so it never waits for
-one. The fields a command result does not carry (a table's or layout's `created_at`, the
-version the read model shows, a lifted block's period) come from the stream the command
-just wrote, read once more.
+What a write answers with beyond the state its command produced comes from here: the
+command's state knows a table's spec and a layout's content, but not when the table was
+added, which version the read models show (a table's blocks move its stream but not its
+`version`), the period of a block that is gone, or the reason a reopened day had. Those
+are facts of the stream's past, so they are read from the stream, once, right after the
+write, and never from a projection that may not have caught up yet.
 """
 
 from __future__ import annotations
@@ -12,13 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any
 
-import msgspec
-from litestar import Request
-from litestar.exceptions import HTTPException
-
-from api.context import bad_cursor, cursor_decode, cursor_encode
 from booking_core.codec import codec
 from booking_core.domain.events import (
     BlockPlaced,
@@ -32,70 +27,10 @@ from booking_core.domain.events import (
 from booking_core.domain.folding import TABLE, VENUE_KIND
 from booking_core.domain.streams import VENUE, table_stream
 from booking_core.domain.table import TableState
-from booking_core.domain.values import TableShape
 from booking_core.domain.venue import Layout, VenueState
 from booking_core.store import EventStore
 
-__all__ = [
-    "AUTH",
-    "AreaName",
-    "Coordinate",
-    "EntityId",
-    "Extent",
-    "LayoutFacts",
-    "Rotation",
-    "Shape",
-    "TableHistory",
-    "VenueHistory",
-    "after_instant",
-    "bad_cursor",
-    "if_match",
-    "instant_cursor",
-    "now",
-    "table_history",
-    "venue_history",
-]
-
-AUTH: list[dict[str, list[str]]] = [{"BearerAuth": []}]
-
-EntityId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^@]+$")]
-AreaName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Coordinate = Annotated[float, msgspec.Meta(ge=-100_000, le=100_000)]
-# ge, not gt: the schema keeps a lower bound on optional fields only as `minimum`.
-Extent = Annotated[float, msgspec.Meta(ge=0.01, le=100_000)]
-Rotation = Annotated[float, msgspec.Meta(ge=-360, le=360, description="Degrees")]
-Shape = TableShape
-
-
-def instant_cursor(last: tuple[dt.datetime, str] | None) -> str | None:
-    """The cursor of a page keyed on `(instant, id)` whose last row is `last`."""
-    return cursor_encode(last[0].isoformat(), last[1]) if last else None
-
-
-def after_instant(cursor: str | None) -> tuple[dt.datetime, str] | None:
-    """Where a page made by `instant_cursor` ends, or None for the first page."""
-    if not cursor:
-        return None
-    instant, entity_id = cursor_decode(cursor, 2)
-    try:
-        return dt.datetime.fromisoformat(str(instant)), str(entity_id)
-    except ValueError:
-        raise bad_cursor() from None
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def if_match(request: Request[Any, Any, Any]) -> int | None:
-    """The version in `If-Match` (`"3"`, `W/"3"` or `3`), if the request sent one."""
-    raw = request.headers.get("if-match")
-    if raw is None:
-        return None
-    text = raw.strip().removeprefix("W/").strip('"')
-    if not (text.isascii() and text.isdigit()) or len(text) > 9:
-        raise HTTPException(status_code=400, detail='If-Match: expected a version, e.g. "3"')
-    return int(text)
+__all__ = ["LayoutFacts", "TableHistory", "VenueHistory", "table_history", "venue_history"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -11,20 +9,13 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody, URLEncodedBody
 
-from api.accounts import MAX_PASSWORD_BYTES, User, password_problem
+from api.accounts.shapes import Email, Name, Phone, UserOut, check_email, user_out
+from api.accounts.users import MAX_PASSWORD_BYTES, password_problem
 from api.context import ApiDep, UserDep
 from api.refused import Refused
+from api.requests import AUTH
 
-__all__ = ["AuthController", "UserOut", "user_out"]
-
-EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,255}\.[^@\x00-\x20\x7f]{2,63}$"
-"""No control characters or spaces, spelled out: the whitespace classes of Python and
-JSON Schema differ, and the schema states this same pattern."""
-_EMAIL = re.compile(EMAIL_PATTERN)
-
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=320, examples=["ada@example.com"])]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=r"^\+?[0-9 ()./-]+$")]
+__all__ = ["AccessToken", "AuthController", "Register", "TokenForm"]
 
 
 class Register(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -45,35 +36,6 @@ class AccessToken(msgspec.Struct, frozen=True):
     access_token: str
     token_type: Literal["bearer"]
     expires_in: int
-
-
-class UserOut(msgspec.Struct, frozen=True):
-    id: str
-    email: str
-    full_name: str
-    phone: str | None
-    role: Literal["system_user", "admin"]
-    is_active: bool
-    created_at: dt.datetime
-
-
-def user_out(user: User) -> UserOut:
-    return UserOut(
-        id=user.id,
-        email=user.email,
-        full_name=user.full_name,
-        phone=user.phone,
-        role=user.role,
-        is_active=user.is_active,
-        created_at=user.created_at,
-    )
-
-
-def check_email(email: str) -> str:
-    email = email.strip(" \t\r\n")  # ASCII only: the pattern takes other spaces, as the schema says
-    if not _EMAIL.match(email):
-        raise Refused(422, "email: not a valid email address", "invalid-email")
-    return email
 
 
 class AuthController(Controller):
@@ -124,6 +86,6 @@ class AuthController(Controller):
             expires_in=api.tokens.minutes * 60,
         )
 
-    @get("/me", summary="The signed-in user", security=[{"BearerAuth": []}])
+    @get("/me", summary="The signed-in user", security=AUTH)
     async def me(self, user: UserDep) -> UserOut:
         return user_out(user)

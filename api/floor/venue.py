@@ -20,17 +20,18 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from api._floor import AUTH, bad_cursor, now, venue_history
-from api.bookings import check_date
 from api.context import (
     AdminDep,
     ApiDep,
     WriteContext,
     Written,
     actor_of,
+    bad_cursor,
     cursor_decode,
     cursor_encode,
 )
+from api.guards import admin_only
+from api.requests import AUTH, check_date, now
 from api.schemas import CursorParam, LimitParam, LocalTime, hhmm, parse_time
 from booking_core.domain.commands import (
     AddClosure,
@@ -42,6 +43,7 @@ from booking_core.domain.errors import ClosureNotFound
 from booking_core.domain.time_rules import local_today
 from booking_core.domain.values import OpeningHours, Shift, SlotSettings, TurnTime
 from booking_core.handlers import change_venue
+from read_models.floor_history import venue_history
 from read_models.venue import closure, closures_page, venue
 
 __all__ = ["AdminVenueController"]
@@ -140,6 +142,7 @@ class AdminVenueController(Controller):
     path = "/api/v1/admin"
     tags = ["admin: venue"]
     security = AUTH
+    guards = [admin_only]
 
     # --- opening hours ------------------------------------------------------------------
 

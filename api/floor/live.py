@@ -28,15 +28,13 @@ from redis.asyncio import Redis
 
 from api.problems import problem_response
 from api.services import Services
+from read_models.live_status_keys import stream_key
 from resilience.faults import SERVER_FAULTS, unavailable_server
 
-__all__ = ["LAST_EVENT_ID", "LiveStatusController", "LiveStatusEvent", "live_status_key"]
+__all__ = ["LiveStatusController", "LiveStatusEvent"]
 
 log = logging.getLogger("tablebook.api")
 
-LAST_EVENT_ID = r"^(0|[0-9]{1,19}-[0-9]{1,19})?$"
-"""`Last-Event-ID`: an id this stream sent (a Redis stream entry id, which fits in 64-bit
-halves), `0` for everything kept, or empty for none (as the SSE spec has it)."""
 _ENTRY_ID = re.compile(r"[0-9]{1,19}-[0-9]{1,19}")
 """A Redis stream entry id in ASCII digits. Anything else (`\\d` would take any script's
 digits; a number past 2**64) Redis refuses half-way through the stream, after its 200 is
@@ -55,11 +53,6 @@ class LiveStatusEvent(msgspec.Struct, frozen=True):
 
 
 _encode = msgspec.json.Encoder().encode
-
-
-def live_status_key(prefix: str, service_date: dt.date) -> str:
-    """The stream `projectors.live_status` appends to for one service date."""
-    return f"{prefix}live_status:date:{service_date.isoformat()}"
 
 
 def _text(value: bytes | str) -> str:
@@ -152,7 +145,7 @@ class LiveStatusController(Controller):
         after = _parse_after(last_event_id_header or last_event_id_query)
         if after == "":
             return problem_response(400, "Last-Event-ID must be an id this stream sent, or 0")
-        key = live_status_key(services.redis_prefix, service_date)
+        key = stream_key(services.redis_prefix, service_date)
         # Where a fresh stream starts is fixed before the response starts: a client that
         # sees the connection open misses no change made after that.
         start = after if after is not None else await _newest_id(services.redis, key)

@@ -15,15 +15,15 @@ from litestar import Controller, get, patch
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.accounts import Role, User
-from api.auth import UserOut, user_out
+from api.accounts.shapes import UserOut, user_out
+from api.accounts.users import Role, User
 from api.context import AdminDep, ApiDep, bad_cursor, cursor_decode, cursor_encode
+from api.guards import admin_only
 from api.refused import Refused
+from api.requests import AUTH
 from api.schemas import CursorParam, LimitParam
 
 __all__ = ["AdminUsersController", "UserChange", "UserPage"]
-
-AUTH: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 
 
 class UserPage(msgspec.Struct, frozen=True):
@@ -65,6 +65,7 @@ class AdminUsersController(Controller):
     path = "/api/v1/admin/users"
     tags = ["admin: users"]
     security = AUTH
+    guards = [admin_only]
 
     @get("/", summary="Accounts, oldest first, filtered and paginated")
     async def list_all(

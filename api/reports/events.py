@@ -20,7 +20,9 @@ from litestar.exceptions import HTTPException
 from litestar.params import QueryParameter
 
 from api.context import AdminDep, Api, ApiDep
+from api.guards import admin_only
 from api.refused import Refused
+from api.requests import AUTH
 from api.schemas import LimitParam
 from booking_core.codec import codec
 from booking_core.store import ORIGIN, ConsistencyToken, RecordedEvent
@@ -28,7 +30,6 @@ from read_models.consistency import NotCaughtUp
 
 __all__ = ["AdminEventsController", "EventOut", "EventPage"]
 
-AUTH: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 _MAX_ID = 2**63 - 1
 _KNOWN_TYPES = sorted(codec.type_names)
 EventType = enum.StrEnum("EventType", {name: name for name in _KNOWN_TYPES})  # type: ignore[misc]
@@ -114,6 +115,7 @@ def _event_out(record: RecordedEvent) -> EventOut:
 class AdminEventsController(Controller):
     tags = ["admin: events"]
     security = AUTH
+    guards = [admin_only]
 
     @get(
         "/api/v1/admin/events",

@@ -15,11 +15,12 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from api.accounts import User
-from api.admin_history import check_instant
-from api.bookings import booking_page, check_date, tagged, visible_booking, written_booking
+from api.accounts.users import User
+from api.bookings.views import booking_page, tagged, visible_booking, written_booking
 from api.context import AdminDep, Api, ApiDep, WriteContext, Written, actor_of
+from api.guards import admin_only
 from api.refused import Refused
+from api.requests import AUTH, check_date, check_instant, now
 from api.schemas import (
     BookingOut,
     BookingPage,
@@ -39,17 +40,12 @@ from read_models.bookings import BookingFilter
 
 __all__ = ["AdminBookingsController"]
 
-AUTH: list[dict[str, list[str]]] = [{"BearerAuth": []}]
-
-
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
 
 class AdminBookingsController(Controller):
     path = "/api/v1/admin/bookings"
     tags = ["admin: bookings"]
     security = AUTH
+    guards = [admin_only]
 
     @get("/", summary="All bookings, filtered and paginated")
     async def list_all(
@@ -173,7 +169,7 @@ async def _step(
 
     async def run(ctx: WriteContext) -> Written[BookingOut]:
         command = command_type(
-            command_id=ctx.command_id, actor=ctx.actor, now=_now(), booking_id=booking_id
+            command_id=ctx.command_id, actor=ctx.actor, now=now(), booking_id=booking_id
         )
         return written_booking(await handler(api.store, command, idempotency=ctx.idempotency))
 

@@ -20,7 +20,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from redis.asyncio import Redis
 
-from api.accounts import User, UserStore
+from api.accounts.users import User, UserStore
 
 __all__ = [
     "LoginLimiter",

@@ -11,12 +11,12 @@ import datetime as dt
 from typing import Annotated
 
 from litestar import Controller, get
-from litestar.exceptions import HTTPException
 from litestar.params import FromQuery, QueryParameter
 
-from api.bookings import TablesAtOut, check_date, tables_out
-from api.context import AdminDep, Api, ApiDep, bad_cursor
-from api.refused import Refused
+from api.bookings.views import TablesAtOut, tables_out
+from api.context import AdminDep, ApiDep, bad_cursor
+from api.guards import admin_only
+from api.requests import AUTH, check_date, check_instant
 from api.schemas import CursorParam, LimitParam, parse_time
 from read_models.as_of import availability_as_of
 from read_models.notifications import (
@@ -38,26 +38,11 @@ AsOf = Annotated[
 ]
 
 
-async def check_instant(api: Api, value: dt.datetime) -> dt.datetime:
-    """`value` in UTC, refused when it has no offset or lies in the future. The future is
-    the log's: events are stamped with the database server's clock."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise HTTPException(
-            status_code=400, detail="as_of: give the instant with its offset, e.g. ...Z"
-        )
-    instant = value.astimezone(dt.UTC)
-    async with api.services.pool.connection() as connection:
-        cursor = await connection.execute("SELECT now()")
-        row = await cursor.fetchone()
-    if row is None or instant > row[0]:
-        raise Refused(422, "as_of: must not be in the future", "as-of-in-future")
-    return instant
-
-
 class AdminHistoryController(Controller):
     path = "/api/v1/admin"
     tags = ["admin: history"]
-    security = [{"BearerAuth": []}]
+    security = AUTH
+    guards = [admin_only]
 
     @get("/availability", summary="Every table's status for one start time, as it stood then")
     async def availability_as_of(

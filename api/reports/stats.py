@@ -26,9 +26,10 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import QueryParameter
 
-from api.bookings import check_date
 from api.context import AdminDep, Api, ApiDep
+from api.guards import admin_only
 from api.refused import Refused
+from api.requests import AUTH, check_date
 from api.schemas import FromDateParam, ToDateParam
 from read_models.stats import (
     BreakdownRow,
@@ -42,7 +43,6 @@ from read_models.stats import (
 
 __all__ = ["AdminReportsController"]
 
-AUTH: list[dict[str, list[str]]] = [{"BearerAuth": []}]
 MAX_REPORT_DAYS = 366
 DEFAULT_REPORT_DAYS = 30
 CSV = "text/csv"
@@ -196,6 +196,7 @@ class _JsonOrCsv(Operation):
 class AdminReportsController(Controller):
     tags = ["admin: reports"]
     security = AUTH
+    guards = [admin_only]
 
     @get("/api/v1/admin/dashboard/stats", summary="One service day at a glance")
     async def dashboard(

@@ -1,0 +1,1 @@
+"""Bookings: availability, guests' bookings, and staff's view of every booking."""

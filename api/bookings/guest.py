@@ -1,0 +1,217 @@
+"""Guests' booking routes: place, read, change and cancel their own bookings.
+
+Writes are commands decided against the event store; the response is built from the
+state the command produced, so it never waits for a projection. Reads come from the
+bookings read model and honour `X-Consistency-Token`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from api.bookings.views import (
+    HistoryEntryOut,
+    booking_page,
+    history_of,
+    tagged,
+    visible_booking,
+    written_booking,
+)
+from api.context import (
+    ApiDep,
+    UserDep,
+    WriteContext,
+    Written,
+    actor_of,
+)
+from api.requests import AUTH, check_date, if_match, now
+from api.schemas import (
+    BookingOut,
+    BookingPage,
+    BookingStatus,
+    CursorParam,
+    Email,
+    GuestName,
+    LimitParam,
+    LocalTime,
+    PartySize,
+    Phone,
+    Text,
+    parse_time,
+)
+from booking_core.domain.commands import UNSET, BookTable, CancelBooking, ChangeBooking
+from booking_core.handlers import book_table, cancel_booking, change_booking
+from read_models.bookings import BookingFilter
+
+__all__ = ["BookingCreate", "BookingUpdate", "BookingsController"]
+
+
+class BookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    date: dt.date
+    time: LocalTime
+    party_size: PartySize
+    guest_name: GuestName
+    guest_phone: Phone | None = None
+    guest_email: Email | None = None
+    special_requests: Text | None = None
+    table_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | None = msgspec.field(
+        default=None
+    )
+    source: Annotated[str, msgspec.Meta(pattern=r"^(online|phone|walk_in)$")] | None = None
+
+
+class BookingUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    date: dt.date | msgspec.UnsetType = UNSET
+    time: LocalTime | msgspec.UnsetType = UNSET
+    party_size: PartySize | msgspec.UnsetType = UNSET
+    table_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = UNSET
+    guest_name: GuestName | msgspec.UnsetType = UNSET
+    guest_phone: Phone | msgspec.UnsetType | None = UNSET
+    guest_email: Email | msgspec.UnsetType | None = UNSET
+    special_requests: Text | msgspec.UnsetType | None = UNSET
+    duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | msgspec.UnsetType = UNSET
+
+
+class BookingsController(Controller):
+    path = "/api/v1/bookings"
+    tags = ["bookings"]
+    security = AUTH
+
+    @post("/", status_code=201, summary="Book a table")
+    async def create(
+        self,
+        api: ApiDep,
+        user: UserDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[BookingCreate],
+    ) -> Response[BookingOut]:
+        at = parse_time(data.time)
+        check_date(data.date)
+
+        async def run(ctx: WriteContext) -> Written[BookingOut]:
+            command = BookTable(
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                now=now(),
+                booking_id=ctx.new_id("bkg"),
+                date=data.date,
+                time=at,
+                party_size=data.party_size,
+                guest_name=data.guest_name.strip(),
+                guest_phone=data.guest_phone,
+                guest_email=data.guest_email,
+                special_requests=data.special_requests,
+                table_ids=(data.table_id,) if data.table_id else (),
+                duration_minutes=data.duration_minutes,
+                source=data.source or "online",
+            )
+            result = await book_table(api.store, command, idempotency=ctx.idempotency)
+            written = written_booking(result, 201)
+            return Written(
+                written.body,
+                written.token,
+                201,
+                {**written.headers, "Location": f"/api/v1/bookings/{command.booking_id}"},
+            )
+
+        return await api.write(request, actor_of(user), run)
+
+    @get("/my-bookings", summary="The signed-in user's bookings")
+    async def mine(
+        self,
+        api: ApiDep,
+        user: UserDep,
+        request: Request[Any, Any, Any],
+        status: FromQuery[BookingStatus | None] = None,
+        from_date: Annotated[dt.date | None, QueryParameter(name="from")] = None,
+        to_date: Annotated[dt.date | None, QueryParameter(name="to")] = None,
+        limit: LimitParam = 50,
+        cursor: CursorParam = None,
+    ) -> BookingPage:
+        await api.consistent(request, sql=("bookings",))
+        where = BookingFilter(user_id=user.id, status=status, from_date=from_date, to_date=to_date)
+        return await booking_page(api, where, limit, cursor)
+
+    @get(
+        "/{booking_id:str}",
+        summary="One booking (its guest or an admin)",
+        description="`ETag` is the booking's version: send it back as `If-Match` on a "
+        "change so that it only applies to the booking as read.",
+    )
+    async def read(
+        self, api: ApiDep, user: UserDep, request: Request[Any, Any, Any], booking_id: FromPath[str]
+    ) -> Response[BookingOut]:
+        await api.consistent(request, sql=("bookings",))
+        return tagged(await visible_booking(api, user, booking_id))
+
+    @get(
+        "/{booking_id:str}/history",
+        summary="Every event of a booking: what changed, when, and by whom",
+        description="Read from the event store, so it is complete the moment a write "
+        "returns. `by` is the id of the user whose request caused the event.",
+    )
+    async def history(
+        self, api: ApiDep, user: UserDep, booking_id: FromPath[str]
+    ) -> list[HistoryEntryOut]:
+        return await history_of(api, user, booking_id)
+
+    @put("/{booking_id:str}", summary="Change a booking; re-decided like a new one")
+    async def change(
+        self,
+        api: ApiDep,
+        user: UserDep,
+        request: Request[Any, Any, Any],
+        booking_id: FromPath[str],
+        data: JSONBody[BookingUpdate],
+    ) -> Response[BookingOut]:
+        expected = if_match(request, "the booking's version")
+        at = parse_time(data.time) if isinstance(data.time, str) else UNSET
+        if isinstance(data.date, dt.date):
+            check_date(data.date)
+
+        async def run(ctx: WriteContext) -> Written[BookingOut]:
+            command = ChangeBooking(
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                now=now(),
+                booking_id=booking_id,
+                date=data.date,
+                time=at,
+                party_size=data.party_size,
+                table_ids=(data.table_id,) if isinstance(data.table_id, str) else UNSET,
+                duration_minutes=data.duration_minutes,
+                guest_name=data.guest_name,
+                guest_phone=data.guest_phone,
+                guest_email=data.guest_email,
+                special_requests=data.special_requests,
+                expected_version=expected,
+            )
+            result = await change_booking(api.store, command, idempotency=ctx.idempotency)
+            return written_booking(result)
+
+        return await api.write(request, actor_of(user), run)
+
+    @delete(
+        "/{booking_id:str}",
+        status_code=200,
+        summary="Cancel a booking",
+        description="The booking stays readable, with status `cancelled`; cancelling it again"
+        " answers the same.",
+    )
+    async def cancel(
+        self, api: ApiDep, user: UserDep, request: Request[Any, Any, Any], booking_id: FromPath[str]
+    ) -> Response[BookingOut]:
+        async def run(ctx: WriteContext) -> Written[BookingOut]:
+            command = CancelBooking(
+                command_id=ctx.command_id, actor=ctx.actor, now=now(), booking_id=booking_id
+            )
+            result = await cancel_booking(api.store, command, idempotency=ctx.idempotency)
+            return written_booking(result)
+
+        return await api.write(request, actor_of(user), run)

@@ -1,0 +1,124 @@
+"""How bookings are shown: what guests' and staff's booking routes answer with.
+
+A write answers with the state its command produced (`written_booking`), never with a
+projection's row; a read shows the bookings read model's row, to its guest or to staff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import msgspec
+from litestar import Response
+
+from api.accounts.users import User
+from api.context import (
+    Api,
+    Written,
+    bad_cursor,
+    cursor_decode,
+    cursor_encode,
+)
+from api.schemas import (
+    BookingOut,
+    BookingPage,
+    booking_from_row,
+    booking_from_state,
+    hhmm,
+)
+from booking_core.domain.booking import NoBooking
+from booking_core.domain.errors import BookingNotFound
+from booking_core.handlers import BookingResult
+from read_models.as_of import booking_as_of, booking_history
+from read_models.availability import (
+    TableAvailability,
+    TablesAt,
+)
+from read_models.bookings import BookingFilter, booking, bookings_page
+
+__all__ = [
+    "HistoryEntryOut",
+    "TablesAtOut",
+    "booking_page",
+    "history_of",
+    "tables_out",
+    "tagged",
+    "visible_booking",
+    "written_booking",
+]
+
+
+class TablesAtOut(msgspec.Struct, frozen=True):
+    date: dt.date
+    time: str
+    end_time: str
+    party_size: int
+    duration_minutes: int
+    tables: list[TableAvailability]
+
+
+def tables_out(found: TablesAt) -> TablesAtOut:
+    return TablesAtOut(
+        date=found.date,
+        time=hhmm(found.time),
+        end_time=hhmm(found.end_time),
+        party_size=found.party_size,
+        duration_minutes=found.duration_minutes,
+        tables=found.tables,
+    )
+
+
+def written_booking(result: BookingResult, status: int = 200) -> Written[BookingOut]:
+    if isinstance(result.booking, NoBooking):
+        raise AssertionError("a booking command answered without a booking")
+    body = booking_from_state(result.booking, result.version)
+    return Written(body, result.token, status, {"ETag": f'"{result.version}"'})
+
+
+def tagged(booking: BookingOut) -> Response[BookingOut]:
+    """A booking with its version as `ETag`, the value `If-Match` takes."""
+    return Response(booking, headers={"ETag": f'"{booking.version}"'})
+
+
+async def visible_booking(api: Api, user: User, booking_id: str) -> BookingOut:
+    row = await booking(api.services.pool, booking_id)
+    if row is None or (not user.is_admin and row.user_id != user.id):
+        raise BookingNotFound(booking_id)
+    return booking_from_row(row)
+
+
+class HistoryEntryOut(msgspec.Struct, frozen=True):
+    version: int
+    type: str
+    at: dt.datetime
+    by: str | None
+    data: dict[str, Any]
+
+
+async def history_of(api: Api, user: User, booking_id: str) -> list[HistoryEntryOut]:
+    """Every event of the booking, for its guest or an admin; 404 for anyone else."""
+    entries = await booking_history(api.store, booking_id)
+    current = await booking_as_of(api.store, booking_id, None)
+    if isinstance(current.state, NoBooking) or not entries:
+        raise BookingNotFound(booking_id)
+    if not user.is_admin and current.state.details.user_id != user.id:
+        raise BookingNotFound(booking_id)
+    return [HistoryEntryOut(e.version, e.type, e.at, e.by, e.data) for e in entries]
+
+
+async def booking_page(
+    api: Api, where: BookingFilter, limit: int, cursor: str | None
+) -> BookingPage:
+    after = None
+    if cursor:
+        starts, booking_id = cursor_decode(cursor, 2)
+        try:
+            after = (dt.datetime.fromisoformat(str(starts)), str(booking_id))
+        except ValueError:
+            raise bad_cursor() from None
+    rows, last = await bookings_page(api.services.pool, where, limit=limit, after=after)
+    return BookingPage(
+        items=[booking_from_row(row) for row in rows],
+        next_cursor=cursor_encode(last[0].isoformat(), last[1]) if last else None,
+    )

@@ -1,0 +1,2 @@
+"""Reports: the dashboard and booking reports, the event log, and the floor as it stood
+at an earlier instant."""

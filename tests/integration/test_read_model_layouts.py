@@ -1,0 +1,59 @@
+"""Each read model's layout is spelled once, in `read_models/`; the migrations that made
+its tables are history and keep their own SQL. These tests hold the two together: the
+columns the owner names are the columns the migrated table has, in the same order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from read_models import bookings_layout, stats_layout, venue_layout
+
+
+async def _columns(pool: AsyncConnectionPool[Any], table: str) -> list[str]:
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() AND table_name = %s"
+            " ORDER BY ordinal_position",
+            (table,),
+        )
+        return [row[0] for row in await cursor.fetchall()]
+
+
+async def test_the_bookings_layout_names_every_column_the_migrations_made(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    migrated = await _columns(pool, bookings_layout.TABLE)
+    assert migrated == [*bookings_layout.COLUMNS, *bookings_layout.GENERATED_COLUMNS]
+
+
+async def test_the_bookings_layout_gives_each_column_its_migrated_type(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT column_name, format_type(atttypid, atttypmod)"
+            " FROM information_schema.columns"
+            " JOIN pg_attribute ON attrelid = %s::regclass AND attname = column_name"
+            " WHERE table_schema = current_schema() AND table_name = %s",
+            (bookings_layout.TABLE, bookings_layout.TABLE),
+        )
+        migrated = dict(await cursor.fetchall())
+    aliases = {
+        "int4": "integer",
+        "timestamptz": "timestamp with time zone",
+        "time": "time without time zone",
+    }
+    for column, copy_type in zip(
+        bookings_layout.COLUMNS, bookings_layout.COLUMN_TYPES, strict=True
+    ):
+        assert migrated[column] == aliases.get(copy_type, copy_type), column
+
+
+async def test_every_table_the_venue_and_stats_layouts_name_was_migrated(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    for table in (*venue_layout.ALL_TABLES, *stats_layout.ALL_TABLES):
+        assert await _columns(pool, table), f"{table} is not in the migrated database"
