@@ -31,6 +31,7 @@ from litestar.handlers import BaseRouteHandler
 from litestar.params import BodyKwarg
 from litestar.routes import HTTPRoute
 
+from api.context import CONSISTENCY_HEADER, TOKEN_FORM
 from api.field_errors import (
     NUL_MESSAGE,
     DecodeHook,
@@ -213,6 +214,12 @@ async def strict_requests(request: Request[Any, Any, Any]) -> None:
     """A `before_request` hook: refuse what the schema does not allow (see above)."""
     plan = _plan(request)
     errors = _parameter_errors(request, plan) if plan.parameters else []
+    token = request.headers.get(CONSISTENCY_HEADER)
+    if token is not None and not TOKEN_FORM.fullmatch(token):
+        # Held to its form on every route, whether or not this read waits on it.
+        errors.append(
+            ProblemField(CONSISTENCY_HEADER, "must be a token from a write's response, or 0")
+        )
     if plan.body is not None or plan.form is not None:
         body = await request.body()
         if body and plan.form is not None:

@@ -102,7 +102,8 @@ class AdminBookingsController(Controller):
             QueryParameter(description="Look back to this instant, e.g. 2026-12-24T19:00:00Z"),
         ] = None,
     ) -> Response[BookingOut]:
-        if as_of is not None:
+        if as_of is not None:  # the event store has every acknowledged write: nothing to wait for
+            await api.consistent(request)  # but the header is held to its form all the same
             return tagged(await booking_then(api, booking_id, await check_instant(api, as_of)))
         await api.consistent(request, sql=("bookings",))
         return tagged(await visible_booking(api, admin, booking_id))
