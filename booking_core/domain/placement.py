@@ -57,7 +57,7 @@ from booking_core.domain.streams import (
 )
 from booking_core.domain.table import ActiveTable, TableState
 from booking_core.domain.time_rules import Slot, resolve_slot
-from booking_core.domain.venue import VenueState
+from booking_core.domain.venue import Seats, VenueState
 
 __all__ = [
     "UNAVAILABLE",
@@ -73,6 +73,7 @@ __all__ = [
     "plan_booking",
     "plan_move",
     "plan_slot",
+    "unseated",
 ]
 
 UNAVAILABLE: Final = (TableAlreadyBooked, TableIsBlocked)
@@ -179,14 +180,28 @@ def plan_move(command: ChangeBooking, booking: BookingState, venue: VenueState) 
 def candidates(
     venue: VenueState, tables: Mapping[str, TableState], party_size: int
 ) -> list[tuple[str, ...]]:
-    """The venue's tables that seat the party alone: smallest first, ties by name."""
+    """The venue's tables that seat the party alone: smallest first, ties by name.
+
+    A table's seats come from the venue's list when it has them (`VenueState.seats`), so
+    only `unseated` tables need to be in `tables`."""
     fitting = []
-    for table_id in venue.tables:
-        state = tables.get(table_id)
-        if isinstance(state, ActiveTable) and _fits(state, party_size):
-            spec = state.spec
-            fitting.append((spec.capacity, spec.name.casefold(), table_id))
+    for table_id, name in venue.tables.items():
+        seats = venue.seats.get(table_id)
+        if seats is None:
+            state = tables.get(table_id)
+            if not isinstance(state, ActiveTable):
+                continue
+            seats = Seats(state.spec.capacity, state.spec.min_capacity)
+            name = state.spec.name
+        if seats.fit(party_size):
+            fitting.append((seats.capacity, name.casefold(), table_id))
     return [(table_id,) for _, _, table_id in sorted(fitting)]
+
+
+def unseated(venue: VenueState) -> list[str]:
+    """The venue's tables whose seats only their own stream tells (registered before the
+    venue kept seats): what `candidates` needs read besides the venue."""
+    return [table_id for table_id in venue.tables if table_id not in venue.seats]
 
 
 def booking_choices(
@@ -329,10 +344,6 @@ def _reserve(
         reserve = Reserve(table_id, booking_id, slot, party_size, buffer)
         events = service_day.decide(reserve, view)
         decision.add(service_day_stream(table_id, slot.service_date), events)
-
-
-def _fits(state: ActiveTable, party_size: int) -> bool:
-    return state.spec.min_capacity <= party_size <= state.spec.capacity
 
 
 def _fixed_duration(details: BookingDetails) -> int | None:

@@ -19,7 +19,10 @@ bookable) and the default `SlotSettings`.
 The venue also keeps the list of its tables (`TableRegistered`, `TableDeregistered`,
 appended together with the table's own events). Auto-assign and unique names must be
 decided from streams, never from a read model, and every booking already holds the
-venue stream at its version, so the list costs a booking no extra read.
+venue stream at its version, so the list costs a booking no extra read. It carries each
+table's seats (`seats`), so auto-assign ranks and passes over tables without reading
+their streams: a booking depends on the seats of the tables it did not take only through
+the venue stream, which its append holds.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ from booking_core.domain.values import Canvas, LayoutArea, LayoutTable, OpeningH
 
 __all__ = [
     "Layout",
+    "Seats",
     "VenueState",
     "check_table_name",
     "decide",
@@ -95,6 +99,17 @@ class Layout:
 
 
 @dataclass(frozen=True, slots=True)
+class Seats:
+    """The party sizes a table takes alone: `min_capacity` to `capacity`."""
+
+    capacity: int
+    min_capacity: int
+
+    def fit(self, party_size: int) -> bool:
+        return self.min_capacity <= party_size <= self.capacity
+
+
+@dataclass(frozen=True, slots=True)
 class VenueState:
     """Mappings are never changed in place: evolve builds new ones."""
 
@@ -105,6 +120,9 @@ class VenueState:
     active_layout_id: str | None = None
     tables: Mapping[str, str] = field(default_factory=dict)
     """The venue's tables that are not retired, id to name."""
+    seats: Mapping[str, Seats] = field(default_factory=dict)
+    """The seats of the venue's tables whose `TableRegistered` told them (all but tables
+    registered before the venue kept seats, until they next change)."""
     version: int = 0
     """How many venue events have been folded: the venue stream's version (the stream is
     always folded whole, and its versions run 1, 2, 3, ...)."""
@@ -228,9 +246,17 @@ def _apply(state: VenueState, event: VenueEvent) -> VenueState:
         case LayoutActivated(layout_id=layout_id):
             return replace(state, active_layout_id=layout_id)
         case TableRegistered(table_id=table_id, name=name):
-            return replace(state, tables={**state.tables, table_id: name})
+            tables = {**state.tables, table_id: name}
+            if event.capacity is None or event.min_capacity is None:
+                return replace(state, tables=tables)
+            seats = Seats(event.capacity, event.min_capacity)
+            return replace(state, tables=tables, seats={**state.seats, table_id: seats})
         case TableDeregistered(table_id=table_id):
-            return replace(state, tables=without(state.tables, table_id))
+            return replace(
+                state,
+                tables=without(state.tables, table_id),
+                seats=without(state.seats, table_id),
+            )
         case _:
             assert_never(event)
 

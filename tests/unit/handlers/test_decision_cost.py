@@ -4,13 +4,14 @@ matches the store is thrown away, never decided from."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
-from booking_core.domain.commands import AddClosure
+from booking_core.domain.booking import Confirmed
+from booking_core.domain.commands import AddClosure, ChangeTable
 from booking_core.domain.errors import ClosedOnDate, DomainError
-from booking_core.handlers import book_table, change_venue
+from booking_core.handlers import book_table, change_table, change_venue
 from booking_core.handlers._state_cache import Folded, StateCache
 from booking_core.store import EventStore, InMemoryEventStore, RecordedEvent
 from tests.unit.domain.world import ADMIN, CHRISTMAS_EVE, NOW, book, command_id
@@ -95,3 +96,29 @@ async def test_a_cache_is_never_shared_between_two_stores() -> None:
     await book_table(first, book("b-ada"))
     with pytest.raises(DomainError):  # the second store's venue has no hours yet
         await book_table(second, book("b-ada"))
+
+
+async def test_auto_assign_reads_only_the_table_it_takes_not_every_table_of_the_venue() -> None:
+    store = Counting(await open_the_bistro())
+
+    result = await book_table(store, book("b-ada", party_size=4))
+
+    assert result.booking.status == "confirmed"
+    assert [s for s in store.reads if s.startswith("table-") and "@" not in s] == [
+        "table-t-corner"  # CORNER-4: the smallest that seats four, first by name
+    ]
+
+
+async def test_a_table_resized_by_another_process_is_ranked_by_its_new_seats() -> None:
+    shared = await open_the_bistro()
+    ours, theirs = Counting(shared), Counting(shared)
+    await book_table(ours, book("b-ada", party_size=4, at=time(17)))  # warms our folds
+
+    resize = ChangeTable(
+        command_id=command_id(), actor=ADMIN, now=NOW, table_id="t-bar", capacity=4
+    )
+    await change_table(theirs, resize)
+
+    result = await book_table(ours, book("b-grace", party_size=3))
+    assert isinstance(result.booking, Confirmed)
+    assert result.booking.details.table_ids == ("t-bar",)  # now BAR-2 seats four
