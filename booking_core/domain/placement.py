@@ -24,7 +24,8 @@ loaded, for callers that have them all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Final
@@ -85,9 +86,12 @@ _MAX_DURATION = 24 * 60
 @dataclass(frozen=True, slots=True)
 class Choices:
     """Table sets to try in order. `explicit`: the caller named them, so the first one's
-    error is the answer rather than `NoTableAvailable`."""
+    error is the answer rather than `NoTableAvailable`.
 
-    options: tuple[tuple[str, ...], ...]
+    `options` may be produced as they are tried (walk it once): a booking in a venue of a
+    thousand tables usually takes the first, and need not rank the other 999."""
+
+    options: Iterable[tuple[str, ...]]
     explicit: bool
 
 
@@ -179,11 +183,17 @@ def plan_move(command: ChangeBooking, booking: BookingState, venue: VenueState) 
 
 def candidates(
     venue: VenueState, tables: Mapping[str, TableState], party_size: int
-) -> list[tuple[str, ...]]:
+) -> Iterator[tuple[str, ...]]:
     """The venue's tables that seat the party alone: smallest first, ties by name.
 
     A table's seats come from the venue's list when it has them (`VenueState.seats`), so
     only `unseated` tables need to be in `tables`."""
+    if not unseated(venue):  # the venue's own order, walked only as far as it is tried
+        return (
+            (entry.table_id,)
+            for entry in venue.ranked
+            if entry.min_capacity <= party_size <= entry.capacity
+        )
     fitting = []
     for table_id, name in venue.tables.items():
         seats = venue.seats.get(table_id)
@@ -195,12 +205,14 @@ def candidates(
             name = state.spec.name
         if seats.fit(party_size):
             fitting.append((seats.capacity, name.casefold(), table_id))
-    return [(table_id,) for _, _, table_id in sorted(fitting)]
+    return iter([(table_id,) for _, _, table_id in sorted(fitting)])
 
 
 def unseated(venue: VenueState) -> list[str]:
     """The venue's tables whose seats only their own stream tells (registered before the
     venue kept seats): what `candidates` needs read besides the venue."""
+    if len(venue.seats) == len(venue.tables):  # every table's seats are known
+        return []
     return [table_id for table_id in venue.tables if table_id not in venue.seats]
 
 
@@ -210,9 +222,10 @@ def booking_choices(
     if command.table_ids:
         return Choices((command.table_ids,), explicit=True)
     options = candidates(venue, tables, command.party_size)
-    if not options:
+    first = next(options, None)
+    if first is None:
         raise NoTableFitsParty(command.party_size)
-    return Choices(tuple(options), explicit=False)
+    return Choices(itertools.chain((first,), options), explicit=False)
 
 
 def move_choices(

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Final, assert_never
+from typing import Final, NamedTuple, assert_never
 
 from booking_core.domain._access import require_admin
 from booking_core.domain._maps import without
@@ -75,6 +75,7 @@ from booking_core.domain.values import Canvas, LayoutArea, LayoutTable, OpeningH
 
 __all__ = [
     "Layout",
+    "Ranked",
     "Seats",
     "VenueState",
     "check_table_name",
@@ -109,6 +110,15 @@ class Seats:
         return self.min_capacity <= party_size <= self.capacity
 
 
+class Ranked(NamedTuple):
+    """A table in auto-assign's order: by capacity, then name (case folded), then id."""
+
+    capacity: int
+    name_key: str
+    table_id: str
+    min_capacity: int
+
+
 @dataclass(frozen=True, slots=True)
 class VenueState:
     """Mappings are never changed in place: evolve builds new ones."""
@@ -123,6 +133,9 @@ class VenueState:
     seats: Mapping[str, Seats] = field(default_factory=dict)
     """The seats of the venue's tables whose `TableRegistered` told them (all but tables
     registered before the venue kept seats, until they next change)."""
+    ranked: tuple[Ranked, ...] = ()
+    """The tables in `seats` in auto-assign's order: smallest first, ties by name. Kept
+    sorted as tables come and go, so a booking does not sort the venue's tables."""
     version: int = 0
     """How many venue events have been folded: the venue stream's version (the stream is
     always folded whole, and its versions run 1, 2, 3, ...)."""
@@ -247,15 +260,21 @@ def _apply(state: VenueState, event: VenueEvent) -> VenueState:
             return replace(state, active_layout_id=layout_id)
         case TableRegistered(table_id=table_id, name=name):
             tables = {**state.tables, table_id: name}
+            ranked = tuple(entry for entry in state.ranked if entry.table_id != table_id)
             if event.capacity is None or event.min_capacity is None:
-                return replace(state, tables=tables)
-            seats = Seats(event.capacity, event.min_capacity)
-            return replace(state, tables=tables, seats={**state.seats, table_id: seats})
+                # told no seats (an event of before): the table's own stream tells them
+                seats = without(state.seats, table_id)
+                return replace(state, tables=tables, seats=seats, ranked=ranked)
+            entry = Ranked(event.capacity, name.casefold(), table_id, event.min_capacity)
+            ranked = tuple(sorted((*ranked, entry)))
+            seats = {**state.seats, table_id: Seats(event.capacity, event.min_capacity)}
+            return replace(state, tables=tables, seats=seats, ranked=ranked)
         case TableDeregistered(table_id=table_id):
             return replace(
                 state,
                 tables=without(state.tables, table_id),
                 seats=without(state.seats, table_id),
+                ranked=tuple(entry for entry in state.ranked if entry.table_id != table_id),
             )
         case _:
             assert_never(event)
