@@ -386,3 +386,17 @@ def test_lifting_a_block_that_is_not_there_is_not_found() -> None:
 
     with pytest.raises(BlockNotFound):
         floor.decide_lift(lift, table_state=bistro().tables["t-window"], days={})
+
+
+def test_the_venue_keeps_its_seated_tables_smallest_first_then_by_name() -> None:
+    world = bistro()
+    for table_id, name, capacity in (("t-b", "bay", 4), ("t-a", "Arch", 4), ("t-s", "snug", 2)):
+        registered = TableRegistered(
+            table_id=table_id, name=name, capacity=capacity, min_capacity=1
+        )
+        world.given(VENUE, registered)
+    assert [entry.table_id for entry in world.venue.ranked] == ["t-s", "t-a", "t-b"]
+
+    world.given(VENUE, TableRegistered(table_id="t-a", name="Zinc", capacity=4, min_capacity=1))
+    world.given(VENUE, TableDeregistered(table_id="t-s"))
+    assert [entry.table_id for entry in world.venue.ranked] == ["t-b", "t-a"]
