@@ -45,8 +45,12 @@ from booking_core.domain.errors import (
     InvalidBooking,
     NoTableAvailable,
     NoTableFitsParty,
+    PartyTooLarge,
+    PartyTooSmall,
     TableAlreadyBooked,
     TableIsBlocked,
+    TableIsRetired,
+    TableNotFound,
 )
 from booking_core.domain.service_day import Release, Reserve, ServiceDay, neighbourhood
 from booking_core.domain.streams import (
@@ -62,6 +66,7 @@ from booking_core.domain.venue import Seats, VenueState
 
 __all__ = [
     "UNAVAILABLE",
+    "UNFIT",
     "Choices",
     "Move",
     "booking_choices",
@@ -79,6 +84,10 @@ __all__ = [
 
 UNAVAILABLE: Final = (TableAlreadyBooked, TableIsBlocked)
 """Errors after which the next choice of tables is worth trying."""
+
+UNFIT: Final = (PartyTooLarge, PartyTooSmall, TableIsRetired, TableNotFound)
+"""Errors of a table chosen by the venue's seats that its own stream refuses: the venue
+was read before a change of the table, so the choice must be made again."""
 
 _MAX_DURATION = 24 * 60
 

@@ -42,7 +42,15 @@ from booking_core.store import (
     StreamAppend,
 )
 
-__all__ = ["DEFAULT_RETRY", "CommandResult", "Decide", "RetryPolicy", "Session", "execute"]
+__all__ = [
+    "DEFAULT_RETRY",
+    "CommandResult",
+    "Decide",
+    "RetryPolicy",
+    "Session",
+    "StaleRead",
+    "execute",
+]
 
 S = TypeVar("S")
 
@@ -232,6 +240,16 @@ class Session:
         return kind.fold(decision.events.get(stream_id, ()), loaded)
 
 
+class StaleRead(Exception):
+    """A decision found that a stream it read earlier in this attempt has moved on since
+    (a later read contradicts it): the attempt is lost like a lost append, and the
+    command is decided again from fresh reads."""
+
+    def __init__(self, stream_id: str) -> None:
+        self.stream_id = stream_id
+        super().__init__(f"{stream_id!r} moved on after it was read")
+
+
 Decide = Callable[[Session], Awaitable[Decision]]
 
 
@@ -287,6 +305,12 @@ async def execute(
             if session.applied(command.command_id) is None:
                 raise
             decision = Decision()
+        except StaleRead as error:
+            session.forget(error.stream_id)
+            if attempt == retry.attempts:
+                raise TooMuchContention(attempt) from error
+            await retry.sleep(retry.delay(attempt - 1))
+            continue
         first = session.applied(command.command_id)
         if first is not None:
             return await _duplicate(store, decide, command.command_id, first, attempt)

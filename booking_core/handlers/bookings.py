@@ -34,6 +34,7 @@ from booking_core.handlers._session import (
     Decide,
     RetryPolicy,
     Session,
+    StaleRead,
     execute,
 )
 from booking_core.store import EventStore, IdempotencyKey
@@ -88,6 +89,10 @@ async def book_table(
             except placement.UNAVAILABLE:
                 if choices.explicit:
                     raise
+            except placement.UNFIT as error:
+                if choices.explicit:
+                    raise
+                raise StaleRead(VENUE) from error  # chosen by seats the table no longer has
         raise NoTableAvailable(command.party_size)
 
     return await _run(store, command.booking_id, command, decide, retry, idempotency)
@@ -137,6 +142,10 @@ async def change_booking(
             except placement.UNAVAILABLE:
                 if choices.explicit:
                     raise
+            except placement.UNFIT as error:
+                if choices.explicit:
+                    raise
+                raise StaleRead(VENUE) from error  # chosen by seats the table no longer has
         raise NoTableAvailable(move.party_size)
 
     return await _run(store, command.booking_id, command, decide, retry, idempotency)

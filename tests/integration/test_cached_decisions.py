@@ -4,6 +4,7 @@ store being emptied under a running process, are all seen by the next booking.""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from datetime import time, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from booking_core.handlers import (
     change_venue,
     retire_table,
 )
+from booking_core.store import RecordedEvent
 from booking_core.store.postgres import PostgresEventStore
 from tests.integration.test_booking_concurrency import DAY, NOW, STAFF, command_id, open_venue
 
@@ -41,6 +43,9 @@ async def open_with_three_tables(store: PostgresEventStore) -> None:
             capacity=4,
         ),
     )  # fmt: skip
+
+
+Rival = Callable[[], Awaitable[object]]
 
 
 def guest(booking_id: str, at: time, *, days_later: int = 0) -> BookTable:
@@ -100,6 +105,67 @@ async def test_a_warm_cache_never_books_a_date_another_process_closed(
 
     with pytest.raises(ClosedOnDate):
         await book_table(ours, guest("b-2", time(18), days_later=1))
+
+
+class RivalAfterFirstRead(PostgresEventStore):
+    """A process whose first read once armed is followed at once by another process's
+    command: it decides from what it read (and folded) before that command landed."""
+
+    def __init__(self, pool: AsyncConnectionPool[Any], url: str) -> None:
+        super().__init__(pool, url)
+        self._rival: Rival | None = None
+
+    def arm(self, rival: Rival) -> None:
+        self._rival = rival
+
+    async def read_streams(
+        self, stream_ids: Collection[str], from_versions: Mapping[str, int] | None = None
+    ) -> dict[str, list[RecordedEvent]]:
+        found = await super().read_streams(stream_ids, from_versions)
+        rival, self._rival = self._rival, None
+        if rival is not None:
+            await rival()
+        return found
+
+
+@pytest.mark.parametrize("change", ["resize", "retire", "close"])
+async def test_a_change_landing_between_a_warm_read_and_the_append_is_never_decided_past(
+    clean_store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    change: str,
+) -> None:
+    theirs = clean_store
+    await open_with_three_tables(theirs)
+
+    async def rival() -> None:
+        if change == "resize":  # GARDEN-4, the table auto-assign would take, seats one
+            await change_table(
+                theirs,
+                ChangeTable(
+                    command_id=command_id(), actor=STAFF, now=NOW, table_id="T2", capacity=1
+                ),
+            )
+        elif change == "retire":
+            retire = RetireTable(
+                command_id=command_id(), actor=STAFF, now=NOW, table_id="T2", cancel_bookings=True
+            )
+            await retire_table(theirs, retire)
+        else:
+            closure = AddClosure(
+                command_id=command_id(), actor=STAFF, now=NOW, date=DAY, reason="x"
+            )
+            await change_venue(theirs, closure)
+
+    ours = RivalAfterFirstRead(pool, database_url)
+    await book_table(ours, guest("b-warm", time(9)))  # every stream folded and cached
+    ours.arm(rival)
+
+    if change == "close":
+        with pytest.raises(ClosedOnDate):
+            await book_table(ours, guest("b-1", time(12)))
+    else:
+        assert tables_of(await book_table(ours, guest("b-1", time(12)))) == ("T3",)
 
 
 async def test_a_store_emptied_under_a_running_process_is_decided_from_what_it_holds_now(

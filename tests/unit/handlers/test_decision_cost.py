@@ -16,7 +16,7 @@ from booking_core.handlers._state_cache import Folded, StateCache
 from booking_core.store import EventStore, InMemoryEventStore, RecordedEvent
 from tests.unit.domain.world import ADMIN, CHRISTMAS_EVE, NOW, book, command_id
 from tests.unit.handlers.bistro import open_the_bistro
-from tests.unit.handlers.fakes import Counting
+from tests.unit.handlers.fakes import Counting, RacingAfterFirstRead
 
 
 async def close(store: EventStore, day: date, reason: str = "private party") -> None:
@@ -122,3 +122,19 @@ async def test_a_table_resized_by_another_process_is_ranked_by_its_new_seats() -
     result = await book_table(ours, book("b-grace", party_size=3))
     assert isinstance(result.booking, Confirmed)
     assert result.booking.details.table_ids == ("t-bar",)  # now BAR-2 seats four
+
+
+async def test_a_table_resized_after_the_venue_was_read_is_chosen_again_from_fresh_reads() -> None:
+    async def rival(inner: InMemoryEventStore) -> None:
+        resize = ChangeTable(
+            command_id=command_id(), actor=ADMIN, now=NOW, table_id="t-bar", capacity=1
+        )
+        await change_table(inner, resize)
+
+    store = RacingAfterFirstRead(await open_the_bistro(), rival)
+
+    result = await book_table(store, book("b-ada", party_size=2))
+
+    assert isinstance(result.booking, Confirmed)
+    assert result.booking.details.table_ids == ("t-corner",)  # BAR-2 seats one now
+    assert result.attempts == 2
