@@ -13,7 +13,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import api, event_store, history, history_export, live_status, projections
+from bench import (
+    api,
+    decision_cost,
+    event_store,
+    history,
+    history_export,
+    live_status,
+    projections,
+)
 from bench.chart import write_chart
 from bench.harness import Measure, print_table, scratch_database, server_urls
 from bench.load import WRK_MISSING, have_wrk
@@ -26,10 +34,11 @@ SUITES: dict[str, Suite] = {
     "event_store": event_store.run,
     "live_status": live_status.run,
     "history_export": history_export.run,
+    "decision_cost": decision_cost.run,
 }
-# What `make bench` runs: about seven minutes on two cores. history_export adds about
+# What `make bench` runs: about eight minutes on two cores. history_export adds about
 # three more, so it runs only when named (or with `all`).
-DEFAULT = ["api", "projections", "history", "event_store", "live_status"]
+DEFAULT = ["api", "projections", "history", "event_store", "live_status", "decision_cost"]
 RESULTS = Path(__file__).parent / "results"
 
 

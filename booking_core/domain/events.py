@@ -126,11 +126,17 @@ class LayoutActivated(Event, frozen=True, kw_only=True, tag="LayoutActivated"):
 
 
 class TableRegistered(Event, frozen=True, kw_only=True, tag="TableRegistered"):
-    """The venue's list of tables gained `table_id`, or its name changed: auto-assign and
-    name uniqueness are decided from this list, never from a read model."""
+    """The venue's list of tables gained `table_id`, or its name or seats changed:
+    auto-assign and name uniqueness are decided from this list, never from a read model.
+
+    `capacity` and `min_capacity` let auto-assign rank and pass over tables without
+    reading each table's stream; events written before they existed have None, and such
+    a table's own stream is read instead."""
 
     table_id: str
     name: str
+    capacity: int | None = None
+    min_capacity: int | None = None
 
 
 class TableDeregistered(Event, frozen=True, kw_only=True, tag="TableDeregistered"):

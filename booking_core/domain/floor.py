@@ -55,7 +55,7 @@ from booking_core.domain.service_day import Block, ServiceDay, Unblock, neighbou
 from booking_core.domain.streams import VENUE, booking_stream, service_day_stream, table_stream
 from booking_core.domain.table import ActiveTable, TableState
 from booking_core.domain.time_rules import calendar_dates, local_today, to_instant, to_local
-from booking_core.domain.venue import VenueState, check_table_name
+from booking_core.domain.venue import Seats, VenueState, check_table_name
 
 __all__ = [
     "block_day_streams",
@@ -82,7 +82,15 @@ def decide_add(command: AddTable, *, venue: VenueState, table_state: TableState)
     check_table_name(venue, command.table_id, name)
     decision = DecisionBuilder()
     decision.add(table_stream(command.table_id), events)
-    decision.add(VENUE, [TableRegistered(table_id=command.table_id, name=name)])
+    for event in events:
+        if isinstance(event, TableAdded):
+            registered = TableRegistered(
+                table_id=command.table_id,
+                name=name,
+                capacity=event.capacity,
+                min_capacity=event.min_capacity,
+            )
+            decision.add(VENUE, [registered])
     return decision.build()
 
 
@@ -90,11 +98,21 @@ def decide_change(command: ChangeTable, *, venue: VenueState, table_state: Table
     events = table.decide(command, table_state)
     decision = DecisionBuilder()
     decision.add(table_stream(command.table_id), events)
-    before = table.require_active(table_state, command.table_id).spec.name
+    before = table.require_active(table_state, command.table_id).spec
     for event in events:
-        if isinstance(event, TableChanged) and event.name != before:
+        if not isinstance(event, TableChanged):
+            continue
+        if event.name != before.name:
             check_table_name(venue, command.table_id, event.name)
-            decision.add(VENUE, [TableRegistered(table_id=command.table_id, name=event.name)])
+        seats = Seats(event.capacity, event.min_capacity)
+        if event.name != before.name or seats != Seats(before.capacity, before.min_capacity):
+            registered = TableRegistered(
+                table_id=command.table_id,
+                name=event.name,
+                capacity=event.capacity,
+                min_capacity=event.min_capacity,
+            )
+            decision.add(VENUE, [registered])
     return decision.build()
 
 

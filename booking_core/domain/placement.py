@@ -24,7 +24,8 @@ loaded, for callers that have them all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Final
@@ -44,8 +45,12 @@ from booking_core.domain.errors import (
     InvalidBooking,
     NoTableAvailable,
     NoTableFitsParty,
+    PartyTooLarge,
+    PartyTooSmall,
     TableAlreadyBooked,
     TableIsBlocked,
+    TableIsRetired,
+    TableNotFound,
 )
 from booking_core.domain.service_day import Release, Reserve, ServiceDay, neighbourhood
 from booking_core.domain.streams import (
@@ -57,10 +62,11 @@ from booking_core.domain.streams import (
 )
 from booking_core.domain.table import ActiveTable, TableState
 from booking_core.domain.time_rules import Slot, resolve_slot
-from booking_core.domain.venue import VenueState
+from booking_core.domain.venue import Seats, VenueState
 
 __all__ = [
     "UNAVAILABLE",
+    "UNFIT",
     "Choices",
     "Move",
     "booking_choices",
@@ -73,10 +79,15 @@ __all__ = [
     "plan_booking",
     "plan_move",
     "plan_slot",
+    "unseated",
 ]
 
 UNAVAILABLE: Final = (TableAlreadyBooked, TableIsBlocked)
 """Errors after which the next choice of tables is worth trying."""
+
+UNFIT: Final = (PartyTooLarge, PartyTooSmall, TableIsRetired, TableNotFound)
+"""Errors of a table chosen by the venue's seats that its own stream refuses: the venue
+was read before a change of the table, so the choice must be made again."""
 
 _MAX_DURATION = 24 * 60
 
@@ -84,9 +95,12 @@ _MAX_DURATION = 24 * 60
 @dataclass(frozen=True, slots=True)
 class Choices:
     """Table sets to try in order. `explicit`: the caller named them, so the first one's
-    error is the answer rather than `NoTableAvailable`."""
+    error is the answer rather than `NoTableAvailable`.
 
-    options: tuple[tuple[str, ...], ...]
+    `options` may be produced as they are tried (walk it once): a booking in a venue of a
+    thousand tables usually takes the first, and need not rank the other 999."""
+
+    options: Iterable[tuple[str, ...]]
     explicit: bool
 
 
@@ -178,15 +192,37 @@ def plan_move(command: ChangeBooking, booking: BookingState, venue: VenueState) 
 
 def candidates(
     venue: VenueState, tables: Mapping[str, TableState], party_size: int
-) -> list[tuple[str, ...]]:
-    """The venue's tables that seat the party alone: smallest first, ties by name."""
+) -> Iterator[tuple[str, ...]]:
+    """The venue's tables that seat the party alone: smallest first, ties by name.
+
+    A table's seats come from the venue's list when it has them (`VenueState.seats`), so
+    only `unseated` tables need to be in `tables`."""
+    if not unseated(venue):  # the venue's own order, walked only as far as it is tried
+        return (
+            (entry.table_id,)
+            for entry in venue.ranked
+            if entry.min_capacity <= party_size <= entry.capacity
+        )
     fitting = []
-    for table_id in venue.tables:
-        state = tables.get(table_id)
-        if isinstance(state, ActiveTable) and _fits(state, party_size):
-            spec = state.spec
-            fitting.append((spec.capacity, spec.name.casefold(), table_id))
-    return [(table_id,) for _, _, table_id in sorted(fitting)]
+    for table_id, name in venue.tables.items():
+        seats = venue.seats.get(table_id)
+        if seats is None:
+            state = tables.get(table_id)
+            if not isinstance(state, ActiveTable):
+                continue
+            seats = Seats(state.spec.capacity, state.spec.min_capacity)
+            name = state.spec.name
+        if seats.fit(party_size):
+            fitting.append((seats.capacity, name.casefold(), table_id))
+    return iter([(table_id,) for _, _, table_id in sorted(fitting)])
+
+
+def unseated(venue: VenueState) -> list[str]:
+    """The venue's tables whose seats only their own stream tells (registered before the
+    venue kept seats): what `candidates` needs read besides the venue."""
+    if len(venue.seats) == len(venue.tables):  # every table's seats are known
+        return []
+    return [table_id for table_id in venue.tables if table_id not in venue.seats]
 
 
 def booking_choices(
@@ -195,9 +231,10 @@ def booking_choices(
     if command.table_ids:
         return Choices((command.table_ids,), explicit=True)
     options = candidates(venue, tables, command.party_size)
-    if not options:
+    first = next(options, None)
+    if first is None:
         raise NoTableFitsParty(command.party_size)
-    return Choices(tuple(options), explicit=False)
+    return Choices(itertools.chain((first,), options), explicit=False)
 
 
 def move_choices(
@@ -329,10 +366,6 @@ def _reserve(
         reserve = Reserve(table_id, booking_id, slot, party_size, buffer)
         events = service_day.decide(reserve, view)
         decision.add(service_day_stream(table_id, slot.service_date), events)
-
-
-def _fits(state: ActiveTable, party_size: int) -> bool:
-    return state.spec.min_capacity <= party_size <= state.spec.capacity
 
 
 def _fixed_duration(details: BookingDetails) -> int | None:

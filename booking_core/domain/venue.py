@@ -19,7 +19,10 @@ bookable) and the default `SlotSettings`.
 The venue also keeps the list of its tables (`TableRegistered`, `TableDeregistered`,
 appended together with the table's own events). Auto-assign and unique names must be
 decided from streams, never from a read model, and every booking already holds the
-venue stream at its version, so the list costs a booking no extra read.
+venue stream at its version, so the list costs a booking no extra read. It carries each
+table's seats (`seats`), so auto-assign ranks and passes over tables without reading
+their streams: a booking depends on the seats of the tables it did not take only through
+the venue stream, which its append holds.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Final, assert_never
+from typing import Final, NamedTuple, assert_never
 
 from booking_core.domain._access import require_admin
 from booking_core.domain._maps import without
@@ -72,6 +75,8 @@ from booking_core.domain.values import Canvas, LayoutArea, LayoutTable, OpeningH
 
 __all__ = [
     "Layout",
+    "Ranked",
+    "Seats",
     "VenueState",
     "check_table_name",
     "decide",
@@ -95,6 +100,26 @@ class Layout:
 
 
 @dataclass(frozen=True, slots=True)
+class Seats:
+    """The party sizes a table takes alone: `min_capacity` to `capacity`."""
+
+    capacity: int
+    min_capacity: int
+
+    def fit(self, party_size: int) -> bool:
+        return self.min_capacity <= party_size <= self.capacity
+
+
+class Ranked(NamedTuple):
+    """A table in auto-assign's order: by capacity, then name (case folded), then id."""
+
+    capacity: int
+    name_key: str
+    table_id: str
+    min_capacity: int
+
+
+@dataclass(frozen=True, slots=True)
 class VenueState:
     """Mappings are never changed in place: evolve builds new ones."""
 
@@ -105,6 +130,12 @@ class VenueState:
     active_layout_id: str | None = None
     tables: Mapping[str, str] = field(default_factory=dict)
     """The venue's tables that are not retired, id to name."""
+    seats: Mapping[str, Seats] = field(default_factory=dict)
+    """The seats of the venue's tables whose `TableRegistered` told them (all but tables
+    registered before the venue kept seats, until they next change)."""
+    ranked: tuple[Ranked, ...] = ()
+    """The tables in `seats` in auto-assign's order: smallest first, ties by name. Kept
+    sorted as tables come and go, so a booking does not sort the venue's tables."""
     version: int = 0
     """How many venue events have been folded: the venue stream's version (the stream is
     always folded whole, and its versions run 1, 2, 3, ...)."""
@@ -228,9 +259,23 @@ def _apply(state: VenueState, event: VenueEvent) -> VenueState:
         case LayoutActivated(layout_id=layout_id):
             return replace(state, active_layout_id=layout_id)
         case TableRegistered(table_id=table_id, name=name):
-            return replace(state, tables={**state.tables, table_id: name})
+            tables = {**state.tables, table_id: name}
+            ranked = tuple(entry for entry in state.ranked if entry.table_id != table_id)
+            if event.capacity is None or event.min_capacity is None:
+                # told no seats (an event of before): the table's own stream tells them
+                seats = without(state.seats, table_id)
+                return replace(state, tables=tables, seats=seats, ranked=ranked)
+            entry = Ranked(event.capacity, name.casefold(), table_id, event.min_capacity)
+            ranked = tuple(sorted((*ranked, entry)))
+            seats = {**state.seats, table_id: Seats(event.capacity, event.min_capacity)}
+            return replace(state, tables=tables, seats=seats, ranked=ranked)
         case TableDeregistered(table_id=table_id):
-            return replace(state, tables=without(state.tables, table_id))
+            return replace(
+                state,
+                tables=without(state.tables, table_id),
+                seats=without(state.seats, table_id),
+                ranked=tuple(entry for entry in state.ranked if entry.table_id != table_id),
+            )
         case _:
             assert_never(event)
 

@@ -6,6 +6,11 @@ ones it depends on; all of them go into one append, each at the version the sess
 read. A `ConcurrencyError` means some of them moved: the command is decided again from
 fresh reads, a bounded number of times, after a jittered pause that keeps competing
 writers from colliding in lockstep.
+
+Streams are read through the process's `StateCache`: a stream folded by an earlier
+session is read from the version it was folded to, and only its new events are folded
+(see `_state_cache`). Decisions are therefore made on states as fresh as a whole read,
+at the cost of the tail.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from booking_core.domain.service_day import ServiceDay
 from booking_core.domain.streams import VENUE, booking_stream, table_stream
 from booking_core.domain.table import TableState
 from booking_core.domain.venue import VenueState
+from booking_core.handlers._state_cache import Folded, StateCache, cache_for
 from booking_core.store import (
     ConcurrencyError,
     ConsistencyToken,
@@ -36,7 +42,15 @@ from booking_core.store import (
     StreamAppend,
 )
 
-__all__ = ["DEFAULT_RETRY", "CommandResult", "Decide", "RetryPolicy", "Session", "execute"]
+__all__ = [
+    "DEFAULT_RETRY",
+    "CommandResult",
+    "Decide",
+    "RetryPolicy",
+    "Session",
+    "StaleRead",
+    "execute",
+]
 
 S = TypeVar("S")
 
@@ -93,15 +107,20 @@ class CommandResult:
         return tuple(event for events in self.events.values() for event in events)
 
 
+_Read = tuple[Folded | None, list[RecordedEvent]]
+"""A stream as read: the cached fold it continues (None: read whole) and the events after."""
+
+
 class Session:
     """One attempt's reads: every stream at one version, folded into state."""
 
-    def __init__(self, store: EventStore) -> None:
+    def __init__(self, store: EventStore, cache: StateCache | None = None) -> None:
         self._store = store
+        self._cache = cache_for(store) if cache is None else cache
         self._versions: dict[str, int] = {}
         self._states: dict[str, Any] = {}
-        self._commands: dict[str, ConsistencyToken] = {}
-        self._prefetched: dict[str, list[RecordedEvent]] = {}
+        self._commands: dict[str, Mapping[str, ConsistencyToken]] = {}
+        self._prefetched: dict[str, _Read] = {}
 
     @property
     def versions(self) -> Mapping[str, int]:
@@ -109,23 +128,62 @@ class Session:
 
     async def load(self, stream_id: str, kind: StreamKind[S]) -> S:
         if stream_id not in self._states:
-            records = self._prefetched.pop(stream_id, None)
-            if records is None:
-                records = await self._store.read_stream(stream_id)
+            read = self._prefetched.pop(stream_id, None)
+            if read is None:
+                read = (await self._read([stream_id]))[stream_id]
             if stream_id not in self._states:  # another task of this session may have won
-                self._remember(stream_id, kind, records)
+                self._remember(stream_id, kind, *read)
         state_read: S = self._states[stream_id]
         return state_read
 
-    def _remember(self, stream_id: str, kind: StreamKind[S], records: list[RecordedEvent]) -> None:
-        self._versions[stream_id] = records[-1].version if records else 0
-        self._states[stream_id] = kind.fold(codec.decode(record) for record in records)
-        for record in records:
-            command_id = codec.metadata(record).command_id
-            if command_id is not None:
-                self._commands[command_id] = max(
-                    record.token, self._commands.get(command_id, record.token)
-                )
+    async def _read(self, stream_ids: list[str]) -> dict[str, _Read]:
+        """Each stream's tail after its cached fold, in one round trip; a stream whose
+        cached fold no longer matches the store (truncated, restored) is read whole."""
+        cached = {stream_id: self._cache.get(stream_id) for stream_id in stream_ids}
+        starts = {s: entry.version for s, entry in cached.items() if entry is not None}
+        found = await self._store.read_streams(stream_ids, starts)
+        stale = [
+            stream_id
+            for stream_id, entry in cached.items()
+            if entry is not None
+            and not (found[stream_id] and entry.is_folded_up_to(found[stream_id][0]))
+        ]
+        if stale:
+            for stream_id in stale:
+                self._cache.forget(stream_id)
+                cached[stream_id] = None
+            found.update(await self._store.read_streams(stale))
+        return {
+            stream_id: (entry, found[stream_id][1:] if entry else found[stream_id])
+            for stream_id, entry in cached.items()
+        }
+
+    def _remember(
+        self,
+        stream_id: str,
+        kind: StreamKind[S],
+        folded: Folded | None,
+        records: list[RecordedEvent],
+    ) -> None:
+        state: S = kind.fold(
+            (codec.decode(record) for record in records),
+            kind.initial if folded is None else folded.state,
+        )
+        commands: Mapping[str, ConsistencyToken] = {} if folded is None else folded.commands
+        seen = [(codec.metadata(record).command_id, record.token) for record in records]
+        if any(command_id is not None for command_id, _ in seen):
+            grown = dict(commands)
+            for command_id, token in seen:
+                if command_id is not None:
+                    grown[command_id] = max(token, grown.get(command_id, token))
+            commands = grown
+        if records:
+            self._cache.put(stream_id, Folded(records[-1], state, commands))
+        self._versions[stream_id] = (
+            records[-1].version if records else 0 if folded is None else folded.version
+        )
+        self._states[stream_id] = state
+        self._commands[stream_id] = commands
 
     async def prefetch(self, stream_ids: Iterable[str]) -> None:
         """Read the streams not read yet in one round trip; `load` then folds them."""
@@ -135,7 +193,7 @@ class Session:
             if stream_id not in self._states and stream_id not in self._prefetched
         ]
         if wanted:
-            found = await self._store.read_streams(wanted)
+            found = await self._read(wanted)
             for stream_id in wanted:
                 self._prefetched.setdefault(stream_id, found[stream_id])
 
@@ -161,6 +219,11 @@ class Session:
     async def booking(self, booking_id: str) -> BookingState:
         return await self.load(booking_stream(booking_id), BOOKING)
 
+    def forget(self, stream_id: str) -> None:
+        """Drop the stream's cached fold: an append found it moved on, so the next read
+        of it starts afresh rather than from a fold that may belong to another history."""
+        self._cache.forget(stream_id)
+
     def version(self, stream_id: str) -> int:
         if stream_id not in self._versions:
             raise LookupError(f"the decision used {stream_id!r} without loading it")
@@ -168,12 +231,23 @@ class Session:
 
     def applied(self, command_id: str) -> ConsistencyToken | None:
         """The token of the command's write, if a stream read so far shows it was applied."""
-        return self._commands.get(command_id)
+        tokens = [c[command_id] for c in self._commands.values() if command_id in c]
+        return max(tokens) if tokens else None
 
     def state_after(self, stream_id: str, kind: StreamKind[S], decision: Decision) -> S:
         """The stream's state as read, with the decision's events applied."""
         loaded: S = self._states.get(stream_id, kind.initial)
         return kind.fold(decision.events.get(stream_id, ()), loaded)
+
+
+class StaleRead(Exception):
+    """A decision found that a stream it read earlier in this attempt has moved on since
+    (a later read contradicts it): the attempt is lost like a lost append, and the
+    command is decided again from fresh reads."""
+
+    def __init__(self, stream_id: str) -> None:
+        self.stream_id = stream_id
+        super().__init__(f"{stream_id!r} moved on after it was read")
 
 
 Decide = Callable[[Session], Awaitable[Decision]]
@@ -231,6 +305,12 @@ async def execute(
             if session.applied(command.command_id) is None:
                 raise
             decision = Decision()
+        except StaleRead as error:
+            session.forget(error.stream_id)
+            if attempt == retry.attempts:
+                raise TooMuchContention(attempt) from error
+            await retry.sleep(retry.delay(attempt - 1))
+            continue
         first = session.applied(command.command_id)
         if first is not None:
             return await _duplicate(store, decide, command.command_id, first, attempt)
@@ -248,6 +328,7 @@ async def execute(
         try:
             appended = await store.append(appends, idempotency=idempotency)
         except ConcurrencyError as error:
+            session.forget(error.stream_id)
             if attempt == retry.attempts:
                 raise TooMuchContention(attempt) from error
             await retry.sleep(retry.delay(attempt - 1))

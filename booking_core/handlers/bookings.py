@@ -1,8 +1,10 @@
 """Booking commands: book, change, cancel, seat, complete, no-show.
 
 Each handler loads what its decision needs, lazily: booking a table reads the venue, the
-booking's stream, the candidate tables, and the three service days around the slot of
-only the table it is trying; it moves to the next candidate when that one is taken.
+booking's stream, and, in one round trip, the table it is trying with the three service
+days around the slot; it moves to the next candidate when that one is taken. Candidates
+are ranked from the seats the venue's table list carries, so the other tables' streams
+are not read (only those of tables registered before the list kept seats).
 The result carries the booking as decided and its stream version (the `If-Match` value
 for a later change).
 """
@@ -25,13 +27,14 @@ from booking_core.domain.commands import (
 from booking_core.domain.decision import Decision
 from booking_core.domain.errors import NoTableAvailable, StaleVersion
 from booking_core.domain.folding import BOOKING
-from booking_core.domain.streams import VENUE, booking_stream
+from booking_core.domain.streams import VENUE, booking_stream, table_stream
 from booking_core.handlers._session import (
     DEFAULT_RETRY,
     CommandResult,
     Decide,
     RetryPolicy,
     Session,
+    StaleRead,
     execute,
 )
 from booking_core.store import EventStore, IdempotencyKey
@@ -67,10 +70,13 @@ async def book_table(
         venue = await session.venue()
         booking = await session.booking(command.booking_id)
         slot = placement.plan_booking(command, booking, venue)
-        tables = await session.tables(command.table_ids or venue.tables)
+        tables = await session.tables(command.table_ids or placement.unseated(venue))
         choices = placement.booking_choices(command, venue, tables)
         for option in choices.options:
-            days = await session.days(placement.day_streams(option, slot.service_date))
+            around = placement.day_streams(option, slot.service_date)
+            await session.prefetch([*(table_stream(t) for t in option), *around])
+            tables = {**tables, **await session.tables(option)}
+            days = await session.days(around)
             try:
                 return placement.decide_place(
                     command,
@@ -83,6 +89,10 @@ async def book_table(
             except placement.UNAVAILABLE:
                 if choices.explicit:
                     raise
+            except placement.UNFIT as error:
+                if choices.explicit:
+                    raise
+                raise StaleRead(VENUE) from error  # chosen by seats the table no longer has
         raise NoTableAvailable(command.party_size)
 
     return await _run(store, command.booking_id, command, decide, retry, idempotency)
@@ -111,10 +121,15 @@ async def change_booking(
             )
         details = booking_decider.require_changeable(booking, command).details
         old_days = await session.days(lifecycle.reservation_streams(booking))
-        tables = await session.tables(move.table_ids or (*details.table_ids, *venue.tables))
+        tables = await session.tables(
+            move.table_ids or (*details.table_ids, *placement.unseated(venue))
+        )
         choices = placement.move_choices(move, details, venue, tables)
         for option in choices.options:
-            days = await session.days(placement.day_streams(option, move.slot.service_date))
+            around = placement.day_streams(option, move.slot.service_date)
+            await session.prefetch([*(table_stream(t) for t in option), *around])
+            tables = {**tables, **await session.tables(option)}
+            days = await session.days(around)
             try:
                 return placement.decide_change(
                     command,
@@ -127,6 +142,10 @@ async def change_booking(
             except placement.UNAVAILABLE:
                 if choices.explicit:
                     raise
+            except placement.UNFIT as error:
+                if choices.explicit:
+                    raise
+                raise StaleRead(VENUE) from error  # chosen by seats the table no longer has
         raise NoTableAvailable(move.party_size)
 
     return await _run(store, command.booking_id, command, decide, retry, idempotency)

@@ -7,7 +7,7 @@ For fast unit tests of handlers and projections. Every append commits at once, s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
@@ -106,8 +106,14 @@ class InMemoryEventStore:
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         return self._streams.get(stream_id, [])[max(from_version, 1) - 1 :]
 
-    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
-        return {stream_id: list(self._streams.get(stream_id, ())) for stream_id in stream_ids}
+    async def read_streams(
+        self, stream_ids: Collection[str], from_versions: Mapping[str, int] | None = None
+    ) -> dict[str, list[RecordedEvent]]:
+        starts = from_versions or {}
+        return {
+            stream_id: self._streams.get(stream_id, [])[max(starts.get(stream_id, 1), 1) - 1 :]
+            for stream_id in stream_ids
+        }
 
     async def stream_version(self, stream_id: str) -> int:
         return len(self._streams.get(stream_id, ()))

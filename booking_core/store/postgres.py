@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -50,7 +50,9 @@ FROM events WHERE stream_id = %s AND version >= %s ORDER BY version
 _SELECT_STREAMS = """
 SELECT position, tx::text::bigint, stream_id, version, type, schema_version, data, metadata,
        recorded_at
-FROM events WHERE stream_id = ANY(%s) ORDER BY stream_id, version
+FROM events JOIN unnest(%s::text[], %s::int[]) AS wanted(stream_id, from_version)
+  USING (stream_id)
+WHERE version >= wanted.from_version ORDER BY stream_id, version
 """
 
 # Only transactions older than every one still running in this database are read: none
@@ -221,12 +223,16 @@ class PostgresEventStore:
             cursor = await connection.execute(_SELECT_STREAM, (stream_id, from_version))
             return [_record(row) for row in await cursor.fetchall()]
 
-    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
+    async def read_streams(
+        self, stream_ids: Collection[str], from_versions: Mapping[str, int] | None = None
+    ) -> dict[str, list[RecordedEvent]]:
         found: dict[str, list[RecordedEvent]] = {stream_id: [] for stream_id in stream_ids}
         if not found:
             return found
+        starts = from_versions or {}
+        params = (list(found), [starts.get(stream_id, 1) for stream_id in found])
         async with self._pool.connection() as connection:
-            cursor = await connection.execute(_SELECT_STREAMS, (list(found),))
+            cursor = await connection.execute(_SELECT_STREAMS, params)
             for row in await cursor.fetchall():
                 record = _record(row)
                 found[record.stream_id].append(record)

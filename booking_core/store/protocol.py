@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -56,9 +56,14 @@ class EventStore(Protocol):
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]: ...
 
-    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
-        """Every event of each stream, in version order, read at one moment (one round
-        trip); a stream that does not exist maps to an empty list."""
+    async def read_streams(
+        self, stream_ids: Collection[str], from_versions: Mapping[str, int] | None = None
+    ) -> dict[str, list[RecordedEvent]]:
+        """Each stream's events from `from_versions[stream_id]` on (from the first when
+        absent), in version order, read at one moment (one round trip); a stream that does
+        not exist, or has no event that far, maps to an empty list. A reader that keeps a
+        folded state asks from the version it folded, so it gets that event back (to see
+        it is still the one it folded) and only the tail after it."""
         ...
 
     async def stream_version(self, stream_id: str) -> int:

@@ -323,3 +323,16 @@ async def test_several_streams_read_in_one_call_match_reading_each(store: EventS
     assert found["b"] == await store.read_stream("b")
     assert found["missing"] == []
     assert await store.read_streams([]) == {}
+
+
+async def test_several_streams_read_each_from_its_own_version_in_one_call(
+    store: EventStore,
+) -> None:
+    await store.append([StreamAppend("a", NO_STREAM, [event(n=1), event(n=2), event(n=3)])])
+    await store.append([StreamAppend("b", NO_STREAM, [event(n=4)])])
+    found = await store.read_streams(["a", "b", "c", "missing"], {"a": 2, "b": 5, "c": 1})
+    assert found["a"] == (await store.read_stream("a"))[1:]
+    assert [e.version for e in found["a"]] == [2, 3]
+    assert found["b"] == []
+    assert found["c"] == []
+    assert found["missing"] == []

@@ -39,6 +39,7 @@ from booking_core.domain.events import (
 )
 from booking_core.domain.streams import VENUE, booking_stream, service_day_stream, table_stream
 from booking_core.domain.table import ActiveTable, RetiredTable
+from booking_core.domain.venue import Seats
 from tests.unit.domain.world import (
     ADA,
     ADMIN,
@@ -105,7 +106,7 @@ def decide_block(world: World, command: BlockTable) -> None:
     world.apply(floor.decide_block(command, venue=world.venue, table_state=state, days=world.days))
 
 
-def test_a_new_table_joins_the_venues_list() -> None:
+def test_a_new_table_joins_the_venues_list_with_its_seats() -> None:
     world = bistro()
 
     decision = floor.decide_add(add(), venue=world.venue, table_state=table.initial_state)
@@ -114,7 +115,7 @@ def test_a_new_table_joins_the_venues_list() -> None:
         table_stream("t-snug"): (
             TableAdded(table_id="t-snug", name="SNUG-2", capacity=2, added_at=NOW),
         ),
-        VENUE: (TableRegistered(table_id="t-snug", name="SNUG-2"),),
+        VENUE: (TableRegistered(table_id="t-snug", name="SNUG-2", capacity=2, min_capacity=1),),
     }
 
 
@@ -169,6 +170,30 @@ def test_renaming_a_table_updates_the_venues_list() -> None:
     )
 
     assert world.venue.tables["t-window"] == "BAY-4"
+
+
+def test_resizing_a_table_updates_its_seats_in_the_venues_list() -> None:
+    world = bistro()
+    resize = ChangeTable(
+        command_id="c", actor=ADMIN, now=NOW, table_id="t-window", capacity=6, min_capacity=3
+    )
+
+    world.apply(
+        floor.decide_change(resize, venue=world.venue, table_state=world.tables["t-window"])
+    )
+
+    assert world.venue.seats["t-window"] == Seats(capacity=6, min_capacity=3)
+    assert world.venue.tables["t-window"] == "WINDOW-4"
+
+
+def test_a_retired_table_leaves_the_venues_seats() -> None:
+    world = bistro()
+    world.given(
+        VENUE, TableRegistered(table_id="t-window", name="WINDOW-4", capacity=4, min_capacity=2)
+    )
+    world.given(VENUE, TableDeregistered(table_id="t-window"))
+
+    assert "t-window" not in world.venue.seats
 
 
 def test_moving_a_table_on_the_plan_changes_only_the_table() -> None:
@@ -361,3 +386,17 @@ def test_lifting_a_block_that_is_not_there_is_not_found() -> None:
 
     with pytest.raises(BlockNotFound):
         floor.decide_lift(lift, table_state=bistro().tables["t-window"], days={})
+
+
+def test_the_venue_keeps_its_seated_tables_smallest_first_then_by_name() -> None:
+    world = bistro()
+    for table_id, name, capacity in (("t-b", "bay", 4), ("t-a", "Arch", 4), ("t-s", "snug", 2)):
+        registered = TableRegistered(
+            table_id=table_id, name=name, capacity=capacity, min_capacity=1
+        )
+        world.given(VENUE, registered)
+    assert [entry.table_id for entry in world.venue.ranked] == ["t-s", "t-a", "t-b"]
+
+    world.given(VENUE, TableRegistered(table_id="t-a", name="Zinc", capacity=4, min_capacity=1))
+    world.given(VENUE, TableDeregistered(table_id="t-s"))
+    assert [entry.table_id for entry in world.venue.ranked] == ["t-b", "t-a"]

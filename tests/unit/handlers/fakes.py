@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
@@ -43,8 +43,10 @@ class Delegating:
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         return await self.inner.read_stream(stream_id, from_version)
 
-    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
-        return await self.inner.read_streams(stream_ids)
+    async def read_streams(
+        self, stream_ids: Collection[str], from_versions: Mapping[str, int] | None = None
+    ) -> dict[str, list[RecordedEvent]]:
+        return await self.inner.read_streams(stream_ids, from_versions)
 
     async def stream_version(self, stream_id: str) -> int:
         return await self.inner.stream_version(stream_id)
@@ -76,19 +78,26 @@ class Delegating:
 
 
 class Counting(Delegating):
-    """Remembers every stream read."""
+    """Remembers every stream read, and how many events the reads returned."""
 
     def __init__(self, inner: InMemoryEventStore) -> None:
         super().__init__(inner)
         self.reads: list[str] = []
+        self.events_read = 0
 
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
         self.reads.append(stream_id)
-        return await super().read_stream(stream_id, from_version)
+        found = await super().read_stream(stream_id, from_version)
+        self.events_read += len(found)
+        return found
 
-    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
+    async def read_streams(
+        self, stream_ids: Collection[str], from_versions: Mapping[str, int] | None = None
+    ) -> dict[str, list[RecordedEvent]]:
         self.reads.extend(stream_ids)
-        return await super().read_streams(stream_ids)
+        found = await super().read_streams(stream_ids, from_versions)
+        self.events_read += sum(len(events) for events in found.values())
+        return found
 
 
 class Racing(Delegating):
@@ -114,8 +123,10 @@ class RacingAfterFirstRead(Delegating):
         super().__init__(inner)
         self._rival: Callable[[InMemoryEventStore], Awaitable[object]] | None = rival
 
-    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
-        found = await super().read_streams(stream_ids)
+    async def read_streams(
+        self, stream_ids: Collection[str], from_versions: Mapping[str, int] | None = None
+    ) -> dict[str, list[RecordedEvent]]:
+        found = await super().read_streams(stream_ids, from_versions)
         rival, self._rival = self._rival, None
         if rival is not None:
             await rival(self.inner)
@@ -150,6 +161,8 @@ class Interleaving(Delegating):
         await self._shuffle()
         return await super().read_stream(stream_id, from_version)
 
-    async def read_streams(self, stream_ids: Collection[str]) -> dict[str, list[RecordedEvent]]:
+    async def read_streams(
+        self, stream_ids: Collection[str], from_versions: Mapping[str, int] | None = None
+    ) -> dict[str, list[RecordedEvent]]:
         await self._shuffle()
-        return await super().read_streams(stream_ids)
+        return await super().read_streams(stream_ids, from_versions)
