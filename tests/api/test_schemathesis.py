@@ -24,6 +24,7 @@ import pytest
 from api.contract import KEPT_AFTER_DELETE, SHAPE_KINDS
 from api.openapi import PROBLEM_TYPES
 from tests.api.conftest import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.throwaway import real_clock_env
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 MAX_EXAMPLES = os.environ.get("TABLEBOOK_SCHEMATHESIS_EXAMPLES", "15")
@@ -131,7 +132,9 @@ def _run(url: str, token: str, tmp_path: Path) -> subprocess.CompletedProcess[st
         "--report-dir",
         str(tmp_path),
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=400, check=False)
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=400, check=False, env=real_clock_env()
+    )
     if os.environ.get("TABLEBOOK_SCHEMATHESIS_LOG"):  # a directory for the full reports
         log = Path(os.environ["TABLEBOOK_SCHEMATHESIS_LOG"]) / f"{tmp_path.name}.txt"
         log.write_text(result.stdout + result.stderr)
