@@ -29,7 +29,7 @@ from bench.venue import STAFF, command_id, open_round_the_clock
 from booking_core.codec import EventMetadata, codec
 from booking_core.domain.commands import Actor, AddTable, BookTable
 from booking_core.domain.events import SlotSettingsChanged
-from booking_core.domain.streams import VENUE
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.values import TurnTime
 from booking_core.handlers import add_table, book_table
 from booking_core.store import StreamAppend
@@ -72,13 +72,13 @@ async def _grow(store: PostgresEventStore) -> None:
         )  # fmt: skip
         await add_table(store, add)
     metadata = EventMetadata(user_id=STAFF.user_id)
-    version = await store.stream_version(VENUE)
+    version = await store.stream_version(DEFAULT_STREAMS.venue)
     for first in range(0, VENUE_EVENTS, 500):
         batch = [
             codec.encode(_settings(MAX_DAYS_AHEAD - (n % 2)), metadata)
             for n in range(first + 1, min(first + 500, VENUE_EVENTS) + 1)
         ]
-        await store.append([StreamAppend(VENUE, version, batch)])
+        await store.append([StreamAppend(DEFAULT_STREAMS.venue, version, batch)])
         version += len(batch)
 
 

@@ -19,7 +19,7 @@ from booking_core.domain.commands import (
     BookTable,
 )
 from booking_core.domain.events import TableReserved
-from booking_core.domain.streams import service_day_stream
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.handlers import book_table
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.database import open_pool
@@ -49,7 +49,9 @@ def _old_history(url: str) -> None:
             party_size=2,
         )
         data = codec.encode(event).data.decode().replace("\\", "\\\\")
-        out.write(f"{service_day_stream('OLD', day)}\t{n % per_day + 1}\tTableReserved\t{data}\n")
+        out.write(
+            f"{DEFAULT_STREAMS.service_day('OLD', day)}\t{n % per_day + 1}\tTableReserved\t{data}\n"
+        )
     out.seek(0)
     with psycopg.connect(url, autocommit=True) as connection:
         with (

@@ -29,7 +29,7 @@ from booking_core.domain.events import (
     TableReleased,
     TableReserved,
 )
-from booking_core.domain.streams import VENUE, booking_stream, service_day_stream, table_stream
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.values import OpeningHours, Shift, SlotSettings
 from booking_core.store import ANY, NO_STREAM, ConsistencyToken, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
@@ -63,9 +63,9 @@ def _history(count: int) -> io.StringIO:
 
     # Open around the clock, so every two-hour sitting of every day is bookable.
     hours = OpeningHours.every_day(Shift(opens=clock(0, 0), closes=clock(0, 0)))
-    emit(VENUE, OpeningHoursChanged(hours=hours))
+    emit(DEFAULT_STREAMS.venue, OpeningHoursChanged(hours=hours))
     emit(
-        VENUE,
+        DEFAULT_STREAMS.venue,
         SlotSettingsChanged(
             interval_minutes=60,
             turn_times=SlotSettings().turn_times,
@@ -77,7 +77,7 @@ def _history(count: int) -> io.StringIO:
     )
     for t in range(TABLES):
         added = TableAdded(table_id=f"T{t}", name=f"T{t}", capacity=4, added_at=NOW)
-        emit(table_stream(f"T{t}"), added)
+        emit(DEFAULT_STREAMS.table(f"T{t}"), added)
     n = 0
     while written < count:
         table_id = f"T{n % TABLES}"
@@ -97,7 +97,7 @@ def _history(count: int) -> io.StringIO:
             "party_size": party,
         }
         emit(
-            booking_stream(booking_id),
+            DEFAULT_STREAMS.booking(booking_id),
             BookingPlaced(
                 booking_id=booking_id,
                 table_ids=(table_id,),
@@ -111,12 +111,12 @@ def _history(count: int) -> io.StringIO:
             ),
         )
         emit(
-            service_day_stream(table_id, day),
+            DEFAULT_STREAMS.service_day(table_id, day),
             TableReserved(table_id=table_id, service_date=day, booking_id=booking_id, **common),
         )
         if n % 5 == 0:
             emit(
-                booking_stream(booking_id),
+                DEFAULT_STREAMS.booking(booking_id),
                 BookingCancelled(
                     booking_id=booking_id,
                     table_ids=(table_id,),
@@ -129,7 +129,7 @@ def _history(count: int) -> io.StringIO:
                 ),
             )
             emit(
-                service_day_stream(table_id, day),
+                DEFAULT_STREAMS.service_day(table_id, day),
                 TableReleased(
                     table_id=table_id,
                     service_date=day,
@@ -260,8 +260,8 @@ def _booking_appends(n: int) -> list[StreamAppend]:
     )
     reserved = TableReserved(table_id=table_id, service_date=day, booking_id=booking_id, **common)
     return [
-        StreamAppend(booking_stream(booking_id), NO_STREAM, [codec.encode(placed)]),
-        StreamAppend(service_day_stream(table_id, day), ANY, [codec.encode(reserved)]),
+        StreamAppend(DEFAULT_STREAMS.booking(booking_id), NO_STREAM, [codec.encode(placed)]),
+        StreamAppend(DEFAULT_STREAMS.service_day(table_id, day), ANY, [codec.encode(reserved)]),
     ]
 
 

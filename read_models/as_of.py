@@ -27,7 +27,7 @@ from booking_core.codec import codec
 from booking_core.domain.booking import BookingState
 from booking_core.domain.folding import BOOKING, SERVICE_DAY, TABLE, VENUE_KIND, StreamKind
 from booking_core.domain.service_day import ServiceDay
-from booking_core.domain.streams import VENUE, booking_stream, service_day_stream, table_stream
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.table import ActiveTable
 from booking_core.store import EventStore, RecordedEvent
 from read_models import availability_keys as keys
@@ -94,7 +94,7 @@ async def _fold(store: EventStore, stream_id: str, kind: StreamKind[S], as_of: d
 async def booking_as_of(store: EventStore, booking_id: str, as_of: datetime | None) -> BookingAsOf:
     """The booking as it stood at `as_of` (None: as it stands, every event recorded so
     far). Raises `InvalidId` for an impossible id."""
-    stream_id = booking_stream(booking_id)
+    stream_id = DEFAULT_STREAMS.booking(booking_id)
     if as_of is None:
         records = await store.read_stream(stream_id)
     else:
@@ -108,7 +108,7 @@ async def booking_history(
 ) -> list[HistoryEntry]:
     """Every event of the booking, oldest first (up to `as_of` if given); empty if there
     is no such booking. Raises `InvalidId` for an impossible id."""
-    stream_id = booking_stream(booking_id)
+    stream_id = DEFAULT_STREAMS.booking(booking_id)
     if as_of is None:
         records = await store.read_stream(stream_id)
     else:
@@ -139,13 +139,15 @@ async def availability_as_of(
 ) -> TablesAt:
     """Every table's status for a turn at local `day` `at`, as a guest asking at `as_of`
     would have been told (the live equivalent is `read_models.availability.tables_at`)."""
-    venue = await _fold(store, VENUE, VENUE_KIND, as_of)
+    venue = await _fold(store, DEFAULT_STREAMS.venue, VENUE_KIND, as_of)
     table_ids = sorted(venue.tables)
-    tables = await asyncio.gather(*(_fold(store, table_stream(t), TABLE, as_of) for t in table_ids))
+    tables = await asyncio.gather(
+        *(_fold(store, DEFAULT_STREAMS.table(t), TABLE, as_of) for t in table_ids)
+    )
     active = {t.table_id: t for t in tables if isinstance(t, ActiveTable)}
     wanted = [(t, d) for t in active for d in snapshot_days(day)]
     service_days = await asyncio.gather(
-        *(_fold(store, service_day_stream(t, d), SERVICE_DAY, as_of) for t, d in wanted)
+        *(_fold(store, DEFAULT_STREAMS.service_day(t, d), SERVICE_DAY, as_of) for t, d in wanted)
     )
     intervals: dict[str, list[Interval]] = {}
     for (table_id, service_date), service_day in zip(wanted, service_days, strict=True):

@@ -25,7 +25,7 @@ from booking_core.domain.events import (
     TableRetired,
 )
 from booking_core.domain.folding import TABLE, VENUE_KIND
-from booking_core.domain.streams import VENUE, table_stream
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.table import TableState
 from booking_core.domain.venue import Layout, VenueState
 from booking_core.store import EventStore
@@ -49,7 +49,7 @@ async def table_history(store: EventStore, table_id: str) -> TableHistory:
     version = 0
     created_at = None
     blocks: dict[str, BlockPlaced] = {}
-    for record in await store.read_stream(table_stream(table_id)):
+    for record in await store.read_stream(DEFAULT_STREAMS.table(table_id)):
         event = codec.decode(record)
         state = TABLE.evolve(state, event)
         if isinstance(event, TableAdded | TableChanged | TableRetired):
@@ -82,7 +82,7 @@ async def venue_history(store: EventStore) -> VenueHistory:
     state: VenueState = VENUE_KIND.initial
     layouts: dict[str, LayoutFacts] = {}
     reasons: dict[dt.date, str] = {}
-    for record in await store.read_stream(VENUE):
+    for record in await store.read_stream(DEFAULT_STREAMS.venue):
         event = codec.decode(record)
         state = VENUE_KIND.evolve(state, event)
         if isinstance(event, LayoutCreated | LayoutChanged):

@@ -1,4 +1,5 @@
-"""Who may do what: admins run the venue and the floor; guests manage their own bookings."""
+"""Who may do what: a venue's managers (and admins) run the venue, its floor staff (hosts
+too) run its bookings; guests manage their own bookings."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ from booking_core.domain.commands import Actor
 from booking_core.domain.errors import Forbidden
 
 
-def require_admin(actor: Actor, action: str) -> None:
-    if not actor.is_admin:
+def require_manager(actor: Actor, action: str) -> None:
+    if not actor.runs_venue:
+        raise Forbidden(action)
+
+
+def require_staff(actor: Actor, action: str) -> None:
+    if not actor.is_staff:
         raise Forbidden(action)

@@ -24,7 +24,7 @@ from typing import ClassVar, Final, assert_never
 
 from msgspec import UnsetType
 
-from booking_core.domain._access import require_admin
+from booking_core.domain._access import require_staff
 from booking_core.domain._unset import or_current
 from booking_core.domain.commands import (
     Actor,
@@ -168,7 +168,7 @@ def decide(
             if not isinstance(state, NoBooking):
                 raise BookingAlreadyExists(command.booking_id)
             if command.duration_minutes is not None:
-                require_admin(command.actor, "set a booking's duration")
+                require_staff(command.actor, "set a booking's duration")
             check_party(
                 command.party_size,
                 command.guest_name,
@@ -203,7 +203,7 @@ def decide(
                 )
             ]
         case SeatBooking():
-            require_admin(command.actor, "seat guests")
+            require_staff(command.actor, "seat guests")
             existing = require_visible(state, command.actor, command.booking_id)
             if isinstance(existing, Seated):
                 return []
@@ -220,7 +220,7 @@ def decide(
                 )
             ]
         case CompleteBooking():
-            require_admin(command.actor, "complete bookings")
+            require_staff(command.actor, "complete bookings")
             existing = require_visible(state, command.actor, command.booking_id)
             if isinstance(existing, Completed):
                 return []
@@ -237,7 +237,7 @@ def decide(
                 )
             ]
         case MarkNoShow():
-            require_admin(command.actor, "mark no-shows")
+            require_staff(command.actor, "mark no-shows")
             existing = require_visible(state, command.actor, command.booking_id)
             if isinstance(existing, NoShow):
                 return []
@@ -324,7 +324,7 @@ def require_visible(state: BookingState, actor: Actor, booking_id: str) -> Exist
     """The booking, if it exists and `actor` may see it: its guest or an admin."""
     if isinstance(state, NoBooking):
         raise BookingNotFound(booking_id)
-    if not actor.is_admin and state.details.user_id != actor.user_id:
+    if not actor.is_staff and state.details.user_id != actor.user_id:
         raise BookingNotFound(booking_id)
     return state
 
@@ -333,7 +333,7 @@ def require_changeable(state: BookingState, command: ChangeBooking) -> Confirmed
     """The booking, if `command`'s actor may change it the way it asks."""
     confirmed = _require_confirmed(state, command.actor, command.booking_id, "changed")
     if not isinstance(command.duration_minutes, UnsetType):
-        require_admin(command.actor, "set a booking's duration")
+        require_staff(command.actor, "set a booking's duration")
     return confirmed
 
 

@@ -1,7 +1,8 @@
 """What callers ask for, in the imperative.
 
 Every command carries its `command_id` (recorded in the events' metadata), the `actor`
-(who asks, and in what role) and `now` (an aware instant: deciders never read a clock).
+(who asks, and in what role), `now` (an aware instant: deciders never read a clock) and
+its `venue_id` (whose streams it is decided against; it reads no other venue's).
 Commands that create something carry its new id: ids are made by the caller, so a
 decision stays pure and a retried command keeps its ids.
 
@@ -17,6 +18,7 @@ from typing import Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
+from booking_core.domain.streams import DEFAULT_VENUE_ID
 from booking_core.domain.values import (
     Canvas,
     LayoutArea,
@@ -56,7 +58,9 @@ __all__ = [
     "VenueCommand",
 ]
 
-Role = Literal["system_user", "admin"]
+Role = Literal["system_user", "admin", "manager", "host"]
+"""The actor's role in the command's venue: `admin` (of every venue), that venue's
+`manager` or `host`, or a guest (`system_user`)."""
 
 
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
@@ -64,14 +68,22 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     role: Role = "system_user"
 
     @property
-    def is_admin(self) -> bool:
-        return self.role == "admin"
+    def is_staff(self) -> bool:
+        """Works the venue's floor: may see and run every booking of the venue."""
+        return self.role != "system_user"
+
+    @property
+    def runs_venue(self) -> bool:
+        """May change the venue itself: its tables, blocks, hours and settings."""
+        return self.role in ("admin", "manager")
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
     command_id: str
     actor: Actor
     now: dt.datetime
+    venue_id: str = DEFAULT_VENUE_ID
+    """The venue whose streams decide the command."""
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None or self.now.utcoffset() is None:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 
 from booking_core.domain import booking as booking_decider
 from booking_core.domain import service_day, table
-from booking_core.domain._access import require_admin
+from booking_core.domain._access import require_manager
 from booking_core.domain.booking import BookingState, Confirmed, Seated
 from booking_core.domain.commands import (
     AddTable,
@@ -52,7 +52,7 @@ from booking_core.domain.events import (
 )
 from booking_core.domain.lifecycle import release
 from booking_core.domain.service_day import Block, ServiceDay, Unblock, neighbourhood
-from booking_core.domain.streams import VENUE, booking_stream, service_day_stream, table_stream
+from booking_core.domain.streams import VenueStreams, streams_of
 from booking_core.domain.table import ActiveTable, TableState
 from booking_core.domain.time_rules import calendar_dates, local_today, to_instant, to_local
 from booking_core.domain.venue import Seats, VenueState, check_table_name
@@ -80,8 +80,9 @@ def decide_add(command: AddTable, *, venue: VenueState, table_state: TableState)
     events = table.decide(command, table_state)
     name = next((e.name for e in events if isinstance(e, TableAdded)), command.name)
     check_table_name(venue, command.table_id, name)
+    streams = streams_of(command.venue_id)
     decision = DecisionBuilder()
-    decision.add(table_stream(command.table_id), events)
+    decision.add(streams.table(command.table_id), events)
     for event in events:
         if isinstance(event, TableAdded):
             registered = TableRegistered(
@@ -90,14 +91,15 @@ def decide_add(command: AddTable, *, venue: VenueState, table_state: TableState)
                 capacity=event.capacity,
                 min_capacity=event.min_capacity,
             )
-            decision.add(VENUE, [registered])
+            decision.add(streams.venue, [registered])
     return decision.build()
 
 
 def decide_change(command: ChangeTable, *, venue: VenueState, table_state: TableState) -> Decision:
     events = table.decide(command, table_state)
+    streams = streams_of(command.venue_id)
     decision = DecisionBuilder()
-    decision.add(table_stream(command.table_id), events)
+    decision.add(streams.table(command.table_id), events)
     before = table.require_active(table_state, command.table_id).spec
     for event in events:
         if not isinstance(event, TableChanged):
@@ -112,16 +114,18 @@ def decide_change(command: ChangeTable, *, venue: VenueState, table_state: Table
                 capacity=event.capacity,
                 min_capacity=event.min_capacity,
             )
-            decision.add(VENUE, [registered])
+            decision.add(streams.venue, [registered])
     return decision.build()
 
 
-def retirement_day_streams(table_id: str, venue: VenueState, now: datetime) -> list[str]:
+def retirement_day_streams(
+    streams: VenueStreams, table_id: str, venue: VenueState, now: datetime
+) -> list[str]:
     """The service days of the table that may hold bookings still to come."""
     today = local_today(now, venue.settings.time_zone)
     first = today - _DAY
     days = (today + timedelta(days=venue.settings.max_days_ahead) - first).days + 1
-    return [service_day_stream(table_id, first + _DAY * offset) for offset in range(days)]
+    return [streams.service_day(table_id, first + _DAY * offset) for offset in range(days)]
 
 
 def upcoming_bookings(days: Mapping[str, ServiceDay], now: datetime) -> set[str]:
@@ -145,15 +149,16 @@ def decide_retire(
     """`days` holds the `retirement_day_streams` and, when bookings are cancelled, the
     reservation streams of their other tables; `bookings` the `upcoming_bookings`."""
     events = table.decide(command, table_state)
-    scanned = retirement_day_streams(command.table_id, venue, command.now)
+    streams = streams_of(command.venue_id)
+    scanned = retirement_day_streams(streams, command.table_id, venue, command.now)
     upcoming = upcoming_bookings({s: days.get(s, ServiceDay()) for s in scanned}, command.now)
     seated = {b for b in upcoming if isinstance(bookings.get(b), Seated)}
     if seated or (upcoming and not command.cancel_bookings):
         raise TableHasBookings(command.table_id, seated or upcoming)
     decision = DecisionBuilder()
     decision.read(*scanned)
-    decision.add(table_stream(command.table_id), events)
-    decision.add(VENUE, [TableDeregistered(table_id=command.table_id)])
+    decision.add(streams.table(command.table_id), events)
+    decision.add(streams.venue, [TableDeregistered(table_id=command.table_id)])
     for booking_id in sorted(upcoming):
         state = bookings.get(booking_id)
         if not isinstance(state, Confirmed):
@@ -162,11 +167,12 @@ def decide_retire(
             command_id=command.command_id,
             actor=command.actor,
             now=command.now,
+            venue_id=command.venue_id,
             booking_id=booking_id,
             reason="table retired",
         )
-        decision.add(booking_stream(booking_id), booking_decider.decide(cancel, state))
-        release(decision, state.details, "table_retired", days, command.now)
+        decision.add(streams.booking(booking_id), booking_decider.decide(cancel, state))
+        release(decision, streams, state.details, "table_retired", days, command.now)
     return decision.build()
 
 
@@ -194,15 +200,16 @@ def block_day_streams(command: BlockTable, venue: VenueState) -> list[str]:
     before (whose late bookings may run into it)."""
     starts_at, ends_at = block_period(command, venue)
     dates = calendar_dates(starts_at, ends_at, venue.settings.time_zone)
+    streams = streams_of(command.venue_id)
     return [
-        service_day_stream(command.table_id, day)
+        streams.service_day(command.table_id, day)
         for day in (dates[0] - _DAY, *dates, dates[-1] + _DAY)
     ]
 
 
 def check_block(command: BlockTable, *, venue: VenueState, table_state: TableState) -> None:
     """Every rule of a block that needs no service day."""
-    require_admin(command.actor, "block tables")
+    require_manager(command.actor, "block tables")
     active = table.require_active(table_state, command.table_id)
     if command.block_id in active.blocks:
         raise BlockAlreadyExists(command.table_id, command.block_id)
@@ -221,10 +228,11 @@ def decide_block(
     starts_at, ends_at = block_period(command, venue)
     time_zone = venue.settings.time_zone
     dates = calendar_dates(starts_at, ends_at, time_zone)
+    streams = streams_of(command.venue_id)
     decision = DecisionBuilder()
-    decision.read(VENUE)
+    decision.read(streams.venue)
     decision.add(
-        table_stream(command.table_id),
+        streams.table(command.table_id),
         [
             BlockPlaced(
                 table_id=command.table_id,
@@ -237,7 +245,7 @@ def decide_block(
         ],
     )
     for day in dates:
-        around = [service_day_stream(command.table_id, d) for d in (day - _DAY, day, day + _DAY)]
+        around = [streams.service_day(command.table_id, d) for d in (day - _DAY, day, day + _DAY)]
         decision.read(*around)
         block = Block(
             table_id=command.table_id,
@@ -259,21 +267,23 @@ def lift_day_streams(command: LiftBlock, table_state: TableState) -> list[str]:
     if not isinstance(table_state, ActiveTable) or command.block_id not in table_state.blocks:
         return []
     block = table_state.blocks[command.block_id]
-    return [service_day_stream(command.table_id, day) for day in block.service_dates]
+    streams = streams_of(command.venue_id)
+    return [streams.service_day(command.table_id, day) for day in block.service_dates]
 
 
 def decide_lift(
     command: LiftBlock, *, table_state: TableState, days: Mapping[str, ServiceDay]
 ) -> Decision:
     """`days` holds the `lift_day_streams`."""
-    require_admin(command.actor, "lift blocks")
+    require_manager(command.actor, "lift blocks")
     active = table.require_active(table_state, command.table_id)
     block = active.blocks.get(command.block_id)
     if block is None:
         raise BlockNotFound(command.table_id, command.block_id)
+    streams = streams_of(command.venue_id)
     decision = DecisionBuilder()
     decision.add(
-        table_stream(command.table_id),
+        streams.table(command.table_id),
         [
             BlockLifted(
                 table_id=command.table_id,
@@ -283,7 +293,7 @@ def decide_lift(
         ],
     )
     for day in block.service_dates:
-        stream_id = service_day_stream(command.table_id, day)
+        stream_id = streams.service_day(command.table_id, day)
         unblock = Unblock(command.table_id, day, command.block_id)
         decision.add(stream_id, service_day.decide(unblock, days.get(stream_id, ServiceDay())))
     return decision.build()

@@ -13,7 +13,7 @@ from typing import Any, Final, Generic, TypeVar
 
 from booking_core.domain import booking, service_day, table, venue
 from booking_core.domain.events import BookingEvent, Event, ServiceDayEvent, TableEvent, VenueEvent
-from booking_core.domain.streams import BOOKING_PREFIX, TABLE_PREFIX, VENUE
+from booking_core.domain.streams import BOOKING_PREFIX, TABLE_PREFIX, VENUE, local_name
 
 __all__ = ["BOOKING", "SERVICE_DAY", "TABLE", "VENUE_KIND", "StreamKind", "kind_of"]
 
@@ -72,10 +72,12 @@ BOOKING: Final[StreamKind[booking.BookingState]] = StreamKind(
 
 
 def kind_of(stream_id: str) -> StreamKind[Any]:
-    if stream_id == VENUE:
+    """The kind of a stream of any venue."""
+    name = local_name(stream_id)
+    if name == VENUE:
         return VENUE_KIND
-    if stream_id.startswith(BOOKING_PREFIX):
+    if name.startswith(BOOKING_PREFIX):
         return BOOKING
-    if stream_id.startswith(TABLE_PREFIX):
-        return SERVICE_DAY if "@" in stream_id else TABLE
+    if name.startswith(TABLE_PREFIX):
+        return SERVICE_DAY if "@" in name else TABLE
     raise ValueError(f"no domain stream is called {stream_id!r}")

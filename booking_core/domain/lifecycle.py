@@ -27,7 +27,7 @@ from booking_core.domain.events import (
     ReleaseReason,
 )
 from booking_core.domain.service_day import Release, ServiceDay
-from booking_core.domain.streams import booking_stream, service_day_stream
+from booking_core.domain.streams import VenueStreams, streams_of
 
 __all__ = ["LifecycleCommand", "decide_step", "release", "reservation_streams"]
 
@@ -40,13 +40,13 @@ _RELEASES: Final[Mapping[type[BookingEvent], ReleaseReason]] = {
 }
 
 
-def reservation_streams(state: BookingState) -> list[str]:
+def reservation_streams(streams: VenueStreams, state: BookingState) -> list[str]:
     """The service-day streams holding the booking's reservations."""
     if isinstance(state, NoBooking):
         return []
     details = state.details
     return [
-        service_day_stream(table_id, details.slot.service_date) for table_id in details.table_ids
+        streams.service_day(table_id, details.slot.service_date) for table_id in details.table_ids
     ]
 
 
@@ -56,16 +56,18 @@ def decide_step(
     """`days` holds the booking's `reservation_streams`."""
     decision = DecisionBuilder()
     events = booking_decider.decide(command, booking)
-    decision.add(booking_stream(command.booking_id), events)
+    streams = streams_of(command.venue_id)
+    decision.add(streams.booking(command.booking_id), events)
     for event in events:
         reason = _RELEASES.get(type(event))
         if reason is not None and not isinstance(booking, NoBooking):
-            release(decision, booking.details, reason, days, command.now)
+            release(decision, streams, booking.details, reason, days, command.now)
     return decision.build()
 
 
 def release(
     decision: DecisionBuilder,
+    streams: VenueStreams,
     details: BookingDetails,
     reason: ReleaseReason,
     days: Mapping[str, ServiceDay],
@@ -74,6 +76,6 @@ def release(
     """Add the release of every reservation of a booking to `decision`."""
     service_date = details.slot.service_date
     for table_id in details.table_ids:
-        stream_id = service_day_stream(table_id, service_date)
+        stream_id = streams.service_day(table_id, service_date)
         command = Release(table_id, service_date, details.booking_id, reason, now)
         decision.add(stream_id, service_day.decide(command, days.get(stream_id, ServiceDay())))

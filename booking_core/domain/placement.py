@@ -34,7 +34,7 @@ from msgspec import UnsetType
 
 from booking_core.domain import booking as booking_decider
 from booking_core.domain import service_day, table
-from booking_core.domain._access import require_admin
+from booking_core.domain._access import require_staff
 from booking_core.domain._unset import or_current
 from booking_core.domain.booking import BookingDetails, BookingState, NoBooking, Placement
 from booking_core.domain.commands import BookTable, ChangeBooking
@@ -53,13 +53,7 @@ from booking_core.domain.errors import (
     TableNotFound,
 )
 from booking_core.domain.service_day import Release, Reserve, ServiceDay, neighbourhood
-from booking_core.domain.streams import (
-    VENUE,
-    booking_stream,
-    neighbouring_days,
-    service_day_stream,
-    table_stream,
-)
+from booking_core.domain.streams import VenueStreams, neighbouring_days, streams_of
 from booking_core.domain.table import ActiveTable, TableState
 from booking_core.domain.time_rules import Slot, resolve_slot
 from booking_core.domain.venue import Seats, VenueState
@@ -144,7 +138,7 @@ def plan_booking(command: BookTable, booking: BookingState, venue: VenueState) -
     if not isinstance(booking, NoBooking):
         raise BookingAlreadyExists(command.booking_id)
     if command.duration_minutes is not None:
-        require_admin(command.actor, "set a booking's duration")
+        require_staff(command.actor, "set a booking's duration")
     booking_decider.check_party(
         command.party_size,
         command.guest_name,
@@ -258,10 +252,10 @@ def move_choices(
     return Choices(tuple(options), explicit=False)
 
 
-def day_streams(table_ids: tuple[str, ...], service_date: date) -> list[str]:
+def day_streams(streams: VenueStreams, table_ids: tuple[str, ...], service_date: date) -> list[str]:
     """The service-day streams a reservation of these tables on that date is checked in."""
     return [
-        service_day_stream(table_id, day)
+        streams.service_day(table_id, day)
         for table_id in table_ids
         for day in neighbouring_days(service_date)
     ]
@@ -281,12 +275,15 @@ def decide_place(
     slot = plan_booking(command, booking, venue)
     _check_table_ids(table_ids)
     table.check_fits(tables, table_ids, command.party_size)
+    streams = streams_of(command.venue_id)
     decision = DecisionBuilder()
-    decision.read(VENUE, *(table_stream(table_id) for table_id in table_ids))
-    _reserve(decision, command.booking_id, slot, command.party_size, table_ids, venue, days)
+    decision.read(streams.venue, *(streams.table(table_id) for table_id in table_ids))
+    _reserve(
+        decision, streams, command.booking_id, slot, command.party_size, table_ids, venue, days
+    )
     fixed = command.duration_minutes is not None
     events = booking_decider.decide(command, booking, Placement(slot, table_ids, fixed))
-    decision.add(booking_stream(command.booking_id), events)
+    decision.add(streams.booking(command.booking_id), events)
     return decision.build()
 
 
@@ -302,8 +299,9 @@ def decide_change(
     """Change the booking; a move goes to `table_ids` (required then), and `days` holds the
     `day_streams` of its old and its new tables."""
     move = plan_move(command, booking, venue)
+    streams = streams_of(command.venue_id)
     decision = DecisionBuilder()
-    stream_id = booking_stream(command.booking_id)
+    stream_id = streams.booking(command.booking_id)
     if move is None:
         decision.add(stream_id, booking_decider.decide(command, booking))
         return decision.build()
@@ -312,13 +310,15 @@ def decide_change(
     details = booking_decider.require_changeable(booking, command).details
     _check_table_ids(table_ids)
     table.check_fits(tables, table_ids, move.party_size)
-    decision.read(VENUE, *(table_stream(table_id) for table_id in table_ids))
+    decision.read(streams.venue, *(streams.table(table_id) for table_id in table_ids))
     old_date = details.slot.service_date
     for table_id in details.table_ids:
-        old_stream = service_day_stream(table_id, old_date)
+        old_stream = streams.service_day(table_id, old_date)
         release = Release(table_id, old_date, details.booking_id, "moved", command.now)
         decision.add(old_stream, service_day.decide(release, days.get(old_stream, ServiceDay())))
-    _reserve(decision, details.booking_id, move.slot, move.party_size, table_ids, venue, days)
+    _reserve(
+        decision, streams, details.booking_id, move.slot, move.party_size, table_ids, venue, days
+    )
     placement = Placement(move.slot, table_ids, move.duration_fixed)
     events = booking_decider.decide(command, booking, placement)
     if not events:
@@ -351,6 +351,7 @@ def decide_first_free(
 
 def _reserve(
     decision: DecisionBuilder,
+    streams: VenueStreams,
     booking_id: str,
     slot: Slot,
     party_size: int,
@@ -360,12 +361,12 @@ def _reserve(
 ) -> None:
     buffer = venue.settings.buffer_minutes
     for table_id in table_ids:
-        around = day_streams((table_id,), slot.service_date)
+        around = day_streams(streams, (table_id,), slot.service_date)
         decision.read(*around)
         view = neighbourhood(days.get(stream_id, ServiceDay()) for stream_id in around)
         reserve = Reserve(table_id, booking_id, slot, party_size, buffer)
         events = service_day.decide(reserve, view)
-        decision.add(service_day_stream(table_id, slot.service_date), events)
+        decision.add(streams.service_day(table_id, slot.service_date), events)
 
 
 def _fixed_duration(details: BookingDetails) -> int | None:

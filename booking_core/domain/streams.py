@@ -1,4 +1,6 @@
-"""Stream ids: the consistency boundaries of the domain.
+"""Stream ids: the consistency boundaries of the domain, each inside one venue.
+
+A venue's streams:
 
 - `venue`: opening hours, slot settings, closures, layouts and the list of tables;
 - `table-{id}`: one table's attributes, its blocks, its retirement;
@@ -6,57 +8,109 @@
   where double bookings are prevented;
 - `booking-{id}`: one booking's life and its guest's details.
 
-Ids are 1 to 200 characters without `@` (so a service-day stream id can always be split
+The naming rule that puts every stream in one venue: the default venue's streams carry
+those bare names (so a log written before there were several venues is the default
+venue's, with no event rewritten), and every other venue's carry its id in front,
+`{venue_id}/venue`, `{venue_id}/table-{id}@{date}`. `venue_of` reads the venue back from
+any stream id. Venue ids are made by `venue_id_for` and never contain `/` or `@`.
+
+Ids are 1 to 200 characters without `@` or `/` (so a stream id can always be split
 back); any other id is refused with `InvalidId`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Final
 
 from booking_core.domain.errors import InvalidId
 
 __all__ = [
     "BOOKING_PREFIX",
+    "DEFAULT_STREAMS",
+    "DEFAULT_VENUE_ID",
     "TABLE_PREFIX",
     "VENUE",
-    "booking_stream",
+    "VenueStreams",
+    "local_name",
     "neighbouring_days",
     "parse_service_day_stream",
-    "service_day_stream",
-    "table_stream",
+    "streams_of",
+    "venue_of",
 ]
+
+DEFAULT_VENUE_ID: Final = "default"
+"""The venue a deployment's first streams belong to; the unscoped routes address it."""
 
 VENUE: Final = "venue"
 _MAX_ID = 200
 TABLE_PREFIX: Final = "table-"
 BOOKING_PREFIX: Final = "booking-"
+_SEPARATOR: Final = "/"
 
 
 def _checked(entity_id: str) -> str:
-    if not entity_id or len(entity_id) > _MAX_ID or "@" in entity_id:
+    if not entity_id or len(entity_id) > _MAX_ID or "@" in entity_id or _SEPARATOR in entity_id:
         raise InvalidId(entity_id)
     return entity_id
 
 
-def table_stream(table_id: str) -> str:
-    return f"{TABLE_PREFIX}{_checked(table_id)}"
+def venue_of(stream_id: str) -> str:
+    """The venue a stream belongs to."""
+    venue_id, separator, _ = stream_id.partition(_SEPARATOR)
+    return venue_id if separator else DEFAULT_VENUE_ID
 
 
-def service_day_stream(table_id: str, service_date: date) -> str:
-    return f"{TABLE_PREFIX}{_checked(table_id)}@{service_date.isoformat()}"
+def local_name(stream_id: str) -> str:
+    """A stream id without its venue: `venue`, `table-{id}`, `booking-{id}`…"""
+    _, separator, rest = stream_id.partition(_SEPARATOR)
+    return rest if separator else stream_id
 
 
-def booking_stream(booking_id: str) -> str:
-    return f"{BOOKING_PREFIX}{_checked(booking_id)}"
+@dataclass(frozen=True, slots=True)
+class VenueStreams:
+    """The names of one venue's streams."""
+
+    venue_id: str
+    _prefix: str
+
+    @property
+    def venue(self) -> str:
+        return f"{self._prefix}{VENUE}"
+
+    def table(self, table_id: str) -> str:
+        return f"{self._prefix}{TABLE_PREFIX}{_checked(table_id)}"
+
+    def service_day(self, table_id: str, service_date: date) -> str:
+        return f"{self._prefix}{TABLE_PREFIX}{_checked(table_id)}@{service_date.isoformat()}"
+
+    def booking(self, booking_id: str) -> str:
+        return f"{self._prefix}{BOOKING_PREFIX}{_checked(booking_id)}"
+
+    def owns(self, stream_id: str) -> bool:
+        return venue_of(stream_id) == self.venue_id
+
+
+@lru_cache(maxsize=4096)
+def streams_of(venue_id: str) -> VenueStreams:
+    """The stream names of `venue_id` (refused with `InvalidId` if it cannot be one)."""
+    if venue_id == DEFAULT_VENUE_ID:
+        return VenueStreams(venue_id, "")
+    return VenueStreams(_checked(venue_id), f"{venue_id}{_SEPARATOR}")
+
+
+DEFAULT_STREAMS: Final = streams_of(DEFAULT_VENUE_ID)
 
 
 def parse_service_day_stream(stream_id: str) -> tuple[str, date] | None:
-    """`(table_id, service_date)` of a service-day stream id; None for any other id."""
-    if not stream_id.startswith(TABLE_PREFIX) or "@" not in stream_id:
+    """`(table_id, service_date)` of a service-day stream id (of any venue); None for any
+    other id."""
+    name = local_name(stream_id)
+    if not name.startswith(TABLE_PREFIX) or "@" not in name:
         return None
-    table_id, _, day = stream_id[len(TABLE_PREFIX) :].rpartition("@")
+    table_id, _, day = name[len(TABLE_PREFIX) :].rpartition("@")
     try:
         return table_id, date.fromisoformat(day)
     except ValueError:

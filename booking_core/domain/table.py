@@ -22,7 +22,7 @@ from typing import Final, assert_never
 
 from msgspec import UNSET
 
-from booking_core.domain._access import require_admin
+from booking_core.domain._access import require_manager
 from booking_core.domain._maps import with_item, without
 from booking_core.domain._unset import or_current
 from booking_core.domain.commands import AddTable, ChangeTable, RetireTable
@@ -113,7 +113,7 @@ initial_state: Final = NoTable()
 
 
 def decide(command: TableCommand, state: TableState) -> list[TableEvent]:
-    require_admin(command.actor, "manage tables")
+    require_manager(command.actor, "manage tables")
     match command:
         case AddTable():
             if not isinstance(state, NoTable):

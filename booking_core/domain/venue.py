@@ -32,7 +32,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Final, NamedTuple, assert_never
 
-from booking_core.domain._access import require_admin
+from booking_core.domain._access import require_manager
 from booking_core.domain._maps import without
 from booking_core.domain.commands import (
     ActivateLayout,
@@ -145,7 +145,7 @@ initial_state: Final = VenueState()
 
 
 def decide(command: VenueCommand, state: VenueState) -> list[VenueEvent]:
-    require_admin(command.actor, "change the venue")
+    require_manager(command.actor, "change the venue")
     match command:
         case SetOpeningHours(hours=hours):
             check_opening_hours(hours)

@@ -29,7 +29,7 @@ from booking_core.domain.decision import Decision
 from booking_core.domain.errors import DomainError, TooMuchContention
 from booking_core.domain.folding import BOOKING, SERVICE_DAY, TABLE, VENUE_KIND, StreamKind
 from booking_core.domain.service_day import ServiceDay
-from booking_core.domain.streams import VENUE, booking_stream, table_stream
+from booking_core.domain.streams import DEFAULT_STREAMS, VenueStreams, streams_of
 from booking_core.domain.table import TableState
 from booking_core.domain.venue import VenueState
 from booking_core.handlers._state_cache import Folded, StateCache, cache_for
@@ -112,10 +112,17 @@ _Read = tuple[Folded | None, list[RecordedEvent]]
 
 
 class Session:
-    """One attempt's reads: every stream at one version, folded into state."""
+    """One attempt's reads: every stream at one version, folded into state, all of one
+    venue (a read of another venue's stream is a bug, refused)."""
 
-    def __init__(self, store: EventStore, cache: StateCache | None = None) -> None:
+    def __init__(
+        self,
+        store: EventStore,
+        cache: StateCache | None = None,
+        streams: VenueStreams = DEFAULT_STREAMS,
+    ) -> None:
         self._store = store
+        self.streams = streams
         self._cache = cache_for(store) if cache is None else cache
         self._versions: dict[str, int] = {}
         self._states: dict[str, Any] = {}
@@ -139,6 +146,9 @@ class Session:
     async def _read(self, stream_ids: list[str]) -> dict[str, _Read]:
         """Each stream's tail after its cached fold, in one round trip; a stream whose
         cached fold no longer matches the store (truncated, restored) is read whole."""
+        foreign = [s for s in stream_ids if not self.streams.owns(s)]
+        if foreign:
+            raise ValueError(f"a decision for {self.streams.venue_id!r} read {foreign[0]!r}")
         cached = {stream_id: self._cache.get(stream_id) for stream_id in stream_ids}
         starts = {s: entry.version for s, entry in cached.items() if entry is not None}
         found = await self._store.read_streams(stream_ids, starts)
@@ -203,21 +213,21 @@ class Session:
         return {stream_id: await self.load(stream_id, kind) for stream_id in wanted}
 
     async def venue(self) -> VenueState:
-        return await self.load(VENUE, VENUE_KIND)
+        return await self.load(self.streams.venue, VENUE_KIND)
 
     async def table(self, table_id: str) -> TableState:
-        return await self.load(table_stream(table_id), TABLE)
+        return await self.load(self.streams.table(table_id), TABLE)
 
     async def tables(self, table_ids: Iterable[str]) -> dict[str, TableState]:
         wanted = list(dict.fromkeys(table_ids))
-        states = await self.load_many((table_stream(t) for t in wanted), TABLE)
-        return {table_id: states[table_stream(table_id)] for table_id in wanted}
+        states = await self.load_many((self.streams.table(t) for t in wanted), TABLE)
+        return {table_id: states[self.streams.table(table_id)] for table_id in wanted}
 
     async def days(self, stream_ids: Iterable[str]) -> dict[str, ServiceDay]:
         return await self.load_many(stream_ids, SERVICE_DAY)
 
     async def booking(self, booking_id: str) -> BookingState:
-        return await self.load(booking_stream(booking_id), BOOKING)
+        return await self.load(self.streams.booking(booking_id), BOOKING)
 
     def forget(self, stream_id: str) -> None:
         """Drop the stream's cached fold: an append found it moved on, so the next read
@@ -260,6 +270,8 @@ async def _duplicate(
     token: ConsistencyToken,
     attempt: int,
     payload: bytes = b"null",
+    *,
+    streams: VenueStreams,
 ) -> tuple[CommandResult, Session, Decision]:
     """The answer to a command applied before: states read again, not as this attempt
     read them. Concurrent retries of one request decide side by side; one that read some
@@ -267,7 +279,7 @@ async def _duplicate(
     the idempotency key taken) would otherwise answer with states from before that
     write. Every read that starts now sees all of it (it committed as one transaction).
     The token is the latest of that write's events seen by either session."""
-    session = Session(store)
+    session = Session(store, streams=streams)
     with contextlib.suppress(DomainError):  # refused: the command's own write is there
         await decide(session)
     seen = session.applied(command_id)
@@ -297,8 +309,9 @@ async def execute(
     first write's token, whatever deciding it again would say.
     """
     metadata = EventMetadata(command_id=command.command_id, user_id=command.actor.user_id)
+    streams = streams_of(command.venue_id)
     for attempt in range(1, retry.attempts + 1):
-        session = Session(store)
+        session = Session(store, streams=streams)
         try:
             decision = await decide(session)
         except DomainError:
@@ -313,7 +326,9 @@ async def execute(
             continue
         first = session.applied(command.command_id)
         if first is not None:
-            return await _duplicate(store, decide, command.command_id, first, attempt)
+            return await _duplicate(
+                store, decide, command.command_id, first, attempt, streams=streams
+            )
         if decision.is_empty:
             result = CommandResult(versions=session.versions, attempts=attempt)
             return result, session, decision
@@ -335,7 +350,13 @@ async def execute(
             continue
         if appended.duplicate:  # the key's first request was written, not this decision
             return await _duplicate(
-                store, decide, command.command_id, appended.token, attempt, appended.payload
+                store,
+                decide,
+                command.command_id,
+                appended.token,
+                attempt,
+                appended.payload,
+                streams=streams,
             )
         result = CommandResult(
             events={s: events for s, events in decision.events.items() if events},

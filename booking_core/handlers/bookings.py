@@ -27,7 +27,6 @@ from booking_core.domain.commands import (
 from booking_core.domain.decision import Decision
 from booking_core.domain.errors import NoTableAvailable, StaleVersion
 from booking_core.domain.folding import BOOKING
-from booking_core.domain.streams import VENUE, booking_stream, table_stream
 from booking_core.handlers._session import (
     DEFAULT_RETRY,
     CommandResult,
@@ -66,15 +65,15 @@ async def book_table(
     idempotency: IdempotencyKey | None = None,
 ) -> BookingResult:
     async def decide(session: Session) -> Decision:
-        await session.prefetch([VENUE, booking_stream(command.booking_id)])
+        await session.prefetch([session.streams.venue, session.streams.booking(command.booking_id)])
         venue = await session.venue()
         booking = await session.booking(command.booking_id)
         slot = placement.plan_booking(command, booking, venue)
         tables = await session.tables(command.table_ids or placement.unseated(venue))
         choices = placement.booking_choices(command, venue, tables)
         for option in choices.options:
-            around = placement.day_streams(option, slot.service_date)
-            await session.prefetch([*(table_stream(t) for t in option), *around])
+            around = placement.day_streams(session.streams, option, slot.service_date)
+            await session.prefetch([*(session.streams.table(t) for t in option), *around])
             tables = {**tables, **await session.tables(option)}
             days = await session.days(around)
             try:
@@ -92,7 +91,9 @@ async def book_table(
             except placement.UNFIT as error:
                 if choices.explicit:
                     raise
-                raise StaleRead(VENUE) from error  # chosen by seats the table no longer has
+                raise StaleRead(
+                    session.streams.venue
+                ) from error  # chosen by seats the table no longer has
         raise NoTableAvailable(command.party_size)
 
     return await _run(store, command.booking_id, command, decide, retry, idempotency)
@@ -106,11 +107,11 @@ async def change_booking(
     idempotency: IdempotencyKey | None = None,
 ) -> BookingResult:
     async def decide(session: Session) -> Decision:
-        await session.prefetch([VENUE, booking_stream(command.booking_id)])
+        await session.prefetch([session.streams.venue, session.streams.booking(command.booking_id)])
         venue = await session.venue()
         booking = await session.booking(command.booking_id)
         booking_decider.require_visible(booking, command.actor, command.booking_id)
-        stream_id = booking_stream(command.booking_id)
+        stream_id = session.streams.booking(command.booking_id)
         version = session.version(stream_id)
         if command.expected_version is not None and command.expected_version != version:
             raise StaleVersion(stream_id, command.expected_version, version)
@@ -120,14 +121,14 @@ async def change_booking(
                 command, booking=booking, venue=venue, tables={}, days={}
             )
         details = booking_decider.require_changeable(booking, command).details
-        old_days = await session.days(lifecycle.reservation_streams(booking))
+        old_days = await session.days(lifecycle.reservation_streams(session.streams, booking))
         tables = await session.tables(
             move.table_ids or (*details.table_ids, *placement.unseated(venue))
         )
         choices = placement.move_choices(move, details, venue, tables)
         for option in choices.options:
-            around = placement.day_streams(option, move.slot.service_date)
-            await session.prefetch([*(table_stream(t) for t in option), *around])
+            around = placement.day_streams(session.streams, option, move.slot.service_date)
+            await session.prefetch([*(session.streams.table(t) for t in option), *around])
             tables = {**tables, **await session.tables(option)}
             days = await session.days(around)
             try:
@@ -145,7 +146,9 @@ async def change_booking(
             except placement.UNFIT as error:
                 if choices.explicit:
                     raise
-                raise StaleRead(VENUE) from error  # chosen by seats the table no longer has
+                raise StaleRead(
+                    session.streams.venue
+                ) from error  # chosen by seats the table no longer has
         raise NoTableAvailable(move.party_size)
 
     return await _run(store, command.booking_id, command, decide, retry, idempotency)
@@ -200,7 +203,7 @@ async def _step(
 ) -> BookingResult:
     async def decide(session: Session) -> Decision:
         booking = await session.booking(command.booking_id)
-        days = await session.days(lifecycle.reservation_streams(booking))
+        days = await session.days(lifecycle.reservation_streams(session.streams, booking))
         return lifecycle.decide_step(command, booking=booking, days=days)
 
     return await _run(store, command.booking_id, command, decide, retry, idempotency)
@@ -217,7 +220,7 @@ async def _run(
     result, session, decision = await execute(
         store, command, decide, retry=retry, idempotency=idempotency
     )
-    stream_id = booking_stream(booking_id)
+    stream_id = session.streams.booking(booking_id)
     return BookingResult(
         events=result.events,
         token=result.token,

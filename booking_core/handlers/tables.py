@@ -14,7 +14,6 @@ from booking_core.domain import table as table_decider
 from booking_core.domain.commands import AddTable, BlockTable, ChangeTable, LiftBlock, RetireTable
 from booking_core.domain.decision import Decision
 from booking_core.domain.folding import TABLE
-from booking_core.domain.streams import table_stream
 from booking_core.domain.table import TableState
 from booking_core.handlers._session import (
     DEFAULT_RETRY,
@@ -83,13 +82,19 @@ async def retire_table(
         state = await session.table(command.table_id)
         table_decider.decide(command, state)
         venue = await session.venue()
-        scanned = floor.retirement_day_streams(command.table_id, venue, command.now)
+        scanned = floor.retirement_day_streams(
+            session.streams, command.table_id, venue, command.now
+        )
         days = await session.days(scanned)
         upcoming = sorted(floor.upcoming_bookings(days, command.now))
         found = await asyncio.gather(*(session.booking(booking_id) for booking_id in upcoming))
         bookings = dict(zip(upcoming, found, strict=True))
         if command.cancel_bookings:
-            others = [s for booking in found for s in lifecycle.reservation_streams(booking)]
+            others = [
+                s
+                for booking in found
+                for s in lifecycle.reservation_streams(session.streams, booking)
+            ]
             days = {**days, **await session.days(others)}
         return floor.decide_retire(
             command, venue=venue, table_state=state, days=days, bookings=bookings
@@ -140,7 +145,7 @@ async def _run(
     result, session, decision = await execute(
         store, command, decide, retry=retry, idempotency=idempotency
     )
-    stream_id = table_stream(command.table_id)
+    stream_id = session.streams.table(command.table_id)
     return TableResult(
         events=result.events,
         token=result.token,

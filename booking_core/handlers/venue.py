@@ -8,7 +8,7 @@ from booking_core.domain import venue as venue_decider
 from booking_core.domain.commands import VenueCommand
 from booking_core.domain.decision import Decision, DecisionBuilder
 from booking_core.domain.folding import VENUE_KIND
-from booking_core.domain.streams import VENUE
+from booking_core.domain.streams import DEFAULT_VENUE_ID, streams_of
 from booking_core.domain.venue import VenueState
 from booking_core.handlers._session import (
     DEFAULT_RETRY,
@@ -41,7 +41,7 @@ async def change_venue(
 
     async def decide(session: Session) -> Decision:
         decision = DecisionBuilder()
-        decision.add(VENUE, venue_decider.decide(command, await session.venue()))
+        decision.add(session.streams.venue, venue_decider.decide(command, await session.venue()))
         return decision.build()
 
     result, session, decision = await execute(
@@ -54,14 +54,14 @@ async def change_venue(
         duplicate=result.duplicate,
         payload=result.payload,
         attempts=result.attempts,
-        venue=session.state_after(VENUE, VENUE_KIND, decision),
-        version=result.versions.get(VENUE, 0),
+        venue=session.state_after(session.streams.venue, VENUE_KIND, decision),
+        version=result.versions.get(session.streams.venue, 0),
     )
 
 
-async def load_venue(store: EventStore) -> tuple[VenueState, int]:
+async def load_venue(store: EventStore, venue_id: str = DEFAULT_VENUE_ID) -> tuple[VenueState, int]:
     """The venue as the write side sees it now, and its version: for admin screens and
     the seeding of demo data, not for the read path (that is the read models's job)."""
-    session = Session(store)
+    session = Session(store, streams=streams_of(venue_id))
     venue = await session.venue()
-    return venue, session.version(VENUE)
+    return venue, session.version(session.streams.venue)

@@ -30,12 +30,7 @@ from booking_core.domain.events import (
     TableReleased,
     TableReserved,
 )
-from booking_core.domain.streams import (
-    VENUE,
-    booking_stream,
-    service_day_stream,
-    table_stream,
-)
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.store import ANY, StreamAppend
 
@@ -95,10 +90,12 @@ class Story:
             Shift(opens=time(18, 0), closes=time(23, 0)),
         )
         writes = [
-            self._append((VENUE, [OpeningHoursChanged(hours=hours, changed_at=self.now)])),
+            self._append(
+                (DEFAULT_STREAMS.venue, [OpeningHoursChanged(hours=hours, changed_at=self.now)])
+            ),
             self._append(
                 (
-                    VENUE,
+                    DEFAULT_STREAMS.venue,
                     [
                         SlotSettingsChanged(
                             interval_minutes=15,
@@ -124,7 +121,7 @@ class Story:
                 area=area,
                 added_at=self.now,
             )
-            writes.append(self._append((table_stream(table_id), [added])))
+            writes.append(self._append((DEFAULT_STREAMS.table(table_id), [added])))
         return writes
 
     def _slot(self, day: date, sitting: time) -> tuple[datetime, datetime]:
@@ -195,8 +192,8 @@ class Story:
             placed_at=self.now,
         )
         return self._append(
-            (booking_stream(booking_id), [placed]),
-            (service_day_stream(table_id, day), [reserved]),
+            (DEFAULT_STREAMS.booking(booking_id), [placed]),
+            (DEFAULT_STREAMS.service_day(table_id, day), [reserved]),
         )
 
     def _pick(self, status: str = "confirmed") -> tuple[str, _Held] | None:
@@ -245,16 +242,16 @@ class Story:
             previous_duration_minutes=120,
         )
         parts: list[tuple[str, list[Event]]] = [
-            (booking_stream(booking_id), [changed]),
+            (DEFAULT_STREAMS.booking(booking_id), [changed]),
             (
-                service_day_stream(old.table_id, old.service_date),
+                DEFAULT_STREAMS.service_day(old.table_id, old.service_date),
                 [self._released(booking_id, old, "moved")],
             ),
         ]
         if (old.table_id, old.service_date) == (table_id, day):
             parts[1][1].append(reserved)
         else:
-            parts.append((service_day_stream(table_id, day), [reserved]))
+            parts.append((DEFAULT_STREAMS.service_day(table_id, day), [reserved]))
         return self._append(*parts)
 
     def finish(self, how: str) -> list[StreamAppend] | None:
@@ -263,7 +260,7 @@ class Story:
         if picked is None:
             return None
         booking_id, held = picked
-        day_stream = service_day_stream(held.table_id, held.service_date)
+        day_stream = DEFAULT_STREAMS.service_day(held.table_id, held.service_date)
         ids = (held.table_id,)
         if how == "seat":
             held.status = "seated"
@@ -274,7 +271,7 @@ class Story:
                 party_size=held.party_size,
                 seated_at=self.now,
             )
-            return self._append((booking_stream(booking_id), [seated]))
+            return self._append((DEFAULT_STREAMS.booking(booking_id), [seated]))
         self.free.add((held.table_id, held.service_date, held.sitting))
         event: Event
         if how == "cancel":
@@ -312,7 +309,7 @@ class Story:
             )
             reason = "no_show"
         return self._append(
-            (booking_stream(booking_id), [event]),
+            (DEFAULT_STREAMS.booking(booking_id), [event]),
             (day_stream, [self._released(booking_id, held, reason)]),
         )
 
@@ -335,11 +332,11 @@ class Story:
             ends_at=ends,
             reason="Private party",
         )
-        return self._append((service_day_stream(table_id, day), [blocked]))
+        return self._append((DEFAULT_STREAMS.service_day(table_id, day), [blocked]))
 
     def closure(self, day: date) -> list[StreamAppend]:
         self.closed.add(day)
-        return self._append((VENUE, [ClosureAdded(date=day, reason="Staff party")]))
+        return self._append((DEFAULT_STREAMS.venue, [ClosureAdded(date=day, reason="Staff party")]))
 
     def random_step(self) -> list[StreamAppend] | None:
         roll = self.rng.random()

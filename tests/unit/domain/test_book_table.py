@@ -43,7 +43,7 @@ from booking_core.domain.events import (
     TableReserved,
     TableRetired,
 )
-from booking_core.domain.streams import VENUE, booking_stream, service_day_stream, table_stream
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.values import OpeningHours, Shift
 from tests.unit.domain.world import (
     ADA,
@@ -69,7 +69,7 @@ def test_a_free_table_that_fits_is_reserved_and_the_booking_placed() -> None:
     decision = world.book(book("b-ada", party_size=2, table_ids=WINDOW))
 
     assert decision.events == {
-        service_day_stream("t-window", CHRISTMAS_EVE): (
+        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE): (
             TableReserved(
                 table_id="t-window",
                 service_date=CHRISTMAS_EVE,
@@ -83,7 +83,7 @@ def test_a_free_table_that_fits_is_reserved_and_the_booking_placed() -> None:
                 party_size=2,
             ),
         ),
-        booking_stream("b-ada"): (
+        DEFAULT_STREAMS.booking("b-ada"): (
             BookingPlaced(
                 booking_id="b-ada",
                 table_ids=WINDOW,
@@ -108,12 +108,12 @@ def test_the_decision_holds_the_venue_the_table_and_three_service_days_still() -
     decision = bistro().book(book(table_ids=WINDOW))
 
     assert decision.reads == {
-        VENUE,
-        table_stream("t-window"),
-        service_day_stream("t-window", CHRISTMAS_EVE - timedelta(days=1)),
-        service_day_stream("t-window", CHRISTMAS_EVE),
-        service_day_stream("t-window", CHRISTMAS_EVE + timedelta(days=1)),
-        booking_stream("b-ada"),
+        DEFAULT_STREAMS.venue,
+        DEFAULT_STREAMS.table("t-window"),
+        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE - timedelta(days=1)),
+        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE + timedelta(days=1)),
+        DEFAULT_STREAMS.booking("b-ada"),
     }
 
 
@@ -122,11 +122,13 @@ def _nothing(world: World) -> None:
 
 
 def _retire_window(world: World) -> None:
-    world.given(table_stream("t-window"), TableRetired(table_id="t-window", retired_at=NOW))
+    world.given(
+        DEFAULT_STREAMS.table("t-window"), TableRetired(table_id="t-window", retired_at=NOW)
+    )
 
 
 def _close_christmas_eve(world: World) -> None:
-    world.given(VENUE, ClosureAdded(date=CHRISTMAS_EVE, reason="staff party"))
+    world.given(DEFAULT_STREAMS.venue, ClosureAdded(date=CHRISTMAS_EVE, reason="staff party"))
 
 
 def _grace_at_seven(world: World) -> None:
@@ -135,7 +137,7 @@ def _grace_at_seven(world: World) -> None:
 
 def _block_window_for_a_private_event(world: World) -> None:
     world.given(
-        service_day_stream("t-window", CHRISTMAS_EVE),
+        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
         TableBlocked(
             table_id="t-window",
             service_date=CHRISTMAS_EVE,
@@ -302,7 +304,7 @@ def test_a_booking_may_start_exactly_one_buffer_after_another_ends() -> None:
 
     world.book(book(at=time(20, 45), table_ids=WINDOW))
 
-    assert set(world.days[service_day_stream("t-window", CHRISTMAS_EVE)].reservations) == {
+    assert set(world.days[DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE)].reservations) == {
         "b-grace",
         "b-ada",
     }
@@ -348,10 +350,10 @@ def test_a_start_after_midnight_belongs_to_the_previous_service_date() -> None:
         book(day=SATURDAY, at=time(0, 15), actor=ADMIN, duration_minutes=45, table_ids=WINDOW)
     )
 
-    (placed,) = decision.events[booking_stream("b-ada")]
+    (placed,) = decision.events[DEFAULT_STREAMS.booking("b-ada")]
     assert isinstance(placed, BookingPlaced)
     assert (placed.service_date, placed.date, placed.end_time) == (FRIDAY, SATURDAY, time(1, 0))
-    assert service_day_stream("t-window", FRIDAY) in decision.events
+    assert DEFAULT_STREAMS.service_day("t-window", FRIDAY) in decision.events
 
 
 def test_a_booking_made_under_old_hours_still_holds_the_table_after_they_change() -> None:
@@ -361,7 +363,7 @@ def test_a_booking_made_under_old_hours_still_holds_the_table_after_they_change(
         friday=(Shift(opens=time(17), closes=time(23, 30)),),
         saturday=(Shift(opens=time(0), closes=time(3)),),
     )
-    world.given(VENUE, OpeningHoursChanged(hours=late_night))
+    world.given(DEFAULT_STREAMS.venue, OpeningHoursChanged(hours=late_night))
 
     with pytest.raises(TableAlreadyBooked):
         world.book(book(day=SATURDAY, at=time(0, 15), table_ids=WINDOW))
@@ -370,13 +372,13 @@ def test_a_booking_made_under_old_hours_still_holds_the_table_after_they_change(
 def test_without_a_table_the_smallest_that_fits_is_picked() -> None:
     decision = bistro().book(book(party_size=2))
 
-    assert service_day_stream("t-bar", CHRISTMAS_EVE) in decision.events
+    assert DEFAULT_STREAMS.service_day("t-bar", CHRISTMAS_EVE) in decision.events
 
 
 def test_tables_of_the_same_size_are_picked_by_name() -> None:
     decision = bistro().book(book(party_size=3))
 
-    assert service_day_stream("t-corner", CHRISTMAS_EVE) in decision.events
+    assert DEFAULT_STREAMS.service_day("t-corner", CHRISTMAS_EVE) in decision.events
 
 
 def test_when_the_smallest_table_is_taken_the_next_one_is_picked() -> None:
@@ -385,16 +387,16 @@ def test_when_the_smallest_table_is_taken_the_next_one_is_picked() -> None:
 
     decision = world.book(book(party_size=3))
 
-    assert service_day_stream("t-window", CHRISTMAS_EVE) in decision.events
+    assert DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE) in decision.events
 
 
 def test_a_retired_table_is_never_picked() -> None:
     world = bistro()
-    world.given(table_stream("t-bar"), TableRetired(table_id="t-bar", retired_at=NOW))
+    world.given(DEFAULT_STREAMS.table("t-bar"), TableRetired(table_id="t-bar", retired_at=NOW))
 
     decision = world.book(book(party_size=2))
 
-    assert service_day_stream("t-corner", CHRISTMAS_EVE) in decision.events
+    assert DEFAULT_STREAMS.service_day("t-corner", CHRISTMAS_EVE) in decision.events
 
 
 def test_a_party_no_table_seats_is_refused_as_a_rule() -> None:
@@ -418,9 +420,9 @@ def test_a_large_party_may_reserve_several_tables_at_once() -> None:
     )
 
     assert set(decision.events) == {
-        service_day_stream("t-booth", CHRISTMAS_EVE),
-        service_day_stream("t-window", CHRISTMAS_EVE),
-        booking_stream("b-ada"),
+        DEFAULT_STREAMS.service_day("t-booth", CHRISTMAS_EVE),
+        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        DEFAULT_STREAMS.booking("b-ada"),
     }
 
 
@@ -436,7 +438,7 @@ def test_an_admin_may_set_a_longer_duration() -> None:
         book(actor=ADMIN, duration_minutes=180, at=time(19, 30), table_ids=WINDOW)
     )
 
-    (placed,) = decision.events[booking_stream("b-ada")]
+    (placed,) = decision.events[DEFAULT_STREAMS.booking("b-ada")]
     assert isinstance(placed, BookingPlaced)
     assert (placed.duration_minutes, placed.duration_fixed, placed.end_time) == (
         180,

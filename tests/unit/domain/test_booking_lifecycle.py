@@ -30,13 +30,13 @@ from booking_core.domain.events import (
     TableReleased,
 )
 from booking_core.domain.lifecycle import LifecycleCommand
-from booking_core.domain.streams import booking_stream, service_day_stream
+from booking_core.domain.streams import DEFAULT_STREAMS
 from tests.unit.domain.world import ADA, ADMIN, CHRISTMAS_EVE, GRACE, NOW, World, bistro, book
 
 START = datetime(2026, 12, 24, 19, 0, tzinfo=UTC)
 LATER = START + timedelta(minutes=20)
-BOOKING = booking_stream("b-ada")
-DAY = service_day_stream("t-window", CHRISTMAS_EVE)
+BOOKING = DEFAULT_STREAMS.booking("b-ada")
+DAY = DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE)
 
 
 def cancel(actor: Actor = ADA, now: datetime = NOW) -> CancelBooking:

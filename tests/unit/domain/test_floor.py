@@ -37,7 +37,7 @@ from booking_core.domain.events import (
     TableRegistered,
     TableReleased,
 )
-from booking_core.domain.streams import VENUE, booking_stream, service_day_stream, table_stream
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.table import ActiveTable, RetiredTable
 from booking_core.domain.venue import Seats
 from tests.unit.domain.world import (
@@ -112,10 +112,12 @@ def test_a_new_table_joins_the_venues_list_with_its_seats() -> None:
     decision = floor.decide_add(add(), venue=world.venue, table_state=table.initial_state)
 
     assert decision.events == {
-        table_stream("t-snug"): (
+        DEFAULT_STREAMS.table("t-snug"): (
             TableAdded(table_id="t-snug", name="SNUG-2", capacity=2, added_at=NOW),
         ),
-        VENUE: (TableRegistered(table_id="t-snug", name="SNUG-2", capacity=2, min_capacity=1),),
+        DEFAULT_STREAMS.venue: (
+            TableRegistered(table_id="t-snug", name="SNUG-2", capacity=2, min_capacity=1),
+        ),
     }
 
 
@@ -189,9 +191,10 @@ def test_resizing_a_table_updates_its_seats_in_the_venues_list() -> None:
 def test_a_retired_table_leaves_the_venues_seats() -> None:
     world = bistro()
     world.given(
-        VENUE, TableRegistered(table_id="t-window", name="WINDOW-4", capacity=4, min_capacity=2)
+        DEFAULT_STREAMS.venue,
+        TableRegistered(table_id="t-window", name="WINDOW-4", capacity=4, min_capacity=2),
     )
-    world.given(VENUE, TableDeregistered(table_id="t-window"))
+    world.given(DEFAULT_STREAMS.venue, TableDeregistered(table_id="t-window"))
 
     assert "t-window" not in world.venue.seats
 
@@ -202,10 +205,10 @@ def test_moving_a_table_on_the_plan_changes_only_the_table() -> None:
 
     decision = floor.decide_change(move, venue=world.venue, table_state=world.tables["t-window"])
 
-    (changed,) = decision.events[table_stream("t-window")]
+    (changed,) = decision.events[DEFAULT_STREAMS.table("t-window")]
     assert isinstance(changed, TableChanged)
     assert (changed.x, changed.capacity, changed.name) == (3.5, 4, "WINDOW-4")
-    assert VENUE not in decision.events
+    assert DEFAULT_STREAMS.venue not in decision.events
 
 
 def test_a_change_that_changes_nothing_decides_nothing() -> None:
@@ -222,7 +225,7 @@ def test_a_table_without_bookings_is_retired_and_leaves_the_list() -> None:
 
     assert isinstance(world.tables["t-window"], RetiredTable)
     assert "t-window" not in world.venue.tables
-    assert world.streams[VENUE][-1] == TableDeregistered(table_id="t-window")
+    assert world.streams[DEFAULT_STREAMS.venue][-1] == TableDeregistered(table_id="t-window")
 
 
 def test_a_retired_table_cannot_change() -> None:
@@ -262,13 +265,13 @@ def test_retiring_with_cancel_bookings_cancels_and_releases_them_at_once() -> No
 
     assert world.booking("b-ada").status == "cancelled"
     assert world.booking("b-grace").status == "cancelled"
-    cancelled = world.streams[booking_stream("b-ada")][-1]
+    cancelled = world.streams[DEFAULT_STREAMS.booking("b-ada")][-1]
     assert isinstance(cancelled, BookingCancelled)
     assert cancelled.reason == "table retired"
     for day in (
-        service_day_stream("t-window", CHRISTMAS_EVE),
-        service_day_stream("t-window", BOXING_DAY),
-        service_day_stream("t-booth", BOXING_DAY),
+        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        DEFAULT_STREAMS.service_day("t-window", BOXING_DAY),
+        DEFAULT_STREAMS.service_day("t-booth", BOXING_DAY),
     ):
         assert world.days[day].reservations == {}
         released = world.streams[day][-1]
@@ -296,7 +299,7 @@ def test_a_block_is_written_to_every_service_day_it_touches() -> None:
     assert isinstance(state, ActiveTable)
     assert state.blocks["k-1"].service_dates == (CHRISTMAS_EVE, date(2026, 12, 25), BOXING_DAY)
     for day in state.blocks["k-1"].service_dates:
-        assert set(world.days[service_day_stream("t-window", day)].blocks) == {"k-1"}
+        assert set(world.days[DEFAULT_STREAMS.service_day("t-window", day)].blocks) == {"k-1"}
 
 
 def test_a_block_in_wall_clock_time_is_read_in_the_venues_zone() -> None:
@@ -394,9 +397,12 @@ def test_the_venue_keeps_its_seated_tables_smallest_first_then_by_name() -> None
         registered = TableRegistered(
             table_id=table_id, name=name, capacity=capacity, min_capacity=1
         )
-        world.given(VENUE, registered)
+        world.given(DEFAULT_STREAMS.venue, registered)
     assert [entry.table_id for entry in world.venue.ranked] == ["t-s", "t-a", "t-b"]
 
-    world.given(VENUE, TableRegistered(table_id="t-a", name="Zinc", capacity=4, min_capacity=1))
-    world.given(VENUE, TableDeregistered(table_id="t-s"))
+    world.given(
+        DEFAULT_STREAMS.venue,
+        TableRegistered(table_id="t-a", name="Zinc", capacity=4, min_capacity=1),
+    )
+    world.given(DEFAULT_STREAMS.venue, TableDeregistered(table_id="t-s"))
     assert [entry.table_id for entry in world.venue.ranked] == ["t-b", "t-a"]

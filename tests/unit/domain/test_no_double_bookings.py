@@ -33,7 +33,7 @@ from booking_core.domain.commands import (
 from booking_core.domain.errors import DomainError
 from booking_core.domain.events import OpeningHoursChanged
 from booking_core.domain.folding import kind_of
-from booking_core.domain.streams import VENUE, parse_service_day_stream
+from booking_core.domain.streams import DEFAULT_STREAMS, parse_service_day_stream
 from booking_core.domain.values import OpeningHours, Shift
 from booking_core.store import RecordedEvent
 from tests.unit.domain.world import (
@@ -148,7 +148,7 @@ def run(world: World, operation: tuple[Any, ...]) -> None:
             steps[kind](command_id=command_id(), actor=ADMIN, now=now, booking_id=booking_id)
         )
     elif kind == "hours":
-        world.given(VENUE, OpeningHoursChanged(hours=args[0]))
+        world.given(DEFAULT_STREAMS.venue, OpeningHoursChanged(hours=args[0]))
     elif kind == "block":
         table_id, day, at = args
         start = datetime.combine(day, at)

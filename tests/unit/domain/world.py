@@ -38,7 +38,7 @@ from booking_core.domain.events import (
 from booking_core.domain.folding import kind_of
 from booking_core.domain.lifecycle import LifecycleCommand
 from booking_core.domain.service_day import ServiceDay
-from booking_core.domain.streams import VENUE, booking_stream, table_stream
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.table import TableState
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.domain.venue import VenueState
@@ -153,7 +153,7 @@ class World:
 
     @property
     def venue(self) -> VenueState:
-        state: VenueState = self.state(VENUE)
+        state: VenueState = self.state(DEFAULT_STREAMS.venue)
         return state
 
     @property
@@ -173,7 +173,7 @@ class World:
         }
 
     def booking(self, booking_id: str) -> BookingState:
-        state: BookingState = self.state(booking_stream(booking_id))
+        state: BookingState = self.state(DEFAULT_STREAMS.booking(booking_id))
         return state
 
     def details(self, booking_id: str) -> BookingDetails:
@@ -230,8 +230,10 @@ class World:
 
 def bistro(tables: tuple[tuple[str, str, int, int], ...] = TABLES) -> World:
     world = World()
-    world.given(VENUE, OpeningHoursChanged(hours=HOURS), SETTINGS)
+    world.given(DEFAULT_STREAMS.venue, OpeningHoursChanged(hours=HOURS), SETTINGS)
     for table_id, name, capacity, min_capacity in tables:
-        world.given(VENUE, TableRegistered(table_id=table_id, name=name))
-        world.given(table_stream(table_id), table_added(table_id, name, capacity, min_capacity))
+        world.given(DEFAULT_STREAMS.venue, TableRegistered(table_id=table_id, name=name))
+        world.given(
+            DEFAULT_STREAMS.table(table_id), table_added(table_id, name, capacity, min_capacity)
+        )
     return world

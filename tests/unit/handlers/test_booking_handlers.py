@@ -29,7 +29,7 @@ from booking_core.domain.errors import (
     TooMuchContention,
 )
 from booking_core.domain.folding import BOOKING
-from booking_core.domain.streams import booking_stream, service_day_stream
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.handlers import (
     RetryPolicy,
     book_table,
@@ -62,8 +62,8 @@ async def test_a_booking_is_one_append_with_metadata_and_a_token() -> None:
     result = await book_table(store, book("b-ada", table_ids=("t-window",)))
 
     assert set(result.events) == {
-        service_day_stream("t-window", CHRISTMAS_EVE),
-        booking_stream("b-ada"),
+        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        DEFAULT_STREAMS.booking("b-ada"),
     }
     assert result.token == await store.head()
     assert (result.version, result.attempts, result.duplicate) == (1, 1, False)
@@ -81,7 +81,9 @@ async def test_the_result_is_what_folding_the_stored_events_gives() -> None:
 
     result = await change_booking(store, change(time=time(20), special_requests="window seat"))
 
-    stored = [codec.decode(record) for record in await store.read_stream(booking_stream("b-ada"))]
+    stored = [
+        codec.decode(record) for record in await store.read_stream(DEFAULT_STREAMS.booking("b-ada"))
+    ]
     assert BOOKING.fold(stored) == result.booking
     assert result.version == len(stored) == 2
 
@@ -169,9 +171,9 @@ async def test_a_move_is_one_append_releasing_and_reserving() -> None:
     assert result.token is not None
     written = [record for record in await store.read_all() if record.tx == result.token.tx]
     assert {record.stream_id for record in written} == {
-        service_day_stream("t-window", CHRISTMAS_EVE),
-        service_day_stream("t-window", BOXING_DAY),
-        booking_stream("b-ada"),
+        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        DEFAULT_STREAMS.service_day("t-window", BOXING_DAY),
+        DEFAULT_STREAMS.booking("b-ada"),
     }
 
 
@@ -185,7 +187,9 @@ async def test_a_move_that_fails_leaves_every_stream_as_it_was() -> None:
         await change_booking(store, change(time=time(21), table_ids=("t-corner",)))
 
     assert await store.head() == head
-    stored = [codec.decode(record) for record in await store.read_stream(booking_stream("b-ada"))]
+    stored = [
+        codec.decode(record) for record in await store.read_stream(DEFAULT_STREAMS.booking("b-ada"))
+    ]
     assert BOOKING.fold(stored) == placed.booking
 
 
@@ -308,6 +312,6 @@ async def test_auto_assign_reads_the_service_days_of_only_the_table_it_tries() -
     await book_table(store, book("b-ada", party_size=2))
 
     assert sorted(s for s in store.reads if "@" in s) == sorted(
-        service_day_stream("t-bar", day)
+        DEFAULT_STREAMS.service_day("t-bar", day)
         for day in (date(2026, 12, 23), CHRISTMAS_EVE, date(2026, 12, 25))
     )

@@ -25,7 +25,7 @@ from booking_core.domain.errors import (
     TableHasBookings,
     TableIsBlocked,
 )
-from booking_core.domain.streams import VENUE, booking_stream, service_day_stream, table_stream
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.table import ActiveTable, RetiredTable
 from booking_core.handlers import (
     add_table,
@@ -69,7 +69,7 @@ async def test_a_new_table_and_its_place_on_the_venues_list_are_one_append() -> 
         ),
     )
 
-    assert set(result.events) == {table_stream("t-snug"), VENUE}
+    assert set(result.events) == {DEFAULT_STREAMS.table("t-snug"), DEFAULT_STREAMS.venue}
     assert isinstance(result.table, ActiveTable)
     assert result.version == 1
     venue, _ = await load_venue(store)
@@ -110,11 +110,11 @@ async def test_retiring_with_its_bookings_cancels_them_in_the_same_append() -> N
 
     assert isinstance(result.table, RetiredTable)
     assert set(result.events) == {
-        table_stream("t-window"),
-        VENUE,
-        booking_stream("b-ada"),
-        booking_stream("b-grace"),
-        service_day_stream("t-window", CHRISTMAS_EVE),
+        DEFAULT_STREAMS.table("t-window"),
+        DEFAULT_STREAMS.venue,
+        DEFAULT_STREAMS.booking("b-ada"),
+        DEFAULT_STREAMS.booking("b-grace"),
+        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
     }
     assert result.token is not None
     records = [record for record in await store.read_all() if record.tx == result.token.tx]
@@ -156,8 +156,8 @@ async def test_a_block_reaches_every_service_day_and_lifts_from_all_of_them() ->
         ),
     )
 
-    expected = {table_stream("t-window")} | {
-        service_day_stream("t-window", date(2026, 12, day)) for day in (24, 25, 26)
+    expected = {DEFAULT_STREAMS.table("t-window")} | {
+        DEFAULT_STREAMS.service_day("t-window", date(2026, 12, day)) for day in (24, 25, 26)
     }
     assert set(blocked.events) == expected
     assert set(lifted.events) == expected
@@ -203,7 +203,7 @@ async def test_a_layout_saved_by_someone_else_first_is_not_overwritten() -> None
         ),
     )
     read_at = created.venue.layouts["floor"].version
-    assert read_at == created.versions[VENUE]
+    assert read_at == created.versions[DEFAULT_STREAMS.venue]
 
     def save(name: str) -> ChangeLayout:
         return ChangeLayout(
