@@ -20,7 +20,7 @@ from litestar.openapi.spec import (
 )
 
 from api.context import TOKEN_FORM
-from api.contract import CONSISTENT_READS, ETAG_SENT, IF_MATCH, NOT_IDEMPOTENT
+from api.contract import CONSISTENT_READS, ETAG_SENT, IF_MATCH, NOT_IDEMPOTENT, unscoped
 
 __all__ = ["declare_headers", "response_header"]
 
@@ -121,6 +121,7 @@ def _headers_out(path: str, method: str, status: str) -> list[str]:
 
 
 def declare_headers(path: str, method: str, operation: Operation) -> None:
+    path = unscoped(path)
     parameters = list(operation.parameters or [])
     for name in _headers_in(path, method):
         schema, description = _REQUEST_HEADERS[name]

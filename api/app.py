@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -35,27 +35,35 @@ from api.reports.history import AdminHistoryController
 from api.reports.stats import AdminReportsController
 from api.services import ApiConfig, Services, ServicesFactory
 from api.strict import strict_requests
+from api.venue_scope import provide_staff, provide_venue
 from api.wire_text import wire_text
 
 __all__ = ["ROUTES", "create_app"]
 
 VERSION = "1.0.0"
 
-ROUTES: Sequence[ControllerRouterHandler] = [
-    HealthController,
+VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
     LiveStatusController,
-    AuthController,
     AvailabilityController,
     BookingsController,
     AdminBookingsController,
     AdminReportsController,
-    AdminUsersController,
     AdminEventsController,
     AdminHistoryController,
     AdminTablesController,
     AdminBlocksController,
     AdminLayoutsController,
     AdminVenueController,
+]
+"""The routes of one venue: under `/api/v1` for the default venue, and again under
+`/api/v1/venues/{venue_id}` (an id or a slug) for any venue (see `api.venue_scope`)."""
+
+ROUTES: Sequence[ControllerRouterHandler] = [
+    HealthController,
+    AuthController,
+    AdminUsersController,
+    Router(path="/api/v1", route_handlers=list(VENUE_ROUTES)),
+    Router(path="/api/v1/venues/{venue_id:str}", route_handlers=list(VENUE_ROUTES)),
 ]
 
 
@@ -82,6 +90,8 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
             "services": Provide(provide_services, sync_to_thread=False),
             "user": Provide(provide_user),
             "admin": Provide(provide_admin),
+            "venue": Provide(provide_venue),
+            "staff": Provide(provide_staff),
         },
         lifespan=[lifespan],
         on_startup=[document_problems],

@@ -103,6 +103,8 @@ class WriteContext:
     actor: Actor
     command_id: str
     idempotency: IdempotencyKey | None
+    venue_id: str
+    """The venue whose streams the command is decided against."""
 
     def new_id(self, kind: str) -> str:
         """A fresh id for something this request creates (`bkg_…`, `tbl_…`)."""
@@ -165,10 +167,13 @@ class Api:
             timeout=self.config.consistency_timeout,
         )
 
-    async def availability(self, day: dt.date, max_staleness: float = 0.0) -> Snapshot:
-        """The availability model around `day` (see `read_models.availability.snapshot_for`)."""
+    async def availability(
+        self, venue_id: str, day: dt.date, max_staleness: float = 0.0
+    ) -> Snapshot:
+        """The venue's availability model around `day` (see
+        `read_models.availability.snapshot_for`)."""
         return await snapshot_for(
-            self.services.redis, self.services.redis_prefix, day, max_staleness
+            self.services.redis, self.services.redis_prefix, venue_id, day, max_staleness
         )
 
     # --- writes -----------------------------------------------------------------------
@@ -178,6 +183,8 @@ class Api:
         request: Request[Any, Any, Any],
         actor: Actor,
         run: Callable[[WriteContext], Awaitable[Written[T]]],
+        *,
+        venue_id: str,
     ) -> Response[T]:
         """Run a write under the request's `Idempotency-Key`.
 
@@ -190,7 +197,7 @@ class Api:
         """
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None:
-            written = await run(WriteContext(actor, uuid.uuid4().hex, None))
+            written = await run(WriteContext(actor, uuid.uuid4().hex, None, venue_id))
             return _respond(_Replay("", written.status, _json(written.body), written.headers_out()))
         key = key.strip()
         if not key or len(key) > _MAX_KEY or not (key.isascii() and key.isprintable()):
@@ -212,7 +219,7 @@ class Api:
             return _respond(replay, replayed=True)
         command_id = uuid.uuid5(_NAMESPACE, scoped).hex
         idempotency = IdempotencyKey(key=scoped, fingerprint=fingerprint)
-        written = await run(WriteContext(actor, command_id, idempotency))
+        written = await run(WriteContext(actor, command_id, idempotency, venue_id))
         replay = _Replay(fingerprint, written.status, _json(written.body), written.headers_out())
         await self.services.redis.set(  # nx: concurrent repeats keep the first copy
             replay_key, msgspec.msgpack.encode(replay), ex=_REPLAY_SECONDS, nx=True

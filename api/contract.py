@@ -20,6 +20,7 @@ __all__ = [
     "SHAPE_KINDS",
     "Refusal",
     "refusals",
+    "unscoped",
 ]
 
 _BOOKINGS = "/api/v1/bookings"
@@ -222,8 +223,21 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
 }
 
 
+_VENUE_SCOPE = "/api/v1/venues/{venue_id}/"
+
+
+def unscoped(path: str) -> str:
+    """The unscoped path of a venue-scoped one (`/api/v1/venues/{venue_id}/admin/tables`
+    is `/api/v1/admin/tables`): both are one operation of the contract, on two venues."""
+    if path.startswith(_VENUE_SCOPE):
+        return "/api/v1/" + path[len(_VENUE_SCOPE) :]
+    return path
+
+
 def refusals(method: str, path: str, *, paged: bool, has_input: bool) -> tuple[Refusal, ...]:
-    """Every documented 409/422 of one operation (`method` lower case)."""
+    """Every documented 409/422 of one operation (`method` lower case), scoped to a venue
+    or not."""
+    path = unscoped(path)
     found = list(_SHAPE if has_input else ())
     found += _BY_OPERATION.get((method, path), ())
     if path.startswith("/api/v1/") and method != "get" and path not in NOT_IDEMPOTENT:

@@ -22,6 +22,7 @@ _CREATED = "2030-04-28T09:12:44.318Z"
 
 _BOOKING: dict[str, Any] = {
     "id": _BOOKING_ID,
+    "venue_id": "ven_3b1d9a0c5e7f4a2b8c6d0e1f2a3b4c5d",
     "table_id": "t3",
     "table_ids": ["t3"],
     "date": "2030-05-01",

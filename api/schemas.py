@@ -86,6 +86,7 @@ def hhmm(value: dt.time) -> str:
 
 class BookingOut(msgspec.Struct, frozen=True):
     id: str
+    venue_id: str
     table_id: str | None
     table_ids: list[str]
     date: dt.date
@@ -110,12 +111,13 @@ class BookingPage(msgspec.Struct, frozen=True):
     next_cursor: str | None = msgspec.field(default=None)
 
 
-def booking_from_state(state: ExistingBooking, version: int) -> BookingOut:
+def booking_from_state(venue_id: str, state: ExistingBooking, version: int) -> BookingOut:
     details = state.details
     slot = details.slot
     status: Any = state.status
     return BookingOut(
         id=details.booking_id,
+        venue_id=venue_id,
         table_id=details.table_ids[0] if details.table_ids else None,
         table_ids=list(details.table_ids),
         date=slot.date,
@@ -140,6 +142,7 @@ def booking_from_row(row: BookingRow) -> BookingOut:
     status: Any = row.status
     return BookingOut(
         id=row.id,
+        venue_id=row.venue_id,
         table_id=row.table_ids[0] if row.table_ids else None,
         table_ids=list(row.table_ids),
         date=row.date,

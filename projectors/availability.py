@@ -22,6 +22,7 @@ from booking_core.domain.events import (
     TableRetired,
     TableUnblocked,
 )
+from booking_core.domain.streams import venue_of
 from booking_core.domain.values import SlotSettings
 from projectors.base import Decoded, KeySpace, RedisCommand
 from read_models.availability_keys import (
@@ -34,10 +35,12 @@ from read_models.availability_keys import (
     SLOTS,
     TABLES,
     VENUE,
+    VERSION,
     TableFacts,
     day_key_part,
     interval_field,
     span_value,
+    venue_part,
 )
 
 __all__ = ["AvailabilityProjection"]
@@ -50,13 +53,15 @@ class AvailabilityProjection:
 
     def commands(self, keys: KeySpace, batch: Sequence[Decoded]) -> list[RedisCommand]:
         commands: list[RedisCommand] = []
-        for _, event in batch:
+        for record, event in batch:
+            at = venue_part(venue_of(record.stream_id))
+            written = len(commands)
             match event:
                 case TableReserved():
                     commands.append(
                         (
                             "HSET",
-                            keys.key(day_key_part(event.service_date)),
+                            keys.key(at + day_key_part(event.service_date)),
                             interval_field(event.table_id, BOOKING, event.booking_id),
                             span_value(event.starts_at, event.ends_at),
                         )
@@ -65,7 +70,7 @@ class AvailabilityProjection:
                     commands.append(
                         (
                             "HDEL",
-                            keys.key(day_key_part(event.service_date)),
+                            keys.key(at + day_key_part(event.service_date)),
                             interval_field(event.table_id, BOOKING, event.booking_id),
                         )
                     )
@@ -73,7 +78,7 @@ class AvailabilityProjection:
                     commands.append(
                         (
                             "HSET",
-                            keys.key(day_key_part(event.service_date)),
+                            keys.key(at + day_key_part(event.service_date)),
                             interval_field(event.table_id, BLOCK, event.block_id),
                             span_value(event.starts_at, event.ends_at),
                         )
@@ -82,7 +87,7 @@ class AvailabilityProjection:
                     commands.append(
                         (
                             "HDEL",
-                            keys.key(day_key_part(event.service_date)),
+                            keys.key(at + day_key_part(event.service_date)),
                             interval_field(event.table_id, BLOCK, event.block_id),
                         )
                     )
@@ -94,12 +99,14 @@ class AvailabilityProjection:
                         area=event.area,
                     )
                     commands.append(
-                        ("HSET", keys.key(TABLES), event.table_id, _encode(facts).decode())
+                        ("HSET", keys.key(at + TABLES), event.table_id, _encode(facts).decode())
                     )
                 case TableRetired():
-                    commands.append(("HSET", keys.key(RETIRED), event.table_id, "1"))
+                    commands.append(("HSET", keys.key(at + RETIRED), event.table_id, "1"))
                 case OpeningHoursChanged():
-                    commands.append(("HSET", keys.key(VENUE), HOURS, _encode(event.hours).decode()))
+                    commands.append(
+                        ("HSET", keys.key(at + VENUE), HOURS, _encode(event.hours).decode())
+                    )
                 case SlotSettingsChanged():
                     settings = SlotSettings(
                         interval_minutes=event.interval_minutes,
@@ -109,13 +116,17 @@ class AvailabilityProjection:
                         max_days_ahead=event.max_days_ahead,
                         time_zone=event.time_zone,
                     )
-                    commands.append(("HSET", keys.key(VENUE), SLOTS, _encode(settings).decode()))
+                    commands.append(
+                        ("HSET", keys.key(at + VENUE), SLOTS, _encode(settings).decode())
+                    )
                 case ClosureAdded():
                     commands.append(
-                        ("HSET", keys.key(CLOSURES), event.date.isoformat(), event.reason)
+                        ("HSET", keys.key(at + CLOSURES), event.date.isoformat(), event.reason)
                     )
                 case ClosureRemoved():
-                    commands.append(("HDEL", keys.key(CLOSURES), event.date.isoformat()))
+                    commands.append(("HDEL", keys.key(at + CLOSURES), event.date.isoformat()))
                 case _:
                     pass
+            if len(commands) > written:
+                commands.append(("SET", keys.key(at + VERSION), str(record.token)))
         return commands

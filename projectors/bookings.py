@@ -22,6 +22,7 @@ from booking_core.domain.events import (
     BookingPlaced,
     BookingSeated,
 )
+from booking_core.domain.streams import venue_of
 from projectors.base import Decoded, TableNames
 from read_models.bookings_layout import COLUMN_TYPES, COLUMNS, NAME, STAGE, TABLE
 
@@ -44,9 +45,10 @@ _STATUS_AT: dict[type[Any], tuple[str, str]] = {
 Row = dict[str, Any]
 
 
-def _placed(event: BookingPlaced, version: int) -> Row:
+def _placed(event: BookingPlaced, version: int, venue_id: str) -> Row:
     return {
         "id": event.booking_id,
+        "venue_id": venue_id,
         "table_ids": list(event.table_ids),
         "service_date": event.service_date,
         "date": event.date,
@@ -109,7 +111,9 @@ class BookingsProjection:
         for record, event in batch:
             match event:
                 case BookingPlaced():
-                    rows[event.booking_id] = _placed(event, record.version)
+                    rows[event.booking_id] = _placed(
+                        event, record.version, venue_of(record.stream_id)
+                    )
                 case BookingChanged() if event.booking_id in rows:
                     _changed(rows[event.booking_id], event, record.version)
                 case (

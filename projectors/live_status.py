@@ -19,6 +19,7 @@ from booking_core.domain.events import (
     TableReserved,
     TableUnblocked,
 )
+from booking_core.domain.streams import venue_of
 from booking_core.store import RecordedEvent
 from projectors.base import Decoded, KeySpace, RedisCommand
 from read_models.live_status_keys import NAME, stream_key_part
@@ -42,7 +43,7 @@ def _entry(
 ) -> RedisCommand:
     return (
         "XADD",
-        keys.key(stream_key_part(service_date)),
+        keys.key(stream_key_part(venue_of(record.stream_id), service_date)),
         "MAXLEN",
         "~",
         MAX_ENTRIES_PER_DAY,

@@ -41,6 +41,7 @@ from booking_core.domain.events import (
     TableAdded,
     TableChanged,
 )
+from booking_core.domain.streams import venue_of
 from projectors.base import Decoded, TableNames
 
 __all__ = [
@@ -84,6 +85,7 @@ def notification_id(booking_id: str, kind: Kind, version: int, channel: Channel)
 
 @dataclass
 class _Venue:
+    venue_id: str
     time_zone: str = "UTC"
     table_names: dict[str, str] = field(default_factory=dict)
     changed: bool = False
@@ -133,9 +135,9 @@ _NO_RECIPIENT: Final[dict[Channel, str]] = {
 }
 
 _INSERT = """
-INSERT INTO {t} (id, booking_id, kind, channel, booking_version, recipient, details, status,
-                 reason, due_at, expires_at, next_attempt_at, created_at, updated_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+INSERT INTO {t} (venue_id, id, booking_id, kind, channel, booking_version, recipient, details,
+                 status, reason, due_at, expires_at, next_attempt_at, created_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (id) DO NOTHING
 """
 
@@ -160,7 +162,26 @@ class NotificationsProjection:
     async def apply(
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
     ) -> None:
-        venue = await _load_venue(connection, tables)
+        """Each venue's events of the batch, in their order: a message speaks of its own
+        venue's time zone and tables."""
+        by_venue: dict[str, list[Decoded]] = {}
+        for decoded in batch:
+            by_venue.setdefault(venue_of(decoded[0].stream_id), []).append(decoded)
+        inserted = 0
+        for venue_id, events in by_venue.items():
+            inserted += await self._apply_venue(connection, tables, venue_id, events)
+        if inserted:
+            # Wakes the sender the moment these rows commit, not at its next poll.
+            await connection.execute("SELECT pg_notify(%s, '')", (WAKE_CHANNEL,))
+
+    async def _apply_venue(
+        self,
+        connection: AsyncConnection[Any],
+        tables: TableNames,
+        venue_id: str,
+        batch: Sequence[Decoded],
+    ) -> int:
+        venue = await _load_venue(connection, tables, venue_id)
         known = await self._load_details(connection, tables, batch)
         inserted = 0
         for record, event in batch:
@@ -169,9 +190,7 @@ class NotificationsProjection:
             )
         if venue.changed:
             await _store_venue(connection, tables, venue)
-        if inserted:
-            # Wakes the sender the moment these rows commit, not at its next poll.
-            await connection.execute("SELECT pg_notify(%s, '')", (WAKE_CHANNEL,))
+        return inserted
 
     async def _apply_one(
         self,
@@ -193,7 +212,7 @@ class NotificationsProjection:
                         connection, tables, event.booking_id, f"superseded by version {version}", at
                     )
                 rows = self._messages(event.booking_id, kind, version, details, at)
-                return await _insert(connection, tables, rows)
+                return await _insert(connection, tables, venue.venue_id, rows)
             case BookingCancelled():
                 await _cancel_reminders(
                     connection, tables, event.booking_id, "booking cancelled", event.cancelled_at
@@ -206,7 +225,7 @@ class NotificationsProjection:
                     _Row(event.booking_id, "cancelled", c, version, before, at, at)
                     for c in CHANNELS
                 ]
-                return await _insert(connection, tables, rows)
+                return await _insert(connection, tables, venue.venue_id, rows)
             case BookingSeated() | BookingCompleted() | BookingMarkedNoShow():
                 at = _finished_at(event)
                 await _cancel_reminders(connection, tables, event.booking_id, "booking started", at)
@@ -267,11 +286,13 @@ def _finished_at(event: BookingSeated | BookingCompleted | BookingMarkedNoShow) 
             return event.marked_at
 
 
-async def _insert(connection: AsyncConnection[Any], tables: TableNames, rows: list[_Row]) -> int:
+async def _insert(
+    connection: AsyncConnection[Any], tables: TableNames, venue_id: str, rows: list[_Row]
+) -> int:
     async with connection.cursor() as cursor:
         await cursor.executemany(
             sql.SQL(_INSERT).format(t=tables["notifications"]),
-            [row.params() for row in rows],
+            [(venue_id, *row.params()) for row in rows],
         )
     return len(rows)
 
@@ -288,25 +309,28 @@ async def _cancel_reminders(
     )
 
 
-async def _load_venue(connection: AsyncConnection[Any], tables: TableNames) -> _Venue:
+async def _load_venue(
+    connection: AsyncConnection[Any], tables: TableNames, venue_id: str
+) -> _Venue:
     cursor = await connection.execute(
-        sql.SQL("SELECT time_zone, table_names::text FROM {t} WHERE id = 1").format(
+        sql.SQL("SELECT time_zone, table_names::text FROM {t} WHERE venue_id = %s").format(
             t=tables["notification_venue"]
-        )
+        ),
+        (venue_id,),
     )
     row = await cursor.fetchone()
     if row is None:
-        return _Venue()
+        return _Venue(venue_id)
     names = msgspec.json.decode(row[1], type=dict[str, str])
-    return _Venue(time_zone=row[0], table_names=names)
+    return _Venue(venue_id, time_zone=row[0], table_names=names)
 
 
 async def _store_venue(connection: AsyncConnection[Any], tables: TableNames, venue: _Venue) -> None:
     await connection.execute(
         sql.SQL(
-            "INSERT INTO {t} (id, time_zone, table_names) VALUES (1, %s, %s)"
-            " ON CONFLICT (id) DO UPDATE SET time_zone = excluded.time_zone,"
+            "INSERT INTO {t} (venue_id, time_zone, table_names) VALUES (%s, %s, %s)"
+            " ON CONFLICT (venue_id) DO UPDATE SET time_zone = excluded.time_zone,"
             " table_names = excluded.table_names"
         ).format(t=tables["notification_venue"]),
-        (venue.time_zone, Jsonb(venue.table_names)),
+        (venue.venue_id, venue.time_zone, Jsonb(venue.table_names)),
     )

@@ -40,6 +40,7 @@ from booking_core.domain.events import (
     ClosureAdded,
     ClosureRemoved,
 )
+from booking_core.domain.streams import venue_of
 from projectors.base import Decoded, TableNames
 from projectors.stats_floor import FLOOR_EVENTS, Floor, FloorVersion
 from read_models import stats_layout as layout
@@ -123,9 +124,23 @@ class StatsProjection:
     async def apply(
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
     ) -> None:
+        """Each venue's events of the batch, in their order: venues share nothing here."""
+        by_venue: dict[str, list[Decoded]] = {}
+        for decoded in batch:
+            by_venue.setdefault(venue_of(decoded[0].stream_id), []).append(decoded)
+        for venue_id, events in by_venue.items():
+            await self._apply_venue(connection, tables, venue_id, events)
+
+    async def _apply_venue(
+        self,
+        connection: AsyncConnection[Any],
+        tables: TableNames,
+        venue_id: str,
+        batch: Sequence[Decoded],
+    ) -> None:
         ids = {event.booking_id for _, event in batch if isinstance(event, _LATER)}
         bookings = await self._load_bookings(connection, tables, ids)
-        floor = await self._load_floor(connection, tables)
+        floor = await self._load_floor(connection, tables, venue_id)
         floor_touched = False
         changed_from: date | None = None
         closures_touched: set[date] = set()
@@ -172,9 +187,11 @@ class StatsProjection:
                     floor_touched = True
                     if since is not None:
                         changed_from = since if changed_from is None else min(changed_from, since)
-        await self._store(connection, tables, deltas, touched, floor)
+        await self._store(connection, tables, venue_id, deltas, touched, floor)
         if floor_touched:
-            await self._store_floor(connection, tables, floor, changed_from, closures_touched)
+            await self._store_floor(
+                connection, tables, venue_id, floor, changed_from, closures_touched
+            )
 
     async def _load_bookings(
         self, connection: AsyncConnection[Any], tables: TableNames, ids: set[str]
@@ -190,11 +207,14 @@ class StatsProjection:
         )
         return {row[0]: _Booking(*row[1:]) for row in await cursor.fetchall()}
 
-    async def _load_floor(self, connection: AsyncConnection[Any], tables: TableNames) -> Floor:
+    async def _load_floor(
+        self, connection: AsyncConnection[Any], tables: TableNames, venue_id: str
+    ) -> Floor:
         cursor = await connection.execute(
-            sql.SQL("SELECT time_zone, closures, versions FROM {t} WHERE id = 1").format(
+            sql.SQL("SELECT time_zone, closures, versions FROM {t} WHERE venue_id = %s").format(
                 t=tables[layout.FLOOR]
-            )
+            ),
+            (venue_id,),
         )
         row = await cursor.fetchone()
         if row is None:
@@ -209,6 +229,7 @@ class StatsProjection:
         self,
         connection: AsyncConnection[Any],
         tables: TableNames,
+        venue_id: str,
         deltas: _Deltas,
         touched: dict[str, _Booking],
         floor: Floor,
@@ -218,12 +239,14 @@ class StatsProjection:
                 await cursor.execute(
                     sql.SQL(
                         "INSERT INTO {t} (id, service_date, party_size, seat_minutes, status,"
-                        " source) SELECT * FROM unnest(%s::text[], %s::date[], %s::int[],"
-                        " %s::int[], %s::text[], %s::text[]) ON CONFLICT (id) DO UPDATE SET"
+                        " source, venue_id) SELECT *, %s FROM unnest(%s::text[], %s::date[],"
+                        " %s::int[], %s::int[], %s::text[], %s::text[])"
+                        " ON CONFLICT (id) DO UPDATE SET"
                         " service_date = excluded.service_date, party_size = excluded.party_size,"
                         " seat_minutes = excluded.seat_minutes, status = excluded.status"
                     ).format(t=tables[layout.BOOKINGS]),
                     [
+                        venue_id,
                         list(touched),
                         [b.service_date for b in touched.values()],
                         [b.party_size for b in touched.values()],
@@ -239,8 +262,9 @@ class StatsProjection:
                 )
                 await cursor.executemany(
                     sql.SQL(
-                        "INSERT INTO {t} AS s (service_date, {cols}, open_seat_minutes)"
-                        " VALUES (%s, {values}, %s) ON CONFLICT (service_date) DO UPDATE SET {inc},"
+                        "INSERT INTO {t} AS s (venue_id, service_date, {cols}, open_seat_minutes)"
+                        " VALUES (%s, %s, {values}, %s) ON CONFLICT (venue_id, service_date)"
+                        " DO UPDATE SET {inc},"
                         " open_seat_minutes = excluded.open_seat_minutes"
                     ).format(
                         t=tables[layout.DAILY],
@@ -249,12 +273,17 @@ class StatsProjection:
                         inc=increments,
                     ),
                     [
-                        (day, *(totals[c] for c in COUNTERS), floor.open_seat_minutes(day))
+                        (
+                            venue_id,
+                            day,
+                            *(totals[c] for c in COUNTERS),
+                            floor.open_seat_minutes(day),
+                        )
                         for day, totals in deltas.totals.items()
                     ],
                 )
             rows = [
-                (day, dim, key, bookings_delta, breakdown[(dim, key, "covers")])
+                (venue_id, day, dim, key, bookings_delta, breakdown[(dim, key, "covers")])
                 for day, breakdown in deltas.breakdown.items()
                 for (dim, key, measure), bookings_delta in breakdown.items()
                 if measure == "bookings"
@@ -262,8 +291,9 @@ class StatsProjection:
             if rows:
                 await cursor.executemany(
                     sql.SQL(
-                        "INSERT INTO {t} AS b (service_date, dimension, key, bookings, covers)"
-                        " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (service_date, dimension, key)"
+                        "INSERT INTO {t} AS b (venue_id, service_date, dimension, key, bookings,"
+                        " covers) VALUES (%s, %s, %s, %s, %s, %s)"
+                        " ON CONFLICT (venue_id, service_date, dimension, key)"
                         " DO UPDATE SET bookings = b.bookings + excluded.bookings,"
                         " covers = b.covers + excluded.covers"
                     ).format(t=tables[layout.BREAKDOWN]),
@@ -274,6 +304,7 @@ class StatsProjection:
         self,
         connection: AsyncConnection[Any],
         tables: TableNames,
+        venue_id: str,
         floor: Floor,
         changed_from: date | None,
         closures: set[date],
@@ -284,13 +315,15 @@ class StatsProjection:
         async with connection.cursor() as cursor:
             await cursor.execute(
                 sql.SQL(
-                    "INSERT INTO {t} (id, opening_hours, time_zone, capacities, closures,"
-                    " versions) VALUES (1, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET"
+                    "INSERT INTO {t} (venue_id, opening_hours, time_zone, capacities, closures,"
+                    " versions) VALUES (%s, %s, %s, %s, %s, %s)"
+                    " ON CONFLICT (venue_id) DO UPDATE SET"
                     " opening_hours = excluded.opening_hours, time_zone = excluded.time_zone,"
                     " capacities = excluded.capacities, closures = excluded.closures,"
                     " versions = excluded.versions"
                 ).format(t=tables[layout.FLOOR]),
                 (
+                    venue_id,
                     Jsonb(msgspec.to_builtins(latest.opening_hours)),
                     floor.time_zone,
                     Jsonb(latest.capacities),
@@ -300,16 +333,17 @@ class StatsProjection:
             )
             await cursor.execute(
                 sql.SQL(
-                    "SELECT service_date FROM {t} WHERE service_date >= %s"
-                    " OR service_date = ANY(%s)"
+                    "SELECT service_date FROM {t} WHERE venue_id = %s"
+                    " AND (service_date >= %s OR service_date = ANY(%s))"
                 ).format(t=tables[layout.DAILY]),
-                (changed_from or date.max, sorted(closures)),
+                (venue_id, changed_from or date.max, sorted(closures)),
             )
             days = [row[0] for row in await cursor.fetchall()]
             if days:
                 await cursor.executemany(
-                    sql.SQL("UPDATE {t} SET open_seat_minutes = %s WHERE service_date = %s").format(
-                        t=tables[layout.DAILY]
-                    ),
-                    [(floor.open_seat_minutes(day), day) for day in days],
+                    sql.SQL(
+                        "UPDATE {t} SET open_seat_minutes = %s"
+                        " WHERE venue_id = %s AND service_date = %s"
+                    ).format(t=tables[layout.DAILY]),
+                    [(floor.open_seat_minutes(day), venue_id, day) for day in days],
                 )

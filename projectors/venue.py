@@ -25,6 +25,7 @@ from booking_core.domain.events import (
     TableChanged,
     TableRetired,
 )
+from booking_core.domain.streams import venue_of
 from booking_core.domain.values import OpeningHours, SlotSettings
 from projectors.base import Decoded, TableNames
 from read_models import venue_layout
@@ -37,11 +38,11 @@ def _json(value: object) -> Jsonb:
 
 
 _UPSERT_TABLE = """
-INSERT INTO {t} (id, name, capacity, min_capacity, area, x, y, width, height, rotation, shape,
-                 retired, version, created_at, updated_at)
-VALUES (%(id)s, %(name)s, %(capacity)s, %(min_capacity)s, %(area)s, %(x)s, %(y)s, %(width)s,
-        %(height)s, %(rotation)s, %(shape)s, false, %(version)s, %(at)s, %(at)s)
-ON CONFLICT (id) DO UPDATE SET
+INSERT INTO {t} (venue_id, id, name, capacity, min_capacity, area, x, y, width, height,
+                 rotation, shape, retired, version, created_at, updated_at)
+VALUES (%(venue)s, %(id)s, %(name)s, %(capacity)s, %(min_capacity)s, %(area)s, %(x)s, %(y)s,
+        %(width)s, %(height)s, %(rotation)s, %(shape)s, false, %(version)s, %(at)s, %(at)s)
+ON CONFLICT (venue_id, id) DO UPDATE SET
     name = excluded.name, capacity = excluded.capacity, min_capacity = excluded.min_capacity,
     area = excluded.area, x = excluded.x, y = excluded.y, width = excluded.width,
     height = excluded.height, rotation = excluded.rotation, shape = excluded.shape,
@@ -49,17 +50,19 @@ ON CONFLICT (id) DO UPDATE SET
 """
 
 _UPSERT_LAYOUT = """
-INSERT INTO {t} (id, name, tables, areas, canvas, active, version, created_at, updated_at)
-VALUES (%(id)s, %(name)s, %(tables)s, %(areas)s, %(canvas)s, false, %(version)s, %(at)s, %(at)s)
-ON CONFLICT (id) DO UPDATE SET
+INSERT INTO {t} (venue_id, id, name, tables, areas, canvas, active, version, created_at,
+                 updated_at)
+VALUES (%(venue)s, %(id)s, %(name)s, %(tables)s, %(areas)s, %(canvas)s, false, %(version)s,
+        %(at)s, %(at)s)
+ON CONFLICT (venue_id, id) DO UPDATE SET
     name = excluded.name, tables = excluded.tables, areas = excluded.areas,
     canvas = excluded.canvas, version = excluded.version, updated_at = excluded.updated_at
 """
 
 _UPSERT_VENUE = """
-INSERT INTO {t} (id, opening_hours, time_slots, version, updated_at)
-VALUES (1, %(hours)s, %(slots)s, %(version)s, %(at)s)
-ON CONFLICT (id) DO UPDATE SET
+INSERT INTO {t} (venue_id, opening_hours, time_slots, version, updated_at)
+VALUES (%(venue)s, %(hours)s, %(slots)s, %(version)s, %(at)s)
+ON CONFLICT (venue_id) DO UPDATE SET
     opening_hours = coalesce(%(new_hours)s, {t}.opening_hours),
     time_slots = coalesce(%(new_slots)s, {t}.time_slots),
     version = excluded.version, updated_at = excluded.updated_at
@@ -77,6 +80,7 @@ class VenueProjection:
             for record, event in batch:
                 query, params = self._statement(tables, record.version, record.recorded_at, event)
                 if query is not None:
+                    params["venue"] = venue_of(record.stream_id)
                     await cursor.execute(query, params)
 
     def _statement(
@@ -106,7 +110,7 @@ class VenueProjection:
             case TableRetired():
                 return q(
                     "UPDATE {t} SET retired = true, version = %(version)s, updated_at = %(at)s"
-                    " WHERE id = %(id)s",
+                    " WHERE venue_id = %(venue)s AND id = %(id)s",
                     venue_layout.TABLES,
                 ), {"id": event.table_id, "version": version, "at": event.retired_at}
             case LayoutCreated() | LayoutChanged():
@@ -120,13 +124,14 @@ class VenueProjection:
                     "at": at,
                 }
             case LayoutDeleted():
-                return q("DELETE FROM {t} WHERE id = %(id)s", venue_layout.LAYOUTS), {
-                    "id": event.layout_id
-                }
+                return q(
+                    "DELETE FROM {t} WHERE venue_id = %(venue)s AND id = %(id)s",
+                    venue_layout.LAYOUTS,
+                ), {"id": event.layout_id}
             case LayoutActivated():
                 return q(
                     "UPDATE {t} SET active = (id = %(id)s), updated_at = %(at)s"
-                    " WHERE active OR id = %(id)s",
+                    " WHERE venue_id = %(venue)s AND (active OR id = %(id)s)",
                     venue_layout.LAYOUTS,
                 ), {"id": event.layout_id, "at": at}
             case OpeningHoursChanged():
@@ -160,19 +165,22 @@ class VenueProjection:
                 }
             case ClosureAdded():
                 return q(
-                    "INSERT INTO {t} (date, reason, created_at) VALUES (%(date)s, %(reason)s,"
-                    " %(at)s) ON CONFLICT (date) DO UPDATE SET reason = excluded.reason",
+                    "INSERT INTO {t} (venue_id, date, reason, created_at)"
+                    " VALUES (%(venue)s, %(date)s, %(reason)s, %(at)s) ON CONFLICT (venue_id, date)"
+                    " DO UPDATE SET reason = excluded.reason",
                     venue_layout.CLOSURES,
                 ), {"date": event.date, "reason": event.reason, "at": at}
             case ClosureRemoved():
-                return q("DELETE FROM {t} WHERE date = %(date)s", venue_layout.CLOSURES), {
-                    "date": event.date
-                }
+                return q(
+                    "DELETE FROM {t} WHERE venue_id = %(venue)s AND date = %(date)s",
+                    venue_layout.CLOSURES,
+                ), {"date": event.date}
             case BlockPlaced():
                 return q(
-                    "INSERT INTO {t} (id, table_id, service_date, starts_at, ends_at, reason,"
-                    " created_at) VALUES (%(id)s, %(table_id)s, %(service_date)s, %(starts_at)s,"
-                    " %(ends_at)s, %(reason)s, %(at)s) ON CONFLICT (id) DO NOTHING",
+                    "INSERT INTO {t} (venue_id, id, table_id, service_date, starts_at, ends_at,"
+                    " reason, created_at) VALUES (%(venue)s, %(id)s, %(table_id)s,"
+                    " %(service_date)s, %(starts_at)s, %(ends_at)s, %(reason)s, %(at)s)"
+                    " ON CONFLICT (venue_id, id) DO NOTHING",
                     venue_layout.BLOCKS,
                 ), {
                     "id": event.block_id,
@@ -184,8 +192,9 @@ class VenueProjection:
                     "at": at,
                 }
             case BlockLifted():
-                return q("DELETE FROM {t} WHERE id = %(id)s", venue_layout.BLOCKS), {
-                    "id": event.block_id
-                }
+                return q(
+                    "DELETE FROM {t} WHERE venue_id = %(venue)s AND id = %(id)s",
+                    venue_layout.BLOCKS,
+                ), {"id": event.block_id}
             case _:
                 return None, {}

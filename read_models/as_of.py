@@ -27,7 +27,7 @@ from booking_core.codec import codec
 from booking_core.domain.booking import BookingState
 from booking_core.domain.folding import BOOKING, SERVICE_DAY, TABLE, VENUE_KIND, StreamKind
 from booking_core.domain.service_day import ServiceDay
-from booking_core.domain.streams import DEFAULT_STREAMS
+from booking_core.domain.streams import streams_of
 from booking_core.domain.table import ActiveTable
 from booking_core.store import EventStore, RecordedEvent
 from read_models import availability_keys as keys
@@ -91,10 +91,12 @@ async def _fold(store: EventStore, stream_id: str, kind: StreamKind[S], as_of: d
     return kind.fold(codec.decode(record) for record in records)
 
 
-async def booking_as_of(store: EventStore, booking_id: str, as_of: datetime | None) -> BookingAsOf:
-    """The booking as it stood at `as_of` (None: as it stands, every event recorded so
-    far). Raises `InvalidId` for an impossible id."""
-    stream_id = DEFAULT_STREAMS.booking(booking_id)
+async def booking_as_of(
+    store: EventStore, venue_id: str, booking_id: str, as_of: datetime | None
+) -> BookingAsOf:
+    """The venue's booking as it stood at `as_of` (None: as it stands, every event
+    recorded so far). Raises `InvalidId` for an impossible id."""
+    stream_id = streams_of(venue_id).booking(booking_id)
     if as_of is None:
         records = await store.read_stream(stream_id)
     else:
@@ -104,11 +106,11 @@ async def booking_as_of(store: EventStore, booking_id: str, as_of: datetime | No
 
 
 async def booking_history(
-    store: EventStore, booking_id: str, *, as_of: datetime | None = None
+    store: EventStore, venue_id: str, booking_id: str, *, as_of: datetime | None = None
 ) -> list[HistoryEntry]:
-    """Every event of the booking, oldest first (up to `as_of` if given); empty if there
-    is no such booking. Raises `InvalidId` for an impossible id."""
-    stream_id = DEFAULT_STREAMS.booking(booking_id)
+    """Every event of the venue's booking, oldest first (up to `as_of` if given); empty if
+    there is no such booking. Raises `InvalidId` for an impossible id."""
+    stream_id = streams_of(venue_id).booking(booking_id)
     if as_of is None:
         records = await store.read_stream(stream_id)
     else:
@@ -130,6 +132,7 @@ def _entry(record: RecordedEvent) -> HistoryEntry:
 
 async def availability_as_of(
     store: EventStore,
+    venue_id: str,
     *,
     day: date,
     at: time,
@@ -139,15 +142,16 @@ async def availability_as_of(
 ) -> TablesAt:
     """Every table's status for a turn at local `day` `at`, as a guest asking at `as_of`
     would have been told (the live equivalent is `read_models.availability.tables_at`)."""
-    venue = await _fold(store, DEFAULT_STREAMS.venue, VENUE_KIND, as_of)
+    streams = streams_of(venue_id)
+    venue = await _fold(store, streams.venue, VENUE_KIND, as_of)
     table_ids = sorted(venue.tables)
     tables = await asyncio.gather(
-        *(_fold(store, DEFAULT_STREAMS.table(t), TABLE, as_of) for t in table_ids)
+        *(_fold(store, streams.table(t), TABLE, as_of) for t in table_ids)
     )
     active = {t.table_id: t for t in tables if isinstance(t, ActiveTable)}
     wanted = [(t, d) for t in active for d in snapshot_days(day)]
     service_days = await asyncio.gather(
-        *(_fold(store, DEFAULT_STREAMS.service_day(t, d), SERVICE_DAY, as_of) for t, d in wanted)
+        *(_fold(store, streams.service_day(t, d), SERVICE_DAY, as_of) for t, d in wanted)
     )
     intervals: dict[str, list[Interval]] = {}
     for (table_id, service_date), service_day in zip(wanted, service_days, strict=True):

@@ -74,9 +74,11 @@ from read_models.availability_keys import (
     SLOTS,
     TABLES,
     VENUE,
+    VERSION,
     TableFacts,
     parse_field,
     span_seconds,
+    venue_part,
 )
 from read_models.model_keys import checkpoint_key, model_root, ready_key
 
@@ -365,7 +367,7 @@ def _status(around: _Around, table_id: str, start: int, end: int) -> Status:
 
 # --- reading the model ----------------------------------------------------------------
 
-_CacheKey = tuple[object, str, date, bytes]
+_CacheKey = tuple[object, str, str, date, bytes]
 _cache: OrderedDict[_CacheKey, Snapshot] = OrderedDict()
 
 
@@ -388,36 +390,40 @@ def _server(redis: Redis) -> object:
     return (kwargs.get("host"), kwargs.get("port"), kwargs.get("path"), kwargs.get("db"))
 
 
-_seen: dict[tuple[object, str], tuple[bytes, float]] = {}
-"""The checkpoint last read from each model, and when (monotonic seconds)."""
+_seen: dict[tuple[object, str, str], tuple[bytes, float]] = {}
+"""The version last read of each venue's model, and when (monotonic seconds)."""
 
 
 async def snapshot_for(
-    redis: Redis, prefix: str, around: date, max_staleness: float = 0.0
+    redis: Redis, prefix: str, venue_id: str, around: date, max_staleness: float = 0.0
 ) -> Snapshot:
-    """The model's snapshot of `around` and its neighbours. With `max_staleness`, a
-    checkpoint read from Redis less than that many seconds ago is trusted without asking
+    """The venue's snapshot of `around` and its neighbours. With `max_staleness`, a
+    version read from Redis less than that many seconds ago is trusted without asking
     again: the answer may then trail the model by that much (never the other way)."""
     root = model_root(prefix, NAME)
-    server = _server(redis)
-    recent = _seen.get((server, prefix))
+    model = (_server(redis), prefix, venue_id)
+    recent = _seen.get(model)
     if max_staleness > 0 and recent and time_monotonic() - recent[1] < max_staleness:
-        cached = _cache.get((server, prefix, around, recent[0]))
+        cached = _cache.get((*model, around, recent[0]))
         if cached is not None:
             return cached
-    ready, checkpoint = await redis.mget([ready_key(root), checkpoint_key(root)])
+    venue_root = root + venue_part(venue_id)
+    ready, checkpoint, version = await redis.mget(
+        [ready_key(root), checkpoint_key(root), venue_root + VERSION]
+    )
     if not ready:
-        _seen.pop((server, prefix), None)
+        _seen.pop(model, None)
         raise ModelNotReady("the availability model is being built")
-    if checkpoint is not None:
-        _seen[(server, prefix)] = (_raw(checkpoint), time_monotonic())
-        cached = _cache.get((server, prefix, around, _raw(checkpoint)))
+    mark = version if version is not None else checkpoint
+    if mark is not None:
+        _seen[model] = (_raw(mark), time_monotonic())
+        cached = _cache.get((*model, around, _raw(mark)))
         if cached is not None:
-            _cache.move_to_end((server, prefix, around, _raw(checkpoint)))
+            _cache.move_to_end((*model, around, _raw(mark)))
             return cached
-    checkpoint, snapshot = await _fetch(redis, root, around)
-    if checkpoint is not None:
-        _cache[(server, prefix, around, _raw(checkpoint))] = snapshot
+    mark, snapshot = await _fetch(redis, root, venue_root, around)
+    if mark is not None:
+        _cache[(*model, around, _raw(mark))] = snapshot
         while len(_cache) > CACHED_SNAPSHOTS:
             _cache.popitem(last=False)
     return snapshot
@@ -430,19 +436,32 @@ def snapshot_days(around: date) -> list[date]:
     return [around + _DAY * offset for offset in (-2, -1, 0, 1)]
 
 
-async def _fetch(redis: Redis, root: str, around: date) -> tuple[bytes | str | None, Snapshot]:
-    """The snapshot and the checkpoint it belongs to, read in one transaction."""
+async def _fetch(
+    redis: Redis, root: str, venue_root: str, around: date
+) -> tuple[bytes | str | None, Snapshot]:
+    """The venue's snapshot and the version it belongs to (the checkpoint while the venue
+    has none), read in one transaction."""
     days = snapshot_days(around)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.get(checkpoint_key(root))
         pipe.exists(ready_key(root))
-        pipe.hgetall(root + VENUE)
-        pipe.hgetall(root + CLOSURES)
-        pipe.hgetall(root + TABLES)
-        pipe.hgetall(root + RETIRED)
+        pipe.get(venue_root + VERSION)
+        pipe.hgetall(venue_root + VENUE)
+        pipe.hgetall(venue_root + CLOSURES)
+        pipe.hgetall(venue_root + TABLES)
+        pipe.hgetall(venue_root + RETIRED)
         for day in days:
-            pipe.hgetall(f"{root}day:{day.isoformat()}")
-        checkpoint, ready, venue, closures, tables, retired, *day_maps = await pipe.execute()
+            pipe.hgetall(f"{venue_root}day:{day.isoformat()}")
+        (
+            checkpoint,
+            ready,
+            version,
+            venue,
+            closures,
+            tables,
+            retired,
+            *day_maps,
+        ) = await pipe.execute()
     if not ready:
         raise ModelNotReady("the availability model is being built")
     venue = {_text(k): v for k, v in venue.items()}
@@ -467,7 +486,7 @@ async def _fetch(redis: Redis, root: str, around: date) -> tuple[bytes | str | N
         tables=facts,
         intervals=intervals,
     )
-    return checkpoint, snapshot
+    return (version if version is not None else checkpoint), snapshot
 
 
 # --- the rules ------------------------------------------------------------------------
@@ -481,6 +500,7 @@ async def tables_at(
     redis: Redis,
     prefix: str,
     *,
+    venue_id: str,
     day: date,
     at: time,
     party_size: int = 2,
@@ -490,7 +510,7 @@ async def tables_at(
 ) -> TablesAt:
     """Every table's status for a turn starting at local `day` `at` (for
     `max_staleness`, see `snapshot_for`)."""
-    snapshot = await snapshot_for(redis, prefix, day, max_staleness)
+    snapshot = await snapshot_for(redis, prefix, venue_id, day, max_staleness)
     return tables_in(
         snapshot,
         day=day,
@@ -554,6 +574,7 @@ async def slots_for(
     redis: Redis,
     prefix: str,
     *,
+    venue_id: str,
     day: date,
     party_size: int,
     now: datetime | None = None,
@@ -562,7 +583,7 @@ async def slots_for(
     """Every start of service date `day` a party could book now, with how many fitting
     tables are free (for `max_staleness`, see `snapshot_for`)."""
     now = now or datetime.now(UTC)
-    snapshot = await snapshot_for(redis, prefix, day, max_staleness)
+    snapshot = await snapshot_for(redis, prefix, venue_id, day, max_staleness)
     return slots_in(snapshot, day=day, party_size=party_size, now=now)
 
 

@@ -1,6 +1,8 @@
 """The Redis layout of the availability model, shared by its projection and its reads.
 
-Under `{prefix}availability:`:
+Under `{prefix}availability:`, for each venue under its own part of the root (`venue_part`:
+nothing for the default venue, whose keys kept their names when there came to be several
+venues, `{venue_id}/` for any other):
 
 | key | type | content |
 |---|---|---|
@@ -9,6 +11,7 @@ Under `{prefix}availability:`:
 | `tables` | hash | table id -> `{name, capacity, min_capacity, area}` JSON |
 | `retired` | hash | table id -> `1` |
 | `day:{service date}` | hash | `table|b|booking` or `table|k|block` -> `start,end` |
+| `version` | string | the last event applied to this venue's keys, `tx-position` |
 
 (Interval ends are epoch seconds, the start rounded down and the end up, so that a block
 placed at an instant with a fraction of a second overlaps a turn exactly when it does in
@@ -20,8 +23,11 @@ Every write is idempotent per event: a reservation is a field set to the same va
 however often it is applied, a release deletes that field.
 
 The checkpoint is the model's version: every write moves it in the same Lua call, and a
-rebuild's swap replaces it with the rest. The reads cache parsed snapshots by it, so
-nothing may write under this root without moving the checkpoint (or deleting it).
+rebuild's swap replaces it with the rest. A venue's `version` moves with every write to
+that venue's keys, in the same call. The reads cache a venue's parsed snapshots by its
+`version` (by the checkpoint while a venue has none yet, as one projected before venues
+had them), so a write to one venue leaves the others' cached snapshots valid; nothing may
+write under a venue's keys without moving its `version` (or deleting it).
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import msgspec
+
+from booking_core.domain.streams import DEFAULT_VENUE_ID
 
 __all__ = [
     "BLOCK",
@@ -40,12 +48,14 @@ __all__ = [
     "SLOTS",
     "TABLES",
     "VENUE",
+    "VERSION",
     "TableFacts",
     "day_key_part",
     "interval_field",
     "parse_field",
     "span_seconds",
     "span_value",
+    "venue_part",
 ]
 
 NAME = "availability"
@@ -55,6 +65,7 @@ SLOTS = "slots"
 CLOSURES = "closures"
 TABLES = "tables"
 RETIRED = "retired"
+VERSION = "version"
 BOOKING = "b"
 BLOCK = "k"
 
@@ -64,6 +75,11 @@ class TableFacts(msgspec.Struct, frozen=True, kw_only=True):
     capacity: int
     min_capacity: int
     area: str | None = None
+
+
+def venue_part(venue_id: str) -> str:
+    """Where a venue's keys start under the model's root."""
+    return "" if venue_id == DEFAULT_VENUE_ID else f"{venue_id}/"
 
 
 def day_key_part(service_date: date) -> str:

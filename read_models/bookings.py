@@ -27,6 +27,7 @@ class BookingFilter:
     """Every field narrows the page; `service_date`, `from_date` and `to_date` are
     service dates (a booking after midnight belongs to the evening it started in)."""
 
+    venue_id: str
     user_id: str | None = None
     service_date: dt.date | None = None
     from_date: dt.date | None = None
@@ -36,11 +37,16 @@ class BookingFilter:
     q: str | None = None
 
 
-async def booking(pool: AsyncConnectionPool[Any], booking_id: str) -> BookingRow | None:
+async def booking(
+    pool: AsyncConnectionPool[Any], venue_id: str, booking_id: str
+) -> BookingRow | None:
+    """The booking, if it is one of `venue_id`'s."""
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            sql.SQL("SELECT {} FROM {} WHERE id = %s").format(_COLUMNS, sql.Identifier(TABLE)),
-            (booking_id,),
+            sql.SQL("SELECT {} FROM {} WHERE id = %s AND venue_id = %s").format(
+                _COLUMNS, sql.Identifier(TABLE)
+            ),
+            (booking_id, venue_id),
         )
         row = await cur.fetchone()
     return BookingRow(**row) if row else None
@@ -61,6 +67,7 @@ def _where(
         clauses.append(sql.SQL(clause))
         params.extend(values)
 
+    add("venue_id = %s", where.venue_id)
     if where.user_id is not None:
         add("user_id = %s", where.user_id)
     if where.service_date is not None:
@@ -77,8 +84,6 @@ def _where(
         add("search LIKE %s", _like(where.q))
     if after is not None:
         add("(starts_at, id) > (%s, %s)", *after)
-    if not clauses:
-        return sql.SQL(""), params
     return sql.SQL("WHERE ") + sql.SQL(" AND ").join(clauses), params
 
 

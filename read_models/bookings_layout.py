@@ -1,6 +1,7 @@
 """The layout of the bookings read model, shared by its projection and its queries.
 
-One table, `rm_bookings`, one row per booking in its current state. `BookingRow` is the
+One table, `rm_bookings`, one row per booking in its current state, with the venue whose
+streams it lives in (`venue_id`; booking ids are made unique across venues). `BookingRow` is the
 row: its fields are the table's columns, in the table's order, and `COLUMNS` is read from
 it, so the projection that writes a row and the queries that read one name the same
 columns by construction. The table also has `search`, a stored column PostgreSQL
@@ -34,6 +35,7 @@ STAGE = "rm_bookings_stage"
 @dataclass(frozen=True, slots=True)
 class BookingRow:
     id: str
+    venue_id: str
     table_ids: list[str]
     service_date: dt.date
     date: dt.date

@@ -25,7 +25,7 @@ from booking_core.domain.events import (
     TableRetired,
 )
 from booking_core.domain.folding import TABLE, VENUE_KIND
-from booking_core.domain.streams import DEFAULT_STREAMS
+from booking_core.domain.streams import streams_of
 from booking_core.domain.table import TableState
 from booking_core.domain.venue import Layout, VenueState
 from booking_core.store import EventStore
@@ -44,12 +44,12 @@ class TableHistory:
     """Every block ever placed on the table, lifted or not."""
 
 
-async def table_history(store: EventStore, table_id: str) -> TableHistory:
+async def table_history(store: EventStore, venue_id: str, table_id: str) -> TableHistory:
     state: TableState = TABLE.initial
     version = 0
     created_at = None
     blocks: dict[str, BlockPlaced] = {}
-    for record in await store.read_stream(DEFAULT_STREAMS.table(table_id)):
+    for record in await store.read_stream(streams_of(venue_id).table(table_id)):
         event = codec.decode(record)
         state = TABLE.evolve(state, event)
         if isinstance(event, TableAdded | TableChanged | TableRetired):
@@ -78,11 +78,11 @@ class VenueHistory:
     """The reason each date was last closed for (kept after it is reopened)."""
 
 
-async def venue_history(store: EventStore) -> VenueHistory:
+async def venue_history(store: EventStore, venue_id: str) -> VenueHistory:
     state: VenueState = VENUE_KIND.initial
     layouts: dict[str, LayoutFacts] = {}
     reasons: dict[dt.date, str] = {}
-    for record in await store.read_stream(DEFAULT_STREAMS.venue):
+    for record in await store.read_stream(streams_of(venue_id).venue):
         event = codec.decode(record)
         state = VENUE_KIND.evolve(state, event)
         if isinstance(event, LayoutCreated | LayoutChanged):

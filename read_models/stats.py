@@ -93,51 +93,56 @@ class FloorSummary:
 
 
 _SELECT_DAYS = sql.SQL(
-    "SELECT service_date, {} FROM {} WHERE service_date BETWEEN %s AND %s"
+    "SELECT service_date, {} FROM {} WHERE venue_id = %s AND service_date BETWEEN %s AND %s"
 ).format(sql.SQL(", ").join(map(sql.Identifier, _COUNTS)), sql.Identifier(layout.DAILY))
 
 
 async def days_stats(
-    pool: AsyncConnectionPool[Any], first: dt.date, last: dt.date
+    pool: AsyncConnectionPool[Any], venue_id: str, first: dt.date, last: dt.date
 ) -> list[DayStats]:
     """Every day from `first` to `last` inclusive, in order; zeros where nothing counted."""
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-        await cur.execute(_SELECT_DAYS, (first, last))
+        await cur.execute(_SELECT_DAYS, (venue_id, first, last))
         found = {row["service_date"]: DayStats(**row) for row in await cur.fetchall()}
     span = (last - first).days + 1
     dates = (first + dt.timedelta(days=n) for n in range(max(span, 0)))
     return [found.get(day, DayStats(day)) for day in dates]
 
 
-async def day_stats(pool: AsyncConnectionPool[Any], day: dt.date) -> DayStats:
-    (stats,) = await days_stats(pool, day, day)
+async def day_stats(pool: AsyncConnectionPool[Any], venue_id: str, day: dt.date) -> DayStats:
+    (stats,) = await days_stats(pool, venue_id, day, day)
     return stats
 
 
 async def breakdown(
-    pool: AsyncConnectionPool[Any], dimension: Dimension, first: dt.date, last: dt.date
+    pool: AsyncConnectionPool[Any],
+    venue_id: str,
+    dimension: Dimension,
+    first: dt.date,
+    last: dt.date,
 ) -> list[BreakdownRow]:
     """Bookings and covers per key of `dimension` over the days, most bookings first."""
     async with pool.connection() as conn, conn.cursor() as cur:
         await cur.execute(
             sql.SQL(
                 "SELECT key, sum(bookings)::int, sum(covers)::int FROM {}"
-                " WHERE dimension = %s AND service_date BETWEEN %s AND %s"
+                " WHERE venue_id = %s AND dimension = %s AND service_date BETWEEN %s AND %s"
                 " GROUP BY key HAVING sum(bookings) <> 0 OR sum(covers) <> 0"
                 " ORDER BY sum(bookings) DESC, key"
             ).format(sql.Identifier(layout.BREAKDOWN)),
-            (dimension, first, last),
+            (venue_id, dimension, first, last),
         )
         return [BreakdownRow(*row) for row in await cur.fetchall()]
 
 
-async def floor_summary(pool: AsyncConnectionPool[Any]) -> FloorSummary:
+async def floor_summary(pool: AsyncConnectionPool[Any], venue_id: str) -> FloorSummary:
     async with pool.connection() as conn, conn.cursor() as cur:
         await cur.execute(
             sql.SQL(
                 "SELECT time_zone, (SELECT count(*) FROM jsonb_object_keys(capacities))::int"
-                " FROM {} WHERE id = 1"
-            ).format(sql.Identifier(layout.FLOOR))
+                " FROM {} WHERE venue_id = %s"
+            ).format(sql.Identifier(layout.FLOOR)),
+            (venue_id,),
         )
         row = await cur.fetchone()
     return FloorSummary(row[0], row[1]) if row else FloorSummary("UTC", 0)

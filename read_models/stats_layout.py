@@ -1,11 +1,13 @@
 """The tables of the stats read model, shared by its projection and its queries.
 
+Every row is of one venue (`venue_id`, part of every key but `rm_stats_bookings`'s).
+
 | table | one row per |
 |---|---|
 | `rm_daily_stats` | service date: bookings, covers, cancellations, no-shows, occupancy |
 | `rm_daily_breakdown` | service date and breakdown cell (source, party size) |
 | `rm_stats_bookings` | booking: what the projection needs to undo its counts |
-| `rm_stats_floor` | the floor (`id = 1`): hours, closures, table capacities |
+| `rm_stats_floor` | venue's floor: hours, closures, table capacities |
 
 The migrations that made them keep their literal SQL; a test checks that each table
 named here exists in the migrated database.

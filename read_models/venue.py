@@ -153,16 +153,17 @@ def _layout(row: dict[str, Any]) -> LayoutRow:
 # --- tables -----------------------------------------------------------------------------
 
 
-async def table(pool: AsyncConnectionPool[Any], table_id: str) -> TableRow | None:
-    query = sql.SQL("SELECT {} FROM {} WHERE id = %s").format(
+async def table(pool: AsyncConnectionPool[Any], venue_id: str, table_id: str) -> TableRow | None:
+    query = sql.SQL("SELECT {} FROM {} WHERE venue_id = %s AND id = %s").format(
         _TABLE_COLUMNS, sql.Identifier(venue_layout.TABLES)
     )
-    rows = await _fetch(pool, query, (table_id,))
+    rows = await _fetch(pool, query, (venue_id, table_id))
     return _table(rows[0]) if rows else None
 
 
 async def tables_page(
     pool: AsyncConnectionPool[Any],
+    venue_id: str,
     *,
     area: str | None,
     include_retired: bool,
@@ -170,8 +171,8 @@ async def tables_page(
     after: tuple[str, str] | None = None,
 ) -> tuple[list[TableRow], tuple[str, str] | None]:
     """Tables by name (then id), after the `(name, id)` cursor; retired ones only if asked."""
-    clauses: list[sql.Composable] = []
-    params: list[Any] = []
+    clauses: list[sql.Composable] = [sql.SQL("venue_id = %s")]
+    params: list[Any] = [venue_id]
     if not include_retired:
         clauses.append(sql.SQL("NOT retired"))
     if area is not None:
@@ -190,16 +191,19 @@ async def tables_page(
 # --- blocks -----------------------------------------------------------------------------
 
 
-async def block(pool: AsyncConnectionPool[Any], table_id: str, block_id: str) -> BlockRow | None:
-    query = sql.SQL("SELECT {} FROM {} WHERE id = %s AND table_id = %s").format(
+async def block(
+    pool: AsyncConnectionPool[Any], venue_id: str, table_id: str, block_id: str
+) -> BlockRow | None:
+    query = sql.SQL("SELECT {} FROM {} WHERE venue_id = %s AND id = %s AND table_id = %s").format(
         _BLOCK_COLUMNS, sql.Identifier(venue_layout.BLOCKS)
     )
-    rows = await _fetch(pool, query, (block_id, table_id))
+    rows = await _fetch(pool, query, (venue_id, block_id, table_id))
     return BlockRow(**rows[0]) if rows else None
 
 
 async def blocks_page(
     pool: AsyncConnectionPool[Any],
+    venue_id: str,
     table_id: str,
     *,
     ending_after: dt.datetime,
@@ -207,8 +211,12 @@ async def blocks_page(
     after: tuple[dt.datetime, str] | None = None,
 ) -> tuple[list[BlockRow], tuple[dt.datetime, str] | None]:
     """The table's blocks that end after `ending_after`, in start order."""
-    clauses: list[sql.Composable] = [sql.SQL("table_id = %s"), sql.SQL("ends_at > %s")]
-    params: list[Any] = [table_id, ending_after]
+    clauses: list[sql.Composable] = [
+        sql.SQL("venue_id = %s"),
+        sql.SQL("table_id = %s"),
+        sql.SQL("ends_at > %s"),
+    ]
+    params: list[Any] = [venue_id, table_id, ending_after]
     if after is not None:
         clauses.append(sql.SQL("(starts_at, id) > (%s, %s)"))
         params.extend(after)
@@ -223,23 +231,24 @@ async def blocks_page(
 # --- layouts ----------------------------------------------------------------------------
 
 
-async def layout(pool: AsyncConnectionPool[Any], layout_id: str) -> LayoutRow | None:
-    query = sql.SQL("SELECT {} FROM {} WHERE id = %s").format(
+async def layout(pool: AsyncConnectionPool[Any], venue_id: str, layout_id: str) -> LayoutRow | None:
+    query = sql.SQL("SELECT {} FROM {} WHERE venue_id = %s AND id = %s").format(
         _LAYOUT_COLUMNS, sql.Identifier(venue_layout.LAYOUTS)
     )
-    rows = await _fetch(pool, query, (layout_id,))
+    rows = await _fetch(pool, query, (venue_id, layout_id))
     return _layout(rows[0]) if rows else None
 
 
 async def layouts_page(
     pool: AsyncConnectionPool[Any],
+    venue_id: str,
     *,
     limit: int,
     after: tuple[dt.datetime, str] | None = None,
 ) -> tuple[list[LayoutRow], tuple[dt.datetime, str] | None]:
     """Layouts in the order they were created."""
-    clauses: list[sql.Composable] = []
-    params: list[Any] = []
+    clauses: list[sql.Composable] = [sql.SQL("venue_id = %s")]
+    params: list[Any] = [venue_id]
     if after is not None:
         clauses.append(sql.SQL("(created_at, id) > (%s, %s)"))
         params.extend(after)
@@ -254,11 +263,11 @@ async def layouts_page(
 # --- hours, slot settings, closures -----------------------------------------------------
 
 
-async def venue(pool: AsyncConnectionPool[Any]) -> VenueRow:
-    query = sql.SQL("SELECT opening_hours, time_slots, version FROM {} WHERE id = 1").format(
+async def venue(pool: AsyncConnectionPool[Any], venue_id: str) -> VenueRow:
+    query = sql.SQL("SELECT opening_hours, time_slots, version FROM {} WHERE venue_id = %s").format(
         sql.Identifier(venue_layout.VENUE)
     )
-    rows = await _fetch(pool, query, ())
+    rows = await _fetch(pool, query, (venue_id,))
     if not rows:
         return VenueRow(OpeningHours(), SlotSettings(), 0)
     row = rows[0]
@@ -269,16 +278,17 @@ async def venue(pool: AsyncConnectionPool[Any]) -> VenueRow:
     )
 
 
-async def closure(pool: AsyncConnectionPool[Any], day: dt.date) -> ClosureRow | None:
-    query = sql.SQL("SELECT date, reason FROM {} WHERE date = %s").format(
+async def closure(pool: AsyncConnectionPool[Any], venue_id: str, day: dt.date) -> ClosureRow | None:
+    query = sql.SQL("SELECT date, reason FROM {} WHERE venue_id = %s AND date = %s").format(
         sql.Identifier(venue_layout.CLOSURES)
     )
-    rows = await _fetch(pool, query, (day,))
+    rows = await _fetch(pool, query, (venue_id, day))
     return ClosureRow(**rows[0]) if rows else None
 
 
 async def closures_page(
     pool: AsyncConnectionPool[Any],
+    venue_id: str,
     *,
     from_date: dt.date,
     to_date: dt.date | None,
@@ -286,8 +296,8 @@ async def closures_page(
     after: dt.date | None = None,
 ) -> tuple[list[ClosureRow], dt.date | None]:
     """Closed dates from `from_date` to `to_date` (both included), in date order."""
-    clauses: list[sql.Composable] = [sql.SQL("date >= %s")]
-    params: list[Any] = [from_date]
+    clauses: list[sql.Composable] = [sql.SQL("venue_id = %s"), sql.SQL("date >= %s")]
+    params: list[Any] = [venue_id, from_date]
     if to_date is not None:
         clauses.append(sql.SQL("date <= %s"))
         params.append(to_date)

@@ -1,12 +1,13 @@
 """The tables of the venue read model, shared by its projection and its queries.
 
-The `venue` projection keeps five tables, one row per thing the floor is made of:
+The `venue` projection keeps five tables, one row per thing the floor is made of, each
+row of one venue (`venue_id`, part of the key: a table id is unique within its venue):
 
 | table | one row per |
 |---|---|
 | `rm_tables` | table, retired ones included |
 | `rm_layouts` | layout (deleted ones are removed) |
-| `rm_venue` | the venue (`id = 1`): opening hours and slot settings |
+| `rm_venue` | venue: opening hours and slot settings |
 | `rm_closures` | closed date, with its reason |
 | `rm_blocks` | block still placed on a table |
 

@@ -15,10 +15,8 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
 
-from api.accounts.users import User
 from api.bookings.views import booking_page, tagged, visible_booking, written_booking
-from api.context import AdminDep, Api, ApiDep, WriteContext, Written, actor_of
-from api.guards import admin_only
+from api.context import Api, ApiDep, WriteContext, Written
 from api.refused import Refused
 from api.requests import AUTH, check_date, check_instant, now
 from api.schemas import (
@@ -31,6 +29,7 @@ from api.schemas import (
     ToDateParam,
     booking_from_state,
 )
+from api.venue_scope import Staff, StaffDep, venue_staff
 from booking_core.domain.booking import NoBooking
 from booking_core.domain.commands import CompleteBooking, MarkNoShow, SeatBooking
 from booking_core.domain.errors import BookingNotFound
@@ -42,16 +41,16 @@ __all__ = ["AdminBookingsController"]
 
 
 class AdminBookingsController(Controller):
-    path = "/api/v1/admin/bookings"
+    path = "/admin/bookings"
     tags = ["admin: bookings"]
     security = AUTH
-    guards = [admin_only]
+    guards = [venue_staff]
 
     @get("/", summary="All bookings, filtered and paginated")
     async def list_all(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         date: Annotated[
             dt.date | None, QueryParameter(description="Only this service date, YYYY-MM-DD")
@@ -76,6 +75,7 @@ class AdminBookingsController(Controller):
             raise Refused(422, "from: must not be after to", "invalid-period")
         await api.consistent(request, sql=("bookings",))
         where = BookingFilter(
+            venue_id=staff.venue_id,
             service_date=date,
             from_date=from_date,
             to_date=to_date,
@@ -94,7 +94,7 @@ class AdminBookingsController(Controller):
     async def read(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         booking_id: FromPath[str],
         as_of: Annotated[
@@ -104,9 +104,10 @@ class AdminBookingsController(Controller):
     ) -> Response[BookingOut]:
         if as_of is not None:  # the event store has every acknowledged write: nothing to wait for
             await api.consistent(request)  # but the header is held to its form all the same
-            return tagged(await booking_then(api, booking_id, await check_instant(api, as_of)))
+            instant = await check_instant(api, as_of)
+            return tagged(await booking_then(api, staff.venue_id, booking_id, instant))
         await api.consistent(request, sql=("bookings",))
-        return tagged(await visible_booking(api, admin, booking_id))
+        return tagged(await visible_booking(api, staff.actor, staff.venue_id, booking_id))
 
     @post(
         "/{booking_id:str}/seat",
@@ -116,11 +117,11 @@ class AdminBookingsController(Controller):
     async def seat(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         booking_id: FromPath[str],
     ) -> Response[BookingOut]:
-        return await _step(api, admin, request, booking_id, SeatBooking, seat_booking)
+        return await _step(api, staff, request, booking_id, SeatBooking, seat_booking)
 
     @post(
         "/{booking_id:str}/complete",
@@ -130,11 +131,11 @@ class AdminBookingsController(Controller):
     async def complete(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         booking_id: FromPath[str],
     ) -> Response[BookingOut]:
-        return await _step(api, admin, request, booking_id, CompleteBooking, complete_booking)
+        return await _step(api, staff, request, booking_id, CompleteBooking, complete_booking)
 
     @post(
         "/{booking_id:str}/no-show",
@@ -144,23 +145,23 @@ class AdminBookingsController(Controller):
     async def no_show(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         booking_id: FromPath[str],
     ) -> Response[BookingOut]:
-        return await _step(api, admin, request, booking_id, MarkNoShow, mark_no_show)
+        return await _step(api, staff, request, booking_id, MarkNoShow, mark_no_show)
 
 
-async def booking_then(api: Api, booking_id: str, as_of: dt.datetime) -> BookingOut:
-    then = await booking_as_of(api.store, booking_id, as_of)
+async def booking_then(api: Api, venue_id: str, booking_id: str, as_of: dt.datetime) -> BookingOut:
+    then = await booking_as_of(api.store, venue_id, booking_id, as_of)
     if isinstance(then.state, NoBooking):
         raise BookingNotFound(booking_id)
-    return booking_from_state(then.state, then.version)
+    return booking_from_state(venue_id, then.state, then.version)
 
 
 async def _step(
     api: Api,
-    admin: User,
+    staff: Staff,
     request: Request[Any, Any, Any],
     booking_id: str,
     command_type: type[SeatBooking | CompleteBooking | MarkNoShow],
@@ -170,8 +171,13 @@ async def _step(
 
     async def run(ctx: WriteContext) -> Written[BookingOut]:
         command = command_type(
-            command_id=ctx.command_id, actor=ctx.actor, now=now(), booking_id=booking_id
+            command_id=ctx.command_id,
+            actor=ctx.actor,
+            venue_id=ctx.venue_id,
+            now=now(),
+            booking_id=booking_id,
         )
-        return written_booking(await handler(api.store, command, idempotency=ctx.idempotency))
+        result = await handler(api.store, command, idempotency=ctx.idempotency)
+        return written_booking(result, ctx.venue_id)
 
-    return await api.write(request, actor_of(admin), run)
+    return await api.write(request, staff.actor, run, venue_id=staff.venue_id)

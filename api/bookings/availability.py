@@ -25,6 +25,7 @@ from api.schemas import (
     hhmm,
     parse_time,
 )
+from api.venue_scope import VenueDep
 from read_models.availability import (
     holds_until,
     slots_in,
@@ -79,7 +80,7 @@ class AvailabilityController(Controller):
     security = []
 
     @get(
-        "/api/v1/bookings/tables",
+        "/bookings/tables",
         summary="Every table's status for one start time",
         description="A table is `available` exactly when a booking of it at this start, "
         "made now, would be accepted (and `fits_party` says whether the party fits it). "
@@ -94,6 +95,7 @@ class AvailabilityController(Controller):
     async def tables(
         self,
         api: ApiDep,
+        venue: VenueDep,
         request: Request[Any, Any, Any],
         date: DateParam,
         time: Annotated[str, QueryParameter(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")],
@@ -102,7 +104,7 @@ class AvailabilityController(Controller):
     ) -> Response[TablesAtOut]:
         await api.consistent(request, redis=("availability",))
         day, at = check_date(date), parse_time(time)
-        snapshot = await api.availability(day, _staleness(request))
+        snapshot = await api.availability(venue.id, day, _staleness(request))
         now = dt.datetime.now(dt.UTC)
 
         def work() -> tuple[bytes, dt.datetime]:
@@ -120,7 +122,7 @@ class AvailabilityController(Controller):
         return json_body(snapshot.remember(key, now, work))
 
     @get(
-        "/api/v1/availability",
+        "/availability",
         summary="Every bookable start time of a day",
         description="`date` is a service date: a shift that runs past midnight lists its "
         "late starts here, each slot with the calendar `date` to book it with. A start "
@@ -131,13 +133,14 @@ class AvailabilityController(Controller):
     async def slots(
         self,
         api: ApiDep,
+        venue: VenueDep,
         request: Request[Any, Any, Any],
         date: DateParam,
         party_size: Annotated[int, QueryParameter(ge=1, le=100)],
     ) -> Response[SlotsOut]:
         await api.consistent(request, redis=("availability",))
         day = check_date(date)
-        snapshot = await api.availability(day, _staleness(request))
+        snapshot = await api.availability(venue.id, day, _staleness(request))
         now = dt.datetime.now(dt.UTC)
 
         def work() -> tuple[bytes, dt.datetime]:

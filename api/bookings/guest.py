@@ -27,7 +27,6 @@ from api.context import (
     UserDep,
     WriteContext,
     Written,
-    actor_of,
 )
 from api.requests import AUTH, check_date, if_match, now
 from api.schemas import (
@@ -44,6 +43,7 @@ from api.schemas import (
     Text,
     parse_time,
 )
+from api.venue_scope import VenueDep, actor_in
 from booking_core.domain.commands import UNSET, BookTable, CancelBooking, ChangeBooking
 from booking_core.handlers import book_table, cancel_booking, change_booking
 from read_models.bookings import BookingFilter
@@ -79,7 +79,7 @@ class BookingUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class BookingsController(Controller):
-    path = "/api/v1/bookings"
+    path = "/bookings"
     tags = ["bookings"]
     security = AUTH
 
@@ -88,6 +88,7 @@ class BookingsController(Controller):
         self,
         api: ApiDep,
         user: UserDep,
+        venue: VenueDep,
         request: Request[Any, Any, Any],
         data: JSONBody[BookingCreate],
     ) -> Response[BookingOut]:
@@ -98,6 +99,7 @@ class BookingsController(Controller):
             command = BookTable(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 booking_id=ctx.new_id("bkg"),
                 date=data.date,
@@ -112,21 +114,20 @@ class BookingsController(Controller):
                 source=data.source or "online",
             )
             result = await book_table(api.store, command, idempotency=ctx.idempotency)
-            written = written_booking(result, 201)
+            written = written_booking(result, venue.id, 201)
+            location = f"{request.url.path.rstrip('/')}/{command.booking_id}"
             return Written(
-                written.body,
-                written.token,
-                201,
-                {**written.headers, "Location": f"/api/v1/bookings/{command.booking_id}"},
+                written.body, written.token, 201, {**written.headers, "Location": location}
             )
 
-        return await api.write(request, actor_of(user), run)
+        return await api.write(request, await actor_in(api, user, venue.id), run, venue_id=venue.id)
 
     @get("/my-bookings", summary="The signed-in user's bookings")
     async def mine(
         self,
         api: ApiDep,
         user: UserDep,
+        venue: VenueDep,
         request: Request[Any, Any, Any],
         status: FromQuery[BookingStatus | None] = None,
         from_date: Annotated[dt.date | None, QueryParameter(name="from")] = None,
@@ -135,7 +136,13 @@ class BookingsController(Controller):
         cursor: CursorParam = None,
     ) -> BookingPage:
         await api.consistent(request, sql=("bookings",))
-        where = BookingFilter(user_id=user.id, status=status, from_date=from_date, to_date=to_date)
+        where = BookingFilter(
+            venue_id=venue.id,
+            user_id=user.id,
+            status=status,
+            from_date=from_date,
+            to_date=to_date,
+        )
         return await booking_page(api, where, limit, cursor)
 
     @get(
@@ -145,10 +152,16 @@ class BookingsController(Controller):
         "change so that it only applies to the booking as read.",
     )
     async def read(
-        self, api: ApiDep, user: UserDep, request: Request[Any, Any, Any], booking_id: FromPath[str]
+        self,
+        api: ApiDep,
+        user: UserDep,
+        venue: VenueDep,
+        request: Request[Any, Any, Any],
+        booking_id: FromPath[str],
     ) -> Response[BookingOut]:
         await api.consistent(request, sql=("bookings",))
-        return tagged(await visible_booking(api, user, booking_id))
+        actor = await actor_in(api, user, venue.id)
+        return tagged(await visible_booking(api, actor, venue.id, booking_id))
 
     @get(
         "/{booking_id:str}/history",
@@ -157,15 +170,16 @@ class BookingsController(Controller):
         "returns. `by` is the id of the user whose request caused the event.",
     )
     async def history(
-        self, api: ApiDep, user: UserDep, booking_id: FromPath[str]
+        self, api: ApiDep, user: UserDep, venue: VenueDep, booking_id: FromPath[str]
     ) -> list[HistoryEntryOut]:
-        return await history_of(api, user, booking_id)
+        return await history_of(api, await actor_in(api, user, venue.id), venue.id, booking_id)
 
     @put("/{booking_id:str}", summary="Change a booking; re-decided like a new one")
     async def change(
         self,
         api: ApiDep,
         user: UserDep,
+        venue: VenueDep,
         request: Request[Any, Any, Any],
         booking_id: FromPath[str],
         data: JSONBody[BookingUpdate],
@@ -179,6 +193,7 @@ class BookingsController(Controller):
             command = ChangeBooking(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 booking_id=booking_id,
                 date=data.date,
@@ -193,9 +208,9 @@ class BookingsController(Controller):
                 expected_version=expected,
             )
             result = await change_booking(api.store, command, idempotency=ctx.idempotency)
-            return written_booking(result)
+            return written_booking(result, venue.id)
 
-        return await api.write(request, actor_of(user), run)
+        return await api.write(request, await actor_in(api, user, venue.id), run, venue_id=venue.id)
 
     @delete(
         "/{booking_id:str}",
@@ -205,13 +220,22 @@ class BookingsController(Controller):
         " answers the same.",
     )
     async def cancel(
-        self, api: ApiDep, user: UserDep, request: Request[Any, Any, Any], booking_id: FromPath[str]
+        self,
+        api: ApiDep,
+        user: UserDep,
+        venue: VenueDep,
+        request: Request[Any, Any, Any],
+        booking_id: FromPath[str],
     ) -> Response[BookingOut]:
         async def run(ctx: WriteContext) -> Written[BookingOut]:
             command = CancelBooking(
-                command_id=ctx.command_id, actor=ctx.actor, now=now(), booking_id=booking_id
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                venue_id=ctx.venue_id,
+                now=now(),
+                booking_id=booking_id,
             )
             result = await cancel_booking(api.store, command, idempotency=ctx.idempotency)
-            return written_booking(result)
+            return written_booking(result, venue.id)
 
-        return await api.write(request, actor_of(user), run)
+        return await api.write(request, await actor_in(api, user, venue.id), run, venue_id=venue.id)

@@ -12,7 +12,6 @@ from typing import Any
 import msgspec
 from litestar import Response
 
-from api.accounts.users import User
 from api.context import (
     Api,
     Written,
@@ -28,6 +27,7 @@ from api.schemas import (
     hhmm,
 )
 from booking_core.domain.booking import NoBooking
+from booking_core.domain.commands import Actor
 from booking_core.domain.errors import BookingNotFound
 from booking_core.handlers import BookingResult
 from read_models.as_of import booking_as_of, booking_history
@@ -69,10 +69,10 @@ def tables_out(found: TablesAt) -> TablesAtOut:
     )
 
 
-def written_booking(result: BookingResult, status: int = 200) -> Written[BookingOut]:
+def written_booking(result: BookingResult, venue_id: str, status: int = 200) -> Written[BookingOut]:
     if isinstance(result.booking, NoBooking):
         raise AssertionError("a booking command answered without a booking")
-    body = booking_from_state(result.booking, result.version)
+    body = booking_from_state(venue_id, result.booking, result.version)
     return Written(body, result.token, status, {"ETag": f'"{result.version}"'})
 
 
@@ -81,9 +81,10 @@ def tagged(booking: BookingOut) -> Response[BookingOut]:
     return Response(booking, headers={"ETag": f'"{booking.version}"'})
 
 
-async def visible_booking(api: Api, user: User, booking_id: str) -> BookingOut:
-    row = await booking(api.services.pool, booking_id)
-    if row is None or (not user.is_admin and row.user_id != user.id):
+async def visible_booking(api: Api, actor: Actor, venue_id: str, booking_id: str) -> BookingOut:
+    """The venue's booking, for its guest or the venue's staff; 404 for anyone else."""
+    row = await booking(api.services.pool, venue_id, booking_id)
+    if row is None or (not actor.is_staff and row.user_id != actor.user_id):
         raise BookingNotFound(booking_id)
     return booking_from_row(row)
 
@@ -96,13 +97,16 @@ class HistoryEntryOut(msgspec.Struct, frozen=True):
     data: dict[str, Any]
 
 
-async def history_of(api: Api, user: User, booking_id: str) -> list[HistoryEntryOut]:
-    """Every event of the booking, for its guest or an admin; 404 for anyone else."""
-    entries = await booking_history(api.store, booking_id)
-    current = await booking_as_of(api.store, booking_id, None)
+async def history_of(
+    api: Api, actor: Actor, venue_id: str, booking_id: str
+) -> list[HistoryEntryOut]:
+    """Every event of the venue's booking, for its guest or the venue's staff; 404 for
+    anyone else."""
+    entries = await booking_history(api.store, venue_id, booking_id)
+    current = await booking_as_of(api.store, venue_id, booking_id, None)
     if isinstance(current.state, NoBooking) or not entries:
         raise BookingNotFound(booking_id)
-    if not user.is_admin and current.state.details.user_id != user.id:
+    if not actor.is_staff and current.state.details.user_id != actor.user_id:
         raise BookingNotFound(booking_id)
     return [HistoryEntryOut(e.version, e.type, e.at, e.by, e.data) for e in entries]
 

@@ -16,21 +16,19 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from api.context import (
-    AdminDep,
     ApiDep,
     WriteContext,
     Written,
-    actor_of,
 )
 from api.floor.fields import (
     after_instant,
     instant_cursor,
     listed_table,
 )
-from api.guards import admin_only
 from api.refused import Refused
 from api.requests import AUTH, now
 from api.schemas import CursorParam, LimitParam
+from api.venue_scope import StaffDep, api_path, venue_managers
 from booking_core.domain.commands import (
     BlockTable,
     LiftBlock,
@@ -118,10 +116,10 @@ def _moment(value: str, field: str) -> dt.datetime:
 
 
 class AdminBlocksController(Controller):
-    path = "/api/v1/admin/tables"
+    path = "/admin/tables"
     tags = ["admin: floor"]
     security = AUTH
-    guards = [admin_only]
+    guards = [venue_managers]
 
     @post(
         "/{table_id:str}/blocks",
@@ -133,7 +131,7 @@ class AdminBlocksController(Controller):
     async def block(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         table_id: FromPath[str],
         data: JSONBody[BlockCreate],
@@ -144,6 +142,7 @@ class AdminBlocksController(Controller):
             command = BlockTable(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 table_id=table_id,
                 block_id=ctx.new_id("blk"),
@@ -153,25 +152,26 @@ class AdminBlocksController(Controller):
             )
             result = await block_table(api.store, command, idempotency=ctx.idempotency)
             placed = _placed_block(table_id, result.table, command.block_id)
-            location = f"/api/v1/admin/tables/{table_id}/blocks/{command.block_id}"
+            location = api_path(ctx.venue_id, f"/admin/tables/{table_id}/blocks/{command.block_id}")
             return Written(placed, result.token, 201, {"Location": location})
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
 
     @get("/{table_id:str}/blocks", summary="A table's blocks that have not ended yet")
     async def blocks(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         table_id: FromPath[str],
         limit: LimitParam = 50,
         cursor: CursorParam = None,
     ) -> BlockPage:
         await api.consistent(request, sql=("venue",))
-        await listed_table(api, table_id)
+        await listed_table(api, staff.venue_id, table_id)
         rows, last = await blocks_page(
             api.services.pool,
+            staff.venue_id,
             table_id,
             ending_after=now(),
             limit=limit,
@@ -186,13 +186,13 @@ class AdminBlocksController(Controller):
     async def read_block(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         table_id: FromPath[str],
         block_id: FromPath[str],
     ) -> BlockOut:
         await api.consistent(request, sql=("venue",))
-        row = await block(api.services.pool, table_id, block_id)
+        row = await block(api.services.pool, staff.venue_id, table_id, block_id)
         if row is None:
             raise BlockNotFound(table_id, block_id)
         return _row_out(row)
@@ -201,7 +201,7 @@ class AdminBlocksController(Controller):
     async def lift(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         table_id: FromPath[str],
         block_id: FromPath[str],
@@ -210,12 +210,13 @@ class AdminBlocksController(Controller):
             command = LiftBlock(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 table_id=table_id,
                 block_id=block_id,
             )
             result = await lift_block(api.store, command, idempotency=ctx.idempotency)
-            placed = (await table_history(api.store, table_id)).blocks[block_id]
+            placed = (await table_history(api.store, ctx.venue_id, table_id)).blocks[block_id]
             return Written(_placed_out(placed), result.token)
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)

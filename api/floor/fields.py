@@ -56,9 +56,9 @@ def after_instant(cursor: str | None) -> tuple[dt.datetime, str] | None:
         raise bad_cursor() from None
 
 
-async def listed_table(api: Api, table_id: str) -> TableRow:
-    """The table as the venue read model lists it; 404 if it has none."""
-    row = await table(api.services.pool, table_id)
+async def listed_table(api: Api, venue_id: str, table_id: str) -> TableRow:
+    """The table as the venue's read model lists it; 404 if it has none."""
+    row = await table(api.services.pool, venue_id, table_id)
     if row is None:
         raise TableNotFound(table_id)
     return row

@@ -20,12 +20,10 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from api.context import (
-    AdminDep,
     Api,
     ApiDep,
     WriteContext,
     Written,
-    actor_of,
 )
 from api.floor.fields import (
     AreaName,
@@ -37,9 +35,9 @@ from api.floor.fields import (
     after_instant,
     instant_cursor,
 )
-from api.guards import admin_only
 from api.requests import AUTH, if_match, now
 from api.schemas import CursorParam, LimitParam
+from api.venue_scope import StaffDep, api_path, venue_managers
 from booking_core.domain.commands import (
     ActivateLayout,
     ChangeLayout,
@@ -135,11 +133,16 @@ def _from_row(row: LayoutRow) -> LayoutOut:
 
 
 async def _current(
-    api: Api, layout_id: str, token: ConsistencyToken | None, venue: VenueState, status: int = 200
+    api: Api,
+    ctx: WriteContext,
+    layout_id: str,
+    token: ConsistencyToken | None,
+    venue: VenueState,
+    status: int = 200,
 ) -> Written[LayoutOut]:
     """The layout as the command left the venue (as last known, once deleted), with its
     version and creation time from the venue stream's past."""
-    history = await venue_history(api.store)
+    history = await venue_history(api.store, ctx.venue_id)
     facts = history.layouts.get(layout_id)
     if facts is None:
         raise LayoutNotFound(layout_id)
@@ -156,21 +159,21 @@ async def _current(
     )
     headers = {"ETag": f'"{out.version}"'}
     if status == 201:
-        headers["Location"] = f"/api/v1/admin/layouts/{layout_id}"
+        headers["Location"] = api_path(ctx.venue_id, f"/admin/layouts/{layout_id}")
     return Written(out, token, status, headers)
 
 
 class AdminLayoutsController(Controller):
-    path = "/api/v1/admin/layouts"
+    path = "/admin/layouts"
     tags = ["admin: floor"]
     security = AUTH
-    guards = [admin_only]
+    guards = [venue_managers]
 
     @post("/", status_code=201, summary="Create a layout")
     async def create(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         data: JSONBody[LayoutIn],
     ) -> Response[LayoutOut]:
@@ -178,6 +181,7 @@ class AdminLayoutsController(Controller):
             command = CreateLayout(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 layout_id=ctx.new_id("lay"),
                 name=data.name,
@@ -186,21 +190,23 @@ class AdminLayoutsController(Controller):
                 canvas=_canvas(data),
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, command.layout_id, result.token, result.venue, 201)
+            return await _current(api, ctx, command.layout_id, result.token, result.venue, 201)
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
 
     @get("/", summary="Every layout, in the order they were created")
     async def list_layouts(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         limit: LimitParam = 50,
         cursor: CursorParam = None,
     ) -> LayoutPage:
         await api.consistent(request, sql=("venue",))
-        rows, last = await layouts_page(api.services.pool, limit=limit, after=after_instant(cursor))
+        rows, last = await layouts_page(
+            api.services.pool, staff.venue_id, limit=limit, after=after_instant(cursor)
+        )
         return LayoutPage(
             items=[_from_row(row) for row in rows],
             next_cursor=instant_cursor(last),
@@ -210,12 +216,12 @@ class AdminLayoutsController(Controller):
     async def read(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         layout_id: FromPath[str],
     ) -> Response[LayoutOut]:
         await api.consistent(request, sql=("venue",))
-        row = await layout(api.services.pool, layout_id)
+        row = await layout(api.services.pool, staff.venue_id, layout_id)
         if row is None:
             raise LayoutNotFound(layout_id)
         return Response(_from_row(row), headers={"ETag": f'"{row.version}"'})
@@ -229,7 +235,7 @@ class AdminLayoutsController(Controller):
     async def replace(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         layout_id: FromPath[str],
         data: JSONBody[LayoutIn],
@@ -240,6 +246,7 @@ class AdminLayoutsController(Controller):
             command = ChangeLayout(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 layout_id=layout_id,
                 name=data.name,
@@ -249,9 +256,9 @@ class AdminLayoutsController(Controller):
                 expected_version=expected,
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, layout_id, result.token, result.venue)
+            return await _current(api, ctx, layout_id, result.token, result.venue)
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
 
     @delete(
         "/{layout_id:str}",
@@ -263,7 +270,7 @@ class AdminLayoutsController(Controller):
     async def delete_layout(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         layout_id: FromPath[str],
     ) -> Response[LayoutOut]:
@@ -273,28 +280,33 @@ class AdminLayoutsController(Controller):
             command = DeleteLayout(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 layout_id=layout_id,
                 expected_version=expected,
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, layout_id, result.token, result.venue)
+            return await _current(api, ctx, layout_id, result.token, result.venue)
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
 
     @post("/{layout_id:str}/activate", status_code=200, summary="Make a layout the active one")
     async def activate(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         layout_id: FromPath[str],
     ) -> Response[LayoutOut]:
         async def run(ctx: WriteContext) -> Written[LayoutOut]:
             command = ActivateLayout(
-                command_id=ctx.command_id, actor=ctx.actor, now=now(), layout_id=layout_id
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                venue_id=ctx.venue_id,
+                now=now(),
+                layout_id=layout_id,
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, layout_id, result.token, result.venue)
+            return await _current(api, ctx, layout_id, result.token, result.venue)
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)

@@ -28,6 +28,7 @@ from redis.asyncio import Redis
 
 from api.problems import problem_response
 from api.services import Services
+from api.venue_scope import VenueDep
 from read_models.live_status_keys import stream_key
 from resilience.faults import SERVER_FAULTS, unavailable_server
 
@@ -118,7 +119,7 @@ def _parse_after(raw: str | None) -> str | None:
 
 
 class LiveStatusController(Controller):
-    path = "/api/v1/tables/status"
+    path = "/tables/status"
     tags = ["live status"]
     heartbeat_seconds: ClassVar[float] = 15.0
 
@@ -132,6 +133,7 @@ class LiveStatusController(Controller):
     async def stream(
         self,
         services: NamedDependency[Services],
+        venue: VenueDep,
         date: Annotated[dt.date, QueryParameter(description="Service date, YYYY-MM-DD")],
         last_event_id_query: Annotated[
             str | None,
@@ -145,7 +147,7 @@ class LiveStatusController(Controller):
         after = _parse_after(last_event_id_header or last_event_id_query)
         if after == "":
             return problem_response(400, "Last-Event-ID must be an id this stream sent, or 0")
-        key = stream_key(services.redis_prefix, service_date)
+        key = stream_key(services.redis_prefix, venue.id, service_date)
         # Where a fresh stream starts is fixed before the response starts: a client that
         # sees the connection open misses no change made after that.
         start = after if after is not None else await _newest_id(services.redis, key)

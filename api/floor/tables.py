@@ -17,12 +17,10 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.context import (
-    AdminDep,
     Api,
     ApiDep,
     WriteContext,
     Written,
-    actor_of,
     cursor_decode,
     cursor_encode,
 )
@@ -34,9 +32,9 @@ from api.floor.fields import (
     Shape,
     listed_table,
 )
-from api.guards import admin_only
 from api.requests import AUTH, now
 from api.schemas import CursorParam, LimitParam
+from api.venue_scope import StaffDep, api_path, venue_managers
 from booking_core.domain.commands import (
     UNSET,
     AddTable,
@@ -126,6 +124,7 @@ def _table_out(table_id: str, state: TableState, history: TableHistory) -> Table
 
 async def _current(
     api: Api,
+    venue_id: str,
     table_id: str,
     token: ConsistencyToken | None,
     status: int = 200,
@@ -133,25 +132,25 @@ async def _current(
 ) -> Written[TableOut]:
     """The table as the command left it (`state`; as the stream has it when the command
     wrote nothing), answered with its version as `ETag`."""
-    history = await table_history(api.store, table_id)
+    history = await table_history(api.store, venue_id, table_id)
     out = _table_out(table_id, history.state if state is None else state, history)
     headers = {"ETag": f'"{out.version}"'}
     if status == 201:
-        headers["Location"] = f"/api/v1/admin/tables/{table_id}"
+        headers["Location"] = api_path(venue_id, f"/admin/tables/{table_id}")
     return Written(out, token, status, headers)
 
 
 class AdminTablesController(Controller):
-    path = "/api/v1/admin/tables"
+    path = "/admin/tables"
     tags = ["admin: floor"]
     security = AUTH
-    guards = [admin_only]
+    guards = [venue_managers]
 
     @post("/", status_code=201, summary="Add a table")
     async def create(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         data: JSONBody[TableCreate],
     ) -> Response[TableOut]:
@@ -159,20 +158,23 @@ class AdminTablesController(Controller):
             command = AddTable(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 table_id=ctx.new_id("tbl"),
                 **msgspec.structs.asdict(data),
             )
             result = await add_table(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, command.table_id, result.token, 201, state=result.table)
+            return await _current(
+                api, ctx.venue_id, command.table_id, result.token, 201, state=result.table
+            )
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
 
     @get("/", summary="The venue's tables, by name")
     async def list_tables(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         area: Annotated[str | None, QueryParameter(max_length=100)] = None,
         include_retired: Annotated[
@@ -187,7 +189,12 @@ class AdminTablesController(Controller):
             name, table_id = cursor_decode(cursor, 2)
             after = (str(name), str(table_id))
         rows, last = await tables_page(
-            api.services.pool, area=area, include_retired=include_retired, limit=limit, after=after
+            api.services.pool,
+            staff.venue_id,
+            area=area,
+            include_retired=include_retired,
+            limit=limit,
+            after=after,
         )
         return TablePage(
             items=[_table_from_row(row) for row in rows],
@@ -196,17 +203,17 @@ class AdminTablesController(Controller):
 
     @get("/{table_id:str}", summary="One table, retired or not")
     async def read(
-        self, api: ApiDep, admin: AdminDep, request: Request[Any, Any, Any], table_id: FromPath[str]
+        self, api: ApiDep, staff: StaffDep, request: Request[Any, Any, Any], table_id: FromPath[str]
     ) -> Response[TableOut]:
         await api.consistent(request, sql=("venue",))
-        out = _table_from_row(await listed_table(api, table_id))
+        out = _table_from_row(await listed_table(api, staff.venue_id, table_id))
         return Response(out, headers={"ETag": f'"{out.version}"'})
 
     @put("/{table_id:str}", summary="Change any of a table's fields")
     async def change(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         table_id: FromPath[str],
         data: JSONBody[TableUpdate],
@@ -215,14 +222,15 @@ class AdminTablesController(Controller):
             command = ChangeTable(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 table_id=table_id,
                 **msgspec.structs.asdict(data),
             )
             result = await change_table(api.store, command, idempotency=ctx.idempotency)
-            return await _current(api, table_id, result.token, state=result.table)
+            return await _current(api, ctx.venue_id, table_id, result.token, state=result.table)
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
 
     @delete(
         "/{table_id:str}",
@@ -235,7 +243,7 @@ class AdminTablesController(Controller):
     async def retire(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         table_id: FromPath[str],
         cancel_bookings: Annotated[
@@ -246,6 +254,7 @@ class AdminTablesController(Controller):
             command = RetireTable(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 table_id=table_id,
                 cancel_bookings=cancel_bookings,
@@ -253,7 +262,7 @@ class AdminTablesController(Controller):
             try:
                 result = await retire_table(api.store, command, idempotency=ctx.idempotency)
             except TableIsRetired:
-                return await _current(api, table_id, None)
-            return await _current(api, table_id, result.token, state=result.table)
+                return await _current(api, ctx.venue_id, table_id, None)
+            return await _current(api, ctx.venue_id, table_id, result.token, state=result.table)
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)

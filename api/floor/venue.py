@@ -21,18 +21,16 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.context import (
-    AdminDep,
     ApiDep,
     WriteContext,
     Written,
-    actor_of,
     bad_cursor,
     cursor_decode,
     cursor_encode,
 )
-from api.guards import admin_only
 from api.requests import AUTH, check_date, now
 from api.schemas import CursorParam, LimitParam, LocalTime, hhmm, parse_time
+from api.venue_scope import StaffDep, api_path, venue_managers
 from booking_core.domain.commands import (
     AddClosure,
     ChangeSlotSettings,
@@ -139,25 +137,25 @@ def _slots_out(settings: SlotSettings) -> TimeSlotsIO:
 
 
 class AdminVenueController(Controller):
-    path = "/api/v1/admin"
+    path = "/admin"
     tags = ["admin: venue"]
     security = AUTH
-    guards = [admin_only]
+    guards = [venue_managers]
 
     # --- opening hours ------------------------------------------------------------------
 
     @get("/operating-hours", summary="The shifts of each weekday")
     async def hours(
-        self, api: ApiDep, admin: AdminDep, request: Request[Any, Any, Any]
+        self, api: ApiDep, staff: StaffDep, request: Request[Any, Any, Any]
     ) -> OpeningHoursIO:
         await api.consistent(request, sql=("venue",))
-        return _hours_out((await venue(api.services.pool)).hours)
+        return _hours_out((await venue(api.services.pool, staff.venue_id)).hours)
 
     @put("/operating-hours", summary="Replace the week's shifts")
     async def set_hours(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         data: JSONBody[OpeningHoursIO],
     ) -> Response[OpeningHoursIO]:
@@ -165,27 +163,31 @@ class AdminVenueController(Controller):
 
         async def run(ctx: WriteContext) -> Written[OpeningHoursIO]:
             command = SetOpeningHours(
-                command_id=ctx.command_id, actor=ctx.actor, now=now(), hours=hours
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                venue_id=ctx.venue_id,
+                now=now(),
+                hours=hours,
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
             return Written(_hours_out(result.venue.hours), result.token)
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
 
     # --- slot settings ------------------------------------------------------------------
 
     @get("/time-slots", summary="How start times and table turns are laid out")
     async def slots(
-        self, api: ApiDep, admin: AdminDep, request: Request[Any, Any, Any]
+        self, api: ApiDep, staff: StaffDep, request: Request[Any, Any, Any]
     ) -> TimeSlotsIO:
         await api.consistent(request, sql=("venue",))
-        return _slots_out((await venue(api.services.pool)).settings)
+        return _slots_out((await venue(api.services.pool, staff.venue_id)).settings)
 
     @put("/time-slots", summary="Replace the slot settings")
     async def set_slots(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         data: JSONBody[TimeSlotsIO],
     ) -> Response[TimeSlotsIO]:
@@ -193,6 +195,7 @@ class AdminVenueController(Controller):
             command = ChangeSlotSettings(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 interval_minutes=data.interval_minutes,
                 turn_times=tuple(
@@ -207,7 +210,7 @@ class AdminVenueController(Controller):
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
             return Written(_slots_out(result.venue.settings), result.token)
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
 
     # --- closures -----------------------------------------------------------------------
 
@@ -226,7 +229,7 @@ class AdminVenueController(Controller):
     async def close(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         data: JSONBody[ClosureIO],
     ) -> Response[ClosureIO]:
@@ -236,16 +239,17 @@ class AdminVenueController(Controller):
             command = AddClosure(
                 command_id=ctx.command_id,
                 actor=ctx.actor,
+                venue_id=ctx.venue_id,
                 now=now(),
                 date=data.date,
                 reason=data.reason,
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
-            location = {"Location": f"/api/v1/admin/closures/{data.date.isoformat()}"}
+            location = {"Location": api_path(ctx.venue_id, f"/admin/closures/{data.date}")}
             status = 201 if result.events or result.duplicate else 200
             return Written(data, result.token, status, location)
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
 
     @get(
         "/closures",
@@ -255,7 +259,7 @@ class AdminVenueController(Controller):
     async def closures(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         from_date: Annotated[dt.date | None, QueryParameter(name="from")] = None,
         to_date: Annotated[dt.date | None, QueryParameter(name="to")] = None,
@@ -264,7 +268,7 @@ class AdminVenueController(Controller):
     ) -> ClosurePage:
         await api.consistent(request, sql=("venue",))
         if from_date is None:
-            zone = (await venue(api.services.pool)).settings.time_zone
+            zone = (await venue(api.services.pool, staff.venue_id)).settings.time_zone
             from_date = local_today(now(), zone)
         after = None
         if cursor:
@@ -272,6 +276,7 @@ class AdminVenueController(Controller):
             after = check_date(_cursor_date(last_date), "cursor")
         rows, last = await closures_page(
             api.services.pool,
+            staff.venue_id,
             from_date=check_date(from_date, "from"),
             to_date=check_date(to_date, "to") if to_date else None,
             limit=limit,
@@ -284,10 +289,10 @@ class AdminVenueController(Controller):
 
     @get("/closures/{day:date}", summary="One closed day")
     async def read_closure(
-        self, api: ApiDep, admin: AdminDep, request: Request[Any, Any, Any], day: FromPath[dt.date]
+        self, api: ApiDep, staff: StaffDep, request: Request[Any, Any, Any], day: FromPath[dt.date]
     ) -> ClosureIO:
         await api.consistent(request, sql=("venue",))
-        row = await closure(api.services.pool, day)
+        row = await closure(api.services.pool, staff.venue_id, day)
         if row is None:
             raise ClosureNotFound(day)
         return ClosureIO(date=row.date, reason=row.reason)
@@ -299,15 +304,21 @@ class AdminVenueController(Controller):
         description="Answers with the closure that was lifted.",
     )
     async def reopen(
-        self, api: ApiDep, admin: AdminDep, request: Request[Any, Any, Any], day: FromPath[dt.date]
+        self, api: ApiDep, staff: StaffDep, request: Request[Any, Any, Any], day: FromPath[dt.date]
     ) -> Response[ClosureIO]:
         async def run(ctx: WriteContext) -> Written[ClosureIO]:
-            command = RemoveClosure(command_id=ctx.command_id, actor=ctx.actor, now=now(), date=day)
+            command = RemoveClosure(
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                venue_id=ctx.venue_id,
+                now=now(),
+                date=day,
+            )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
-            reason = (await venue_history(api.store)).closure_reasons.get(day, "")
+            reason = (await venue_history(api.store, ctx.venue_id)).closure_reasons.get(day, "")
             return Written(ClosureIO(date=day, reason=reason), result.token)
 
-        return await api.write(request, actor_of(admin), run)
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
 
 
 def _cursor_date(value: Any) -> dt.date:

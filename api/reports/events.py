@@ -19,11 +19,11 @@ from litestar import Controller, Request, get
 from litestar.exceptions import HTTPException
 from litestar.params import QueryParameter
 
-from api.context import AdminDep, Api, ApiDep
-from api.guards import admin_only
+from api.context import Api, ApiDep
 from api.refused import Refused
 from api.requests import AUTH
 from api.schemas import LimitParam
+from api.venue_scope import StaffDep, venue_managers
 from booking_core.codec import codec
 from booking_core.store import ORIGIN, ConsistencyToken, RecordedEvent
 from read_models.consistency import NotCaughtUp
@@ -115,10 +115,10 @@ def _event_out(record: RecordedEvent) -> EventOut:
 class AdminEventsController(Controller):
     tags = ["admin: events"]
     security = AUTH
-    guards = [admin_only]
+    guards = [venue_managers]
 
     @get(
-        "/api/v1/admin/events",
+        "/admin/events",
         summary="The raw event log, oldest first",
         description="Pass a page's `next_cursor` as `after` for the next page; `next_cursor` "
         "is null once the log is read to its end. With `X-Consistency-Token` the read first "
@@ -127,7 +127,7 @@ class AdminEventsController(Controller):
     async def events(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         after: TokenParam = None,
         stream: Annotated[

@@ -14,10 +14,10 @@ from litestar import Controller, get
 from litestar.params import FromQuery, QueryParameter
 
 from api.bookings.views import TablesAtOut, tables_out
-from api.context import AdminDep, ApiDep, bad_cursor
-from api.guards import admin_only
+from api.context import ApiDep, bad_cursor
 from api.requests import AUTH, check_date, check_instant
 from api.schemas import CursorParam, LimitParam, parse_time
+from api.venue_scope import StaffDep, venue_managers
 from read_models.as_of import availability_as_of
 from read_models.notifications import (
     MAX_LIMIT,
@@ -39,16 +39,16 @@ AsOf = Annotated[
 
 
 class AdminHistoryController(Controller):
-    path = "/api/v1/admin"
+    path = "/admin"
     tags = ["admin: history"]
     security = AUTH
-    guards = [admin_only]
+    guards = [venue_managers]
 
     @get("/availability", summary="Every table's status for one start time, as it stood then")
     async def availability_as_of(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         date: FromQuery[dt.date],
         time: Annotated[str, QueryParameter(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")],
         as_of: AsOf,
@@ -57,6 +57,7 @@ class AdminHistoryController(Controller):
     ) -> TablesAtOut:
         found = await availability_as_of(
             api.store,
+            staff.venue_id,
             day=check_date(date),
             at=parse_time(time),
             as_of=await check_instant(api, as_of),
@@ -69,7 +70,7 @@ class AdminHistoryController(Controller):
     async def notifications(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         status: Annotated[NotificationStatus | None, QueryParameter()] = None,
         booking_id: Annotated[str | None, QueryParameter(max_length=200)] = None,
         channel: Annotated[NotificationChannel | None, QueryParameter()] = None,

@@ -26,11 +26,11 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import QueryParameter
 
-from api.context import AdminDep, Api, ApiDep
-from api.guards import admin_only
+from api.context import Api, ApiDep
 from api.refused import Refused
 from api.requests import AUTH, check_date
 from api.schemas import FromDateParam, ToDateParam
+from api.venue_scope import StaffDep, venue_managers
 from read_models.stats import (
     BreakdownRow,
     DayStats,
@@ -131,14 +131,20 @@ class _Range:
     last: dt.date
 
 
-async def _today(api: Api) -> dt.date:
-    floor = await floor_summary(api.services.pool)
+async def _today(api: Api, venue_id: str) -> dt.date:
+    floor = await floor_summary(api.services.pool, venue_id)
     return floor.today(dt.datetime.now(dt.UTC))
 
 
-async def _report_range(api: Api, first: dt.date | None, last: dt.date | None) -> _Range:
+async def _report_range(
+    api: Api, venue_id: str, first: dt.date | None, last: dt.date | None
+) -> _Range:
     if last is None:
-        last = await _today(api) if first is None else first + dt.timedelta(DEFAULT_REPORT_DAYS - 1)
+        last = (
+            await _today(api, venue_id)
+            if first is None
+            else first + dt.timedelta(DEFAULT_REPORT_DAYS - 1)
+        )
     if first is None:
         first = last - dt.timedelta(days=DEFAULT_REPORT_DAYS - 1)
     check_date(first, "from")
@@ -196,13 +202,13 @@ class _JsonOrCsv(Operation):
 class AdminReportsController(Controller):
     tags = ["admin: reports"]
     security = AUTH
-    guards = [admin_only]
+    guards = [venue_managers]
 
-    @get("/api/v1/admin/dashboard/stats", summary="One service day at a glance")
+    @get("/admin/dashboard/stats", summary="One service day at a glance")
     async def dashboard(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         date: Annotated[
             dt.date | None,
@@ -210,9 +216,9 @@ class AdminReportsController(Controller):
         ] = None,
     ) -> DashboardOut:
         await api.consistent(request, sql=("stats",))
-        floor = await floor_summary(api.services.pool)
+        floor = await floor_summary(api.services.pool, staff.venue_id)
         day = check_date(date) if date else floor.today(dt.datetime.now(dt.UTC))
-        stats = await day_stats(api.services.pool, day)
+        stats = await day_stats(api.services.pool, staff.venue_id, day)
         return DashboardOut(
             date=day,
             bookings=stats.bookings,
@@ -225,7 +231,7 @@ class AdminReportsController(Controller):
         )
 
     @get(
-        "/api/v1/admin/reports/bookings",
+        "/admin/reports/bookings",
         summary="Bookings report over a range of service dates (JSON or CSV)",
         description="Send `Accept: text/csv` for the daily rows as a CSV attachment. Without "
         "`from`/`to` the report covers the 30 days up to the venue's today; a report spans "
@@ -235,15 +241,15 @@ class AdminReportsController(Controller):
     async def report(
         self,
         api: ApiDep,
-        admin: AdminDep,
+        staff: StaffDep,
         request: Request[Any, Any, Any],
         from_date: FromDateParam = None,
         to_date: ToDateParam = None,
     ) -> Response[ReportOut]:
-        span = await _report_range(api, from_date, to_date)
+        span = await _report_range(api, staff.venue_id, from_date, to_date)
         await api.consistent(request, sql=("stats",))
         pool = api.services.pool
-        days = await days_stats(pool, span.first, span.last)
+        days = await days_stats(pool, staff.venue_id, span.first, span.last)
         totals = total(days, span.first)
         report = ReportOut(
             from_date=span.first,
@@ -258,9 +264,11 @@ class AdminReportsController(Controller):
             by_day=[_day_out(day) for day in days],
             by_source=[
                 SourceOut(r.key, r.bookings, r.covers)
-                for r in await breakdown(pool, "source", span.first, span.last)
+                for r in await breakdown(pool, staff.venue_id, "source", span.first, span.last)
             ],
-            by_party_size=_party_sizes(await breakdown(pool, "party_size", span.first, span.last)),
+            by_party_size=_party_sizes(
+                await breakdown(pool, staff.venue_id, "party_size", span.first, span.last)
+            ),
         )
         if _wants_csv(request):
             return _csv_response(report)

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.di import Provide
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
@@ -20,7 +20,9 @@ from redis.asyncio import Redis
 from api.floor.live import LiveStatusController
 from api.problems import exception_handlers
 from api.services import Services
+from api.venue_scope import Venue
 from booking_core.store.postgres import PostgresEventStore
+from tests.support.scope import TEST_VENUE
 from tests.support.throwaway import ThrowawayRedis, free_port
 
 DAY = "2031-05-17"
@@ -39,8 +41,11 @@ async def live_floor(
         redis_prefix=f"tbfault:{uuid.uuid4().hex[:8]}:",
     )
     app = Litestar(
-        route_handlers=[LiveStatusController],
-        dependencies={"services": Provide(lambda: services, sync_to_thread=False)},
+        route_handlers=[Router(path="/api/v1", route_handlers=[LiveStatusController])],
+        dependencies={
+            "services": Provide(lambda: services, sync_to_thread=False),
+            "venue": Provide(lambda: Venue(TEST_VENUE), sync_to_thread=False),
+        },
         exception_handlers=exception_handlers,
     )
     port = free_port()

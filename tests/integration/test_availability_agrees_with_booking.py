@@ -81,6 +81,7 @@ from tests.support.histories import (
     operations,
     venues,
 )
+from tests.support.scope import TEST_VENUE
 
 T = TypeVar("T")
 
@@ -185,7 +186,7 @@ async def check_tables(redis: Redis, prefix: str, decider: Decider, question: Qu
     day, at, party, now = question.day, question.at, question.party, question.now
     asked = f"tables at {day} {at} for {party}, asked at {now}"
     every_table = (*TABLE_IDS, GHOST)
-    snapshot = await snapshot_for(redis, prefix, day)
+    snapshot = await snapshot_for(redis, prefix, TEST_VENUE, day)
 
     def tables(moment: datetime) -> tuple[TablesAt, list[datetime]]:
         found = tables_in(
@@ -237,7 +238,7 @@ async def check_slots(redis: Redis, prefix: str, decider: Decider, question: Que
     service_date, party, now = question.day, question.party, question.now
     asked = f"starts of {service_date} for {party}, asked at {now}"
     every_table = (*TABLE_IDS, GHOST)
-    snapshot = await snapshot_for(redis, prefix, service_date)
+    snapshot = await snapshot_for(redis, prefix, TEST_VENUE, service_date)
     minutes = snapshot.settings.turn_minutes(party)
 
     def slots(moment: datetime) -> tuple[list[SlotAvailability], list[datetime]]:
@@ -400,7 +401,13 @@ def ask_tables(
         prefix = await project(own_servers, history)
         try:
             found = await tables_at(
-                own_servers.redis, prefix, day=day, at=at, party_size=2, now=now
+                own_servers.redis,
+                prefix,
+                venue_id=TEST_VENUE,
+                day=day,
+                at=at,
+                party_size=2,
+                now=now,
             )
         finally:
             await forget(own_servers.redis, prefix)
@@ -472,10 +479,20 @@ def test_a_time_the_clocks_skip_is_refused_alike_when_asked_and_when_booked(
         try:
             with pytest.raises(NonexistentLocalTime):
                 await tables_at(
-                    own_servers.redis, prefix, day=spring.first_day, at=time(1, 30), now=now
+                    own_servers.redis,
+                    prefix,
+                    venue_id=TEST_VENUE,
+                    day=spring.first_day,
+                    at=time(1, 30),
+                    now=now,
                 )
             found = await tables_at(
-                own_servers.redis, prefix, day=spring.first_day, at=time(0, 30), now=now
+                own_servers.redis,
+                prefix,
+                venue_id=TEST_VENUE,
+                day=spring.first_day,
+                at=time(0, 30),
+                now=now,
             )
             assert {t.status for t in found.tables} == {"available"}
         finally:

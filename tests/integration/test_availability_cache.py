@@ -18,8 +18,9 @@ from projectors.rebuild import rebuild
 from projectors.runner import RedisProjectionRunner
 from read_models import availability
 from read_models.availability import ModelNotReady, TablesAt, slots_for, tables_at
-from read_models.availability_keys import BOOKING, interval_field
+from read_models.availability_keys import BOOKING, VERSION, interval_field, venue_part
 from tests.support.models import clear_read_models
+from tests.support.scope import TEST_VENUE
 from tests.support.story import Story
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -63,14 +64,14 @@ async def place(store: PostgresEventStore, story: Story) -> tuple[str, str, date
 
 
 async def status(redis: Redis, prefix: str, table_id: str, day: date, at: time) -> str:
-    found = await tables_at(redis, prefix, day=day, at=at, now=NOW)
+    found = await tables_at(redis, prefix, venue_id=TEST_VENUE, day=day, at=at, now=NOW)
     return {t.table_id: t.status for t in found.tables}[table_id]
 
 
 async def read_twice(redis: Redis, prefix: str, day: date, at: time) -> TablesAt:
     """Read twice: the second answer comes from the cache, and must equal the first."""
-    first = await tables_at(redis, prefix, day=day, at=at, now=NOW)
-    assert await tables_at(redis, prefix, day=day, at=at, now=NOW) == first
+    first = await tables_at(redis, prefix, venue_id=TEST_VENUE, day=day, at=at, now=NOW)
+    assert await tables_at(redis, prefix, venue_id=TEST_VENUE, day=day, at=at, now=NOW) == first
     return first
 
 
@@ -83,12 +84,16 @@ async def test_a_new_booking_is_read_once_the_model_has_it(
     await catch_up(projector)
     _, table_id, day, sitting = await place(store, story)
     await read_twice(redis, redis_prefix, day, sitting)
-    slots = await slots_for(redis, redis_prefix, day=day, party_size=2, now=NOW)
+    slots = await slots_for(
+        redis, redis_prefix, venue_id=TEST_VENUE, day=day, party_size=2, now=NOW
+    )
     assert await status(redis, redis_prefix, table_id, day, sitting) == "available"
 
     await catch_up(projector)
     assert await status(redis, redis_prefix, table_id, day, sitting) == "booked"
-    fewer = await slots_for(redis, redis_prefix, day=day, party_size=2, now=NOW)
+    fewer = await slots_for(
+        redis, redis_prefix, venue_id=TEST_VENUE, day=day, party_size=2, now=NOW
+    )
     if table_id in {"T1", "T2", "T3", "T4"}:  # the tables a party of two fits
         assert next(s for s in fewer if s.time == sitting).tables_available == (
             next(s for s in slots if s.time == sitting).tables_available - 1
@@ -128,10 +133,14 @@ async def test_no_checkpoint_means_no_cached_answer(
     await read_twice(redis, redis_prefix, day, sitting)
     assert await status(redis, redis_prefix, table_id, day, sitting) == "booked"
 
-    # Whatever happens to a model without a checkpoint, it is read afresh each time.
+    # Whatever happens to a venue's keys without a version (in a model without a
+    # checkpoint), it is read afresh each time.
     root = f"{redis_prefix}availability:"
-    await redis.delete(root + "checkpoint")
-    await redis.hdel(f"{root}day:{day.isoformat()}", interval_field(table_id, BOOKING, booking_id))
+    venue_root = root + venue_part(TEST_VENUE)
+    await redis.delete(root + "checkpoint", venue_root + VERSION)
+    await redis.hdel(
+        f"{venue_root}day:{day.isoformat()}", interval_field(table_id, BOOKING, booking_id)
+    )
     assert await status(redis, redis_prefix, table_id, day, sitting) == "available"
 
 
@@ -145,24 +154,32 @@ async def test_a_lost_model_is_refused_then_rebuilt_in_place(
     _, table_id, day, sitting = await place(store, story)
     await catch_up(runner(store, redis, redis_prefix))
     known = await read_twice(redis, redis_prefix, day, sitting)
-    slots = await slots_for(redis, redis_prefix, day=day, party_size=2, now=NOW)
+    slots = await slots_for(
+        redis, redis_prefix, venue_id=TEST_VENUE, day=day, party_size=2, now=NOW
+    )
     assert {t.table_id: t.status for t in known.tables}[table_id] == "booked"
 
     async for key in redis.scan_iter(match=redis_prefix + "*"):
         await redis.delete(key)
     with pytest.raises(ModelNotReady):
-        await tables_at(redis, redis_prefix, day=day, at=sitting, now=NOW)
+        await tables_at(redis, redis_prefix, venue_id=TEST_VENUE, day=day, at=sitting, now=NOW)
     with pytest.raises(ModelNotReady):
-        await slots_for(redis, redis_prefix, day=day, party_size=2, now=NOW)
+        await slots_for(redis, redis_prefix, venue_id=TEST_VENUE, day=day, party_size=2, now=NOW)
 
     # The daemon builds it again where it was; not readable until it has caught up.
     projector = runner(store, redis, redis_prefix, batch_size=5)
     assert await projector.step() == 5
     with pytest.raises(ModelNotReady):
-        await tables_at(redis, redis_prefix, day=day, at=sitting, now=NOW)
+        await tables_at(redis, redis_prefix, venue_id=TEST_VENUE, day=day, at=sitting, now=NOW)
     await catch_up(projector)
-    assert await tables_at(redis, redis_prefix, day=day, at=sitting, now=NOW) == known
-    assert await slots_for(redis, redis_prefix, day=day, party_size=2, now=NOW) == slots
+    assert (
+        await tables_at(redis, redis_prefix, venue_id=TEST_VENUE, day=day, at=sitting, now=NOW)
+        == known
+    )
+    assert (
+        await slots_for(redis, redis_prefix, venue_id=TEST_VENUE, day=day, party_size=2, now=NOW)
+        == slots
+    )
 
 
 async def test_a_read_allowed_to_be_stale_trails_by_no_more_than_it_allows(
@@ -178,7 +195,13 @@ async def test_a_read_allowed_to_be_stale_trails_by_no_more_than_it_allows(
 
     async def seen(max_staleness: float) -> str:
         found = await tables_at(
-            redis, redis_prefix, day=day, at=sitting, now=NOW, max_staleness=max_staleness
+            redis,
+            redis_prefix,
+            venue_id=TEST_VENUE,
+            day=day,
+            at=sitting,
+            now=NOW,
+            max_staleness=max_staleness,
         )
         return {t.table_id: t.status for t in found.tables}[table_id]
 

@@ -19,10 +19,10 @@ from booking_core.domain.commands import (
 )
 from booking_core.domain.errors import DomainError, TableAlreadyBooked
 from booking_core.domain.events import TableReleased, TableReserved
-from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, book_table, change_booking, change_venue
 from booking_core.store.postgres import PostgresEventStore
+from tests.support.scope import STREAMS
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 DAY = date(2026, 12, 24)
@@ -77,7 +77,7 @@ async def reservations(
 ) -> dict[str, tuple[datetime, datetime]]:
     """The bookings holding the table on DAY, folded from its service-day stream."""
     held: dict[str, tuple[datetime, datetime]] = {}
-    for record in await store.read_stream(DEFAULT_STREAMS.service_day(table_id, DAY)):
+    for record in await store.read_stream(STREAMS.service_day(table_id, DAY)):
         event = codec.decode(record)
         if isinstance(event, TableReserved):
             held[event.booking_id] = (event.starts_at, event.ends_at)

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import httpx
 import pytest
 import uvicorn
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.di import Provide
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
@@ -22,14 +22,17 @@ from redis.asyncio import Redis
 from api.floor.live import LiveStatusController
 from api.problems import exception_handlers
 from api.services import Services
+from api.venue_scope import Venue
 from booking_core.codec import codec
 from booking_core.domain.commands import Actor, BookTable, CancelBooking
 from booking_core.handlers import book_table, cancel_booking
 from booking_core.store.postgres import PostgresEventStore
 from projectors.live_status import LiveStatusProjection
 from projectors.runner import RedisProjectionRunner
+from read_models.live_status_keys import stream_key
 from tests.support.catch_up import redis_caught_up
 from tests.support.providers import free_port
+from tests.support.scope import TEST_VENUE
 from tests.support.venue import command_id, days_ahead, open_venue
 
 ZONE = "Europe/Dublin"
@@ -45,8 +48,11 @@ async def base_url(
 ) -> AsyncIterator[str]:
     services = Services(pool=pool, redis=redis, store=clean_store, redis_prefix=redis_prefix)
     app = Litestar(
-        route_handlers=[QuickHeartbeat],
-        dependencies={"services": Provide(lambda: services, sync_to_thread=False)},
+        route_handlers=[Router(path="/api/v1", route_handlers=[QuickHeartbeat])],
+        dependencies={
+            "services": Provide(lambda: services, sync_to_thread=False),
+            "venue": Provide(lambda: Venue(TEST_VENUE), sync_to_thread=False),
+        },
         exception_handlers=exception_handlers,
     )
     port = free_port()
@@ -164,7 +170,7 @@ async def test_each_change_arrives_once_in_order_and_a_reconnect_resumes_after_t
         await second.wait_for(4)
         await asyncio.sleep(0.3)  # nothing more is coming
 
-    stream: Any = await redis.xrange(f"{redis_prefix}live_status:date:{day.isoformat()}")
+    stream: Any = await redis.xrange(stream_key(redis_prefix, TEST_VENUE, day))
     expected = [entry_id.decode() for entry_id, _ in stream]
     received = [event_id for event_id, _ in first.events + second.events]
     assert received == expected, "every change once, in order, across the reconnect"
@@ -186,7 +192,7 @@ async def test_a_quiet_stream_sends_heartbeats(base_url: str) -> None:
 async def test_the_query_parameter_resumes_like_the_header(
     redis: Redis, redis_prefix: str, base_url: str
 ) -> None:
-    key = f"{redis_prefix}live_status:date:2031-05-02"
+    key = stream_key(redis_prefix, TEST_VENUE, date(2031, 5, 2))
     for n in range(3):
         await redis.xadd(
             key,

@@ -28,7 +28,6 @@ from booking_core.domain.events import (
     TableChanged,
     TableRetired,
 )
-from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.store import StreamAppend
 from booking_core.store.postgres import PostgresEventStore
@@ -37,6 +36,7 @@ from projectors.replay import build_replay, drop_replay, replay_prefix, replay_s
 from projectors.runner import RedisProjectionRunner, SqlProjectionRunner, grouped
 from tests.integration.test_replay import db_clock, readable, redis_model
 from tests.support.models import clear_read_models, dump_sql
+from tests.support.scope import STREAMS
 from tests.support.story import TABLES, Story
 
 FIRST_INSTANT = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -64,7 +64,7 @@ class FloorChanges:
         if roll < 0.4 and self.extra:
             table_id = self.extra.pop(self.rng.randrange(len(self.extra)))
             retired = TableRetired(table_id=table_id, retired_at=self.instant())
-            return self.story._append((DEFAULT_STREAMS.table(table_id), [retired]))
+            return self.story._append((STREAMS.table(table_id), [retired]))
         if roll < 0.55:
             return self._table_changed()
         if roll < 0.75:
@@ -74,7 +74,7 @@ class FloorChanges:
         if roll < 0.93:
             return self.story.closure(self.day())
         removed: Event = ClosureRemoved(date=self.day())
-        return self.story._append((DEFAULT_STREAMS.venue, [removed]))
+        return self.story._append((STREAMS.venue, [removed]))
 
     def _table_added(self) -> list[StreamAppend]:
         table_id = f"X{self.story.counter}"
@@ -86,7 +86,7 @@ class FloorChanges:
             area="terrace",
             added_at=self.instant(),
         )
-        return self.story._append((DEFAULT_STREAMS.table(table_id), [added]))
+        return self.story._append((STREAMS.table(table_id), [added]))
 
     def _table_changed(self) -> list[StreamAppend]:
         table_id = self.rng.choice(sorted(TABLES))
@@ -105,7 +105,7 @@ class FloorChanges:
             shape="rectangle",
             changed_at=self.instant(),
         )
-        return self.story._append((DEFAULT_STREAMS.table(table_id), [changed]))
+        return self.story._append((STREAMS.table(table_id), [changed]))
 
     def _hours(self) -> list[StreamAppend]:
         opens = self.rng.choice((11, 12, 17))
@@ -116,7 +116,7 @@ class FloorChanges:
             hours=OpeningHours.every_day(*shifts),
             changed_at=self.instant() if self.rng.random() < 0.8 else None,
         )
-        return self.story._append((DEFAULT_STREAMS.venue, [changed]))
+        return self.story._append((STREAMS.venue, [changed]))
 
     def _slot_settings(self) -> list[StreamAppend]:
         changed = SlotSettingsChanged(
@@ -127,7 +127,7 @@ class FloorChanges:
             max_days_ahead=90,
             time_zone=self.rng.choice(ZONES),
         )
-        return self.story._append((DEFAULT_STREAMS.venue, [changed]))
+        return self.story._append((STREAMS.venue, [changed]))
 
 
 async def _clear(store: PostgresEventStore, pool: Any, redis: Redis, prefix: str) -> None:

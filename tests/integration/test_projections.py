@@ -17,6 +17,7 @@ from projectors.rebuild import rebuild
 from projectors.runner import ProjectionRunner, RedisProjectionRunner, SqlProjectionRunner
 from read_models.availability import ModelNotReady, slots_for, tables_at
 from tests.support.models import clear_read_models, dump_redis, dump_sql
+from tests.support.scope import TEST_VENUE
 from tests.support.story import TABLES, Story
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -108,7 +109,13 @@ async def test_every_read_model_says_what_the_events_say(
     confirmed = next((b, h) for b, h in sorted(story.bookings.items()) if h.status == "confirmed")
     held = confirmed[1]
     answer = await tables_at(
-        redis, redis_prefix, day=held.service_date, at=held.sitting, party_size=2, now=NOW
+        redis,
+        redis_prefix,
+        venue_id=TEST_VENUE,
+        day=held.service_date,
+        at=held.sitting,
+        party_size=2,
+        now=NOW,
     )
     statuses = {t.table_id: t.status for t in answer.tables}
     assert statuses[held.table_id] == "booked"
@@ -117,7 +124,9 @@ async def test_every_read_model_says_what_the_events_say(
             assert statuses[table_id] == "available", table_id
     assert answer.end_time == time(held.sitting.hour + 2, 0)
 
-    slots = await slots_for(redis, redis_prefix, day=held.service_date, party_size=2, now=NOW)
+    slots = await slots_for(
+        redis, redis_prefix, venue_id=TEST_VENUE, day=held.service_date, party_size=2, now=NOW
+    )
     by_time = {s.time: s.tables_available for s in slots}
     two_seaters = {"T1", "T2", "T3", "T4"}  # min capacity <= 2 <= capacity
     free_at_sitting = sum(
@@ -165,13 +174,13 @@ async def test_availability_reads_refuse_a_model_that_redis_lost(
     await tell(store, story, 30)
     await catch_up(runners(store, pool, redis, redis_prefix))
     day = story.start
-    await tables_at(redis, redis_prefix, day=day, at=time(18, 0), now=NOW)
+    await tables_at(redis, redis_prefix, venue_id=TEST_VENUE, day=day, at=time(18, 0), now=NOW)
     async for key in redis.scan_iter(match=redis_prefix + "*"):
         await redis.delete(key)
     with pytest.raises(ModelNotReady):
-        await tables_at(redis, redis_prefix, day=day, at=time(18, 0), now=NOW)
+        await tables_at(redis, redis_prefix, venue_id=TEST_VENUE, day=day, at=time(18, 0), now=NOW)
     with pytest.raises(ModelNotReady):
-        await slots_for(redis, redis_prefix, day=day, party_size=2, now=NOW)
+        await slots_for(redis, redis_prefix, venue_id=TEST_VENUE, day=day, party_size=2, now=NOW)
     await rebuild(
         store=store,
         codec=registry.codec,
@@ -180,7 +189,9 @@ async def test_availability_reads_refuse_a_model_that_redis_lost(
         redis_prefix=redis_prefix,
         redis_projections=[p for p in registry.REDIS_PROJECTIONS if p.name == "availability"],
     )
-    assert (await tables_at(redis, redis_prefix, day=day, at=time(18, 0), now=NOW)).tables
+    assert (
+        await tables_at(redis, redis_prefix, venue_id=TEST_VENUE, day=day, at=time(18, 0), now=NOW)
+    ).tables
 
 
 def _entry_id(raw: object) -> tuple[int, ...]:

@@ -48,6 +48,7 @@ from read_models.availability import TablesAt, tables_at
 from tablebook.cli import main
 from tests.integration.test_projections import catch_up, runners
 from tests.support.models import clear_read_models, dump_redis, dump_sql
+from tests.support.scope import TEST_VENUE
 from tests.unit.domain.world import (
     ADA,
     ADMIN,
@@ -190,13 +191,17 @@ async def redis_model(redis: Redis, prefix: str) -> dict[str, Any]:
 
 
 async def availability(redis: Redis, prefix: str, now: datetime, at: time) -> TablesAt:
-    return await tables_at(redis, prefix, day=CHRISTMAS_EVE, at=at, party_size=2, now=now)
+    return await tables_at(
+        redis, prefix, venue_id=TEST_VENUE, day=CHRISTMAS_EVE, at=at, party_size=2, now=now
+    )
 
 
 async def statuses(store: PostgresEventStore, instant: datetime) -> dict[str, str]:
     found = {}
     for booking_id in ("b-ada", "b-grace", "b-alan"):
-        found[booking_id] = (await booking_as_of(store, booking_id, instant)).state.status
+        found[booking_id] = (
+            await booking_as_of(store, TEST_VENUE, booking_id, instant)
+        ).state.status
     return found
 
 
@@ -273,12 +278,12 @@ async def test_time_travel_reads_say_what_the_live_reads_said_at_each_step(
     for moment in moments:
         for at, live in ((SEVEN_PM, moment.at_seven), (EIGHT_PM, moment.at_eight)):
             then = await availability_as_of(
-                store, day=CHRISTMAS_EVE, at=at, as_of=moment.instant, party_size=2
+                store, TEST_VENUE, day=CHRISTMAS_EVE, at=at, as_of=moment.instant, party_size=2
             )
             assert then == live, (moment.step, at)
     before = moments[0].instant
-    assert isinstance((await booking_as_of(store, "b-ada", before)).state, NoBooking)
-    moved = await booking_as_of(store, "b-ada", moments[4].instant)
+    assert isinstance((await booking_as_of(store, TEST_VENUE, "b-ada", before)).state, NoBooking)
+    moved = await booking_as_of(store, TEST_VENUE, "b-ada", moments[4].instant)
     assert moved.state.status == "confirmed"
     assert moved.version == 2
     assert not isinstance(moved.state, NoBooking)
@@ -290,7 +295,7 @@ async def test_a_bookings_history_names_each_step_and_who_took_it(
 ) -> None:
     for _, command in christmas_eve(store):
         await command()
-    history = await booking_history(store, "b-ada")
+    history = await booking_history(store, TEST_VENUE, "b-ada")
     assert [(e.version, e.type, e.by) for e in history] == [
         (1, "BookingPlaced", ADA.user_id),
         (2, "BookingChanged", ADA.user_id),
@@ -301,8 +306,8 @@ async def test_a_bookings_history_names_each_step_and_who_took_it(
     assert history[1].data["time"] == "20:00:00"
     assert all(e.at.utcoffset() == timedelta(0) for e in history)
     assert history == sorted(history, key=lambda e: e.at)
-    assert await booking_history(store, "b-nobody") == []
-    assert await booking_history(store, "b-ada", as_of=history[1].at) == history[:2]
+    assert await booking_history(store, TEST_VENUE, "b-nobody") == []
+    assert await booking_history(store, TEST_VENUE, "b-ada", as_of=history[1].at) == history[:2]
 
 
 async def test_replays_are_listed_and_dropped_and_their_names_are_checked(

@@ -39,11 +39,11 @@ from booking_core.domain.commands import (
 )
 from booking_core.domain.decision import Decision
 from booking_core.domain.errors import DomainError
-from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.table import ActiveTable, TableState
 from booking_core.domain.time_rules import bookable_starts, to_local
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.domain.venue import VenueState
+from tests.support.scope import STREAMS
 from tests.unit.domain.world import World
 
 ADMIN = Actor(user_id="u-maitre-d", role="admin")
@@ -239,11 +239,7 @@ def _id() -> str:
 
 def _venue(history: History, command: VenueCommand) -> None:
     events = venue_decider.decide(command, history.venue)
-    history.apply(
-        Decision(
-            events={DEFAULT_STREAMS.venue: tuple(events)}, reads=frozenset({DEFAULT_STREAMS.venue})
-        )
-    )
+    history.apply(Decision(events={STREAMS.venue: tuple(events)}, reads=frozenset({STREAMS.venue})))
 
 
 def _run(history: History, venue: Venue, operation: tuple[Any, ...]) -> None:
@@ -388,7 +384,7 @@ def on_the_grid(venue: VenueState, day: date, party: int, nth: int) -> time | No
 
 
 def _table(history: History, table_id: str) -> TableState:
-    state: TableState = history.state(DEFAULT_STREAMS.table(table_id))
+    state: TableState = history.state(STREAMS.table(table_id))
     return state
 
 

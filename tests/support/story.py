@@ -30,9 +30,9 @@ from booking_core.domain.events import (
     TableReleased,
     TableReserved,
 )
-from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.store import ANY, StreamAppend
+from tests.support.scope import STREAMS
 
 ZONE = "Europe/Amsterdam"
 TZ = ZoneInfo(ZONE)
@@ -90,12 +90,10 @@ class Story:
             Shift(opens=time(18, 0), closes=time(23, 0)),
         )
         writes = [
-            self._append(
-                (DEFAULT_STREAMS.venue, [OpeningHoursChanged(hours=hours, changed_at=self.now)])
-            ),
+            self._append((STREAMS.venue, [OpeningHoursChanged(hours=hours, changed_at=self.now)])),
             self._append(
                 (
-                    DEFAULT_STREAMS.venue,
+                    STREAMS.venue,
                     [
                         SlotSettingsChanged(
                             interval_minutes=15,
@@ -121,7 +119,7 @@ class Story:
                 area=area,
                 added_at=self.now,
             )
-            writes.append(self._append((DEFAULT_STREAMS.table(table_id), [added])))
+            writes.append(self._append((STREAMS.table(table_id), [added])))
         return writes
 
     def _slot(self, day: date, sitting: time) -> tuple[datetime, datetime]:
@@ -192,8 +190,8 @@ class Story:
             placed_at=self.now,
         )
         return self._append(
-            (DEFAULT_STREAMS.booking(booking_id), [placed]),
-            (DEFAULT_STREAMS.service_day(table_id, day), [reserved]),
+            (STREAMS.booking(booking_id), [placed]),
+            (STREAMS.service_day(table_id, day), [reserved]),
         )
 
     def _pick(self, status: str = "confirmed") -> tuple[str, _Held] | None:
@@ -242,16 +240,16 @@ class Story:
             previous_duration_minutes=120,
         )
         parts: list[tuple[str, list[Event]]] = [
-            (DEFAULT_STREAMS.booking(booking_id), [changed]),
+            (STREAMS.booking(booking_id), [changed]),
             (
-                DEFAULT_STREAMS.service_day(old.table_id, old.service_date),
+                STREAMS.service_day(old.table_id, old.service_date),
                 [self._released(booking_id, old, "moved")],
             ),
         ]
         if (old.table_id, old.service_date) == (table_id, day):
             parts[1][1].append(reserved)
         else:
-            parts.append((DEFAULT_STREAMS.service_day(table_id, day), [reserved]))
+            parts.append((STREAMS.service_day(table_id, day), [reserved]))
         return self._append(*parts)
 
     def finish(self, how: str) -> list[StreamAppend] | None:
@@ -260,7 +258,7 @@ class Story:
         if picked is None:
             return None
         booking_id, held = picked
-        day_stream = DEFAULT_STREAMS.service_day(held.table_id, held.service_date)
+        day_stream = STREAMS.service_day(held.table_id, held.service_date)
         ids = (held.table_id,)
         if how == "seat":
             held.status = "seated"
@@ -271,7 +269,7 @@ class Story:
                 party_size=held.party_size,
                 seated_at=self.now,
             )
-            return self._append((DEFAULT_STREAMS.booking(booking_id), [seated]))
+            return self._append((STREAMS.booking(booking_id), [seated]))
         self.free.add((held.table_id, held.service_date, held.sitting))
         event: Event
         if how == "cancel":
@@ -309,7 +307,7 @@ class Story:
             )
             reason = "no_show"
         return self._append(
-            (DEFAULT_STREAMS.booking(booking_id), [event]),
+            (STREAMS.booking(booking_id), [event]),
             (day_stream, [self._released(booking_id, held, reason)]),
         )
 
@@ -332,11 +330,11 @@ class Story:
             ends_at=ends,
             reason="Private party",
         )
-        return self._append((DEFAULT_STREAMS.service_day(table_id, day), [blocked]))
+        return self._append((STREAMS.service_day(table_id, day), [blocked]))
 
     def closure(self, day: date) -> list[StreamAppend]:
         self.closed.add(day)
-        return self._append((DEFAULT_STREAMS.venue, [ClosureAdded(date=day, reason="Staff party")]))
+        return self._append((STREAMS.venue, [ClosureAdded(date=day, reason="Staff party")]))
 
     def random_step(self) -> list[StreamAppend] | None:
         roll = self.rng.random()

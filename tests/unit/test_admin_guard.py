@@ -1,6 +1,7 @@
 """Staff routes are staff-only because their controller says so, not because of the path
-they are mounted under: every controller of an `admin:` tag carries the `admin_only`
-guard, and no other controller does."""
+they are mounted under: every controller of an `admin:` tag carries exactly one of the
+staff guards — `admin_only` for the deployment's accounts, `venue_managers` or
+`venue_staff` for a venue's routes — and no other controller carries any."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from typing import Any
 import pytest
 from litestar import Controller
 
-from api.app import ROUTES
+from api.app import ROUTES, VENUE_ROUTES
 from api.guards import admin_only
+from api.venue_scope import venue_managers, venue_staff
 
-CONTROLLERS = [route for route in ROUTES if isinstance(route, type)]
+CONTROLLERS = [route for route in (*ROUTES, *VENUE_ROUTES) if isinstance(route, type)]
+STAFF_GUARDS = (admin_only, venue_managers, venue_staff)
 
 
 def _declared(controller: type[Controller], name: str) -> list[Any]:
@@ -26,11 +29,28 @@ def _is_staff(controller: type[Controller]) -> bool:
 
 
 @pytest.mark.parametrize("controller", CONTROLLERS, ids=lambda c: c.__name__)
-def test_a_controller_is_guarded_for_admins_exactly_when_it_serves_staff(
+def test_a_controller_is_guarded_for_staff_exactly_when_it_serves_staff(
     controller: type[Controller],
 ) -> None:
-    assert (admin_only in _declared(controller, "guards")) == _is_staff(controller)
+    guards = [g for g in _declared(controller, "guards") if g in STAFF_GUARDS]
+    assert len(guards) == (1 if _is_staff(controller) else 0)
+
+
+@pytest.mark.parametrize("controller", CONTROLLERS, ids=lambda c: c.__name__)
+def test_a_venue_route_is_guarded_by_the_venue_and_an_account_route_by_admin(
+    controller: type[Controller],
+) -> None:
+    guards = set(_declared(controller, "guards"))
+    if controller in VENUE_ROUTES and _is_staff(controller):
+        assert guards & {venue_managers, venue_staff}
+    if controller not in VENUE_ROUTES and _is_staff(controller):
+        assert admin_only in guards
 
 
 def test_the_rule_sees_every_staff_controller() -> None:
     assert sum(map(_is_staff, CONTROLLERS)) == 9
+
+
+def test_hosts_reach_the_floor_and_not_the_running_of_the_venue() -> None:
+    hosts = {c.__name__ for c in CONTROLLERS if venue_staff in _declared(c, "guards")}
+    assert hosts == {"AdminBookingsController"}

@@ -1,0 +1,197 @@
+"""Which venue a request is about, and what the signed-in user may do there.
+
+Every guest and staff route is served twice: under `/api/v1/...`, where it addresses the
+default venue (so a client of the single-venue API keeps working), and under
+`/api/v1/venues/{venue_id}/...`, where `{venue_id}` is a venue's id or its slug. The
+`venue` dependency resolves either to a venue id (404 for one that does not exist); the
+`staff` dependency adds the user's role in that venue.
+
+Access is decided by each staff controller's one guard, before anything of the request is
+read: `venue_managers` (an admin, or a manager of the venue) or `venue_staff` (a host
+too). The role is read from the database on every request, so a grant or a revocation
+takes effect on the next one. Someone with no role in the venue gets a 404 if they work
+for another venue — a venue they may not see does not exist for them — and a 403 if they
+are a guest, as before there were several venues.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.handlers import BaseRouteHandler
+from psycopg import errors as pg_errors
+
+from api.accounts.security import authenticate
+from api.accounts.users import User
+from api.context import Api
+from booking_core.domain.commands import Actor, Role
+from booking_core.domain.streams import DEFAULT_VENUE_ID
+
+__all__ = [
+    "Staff",
+    "StaffDep",
+    "Venue",
+    "VenueDep",
+    "actor_in",
+    "api_path",
+    "provide_staff",
+    "provide_venue",
+    "venue_managers",
+    "venue_staff",
+]
+
+PATH_PARAMETER = "venue_id"
+StaffRole = Literal["admin", "manager", "host"]
+
+_RESOLVE = "SELECT id FROM rm_venues WHERE id = %s OR slug = %s ORDER BY id = %s DESC LIMIT 1"
+_ROLE = """
+SELECT
+    (SELECT role FROM venue_staff WHERE venue_id = %s AND user_id = %s),
+    EXISTS (SELECT 1 FROM venue_staff WHERE user_id = %s)
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Venue:
+    """The venue a request addresses."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """A signed-in member of the venue's staff (or an admin), as the guard let through."""
+
+    user: User
+    venue_id: str
+    role: StaffRole
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(user_id=self.user.id, role=self.role)
+
+
+def venue_not_found() -> NotFoundException:
+    return NotFoundException(detail="No such venue.")
+
+
+async def resolve_venue(api: Api, key: str) -> str | None:
+    """The id of the venue whose id or slug is `key`."""
+    if key == DEFAULT_VENUE_ID:
+        return key
+    try:
+        async with api.services.pool.connection() as conn:
+            cursor = await conn.execute(_RESOLVE, (key, key, key))
+            row = await cursor.fetchone()
+    except pg_errors.UndefinedTable:  # a database migrated before the venue directory
+        return None
+    return str(row[0]) if row else None
+
+
+async def _venue(connection: ASGIConnection[Any, Any, Any, Any]) -> Venue:
+    known = connection.state.get("venue")
+    if isinstance(known, Venue):
+        return known
+    key = connection.path_params.get(PATH_PARAMETER)
+    if key is None:
+        venue = Venue(DEFAULT_VENUE_ID)
+    else:
+        found = await resolve_venue(connection.app.state["api"], str(key))
+        if found is None:
+            raise venue_not_found()
+        venue = Venue(found)
+    connection.state["venue"] = venue
+    return venue
+
+
+async def role_in(api: Api, user: User, venue_id: str) -> tuple[Role, bool]:
+    """The user's role in the venue (`system_user` for none), and whether they work for
+    any venue at all."""
+    if user.is_admin:
+        return "admin", True
+    try:
+        async with api.services.pool.connection() as conn:
+            cursor = await conn.execute(_ROLE, (venue_id, user.id, user.id))
+            row = await cursor.fetchone()
+    except pg_errors.UndefinedTable:  # a database migrated before staff grants
+        row = None
+    role, works_somewhere = (row[0], bool(row[1])) if row else (None, False)
+    if role in ("manager", "host"):
+        return role, True
+    return "system_user", works_somewhere
+
+
+async def _user(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
+    user = connection.state.get("user")
+    if not isinstance(user, User):
+        api: Api = connection.app.state["api"]
+        user = await authenticate(connection, api.tokens, api.users)
+        connection.state["user"] = user
+    return user
+
+
+async def _staff(
+    connection: ASGIConnection[Any, Any, Any, Any], allowed: tuple[StaffRole, ...], what: str
+) -> Staff:
+    user = await _user(connection)
+    venue = await _venue(connection)
+    role, works_somewhere = await role_in(connection.app.state["api"], user, venue.id)
+    if role == "system_user":
+        if works_somewhere:
+            raise venue_not_found()
+        raise PermissionDeniedException(detail=f"Only {what} may do this.")
+    if role not in allowed:
+        raise PermissionDeniedException(detail=f"Only {what} may do this.")
+    staff = Staff(user, venue.id, role)
+    connection.state["staff"] = staff
+    return staff
+
+
+async def venue_managers(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """The guard of the routes that run a venue: tables, layouts, hours, settings, blocks,
+    reports, the event log."""
+    await _staff(connection, ("admin", "manager"), "an admin or a manager of this venue")
+
+
+async def venue_staff(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """The guard of the routes of the floor: bookings and the evening's workflow."""
+    await _staff(connection, ("admin", "manager", "host"), "the staff of this venue")
+
+
+async def provide_venue(request: Request[Any, Any, Any]) -> Venue:
+    return await _venue(request)
+
+
+async def provide_staff(request: Request[Any, Any, Any]) -> Staff:
+    """The staff member the controller's guard let through."""
+    staff = request.state.get("staff")
+    if not isinstance(staff, Staff):
+        raise AssertionError("a route using `staff` must be guarded by venue_managers/staff")
+    return staff
+
+
+async def actor_in(api: Api, user: User, venue_id: str) -> Actor:
+    """The user as the actor of a command in the venue: with their role there."""
+    role, _ = await role_in(api, user, venue_id)
+    return Actor(user_id=user.id, role=role)
+
+
+VenueDep = NamedDependency[Venue]
+"""The venue the request addresses (404 for a venue that does not exist)."""
+StaffDep = NamedDependency[Staff]
+"""The signed-in staff member of the request's venue, as its controller's guard found."""
+
+
+def api_path(venue_id: str, path: str) -> str:
+    """The URL path of `path` (e.g. `/admin/tables/t1`) for the venue: unscoped for the
+    default venue, under `/api/v1/venues/{venue_id}` for any other."""
+    if venue_id == DEFAULT_VENUE_ID:
+        return f"/api/v1{path}"
+    return f"/api/v1/venues/{venue_id}{path}"
