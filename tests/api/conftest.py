@@ -45,6 +45,7 @@ from booking_core.handlers import add_table, change_venue
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.runtime import open_services
 from tests.support.models import clear_read_models
+from tests.support.scope import TEST_VENUE
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 ADMIN_EMAIL = "admin@example.com"
@@ -88,11 +89,15 @@ async def _open_venue(store: PostgresEventStore) -> None:
     now = dt.datetime.now(dt.UTC)
     hours = OpeningHours.every_day(Shift(opens=dt.time(10, 0), closes=dt.time(23, 45)))
     await change_venue(
-        store, SetOpeningHours(command_id="setup-hours", actor=admin, now=now, hours=hours)
+        store,
+        SetOpeningHours(
+            venue_id=TEST_VENUE, command_id="setup-hours", actor=admin, now=now, hours=hours
+        ),
     )
     await change_venue(
         store,
         ChangeSlotSettings(
+            venue_id=TEST_VENUE,
             command_id="setup-slots",
             actor=admin,
             now=now,
@@ -111,6 +116,7 @@ async def _open_venue(store: PostgresEventStore) -> None:
         await add_table(
             store,
             AddTable(
+                venue_id=TEST_VENUE,
                 command_id=f"setup-{table_id}",
                 actor=admin,
                 now=now,

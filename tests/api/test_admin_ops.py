@@ -18,6 +18,7 @@ from litestar.testing import AsyncTestClient
 from booking_core.domain.commands import Actor, BookTable
 from booking_core.handlers import book_table
 from tests.api.conftest import TIME_ZONE, Headers, NewUser, World
+from tests.support.scope import TEST_VENUE
 
 Client = AsyncTestClient[Litestar]
 
@@ -222,6 +223,7 @@ async def _past_booking(world: World, day: dt.date, party: int) -> str:
     await book_table(
         world.store,
         BookTable(
+            venue_id=TEST_VENUE,
             command_id=uuid.uuid4().hex,
             actor=Actor(user_id="front-desk", role="admin"),
             now=dt.datetime.combine(day - dt.timedelta(days=1), dt.time(9), dt.UTC),

@@ -101,6 +101,7 @@ class Decider:
     ) -> type[DomainError] | None:
         """None if `BookTable` would be accepted; otherwise the error it is refused with."""
         command = BookTable(
+            venue_id=TEST_VENUE,
             command_id="c-probe",
             actor=GUEST,
             now=now,

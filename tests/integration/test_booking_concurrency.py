@@ -22,7 +22,7 @@ from booking_core.domain.events import TableReleased, TableReserved
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, book_table, change_booking, change_venue
 from booking_core.store.postgres import PostgresEventStore
-from tests.support.scope import STREAMS
+from tests.support.scope import STREAMS, TEST_VENUE
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 DAY = date(2026, 12, 24)
@@ -38,6 +38,7 @@ async def open_venue(store: PostgresEventStore, turn_minutes: int) -> None:
     await change_venue(
         store,
         SetOpeningHours(
+            venue_id=TEST_VENUE,
             command_id=command_id(),
             actor=STAFF,
             now=NOW,
@@ -47,6 +48,7 @@ async def open_venue(store: PostgresEventStore, turn_minutes: int) -> None:
     await change_venue(
         store,
         ChangeSlotSettings(
+            venue_id=TEST_VENUE,
             command_id=command_id(),
             actor=STAFF,
             now=NOW,
@@ -62,6 +64,7 @@ async def open_venue(store: PostgresEventStore, turn_minutes: int) -> None:
         await add_table(
             store,
             AddTable(
+                venue_id=TEST_VENUE,
                 command_id=command_id(),
                 actor=STAFF,
                 now=NOW,
@@ -110,6 +113,7 @@ async def test_fifty_overlapping_bookings_on_one_table_leave_no_overlap(
             await book_table(
                 store,
                 BookTable(
+                    venue_id=TEST_VENUE,
                     command_id=command_id(),
                     actor=Actor(user_id=f"u-guest-{n}"),
                     now=NOW,
@@ -153,6 +157,7 @@ async def test_twenty_concurrent_moves_between_two_tables_lose_nothing(
         await book_table(
             store,
             BookTable(
+                venue_id=TEST_VENUE,
                 command_id=command_id(),
                 actor=STAFF,
                 now=NOW,
@@ -172,6 +177,7 @@ async def test_twenty_concurrent_moves_between_two_tables_lose_nothing(
             await change_booking(
                 store,
                 ChangeBooking(
+                    venue_id=TEST_VENUE,
                     command_id=command_id(),
                     actor=STAFF,
                     now=NOW,

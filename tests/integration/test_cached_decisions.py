@@ -32,6 +32,7 @@ from booking_core.handlers import (
 from booking_core.store import RecordedEvent
 from booking_core.store.postgres import PostgresEventStore
 from tests.integration.test_booking_concurrency import DAY, NOW, STAFF, command_id, open_venue
+from tests.support.scope import TEST_VENUE
 
 
 async def open_with_three_tables(store: PostgresEventStore) -> None:
@@ -39,7 +40,12 @@ async def open_with_three_tables(store: PostgresEventStore) -> None:
     await add_table(
         store,
         AddTable(
-            command_id=command_id(), actor=STAFF, now=NOW, table_id="T3", name="TERRACE-4",
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=STAFF,
+            now=NOW,
+            table_id="T3",
+            name="TERRACE-4",
             capacity=4,
         ),
     )  # fmt: skip
@@ -50,6 +56,7 @@ Rival = Callable[[], Awaitable[object]]
 
 def guest(booking_id: str, at: time, *, days_later: int = 0) -> BookTable:
     return BookTable(
+        venue_id=TEST_VENUE,
         command_id=command_id(),
         actor=Actor(user_id=f"u-{booking_id}"),
         now=NOW,
@@ -79,13 +86,23 @@ async def test_a_warm_cache_never_books_a_table_another_process_resized_or_retir
     first = await book_table(ours, guest("b-1", time(12)))
     assert tables_of(first) == ("T2",)  # GARDEN-4: smallest, then by name
 
-    resize = ChangeTable(command_id=command_id(), actor=STAFF, now=NOW, table_id="T2", capacity=1)
+    resize = ChangeTable(
+        venue_id=TEST_VENUE,
+        command_id=command_id(),
+        actor=STAFF,
+        now=NOW,
+        table_id="T2",
+        capacity=1,
+    )
     await change_table(theirs, resize)
     second = await book_table(ours, guest("b-2", time(18)))
     assert tables_of(second) == ("T3",)
 
     await retire_table(
-        theirs, RetireTable(command_id=command_id(), actor=STAFF, now=NOW, table_id="T1")
+        theirs,
+        RetireTable(
+            venue_id=TEST_VENUE, command_id=command_id(), actor=STAFF, now=NOW, table_id="T1"
+        ),
     )
     with pytest.raises(NoTableAvailable):
         await book_table(ours, guest("b-3", time(18)))
@@ -99,7 +116,12 @@ async def test_a_warm_cache_never_books_a_date_another_process_closed(
     await book_table(ours, guest("b-1", time(12), days_later=1))
 
     closure = AddClosure(
-        command_id=command_id(), actor=STAFF, now=NOW, date=DAY + timedelta(days=1), reason="x"
+        venue_id=TEST_VENUE,
+        command_id=command_id(),
+        actor=STAFF,
+        now=NOW,
+        date=DAY + timedelta(days=1),
+        reason="x",
     )
     await change_venue(theirs, closure)
 
@@ -143,17 +165,32 @@ async def test_a_change_landing_between_a_warm_read_and_the_append_is_never_deci
             await change_table(
                 theirs,
                 ChangeTable(
-                    command_id=command_id(), actor=STAFF, now=NOW, table_id="T2", capacity=1
+                    venue_id=TEST_VENUE,
+                    command_id=command_id(),
+                    actor=STAFF,
+                    now=NOW,
+                    table_id="T2",
+                    capacity=1,
                 ),
             )
         elif change == "retire":
             retire = RetireTable(
-                command_id=command_id(), actor=STAFF, now=NOW, table_id="T2", cancel_bookings=True
+                venue_id=TEST_VENUE,
+                command_id=command_id(),
+                actor=STAFF,
+                now=NOW,
+                table_id="T2",
+                cancel_bookings=True,
             )
             await retire_table(theirs, retire)
         else:
             closure = AddClosure(
-                command_id=command_id(), actor=STAFF, now=NOW, date=DAY, reason="x"
+                venue_id=TEST_VENUE,
+                command_id=command_id(),
+                actor=STAFF,
+                now=NOW,
+                date=DAY,
+                reason="x",
             )
             await change_venue(theirs, closure)
 
@@ -179,7 +216,14 @@ async def test_a_store_emptied_under_a_running_process_is_decided_from_what_it_h
     await open_with_three_tables(clean_store)
     await change_venue(
         clean_store,
-        AddClosure(command_id=command_id(), actor=STAFF, now=NOW, date=DAY, reason="refit"),
+        AddClosure(
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=STAFF,
+            now=NOW,
+            date=DAY,
+            reason="refit",
+        ),
     )
 
     with pytest.raises(ClosedOnDate):  # not BookingAlreadyExists from the fold of before

@@ -120,6 +120,7 @@ async def book(store: PostgresEventStore, now: datetime, n: int, table_id: str) 
     await book_table(
         store,
         BookTable(
+            venue_id=TEST_VENUE,
             command_id=command_id(),
             actor=Actor(user_id=f"u-guest-{n}"),
             now=now,
@@ -159,7 +160,11 @@ async def test_each_change_arrives_once_in_order_and_a_reconnect_resumes_after_t
     await cancel_booking(
         store,
         CancelBooking(
-            command_id=command_id(), actor=Actor(user_id="u-guest-1"), now=now, booking_id="b-01"
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=Actor(user_id="u-guest-1"),
+            now=now,
+            booking_id="b-01",
         ),
     )
     for n in range(6, 9):

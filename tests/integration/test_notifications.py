@@ -26,6 +26,7 @@ from tablebook.notifications_transports import Transport
 from tablebook.settings import NotificationSettings, Settings, SmtpSettings, TwilioSettings
 from tests.support.catch_up import sql_caught_up
 from tests.support.providers import FakeTwilio, Mailbox, free_port
+from tests.support.scope import TEST_VENUE
 from tests.support.venue import command_id, days_ahead, open_venue
 
 ZONE = "America/New_York"
@@ -143,6 +144,7 @@ async def place(
     await book_table(
         store,
         BookTable(
+            venue_id=TEST_VENUE,
             command_id=command_id(),
             actor=GUEST,
             now=now,
@@ -189,11 +191,19 @@ async def test_placed_changed_and_cancelled_reach_the_guest_by_email_and_sms(
     await change_booking(
         store,
         ChangeBooking(
-            command_id=command_id(), actor=GUEST, now=now, booking_id="b-ada", time=time(20, 15)
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=GUEST,
+            now=now,
+            booking_id="b-ada",
+            time=time(20, 15),
         ),
     )
     await cancel_booking(
-        store, CancelBooking(command_id=command_id(), actor=GUEST, now=now, booking_id="b-ada")
+        store,
+        CancelBooking(
+            venue_id=TEST_VENUE, command_id=command_id(), actor=GUEST, now=now, booking_id="b-ada"
+        ),
     )
     await project(store, pool)
     sender = make_sender(settings_for(database_url, smtp_port=mailbox.port, twilio=twilio))
@@ -261,6 +271,7 @@ async def test_a_reminder_is_due_the_lead_time_before_the_start_and_follows_a_mo
     await change_booking(
         store,
         ChangeBooking(
+            venue_id=TEST_VENUE,
             command_id=command_id(),
             actor=GUEST,
             now=now,

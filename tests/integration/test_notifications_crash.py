@@ -24,6 +24,7 @@ from projectors.notifications import NotificationsProjection
 from projectors.runner import SqlProjectionRunner
 from tests.support.catch_up import sql_caught_up
 from tests.support.providers import FakeTwilio, Mailbox
+from tests.support.scope import TEST_VENUE
 from tests.support.venue import TABLES, command_id, days_ahead, open_venue
 
 BOOKINGS = 48  # 96 messages: an email and an SMS each
@@ -112,6 +113,7 @@ async def test_a_sender_killed_mid_batch_delivers_everything_duplicating_only_in
         await book_table(
             store,
             BookTable(
+                venue_id=TEST_VENUE,
                 command_id=command_id(),
                 actor=Actor(user_id=f"u-guest-{n}"),
                 now=now,

@@ -117,7 +117,12 @@ def christmas_eve(store: PostgresEventStore) -> list[tuple[str, Callable[[], Awa
             lambda: change_booking(
                 store,
                 ChangeBooking(
-                    command_id=command_id(), actor=ADA, now=NOW, booking_id="b-ada", time=EIGHT_PM
+                    venue_id=TEST_VENUE,
+                    command_id=command_id(),
+                    actor=ADA,
+                    now=NOW,
+                    booking_id="b-ada",
+                    time=EIGHT_PM,
                 ),
             ),
         ),
@@ -125,14 +130,26 @@ def christmas_eve(store: PostgresEventStore) -> list[tuple[str, Callable[[], Awa
             "Grace cancels",
             lambda: cancel_booking(
                 store,
-                CancelBooking(command_id=command_id(), actor=GRACE, now=NOW, booking_id="b-grace"),
+                CancelBooking(
+                    venue_id=TEST_VENUE,
+                    command_id=command_id(),
+                    actor=GRACE,
+                    now=NOW,
+                    booking_id="b-grace",
+                ),
             ),
         ),
         (
             "Ada is seated",
             lambda: seat_booking(
                 store,
-                SeatBooking(command_id=command_id(), actor=ADMIN, now=at(20), booking_id="b-ada"),
+                SeatBooking(
+                    venue_id=TEST_VENUE,
+                    command_id=command_id(),
+                    actor=ADMIN,
+                    now=at(20),
+                    booking_id="b-ada",
+                ),
             ),
         ),
         (
@@ -140,7 +157,11 @@ def christmas_eve(store: PostgresEventStore) -> list[tuple[str, Callable[[], Awa
             lambda: mark_no_show(
                 store,
                 MarkNoShow(
-                    command_id=command_id(), actor=ADMIN, now=at(20, 30), booking_id="b-alan"
+                    venue_id=TEST_VENUE,
+                    command_id=command_id(),
+                    actor=ADMIN,
+                    now=at(20, 30),
+                    booking_id="b-alan",
                 ),
             ),
         ),
@@ -149,7 +170,11 @@ def christmas_eve(store: PostgresEventStore) -> list[tuple[str, Callable[[], Awa
             lambda: complete_booking(
                 store,
                 CompleteBooking(
-                    command_id=command_id(), actor=ADMIN, now=at(21, 45), booking_id="b-ada"
+                    venue_id=TEST_VENUE,
+                    command_id=command_id(),
+                    actor=ADMIN,
+                    now=at(21, 45),
+                    booking_id="b-ada",
                 ),
             ),
         ),

@@ -24,6 +24,7 @@ from booking_core.codec import codec
 from booking_core.domain.booking import Confirmed
 from booking_core.domain.commands import Actor
 from booking_core.domain.folding import BOOKING
+from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.handlers import load_venue
 from booking_core.store.postgres import PostgresEventStore
 from read_models.consistency import redis_checkpoint_key
@@ -31,7 +32,6 @@ from tablebook.database import create_database, drop_database, with_database
 from tablebook.demo_plan import DEMO_BOOKINGS
 from tablebook.seed import DEMO_ADMIN_EMAIL, SeedSummary, plan_for, seed_demo
 from tests.integration.test_cli import TABLEBOOK, free_port, get
-from tests.support.scope import STREAMS
 
 NOW = datetime.now(UTC)
 ADMIN = Actor(user_id="usr_maitre_d", role="admin")
@@ -88,7 +88,7 @@ async def test_about_two_hundred_bookings_and_none_overlap_on_a_table(
     held: dict[str, list[tuple[datetime, datetime]]] = {}
     users: set[str] = set()
     for booking in plan_for(NOW, "Europe/London").bookings:
-        records = await store.read_stream(STREAMS.booking(booking.booking_id))
+        records = await store.read_stream(DEFAULT_STREAMS.booking(booking.booking_id))
         state = BOOKING.fold(codec.decode(record) for record in records)
         if isinstance(state, Confirmed):
             users.add(state.details.user_id)

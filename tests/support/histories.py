@@ -43,7 +43,7 @@ from booking_core.domain.table import ActiveTable, TableState
 from booking_core.domain.time_rules import bookable_starts, to_local
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.domain.venue import VenueState
-from tests.support.scope import STREAMS
+from tests.support.scope import STREAMS, TEST_VENUE
 from tests.unit.domain.world import World
 
 ADMIN = Actor(user_id="u-maitre-d", role="admin")
@@ -247,21 +247,42 @@ def _run(history: History, venue: Venue, operation: tuple[Any, ...]) -> None:
     kind, *args = operation
     early = venue.moment(-4 * 24 * 60)
     if kind == "hours":
-        _venue(history, SetOpeningHours(command_id=_id(), actor=ADMIN, now=early, hours=args[0]))
+        _venue(
+            history,
+            SetOpeningHours(
+                venue_id=TEST_VENUE, command_id=_id(), actor=ADMIN, now=early, hours=args[0]
+            ),
+        )
     elif kind == "settings":
-        _venue(history, ChangeSlotSettings(command_id=_id(), actor=ADMIN, now=early, **args[0]))
+        _venue(
+            history,
+            ChangeSlotSettings(
+                venue_id=TEST_VENUE, command_id=_id(), actor=ADMIN, now=early, **args[0]
+            ),
+        )
     elif kind == "close":
         _venue(
             history,
             AddClosure(
-                command_id=_id(), actor=ADMIN, now=early, date=args[0], reason="a private party"
+                venue_id=TEST_VENUE,
+                command_id=_id(),
+                actor=ADMIN,
+                now=early,
+                date=args[0],
+                reason="a private party",
             ),
         )
     elif kind == "reopen":
-        _venue(history, RemoveClosure(command_id=_id(), actor=ADMIN, now=early, date=args[0]))
+        _venue(
+            history,
+            RemoveClosure(
+                venue_id=TEST_VENUE, command_id=_id(), actor=ADMIN, now=early, date=args[0]
+            ),
+        )
     elif kind == "add":
         table_id, capacity = args
         command = AddTable(
+            venue_id=TEST_VENUE,
             command_id=_id(),
             actor=ADMIN,
             now=early,
@@ -276,6 +297,7 @@ def _run(history: History, venue: Venue, operation: tuple[Any, ...]) -> None:
     elif kind == "resize":
         table_id, capacity, min_capacity = args
         change = ChangeTable(
+            venue_id=TEST_VENUE,
             command_id=_id(),
             actor=ADMIN,
             now=early,
@@ -289,7 +311,12 @@ def _run(history: History, venue: Venue, operation: tuple[Any, ...]) -> None:
     elif kind == "retire":
         table_id, cancel, now = args
         retire = RetireTable(
-            command_id=_id(), actor=ADMIN, now=now, table_id=table_id, cancel_bookings=cancel
+            venue_id=TEST_VENUE,
+            command_id=_id(),
+            actor=ADMIN,
+            now=now,
+            table_id=table_id,
+            cancel_bookings=cancel,
         )
         found = history.days
         upcoming = floor.upcoming_bookings(found, now)
@@ -310,6 +337,7 @@ def _run(history: History, venue: Venue, operation: tuple[Any, ...]) -> None:
             zone = history.venue.settings.time_zone
             start, end = to_local(start, zone), to_local(end, zone)
         block = BlockTable(
+            venue_id=TEST_VENUE,
             command_id=_id(),
             actor=ADMIN,
             now=venue.moment(-4 * 24 * 60),
@@ -332,7 +360,12 @@ def _run(history: History, venue: Venue, operation: tuple[Any, ...]) -> None:
         blocks = sorted(state.blocks) if isinstance(state, ActiveTable) else []
         block_id = blocks[nth % len(blocks)] if blocks else "k-none"
         lift = LiftBlock(
-            command_id=_id(), actor=ADMIN, now=early, table_id=table_id, block_id=block_id
+            venue_id=TEST_VENUE,
+            command_id=_id(),
+            actor=ADMIN,
+            now=early,
+            table_id=table_id,
+            block_id=block_id,
         )
         history.apply(floor.decide_lift(lift, table_state=state, days=history.days))
     elif kind == "book":
@@ -341,6 +374,7 @@ def _run(history: History, venue: Venue, operation: tuple[Any, ...]) -> None:
             at = on_the_grid(history.venue, day, party, nth) or at
         history.book(
             BookTable(
+                venue_id=TEST_VENUE,
                 command_id=_id(),
                 actor=ADMIN if duration else GUEST,
                 now=now,
@@ -360,6 +394,7 @@ def _run(history: History, venue: Venue, operation: tuple[Any, ...]) -> None:
         fields = {"date": day, "time": at, "party_size": party, "table_ids": table_ids}
         history.change(
             ChangeBooking(
+                venue_id=TEST_VENUE,
                 command_id=_id(),
                 actor=ADMIN,
                 now=now,
@@ -370,7 +405,9 @@ def _run(history: History, venue: Venue, operation: tuple[Any, ...]) -> None:
     elif kind in ("cancel", "seat", "complete"):
         booking_id, now = args
         step = {"cancel": CancelBooking, "seat": SeatBooking, "complete": CompleteBooking}[kind]
-        history.step(step(command_id=_id(), actor=ADMIN, now=now, booking_id=booking_id))
+        history.step(
+            step(venue_id=TEST_VENUE, command_id=_id(), actor=ADMIN, now=now, booking_id=booking_id)
+        )
     else:
         raise AssertionError(kind)
 

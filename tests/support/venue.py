@@ -10,6 +10,7 @@ from booking_core.domain.commands import Actor, AddTable, ChangeSlotSettings, Se
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, change_venue
 from booking_core.store import EventStore
+from tests.support.scope import TEST_VENUE
 
 __all__ = ["STAFF", "TABLES", "command_id", "days_ahead", "open_venue"]
 
@@ -27,6 +28,7 @@ async def open_venue(store: EventStore, now: datetime, zone: str) -> None:
     await change_venue(
         store,
         SetOpeningHours(
+            venue_id=TEST_VENUE,
             command_id=command_id(),
             actor=STAFF,
             now=now,
@@ -36,6 +38,7 @@ async def open_venue(store: EventStore, now: datetime, zone: str) -> None:
     await change_venue(
         store,
         ChangeSlotSettings(
+            venue_id=TEST_VENUE,
             command_id=command_id(),
             actor=STAFF,
             now=now,
@@ -51,6 +54,7 @@ async def open_venue(store: EventStore, now: datetime, zone: str) -> None:
         await add_table(
             store,
             AddTable(
+                venue_id=TEST_VENUE,
                 command_id=command_id(),
                 actor=STAFF,
                 now=now,

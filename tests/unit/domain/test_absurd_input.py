@@ -18,6 +18,7 @@ from booking_core.domain.errors import (
 )
 from booking_core.domain.time_rules import bookable_starts, shift_at
 from booking_core.domain.values import OpeningHours, Shift, SlotSettings
+from tests.support.scope import TEST_VENUE
 from tests.unit.domain.world import ADMIN, NOW, bistro, book
 
 ALL_NIGHT = OpeningHours.every_day(Shift(opens=time(20), closes=time(4)))
@@ -46,6 +47,7 @@ def test_an_absurd_booking_is_refused_by_a_rule(
 
 def test_special_requests_the_size_of_a_novel_are_refused() -> None:
     command = BookTable(
+        venue_id=TEST_VENUE,
         command_id="c",
         actor=ADMIN,
         now=NOW,
@@ -72,6 +74,7 @@ def test_the_edges_of_the_calendar_have_no_bookable_starts_and_no_crash(day: dat
 def test_a_block_in_the_year_9999_is_refused() -> None:
     world = bistro()
     command = BlockTable(
+        venue_id=TEST_VENUE,
         command_id="c",
         actor=ADMIN,
         now=NOW,

@@ -43,8 +43,8 @@ from booking_core.domain.events import (
     TableReserved,
     TableRetired,
 )
-from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.values import OpeningHours, Shift
+from tests.support.scope import STREAMS, TEST_VENUE
 from tests.unit.domain.world import (
     ADA,
     ADMIN,
@@ -69,7 +69,7 @@ def test_a_free_table_that_fits_is_reserved_and_the_booking_placed() -> None:
     decision = world.book(book("b-ada", party_size=2, table_ids=WINDOW))
 
     assert decision.events == {
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE): (
+        STREAMS.service_day("t-window", CHRISTMAS_EVE): (
             TableReserved(
                 table_id="t-window",
                 service_date=CHRISTMAS_EVE,
@@ -83,7 +83,7 @@ def test_a_free_table_that_fits_is_reserved_and_the_booking_placed() -> None:
                 party_size=2,
             ),
         ),
-        DEFAULT_STREAMS.booking("b-ada"): (
+        STREAMS.booking("b-ada"): (
             BookingPlaced(
                 booking_id="b-ada",
                 table_ids=WINDOW,
@@ -108,12 +108,12 @@ def test_the_decision_holds_the_venue_the_table_and_three_service_days_still() -
     decision = bistro().book(book(table_ids=WINDOW))
 
     assert decision.reads == {
-        DEFAULT_STREAMS.venue,
-        DEFAULT_STREAMS.table("t-window"),
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE - timedelta(days=1)),
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE + timedelta(days=1)),
-        DEFAULT_STREAMS.booking("b-ada"),
+        STREAMS.venue,
+        STREAMS.table("t-window"),
+        STREAMS.service_day("t-window", CHRISTMAS_EVE - timedelta(days=1)),
+        STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        STREAMS.service_day("t-window", CHRISTMAS_EVE + timedelta(days=1)),
+        STREAMS.booking("b-ada"),
     }
 
 
@@ -122,13 +122,11 @@ def _nothing(world: World) -> None:
 
 
 def _retire_window(world: World) -> None:
-    world.given(
-        DEFAULT_STREAMS.table("t-window"), TableRetired(table_id="t-window", retired_at=NOW)
-    )
+    world.given(STREAMS.table("t-window"), TableRetired(table_id="t-window", retired_at=NOW))
 
 
 def _close_christmas_eve(world: World) -> None:
-    world.given(DEFAULT_STREAMS.venue, ClosureAdded(date=CHRISTMAS_EVE, reason="staff party"))
+    world.given(STREAMS.venue, ClosureAdded(date=CHRISTMAS_EVE, reason="staff party"))
 
 
 def _grace_at_seven(world: World) -> None:
@@ -137,7 +135,7 @@ def _grace_at_seven(world: World) -> None:
 
 def _block_window_for_a_private_event(world: World) -> None:
     world.given(
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        STREAMS.service_day("t-window", CHRISTMAS_EVE),
         TableBlocked(
             table_id="t-window",
             service_date=CHRISTMAS_EVE,
@@ -304,7 +302,7 @@ def test_a_booking_may_start_exactly_one_buffer_after_another_ends() -> None:
 
     world.book(book(at=time(20, 45), table_ids=WINDOW))
 
-    assert set(world.days[DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE)].reservations) == {
+    assert set(world.days[STREAMS.service_day("t-window", CHRISTMAS_EVE)].reservations) == {
         "b-grace",
         "b-ada",
     }
@@ -314,18 +312,42 @@ def test_a_booking_may_start_exactly_one_buffer_after_another_ends() -> None:
     "ending",
     [
         pytest.param(
-            [CancelBooking(command_id="c", actor=GRACE, now=NOW, booking_id="b-grace")],
+            [
+                CancelBooking(
+                    venue_id=TEST_VENUE, command_id="c", actor=GRACE, now=NOW, booking_id="b-grace"
+                )
+            ],
             id="a cancelled booking frees its table",
         ),
         pytest.param(
             [
-                SeatBooking(command_id="c", actor=ADMIN, now=EVE_AT_7, booking_id="b-grace"),
-                CompleteBooking(command_id="c", actor=ADMIN, now=EVE_AT_7, booking_id="b-grace"),
+                SeatBooking(
+                    venue_id=TEST_VENUE,
+                    command_id="c",
+                    actor=ADMIN,
+                    now=EVE_AT_7,
+                    booking_id="b-grace",
+                ),
+                CompleteBooking(
+                    venue_id=TEST_VENUE,
+                    command_id="c",
+                    actor=ADMIN,
+                    now=EVE_AT_7,
+                    booking_id="b-grace",
+                ),
             ],
             id="a completed booking frees its table",
         ),
         pytest.param(
-            [MarkNoShow(command_id="c", actor=ADMIN, now=EVE_AT_7, booking_id="b-grace")],
+            [
+                MarkNoShow(
+                    venue_id=TEST_VENUE,
+                    command_id="c",
+                    actor=ADMIN,
+                    now=EVE_AT_7,
+                    booking_id="b-grace",
+                )
+            ],
             id="a no-show frees its table",
         ),
     ],
@@ -350,10 +372,10 @@ def test_a_start_after_midnight_belongs_to_the_previous_service_date() -> None:
         book(day=SATURDAY, at=time(0, 15), actor=ADMIN, duration_minutes=45, table_ids=WINDOW)
     )
 
-    (placed,) = decision.events[DEFAULT_STREAMS.booking("b-ada")]
+    (placed,) = decision.events[STREAMS.booking("b-ada")]
     assert isinstance(placed, BookingPlaced)
     assert (placed.service_date, placed.date, placed.end_time) == (FRIDAY, SATURDAY, time(1, 0))
-    assert DEFAULT_STREAMS.service_day("t-window", FRIDAY) in decision.events
+    assert STREAMS.service_day("t-window", FRIDAY) in decision.events
 
 
 def test_a_booking_made_under_old_hours_still_holds_the_table_after_they_change() -> None:
@@ -363,7 +385,7 @@ def test_a_booking_made_under_old_hours_still_holds_the_table_after_they_change(
         friday=(Shift(opens=time(17), closes=time(23, 30)),),
         saturday=(Shift(opens=time(0), closes=time(3)),),
     )
-    world.given(DEFAULT_STREAMS.venue, OpeningHoursChanged(hours=late_night))
+    world.given(STREAMS.venue, OpeningHoursChanged(hours=late_night))
 
     with pytest.raises(TableAlreadyBooked):
         world.book(book(day=SATURDAY, at=time(0, 15), table_ids=WINDOW))
@@ -372,13 +394,13 @@ def test_a_booking_made_under_old_hours_still_holds_the_table_after_they_change(
 def test_without_a_table_the_smallest_that_fits_is_picked() -> None:
     decision = bistro().book(book(party_size=2))
 
-    assert DEFAULT_STREAMS.service_day("t-bar", CHRISTMAS_EVE) in decision.events
+    assert STREAMS.service_day("t-bar", CHRISTMAS_EVE) in decision.events
 
 
 def test_tables_of_the_same_size_are_picked_by_name() -> None:
     decision = bistro().book(book(party_size=3))
 
-    assert DEFAULT_STREAMS.service_day("t-corner", CHRISTMAS_EVE) in decision.events
+    assert STREAMS.service_day("t-corner", CHRISTMAS_EVE) in decision.events
 
 
 def test_when_the_smallest_table_is_taken_the_next_one_is_picked() -> None:
@@ -387,16 +409,16 @@ def test_when_the_smallest_table_is_taken_the_next_one_is_picked() -> None:
 
     decision = world.book(book(party_size=3))
 
-    assert DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE) in decision.events
+    assert STREAMS.service_day("t-window", CHRISTMAS_EVE) in decision.events
 
 
 def test_a_retired_table_is_never_picked() -> None:
     world = bistro()
-    world.given(DEFAULT_STREAMS.table("t-bar"), TableRetired(table_id="t-bar", retired_at=NOW))
+    world.given(STREAMS.table("t-bar"), TableRetired(table_id="t-bar", retired_at=NOW))
 
     decision = world.book(book(party_size=2))
 
-    assert DEFAULT_STREAMS.service_day("t-corner", CHRISTMAS_EVE) in decision.events
+    assert STREAMS.service_day("t-corner", CHRISTMAS_EVE) in decision.events
 
 
 def test_a_party_no_table_seats_is_refused_as_a_rule() -> None:
@@ -420,9 +442,9 @@ def test_a_large_party_may_reserve_several_tables_at_once() -> None:
     )
 
     assert set(decision.events) == {
-        DEFAULT_STREAMS.service_day("t-booth", CHRISTMAS_EVE),
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
-        DEFAULT_STREAMS.booking("b-ada"),
+        STREAMS.service_day("t-booth", CHRISTMAS_EVE),
+        STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        STREAMS.booking("b-ada"),
     }
 
 
@@ -438,7 +460,7 @@ def test_an_admin_may_set_a_longer_duration() -> None:
         book(actor=ADMIN, duration_minutes=180, at=time(19, 30), table_ids=WINDOW)
     )
 
-    (placed,) = decision.events[DEFAULT_STREAMS.booking("b-ada")]
+    (placed,) = decision.events[STREAMS.booking("b-ada")]
     assert isinstance(placed, BookingPlaced)
     assert (placed.duration_minutes, placed.duration_fixed, placed.end_time) == (
         180,

@@ -30,29 +30,37 @@ from booking_core.domain.events import (
     TableReleased,
 )
 from booking_core.domain.lifecycle import LifecycleCommand
-from booking_core.domain.streams import DEFAULT_STREAMS
+from tests.support.scope import STREAMS, TEST_VENUE
 from tests.unit.domain.world import ADA, ADMIN, CHRISTMAS_EVE, GRACE, NOW, World, bistro, book
 
 START = datetime(2026, 12, 24, 19, 0, tzinfo=UTC)
 LATER = START + timedelta(minutes=20)
-BOOKING = DEFAULT_STREAMS.booking("b-ada")
-DAY = DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE)
+BOOKING = STREAMS.booking("b-ada")
+DAY = STREAMS.service_day("t-window", CHRISTMAS_EVE)
 
 
 def cancel(actor: Actor = ADA, now: datetime = NOW) -> CancelBooking:
-    return CancelBooking(command_id="c-cancel", actor=actor, now=now, booking_id="b-ada")
+    return CancelBooking(
+        venue_id=TEST_VENUE, command_id="c-cancel", actor=actor, now=now, booking_id="b-ada"
+    )
 
 
 def seat(now: datetime = START) -> SeatBooking:
-    return SeatBooking(command_id="c-seat", actor=ADMIN, now=now, booking_id="b-ada")
+    return SeatBooking(
+        venue_id=TEST_VENUE, command_id="c-seat", actor=ADMIN, now=now, booking_id="b-ada"
+    )
 
 
 def complete(now: datetime = LATER) -> CompleteBooking:
-    return CompleteBooking(command_id="c-done", actor=ADMIN, now=now, booking_id="b-ada")
+    return CompleteBooking(
+        venue_id=TEST_VENUE, command_id="c-done", actor=ADMIN, now=now, booking_id="b-ada"
+    )
 
 
 def no_show(now: datetime = LATER) -> MarkNoShow:
-    return MarkNoShow(command_id="c-ns", actor=ADMIN, now=now, booking_id="b-ada")
+    return MarkNoShow(
+        venue_id=TEST_VENUE, command_id="c-ns", actor=ADMIN, now=now, booking_id="b-ada"
+    )
 
 
 def ada_booked(*steps: LifecycleCommand) -> World:
@@ -166,6 +174,7 @@ def test_only_valid_transitions_are_taken(
 def test_only_a_confirmed_booking_can_be_changed(steps: tuple[LifecycleCommand, ...]) -> None:
     world = ada_booked(*steps)
     change = ChangeBooking(
+        venue_id=TEST_VENUE,
         command_id="c-change",
         actor=ADA,
         now=NOW,
@@ -203,15 +212,21 @@ def test_an_admin_may_cancel_any_booking() -> None:
     "command",
     [
         pytest.param(
-            SeatBooking(command_id="c", actor=ADA, now=START, booking_id="b-ada"),
+            SeatBooking(
+                venue_id=TEST_VENUE, command_id="c", actor=ADA, now=START, booking_id="b-ada"
+            ),
             id="a guest cannot seat themselves",
         ),
         pytest.param(
-            CompleteBooking(command_id="c", actor=ADA, now=START, booking_id="b-ada"),
+            CompleteBooking(
+                venue_id=TEST_VENUE, command_id="c", actor=ADA, now=START, booking_id="b-ada"
+            ),
             id="a guest cannot complete a booking",
         ),
         pytest.param(
-            MarkNoShow(command_id="c", actor=ADA, now=LATER, booking_id="b-ada"),
+            MarkNoShow(
+                venue_id=TEST_VENUE, command_id="c", actor=ADA, now=LATER, booking_id="b-ada"
+            ),
             id="a guest cannot mark a no-show",
         ),
     ],

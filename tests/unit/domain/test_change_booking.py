@@ -19,7 +19,7 @@ from booking_core.domain.errors import (
     TableAlreadyBooked,
 )
 from booking_core.domain.events import BookingChanged, TableReleased, TableReserved
-from booking_core.domain.streams import DEFAULT_STREAMS
+from tests.support.scope import STREAMS, TEST_VENUE
 from tests.unit.domain.world import (
     ADA,
     ADMIN,
@@ -32,14 +32,14 @@ from tests.unit.domain.world import (
     book,
 )
 
-BOOKING = DEFAULT_STREAMS.booking("b-ada")
+BOOKING = STREAMS.booking("b-ada")
 BOXING_DAY = date(2026, 12, 26)
 
 
 def change(**fields: Any) -> ChangeBooking:
     fields.setdefault("actor", ADA)
     fields.setdefault("now", NOW)
-    return ChangeBooking(command_id="c-change", booking_id="b-ada", **fields)
+    return ChangeBooking(venue_id=TEST_VENUE, command_id="c-change", booking_id="b-ada", **fields)
 
 
 def ada_at_the_window() -> World:
@@ -53,7 +53,7 @@ def test_a_new_time_releases_and_reserves_in_one_decision() -> None:
 
     decision = world.change(change(time=time(20)))
 
-    day = DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE)
+    day = STREAMS.service_day("t-window", CHRISTMAS_EVE)
     released, reserved = decision.events[day]
     assert isinstance(released, TableReleased)
     assert isinstance(reserved, TableReserved)
@@ -68,9 +68,7 @@ def test_a_move_may_overlap_the_bookings_own_old_slot() -> None:
 
     world.change(change(time=time(19, 15)))
 
-    (held,) = world.days[
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE)
-    ].reservations.values()
+    (held,) = world.days[STREAMS.service_day("t-window", CHRISTMAS_EVE)].reservations.values()
     assert held.time == time(19, 15)
 
 
@@ -80,11 +78,11 @@ def test_a_new_date_moves_the_reservation_to_that_service_day() -> None:
     decision = world.change(change(date=BOXING_DAY))
 
     assert set(decision.events) == {
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
-        DEFAULT_STREAMS.service_day("t-window", BOXING_DAY),
+        STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        STREAMS.service_day("t-window", BOXING_DAY),
         BOOKING,
     }
-    assert world.days[DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE)].reservations == {}
+    assert world.days[STREAMS.service_day("t-window", CHRISTMAS_EVE)].reservations == {}
 
 
 @pytest.mark.parametrize(
@@ -139,9 +137,9 @@ def test_when_their_table_is_taken_at_the_new_time_another_that_fits_is_found() 
     (changed,) = decision.events[BOOKING]
     assert isinstance(changed, BookingChanged)
     assert changed.table_ids == ("t-bar",)
-    assert world.days[
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE)
-    ].reservations.keys() == {"b-grace"}
+    assert world.days[STREAMS.service_day("t-window", CHRISTMAS_EVE)].reservations.keys() == {
+        "b-grace"
+    }
 
 
 def test_a_party_that_grows_moves_to_a_table_that_seats_it() -> None:

@@ -37,9 +37,10 @@ from booking_core.domain.events import (
     TableRegistered,
     TableReleased,
 )
-from booking_core.domain.streams import DEFAULT_STREAMS
+from booking_core.domain.streams import local_name
 from booking_core.domain.table import ActiveTable, RetiredTable
 from booking_core.domain.venue import Seats
+from tests.support.scope import STREAMS, TEST_VENUE
 from tests.unit.domain.world import (
     ADA,
     ADMIN,
@@ -56,12 +57,19 @@ BOXING_DAY = date(2026, 12, 26)
 
 def add(table_id: str = "t-snug", name: str = "SNUG-2", capacity: int = 2) -> AddTable:
     return AddTable(
-        command_id="c", actor=ADMIN, now=NOW, table_id=table_id, name=name, capacity=capacity
+        venue_id=TEST_VENUE,
+        command_id="c",
+        actor=ADMIN,
+        now=NOW,
+        table_id=table_id,
+        name=name,
+        capacity=capacity,
     )
 
 
 def retire(table_id: str = "t-window", *, cancel_bookings: bool = False) -> RetireTable:
     return RetireTable(
+        venue_id=TEST_VENUE,
         command_id="c",
         actor=ADMIN,
         now=NOW,
@@ -78,9 +86,9 @@ def decide_retire(world: World, command: RetireTable) -> None:
             table_state=world.tables.get(command.table_id, table.initial_state),
             days=world.days,
             bookings={
-                stream_id[len("booking-") :]: world.state(stream_id)
+                local_name(stream_id)[len("booking-") :]: world.state(stream_id)
                 for stream_id in world.streams
-                if stream_id.startswith("booking-")
+                if local_name(stream_id).startswith("booking-")
             },
         )
     )
@@ -90,6 +98,7 @@ def block(
     start: datetime, end: datetime, *, block_id: str = "k-1", table_id: str = "t-window"
 ) -> BlockTable:
     return BlockTable(
+        venue_id=TEST_VENUE,
         command_id="c",
         actor=ADMIN,
         now=NOW,
@@ -112,10 +121,10 @@ def test_a_new_table_joins_the_venues_list_with_its_seats() -> None:
     decision = floor.decide_add(add(), venue=world.venue, table_state=table.initial_state)
 
     assert decision.events == {
-        DEFAULT_STREAMS.table("t-snug"): (
+        STREAMS.table("t-snug"): (
             TableAdded(table_id="t-snug", name="SNUG-2", capacity=2, added_at=NOW),
         ),
-        DEFAULT_STREAMS.venue: (
+        STREAMS.venue: (
             TableRegistered(table_id="t-snug", name="SNUG-2", capacity=2, min_capacity=1),
         ),
     }
@@ -132,13 +141,20 @@ def test_a_new_table_joins_the_venues_list_with_its_seats() -> None:
         pytest.param(add(name=""), InvalidTable, id="a table has a name"),
         pytest.param(
             AddTable(
-                command_id="c", actor=ADA, now=NOW, table_id="t-snug", name="SNUG-2", capacity=2
+                venue_id=TEST_VENUE,
+                command_id="c",
+                actor=ADA,
+                now=NOW,
+                table_id="t-snug",
+                name="SNUG-2",
+                capacity=2,
             ),
             Forbidden,
             id="a guest cannot add tables",
         ),
         pytest.param(
             AddTable(
+                venue_id=TEST_VENUE,
                 command_id="c",
                 actor=ADMIN,
                 now=NOW,
@@ -165,7 +181,9 @@ def test_a_table_that_breaks_a_rule_is_not_added(command: AddTable, error: type[
 
 def test_renaming_a_table_updates_the_venues_list() -> None:
     world = bistro()
-    rename = ChangeTable(command_id="c", actor=ADMIN, now=NOW, table_id="t-window", name="BAY-4")
+    rename = ChangeTable(
+        venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, table_id="t-window", name="BAY-4"
+    )
 
     world.apply(
         floor.decide_change(rename, venue=world.venue, table_state=world.tables["t-window"])
@@ -177,7 +195,13 @@ def test_renaming_a_table_updates_the_venues_list() -> None:
 def test_resizing_a_table_updates_its_seats_in_the_venues_list() -> None:
     world = bistro()
     resize = ChangeTable(
-        command_id="c", actor=ADMIN, now=NOW, table_id="t-window", capacity=6, min_capacity=3
+        venue_id=TEST_VENUE,
+        command_id="c",
+        actor=ADMIN,
+        now=NOW,
+        table_id="t-window",
+        capacity=6,
+        min_capacity=3,
     )
 
     world.apply(
@@ -191,29 +215,39 @@ def test_resizing_a_table_updates_its_seats_in_the_venues_list() -> None:
 def test_a_retired_table_leaves_the_venues_seats() -> None:
     world = bistro()
     world.given(
-        DEFAULT_STREAMS.venue,
+        STREAMS.venue,
         TableRegistered(table_id="t-window", name="WINDOW-4", capacity=4, min_capacity=2),
     )
-    world.given(DEFAULT_STREAMS.venue, TableDeregistered(table_id="t-window"))
+    world.given(STREAMS.venue, TableDeregistered(table_id="t-window"))
 
     assert "t-window" not in world.venue.seats
 
 
 def test_moving_a_table_on_the_plan_changes_only_the_table() -> None:
     world = bistro()
-    move = ChangeTable(command_id="c", actor=ADMIN, now=NOW, table_id="t-window", x=3.5, area=None)
+    move = ChangeTable(
+        venue_id=TEST_VENUE,
+        command_id="c",
+        actor=ADMIN,
+        now=NOW,
+        table_id="t-window",
+        x=3.5,
+        area=None,
+    )
 
     decision = floor.decide_change(move, venue=world.venue, table_state=world.tables["t-window"])
 
-    (changed,) = decision.events[DEFAULT_STREAMS.table("t-window")]
+    (changed,) = decision.events[STREAMS.table("t-window")]
     assert isinstance(changed, TableChanged)
     assert (changed.x, changed.capacity, changed.name) == (3.5, 4, "WINDOW-4")
-    assert DEFAULT_STREAMS.venue not in decision.events
+    assert STREAMS.venue not in decision.events
 
 
 def test_a_change_that_changes_nothing_decides_nothing() -> None:
     state = bistro().tables["t-window"]
-    same = ChangeTable(command_id="c", actor=ADMIN, now=NOW, table_id="t-window", capacity=4)
+    same = ChangeTable(
+        venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, table_id="t-window", capacity=4
+    )
 
     assert table.decide(same, state) == []
 
@@ -225,13 +259,15 @@ def test_a_table_without_bookings_is_retired_and_leaves_the_list() -> None:
 
     assert isinstance(world.tables["t-window"], RetiredTable)
     assert "t-window" not in world.venue.tables
-    assert world.streams[DEFAULT_STREAMS.venue][-1] == TableDeregistered(table_id="t-window")
+    assert world.streams[STREAMS.venue][-1] == TableDeregistered(table_id="t-window")
 
 
 def test_a_retired_table_cannot_change() -> None:
     world = bistro()
     decide_retire(world, retire())
-    rename = ChangeTable(command_id="c", actor=ADMIN, now=NOW, table_id="t-window", name="X")
+    rename = ChangeTable(
+        venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, table_id="t-window", name="X"
+    )
 
     with pytest.raises(TableIsRetired):
         floor.decide_change(rename, venue=world.venue, table_state=world.tables["t-window"])
@@ -265,13 +301,13 @@ def test_retiring_with_cancel_bookings_cancels_and_releases_them_at_once() -> No
 
     assert world.booking("b-ada").status == "cancelled"
     assert world.booking("b-grace").status == "cancelled"
-    cancelled = world.streams[DEFAULT_STREAMS.booking("b-ada")][-1]
+    cancelled = world.streams[STREAMS.booking("b-ada")][-1]
     assert isinstance(cancelled, BookingCancelled)
     assert cancelled.reason == "table retired"
     for day in (
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
-        DEFAULT_STREAMS.service_day("t-window", BOXING_DAY),
-        DEFAULT_STREAMS.service_day("t-booth", BOXING_DAY),
+        STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        STREAMS.service_day("t-window", BOXING_DAY),
+        STREAMS.service_day("t-booth", BOXING_DAY),
     ):
         assert world.days[day].reservations == {}
         released = world.streams[day][-1]
@@ -283,7 +319,9 @@ def test_a_seated_party_is_never_cancelled_by_a_retirement() -> None:
     world = bistro()
     world.book(book("b-ada", table_ids=("t-window",)))
     start = datetime(2026, 12, 24, 19, tzinfo=UTC)
-    world.step(SeatBooking(command_id="c", actor=ADMIN, now=start, booking_id="b-ada"))
+    world.step(
+        SeatBooking(venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=start, booking_id="b-ada")
+    )
 
     with pytest.raises(TableHasBookings):
         decide_retire(world, retire(cancel_bookings=True))
@@ -299,7 +337,7 @@ def test_a_block_is_written_to_every_service_day_it_touches() -> None:
     assert isinstance(state, ActiveTable)
     assert state.blocks["k-1"].service_dates == (CHRISTMAS_EVE, date(2026, 12, 25), BOXING_DAY)
     for day in state.blocks["k-1"].service_dates:
-        assert set(world.days[DEFAULT_STREAMS.service_day("t-window", day)].blocks) == {"k-1"}
+        assert set(world.days[STREAMS.service_day("t-window", day)].blocks) == {"k-1"}
 
 
 def test_a_block_in_wall_clock_time_is_read_in_the_venues_zone() -> None:
@@ -376,7 +414,14 @@ def test_a_blocked_table_is_bookable_again_once_the_block_is_lifted() -> None:
     decide_block(world, block(start, start + timedelta(hours=2)))
     with pytest.raises(TableIsBlocked):
         world.book(book(table_ids=("t-window",)))
-    lift = LiftBlock(command_id="c", actor=ADMIN, now=NOW, table_id="t-window", block_id="k-1")
+    lift = LiftBlock(
+        venue_id=TEST_VENUE,
+        command_id="c",
+        actor=ADMIN,
+        now=NOW,
+        table_id="t-window",
+        block_id="k-1",
+    )
 
     world.apply(floor.decide_lift(lift, table_state=world.tables["t-window"], days=world.days))
 
@@ -385,7 +430,14 @@ def test_a_blocked_table_is_bookable_again_once_the_block_is_lifted() -> None:
 
 
 def test_lifting_a_block_that_is_not_there_is_not_found() -> None:
-    lift = LiftBlock(command_id="c", actor=ADMIN, now=NOW, table_id="t-window", block_id="k-0")
+    lift = LiftBlock(
+        venue_id=TEST_VENUE,
+        command_id="c",
+        actor=ADMIN,
+        now=NOW,
+        table_id="t-window",
+        block_id="k-0",
+    )
 
     with pytest.raises(BlockNotFound):
         floor.decide_lift(lift, table_state=bistro().tables["t-window"], days={})
@@ -397,12 +449,12 @@ def test_the_venue_keeps_its_seated_tables_smallest_first_then_by_name() -> None
         registered = TableRegistered(
             table_id=table_id, name=name, capacity=capacity, min_capacity=1
         )
-        world.given(DEFAULT_STREAMS.venue, registered)
+        world.given(STREAMS.venue, registered)
     assert [entry.table_id for entry in world.venue.ranked] == ["t-s", "t-a", "t-b"]
 
     world.given(
-        DEFAULT_STREAMS.venue,
+        STREAMS.venue,
         TableRegistered(table_id="t-a", name="Zinc", capacity=4, min_capacity=1),
     )
-    world.given(DEFAULT_STREAMS.venue, TableDeregistered(table_id="t-s"))
+    world.given(STREAMS.venue, TableDeregistered(table_id="t-s"))
     assert [entry.table_id for entry in world.venue.ranked] == ["t-b", "t-a"]

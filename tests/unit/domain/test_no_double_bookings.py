@@ -33,9 +33,10 @@ from booking_core.domain.commands import (
 from booking_core.domain.errors import DomainError
 from booking_core.domain.events import OpeningHoursChanged
 from booking_core.domain.folding import kind_of
-from booking_core.domain.streams import DEFAULT_STREAMS, parse_service_day_stream
+from booking_core.domain.streams import local_name, parse_service_day_stream
 from booking_core.domain.values import OpeningHours, Shift
 from booking_core.store import RecordedEvent
+from tests.support.scope import STREAMS, TEST_VENUE
 from tests.unit.domain.world import (
     ADA,
     ADMIN,
@@ -124,6 +125,7 @@ def run(world: World, operation: tuple[Any, ...]) -> None:
         fields = {"date": day, "time": at, "party_size": party, "table_ids": table_ids}
         world.change(
             ChangeBooking(
+                venue_id=TEST_VENUE,
                 command_id=command_id(),
                 actor=actor,
                 now=NOW,
@@ -135,7 +137,13 @@ def run(world: World, operation: tuple[Any, ...]) -> None:
         booking_id, editor = args
         actor = owner_or(world, booking_id, editor)
         world.step(
-            CancelBooking(command_id=command_id(), actor=actor, now=NOW, booking_id=booking_id)
+            CancelBooking(
+                venue_id=TEST_VENUE,
+                command_id=command_id(),
+                actor=actor,
+                now=NOW,
+                booking_id=booking_id,
+            )
         )
     elif kind in ("seat", "complete", "no_show"):
         booking_id, now = args
@@ -148,11 +156,12 @@ def run(world: World, operation: tuple[Any, ...]) -> None:
             steps[kind](command_id=command_id(), actor=ADMIN, now=now, booking_id=booking_id)
         )
     elif kind == "hours":
-        world.given(DEFAULT_STREAMS.venue, OpeningHoursChanged(hours=args[0]))
+        world.given(STREAMS.venue, OpeningHoursChanged(hours=args[0]))
     elif kind == "block":
         table_id, day, at = args
         start = datetime.combine(day, at)
         command = BlockTable(
+            venue_id=TEST_VENUE,
             command_id=command_id(),
             actor=ADMIN,
             now=NOW,
@@ -177,7 +186,7 @@ def owner_or(world: World, booking_id: str, editor: Actor | str) -> Actor:
 def live_bookings(world: World) -> dict[str, Confirmed | Seated]:
     found = {}
     for stream_id in world.streams:
-        if stream_id.startswith("booking-"):
+        if local_name(stream_id).startswith("booking-"):
             state = world.state(stream_id)
             if isinstance(state, Confirmed | Seated):
                 found[state.details.booking_id] = state

@@ -43,6 +43,7 @@ from booking_core.domain.events import (
     VenueEvent,
 )
 from booking_core.domain.values import LayoutTable, OpeningHours, Shift, TurnTime
+from tests.support.scope import TEST_VENUE
 from tests.unit.domain.world import ADA, ADMIN, HOURS
 
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
@@ -75,11 +76,13 @@ def settings(**overrides: Any) -> ChangeSlotSettings:
         "time_zone": "Europe/Paris",
     }
     fields.update(overrides)
-    return ChangeSlotSettings(command_id="c", actor=ADMIN, now=NOW, **fields)
+    return ChangeSlotSettings(venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, **fields)
 
 
 def test_opening_hours_are_set_once_and_repeating_them_changes_nothing() -> None:
-    command = SetOpeningHours(command_id="c", actor=ADMIN, now=NOW, hours=HOURS)
+    command = SetOpeningHours(
+        venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, hours=HOURS
+    )
 
     assert venue.decide(command, venue.initial_state) == [
         OpeningHoursChanged(hours=HOURS, changed_at=command.now)
@@ -91,7 +94,9 @@ def test_overlapping_shifts_are_refused() -> None:
     lunch_into_dinner = OpeningHours.every_day(
         Shift(opens=time(12), closes=time(18)), Shift(opens=time(17), closes=time(23))
     )
-    command = SetOpeningHours(command_id="c", actor=ADMIN, now=NOW, hours=lunch_into_dinner)
+    command = SetOpeningHours(
+        venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, hours=lunch_into_dinner
+    )
 
     with pytest.raises(InvalidOpeningHours):
         venue.decide(command, venue.initial_state)
@@ -138,8 +143,17 @@ def test_unreasonable_slot_settings_are_refused(overrides: dict[str, Any]) -> No
 
 
 def test_a_closure_is_added_and_removed() -> None:
-    add = AddClosure(command_id="c", actor=ADMIN, now=NOW, date=NEW_YEARS_DAY, reason="recovery")
-    remove = RemoveClosure(command_id="c", actor=ADMIN, now=NOW, date=NEW_YEARS_DAY)
+    add = AddClosure(
+        venue_id=TEST_VENUE,
+        command_id="c",
+        actor=ADMIN,
+        now=NOW,
+        date=NEW_YEARS_DAY,
+        reason="recovery",
+    )
+    remove = RemoveClosure(
+        venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, date=NEW_YEARS_DAY
+    )
 
     assert venue.decide(add, venue.initial_state) == [
         ClosureAdded(date=NEW_YEARS_DAY, reason="recovery")
@@ -151,14 +165,23 @@ def test_a_closure_is_added_and_removed() -> None:
 
 def test_a_date_is_closed_once_for_one_reason() -> None:
     closed = given(ClosureAdded(date=NEW_YEARS_DAY, reason="recovery"))
-    again = AddClosure(command_id="c", actor=ADMIN, now=NOW, date=NEW_YEARS_DAY, reason="painting")
+    again = AddClosure(
+        venue_id=TEST_VENUE,
+        command_id="c",
+        actor=ADMIN,
+        now=NOW,
+        date=NEW_YEARS_DAY,
+        reason="painting",
+    )
 
     with pytest.raises(ClosureAlreadyExists):
         venue.decide(again, closed)
 
 
 def test_an_open_date_cannot_be_reopened() -> None:
-    remove = RemoveClosure(command_id="c", actor=ADMIN, now=NOW, date=NEW_YEARS_DAY)
+    remove = RemoveClosure(
+        venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, date=NEW_YEARS_DAY
+    )
 
     with pytest.raises(ClosureNotFound):
         venue.decide(remove, venue.initial_state)
@@ -167,6 +190,7 @@ def test_an_open_date_cannot_be_reopened() -> None:
 def test_a_layout_is_created_changed_and_activated() -> None:
     floor = given(TableRegistered(table_id="t-window", name="WINDOW-4"))
     create = CreateLayout(
+        venue_id=TEST_VENUE,
         command_id="c",
         actor=ADMIN,
         now=NOW,
@@ -178,11 +202,19 @@ def test_a_layout_is_created_changed_and_activated() -> None:
     floor = venue.evolve(floor, created)
     moved = LayoutTable(table_id="t-window", x=4, y=2, rotation=90, shape="round")
     change = ChangeLayout(
-        command_id="c", actor=ADMIN, now=NOW, layout_id="l-winter", name="Winter", tables=(moved,)
+        venue_id=TEST_VENUE,
+        command_id="c",
+        actor=ADMIN,
+        now=NOW,
+        layout_id="l-winter",
+        name="Winter",
+        tables=(moved,),
     )
     (changed,) = venue.decide(change, floor)
     floor = venue.evolve(floor, changed)
-    activate = ActivateLayout(command_id="c", actor=ADMIN, now=NOW, layout_id="l-winter")
+    activate = ActivateLayout(
+        venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, layout_id="l-winter"
+    )
     (activated,) = venue.decide(activate, floor)
     floor = venue.evolve(floor, activated)
 
@@ -195,12 +227,20 @@ def test_a_layout_is_created_changed_and_activated() -> None:
     ("command", "error"),
     [
         pytest.param(
-            CreateLayout(command_id="c", actor=ADMIN, now=NOW, layout_id="l-summer", name="Again"),
+            CreateLayout(
+                venue_id=TEST_VENUE,
+                command_id="c",
+                actor=ADMIN,
+                now=NOW,
+                layout_id="l-summer",
+                name="Again",
+            ),
             LayoutAlreadyExists,
             id="a layout id is used once",
         ),
         pytest.param(
             CreateLayout(
+                venue_id=TEST_VENUE,
                 command_id="c",
                 actor=ADMIN,
                 now=NOW,
@@ -213,6 +253,7 @@ def test_a_layout_is_created_changed_and_activated() -> None:
         ),
         pytest.param(
             CreateLayout(
+                venue_id=TEST_VENUE,
                 command_id="c",
                 actor=ADMIN,
                 now=NOW,
@@ -224,17 +265,21 @@ def test_a_layout_is_created_changed_and_activated() -> None:
             id="a layout places a table once",
         ),
         pytest.param(
-            DeleteLayout(command_id="c", actor=ADMIN, now=NOW, layout_id="l-summer"),
+            DeleteLayout(
+                venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, layout_id="l-summer"
+            ),
             LayoutIsActive,
             id="the active layout cannot be deleted",
         ),
         pytest.param(
-            ActivateLayout(command_id="c", actor=ADMIN, now=NOW, layout_id="l-nowhere"),
+            ActivateLayout(
+                venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, layout_id="l-nowhere"
+            ),
             LayoutNotFound,
             id="an unknown layout cannot be activated",
         ),
         pytest.param(
-            SetOpeningHours(command_id="c", actor=ADA, now=NOW, hours=HOURS),
+            SetOpeningHours(venue_id=TEST_VENUE, command_id="c", actor=ADA, now=NOW, hours=HOURS),
             Forbidden,
             id="a guest cannot change the opening hours",
         ),
@@ -250,7 +295,9 @@ def test_a_deleted_layout_is_gone() -> None:
         TableRegistered(table_id="t-window", name="WINDOW-4"),
         LayoutCreated(layout_id="l-old", name="Old"),
     )
-    delete = DeleteLayout(command_id="c", actor=ADMIN, now=NOW, layout_id="l-old")
+    delete = DeleteLayout(
+        venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, layout_id="l-old"
+    )
 
     (deleted,) = venue.decide(delete, floor)
 

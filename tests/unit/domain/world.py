@@ -38,10 +38,11 @@ from booking_core.domain.events import (
 from booking_core.domain.folding import kind_of
 from booking_core.domain.lifecycle import LifecycleCommand
 from booking_core.domain.service_day import ServiceDay
-from booking_core.domain.streams import DEFAULT_STREAMS
+from booking_core.domain.streams import local_name
 from booking_core.domain.table import TableState
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.domain.venue import VenueState
+from tests.support.scope import STREAMS, TEST_VENUE
 
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 CHRISTMAS_EVE = date(2026, 12, 24)  # a Thursday
@@ -119,6 +120,7 @@ def book(
     now: datetime = NOW,
 ) -> BookTable:
     return BookTable(
+        venue_id=TEST_VENUE,
         command_id=command_id(),
         actor=actor,
         now=now,
@@ -153,15 +155,15 @@ class World:
 
     @property
     def venue(self) -> VenueState:
-        state: VenueState = self.state(DEFAULT_STREAMS.venue)
+        state: VenueState = self.state(STREAMS.venue)
         return state
 
     @property
     def tables(self) -> Mapping[str, TableState]:
         return {
-            stream_id[len("table-") :]: self.state(stream_id)
+            local_name(stream_id)[len("table-") :]: self.state(stream_id)
             for stream_id in self.streams
-            if stream_id.startswith("table-") and "@" not in stream_id
+            if local_name(stream_id).startswith("table-") and "@" not in stream_id
         }
 
     @property
@@ -169,11 +171,11 @@ class World:
         return {
             stream_id: self.state(stream_id)
             for stream_id in self.streams
-            if stream_id.startswith("table-") and "@" in stream_id
+            if local_name(stream_id).startswith("table-") and "@" in stream_id
         }
 
     def booking(self, booking_id: str) -> BookingState:
-        state: BookingState = self.state(DEFAULT_STREAMS.booking(booking_id))
+        state: BookingState = self.state(STREAMS.booking(booking_id))
         return state
 
     def details(self, booking_id: str) -> BookingDetails:
@@ -230,10 +232,8 @@ class World:
 
 def bistro(tables: tuple[tuple[str, str, int, int], ...] = TABLES) -> World:
     world = World()
-    world.given(DEFAULT_STREAMS.venue, OpeningHoursChanged(hours=HOURS), SETTINGS)
+    world.given(STREAMS.venue, OpeningHoursChanged(hours=HOURS), SETTINGS)
     for table_id, name, capacity, min_capacity in tables:
-        world.given(DEFAULT_STREAMS.venue, TableRegistered(table_id=table_id, name=name))
-        world.given(
-            DEFAULT_STREAMS.table(table_id), table_added(table_id, name, capacity, min_capacity)
-        )
+        world.given(STREAMS.venue, TableRegistered(table_id=table_id, name=name))
+        world.given(STREAMS.table(table_id), table_added(table_id, name, capacity, min_capacity))
     return world

@@ -5,6 +5,7 @@ from __future__ import annotations
 from booking_core.domain.commands import AddTable, ChangeSlotSettings, SetOpeningHours
 from booking_core.handlers import add_table, change_venue
 from booking_core.store import EventStore, InMemoryEventStore
+from tests.support.scope import TEST_VENUE
 from tests.unit.domain.world import ADMIN, HOURS, NOW, SETTINGS, TABLES, command_id
 
 
@@ -18,11 +19,15 @@ async def open_the_bistro(store: EventStore | None = None) -> InMemoryEventStore
 async def open_venue(store: EventStore) -> None:
     """Hours, slot settings and tables, through the handlers, in any store."""
     await change_venue(
-        store, SetOpeningHours(command_id=command_id(), actor=ADMIN, now=NOW, hours=HOURS)
+        store,
+        SetOpeningHours(
+            venue_id=TEST_VENUE, command_id=command_id(), actor=ADMIN, now=NOW, hours=HOURS
+        ),
     )
     await change_venue(
         store,
         ChangeSlotSettings(
+            venue_id=TEST_VENUE,
             command_id=command_id(),
             actor=ADMIN,
             now=NOW,
@@ -38,6 +43,7 @@ async def open_venue(store: EventStore) -> None:
         await add_table(
             store,
             AddTable(
+                venue_id=TEST_VENUE,
                 command_id=command_id(),
                 actor=ADMIN,
                 now=NOW,

@@ -29,7 +29,6 @@ from booking_core.domain.errors import (
     TooMuchContention,
 )
 from booking_core.domain.folding import BOOKING
-from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.handlers import (
     RetryPolicy,
     book_table,
@@ -43,6 +42,7 @@ from booking_core.handlers import (
     seat_booking,
 )
 from booking_core.store import IdempotencyKey, InMemoryEventStore
+from tests.support.scope import STREAMS, TEST_VENUE
 from tests.unit.domain.world import ADA, ADMIN, CHRISTMAS_EVE, GRACE, NOW, book, command_id
 from tests.unit.handlers.bistro import open_the_bistro
 from tests.unit.handlers.fakes import AlwaysLosing, Counting, Racing, RacingAfterFirstRead
@@ -53,7 +53,9 @@ BOXING_DAY = date(2026, 12, 26)
 
 def change(**fields: Any) -> ChangeBooking:
     fields.setdefault("actor", ADA)
-    return ChangeBooking(command_id=command_id(), now=NOW, booking_id="b-ada", **fields)
+    return ChangeBooking(
+        venue_id=TEST_VENUE, command_id=command_id(), now=NOW, booking_id="b-ada", **fields
+    )
 
 
 async def test_a_booking_is_one_append_with_metadata_and_a_token() -> None:
@@ -62,8 +64,8 @@ async def test_a_booking_is_one_append_with_metadata_and_a_token() -> None:
     result = await book_table(store, book("b-ada", table_ids=("t-window",)))
 
     assert set(result.events) == {
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
-        DEFAULT_STREAMS.booking("b-ada"),
+        STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        STREAMS.booking("b-ada"),
     }
     assert result.token == await store.head()
     assert (result.version, result.attempts, result.duplicate) == (1, 1, False)
@@ -81,9 +83,7 @@ async def test_the_result_is_what_folding_the_stored_events_gives() -> None:
 
     result = await change_booking(store, change(time=time(20), special_requests="window seat"))
 
-    stored = [
-        codec.decode(record) for record in await store.read_stream(DEFAULT_STREAMS.booking("b-ada"))
-    ]
+    stored = [codec.decode(record) for record in await store.read_stream(STREAMS.booking("b-ada"))]
     assert BOOKING.fold(stored) == result.booking
     assert result.version == len(stored) == 2
 
@@ -93,7 +93,12 @@ async def test_a_venue_change_while_deciding_makes_the_booking_decided_again() -
 
     async def close_christmas_eve(store: InMemoryEventStore) -> None:
         closure = AddClosure(
-            command_id=command_id(), actor=ADMIN, now=NOW, date=CHRISTMAS_EVE, reason="flood"
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=ADMIN,
+            now=NOW,
+            date=CHRISTMAS_EVE,
+            reason="flood",
         )
         await change_venue(store, closure)
 
@@ -109,7 +114,12 @@ async def test_a_table_change_while_deciding_makes_the_booking_decided_again() -
 
     async def shrink_the_window(store: InMemoryEventStore) -> None:
         shrink = ChangeTable(
-            command_id=command_id(), actor=ADMIN, now=NOW, table_id="t-window", capacity=2
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=ADMIN,
+            now=NOW,
+            table_id="t-window",
+            capacity=2,
         )
         await change_table(store, shrink)
 
@@ -123,7 +133,9 @@ async def test_a_table_retired_while_deciding_is_not_booked() -> None:
     inner = await open_the_bistro()
 
     async def retire_the_window(store: InMemoryEventStore) -> None:
-        retire = RetireTable(command_id=command_id(), actor=ADMIN, now=NOW, table_id="t-window")
+        retire = RetireTable(
+            venue_id=TEST_VENUE, command_id=command_id(), actor=ADMIN, now=NOW, table_id="t-window"
+        )
         await retire_table(store, retire)
 
     with pytest.raises(TableIsRetired):
@@ -171,9 +183,9 @@ async def test_a_move_is_one_append_releasing_and_reserving() -> None:
     assert result.token is not None
     written = [record for record in await store.read_all() if record.tx == result.token.tx]
     assert {record.stream_id for record in written} == {
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
-        DEFAULT_STREAMS.service_day("t-window", BOXING_DAY),
-        DEFAULT_STREAMS.booking("b-ada"),
+        STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        STREAMS.service_day("t-window", BOXING_DAY),
+        STREAMS.booking("b-ada"),
     }
 
 
@@ -187,9 +199,7 @@ async def test_a_move_that_fails_leaves_every_stream_as_it_was() -> None:
         await change_booking(store, change(time=time(21), table_ids=("t-corner",)))
 
     assert await store.head() == head
-    stored = [
-        codec.decode(record) for record in await store.read_stream(DEFAULT_STREAMS.booking("b-ada"))
-    ]
+    stored = [codec.decode(record) for record in await store.read_stream(STREAMS.booking("b-ada"))]
     assert BOOKING.fold(stored) == placed.booking
 
 
@@ -273,11 +283,17 @@ async def test_cancelling_twice_writes_nothing_the_second_time() -> None:
     store = await open_the_bistro()
     await book_table(store, book("b-ada", table_ids=("t-window",)))
     first = await cancel_booking(
-        store, CancelBooking(command_id=command_id(), actor=ADA, now=NOW, booking_id="b-ada")
+        store,
+        CancelBooking(
+            venue_id=TEST_VENUE, command_id=command_id(), actor=ADA, now=NOW, booking_id="b-ada"
+        ),
     )
 
     second = await cancel_booking(
-        store, CancelBooking(command_id=command_id(), actor=ADA, now=NOW, booking_id="b-ada")
+        store,
+        CancelBooking(
+            venue_id=TEST_VENUE, command_id=command_id(), actor=ADA, now=NOW, booking_id="b-ada"
+        ),
     )
 
     assert first.token is not None
@@ -291,14 +307,27 @@ async def test_the_evening_runs_through_the_handlers() -> None:
     await book_table(store, book("b-grace", actor=GRACE, at=time(21), table_ids=("t-corner",)))
 
     await seat_booking(
-        store, SeatBooking(command_id=command_id(), actor=ADMIN, now=START, booking_id="b-ada")
+        store,
+        SeatBooking(
+            venue_id=TEST_VENUE, command_id=command_id(), actor=ADMIN, now=START, booking_id="b-ada"
+        ),
     )
     done = await complete_booking(
-        store, CompleteBooking(command_id=command_id(), actor=ADMIN, now=START, booking_id="b-ada")
+        store,
+        CompleteBooking(
+            venue_id=TEST_VENUE, command_id=command_id(), actor=ADMIN, now=START, booking_id="b-ada"
+        ),
     )
     late = datetime(2026, 12, 24, 21, 30, tzinfo=UTC)
     gone = await mark_no_show(
-        store, MarkNoShow(command_id=command_id(), actor=ADMIN, now=late, booking_id="b-grace")
+        store,
+        MarkNoShow(
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=ADMIN,
+            now=late,
+            booking_id="b-grace",
+        ),
     )
 
     assert (done.booking.status, gone.booking.status) == ("completed", "no_show")
@@ -312,6 +341,6 @@ async def test_auto_assign_reads_the_service_days_of_only_the_table_it_tries() -
     await book_table(store, book("b-ada", party_size=2))
 
     assert sorted(s for s in store.reads if "@" in s) == sorted(
-        DEFAULT_STREAMS.service_day("t-bar", day)
+        STREAMS.service_day("t-bar", day)
         for day in (date(2026, 12, 23), CHRISTMAS_EVE, date(2026, 12, 25))
     )

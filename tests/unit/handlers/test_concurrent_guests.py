@@ -25,6 +25,7 @@ from booking_core.handlers import (
     change_booking,
 )
 from booking_core.store import InMemoryEventStore
+from tests.support.scope import STREAMS, TEST_VENUE
 from tests.unit.domain.test_no_double_bookings import check_invariants, check_replay
 from tests.unit.domain.world import (
     ADA,
@@ -80,6 +81,7 @@ async def run(store: Interleaving, operation: tuple[Any, ...]) -> BookingResult 
             day, at, table_ids = args
             fields = {"date": day, "time": at, "table_ids": table_ids}
             change = ChangeBooking(
+                venue_id=TEST_VENUE,
                 command_id=command_id(),
                 actor=guest,
                 now=NOW,
@@ -87,7 +89,13 @@ async def run(store: Interleaving, operation: tuple[Any, ...]) -> BookingResult 
                 **{name: value for name, value in fields.items() if value is not None},
             )
             return await change_booking(store, change, retry=RETRY)
-        cancel = CancelBooking(command_id=command_id(), actor=ADMIN, now=NOW, booking_id=booking_id)
+        cancel = CancelBooking(
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=ADMIN,
+            now=NOW,
+            booking_id=booking_id,
+        )
         return await cancel_booking(store, cancel, retry=RETRY)
     return None
 
@@ -116,7 +124,7 @@ async def test_concurrent_guests_never_share_a_table(seed: int, ops: list[tuple[
     for result in results:
         if result is None:
             continue
-        stream = world.streams.get(f"booking-{_booking_id(result)}", [])
+        stream = world.streams.get(STREAMS.booking(_booking_id(result)), [])
         assert BOOKING.fold(stream[: result.version]) == result.booking
 
 

@@ -11,16 +11,20 @@ import pytest
 from booking_core.domain.booking import Confirmed
 from booking_core.domain.commands import AddClosure, ChangeTable
 from booking_core.domain.errors import ClosedOnDate, DomainError
+from booking_core.domain.streams import local_name
 from booking_core.handlers import book_table, change_table, change_venue
 from booking_core.handlers._state_cache import Folded, StateCache
 from booking_core.store import EventStore, InMemoryEventStore, RecordedEvent
+from tests.support.scope import STREAMS, TEST_VENUE
 from tests.unit.domain.world import ADMIN, CHRISTMAS_EVE, NOW, book, command_id
 from tests.unit.handlers.bistro import open_the_bistro
 from tests.unit.handlers.fakes import Counting, RacingAfterFirstRead
 
 
 async def close(store: EventStore, day: date, reason: str = "private party") -> None:
-    command = AddClosure(command_id=command_id(), actor=ADMIN, now=NOW, date=day, reason=reason)
+    command = AddClosure(
+        venue_id=TEST_VENUE, command_id=command_id(), actor=ADMIN, now=NOW, date=day, reason=reason
+    )
     await change_venue(store, command)
 
 
@@ -104,8 +108,8 @@ async def test_auto_assign_reads_only_the_table_it_takes_not_every_table_of_the_
     result = await book_table(store, book("b-ada", party_size=4))
 
     assert result.booking.status == "confirmed"
-    assert [s for s in store.reads if s.startswith("table-") and "@" not in s] == [
-        "table-t-corner"  # CORNER-4: the smallest that seats four, first by name
+    assert [s for s in store.reads if local_name(s).startswith("table-") and "@" not in s] == [
+        STREAMS.table("t-corner")  # CORNER-4: the smallest that seats four, first by name
     ]
 
 
@@ -115,7 +119,12 @@ async def test_a_table_resized_by_another_process_is_ranked_by_its_new_seats() -
     await book_table(ours, book("b-ada", party_size=4, at=time(17)))  # warms our folds
 
     resize = ChangeTable(
-        command_id=command_id(), actor=ADMIN, now=NOW, table_id="t-bar", capacity=4
+        venue_id=TEST_VENUE,
+        command_id=command_id(),
+        actor=ADMIN,
+        now=NOW,
+        table_id="t-bar",
+        capacity=4,
     )
     await change_table(theirs, resize)
 
@@ -127,7 +136,12 @@ async def test_a_table_resized_by_another_process_is_ranked_by_its_new_seats() -
 async def test_a_table_resized_after_the_venue_was_read_is_chosen_again_from_fresh_reads() -> None:
     async def rival(inner: InMemoryEventStore) -> None:
         resize = ChangeTable(
-            command_id=command_id(), actor=ADMIN, now=NOW, table_id="t-bar", capacity=1
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=ADMIN,
+            now=NOW,
+            table_id="t-bar",
+            capacity=1,
         )
         await change_table(inner, resize)
 

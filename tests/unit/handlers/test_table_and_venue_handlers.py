@@ -25,7 +25,6 @@ from booking_core.domain.errors import (
     TableHasBookings,
     TableIsBlocked,
 )
-from booking_core.domain.streams import DEFAULT_STREAMS
 from booking_core.domain.table import ActiveTable, RetiredTable
 from booking_core.handlers import (
     add_table,
@@ -37,6 +36,7 @@ from booking_core.handlers import (
     retire_table,
 )
 from booking_core.store import InMemoryEventStore
+from tests.support.scope import STREAMS, TEST_VENUE
 from tests.unit.domain.world import ADA, ADMIN, CHRISTMAS_EVE, GRACE, HOURS, NOW, book, command_id
 from tests.unit.handlers.bistro import open_the_bistro
 from tests.unit.handlers.fakes import Racing
@@ -46,6 +46,7 @@ LAST_DAY_OF_THE_WINDOW = date(2027, 1, 30)
 
 def retire(*, cancel_bookings: bool = False) -> RetireTable:
     return RetireTable(
+        venue_id=TEST_VENUE,
         command_id=command_id(),
         actor=ADMIN,
         now=NOW,
@@ -60,6 +61,7 @@ async def test_a_new_table_and_its_place_on_the_venues_list_are_one_append() -> 
     result = await add_table(
         store,
         AddTable(
+            venue_id=TEST_VENUE,
             command_id=command_id(),
             actor=ADMIN,
             now=NOW,
@@ -69,10 +71,10 @@ async def test_a_new_table_and_its_place_on_the_venues_list_are_one_append() -> 
         ),
     )
 
-    assert set(result.events) == {DEFAULT_STREAMS.table("t-snug"), DEFAULT_STREAMS.venue}
+    assert set(result.events) == {STREAMS.table("t-snug"), STREAMS.venue}
     assert isinstance(result.table, ActiveTable)
     assert result.version == 1
-    venue, _ = await load_venue(store)
+    venue, _ = await load_venue(store, TEST_VENUE)
     assert venue.tables["t-snug"] == "SNUG-2"
 
 
@@ -83,6 +85,7 @@ async def test_a_second_table_called_window_4_is_refused() -> None:
         await add_table(
             store,
             AddTable(
+                venue_id=TEST_VENUE,
                 command_id=command_id(),
                 actor=ADMIN,
                 now=NOW,
@@ -110,11 +113,11 @@ async def test_retiring_with_its_bookings_cancels_them_in_the_same_append() -> N
 
     assert isinstance(result.table, RetiredTable)
     assert set(result.events) == {
-        DEFAULT_STREAMS.table("t-window"),
-        DEFAULT_STREAMS.venue,
-        DEFAULT_STREAMS.booking("b-ada"),
-        DEFAULT_STREAMS.booking("b-grace"),
-        DEFAULT_STREAMS.service_day("t-window", CHRISTMAS_EVE),
+        STREAMS.table("t-window"),
+        STREAMS.venue,
+        STREAMS.booking("b-ada"),
+        STREAMS.booking("b-grace"),
+        STREAMS.service_day("t-window", CHRISTMAS_EVE),
     }
     assert result.token is not None
     records = [record for record in await store.read_all() if record.tx == result.token.tx]
@@ -136,6 +139,7 @@ async def test_a_block_reaches_every_service_day_and_lifts_from_all_of_them() ->
     start = datetime(2026, 12, 24, 18, tzinfo=UTC)
     end = datetime(2026, 12, 26, 3, tzinfo=UTC)
     command = BlockTable(
+        venue_id=TEST_VENUE,
         command_id=command_id(),
         actor=ADMIN,
         now=NOW,
@@ -152,12 +156,17 @@ async def test_a_block_reaches_every_service_day_and_lifts_from_all_of_them() ->
     lifted = await lift_block(
         store,
         LiftBlock(
-            command_id=command_id(), actor=ADMIN, now=NOW, table_id="t-window", block_id="k-plumber"
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=ADMIN,
+            now=NOW,
+            table_id="t-window",
+            block_id="k-plumber",
         ),
     )
 
-    expected = {DEFAULT_STREAMS.table("t-window")} | {
-        DEFAULT_STREAMS.service_day("t-window", date(2026, 12, day)) for day in (24, 25, 26)
+    expected = {STREAMS.table("t-window")} | {
+        STREAMS.service_day("t-window", date(2026, 12, day)) for day in (24, 25, 26)
     }
     assert set(blocked.events) == expected
     assert set(lifted.events) == expected
@@ -168,14 +177,24 @@ async def test_a_block_reaches_every_service_day_and_lifts_from_all_of_them() ->
 async def test_the_venue_handler_returns_the_venue_and_writes_nothing_for_a_repeat() -> None:
     store = await open_the_bistro()
     closure = AddClosure(
-        command_id=command_id(), actor=ADMIN, now=NOW, date=date(2027, 1, 1), reason="recovery"
+        venue_id=TEST_VENUE,
+        command_id=command_id(),
+        actor=ADMIN,
+        now=NOW,
+        date=date(2027, 1, 1),
+        reason="recovery",
     )
 
     first = await change_venue(store, closure)
     repeat = await change_venue(
         store,
         AddClosure(
-            command_id=command_id(), actor=ADMIN, now=NOW, date=date(2027, 1, 1), reason="recovery"
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=ADMIN,
+            now=NOW,
+            date=date(2027, 1, 1),
+            reason="recovery",
         ),
     )
 
@@ -188,7 +207,10 @@ async def test_a_guest_cannot_change_the_venue() -> None:
 
     with pytest.raises(Forbidden):
         await change_venue(
-            store, SetOpeningHours(command_id=command_id(), actor=ADA, now=NOW, hours=HOURS)
+            store,
+            SetOpeningHours(
+                venue_id=TEST_VENUE, command_id=command_id(), actor=ADA, now=NOW, hours=HOURS
+            ),
         )
 
 
@@ -199,14 +221,20 @@ async def test_a_layout_saved_by_someone_else_first_is_not_overwritten() -> None
     created = await change_venue(
         store,
         CreateLayout(
-            command_id=command_id(), actor=ADMIN, now=NOW, layout_id="floor", name="Floor"
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=ADMIN,
+            now=NOW,
+            layout_id="floor",
+            name="Floor",
         ),
     )
     read_at = created.venue.layouts["floor"].version
-    assert read_at == created.versions[DEFAULT_STREAMS.venue]
+    assert read_at == created.versions[STREAMS.venue]
 
     def save(name: str) -> ChangeLayout:
         return ChangeLayout(
+            venue_id=TEST_VENUE,
             command_id=command_id(),
             actor=ADMIN,
             now=NOW,
@@ -220,13 +248,14 @@ async def test_a_layout_saved_by_someone_else_first_is_not_overwritten() -> None
 
     with pytest.raises(StaleVersion):
         await change_venue(Racing(store, first_editor), save("Second editor's floor"))
-    venue, _ = await load_venue(store)
+    venue, _ = await load_venue(store, TEST_VENUE)
     assert venue.layouts["floor"].name == "First editor's floor"
     assert venue.layouts["floor"].version > read_at
     with pytest.raises(StaleVersion):
         await change_venue(
             store,
             DeleteLayout(
+                venue_id=TEST_VENUE,
                 command_id=command_id(),
                 actor=ADMIN,
                 now=NOW,
