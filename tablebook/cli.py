@@ -189,6 +189,7 @@ def cmd_events_export(settings: Settings, args: argparse.Namespace) -> int:
         start=args.start,
         end=args.end,
         stream_prefix=args.stream,
+        venue=args.venue,
         types=args.types or (),
         output=args.output,
     )
@@ -208,7 +209,7 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     as_of, name = parse_instant(args.as_of), check_name(args.into)
     with resolved(settings) as ready:
         try:
-            asyncio.run(replay(*_urls(ready), name=name, as_of=as_of))
+            asyncio.run(replay(*_urls(ready), name=name, as_of=as_of, venue=args.venue))
         except ReplayNotSettled as error:
             print(f"tablebook: {error}", file=sys.stderr)
             return 1
@@ -239,6 +240,7 @@ def _add_history_commands(commands: argparse._SubParsersAction[argparse.Argument
     export.add_argument("--format", required=True, help="jsonl, csv or parquet")
     export.add_argument("--from", dest="start", metavar="INSTANT", help="recorded at or after")
     export.add_argument("--to", dest="end", metavar="INSTANT", help="recorded before")
+    export.add_argument("--venue", metavar="VENUE", help="only this venue's events (id or slug)")
     export.add_argument("--stream", metavar="PREFIX", help="stream ids starting with PREFIX")
     export.add_argument(
         "--type", dest="types", nargs="+", action="extend", metavar="TYPE", help="only these"
@@ -249,6 +251,7 @@ def _add_history_commands(commands: argparse._SubParsersAction[argparse.Argument
     replay = commands.add_parser("replay", help="read models as they stood at an instant")
     replay.add_argument("--as-of", metavar="INSTANT", help="ISO-8601 UTC, e.g. 2026-11-26T19:00Z")
     replay.add_argument("--into", metavar="NAME", help="the replay's name")
+    replay.add_argument("--venue", metavar="VENUE", help="only this venue's events (id or slug)")
     replay.set_defaults(handler=cmd_replay)
     replay_commands = replay.add_subparsers(dest="replay_command", metavar="COMMAND")
     replay_commands.add_parser("list", help="replays built so far").set_defaults(
