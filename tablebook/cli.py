@@ -181,6 +181,13 @@ def cmd_projectors_status(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_projectors_unpark(settings: Settings, args: argparse.Namespace) -> int:
+    from tablebook.projector_commands import unpark
+
+    with resolved(settings) as ready:
+        return 0 if asyncio.run(unpark(*_urls(ready), args.name, args.venue)) else 1
+
+
 def cmd_events_export(settings: Settings, args: argparse.Namespace) -> int:
     from tablebook.export import ExportRequest, run_export
 
@@ -289,8 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("names", nargs="*", metavar="NAME")
     rebuild.add_argument("--all", action="store_true", help="every projection")
     rebuild.set_defaults(handler=cmd_projectors_rebuild)
-    status = projector_commands.add_parser("status", help="checkpoints and lag")
+    status = projector_commands.add_parser("status", help="checkpoints, lag, parked venues")
     status.set_defaults(handler=cmd_projectors_status)
+    unpark = projector_commands.add_parser(
+        "unpark", help="resume a venue parked for a projection, once the cause is fixed"
+    )
+    unpark.add_argument("name", metavar="NAME", help="the projection")
+    unpark.add_argument("--venue", required=True, metavar="VENUE", help="venue id or slug")
+    unpark.set_defaults(handler=cmd_projectors_unpark)
 
     notifications = commands.add_parser("notifications", help="email and SMS to guests")
     notification_commands = notifications.add_subparsers(
