@@ -5,7 +5,8 @@ Reads keep answering from the live model the whole time: the copy is filled besi
 swapped in at once: for SQL in one transaction that holds the projection's checkpoint
 lock (so the daemon's next batch waits and then continues from the copy's checkpoint),
 for Redis in one Lua script. Several projections rebuilt together share one pass over
-the log.
+the log. A rebuild applies every event, so the venues parked for a rebuilt projection
+(`projectors.parking`) are unparked by its swap.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from booking_core.codec import EventCodec
 from booking_core.store import ORIGIN, ConsistencyToken, EventStore, RecordedEvent
 from projectors.base import Decoded, KeySpace, RedisProjection, SqlProjection, TableNames
 from projectors.checkpoints import lock_sql_checkpoints, write_sql_checkpoints
+from projectors.parking import forget_parks
 from projectors.runner import RedisApplier, decode_batch
 
 __all__ = ["Copies", "Progress", "Reader", "check_prefix", "clear_keys", "fill", "rebuild"]
@@ -179,10 +181,12 @@ async def rebuild(
             token = await fill(copies, read, codec, connection, after=token, progress=progress)
             for sql_projection, tables in copies.sql:
                 await _swap_sql(connection, tables, sql_projection.name, token)
-    swap = redis.register_script(_SWAP_LUA)
-    for redis_projection, applier in copies.redis:
-        live = KeySpace(redis_prefix, redis_projection.name)
-        await swap(keys=[], args=[live.root, applier.root, live.ready])
+            await forget_parks(connection, [p.name for p in sql_projections])
+        swap = redis.register_script(_SWAP_LUA)
+        for redis_projection, applier in copies.redis:
+            live = KeySpace(redis_prefix, redis_projection.name)
+            await swap(keys=[], args=[live.root, applier.root, live.ready])
+        await forget_parks(connection, [p.name for p in redis_projections])
     return token
 
 

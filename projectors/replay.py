@@ -13,6 +13,9 @@ append begun before T may still be committing, so a replay first waits (bounded)
 no transaction begun at or before T that has written anything is still open, and until
 the gap-free reader can see every event up to T; and T may not be in the future, where
 the answer would change as events arrive.
+
+A replay of one venue applies only that venue's events (the store's venue filter, chosen
+in SQL), so its read models hold that venue as it stood and nothing of any other.
 """
 
 from __future__ import annotations
@@ -187,9 +190,11 @@ async def build_replay(
     batch_size: int = 5000,
     progress: Progress | None = None,
     settle_timeout: float = 10.0,
+    venue: str | None = None,
 ) -> Replay:
     """Build the replay `name` of the given projections as they stood at `as_of`,
-    replacing an earlier replay of that name."""
+    replacing an earlier replay of that name; of the venue `venue` (an id) alone if
+    given."""
     check_prefix(redis_prefix)
     schema = replay_schema(name)
     copies = _copies(redis, redis_prefix, name, sql_projections, redis_projections)
@@ -202,7 +207,9 @@ async def build_replay(
             progress(events)
 
     async def read(after: ConsistencyToken) -> list[RecordedEvent]:
-        return await store.read_all(after, batch_size, recorded_before=as_of + _ONE_TICK)
+        return await store.read_all(
+            after, batch_size, venue=venue, recorded_before=as_of + _ONE_TICK
+        )
 
     async with pool.connection() as connection:
         await _refuse_the_future(connection, as_of)

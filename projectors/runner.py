@@ -6,6 +6,10 @@ when caught up, sleep until an append is announced (LISTEN) or the poll interval
 but keep looking while an announced event is still held back (`Follower`).
 SIGTERM or Ctrl-C lets the batch in hand finish, then the daemon exits 0.
 
+An event a projection's code cannot apply parks its venue for that projection, and the
+other venues' events go on being applied (`projectors.parking`); each round first resumes
+the venues an operator unparked.
+
 One structured log line per batch: projection, events, position, lag.
 """
 
@@ -29,9 +33,17 @@ from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from booking_core.codec import EventCodec
+from booking_core.domain.streams import venue_of
 from booking_core.store import ORIGIN, ConsistencyToken, EventStore, RecordedEvent
 from booking_core.store.subscription import Follower
-from projectors.base import Decoded, KeySpace, RedisProjection, SqlProjection, TableNames
+from projectors.base import (
+    Decoded,
+    KeySpace,
+    RedisCommand,
+    RedisProjection,
+    SqlProjection,
+    TableNames,
+)
 from projectors.checkpoints import (
     create_sql_checkpoints,
     lock_sql_checkpoints,
@@ -39,6 +51,17 @@ from projectors.checkpoints import (
     peek_sql_checkpoint,
     read_sql_checkpoints,
     write_sql_checkpoints,
+)
+from projectors.parking import (
+    Held,
+    apply_sql_part,
+    clear_park,
+    held_venues,
+    is_held,
+    lock_park,
+    park,
+    resume_requested,
+    venue_events,
 )
 from resilience.backoff import Backoff, log_retry
 from resilience.faults import POSTGRES, REDIS, SERVER_FAULTS, unavailable_server
@@ -99,6 +122,10 @@ class RedisApplier:
         return self._keys.root
 
     @property
+    def keys(self) -> KeySpace:
+        return self._keys
+
+    @property
     def redis(self) -> Redis:
         return self._redis
 
@@ -120,7 +147,14 @@ class RedisApplier:
         batch: Sequence[Decoded],
     ) -> ConsistencyToken:
         token = batch[-1][0].token
-        commands = projection.commands(self._keys, batch)
+        await self.run(after, token, projection.commands(self._keys, batch))
+        return token
+
+    async def run(
+        self, after: ConsistencyToken | None, token: ConsistencyToken, commands: list[RedisCommand]
+    ) -> None:
+        """Run `commands` and move the checkpoint from `after` to `token`, atomically, if
+        the checkpoint is still `after` (StaleCheckpoint otherwise)."""
         if after is None:
             # Built from nothing: not readable until it has caught up (see mark_ready).
             commands.insert(0, ("DEL", self.ready_key))
@@ -135,7 +169,6 @@ class RedisApplier:
             if str(error).startswith("STALE"):
                 raise StaleCheckpoint(str(error)) from error
             raise
-        return token
 
     async def mark_ready(self) -> None:
         await self._redis.set(self.ready_key, "1")
@@ -250,12 +283,29 @@ class SqlProjectionRunner(ProjectionRunner):
         id keeps every reader's horizon (`pg_snapshot_xmin`) behind it, so it should
         live no longer than the writes need.
         """
+        await resume_unparked(self.pool, [self])
         async with self.pool.connection() as connection:
             after = await peek_sql_checkpoint(connection, self.name)
         records, batch = await self._read(after)
         if not records:
             return 0
         return (await apply_sql_together([self], batch, after)).get(self.name, 0)
+
+    async def resume(self, venue_id: str) -> None:
+        """Apply the parked venue's held-back events, from the failing one up to the
+        checkpoint, and lift the park: one transaction that holds the checkpoint's lock,
+        so the venue's later events cannot be applied before these."""
+        async with self.pool.connection() as connection, connection.transaction():
+            checkpoint = (await lock_sql_checkpoints(connection, [self.name]))[self.name]
+            parked = await lock_park(connection, self.name, venue_id)
+            if parked is None or parked.resume_requested_at is None:
+                return
+            records = await venue_events(self._store, venue_id, parked.token, checkpoint)
+            held: Held = {}
+            batch = decode_batch(self._codec, records)
+            await apply_sql_part(connection, self.projection, self.tables, batch, held)
+            if venue_id not in held:
+                await clear_park(connection, self.name, venue_id, parked.token)
 
 
 async def apply_sql_together(
@@ -266,15 +316,19 @@ async def apply_sql_together(
 
     The checkpoints are locked first. If one moved meanwhile (a rebuild swapped its
     tables in), only what lies past it is applied; if it went back (a reset), nothing.
-    The members share one pool.
+    A parked venue's events are held back, and an event a member fails on parks its
+    venue (`projectors.parking`); the checkpoints move past both. The members share one
+    pool.
     """
     began = time.perf_counter()
     async with members[0].pool.connection() as connection, connection.transaction():
         locked = await lock_sql_checkpoints(connection, [m.name for m in members])
         parts = [(m, part_after(batch, after, locked[m.name])) for m in members]
+        held = await held_venues(connection, [m.name for m, part in parts if part])
         for member, part in parts:
             if part:
-                await member.projection.apply(connection, member.tables, part)
+                venues = held.setdefault(member.name, {})
+                await apply_sql_part(connection, member.projection, member.tables, part, venues)
         moved = {m.name: part[-1][0].token for m, part in parts if part}
         if moved:
             await write_sql_checkpoints(connection, moved)
@@ -293,13 +347,20 @@ class RedisProjectionRunner(ProjectionRunner):
         codec: EventCodec,
         redis: Redis,
         redis_prefix: str,
+        *,
+        pool: AsyncConnectionPool[Any] | None = None,
         **options: Any,
     ) -> None:
+        """With `pool` (where parks are kept), an event the projection fails on parks its
+        venue; without, the failure stops the projection, as it used to."""
         super().__init__(projection.name, store, codec, **options)
         self.projection = projection
         self.applier = RedisApplier(redis, KeySpace(redis_prefix, projection.name))
+        self.pool = pool
 
     async def step(self) -> int:
+        if self.pool is not None:
+            await resume_unparked(self.pool, [self])
         after = await self.applier.checkpoint()
         records, batch = await self._read(after or ORIGIN)
         if not records:
@@ -312,16 +373,106 @@ class RedisProjectionRunner(ProjectionRunner):
         """Apply `part`, read after `after`, with the checkpoint's move; False if the
         checkpoint had moved elsewhere (nothing applied: read again)."""
         began = time.perf_counter()
+        held = await self._held()
+        todo = [item for item in part if not is_held(held, item[0])]
         try:
-            await self.applier.apply(self.projection, after, part)
+            try:
+                commands = self.projection.commands(self.applier.keys, todo) if todo else []
+                await self.applier.run(after, part[-1][0].token, commands)
+            except StaleCheckpoint:
+                raise
+            except Exception as error:
+                if self.pool is None or unavailable_server(error):
+                    raise
+                log.warning(
+                    "batch failed; applying its events one at a time",
+                    extra={"projection": self.name},
+                )
+                await self._apply_one_at_a_time(after, part, held)
         except StaleCheckpoint:
             log.info("checkpoint moved elsewhere; reloading", extra={"projection": self.name})
             return False
         self.log_batch(part, time.perf_counter() - began)
         return True
 
+    async def _held(self) -> Held:
+        if self.pool is None:
+            return {}
+        async with self.pool.connection() as connection:
+            return (await held_venues(connection, [self.name])).get(self.name, {})
+
+    async def _park(self, record: RecordedEvent, error: Exception, held: Held) -> None:
+        assert self.pool is not None
+        async with self.pool.connection() as connection:
+            await park(connection, self.name, record, error)
+        held[venue_of(record.stream_id)] = record.token
+
+    async def _apply_one_at_a_time(
+        self, after: ConsistencyToken | None, part: Sequence[Decoded], held: Held
+    ) -> None:
+        """Apply `part` event by event, each with its checkpoint move; one that fails
+        parks its venue (recorded before the checkpoint moves past it)."""
+        at = after
+        for item in part:
+            record = item[0]
+            if is_held(held, record):
+                continue
+            try:
+                commands = self.projection.commands(self.applier.keys, [item])
+                await self.applier.run(at, record.token, commands)
+            except StaleCheckpoint:
+                raise
+            except Exception as error:
+                if unavailable_server(error):
+                    raise
+                await self._park(record, error, held)
+                continue
+            at = record.token
+        last = part[-1][0].token
+        if at != last:
+            await self.applier.run(at, last, [])
+
+    async def resume(self, venue_id: str) -> None:
+        """Apply the parked venue's held-back events, from the failing one up to the
+        checkpoint (which stays where it is), then lift the park. Applying an event again
+        is harmless: the commands are idempotent per event."""
+        assert self.pool is not None
+        checkpoint = await self.applier.checkpoint()
+        async with self.pool.connection() as connection:
+            parked = await lock_park(connection, self.name, venue_id)
+        if parked is None or parked.resume_requested_at is None:
+            return
+        found = (
+            []
+            if checkpoint is None
+            else await venue_events(self._store, venue_id, parked.token, checkpoint)
+        )
+        for item in decode_batch(self._codec, found):
+            try:
+                commands = self.projection.commands(self.applier.keys, [item])
+                await self.applier.run(checkpoint, checkpoint or ORIGIN, commands)
+            except StaleCheckpoint:
+                return  # the checkpoint moved: resumed on a later round
+            except Exception as error:
+                if unavailable_server(error):
+                    raise
+                await self._park(item[0], error, {})
+                return
+        async with self.pool.connection() as connection:
+            await clear_park(connection, self.name, venue_id, parked.token)
+
 
 Member = SqlProjectionRunner | RedisProjectionRunner
+
+
+async def resume_unparked(pool: AsyncConnectionPool[Any], members: Sequence[Member]) -> None:
+    """Resume the members' venues that an operator unparked (`projectors.parking`)."""
+    by_name = {m.name: m for m in members}
+    async with pool.connection() as connection:
+        wanted = await resume_requested(connection, list(by_name))
+    for name, venue_id in wanted:
+        await by_name[name].resume(venue_id)
+
 
 _TRANSIENT = SERVER_FAULTS
 """Errors of the connection, not of a projection: the round is tried again later."""
@@ -361,6 +512,9 @@ class GroupRunner(ProjectionRunner):
 
     async def step(self) -> int:
         sql, redis = list(self.sql), list(self.redis)
+        pool = sql[0].pool if sql else next((m.pool for m in redis if m.pool), None)
+        if pool is not None:
+            await resume_unparked(pool, [*sql, *(m for m in redis if m.pool is not None)])
         sql_at = await self._sql_checkpoints(sql)
         redis_at = await self._redis_checkpoints(redis)
         redis = [m for m in redis if m.name in redis_at]  # Redis may not have answered

@@ -181,6 +181,13 @@ def cmd_projectors_status(settings: Settings, _: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_projectors_unpark(settings: Settings, args: argparse.Namespace) -> int:
+    from tablebook.projector_commands import unpark
+
+    with resolved(settings) as ready:
+        return 0 if asyncio.run(unpark(*_urls(ready), args.name, args.venue)) else 1
+
+
 def cmd_events_export(settings: Settings, args: argparse.Namespace) -> int:
     from tablebook.export import ExportRequest, run_export
 
@@ -189,6 +196,7 @@ def cmd_events_export(settings: Settings, args: argparse.Namespace) -> int:
         start=args.start,
         end=args.end,
         stream_prefix=args.stream,
+        venue=args.venue,
         types=args.types or (),
         output=args.output,
     )
@@ -208,7 +216,7 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     as_of, name = parse_instant(args.as_of), check_name(args.into)
     with resolved(settings) as ready:
         try:
-            asyncio.run(replay(*_urls(ready), name=name, as_of=as_of))
+            asyncio.run(replay(*_urls(ready), name=name, as_of=as_of, venue=args.venue))
         except ReplayNotSettled as error:
             print(f"tablebook: {error}", file=sys.stderr)
             return 1
@@ -239,6 +247,7 @@ def _add_history_commands(commands: argparse._SubParsersAction[argparse.Argument
     export.add_argument("--format", required=True, help="jsonl, csv or parquet")
     export.add_argument("--from", dest="start", metavar="INSTANT", help="recorded at or after")
     export.add_argument("--to", dest="end", metavar="INSTANT", help="recorded before")
+    export.add_argument("--venue", metavar="VENUE", help="only this venue's events (id or slug)")
     export.add_argument("--stream", metavar="PREFIX", help="stream ids starting with PREFIX")
     export.add_argument(
         "--type", dest="types", nargs="+", action="extend", metavar="TYPE", help="only these"
@@ -249,6 +258,7 @@ def _add_history_commands(commands: argparse._SubParsersAction[argparse.Argument
     replay = commands.add_parser("replay", help="read models as they stood at an instant")
     replay.add_argument("--as-of", metavar="INSTANT", help="ISO-8601 UTC, e.g. 2026-11-26T19:00Z")
     replay.add_argument("--into", metavar="NAME", help="the replay's name")
+    replay.add_argument("--venue", metavar="VENUE", help="only this venue's events (id or slug)")
     replay.set_defaults(handler=cmd_replay)
     replay_commands = replay.add_subparsers(dest="replay_command", metavar="COMMAND")
     replay_commands.add_parser("list", help="replays built so far").set_defaults(
@@ -286,8 +296,14 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild.add_argument("names", nargs="*", metavar="NAME")
     rebuild.add_argument("--all", action="store_true", help="every projection")
     rebuild.set_defaults(handler=cmd_projectors_rebuild)
-    status = projector_commands.add_parser("status", help="checkpoints and lag")
+    status = projector_commands.add_parser("status", help="checkpoints, lag, parked venues")
     status.set_defaults(handler=cmd_projectors_status)
+    unpark = projector_commands.add_parser(
+        "unpark", help="resume a venue parked for a projection, once the cause is fixed"
+    )
+    unpark.add_argument("name", metavar="NAME", help="the projection")
+    unpark.add_argument("--venue", required=True, metavar="VENUE", help="venue id or slug")
+    unpark.set_defaults(handler=cmd_projectors_unpark)
 
     notifications = commands.add_parser("notifications", help="email and SMS to guests")
     notification_commands = notifications.add_subparsers(

@@ -8,7 +8,8 @@ order projections apply them), each with `position`, `tx`, `stream_id`, `version
 `type`, `schema_version`, `recorded_at` (UTC), `metadata` and `data` (the stored JSON, at
 its `schema_version`).
 
-Filters: `recorded_at` from an instant (inclusive) to an instant (exclusive), a stream id
+Filters: one venue (its id or slug: exactly the events of that venue's streams, chosen in
+SQL), `recorded_at` from an instant (inclusive) to an instant (exclusive), a stream id
 prefix, event types. Parquet needs the `analytics` extra (pyarrow), imported only then.
 """
 
@@ -18,7 +19,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -32,6 +33,7 @@ from booking_core.store.postgres import PostgresEventStore
 from read_models.as_of import parse_instant
 from tablebook.database import open_pool
 from tablebook.progress import progress_bar, stderr_is_terminal
+from tablebook.venue_lookup import resolve_venue
 
 __all__ = ["FORMATS", "ExportRequest", "export_events", "run_export", "write_export"]
 
@@ -60,6 +62,8 @@ class ExportRequest:
     recorded_from: datetime | None = None
     recorded_before: datetime | None = None
     stream_prefix: str | None = None
+    venue: str | None = None
+    """A venue id once resolved (`run_export`); as given (id or slug) before."""
     types: frozenset[str] | None = None
     output: Path | None = None
 
@@ -71,6 +75,7 @@ class ExportRequest:
         start: str | None = None,
         end: str | None = None,
         stream_prefix: str | None = None,
+        venue: str | None = None,
         types: Sequence[str] = (),
         output: str | None = None,
     ) -> ExportRequest:
@@ -94,6 +99,7 @@ class ExportRequest:
             recorded_from=recorded_from,
             recorded_before=recorded_before,
             stream_prefix=stream_prefix or None,
+            venue=venue or None,
             types=frozenset(types) or None,
             output=Path(output) if output else None,
         )
@@ -119,6 +125,7 @@ async def _pages(
                 after,
                 page,
                 stream_prefix=request.stream_prefix,
+                venue=request.venue,
                 types=request.types,
                 recorded_from=request.recorded_from,
                 recorded_before=request.recorded_before,
@@ -182,6 +189,7 @@ async def write_export(
     chunks = store.export(
         "csv" if request.format == "csv" else "jsonl",
         stream_prefix=request.stream_prefix,
+        venue=request.venue,
         types=request.types,
         recorded_from=request.recorded_from,
         recorded_before=request.recorded_before,
@@ -246,9 +254,12 @@ async def _count_all(pool: AsyncConnectionPool[Any]) -> int:
 
 async def run_export(database_url: str, request: ExportRequest) -> int:
     """The command: export from the database, with a progress bar on a terminal (its
-    total known only for an unfiltered export)."""
+    total known only for an unfiltered export). A venue given by slug is resolved first;
+    an unknown one is a ValueError."""
     pool = await open_pool(database_url, min_size=1, max_size=3)
     try:
+        if request.venue is not None:
+            request = replace(request, venue=await resolve_venue(pool, request.venue))
         store = PostgresEventStore(pool, database_url)
         unfiltered = request == ExportRequest(format=request.format, output=request.output)
         total = await _count_all(pool) if unfiltered and stderr_is_terminal() else None

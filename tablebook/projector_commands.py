@@ -23,6 +23,7 @@ from booking_core.store import ORIGIN, ConsistencyToken
 from booking_core.store.postgres import PostgresEventStore
 from projectors.checkpoints import read_redis_checkpoint, read_sql_checkpoints
 from projectors.notifications import DEFAULT_REMINDER_LEAD
+from projectors.parking import list_parks, request_resume
 from projectors.rebuild import rebuild
 from projectors.runner import (
     RedisProjectionRunner,
@@ -33,8 +34,15 @@ from projectors.runner import (
 from read_models.consistency import redis_checkpoint_key
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
 from tablebook.settings import Settings
+from tablebook.venue_lookup import resolve_venue
 
-__all__ = ["projection_runners", "rebuild_projections", "run_projectors", "show_status"]
+__all__ = [
+    "projection_runners",
+    "rebuild_projections",
+    "run_projectors",
+    "show_status",
+    "unpark",
+]
 
 log = logging.getLogger("tablebook.projectors")
 
@@ -79,7 +87,7 @@ def projection_runners(
         if p.name in wanted
     ]
     runners += [
-        RedisProjectionRunner(p, b.store, registry.codec, b.redis, b.redis_prefix)
+        RedisProjectionRunner(p, b.store, registry.codec, b.redis, b.redis_prefix, pool=b.pool)
         for p in registry.REDIS_PROJECTIONS
         if p.name in wanted
     ]
@@ -196,4 +204,40 @@ async def show_status(database_url: str, redis_url: str, redis_prefix: str) -> N
             behind, age = await _lag(b.pool, maybe or ORIGIN)
             shown = str(maybe) if maybe else "missing (not built)"
             table.add_row(redis_projection.name, "redis", shown, str(behind), f"{age:.1f}")
-        Console(file=sys.stdout).print(table)
+        async with b.pool.connection() as connection:
+            parks = await list_parks(connection)
+        console = Console(file=sys.stdout)
+        console.print(table)
+        if not parks:
+            return
+        parked = Table(
+            "projection", "venue", "parked at event", "since", "error", "resume", title="parked"
+        )
+        for found in parks:
+            parked.add_row(
+                found.projection,
+                found.venue_id,
+                str(found.token),
+                found.parked_at.astimezone(UTC).isoformat(timespec="seconds"),
+                f"{found.error_class}: {found.error_message}",
+                "requested" if found.resume_requested_at else "",
+            )
+        console.print(parked)
+
+
+async def unpark(
+    database_url: str, redis_url: str, redis_prefix: str, name: str, venue: str
+) -> bool:
+    """Ask the daemon to resume `venue` (id or slug) for the projection `name`; False if
+    it is not parked there. The daemon applies the held-back events on its next round."""
+    if name not in registry.names():
+        raise ValueError(f"unknown projection {name!r}; known: {', '.join(registry.names())}")
+    async with backends(database_url, redis_url, redis_prefix) as b:
+        venue_id = await resolve_venue(b.pool, venue)
+        async with b.pool.connection() as connection:
+            asked = await request_resume(connection, name, venue_id)
+    if asked:
+        print(f"{name}: venue {venue_id} will be resumed by the projector daemon")
+    else:
+        print(f"tablebook: venue {venue_id} is not parked for {name}", file=sys.stderr)
+    return asked

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 import projectors.registry as registry
+from booking_core.store.venue_filter import in_venue
 from projectors.replay import (
     Replay,
     build_replay,
@@ -23,15 +24,17 @@ from projectors.replay import (
 )
 from tablebook.progress import progress_bar, stderr_is_terminal
 from tablebook.projector_commands import backends
+from tablebook.venue_lookup import resolve_venue
 
 __all__ = ["drop", "replay", "show_replays"]
 
 
-async def _count_until(pool: AsyncConnectionPool[Any], as_of: datetime) -> int:
+_COUNT_UNTIL = f"SELECT count(*) FROM events WHERE recorded_at <= %(as_of)s AND {in_venue()}"  # noqa: S608 - built from constants
+
+
+async def _count_until(pool: AsyncConnectionPool[Any], as_of: datetime, venue: str | None) -> int:
     async with pool.connection() as connection:
-        cursor = await connection.execute(
-            "SELECT count(*) FROM events WHERE recorded_at <= %s", (as_of,)
-        )
+        cursor = await connection.execute(_COUNT_UNTIL, {"as_of": as_of, "venue": venue})
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
 
@@ -43,10 +46,19 @@ def _instant(moment: datetime | None) -> str:
 
 
 async def replay(
-    database_url: str, redis_url: str, redis_prefix: str, *, name: str, as_of: datetime
+    database_url: str,
+    redis_url: str,
+    redis_prefix: str,
+    *,
+    name: str,
+    as_of: datetime,
+    venue: str | None = None,
 ) -> Replay:
+    """Build the replay; of one venue only when `venue` (an id or a slug; ValueError if
+    it names none) is given."""
     async with backends(database_url, redis_url, redis_prefix) as b:
-        total = await _count_until(b.pool, as_of) if stderr_is_terminal() else None
+        venue_id = await resolve_venue(b.pool, venue) if venue is not None else None
+        total = await _count_until(b.pool, as_of, venue_id) if stderr_is_terminal() else None
         with progress_bar(f"replaying up to {_instant(as_of)}", total) as advance:
             built = await build_replay(
                 name=name,
@@ -59,9 +71,11 @@ async def replay(
                 sql_projections=registry.SQL_PROJECTIONS,
                 redis_projections=registry.REDIS_PROJECTIONS,
                 progress=advance,
+                venue=venue_id,
             )
+    of_venue = "" if venue_id is None else f" of venue {venue_id}"
     print(
-        f"replay {name}: {built.events} events up to {_instant(as_of)};"
+        f"replay {name}: {built.events} events{of_venue} up to {_instant(as_of)};"
         f" SQL schema {replay_schema(name)}, Redis prefix {replay_prefix(redis_prefix, name)}"
     )
     return built

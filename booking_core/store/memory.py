@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequen
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
+from booking_core.domain.streams import venue_of
 from booking_core.store._validation import check_append, expected_label
 from booking_core.store.errors import ConcurrencyError, IdempotencyKeyReused
 from booking_core.store.records import (
@@ -124,6 +125,7 @@ class InMemoryEventStore:
         limit: int = 1000,
         *,
         stream_prefix: str | None = None,
+        venue: str | None = None,
         types: Collection[str] | None = None,
         recorded_from: datetime | None = None,
         recorded_before: datetime | None = None,
@@ -133,6 +135,8 @@ class InMemoryEventStore:
         found: list[RecordedEvent] = []
         for event in self._log[start:]:
             if stream_prefix is not None and not event.stream_id.startswith(stream_prefix):
+                continue
+            if venue is not None and venue_of(event.stream_id) != venue:
                 continue
             if types is not None and event.type not in types:
                 continue

@@ -36,6 +36,7 @@ from booking_core.store.records import (
     RecordedEvent,
     StreamAppend,
 )
+from booking_core.store.venue_filter import in_venue
 
 __all__ = ["CHANNEL", "PostgresEventStore", "configure_connection"]
 
@@ -58,9 +59,10 @@ WHERE version >= wanted.from_version ORDER BY stream_id, version
 # Only transactions older than every one still running in this database are read: none
 # of those can still commit an event that sorts before what is returned (`tb_read_horizon`
 # in migration 0006; each read is a statement in a transaction of its own).
-_VISIBLE = """
+_VISIBLE = f"""
 tx < (SELECT tb_read_horizon())
   AND (%(prefix)s::text IS NULL OR starts_with(stream_id, %(prefix)s))
+  AND {in_venue("venue")}
   AND (%(types)s::text[] IS NULL OR type = ANY(%(types)s))
   AND (%(from)s::timestamptz IS NULL OR recorded_at >= %(from)s)
   AND (%(before)s::timestamptz IS NULL OR recorded_at < %(before)s)
@@ -252,6 +254,7 @@ class PostgresEventStore:
         limit: int = 1000,
         *,
         stream_prefix: str | None = None,
+        venue: str | None = None,
         types: Collection[str] | None = None,
         recorded_from: datetime | None = None,
         recorded_before: datetime | None = None,
@@ -260,6 +263,7 @@ class PostgresEventStore:
             "tx": str(after.tx),
             "position": after.position,
             "prefix": stream_prefix,
+            "venue": venue,
             "types": list(types) if types is not None else None,
             "from": recorded_from,
             "before": recorded_before,
@@ -274,6 +278,7 @@ class PostgresEventStore:
         format: Literal["jsonl", "csv"],
         *,
         stream_prefix: str | None = None,
+        venue: str | None = None,
         types: Collection[str] | None = None,
         recorded_from: datetime | None = None,
         recorded_before: datetime | None = None,
@@ -283,6 +288,7 @@ class PostgresEventStore:
         the bulk path for analysts, in log order, `recorded_at` in UTC."""
         params = {
             "prefix": stream_prefix,
+            "venue": venue,
             "types": list(types) if types is not None else None,
             "from": recorded_from,
             "before": recorded_before,

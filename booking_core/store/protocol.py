@@ -6,9 +6,10 @@
 - Stream versions start at 1 and have no gaps; positions are global and unique.
 - `read_all` is gap-free: it returns events in `(tx, position)` order and never returns an
   event while an earlier-ordered one may still commit, so a reader that resumes after the
-  last token it saw never skips an event. Its filters (stream prefix, types, a window of
-  `recorded_at`: from inclusive, before exclusive) only leave events out; the order and
-  the gap-free rule stay.
+  last token it saw never skips an event. Its filters (stream prefix, venue, types, a
+  window of `recorded_at`: from inclusive, before exclusive) only leave events out; the
+  order and the gap-free rule stay. The venue filter keeps the streams whose
+  `venue_of(stream_id)` is that venue.
 - An idempotency key repeated with the same fingerprint writes nothing and returns the
   first append's result; with another fingerprint it raises `IdempotencyKeyReused`.
 """
@@ -76,6 +77,7 @@ class EventStore(Protocol):
         limit: int = 1000,
         *,
         stream_prefix: str | None = None,
+        venue: str | None = None,
         types: Collection[str] | None = None,
         recorded_from: datetime | None = None,
         recorded_before: datetime | None = None,

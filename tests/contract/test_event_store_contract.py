@@ -200,6 +200,49 @@ async def test_read_all_filters_by_stream_prefix_and_type(store: EventStore) -> 
     assert [e.type for e in by_type] == ["TableAdded", "BookingCancelled"]
 
 
+VENUE_STREAMS = [
+    "venue",
+    "table-WINDOW-4@2026-11-27",
+    "booking-b1",
+    "ven_a/venue",
+    "ven_a/booking-b1",
+    "ven_ab/venue",
+    "ven_ab/booking-b2",
+    "venXa/booking-b3",
+    "ven%/booking-b4",
+    "registry/venues",
+]
+
+
+@pytest.mark.parametrize(
+    ("venue", "expected"),
+    [
+        ("default", ["venue", "table-WINDOW-4@2026-11-27", "booking-b1"]),
+        ("ven_a", ["ven_a/venue", "ven_a/booking-b1"]),
+        ("ven_ab", ["ven_ab/venue", "ven_ab/booking-b2"]),
+        ("ven%", ["ven%/booking-b4"]),
+        ("ven", []),
+    ],
+    ids=[
+        "the default venue has the bare names and nothing with a slash",
+        "ven_a is not a prefix match of ven_ab, and _ matches no other letter",
+        "ven_ab has only its own",
+        "a % in an id is a plain character",
+        "a prefix of venue ids is no venue",
+    ],
+)
+async def test_read_all_keeps_exactly_one_venues_streams(
+    store: EventStore, venue: str, expected: list[str]
+) -> None:
+    for stream_id in VENUE_STREAMS:
+        await store.append([StreamAppend(stream_id, NO_STREAM, [event("TableAdded")])])
+    found = await store.read_all(venue=venue)
+    assert [e.stream_id for e in found] == expected
+    assert await store.read_all(venue=venue, limit=1) == found[:1]
+    everything = await store.read_all(venue=None)
+    assert [e.stream_id for e in everything] == VENUE_STREAMS
+
+
 async def test_read_all_filters_by_a_window_of_recorded_at(store: EventStore) -> None:
     for n in range(3):
         await store.append([StreamAppend(f"booking-{n}", NO_STREAM, [event()])])

@@ -21,6 +21,7 @@ from booking_core.store import ANY, ConsistencyToken, StreamAppend
 from booking_core.store.postgres import PostgresEventStore, configure_connection
 from projectors.base import Decoded, KeySpace, RedisCommand, TableNames
 from projectors.checkpoints import read_sql_checkpoints
+from projectors.parking import list_parks
 from projectors.rebuild import rebuild
 from projectors.runner import GroupRunner, RedisProjectionRunner, SqlProjectionRunner
 from read_models.consistency import NotCaughtUp, wait_for_projections
@@ -74,7 +75,9 @@ async def setup(
             "CREATE TABLE IF NOT EXISTS test_stream_counts"
             " (stream_id text PRIMARY KEY, events int NOT NULL)"
         )
-        await connection.execute("TRUNCATE test_stream_counts, projection_checkpoints")
+        await connection.execute(
+            "TRUNCATE test_stream_counts, projection_checkpoints, projection_parked_venues"
+        )
     return clean_store
 
 
@@ -263,7 +266,7 @@ class OtherCounts(StreamCounts):
 
 
 class Stuck(OtherCounts):
-    """Fails on every batch that holds an event about `poison`."""
+    """Fails on every batch that holds an event about `poison`: its own code's failure."""
 
     async def apply(
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
@@ -312,7 +315,7 @@ async def test_a_group_gives_each_member_exactly_what_it_lacks(
     assert checkpoints["stream_counts"] == checkpoints["other_counts"]
 
 
-async def test_a_member_that_fails_is_set_apart_and_the_others_go_on(
+async def test_a_member_that_fails_on_an_event_parks_its_venue_and_the_rest_goes_on(
     setup: PostgresEventStore,
     pool: AsyncConnectionPool[Any],
     redis: Redis,
@@ -320,29 +323,59 @@ async def test_a_member_that_fails_is_set_apart_and_the_others_go_on(
     other_table: None,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    await append(setup, "table-A", 2)
-    await append(setup, "poison", 1)
-    await append(setup, "table-A", 3)
+    await append(setup, "ven_a/table-A", 2)
+    poison = await append(setup, "ven_a/poison", 1)
+    await append(setup, "ven_a/table-A", 3)
+    await append(setup, "table-B", 2)
     healthy = SqlProjectionRunner(StreamCounts(), setup, codec, pool)
     stuck = SqlProjectionRunner(Stuck(), setup, codec, pool, poll_interval=0.05)
     marks = RedisProjectionRunner(StreamMarks(), setup, codec, redis, redis_prefix)
     group = GroupRunner([healthy, stuck, marks], setup, codec, batch_size=2)
-    stop = asyncio.Event()
-    running = asyncio.create_task(group.run(stop))
-    try:
-        for _ in range(200):
-            if await counts(pool) == {"table-A": 5, "poison": 1}:
-                break
-            await asyncio.sleep(0.02)
-        assert await counts(pool) == {"table-A": 5, "poison": 1}
-        keys = KeySpace(redis_prefix, "stream_marks")
-        assert await redis.hlen(keys.key("stream", "table-A")) == 5
-        assert [m.name for m in group.sql] == ["stream_counts"]
-        assert await counts(pool, "test_other_counts") == {"table-A": 2}  # up to the poison
-        assert logged(caplog, "projection failed; set apart") == ["other_counts"]
-    finally:
-        stop.set()
-        await asyncio.wait_for(running, 10)  # the one set apart stops too
+    assert await group.catch_up() == 8
+    assert await counts(pool) == {"ven_a/table-A": 5, "ven_a/poison": 1, "table-B": 2}
+    keys = KeySpace(redis_prefix, "stream_marks")
+    assert await redis.hlen(keys.key("stream", "ven_a/table-A")) == 5
+    assert [m.name for m in group.sql] == ["stream_counts", "other_counts"]  # none set apart
+    # up to the poison in its venue; the default venue's events all applied
+    assert await counts(pool, "test_other_counts") == {"ven_a/table-A": 2, "table-B": 2}
+    async with pool.connection() as connection:
+        (parked,) = await list_parks(connection)
+        checkpoints = await read_sql_checkpoints(connection)
+    assert (parked.projection, parked.venue_id, parked.token) == ("other_counts", "ven_a", poison)
+    assert (parked.error_class, parked.error_message) == ("RuntimeError", "cannot project poison")
+    assert checkpoints["other_counts"] == checkpoints["stream_counts"]  # it moved on
+    assert logged(caplog, "venue parked") == ["other_counts"]
+
+
+async def test_a_rebuild_once_the_cause_is_gone_unparks_the_venue(
+    setup: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    redis: Redis,
+    redis_prefix: str,
+    other_table: None,
+) -> None:
+    await append(setup, "ven_a/poison", 1)
+    await append(setup, "ven_a/table-A", 3)
+    await append(setup, "table-B", 2)
+    stuck = SqlProjectionRunner(Stuck(), setup, codec, pool)
+    assert await stuck.catch_up() == 6
+    assert await counts(pool, "test_other_counts") == {"table-B": 2}
+    await rebuild(
+        store=setup,
+        codec=codec,
+        pool=pool,
+        redis=redis,
+        redis_prefix=redis_prefix,
+        sql_projections=[OtherCounts()],
+    )
+    expected = {"ven_a/poison": 1, "ven_a/table-A": 3, "table-B": 2}
+    assert await counts(pool, "test_other_counts") == expected
+    async with pool.connection() as connection:
+        assert await list_parks(connection) == []
+    fixed = SqlProjectionRunner(OtherCounts(), setup, codec, pool)
+    await append(setup, "ven_a/table-A", 1)
+    assert await fixed.catch_up() == 1
+    assert await counts(pool, "test_other_counts") == expected | {"ven_a/table-A": 4}
 
 
 def logged(caplog: pytest.LogCaptureFixture, message: str) -> list[str]:
