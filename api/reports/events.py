@@ -119,7 +119,7 @@ class AdminEventsController(Controller):
 
     @get(
         "/admin/events",
-        summary="The raw event log, oldest first",
+        summary="The venue's raw event log, oldest first",
         description="Pass a page's `next_cursor` as `after` for the next page; `next_cursor` "
         "is null once the log is read to its end. With `X-Consistency-Token` the read first "
         "waits (up to 5 s) until the log can be read up to that write.",
@@ -145,7 +145,7 @@ class AdminEventsController(Controller):
         await _log_includes(api, request)
         start = _token(after, "after")
         records = await api.store.read_all(
-            start, limit + 1, stream_prefix=stream, types=_types(types)
+            start, limit + 1, stream_prefix=stream, types=_types(types), venue=staff.venue_id
         )
         page = records[:limit]
         return EventPage(
