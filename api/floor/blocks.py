@@ -28,7 +28,7 @@ from api.floor.fields import (
 from api.refused import Refused
 from api.requests import AUTH, now
 from api.schemas import CursorParam, LimitParam
-from api.venue_scope import StaffDep, api_path, venue_managers
+from api.venue_scope import StaffDep, api_path, floor_plan
 from booking_core.domain.commands import (
     BlockTable,
     LiftBlock,
@@ -119,7 +119,7 @@ class AdminBlocksController(Controller):
     path = "/admin/tables"
     tags = ["admin: floor"]
     security = AUTH
-    guards = [venue_managers]
+    guards = [floor_plan]
 
     @post(
         "/{table_id:str}/blocks",

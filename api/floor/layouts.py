@@ -37,7 +37,7 @@ from api.floor.fields import (
 )
 from api.requests import AUTH, if_match, now
 from api.schemas import CursorParam, LimitParam
-from api.venue_scope import StaffDep, api_path, venue_managers
+from api.venue_scope import StaffDep, api_path, floor_plan
 from booking_core.domain.commands import (
     ActivateLayout,
     ChangeLayout,
@@ -167,7 +167,7 @@ class AdminLayoutsController(Controller):
     path = "/admin/layouts"
     tags = ["admin: floor"]
     security = AUTH
-    guards = [venue_managers]
+    guards = [floor_plan]
 
     @post("/", status_code=201, summary="Create a layout")
     async def create(

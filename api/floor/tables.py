@@ -34,7 +34,7 @@ from api.floor.fields import (
 )
 from api.requests import AUTH, now
 from api.schemas import CursorParam, LimitParam
-from api.venue_scope import StaffDep, api_path, venue_managers
+from api.venue_scope import StaffDep, api_path, floor_plan
 from booking_core.domain.commands import (
     UNSET,
     AddTable,
@@ -144,7 +144,7 @@ class AdminTablesController(Controller):
     path = "/admin/tables"
     tags = ["admin: floor"]
     security = AUTH
-    guards = [venue_managers]
+    guards = [floor_plan]
 
     @post("/", status_code=201, summary="Add a table")
     async def create(

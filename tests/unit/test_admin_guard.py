@@ -12,10 +12,10 @@ from litestar import Controller
 
 from api.app import ROUTES, VENUE_ROUTES
 from api.guards import admin_only
-from api.venue_scope import venue_managers, venue_staff
+from api.venue_scope import floor_plan, venue_managers, venue_staff
 
 CONTROLLERS = [route for route in (*ROUTES, *VENUE_ROUTES) if isinstance(route, type)]
-STAFF_GUARDS = (admin_only, venue_managers, venue_staff)
+STAFF_GUARDS = (admin_only, venue_managers, floor_plan, venue_staff)
 
 
 def _declared(controller: type[Controller], name: str) -> list[Any]:
@@ -42,7 +42,7 @@ def test_a_venue_route_is_guarded_by_the_venue_and_an_account_route_by_admin(
 ) -> None:
     guards = set(_declared(controller, "guards"))
     if controller in VENUE_ROUTES and _is_staff(controller):
-        assert guards & {venue_managers, venue_staff}
+        assert guards & {venue_managers, floor_plan, venue_staff}
     if controller not in VENUE_ROUTES and _is_staff(controller):
         assert admin_only in guards
 
@@ -53,4 +53,6 @@ def test_the_rule_sees_every_staff_controller() -> None:
 
 def test_hosts_reach_the_floor_and_not_the_running_of_the_venue() -> None:
     hosts = {c.__name__ for c in CONTROLLERS if venue_staff in _declared(c, "guards")}
+    readers = {c.__name__ for c in CONTROLLERS if floor_plan in _declared(c, "guards")}
     assert hosts == {"AdminBookingsController"}
+    assert readers == {"AdminTablesController", "AdminBlocksController", "AdminLayoutsController"}
