@@ -2,6 +2,7 @@
 // JSON in and out, and refusals turned into ApiError with the problem details.
 
 const TOKEN_KEY = "tablebook.token";
+const VENUE_KEY = "tablebook.venue";
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -24,6 +25,29 @@ export const session = {
   },
   onExpired: () => {},
 };
+
+/** The venue the console works on, kept for the browser tab (chosen in the header). */
+export const venue = {
+  get id() {
+    return sessionStorage.getItem(VENUE_KEY);
+  },
+  set id(value) {
+    if (value) sessionStorage.setItem(VENUE_KEY, value);
+    else sessionStorage.removeItem(VENUE_KEY);
+  },
+};
+
+// Routes of the deployment, not of one venue: never scoped.
+const UNSCOPED = ["/api/v1/auth/", "/api/v1/admin/users", "/api/v1/admin/venues", "/api/v1/venues"];
+
+/** A venue route's path for the chosen venue: `/api/v1/X` becomes `/api/v1/venues/{id}/X`. */
+export function scoped(path) {
+  const id = venue.id;
+  if (!id || !path.startsWith("/api/v1/") || UNSCOPED.some((prefix) => path.startsWith(prefix))) {
+    return path;
+  }
+  return `/api/v1/venues/${encodeURIComponent(id)}/${path.slice("/api/v1/".length)}`;
+}
 
 function randomKey() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -54,7 +78,7 @@ export async function api(method, path, options = {}) {
 
   let response;
   try {
-    response = await fetch(path, { method, headers, body });
+    response = await fetch(scoped(path), { method, headers, body });
   } catch {
     throw new ApiError(0, { title: "Network error", detail: "The server could not be reached." });
   }

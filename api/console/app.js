@@ -1,6 +1,6 @@
-// The console's shell: sign in, pick a screen (#floor, #plan), sign out.
+// The console's shell: sign in, pick a venue and a screen (#floor, #plan), sign out.
 
-import { ApiError, api, session, showProblem } from "./api.js";
+import { ApiError, api, session, showProblem, venue } from "./api.js";
 import { createEditor } from "./editor.js";
 import { createFloor } from "./floor.js";
 
@@ -39,18 +39,60 @@ async function route() {
   }
 }
 
+function roleIn(venueId) {
+  if (user?.role === "admin") return "admin";
+  return (user?.venues || []).find((grant) => grant.venue_id === venueId)?.role || null;
+}
+
+/** Fill the venue switcher with the venues the user may see: every venue for an admin,
+ * the venues they work at for anyone else; keep the tab's choice if it is one of them. */
+async function loadVenues() {
+  const { data } = await api("GET", "/api/v1/venues?limit=500");
+  const listed = Array.isArray(data) ? data : data?.items || [];
+  const visible = listed.filter((v) => roleIn(v.id) !== null);
+  const picker = $("venue");
+  picker.replaceChildren(
+    ...visible.map((v) => {
+      const option = document.createElement("option");
+      option.value = v.id;
+      option.textContent = v.name;
+      return option;
+    }),
+  );
+  if (!visible.some((v) => v.id === venue.id)) venue.id = visible[0]?.id || null;
+  picker.value = venue.id || "";
+  picker.disabled = visible.length < 2;
+  showPlanFor(venue.id);
+}
+
+/** Hosts run the evening's floor; the floor plan is for the venue's managers. */
+function showPlanFor(venueId) {
+  const manages = ["admin", "manager"].includes(roleIn(venueId));
+  document.querySelector('#nav button[data-screen="plan"]').hidden = !manages;
+  if (!manages && location.hash === "#plan") location.hash = "floor";
+}
+
 async function whoAmI() {
   const { data } = await api("GET", "/api/v1/auth/me");
-  if (data.role !== "admin") {
+  const grants = Array.isArray(data.venues) ? data.venues : [];
+  if (data.role !== "admin" && grants.length === 0) {
     session.token = null;
     throw new ApiError(403, {
       title: "Not staff",
-      detail: `${data.email} is not an admin account; the console is for staff.`,
+      detail: `${data.email} works at no venue; the console is for staff.`,
     });
   }
   user = data;
   $("who-name").textContent = `${data.full_name || data.email}`;
+  await loadVenues();
 }
+
+$("venue").addEventListener("change", async (event) => {
+  venue.id = event.target.value;
+  showPlanFor(venue.id);
+  screens.floor.hide();
+  await route();
+});
 
 $("signin-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -83,6 +125,7 @@ $("signin-form").addEventListener("submit", async (event) => {
 
 $("sign-out").addEventListener("click", () => {
   session.token = null;
+  venue.id = null;
   user = null;
   route();
 });

@@ -2,7 +2,7 @@
 // chosen date and time, kept live by the status stream; the day's bookings beside it
 // with the evening's workflow, and a booking form for phone calls and walk-ins.
 
-import { ApiError, all, api, showProblem } from "./api.js";
+import { ApiError, all, api, scoped, showProblem } from "./api.js";
 import { drawCanvas, gridPlacements, htmlEl, labels, placeGroup, shapeOf, svgEl } from "./svg.js";
 
 const $ = (id) => document.getElementById(id);
@@ -239,7 +239,7 @@ export function createFloor() {
     const live = $("floor-live");
     live.dataset.state = "connecting";
     live.textContent = "◌ connecting…";
-    const source = new EventSource(`/api/v1/tables/status/stream?date=${state.date}`);
+    const source = new EventSource(scoped(`/api/v1/tables/status/stream?date=${state.date}`));
     state.source = source;
     source.onopen = () => {
       live.dataset.state = "live";
