@@ -40,6 +40,7 @@ from booking_core.domain.commands import (
     ChangeSlotSettings,
     SetOpeningHours,
 )
+from booking_core.domain.streams import DEFAULT_VENUE_ID
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, change_venue
 from booking_core.store.postgres import PostgresEventStore
@@ -179,9 +180,27 @@ def app(api_config: ApiConfig, database_url: str, redis_url: str, redis_prefix: 
     return create_app(api_config, services)
 
 
+_DEPLOYMENT_ROUTES = (
+    "/api/v1/auth/",
+    "/api/v1/admin/users",
+    "/api/v1/venues",
+    "/api/v1/admin/venues",
+)
+
+
+async def _to_test_venue(request: httpx.Request) -> None:
+    """Send a venue route to the suite's venue (`tests.support.scope`): the tests speak the
+    unscoped API, and the same requests then address `/api/v1/venues/{TEST_VENUE}`."""
+    path = request.url.path
+    if path.startswith("/api/v1/") and not path.startswith(_DEPLOYMENT_ROUTES):
+        request.url = request.url.copy_with(path=f"/api/v1/venues/{TEST_VENUE}/{path[8:]}")
+
+
 @pytest.fixture(scope="package")
 async def client(app: Litestar, world: World) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app, raise_server_exceptions=False) as client:
+        if TEST_VENUE != DEFAULT_VENUE_ID:
+            client.event_hooks = {"request": [_to_test_venue], "response": []}
         yield client
 
 
