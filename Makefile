@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-clock lint format migrate bench soak clean
+.PHONY: run test test-clock test-venue lint format migrate bench soak clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "tablebook needs Python 3.11 or newer")'
@@ -24,6 +24,12 @@ CLOCK ?= +365d
 test-clock: $(STAMP)
 	@command -v faketime >/dev/null || { echo "make test-clock needs faketime (apt-get install faketime)" >&2; exit 1; }
 	faketime -f '$(CLOCK)' $(BIN)/python -m pytest -q
+
+# The whole suite against a venue other than the default one: its stories, commands and
+# API requests address that venue, whose streams, rows and keys carry its id.
+TEST_VENUE ?= ven_5e1ec7ed0a4b4c8e9d2f3a1b6c7d8e9f
+test-venue: $(STAMP)
+	TABLEBOOK_TEST_VENUE=$(TEST_VENUE) $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

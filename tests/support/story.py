@@ -30,6 +30,7 @@ from booking_core.domain.events import (
     TableReleased,
     TableReserved,
 )
+from booking_core.domain.streams import VenueStreams
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.store import ANY, StreamAppend
 from tests.support.scope import STREAMS
@@ -66,6 +67,8 @@ class Story:
     free: set[tuple[str, date, time]] = field(default_factory=set)
     counter: int = 0
     closed: set[date] = field(default_factory=set)
+    streams: VenueStreams = STREAMS
+    """The venue the story happens at (the suite's venue unless told)."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -90,10 +93,12 @@ class Story:
             Shift(opens=time(18, 0), closes=time(23, 0)),
         )
         writes = [
-            self._append((STREAMS.venue, [OpeningHoursChanged(hours=hours, changed_at=self.now)])),
+            self._append(
+                (self.streams.venue, [OpeningHoursChanged(hours=hours, changed_at=self.now)])
+            ),
             self._append(
                 (
-                    STREAMS.venue,
+                    self.streams.venue,
                     [
                         SlotSettingsChanged(
                             interval_minutes=15,
@@ -119,7 +124,7 @@ class Story:
                 area=area,
                 added_at=self.now,
             )
-            writes.append(self._append((STREAMS.table(table_id), [added])))
+            writes.append(self._append((self.streams.table(table_id), [added])))
         return writes
 
     def _slot(self, day: date, sitting: time) -> tuple[datetime, datetime]:
@@ -190,8 +195,8 @@ class Story:
             placed_at=self.now,
         )
         return self._append(
-            (STREAMS.booking(booking_id), [placed]),
-            (STREAMS.service_day(table_id, day), [reserved]),
+            (self.streams.booking(booking_id), [placed]),
+            (self.streams.service_day(table_id, day), [reserved]),
         )
 
     def _pick(self, status: str = "confirmed") -> tuple[str, _Held] | None:
@@ -240,16 +245,16 @@ class Story:
             previous_duration_minutes=120,
         )
         parts: list[tuple[str, list[Event]]] = [
-            (STREAMS.booking(booking_id), [changed]),
+            (self.streams.booking(booking_id), [changed]),
             (
-                STREAMS.service_day(old.table_id, old.service_date),
+                self.streams.service_day(old.table_id, old.service_date),
                 [self._released(booking_id, old, "moved")],
             ),
         ]
         if (old.table_id, old.service_date) == (table_id, day):
             parts[1][1].append(reserved)
         else:
-            parts.append((STREAMS.service_day(table_id, day), [reserved]))
+            parts.append((self.streams.service_day(table_id, day), [reserved]))
         return self._append(*parts)
 
     def finish(self, how: str) -> list[StreamAppend] | None:
@@ -258,7 +263,7 @@ class Story:
         if picked is None:
             return None
         booking_id, held = picked
-        day_stream = STREAMS.service_day(held.table_id, held.service_date)
+        day_stream = self.streams.service_day(held.table_id, held.service_date)
         ids = (held.table_id,)
         if how == "seat":
             held.status = "seated"
@@ -269,7 +274,7 @@ class Story:
                 party_size=held.party_size,
                 seated_at=self.now,
             )
-            return self._append((STREAMS.booking(booking_id), [seated]))
+            return self._append((self.streams.booking(booking_id), [seated]))
         self.free.add((held.table_id, held.service_date, held.sitting))
         event: Event
         if how == "cancel":
@@ -307,7 +312,7 @@ class Story:
             )
             reason = "no_show"
         return self._append(
-            (STREAMS.booking(booking_id), [event]),
+            (self.streams.booking(booking_id), [event]),
             (day_stream, [self._released(booking_id, held, reason)]),
         )
 
@@ -330,11 +335,11 @@ class Story:
             ends_at=ends,
             reason="Private party",
         )
-        return self._append((STREAMS.service_day(table_id, day), [blocked]))
+        return self._append((self.streams.service_day(table_id, day), [blocked]))
 
     def closure(self, day: date) -> list[StreamAppend]:
         self.closed.add(day)
-        return self._append((STREAMS.venue, [ClosureAdded(date=day, reason="Staff party")]))
+        return self._append((self.streams.venue, [ClosureAdded(date=day, reason="Staff party")]))
 
     def random_step(self) -> list[StreamAppend] | None:
         roll = self.rng.random()

@@ -1,0 +1,113 @@
+"""A deployment of before there were venues becomes the default venue: its read models
+gain their `venue_id` with no event touched, and a rebuild afterwards equals them.
+
+The models of before are made the way the migration found them: a history is projected,
+then the schema is taken back to 0007 (the read-model tables lose `venue_id` and get their
+keys of before back, as the single-venue projections wrote them) and brought forward
+again. The log itself is never written by the migration: its rows are compared too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from alembic import command
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+
+import projectors.registry as registry
+from booking_core.domain.streams import DEFAULT_STREAMS
+from booking_core.store.postgres import PostgresEventStore
+from projectors.rebuild import rebuild
+from projectors.runner import ProjectionRunner, RedisProjectionRunner, SqlProjectionRunner
+from tablebook.database import (
+    alembic_config,
+    create_database,
+    drop_database,
+    migrate,
+    open_pool,
+    with_database,
+)
+from tests.support.models import dump_redis, dump_sql
+from tests.support.story import Story
+
+
+@pytest.fixture
+async def scratch(database_url: str) -> AsyncIterator[str]:
+    name = f"tb_migration_{uuid.uuid4().hex[:10]}"
+    url = with_database(database_url, name)
+    create_database(database_url, name)
+    migrate(url)
+    try:
+        yield url
+    finally:
+        drop_database(database_url, name)
+
+
+async def catch_up(all_runners: list[ProjectionRunner]) -> None:
+    for runner in all_runners:
+        await runner.catch_up()
+        await runner.step()  # caught up: Redis models are marked ready
+
+
+async def _events(pool: AsyncConnectionPool[Any]) -> list[tuple[Any, ...]]:
+    async with pool.connection() as connection:
+        cursor = await connection.execute("SELECT * FROM events ORDER BY position")
+        return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def test_the_default_venue_after_the_migration_is_what_a_rebuild_gives(
+    scratch: str, redis: Redis, redis_prefix: str
+) -> None:
+    pool = await open_pool(scratch, min_size=1, max_size=4)
+    try:
+        store = PostgresEventStore(pool, scratch)
+        story = Story(seed=5, streams=DEFAULT_STREAMS)
+        for writes in story.opening():
+            await store.append(writes)
+        for _ in range(150):
+            step = story.random_step()
+            if step:
+                await store.append(step)
+        prefix = f"{redis_prefix}migration:"
+        await catch_up(
+            [
+                *(
+                    SqlProjectionRunner(p, store, registry.codec, pool)
+                    for p in registry.SQL_PROJECTIONS
+                ),
+                *(
+                    RedisProjectionRunner(p, store, registry.codec, redis, prefix)
+                    for p in registry.REDIS_PROJECTIONS
+                ),
+            ]
+        )
+        log_before = await _events(pool)
+        await pool.close()
+
+        config = alembic_config(scratch)
+        command.downgrade(config, "0007")
+        command.upgrade(config, "head")
+
+        pool = await open_pool(scratch, min_size=1, max_size=4)
+        store = PostgresEventStore(pool, scratch)
+        assert await _events(pool) == log_before
+        migrated_sql, live_redis = await dump_sql(pool), await dump_redis(redis, prefix)
+        assert migrated_sql["rm_bookings"], "the history left bookings to migrate"
+        await rebuild(
+            store=store,
+            codec=registry.codec,
+            pool=pool,
+            redis=redis,
+            redis_prefix=prefix,
+            sql_projections=registry.SQL_PROJECTIONS,
+            redis_projections=registry.REDIS_PROJECTIONS,
+            batch_size=101,
+        )
+        assert await dump_sql(pool) == migrated_sql
+        assert await dump_redis(redis, prefix) == live_redis
+    finally:
+        await pool.close()
