@@ -24,6 +24,7 @@ from booking_core.store.postgres import PostgresEventStore
 from tablebook.cli import main
 from tablebook.export import ExportRequest, write_export
 from tests.integration.test_replay import readable
+from tests.support.scope import STREAM_PREFIX
 from tests.support.story import Story
 
 Row = tuple[int, int, str, int, str, int, datetime, Any, Any]
@@ -146,14 +147,14 @@ async def test_filters_keep_a_window_of_time_a_stream_prefix_and_types(
         format="jsonl",
         start=start.isoformat(),
         end=end.isoformat(),
-        stream_prefix="booking-",
+        stream_prefix=f"{STREAM_PREFIX}booking-",
         types=["BookingPlaced", "BookingCancelled"],
     )
     expected = [
         e
         for e in events
         if start <= e.recorded_at < end
-        and e.stream_id.startswith("booking-")
+        and e.stream_id.startswith(f"{STREAM_PREFIX}booking-")
         and e.type in {"BookingPlaced", "BookingCancelled"}
     ]
     assert expected, "the story has bookings and cancellations in that window"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
-from booking_core.domain.streams import venue_of
+from booking_core.domain.streams import streams_of, venue_of
 from booking_core.store import RecordedEvent, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.cli import main
@@ -30,25 +30,19 @@ VENUES = {"default": 3, "ven_a": 5, "ven_ab": 7, "ven%": 11}
 SLUGS = {"ven_a": "harbour-kitchen", "ven_ab": "harbour-kitchen-annex", "ven%": "percent-bar"}
 
 
-def in_venue(writes: list[StreamAppend], venue: str) -> list[StreamAppend]:
-    if venue == "default":
-        return writes
-    return [StreamAppend(f"{venue}/{w.stream_id}", w.expected, w.events) for w in writes]
-
-
 @pytest.fixture
 async def events(
     clean_store: PostgresEventStore, pool: AsyncConnectionPool[Any]
 ) -> list[RecordedEvent]:
-    stories = {venue: Story(seed=seed) for venue, seed in VENUES.items()}
-    for venue, story in stories.items():
+    stories = [Story(seed=seed, streams=streams_of(venue)) for venue, seed in VENUES.items()]
+    for story in stories:
         for writes in story.opening():
-            await clean_store.append(in_venue(writes, venue))
+            await clean_store.append(writes)
     for _ in range(30):
-        for venue, story in stories.items():
+        for story in stories:
             if step := story.random_step():
-                await clean_store.append(in_venue(step, venue))
-    opening = Story(seed=13).opening()[0]
+                await clean_store.append(step)
+    opening = Story(seed=13, streams=streams_of("default")).opening()[0]
     await clean_store.append(
         [StreamAppend("registry/venues", w.expected, w.events) for w in opening]
     )

@@ -16,6 +16,7 @@ from booking_core.store.postgres import PostgresEventStore
 from projectors.rebuild import rebuild
 from projectors.runner import ProjectionRunner, RedisProjectionRunner, SqlProjectionRunner
 from read_models.availability import ModelNotReady, slots_for, tables_at
+from read_models.live_status_keys import stream_key
 from tests.support.models import clear_read_models, dump_redis, dump_sql
 from tests.support.scope import TEST_VENUE
 from tests.support.story import TABLES, Story
@@ -138,7 +139,7 @@ async def test_every_read_model_says_what_the_events_say(
     assert time(12, 0) in by_time
     assert time(14, 15) not in by_time, "a two-hour turn at 14:15 runs past the 16:00 close"
 
-    entries = await redis.xrange(f"{redis_prefix}live_status:date:{held.service_date}")
+    entries = await redis.xrange(stream_key(redis_prefix, TEST_VENUE, held.service_date))
     assert entries, "table status changes reach the live stream"
     ids = [_entry_id(entry_id) for entry_id, _ in entries]
     assert ids == sorted(ids)

@@ -11,7 +11,9 @@ from typing import Final
 
 from booking_core.domain.streams import DEFAULT_VENUE_ID, streams_of
 
-__all__ = ["STREAMS", "TEST_VENUE"]
+__all__ = ["STREAMS", "STREAM_PREFIX", "TEST_VENUE"]
 
 TEST_VENUE: Final = os.environ.get("TABLEBOOK_TEST_VENUE") or DEFAULT_VENUE_ID
 STREAMS: Final = streams_of(TEST_VENUE)
+STREAM_PREFIX: Final = STREAMS.venue.removesuffix("venue")
+"""What the test venue's stream ids start with (nothing for the default venue)."""
