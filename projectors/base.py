@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Protocol
 from psycopg import AsyncConnection, sql
 
 from booking_core.codec import Event
+from booking_core.domain.streams import venue_of
 from booking_core.store import RecordedEvent
 from read_models.model_keys import REBUILD_NAMESPACE, checkpoint_key, model_root, ready_key
 
@@ -30,10 +31,20 @@ __all__ = [
     "RedisProjection",
     "SqlProjection",
     "TableNames",
+    "by_venue",
 ]
 
 Decoded = tuple[RecordedEvent, Event]
 RedisCommand = tuple[str | int, ...]
+
+
+def by_venue(batch: Sequence[Decoded]) -> dict[str, list[Decoded]]:
+    """The batch's events by the venue of their stream, each venue's in their order: for a
+    projection that keeps state per venue and applies a batch venue by venue."""
+    found: dict[str, list[Decoded]] = {}
+    for decoded in batch:
+        found.setdefault(venue_of(decoded[0].stream_id), []).append(decoded)
+    return found
 
 
 class TableNames:

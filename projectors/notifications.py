@@ -41,8 +41,7 @@ from booking_core.domain.events import (
     TableAdded,
     TableChanged,
 )
-from booking_core.domain.streams import venue_of
-from projectors.base import Decoded, TableNames
+from projectors.base import Decoded, TableNames, by_venue
 
 __all__ = [
     "CHANNELS",
@@ -164,11 +163,8 @@ class NotificationsProjection:
     ) -> None:
         """Each venue's events of the batch, in their order: a message speaks of its own
         venue's time zone and tables."""
-        by_venue: dict[str, list[Decoded]] = {}
-        for decoded in batch:
-            by_venue.setdefault(venue_of(decoded[0].stream_id), []).append(decoded)
         inserted = 0
-        for venue_id, events in by_venue.items():
+        for venue_id, events in by_venue(batch).items():
             inserted += await self._apply_venue(connection, tables, venue_id, events)
         if inserted:
             # Wakes the sender the moment these rows commit, not at its next poll.

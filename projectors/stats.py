@@ -40,8 +40,7 @@ from booking_core.domain.events import (
     ClosureAdded,
     ClosureRemoved,
 )
-from booking_core.domain.streams import venue_of
-from projectors.base import Decoded, TableNames
+from projectors.base import Decoded, TableNames, by_venue
 from projectors.stats_floor import FLOOR_EVENTS, Floor, FloorVersion
 from read_models import stats_layout as layout
 
@@ -125,10 +124,7 @@ class StatsProjection:
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
     ) -> None:
         """Each venue's events of the batch, in their order: venues share nothing here."""
-        by_venue: dict[str, list[Decoded]] = {}
-        for decoded in batch:
-            by_venue.setdefault(venue_of(decoded[0].stream_id), []).append(decoded)
-        for venue_id, events in by_venue.items():
+        for venue_id, events in by_venue(batch).items():
             await self._apply_venue(connection, tables, venue_id, events)
 
     async def _apply_venue(
