@@ -35,6 +35,10 @@ from api.reports.history import AdminHistoryController
 from api.reports.stats import AdminReportsController
 from api.services import ApiConfig, Services, ServicesFactory
 from api.strict import strict_requests
+from api.venues.admin import AdminVenuesController
+from api.venues.details import VenueDetailsController
+from api.venues.directory import VenueDirectoryController
+from api.venues.staff import VenueStaffController
 from api.wire_text import wire_text
 
 __all__ = ["ROUTES", "create_app"]
@@ -56,6 +60,10 @@ ROUTES: Sequence[ControllerRouterHandler] = [
     AdminBlocksController,
     AdminLayoutsController,
     AdminVenueController,
+    VenueDirectoryController,
+    AdminVenuesController,
+    VenueDetailsController,
+    VenueStaffController,
 ]
 
 

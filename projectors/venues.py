@@ -2,10 +2,13 @@
 finding a venue by id or slug.
 
 A venue's row comes from its `VenueOpened`; `VenueDetailsChanged` rewrites its name, slug
-and address, and a `SlotSettingsChanged` that moves the time zone its time zone (the
-venue's zone is its settings'). The default venue of a deployment older than the
-registry never opened: its row is made by the first event of its venue stream, as
-"Main" with the slug `main` (`registry.LEGACY_ENTRY`). Every value comes from the events
+and address, and a `SlotSettingsChanged` its time zone (the venue's zone is its
+settings'). `version` follows every event of the venue stream, so it is the version a
+write on the venue answers with; `updated_at` moves only when the row's details do.
+
+The default venue of a deployment older than the registry never opened: its row is made
+by the first event of its venue stream, as "Main" with the slug `main`
+(`registry.LEGACY_ENTRY`). Every value comes from the events
 and their records, never from the clock, so a rebuild writes the same rows.
 """
 
@@ -46,9 +49,12 @@ WHERE id = %(id)s
 """
 
 _ZONE = """
-UPDATE {t} SET time_zone = %(time_zone)s, version = %(version)s, updated_at = %(at)s
-WHERE id = %(id)s AND time_zone IS DISTINCT FROM %(time_zone)s
+UPDATE {t} SET time_zone = %(time_zone)s, version = %(version)s,
+    updated_at = CASE WHEN time_zone = %(time_zone)s THEN updated_at ELSE %(at)s END
+WHERE id = %(id)s
 """
+
+_VERSION = "UPDATE {t} SET version = %(version)s WHERE id = %(id)s"
 
 
 class VenuesProjection:
@@ -97,4 +103,4 @@ class VenuesProjection:
                         zone_change = {**base, "time_zone": event.time_zone}
                         await cursor.execute(sql.SQL(_ZONE).format(t=table), zone_change)
                     case _:
-                        pass
+                        await cursor.execute(sql.SQL(_VERSION).format(t=table), base)

@@ -30,6 +30,7 @@ __all__ = ["RegistryResult", "change_registry", "id_for_new_venue"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RegistryResult(CommandResult):
+    venue_id: str
     venue: VenueState
     """The venue after the command."""
     entry: VenueEntry | None
@@ -81,6 +82,7 @@ async def change_registry(
         duplicate=result.duplicate,
         payload=result.payload,
         attempts=result.attempts,
+        venue_id=command.venue_id,
         venue=venue,
         entry=entry_of(command.venue_id, venue),
         version=result.versions.get(session.streams.venue, 0),

@@ -74,7 +74,7 @@ def api_config() -> ApiConfig:
 async def _reset(pool: AsyncConnectionPool[Any], redis_url: str, prefix: str) -> None:
     async with pool.connection() as connection:
         await connection.execute(
-            "TRUNCATE events, streams, idempotency_keys, users RESTART IDENTITY"
+            "TRUNCATE events, streams, idempotency_keys, users, venue_staff RESTART IDENTITY"
         )
     redis = Redis.from_url(redis_url)
     try:

@@ -1,6 +1,7 @@
 """Staff routes are staff-only because their controller says so, not because of the path
-they are mounted under: every controller of an `admin:` tag carries the `admin_only`
-guard, and no other controller does."""
+they are mounted under: every controller of an `admin:` tag carries one staff guard
+(`admin_only`, or `venue_managers_only` where the path names a venue), and no other
+controller carries either."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from litestar import Controller
 
 from api.app import ROUTES
 from api.guards import admin_only
+from api.venues.access import venue_managers_only
 
 CONTROLLERS = [route for route in ROUTES if isinstance(route, type)]
+STAFF_GUARDS = (admin_only, venue_managers_only)
 
 
 def _declared(controller: type[Controller], name: str) -> list[Any]:
@@ -29,8 +32,11 @@ def _is_staff(controller: type[Controller]) -> bool:
 def test_a_controller_is_guarded_for_admins_exactly_when_it_serves_staff(
     controller: type[Controller],
 ) -> None:
-    assert (admin_only in _declared(controller, "guards")) == _is_staff(controller)
+    guards = [g for g in _declared(controller, "guards") if g in STAFF_GUARDS]
+    assert len(guards) == (1 if _is_staff(controller) else 0)
 
 
 def test_the_rule_sees_every_staff_controller() -> None:
-    assert sum(map(_is_staff, CONTROLLERS)) == 9
+    assert sum(map(_is_staff, CONTROLLERS)) == 12
+    guarded = [c for c in CONTROLLERS if venue_managers_only in _declared(c, "guards")]
+    assert [c.__name__ for c in guarded] == ["VenueDetailsController", "VenueStaffController"]
