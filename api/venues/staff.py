@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, put
+from litestar import Controller, Request, delete, get, put
 from litestar.params import FromPath, JSONBody
 
 from api.accounts.staff import LastManager, StaffMember, StaffRole, StaffStore, UnknownUser
@@ -86,7 +86,7 @@ class VenueStaffController(Controller):
     @delete("/{user_id:str}", status_code=204, summary="Revoke a user's role at the venue")
     async def revoke(
         self, api: ApiDep, request: Request[Any, Any, Any], user_id: FromPath[str]
-    ) -> Response[None]:
+    ) -> None:
         scoped = scoped_venue(request)
         staff = StaffStore(api.services.pool)
         try:
@@ -95,4 +95,3 @@ class VenueStaffController(Controller):
             raise _last_manager(error) from None
         if not revoked:
             raise Refused(404, f"{user_id[:80]!r} has no role at this venue", "staff-not-found")
-        return Response(None, status_code=204)
