@@ -23,7 +23,7 @@ from booking_core.domain.streams import DEFAULT_VENUE_ID
 from booking_core.handlers import RegistryResult, change_registry, id_for_new_venue
 from booking_core.store import EventStore, IdempotencyKey
 
-__all__ = ["AdminVenuesController", "VenueCreate"]
+__all__ = ["AdminVenuesController", "VenueCreate", "open_venue"]
 
 
 class VenueCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -40,18 +40,28 @@ async def open_venue(
     fresh_id: str,
 ) -> RegistryResult:
     """Open the venue under the id it should get; if another first venue took the
-    default id meanwhile, under `fresh_id`."""
+    default id meanwhile, under `fresh_id`. A repeat of a request that opened the default
+    venue (its kept answer gone) finds its slug claim, not its venue, under `fresh_id`,
+    and answers with the default venue it opened."""
     venue_id = await id_for_new_venue(store, fresh_id)
     try:
-        return await change_registry(
+        result = await change_registry(
             store, msgspec.structs.replace(command, venue_id=venue_id), idempotency=idempotency
         )
     except VenueAlreadyOpen:
         if venue_id != DEFAULT_VENUE_ID:
             raise
-    return await change_registry(
-        store, msgspec.structs.replace(command, venue_id=fresh_id), idempotency=idempotency
-    )
+        venue_id = fresh_id
+        result = await change_registry(
+            store, msgspec.structs.replace(command, venue_id=fresh_id), idempotency=idempotency
+        )
+    if result.duplicate and result.entry is None and venue_id != DEFAULT_VENUE_ID:
+        result = await change_registry(
+            store,
+            msgspec.structs.replace(command, venue_id=DEFAULT_VENUE_ID),
+            idempotency=idempotency,
+        )
+    return result
 
 
 class AdminVenuesController(Controller):

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from api.venues.admin import open_venue as api_open_venue
 from booking_core.domain.commands import ChangeVenueDetails, OpenVenue, SetOpeningHours
 from booking_core.domain.errors import SlugTaken
 from booking_core.domain.events import SlugClaimed, SlugReleased
@@ -120,3 +121,19 @@ async def test_the_default_venue_gives_main_up_when_it_opens_under_another_slug(
     await change_registry(store, open_venue("ven_other", "main", "The Other Place"))
 
     assert await claims_of(store, "main") == ["SlugReleased", "SlugClaimed"]
+
+
+async def test_a_repeated_request_that_opened_the_default_venue_answers_with_it() -> None:
+    store = InMemoryEventStore()
+    command = open_venue("ven_fresh", "harbour-kitchen")
+
+    first = await api_open_venue(store, command, None, "ven_fresh")
+    again = await api_open_venue(store, command, None, "ven_fresh")
+
+    assert first.venue_id == "default"
+    assert again.duplicate
+    assert again.venue_id == "default"
+    assert again.entry == first.entry
+    assert not (await store.read_streams([streams_of("ven_fresh").venue]))[
+        streams_of("ven_fresh").venue
+    ]
