@@ -36,6 +36,10 @@ from api.reports.stats import AdminReportsController
 from api.services import ApiConfig, Services, ServicesFactory
 from api.strict import strict_requests
 from api.venue_scope import provide_staff, provide_venue
+from api.venues.admin import AdminVenuesController
+from api.venues.details import VenueDetailsController
+from api.venues.directory import VenueDirectoryController
+from api.venues.staff import VenueStaffController
 from api.wire_text import wire_text
 
 __all__ = ["ROUTES", "create_app"]
@@ -62,6 +66,10 @@ ROUTES: Sequence[ControllerRouterHandler] = [
     HealthController,
     AuthController,
     AdminUsersController,
+    VenueDirectoryController,
+    AdminVenuesController,
+    VenueDetailsController,
+    VenueStaffController,
     Router(path="/api/v1", route_handlers=list(VENUE_ROUTES)),
     Router(path="/api/v1/venues/{venue_id:str}", route_handlers=list(VENUE_ROUTES)),
 ]

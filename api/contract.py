@@ -27,6 +27,8 @@ _BOOKINGS = "/api/v1/bookings"
 _ADMIN = "/api/v1/admin"
 _TABLE = f"{_ADMIN}/tables/{{table_id}}"
 _LAYOUT = f"{_ADMIN}/layouts/{{layout_id}}"
+_VENUE = f"{_ADMIN}/venues/{{venue_id}}"
+_STAFF = f"{_VENUE}/staff/{{user_id}}"
 
 CONSISTENT_READS = frozenset(
     {
@@ -48,6 +50,9 @@ CONSISTENT_READS = frozenset(
         f"{_ADMIN}/time-slots",
         f"{_ADMIN}/closures",
         f"{_ADMIN}/closures/{{day}}",
+        "/api/v1/venues",
+        _VENUE,
+        f"{_VENUE}/staff",
     }
 )
 """GET paths that honour `X-Consistency-Token` (they read a projection)."""
@@ -81,9 +86,10 @@ KEPT_AFTER_DELETE = frozenset({f"{_BOOKINGS}/{{booking_id}}", _TABLE})
 stays readable (status `cancelled`, `retired: true`), as the API has always promised."""
 
 NOT_IDEMPOTENT = frozenset(
-    {"/api/v1/auth/register", "/api/v1/auth/token", f"{_ADMIN}/users/{{user_id}}"}
+    {"/api/v1/auth/register", "/api/v1/auth/token", f"{_ADMIN}/users/{{user_id}}", _STAFF}
 )
-"""Writes under /api/v1 that are not commands, so take no `Idempotency-Key`."""
+"""Writes under /api/v1 that are not commands, so take no `Idempotency-Key`: accounts
+and staff grants are plain rows, not events."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +162,13 @@ _LAYOUT_RULES = (
     _r(422, "unknown-table-in-layout", "the layout places a table the venue does not have"),
 )
 
+_VENUE_RULES = (
+    _r(409, "slug-taken", "another venue holds the slug"),
+    _r(422, "invalid-slug", "the slug is not 2 to 60 lower-case letters, digits or hyphens"),
+    _r(422, "invalid-venue", "the time zone is not a known zone, or the name is blank"),
+)
+_LAST_MANAGER = _r(409, "last-manager", "only an admin may leave a venue without a manager")
+
 _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("post", "/api/v1/auth/register"): (
         _r(409, "email-taken", "an account with this email exists"),
@@ -217,6 +230,10 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("put", f"{_ADMIN}/time-slots"): (
         _r(422, "invalid-slot-settings", "the settings do not fit together (turn times)"),
     ),
+    ("post", f"{_ADMIN}/venues"): _VENUE_RULES,
+    ("patch", _VENUE): _VENUE_RULES,
+    ("put", _STAFF): (_LAST_MANAGER,),
+    ("delete", _STAFF): (_LAST_MANAGER,),
     ("post", f"{_ADMIN}/closures"): (
         _r(409, "closure-already-exists", "the day is already closed for another reason"),
     ),

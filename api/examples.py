@@ -101,6 +101,14 @@ _USER: dict[str, Any] = {
     "role": "system_user",
     "is_active": True,
     "created_at": _CREATED,
+    "venues": [],
+}
+_VENUE: dict[str, Any] = {
+    "id": "ven_3b9d6f0a1c2e4d5f8a7b6c5d4e3f2a1b",
+    "slug": "harbour-kitchen",
+    "name": "The Harbour Kitchen",
+    "time_zone": "Europe/Lisbon",
+    "address": "1 Quay Street, Lisbon",
 }
 _EVENT: dict[str, Any] = {
     "position": 1842,
@@ -292,6 +300,19 @@ EXAMPLES: dict[str, Any] = {
     "TurnTimeIO": {"max_party_size": 6, "minutes": 120},
     "UserChange": {"role": "admin", "is_active": True},
     "UserOut": _USER,
+    "VenueGrantOut": {"venue_id": _VENUE["id"], "role": "manager"},
+    "ListedVenue": _VENUE,
+    "VenueOut": {**_VENUE, "version": 3},
+    "VenueCreate": {k: v for k, v in _VENUE.items() if k != "id"},
+    "VenueChange": {"name": "Harbour Kitchen & Bar", "address": "3 Quay Street, Lisbon"},
+    "StaffGrant": {"role": "host"},
+    "StaffMemberOut": {
+        "user_id": _USER_ID,
+        "email": "grace@example.com",
+        "full_name": "Grace Hopper",
+        "role": "host",
+        "granted_at": _CREATED,
+    },
     "UserPage": {"items": [_USER], "next_cursor": None},
 }
 
@@ -312,6 +333,7 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "block_id": _BLOCK["id"],
     "layout_id": _LAYOUT["id"],
     "user_id": _USER_ID,
+    "venue_id": "harbour-kitchen",
     "stream": f"booking-{_BOOKING_ID}",
     "after": "781-1842",
 }

@@ -9,10 +9,10 @@ default venue (so a client of the single-venue API keeps working), and under
 Access is decided by each staff controller's one guard, before anything of the request is
 read: `venue_managers` (an admin, or a manager of the venue), `floor_plan` (hosts too,
 to read the floor: tables, blocks, layouts) or `venue_staff` (hosts too, for everything:
-bookings and the evening's workflow). The role is read from the database on every request, so a grant or a revocation
-takes effect on the next one. Someone with no role in the venue gets a 404 if they work
-for another venue — a venue they may not see does not exist for them — and a 403 if they
-are a guest, as before there were several venues.
+bookings and the evening's workflow). The role is read from the database on every
+request, so a grant or a revocation takes effect on the next one. Someone with no role
+in the venue gets a 404 if they work for another venue — a venue they may not see does
+not exist for them — and a 403 if they are a guest, as before there were several venues.
 """
 
 from __future__ import annotations
@@ -25,13 +25,16 @@ from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.handlers import BaseRouteHandler
-from psycopg import errors as pg_errors
 
 from api.accounts.security import authenticate
+from api.accounts.staff import StaffStore
+from api.accounts.staff import role_in as role_in_venue
 from api.accounts.users import User
 from api.context import Api
 from booking_core.domain.commands import Actor, Role
 from booking_core.domain.streams import DEFAULT_VENUE_ID
+from read_models import venues_layout
+from read_models.venues import resolve
 
 __all__ = [
     "Staff",
@@ -49,13 +52,6 @@ __all__ = [
 
 PATH_PARAMETER = "venue_id"
 StaffRole = Literal["admin", "manager", "host"]
-
-_RESOLVE = "SELECT id FROM rm_venues WHERE id = %s OR slug = %s ORDER BY id = %s DESC LIMIT 1"
-_ROLE = """
-SELECT
-    (SELECT role FROM venue_staff WHERE venue_id = %s AND user_id = %s),
-    EXISTS (SELECT 1 FROM venue_staff WHERE user_id = %s)
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +78,19 @@ def venue_not_found() -> NotFoundException:
     return NotFoundException(detail="No such venue.")
 
 
-async def resolve_venue(api: Api, key: str) -> str | None:
-    """The id of the venue whose id or slug is `key`."""
+async def resolve_venue(api: Api, connection: ASGIConnection[Any, Any, Any, Any], key: str) -> str:
+    """The id of the venue whose id or slug is `key` (404 for none). The directory is a
+    projection: a venue not found yet is looked for again once the directory holds the
+    request's `X-Consistency-Token`, so a venue just opened is found by its token."""
     if key == DEFAULT_VENUE_ID:
         return key
-    try:
-        async with api.services.pool.connection() as conn:
-            cursor = await conn.execute(_RESOLVE, (key, key, key))
-            row = await cursor.fetchone()
-    except pg_errors.UndefinedTable:  # a database migrated before the venue directory
-        return None
-    return str(row[0]) if row else None
+    found = await resolve(api.services.pool, key)
+    if found is None and isinstance(connection, Request):
+        await api.consistent(connection, sql=(venues_layout.NAME,))
+        found = await resolve(api.services.pool, key)
+    if found is None:
+        raise venue_not_found()
+    return found.id
 
 
 async def _venue(connection: ASGIConnection[Any, Any, Any, Any]) -> Venue:
@@ -103,10 +101,7 @@ async def _venue(connection: ASGIConnection[Any, Any, Any, Any]) -> Venue:
     if key is None:
         venue = Venue(DEFAULT_VENUE_ID)
     else:
-        found = await resolve_venue(connection.app.state["api"], str(key))
-        if found is None:
-            raise venue_not_found()
-        venue = Venue(found)
+        venue = Venue(await resolve_venue(connection.app.state["api"], connection, str(key)))
     connection.state["venue"] = venue
     return venue
 
@@ -114,18 +109,12 @@ async def _venue(connection: ASGIConnection[Any, Any, Any, Any]) -> Venue:
 async def role_in(api: Api, user: User, venue_id: str) -> tuple[Role, bool]:
     """The user's role in the venue (`system_user` for none), and whether they work for
     any venue at all."""
-    if user.is_admin:
-        return "admin", True
-    try:
-        async with api.services.pool.connection() as conn:
-            cursor = await conn.execute(_ROLE, (venue_id, user.id, user.id))
-            row = await cursor.fetchone()
-    except pg_errors.UndefinedTable:  # a database migrated before staff grants
-        row = None
-    role, works_somewhere = (row[0], bool(row[1])) if row else (None, False)
-    if role in ("manager", "host"):
+    staff = StaffStore(api.services.pool)
+    role = await role_in_venue(staff, user, venue_id)
+    if role is not None:
         return role, True
-    return "system_user", works_somewhere
+    grants = await staff.grants_of([user.id])
+    return "system_user", bool(grants[user.id])
 
 
 async def _user(connection: ASGIConnection[Any, Any, Any, Any]) -> User:

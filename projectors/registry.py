@@ -18,6 +18,7 @@ from projectors.live_status import LiveStatusProjection
 from projectors.notifications import DEFAULT_REMINDER_LEAD, NotificationsProjection
 from projectors.stats import StatsProjection
 from projectors.venue import VenueProjection
+from projectors.venues import VenuesProjection
 
 __all__ = [
     "PROCESS_MANAGER_NAMES",
@@ -32,6 +33,7 @@ SQL_PROJECTIONS: Final[tuple[SqlProjection, ...]] = (
     BookingsProjection(),
     VenueProjection(),
     StatsProjection(),
+    VenuesProjection(),
 )
 REDIS_PROJECTIONS: Final[tuple[RedisProjection, ...]] = (
     AvailabilityProjection(),

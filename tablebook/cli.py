@@ -115,6 +115,38 @@ def cmd_users_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_venues_create(settings: Settings, args: argparse.Namespace) -> int:
+    from tablebook.venues_commands import create_venue_in, venue_line
+
+    with resolved(settings) as ready, _needs_migrations():
+        assert ready.database_url
+        result = asyncio.run(
+            create_venue_in(
+                ready.database_url,
+                name=args.name,
+                slug=args.slug,
+                time_zone=args.time_zone,
+                address=args.address,
+            )
+        )
+    entry = result.entry
+    assert entry is not None
+    zone = result.venue.settings.time_zone
+    print(venue_line(result.venue_id, entry.slug, entry.name, zone, entry.address))
+    return 0
+
+
+def cmd_venues_list(settings: Settings, _: argparse.Namespace) -> int:
+    from tablebook.venues_commands import list_venues_in, venue_line
+
+    with resolved(settings) as ready, _needs_migrations():
+        assert ready.database_url
+        venues = asyncio.run(list_venues_in(ready.database_url))
+    for venue in venues:
+        print(venue_line(venue.id, venue.slug, venue.name, venue.time_zone, venue.address))
+    return 0
+
+
 def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> int:
     from tablebook.seed import seed_demo_in
 
@@ -321,6 +353,18 @@ def build_parser() -> argparse.ArgumentParser:
     admin.add_argument("--name", default="Administrator", help="full name of a new account")
     admin.add_argument("--bcrypt-rounds", type=_bcrypt_rounds, default=12, help="bcrypt cost")
     admin.set_defaults(handler=cmd_users_create_admin)
+
+    venues = commands.add_parser("venues", help="the venues of this deployment")
+    venues_commands = venues.add_subparsers(dest="venues_command", required=True, metavar="COMMAND")
+    venues_commands.add_parser("list", help="every venue, as the directory lists it").set_defaults(
+        handler=cmd_venues_list
+    )
+    create = venues_commands.add_parser("create", help="open a venue")
+    create.add_argument("--name", required=True)
+    create.add_argument("--slug", required=True, help="2-60 lower-case letters, digits, hyphens")
+    create.add_argument("--time-zone", required=True, help="an IANA zone, e.g. Europe/Lisbon")
+    create.add_argument("--address")
+    create.set_defaults(handler=cmd_venues_create)
 
     seed = commands.add_parser("seed-demo", help="the demo restaurant (idempotent)")
     seed.set_defaults(handler=cmd_seed_demo)

@@ -16,6 +16,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.accounts.shapes import UserOut, user_out
+from api.accounts.staff import StaffStore
 from api.accounts.users import Role, User
 from api.context import AdminDep, ApiDep, bad_cursor, cursor_decode, cursor_encode
 from api.guards import admin_only
@@ -90,8 +91,9 @@ class AdminUsersController(Controller):
         )
         page = users[:limit]
         more = len(users) > limit
+        grants = await StaffStore(api.services.pool).grants_of(user.id for user in page)
         return UserPage(
-            items=[user_out(user) for user in page],
+            items=[user_out(user, grants[user.id]) for user in page],
             next_cursor=cursor_encode(page[-1].created_at.isoformat(), page[-1].id)
             if more
             else None,
@@ -102,7 +104,8 @@ class AdminUsersController(Controller):
         user = await api.users.by_id(user_id)
         if user is None:
             raise NotFoundException(detail=f"No user has the id {user_id!r}.")
-        return user_out(user)
+        grants = await StaffStore(api.services.pool).grants_of([user.id])
+        return user_out(user, grants[user.id])
 
     @patch("/{user_id:str}", summary="Change an account's role or activity; revokes its tokens")
     async def change(
@@ -112,4 +115,5 @@ class AdminUsersController(Controller):
         user = await api.users.change(user_id, role=data.role, is_active=data.is_active)
         if user is None:
             raise NotFoundException(detail=f"No user has the id {user_id!r}.")
-        return user_out(user)
+        grants = await StaffStore(api.services.pool).grants_of([user.id])
+        return user_out(user, grants[user.id])

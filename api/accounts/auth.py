@@ -10,6 +10,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody, URLEncodedBody
 
 from api.accounts.shapes import Email, Name, Phone, UserOut, check_email, user_out
+from api.accounts.staff import StaffStore
 from api.accounts.users import MAX_PASSWORD_BYTES, password_problem
 from api.context import ApiDep, UserDep
 from api.refused import Refused
@@ -87,5 +88,6 @@ class AuthController(Controller):
         )
 
     @get("/me", summary="The signed-in user", security=AUTH)
-    async def me(self, user: UserDep) -> UserOut:
-        return user_out(user)
+    async def me(self, api: ApiDep, user: UserDep) -> UserOut:
+        grants = await StaffStore(api.services.pool).grants_of([user.id])
+        return user_out(user, grants[user.id])

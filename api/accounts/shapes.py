@@ -8,14 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Annotated, Literal
 
 import msgspec
 
+from api.accounts.staff import Grant
 from api.accounts.users import User
 from api.refused import Refused
 
-__all__ = ["EMAIL_PATTERN", "Email", "Name", "Phone", "UserOut", "check_email", "user_out"]
+__all__ = [
+    "EMAIL_PATTERN",
+    "Email",
+    "Name",
+    "Phone",
+    "UserOut",
+    "VenueGrantOut",
+    "check_email",
+    "user_out",
+]
 
 EMAIL_PATTERN = r"^[^@\x00-\x20\x7f]{1,64}@[^@\x00-\x20\x7f]{1,255}\.[^@\x00-\x20\x7f]{2,63}$"
 """No control characters or spaces, spelled out: the whitespace classes of Python and
@@ -30,6 +41,13 @@ Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Phone = Annotated[str, msgspec.Meta(min_length=3, max_length=32, pattern=r"^\+?[0-9 ()./-]+$")]
 
 
+class VenueGrantOut(msgspec.Struct, frozen=True):
+    """The user works at `venue_id` as its `role`."""
+
+    venue_id: str
+    role: Literal["manager", "host"]
+
+
 class UserOut(msgspec.Struct, frozen=True):
     id: str
     email: str
@@ -38,9 +56,11 @@ class UserOut(msgspec.Struct, frozen=True):
     role: Literal["system_user", "admin"]
     is_active: bool
     created_at: dt.datetime
+    venues: list[VenueGrantOut]
+    """The venues the user works at, and as what (an admin works at every venue)."""
 
 
-def user_out(user: User) -> UserOut:
+def user_out(user: User, grants: Sequence[Grant] = ()) -> UserOut:
     return UserOut(
         id=user.id,
         email=user.email,
@@ -49,6 +69,7 @@ def user_out(user: User) -> UserOut:
         role=user.role,
         is_active=user.is_active,
         created_at=user.created_at,
+        venues=[VenueGrantOut(grant.venue_id, grant.role) for grant in grants],
     )
 
 

@@ -42,12 +42,15 @@ __all__ = [
     "ChangeLayout",
     "ChangeSlotSettings",
     "ChangeTable",
+    "ChangeVenueDetails",
     "Command",
     "CompleteBooking",
     "CreateLayout",
     "DeleteLayout",
     "LiftBlock",
     "MarkNoShow",
+    "OpenVenue",
+    "RegistryCommand",
     "RemoveClosure",
     "RetireTable",
     "Role",
@@ -91,6 +94,28 @@ class Command(msgspec.Struct, frozen=True, kw_only=True):
         if self.now.tzinfo is not dt.UTC:
             # Bypasses frozen on purpose: normalising once here keeps every event in UTC.
             msgspec.structs.force_setattr(self, "now", self.now.astimezone(dt.UTC))
+
+
+# --- registry ---------------------------------------------------------------------------
+
+
+class OpenVenue(Command, frozen=True, kw_only=True):
+    """Open the venue `venue_id` (the command's venue) under a slug no other venue holds."""
+
+    name: str
+    slug: str
+    time_zone: str
+    address: str | None = None
+
+
+class ChangeVenueDetails(Command, frozen=True, kw_only=True):
+    """Change any of the venue's directory details; a new slug is claimed and the old one
+    released in the same write, a new time zone becomes the slot settings' one."""
+
+    name: str | UnsetType = UNSET
+    slug: str | UnsetType = UNSET
+    time_zone: str | UnsetType = UNSET
+    address: str | UnsetType | None = UNSET
 
 
 # --- venue ------------------------------------------------------------------------------
@@ -269,6 +294,7 @@ VenueCommand = (
     | DeleteLayout
     | ActivateLayout
 )
+RegistryCommand = OpenVenue | ChangeVenueDetails
 TableCommand = AddTable | ChangeTable | RetireTable | BlockTable | LiftBlock
 BookingCommand = (
     BookTable | ChangeBooking | CancelBooking | SeatBooking | CompleteBooking | MarkNoShow

@@ -40,8 +40,10 @@ __all__ = [
     "InvalidOpeningHours",
     "InvalidPeriod",
     "InvalidSlotSettings",
+    "InvalidSlug",
     "InvalidTable",
     "InvalidTransition",
+    "InvalidVenue",
     "LayoutAlreadyExists",
     "LayoutIsActive",
     "LayoutNotFound",
@@ -53,6 +55,7 @@ __all__ = [
     "OutsideOpeningHours",
     "PartyTooLarge",
     "PartyTooSmall",
+    "SlugTaken",
     "StaleVersion",
     "StartInPast",
     "TableAlreadyBooked",
@@ -64,6 +67,8 @@ __all__ = [
     "TooMuchContention",
     "TurnRunsPastClose",
     "UnknownTableInLayout",
+    "VenueAlreadyOpen",
+    "VenueNotFound",
 ]
 
 ErrorKind = Literal["conflict", "rule", "not_found", "forbidden"]
@@ -139,6 +144,18 @@ class ClosureNotFound(DomainError):
         super().__init__(f"the venue is not closed on {day.isoformat()}")
 
 
+class VenueNotFound(DomainError):
+    """Also raised for a venue that exists but that the caller may not see."""
+
+    kind = "not_found"
+    code = "venue-not-found"
+    title = "No such venue"
+
+    def __init__(self, venue: str) -> None:
+        self.venue = venue
+        super().__init__(f"there is no venue {venue[:80]!r}")
+
+
 # --- forbidden -------------------------------------------------------------------------
 
 
@@ -163,6 +180,26 @@ class TableAlreadyExists(DomainError):
     def __init__(self, table_id: str) -> None:
         self.table_id = table_id
         super().__init__(f"table {table_id!r} already exists")
+
+
+class SlugTaken(DomainError):
+    kind = "conflict"
+    code = "slug-taken"
+    title = "Slug taken"
+
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+        super().__init__(f"another venue already has the slug {slug!r}")
+
+
+class VenueAlreadyOpen(DomainError):
+    kind = "conflict"
+    code = "venue-already-open"
+    title = "Venue already open"
+
+    def __init__(self, venue_id: str) -> None:
+        self.venue_id = venue_id
+        super().__init__(f"venue {venue_id!r} is already open")
 
 
 class DuplicateTableName(DomainError):
@@ -552,3 +589,26 @@ class UnknownTableInLayout(DomainError):
     def __init__(self, table_ids: Iterable[str]) -> None:
         self.table_ids = tuple(sorted(table_ids))
         super().__init__(f"the layout places tables that do not exist: {_names(self.table_ids)}")
+
+
+class InvalidSlug(DomainError):
+    kind = "rule"
+    code = "invalid-slug"
+    title = "Not a usable slug"
+
+    def __init__(self, slug: str) -> None:
+        self.slug = slug
+        super().__init__(
+            f"slug: {slug[:80]!r} is not a usable slug: 2 to 60 lower-case letters, digits"
+            " or hyphens"
+        )
+
+
+class InvalidVenue(DomainError):
+    kind = "rule"
+    code = "invalid-venue"
+    title = "Invalid venue details"
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")

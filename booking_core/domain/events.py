@@ -52,6 +52,9 @@ __all__ = [
     "ReleaseReason",
     "ServiceDayEvent",
     "SlotSettingsChanged",
+    "SlugClaimed",
+    "SlugEvent",
+    "SlugReleased",
     "TableAdded",
     "TableBlocked",
     "TableChanged",
@@ -62,7 +65,9 @@ __all__ = [
     "TableReserved",
     "TableRetired",
     "TableUnblocked",
+    "VenueDetailsChanged",
     "VenueEvent",
+    "VenueOpened",
 ]
 
 
@@ -74,6 +79,27 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
 
 
 # --- venue ------------------------------------------------------------------------------
+
+
+class VenueOpened(Event, frozen=True, kw_only=True, tag="VenueOpened"):
+    """The venue's first event: it is in the directory from now on. Its time zone is
+    its slot settings' (a `SlotSettingsChanged` beside it sets them when they differ)."""
+
+    name: str
+    slug: str
+    time_zone: str
+    address: str | None = None
+    opened_at: dt.datetime | None = None
+
+
+class VenueDetailsChanged(Event, frozen=True, kw_only=True, tag="VenueDetailsChanged"):
+    """The venue's directory entry as it is now (every field, changed or not). A new time
+    zone is a `SlotSettingsChanged`, the one place the venue's time zone is kept."""
+
+    name: str
+    slug: str
+    address: str | None = None
+    changed_at: dt.datetime | None = None
 
 
 class OpeningHoursChanged(Event, frozen=True, kw_only=True, tag="OpeningHoursChanged"):
@@ -141,6 +167,23 @@ class TableRegistered(Event, frozen=True, kw_only=True, tag="TableRegistered"):
 
 class TableDeregistered(Event, frozen=True, kw_only=True, tag="TableDeregistered"):
     table_id: str
+
+
+# --- registry ---------------------------------------------------------------------------
+
+
+class SlugClaimed(Event, frozen=True, kw_only=True, tag="SlugClaimed"):
+    """`venue_id` holds the slug of this `registry/slug-{slug}` stream from now on."""
+
+    slug: str
+    venue_id: str
+
+
+class SlugReleased(Event, frozen=True, kw_only=True, tag="SlugReleased"):
+    """`venue_id` gave the slug up (it took another one): any venue may claim it again."""
+
+    slug: str
+    venue_id: str
 
 
 # --- table ------------------------------------------------------------------------------
@@ -351,7 +394,9 @@ class BookingMarkedNoShow(Event, frozen=True, kw_only=True, tag="BookingMarkedNo
 
 
 VenueEvent = (
-    OpeningHoursChanged
+    VenueOpened
+    | VenueDetailsChanged
+    | OpeningHoursChanged
     | SlotSettingsChanged
     | ClosureAdded
     | ClosureRemoved
@@ -364,6 +409,7 @@ VenueEvent = (
 )
 TableEvent = TableAdded | TableChanged | TableRetired | BlockPlaced | BlockLifted
 ServiceDayEvent = TableReserved | TableReleased | TableBlocked | TableUnblocked
+SlugEvent = SlugClaimed | SlugReleased
 BookingEvent = (
     BookingPlaced
     | BookingChanged
@@ -374,6 +420,8 @@ BookingEvent = (
 )
 
 ALL_EVENTS: Final[tuple[type[Event], ...]] = (
+    VenueOpened,
+    VenueDetailsChanged,
     OpeningHoursChanged,
     SlotSettingsChanged,
     ClosureAdded,
@@ -399,4 +447,6 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     BookingSeated,
     BookingCompleted,
     BookingMarkedNoShow,
+    SlugClaimed,
+    SlugReleased,
 )

@@ -11,11 +11,25 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
-from booking_core.domain import booking, service_day, table, venue
-from booking_core.domain.events import BookingEvent, Event, ServiceDayEvent, TableEvent, VenueEvent
-from booking_core.domain.streams import BOOKING_PREFIX, TABLE_PREFIX, VENUE, local_name
+from booking_core.domain import booking, registry, service_day, table, venue
+from booking_core.domain.events import (
+    BookingEvent,
+    Event,
+    ServiceDayEvent,
+    SlugEvent,
+    TableEvent,
+    VenueEvent,
+)
+from booking_core.domain.streams import (
+    BOOKING_PREFIX,
+    SLUG_PREFIX,
+    TABLE_PREFIX,
+    VENUE,
+    is_registry_stream,
+    local_name,
+)
 
-__all__ = ["BOOKING", "SERVICE_DAY", "TABLE", "VENUE_KIND", "StreamKind", "kind_of"]
+__all__ = ["BOOKING", "SERVICE_DAY", "SLUG", "TABLE", "VENUE_KIND", "StreamKind", "kind_of"]
 
 S = TypeVar("S")
 
@@ -57,6 +71,12 @@ def _booking(state: booking.BookingState, event: Event) -> booking.BookingState:
     return booking.evolve(state, event)
 
 
+def _slug(state: registry.SlugHold, event: Event) -> registry.SlugHold:
+    if not isinstance(event, SlugEvent):
+        raise _misplaced(event, "slug")
+    return registry.evolve_slug(state, event)
+
+
 def _misplaced(event: Event, kind: str) -> ValueError:
     return ValueError(f"a {type(event).__name__} does not belong in a {kind} stream")
 
@@ -70,10 +90,14 @@ BOOKING: Final[StreamKind[booking.BookingState]] = StreamKind(
     "booking", booking.initial_state, _booking
 )
 
+SLUG: Final[StreamKind[registry.SlugHold]] = StreamKind("slug", registry.initial_hold, _slug)
+
 
 def kind_of(stream_id: str) -> StreamKind[Any]:
     """The kind of a stream of any venue."""
     name = local_name(stream_id)
+    if is_registry_stream(stream_id) and name.startswith(SLUG_PREFIX):
+        return SLUG
     if name == VENUE:
         return VENUE_KIND
     if name.startswith(BOOKING_PREFIX):

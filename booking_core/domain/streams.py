@@ -16,6 +16,11 @@ any stream id. Venue ids are made by `venue_id_for` and never contain `/` or `@`
 
 Ids are 1 to 200 characters without `@` or `/` (so a stream id can always be split
 back); any other id is refused with `InvalidId`.
+
+The venue registry is not a venue: its streams, `registry/slug-{slug}`, one per slug ever
+claimed, belong to `REGISTRY_VENUE`, an id no venue is given. A venue's decision may read
+and append them (`registry_streams`) beside its own, so that claiming a slug and opening
+the venue are one atomic append.
 """
 
 from __future__ import annotations
@@ -31,12 +36,16 @@ __all__ = [
     "BOOKING_PREFIX",
     "DEFAULT_STREAMS",
     "DEFAULT_VENUE_ID",
+    "REGISTRY_VENUE",
+    "SLUG_PREFIX",
     "TABLE_PREFIX",
     "VENUE",
     "VenueStreams",
+    "is_registry_stream",
     "local_name",
     "neighbouring_days",
     "parse_service_day_stream",
+    "slug_stream",
     "streams_of",
     "venue_of",
 ]
@@ -44,7 +53,11 @@ __all__ = [
 DEFAULT_VENUE_ID: Final = "default"
 """The venue a deployment's first streams belong to; the unscoped routes address it."""
 
+REGISTRY_VENUE: Final = "registry"
+"""Whose streams the venue registry's are (slug claims); refused as a venue id."""
+
 VENUE: Final = "venue"
+SLUG_PREFIX: Final = "slug-"
 _MAX_ID = 200
 TABLE_PREFIX: Final = "table-"
 BOOKING_PREFIX: Final = "booking-"
@@ -98,7 +111,18 @@ def streams_of(venue_id: str) -> VenueStreams:
     """The stream names of `venue_id` (refused with `InvalidId` if it cannot be one)."""
     if venue_id == DEFAULT_VENUE_ID:
         return VenueStreams(venue_id, "")
+    if venue_id == REGISTRY_VENUE:
+        raise InvalidId(venue_id)
     return VenueStreams(_checked(venue_id), f"{venue_id}{_SEPARATOR}")
+
+
+def slug_stream(slug: str) -> str:
+    """The stream that records who holds `slug`: `registry/slug-{slug}`."""
+    return f"{REGISTRY_VENUE}{_SEPARATOR}{SLUG_PREFIX}{_checked(slug)}"
+
+
+def is_registry_stream(stream_id: str) -> bool:
+    return venue_of(stream_id) == REGISTRY_VENUE
 
 
 DEFAULT_STREAMS: Final = streams_of(DEFAULT_VENUE_ID)

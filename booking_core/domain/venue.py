@@ -14,7 +14,9 @@ Rules enforced here:
 Setting what is already set decides no events, so repeating a PUT writes nothing.
 
 The venue always exists: before anything is set it has no opening hours (nothing is
-bookable) and the default `SlotSettings`.
+bookable) and the default `SlotSettings`. Its directory entry (`entry`: name, slug,
+address) comes from `VenueOpened` and `VenueDetailsChanged`; opening it and changing its
+details are decided in `registry`, with the slug claims they take.
 
 The venue also keeps the list of its tables (`TableRegistered`, `TableDeregistered`,
 appended together with the table's own events). Auto-assign and unique names must be
@@ -68,7 +70,9 @@ from booking_core.domain.events import (
     SlotSettingsChanged,
     TableDeregistered,
     TableRegistered,
+    VenueDetailsChanged,
     VenueEvent,
+    VenueOpened,
 )
 from booking_core.domain.time_rules import check_opening_hours, is_time_zone
 from booking_core.domain.values import Canvas, LayoutArea, LayoutTable, OpeningHours, SlotSettings
@@ -77,6 +81,7 @@ __all__ = [
     "Layout",
     "Ranked",
     "Seats",
+    "VenueEntry",
     "VenueState",
     "check_table_name",
     "decide",
@@ -120,6 +125,15 @@ class Ranked(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class VenueEntry:
+    """The venue as the directory shows it (its time zone is its slot settings')."""
+
+    name: str
+    slug: str
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class VenueState:
     """Mappings are never changed in place: evolve builds new ones."""
 
@@ -136,6 +150,9 @@ class VenueState:
     ranked: tuple[Ranked, ...] = ()
     """The tables in `seats` in auto-assign's order: smallest first, ties by name. Kept
     sorted as tables come and go, so a booking does not sort the venue's tables."""
+    entry: VenueEntry | None = None
+    """Set by `VenueOpened`; None for a venue never opened (a default venue of before
+    the registry has events all the same)."""
     version: int = 0
     """How many venue events have been folded: the venue stream's version (the stream is
     always folded whole, and its versions run 1, 2, 3, ...)."""
@@ -230,6 +247,8 @@ def evolve(state: VenueState, event: VenueEvent) -> VenueState:
 
 def _apply(state: VenueState, event: VenueEvent) -> VenueState:
     match event:
+        case VenueOpened() | VenueDetailsChanged():
+            return replace(state, entry=VenueEntry(event.name, event.slug, event.address))
         case OpeningHoursChanged(hours=hours):
             return replace(state, hours=hours)
         case SlotSettingsChanged():

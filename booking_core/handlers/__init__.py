@@ -19,6 +19,7 @@ from booking_core.handlers.bookings import (
     mark_no_show,
     seat_booking,
 )
+from booking_core.handlers.registry import RegistryResult, change_registry, id_for_new_venue
 from booking_core.handlers.tables import (
     TableResult,
     add_table,
@@ -33,6 +34,7 @@ __all__ = [
     "DEFAULT_RETRY",
     "BookingResult",
     "CommandResult",
+    "RegistryResult",
     "RetryPolicy",
     "TableResult",
     "VenueResult",
@@ -41,9 +43,11 @@ __all__ = [
     "book_table",
     "cancel_booking",
     "change_booking",
+    "change_registry",
     "change_table",
     "change_venue",
     "complete_booking",
+    "id_for_new_venue",
     "lift_block",
     "load_venue",
     "mark_no_show",

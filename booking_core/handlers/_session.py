@@ -27,9 +27,16 @@ from booking_core.domain.booking import BookingState
 from booking_core.domain.commands import Command
 from booking_core.domain.decision import Decision
 from booking_core.domain.errors import DomainError, TooMuchContention
-from booking_core.domain.folding import BOOKING, SERVICE_DAY, TABLE, VENUE_KIND, StreamKind
+from booking_core.domain.folding import BOOKING, SERVICE_DAY, SLUG, TABLE, VENUE_KIND, StreamKind
+from booking_core.domain.registry import SlugHold
 from booking_core.domain.service_day import ServiceDay
-from booking_core.domain.streams import DEFAULT_STREAMS, VenueStreams, streams_of
+from booking_core.domain.streams import (
+    DEFAULT_STREAMS,
+    VenueStreams,
+    is_registry_stream,
+    slug_stream,
+    streams_of,
+)
 from booking_core.domain.table import TableState
 from booking_core.domain.venue import VenueState
 from booking_core.handlers._state_cache import Folded, StateCache, cache_for
@@ -113,7 +120,8 @@ _Read = tuple[Folded | None, list[RecordedEvent]]
 
 class Session:
     """One attempt's reads: every stream at one version, folded into state, all of one
-    venue (a read of another venue's stream is a bug, refused)."""
+    venue (a read of another venue's stream is a bug, refused) or of the registry, which
+    is no venue's (the slug claims that opening a venue or renaming it takes)."""
 
     def __init__(
         self,
@@ -146,7 +154,7 @@ class Session:
     async def _read(self, stream_ids: list[str]) -> dict[str, _Read]:
         """Each stream's tail after its cached fold, in one round trip; a stream whose
         cached fold no longer matches the store (truncated, restored) is read whole."""
-        foreign = [s for s in stream_ids if not self.streams.owns(s)]
+        foreign = [s for s in stream_ids if not (self.streams.owns(s) or is_registry_stream(s))]
         if foreign:
             raise ValueError(f"a decision for {self.streams.venue_id!r} read {foreign[0]!r}")
         cached = {stream_id: self._cache.get(stream_id) for stream_id in stream_ids}
@@ -228,6 +236,9 @@ class Session:
 
     async def booking(self, booking_id: str) -> BookingState:
         return await self.load(self.streams.booking(booking_id), BOOKING)
+
+    async def slug(self, slug: str) -> SlugHold:
+        return await self.load(slug_stream(slug), SLUG)
 
     def forget(self, stream_id: str) -> None:
         """Drop the stream's cached fold: an append found it moved on, so the next read

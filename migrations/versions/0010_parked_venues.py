@@ -7,14 +7,14 @@ when an operator asked for it to be resumed (`tablebook projectors unpark`). The
 deletes the row once it has applied the held-back events.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-05
 """
 
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

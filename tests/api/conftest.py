@@ -40,13 +40,12 @@ from booking_core.domain.commands import (
     ChangeSlotSettings,
     SetOpeningHours,
 )
-from booking_core.domain.streams import DEFAULT_VENUE_ID
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, change_venue
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.runtime import open_services
 from tests.support.models import clear_read_models
-from tests.support.scope import TEST_VENUE
+from tests.support.scope import TEST_VENUE, open_test_venue, to_test_venue
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 ADMIN_EMAIL = "admin@example.com"
@@ -76,7 +75,7 @@ def api_config() -> ApiConfig:
 async def _reset(pool: AsyncConnectionPool[Any], redis_url: str, prefix: str) -> None:
     async with pool.connection() as connection:
         await connection.execute(
-            "TRUNCATE events, streams, idempotency_keys, users RESTART IDENTITY"
+            "TRUNCATE events, streams, idempotency_keys, users, venue_staff RESTART IDENTITY"
         )
     redis = Redis.from_url(redis_url)
     try:
@@ -86,6 +85,7 @@ async def _reset(pool: AsyncConnectionPool[Any], redis_url: str, prefix: str) ->
 
 
 async def _open_venue(store: PostgresEventStore) -> None:
+    await open_test_venue(store, TIME_ZONE)
     admin = Actor(user_id="setup", role="admin")
     now = dt.datetime.now(dt.UTC)
     hours = OpeningHours.every_day(Shift(opens=dt.time(10, 0), closes=dt.time(23, 45)))
@@ -180,27 +180,10 @@ def app(api_config: ApiConfig, database_url: str, redis_url: str, redis_prefix: 
     return create_app(api_config, services)
 
 
-_DEPLOYMENT_ROUTES = (
-    "/api/v1/auth/",
-    "/api/v1/admin/users",
-    "/api/v1/venues",
-    "/api/v1/admin/venues",
-)
-
-
-async def _to_test_venue(request: httpx.Request) -> None:
-    """Send a venue route to the suite's venue (`tests.support.scope`): the tests speak the
-    unscoped API, and the same requests then address `/api/v1/venues/{TEST_VENUE}`."""
-    path = request.url.path
-    if path.startswith("/api/v1/") and not path.startswith(_DEPLOYMENT_ROUTES):
-        request.url = request.url.copy_with(path=f"/api/v1/venues/{TEST_VENUE}/{path[8:]}")
-
-
 @pytest.fixture(scope="package")
 async def client(app: Litestar, world: World) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app, raise_server_exceptions=False) as client:
-        if TEST_VENUE != DEFAULT_VENUE_ID:
-            client.event_hooks = {"request": [_to_test_venue], "response": []}
+        client.event_hooks = {"request": [to_test_venue], "response": []}
         yield client
 
 

@@ -75,7 +75,12 @@ async def test_every_schema_has_a_realistic_example_that_fits_it(schema: dict[st
 async def test_every_write_takes_an_idempotency_key_and_names_its_consistency_token(
     schema: dict[str, Any],
 ) -> None:
-    plain = {"/api/v1/auth/register", "/api/v1/auth/token", "/api/v1/admin/users/{user_id}"}
+    plain = {
+        "/api/v1/auth/register",
+        "/api/v1/auth/token",
+        "/api/v1/admin/users/{user_id}",
+        "/api/v1/admin/venues/{venue_id}/staff/{user_id}",
+    }
     writes = [
         (m, p, o) for m, p, o in operations(schema) if m != "get" and p.startswith("/api/v1/")
     ]

@@ -24,6 +24,7 @@ from projectors.runner import grouped, run_until_stopped
 from tablebook.database import create_database, migrate, with_database
 from tablebook.projector_commands import backends, projection_runners
 from tablebook.runtime import open_services
+from tests.support.scope import to_test_venue
 from tests.support.throwaway import ThrowawayPostgres, ThrowawayRedis, missing_servers
 
 SECRET = "a-test-secret-key-long-enough-for-hs256-signing"
@@ -78,6 +79,7 @@ def api(database_url: str, redis_url: str, redis_prefix: str) -> Litestar:
 @contextlib.asynccontextmanager
 async def client_of(app: Litestar) -> AsyncIterator[Client]:
     async with AsyncTestClient(app, raise_server_exceptions=False) as client:
+        client.event_hooks = {"request": [to_test_venue], "response": []}
         yield client
 
 

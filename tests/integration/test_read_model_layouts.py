@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from read_models import bookings_layout, stats_layout, venue_layout
+from read_models import bookings_layout, stats_layout, venue_layout, venues_layout
 
 
 async def _columns(pool: AsyncConnectionPool[Any], table: str) -> list[str]:
@@ -62,3 +62,9 @@ async def test_every_table_the_venue_and_stats_layouts_name_was_migrated(
 ) -> None:
     for table in (*venue_layout.ALL_TABLES, *stats_layout.ALL_TABLES):
         assert await _columns(pool, table), f"{table} is not in the migrated database"
+
+
+async def test_the_venues_layout_names_every_column_of_the_directory(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    assert await _columns(pool, venues_layout.VENUES) == list(venues_layout.COLUMNS)

@@ -1,4 +1,4 @@
-"""The venue the suite's stories and reads run against.
+"""The venue the suite's stories, commands and requests run against.
 
 The default venue unless `TABLEBOOK_TEST_VENUE` names another (`make test-venue` runs the
 suite that way), so every test that writes a history and reads it back holds for a
@@ -6,14 +6,66 @@ venue whose streams, rows and keys carry its id as well as for the default one."
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import os
 from typing import Final
 
-from booking_core.domain.streams import DEFAULT_VENUE_ID, streams_of
+import httpx
 
-__all__ = ["STREAMS", "STREAM_PREFIX", "TEST_VENUE"]
+from booking_core.domain.commands import Actor, OpenVenue
+from booking_core.domain.errors import VenueAlreadyOpen
+from booking_core.domain.streams import DEFAULT_VENUE_ID, streams_of
+from booking_core.handlers import change_registry
+from booking_core.store import EventStore
+
+__all__ = [
+    "STREAMS",
+    "STREAM_PREFIX",
+    "TEST_VENUE",
+    "TEST_VENUE_SLUG",
+    "open_test_venue",
+    "to_test_venue",
+]
 
 TEST_VENUE: Final = os.environ.get("TABLEBOOK_TEST_VENUE") or DEFAULT_VENUE_ID
 STREAMS: Final = streams_of(TEST_VENUE)
 STREAM_PREFIX: Final = STREAMS.venue.removesuffix("venue")
 """What the test venue's stream ids start with (nothing for the default venue)."""
+TEST_VENUE_SLUG: Final = "suite-venue"
+
+_DEPLOYMENT_ROUTES = (
+    "/api/v1/auth/",
+    "/api/v1/admin/users",
+    "/api/v1/venues",
+    "/api/v1/admin/venues",
+)
+
+
+async def open_test_venue(store: EventStore, time_zone: str = "UTC") -> None:
+    """Open the suite's venue in the registry, so the directory finds it by id and slug
+    (the default venue needs no opening: the unscoped routes address it)."""
+    if TEST_VENUE == DEFAULT_VENUE_ID:
+        return
+    command = OpenVenue(
+        venue_id=TEST_VENUE,
+        command_id=f"open-{TEST_VENUE}",
+        actor=Actor(user_id="setup", role="admin"),
+        now=dt.datetime.now(dt.UTC),
+        name="The suite's venue",
+        slug=TEST_VENUE_SLUG,
+        time_zone=time_zone,
+    )
+    with contextlib.suppress(VenueAlreadyOpen):  # opened by an earlier test of the run
+        await change_registry(store, command)
+
+
+async def to_test_venue(request: httpx.Request) -> None:
+    """An httpx request hook: a venue route goes to the suite's venue. The tests speak
+    the unscoped API; with another venue the same requests address
+    `/api/v1/venues/{TEST_VENUE}`."""
+    if TEST_VENUE == DEFAULT_VENUE_ID:
+        return
+    path = request.url.path
+    if path.startswith("/api/v1/") and not path.startswith(_DEPLOYMENT_ROUTES):
+        request.url = request.url.copy_with(path=f"/api/v1/venues/{TEST_VENUE}/{path[8:]}")

@@ -10,7 +10,7 @@ from booking_core.domain.commands import Actor, AddTable, ChangeSlotSettings, Se
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, change_venue
 from booking_core.store import EventStore
-from tests.support.scope import TEST_VENUE
+from tests.support.scope import TEST_VENUE, open_test_venue
 
 __all__ = ["STAFF", "TABLES", "command_id", "days_ahead", "open_venue"]
 
@@ -25,6 +25,7 @@ def command_id() -> str:
 
 async def open_venue(store: EventStore, now: datetime, zone: str) -> None:
     """Open 08:00-23:45 every day in `zone`, two-hour turns, no lead time, three tables."""
+    await open_test_venue(store, zone)
     await change_venue(
         store,
         SetOpeningHours(

@@ -81,6 +81,7 @@ LAYOUTS = {
         r"|[\"']rebuild:|replay:\{"
     ),
     "read_models/venue_layout.py": re.compile(r"\brm_(tables|layouts|venue|closures|blocks)\b"),
+    "read_models/venues_layout.py": re.compile(r"\brm_venues\b"),
     "read_models/stats_layout.py": re.compile(
         r"\brm_(daily_stats|daily_breakdown|stats_bookings|stats_floor)\b"
     ),

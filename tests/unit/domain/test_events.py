@@ -16,10 +16,18 @@ from booking_core.domain.events import (
     BookingEvent,
     ClosureAdded,
     ServiceDayEvent,
+    SlugEvent,
     TableEvent,
     VenueEvent,
 )
-from booking_core.domain.folding import BOOKING, SERVICE_DAY, TABLE, VENUE_KIND, StreamKind
+from booking_core.domain.folding import (
+    BOOKING,
+    SERVICE_DAY,
+    SLUG,
+    TABLE,
+    VENUE_KIND,
+    StreamKind,
+)
 from booking_core.store import RecordedEvent
 from tests.unit.domain.strategies import events_of, struct
 
@@ -46,7 +54,7 @@ def test_every_event_is_registered_under_its_class_name() -> None:
 
 
 def test_every_stream_kinds_events_are_all_registered() -> None:
-    unions: list[Any] = [VenueEvent, TableEvent, ServiceDayEvent, BookingEvent]
+    unions: list[Any] = [VenueEvent, TableEvent, ServiceDayEvent, BookingEvent, SlugEvent]
     kinds = {cls for union in unions for cls in union.__args__}
     assert kinds == set(ALL_EVENTS)
 
@@ -69,6 +77,7 @@ def test_every_event_round_trips_through_the_codec(
         pytest.param(TABLE, TableEvent, id="a table folds any history"),
         pytest.param(SERVICE_DAY, ServiceDayEvent, id="a service day folds any history"),
         pytest.param(BOOKING, BookingEvent, id="a booking folds any history"),
+        pytest.param(SLUG, SlugEvent, id="a slug folds any history"),
     ],
 )
 @settings(max_examples=60, deadline=None)
