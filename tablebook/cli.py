@@ -152,8 +152,9 @@ def cmd_seed_demo(settings: Settings, _: argparse.Namespace) -> int:
 
     with resolved(settings) as ready, _needs_migrations():
         assert ready.database_url
-        summary = asyncio.run(seed_demo_in(ready.database_url, time_zone=ready.time_zone))
-    print(summary.line())
+        summaries = asyncio.run(seed_demo_in(ready.database_url, time_zone=ready.time_zone))
+    for summary in summaries:
+        print(summary.line())
     return 0
 
 

@@ -132,10 +132,11 @@ async def _prepare(settings: Settings, bcrypt_rounds: int) -> DevAdmin:
         if is_configured(venue):
             log.info("demo restaurant already seeded; left as it is")
         else:
-            summary = await seed_with_progress(
+            summaries = await seed_with_progress(
                 store, time_zone=settings.time_zone, admin=Actor(user_id=account.id, role="admin")
             )
-            log.info(summary.line())
+            for summary in summaries:
+                log.info(summary.line())
     finally:
         await pool.close()
     return admin

@@ -1,18 +1,23 @@
-"""`tablebook seed-demo`: the demo restaurant, written through the command handlers.
+"""`tablebook seed-demo`: the demo restaurants, written through the command handlers.
 
-The plan comes from `tablebook.demo_plan`; this module only carries it out, as an admin
-and a guest would through the API, so every event is one the domain decided:
+Two venues in two time zones (`DEMO_VENUES`): the default venue in London (its zone is
+the `TABLEBOOK_TIME_ZONE` setting) and another in New York, each with its own floor,
+hours and bookings. The plan comes from `tablebook.demo_plan`; this module only carries
+it out, as an admin and a guest would through the API, so every event is one the domain
+decided:
 
-- a venue that already has tables, hours or layouts is left as it is (and the summary
-  says so): the seed never reshapes a restaurant someone set up;
-- every command has a fixed id, so a second run is answered with duplicates and writes
-  nothing;
+- a venue is opened in the directory unless it is already (a default venue of before
+  the directory keeps its entry); one that already has tables, hours or layouts is left
+  as it is (and the summary says so): the seed never reshapes a restaurant someone set up;
+- every command has a fixed id (and each venue's bookings ids of their own), so a second
+  run is answered with duplicates and writes nothing;
 - a booking refused because its slot is taken (or for any other rule of the venue as it
   stands) is skipped and counted, never retried elsewhere.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,13 +37,27 @@ from booking_core.domain.commands import (
     CancelBooking,
     ChangeSlotSettings,
     CreateLayout,
+    OpenVenue,
     SetOpeningHours,
     VenueCommand,
 )
-from booking_core.domain.errors import DomainError, NoTableAvailable, TableAlreadyBooked
+from booking_core.domain.errors import (
+    DomainError,
+    NoTableAvailable,
+    TableAlreadyBooked,
+    VenueAlreadyOpen,
+)
+from booking_core.domain.streams import DEFAULT_VENUE_ID
 from booking_core.domain.time_rules import local_today
 from booking_core.domain.venue import VenueState
-from booking_core.handlers import add_table, book_table, cancel_booking, change_venue, load_venue
+from booking_core.handlers import (
+    add_table,
+    book_table,
+    cancel_booking,
+    change_registry,
+    change_venue,
+    load_venue,
+)
 from booking_core.store import EventStore
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.database import open_pool
@@ -47,6 +66,8 @@ from tablebook.demo_plan import DemoBooking, DemoPlan, demo_id, demo_plan
 __all__ = [
     "DEMO_ADMIN_EMAIL",
     "DEMO_GUEST_ID",
+    "DEMO_VENUES",
+    "DemoVenue",
     "SeedSummary",
     "demo_admin",
     "is_configured",
@@ -67,9 +88,38 @@ Advance = Callable[[int], None]
 """Told how many more steps are done."""
 
 
+@dataclass(frozen=True, slots=True)
+class DemoVenue:
+    venue_id: str
+    name: str
+    slug: str
+    address: str
+    time_zone: str | None
+    """None: the deployment's demo time zone (`TABLEBOOK_TIME_ZONE`)."""
+
+    def ids(self, label: str) -> str:
+        """The demo's id for `label` in this venue (the default venue's are the ids the
+        single-venue demo always had)."""
+        return demo_id(label if self.venue_id == DEFAULT_VENUE_ID else f"{self.venue_id}/{label}")
+
+
+DEMO_VENUES: tuple[DemoVenue, ...] = (
+    DemoVenue(DEFAULT_VENUE_ID, "The Riverside", "london", "1 Bankside, London SE1", None),
+    DemoVenue(
+        f"ven_{demo_id('venue-new-york').replace('-', '')}",
+        "Hudson & Vine",
+        "new-york",
+        "210 Hudson Street, New York, NY 10013",
+        "America/New_York",
+    ),
+)
+"""The demo's venues: London, the default venue, and New York."""
+
+
 @dataclass(slots=True)
 class SeedSummary:
     venue_was_configured: bool = False
+    venue: str = "The Riverside"
     tables: int = 0
     areas: int = 0
     layout: str | None = None
@@ -87,7 +137,7 @@ class SeedSummary:
         skipped = sum(self.skipped.values())
         reasons = ", ".join(f"{code} {n}" for code, n in sorted(self.skipped.items()))
         return (
-            f"demo restaurant: {venue}; bookings: {self.made} made, {self.already} already"
+            f"{self.venue}: {venue}; bookings: {self.made} made, {self.already} already"
             f" there, {skipped} skipped{f' ({reasons})' if reasons else ''},"
             f" {self.cancelled} cancelled"
         )
@@ -98,9 +148,11 @@ def is_configured(venue: VenueState) -> bool:
     return bool(venue.tables or venue.layouts or any(venue.hours.by_weekday()))
 
 
-def plan_for(now: datetime, time_zone: str) -> DemoPlan:
+def plan_for(now: datetime, time_zone: str, seed: int = 7) -> DemoPlan:
     """The demo plan whose bookings start tomorrow, venue-local."""
-    return demo_plan(local_today(now, time_zone) + timedelta(days=1), time_zone=time_zone)
+    return demo_plan(
+        local_today(now, time_zone) + timedelta(days=1), time_zone=time_zone, seed=seed
+    )
 
 
 def steps(plan: DemoPlan, venue: VenueState) -> int:
@@ -117,32 +169,60 @@ async def seed_demo(
     guest: Actor,
     now: datetime,
     progress: Advance = lambda _: None,
+    at: DemoVenue = DEMO_VENUES[0],
 ) -> SeedSummary:
-    """Set the venue up (unless it is already) and place the plan's bookings."""
-    venue, _ = await load_venue(store)
-    summary = SeedSummary(venue_was_configured=is_configured(venue))
+    """Open the venue `at` (unless it is), set it up (unless it is already) and place the
+    plan's bookings."""
+    await _open(store, at, plan, admin, now)
+    venue, _ = await load_venue(store, at.venue_id)
+    summary = SeedSummary(venue_was_configured=is_configured(venue), venue=at.name)
     if not summary.venue_was_configured:
-        await _set_up_venue(store, plan, admin, now, progress)
+        await _set_up_venue(store, plan, admin, now, progress, at)
         summary.layout = plan.layout.name
     for booking in plan.bookings:
-        await _place(store, booking, admin if booking.by_admin else guest, now, summary)
+        await _place(store, booking, admin if booking.by_admin else guest, now, summary, at)
         progress(1)
-    venue, _ = await load_venue(store)
+    venue, _ = await load_venue(store, at.venue_id)
     summary.tables = len(venue.tables)
     summary.areas = len({area.name for layout in venue.layouts.values() for area in layout.areas})
     return summary
 
 
+async def _open(
+    store: EventStore, at: DemoVenue, plan: DemoPlan, admin: Actor, now: datetime
+) -> None:
+    """Open the venue in the directory; one open already (by this seed, or a default venue
+    of before the directory) keeps its entry."""
+    command = OpenVenue(
+        venue_id=at.venue_id,
+        command_id=at.ids("command-open"),
+        actor=admin,
+        now=now,
+        name=at.name,
+        slug=at.slug,
+        time_zone=plan.settings.time_zone,
+        address=at.address,
+    )
+    with contextlib.suppress(VenueAlreadyOpen):
+        await change_registry(store, command)
+
+
 async def _set_up_venue(
-    store: EventStore, plan: DemoPlan, admin: Actor, now: datetime, progress: Advance
+    store: EventStore,
+    plan: DemoPlan,
+    admin: Actor,
+    now: datetime,
+    progress: Advance,
+    at: DemoVenue,
 ) -> None:
     def command_id(label: str) -> str:
-        return demo_id(f"command-{label}")
+        return at.ids(f"command-{label}")
 
     venue_commands: list[VenueCommand] = [
         ChangeSlotSettings(
             command_id=command_id("slot-settings"),
             actor=admin,
+            venue_id=at.venue_id,
             now=now,
             interval_minutes=plan.settings.interval_minutes,
             turn_times=plan.settings.turn_times,
@@ -151,7 +231,13 @@ async def _set_up_venue(
             max_days_ahead=plan.settings.max_days_ahead,
             time_zone=plan.settings.time_zone,
         ),
-        SetOpeningHours(command_id=command_id("hours"), actor=admin, now=now, hours=plan.hours),
+        SetOpeningHours(
+            command_id=command_id("hours"),
+            actor=admin,
+            venue_id=at.venue_id,
+            now=now,
+            hours=plan.hours,
+        ),
     ]
     for command in venue_commands:
         await change_venue(store, command)
@@ -162,6 +248,7 @@ async def _set_up_venue(
             AddTable(
                 command_id=command_id(f"table-{table.label}"),
                 actor=admin,
+                venue_id=at.venue_id,
                 now=now,
                 table_id=table.table_id,
                 name=table.name,
@@ -181,6 +268,7 @@ async def _set_up_venue(
         CreateLayout(
             command_id=command_id("layout"),
             actor=admin,
+            venue_id=at.venue_id,
             now=now,
             layout_id=layout.layout_id,
             name=layout.name,
@@ -191,6 +279,7 @@ async def _set_up_venue(
         ActivateLayout(
             command_id=command_id("layout-active"),
             actor=admin,
+            venue_id=at.venue_id,
             now=now,
             layout_id=layout.layout_id,
         ),
@@ -200,16 +289,22 @@ async def _set_up_venue(
 
 
 async def _place(
-    store: EventStore, booking: DemoBooking, actor: Actor, now: datetime, summary: SeedSummary
+    store: EventStore,
+    booking: DemoBooking,
+    actor: Actor,
+    now: datetime,
+    summary: SeedSummary,
+    at: DemoVenue,
 ) -> None:
     try:
         result = await book_table(
             store,
             BookTable(
-                command_id=demo_id(f"command-book-{booking.number}"),
+                command_id=at.ids(f"command-book-{booking.number}"),
                 actor=actor,
                 now=now,
-                booking_id=booking.booking_id,
+                venue_id=at.venue_id,
+                booking_id=at.ids(f"booking-{booking.number}"),
                 date=booking.date,
                 time=booking.time,
                 party_size=booking.party_size,
@@ -234,10 +329,11 @@ async def _place(
         cancelled = await cancel_booking(
             store,
             CancelBooking(
-                command_id=demo_id(f"command-cancel-{booking.number}"),
+                command_id=at.ids(f"command-cancel-{booking.number}"),
                 actor=actor,
                 now=now,
-                booking_id=booking.booking_id,
+                venue_id=at.venue_id,
+                booking_id=at.ids(f"booking-{booking.number}"),
                 reason="Plans changed",
             ),
         )
@@ -253,32 +349,43 @@ async def demo_admin(pool: AsyncConnectionPool[Any]) -> Actor:
 
 async def seed_with_progress(
     store: EventStore, *, time_zone: str, admin: Actor, now: datetime | None = None
-) -> SeedSummary:
-    """`seed_demo` of today's plan, with a progress bar on stderr when it is a terminal."""
+) -> list[SeedSummary]:
+    """`seed_demo` of today's plan at every demo venue (`time_zone` is London's), with a
+    progress bar on stderr when it is a terminal."""
     now = now or datetime.now(UTC)
-    plan = plan_for(now, time_zone)
-    venue, _ = await load_venue(store)
+    plans = [
+        (at, plan_for(now, at.time_zone or time_zone, seed=7 + n))
+        for n, at in enumerate(DEMO_VENUES)
+    ]
+    total = 0
+    for at, plan in plans:
+        venue, _ = await load_venue(store, at.venue_id)
+        total += steps(plan, venue)
     console = Console(stderr=True)
     with Progress(
-        TextColumn("seeding the demo restaurant"),
+        TextColumn("seeding the demo restaurants"),
         BarColumn(),
         MofNCompleteColumn(),
         console=console,
         disable=not console.is_terminal,
         transient=True,
     ) as bar:
-        task = bar.add_task("seed", total=steps(plan, venue))
-        return await seed_demo(
-            store,
-            plan,
-            admin=admin,
-            guest=Actor(user_id=DEMO_GUEST_ID),
-            now=now,
-            progress=lambda n: bar.advance(task, n),
-        )
+        task = bar.add_task("seed", total=total)
+        return [
+            await seed_demo(
+                store,
+                plan,
+                admin=admin,
+                guest=Actor(user_id=DEMO_GUEST_ID),
+                now=now,
+                progress=lambda n: bar.advance(task, n),
+                at=at,
+            )
+            for at, plan in plans
+        ]
 
 
-async def seed_demo_in(database_url: str, *, time_zone: str) -> SeedSummary:
+async def seed_demo_in(database_url: str, *, time_zone: str) -> list[SeedSummary]:
     """`seed_with_progress` with a pool of its own: for the command line."""
     pool = await open_pool(database_url, min_size=1, max_size=4)
     try:

@@ -1,4 +1,4 @@
-"""The demo restaurant, the first admin and `tablebook dev`, against real servers."""
+"""The demo restaurants, the first admin and `tablebook dev`, against real servers."""
 
 from __future__ import annotations
 
@@ -24,18 +24,25 @@ from booking_core.codec import codec
 from booking_core.domain.booking import Confirmed
 from booking_core.domain.commands import Actor
 from booking_core.domain.folding import BOOKING
-from booking_core.domain.streams import DEFAULT_STREAMS
+from booking_core.domain.streams import DEFAULT_STREAMS, DEFAULT_VENUE_ID, streams_of
 from booking_core.handlers import load_venue
 from booking_core.store.postgres import PostgresEventStore
 from read_models.consistency import redis_checkpoint_key
 from tablebook.database import create_database, drop_database, with_database
 from tablebook.demo_plan import DEMO_BOOKINGS
-from tablebook.seed import DEMO_ADMIN_EMAIL, SeedSummary, plan_for, seed_demo
+from tablebook.seed import (
+    DEMO_ADMIN_EMAIL,
+    DEMO_GUEST_ID,
+    DEMO_VENUES,
+    SeedSummary,
+    plan_for,
+    seed_with_progress,
+)
 from tests.integration.test_cli import TABLEBOOK, free_port, get
 
 NOW = datetime.now(UTC)
 ADMIN = Actor(user_id="usr_maitre_d", role="admin")
-GUEST = Actor(user_id="usr_demo_guest")
+GUEST = Actor(user_id=DEMO_GUEST_ID)
 
 
 async def count_events(pool: AsyncConnectionPool[Any]) -> int:
@@ -47,15 +54,23 @@ async def count_events(pool: AsyncConnectionPool[Any]) -> int:
 
 
 @pytest.fixture(scope="module")
-async def seeded(
+async def seeded_venues(
     pool: AsyncConnectionPool[Any], database_url: str
-) -> tuple[PostgresEventStore, SeedSummary]:
+) -> tuple[PostgresEventStore, list[SeedSummary]]:
     """The demo seeded once into an empty event store, for the tests that only read it."""
     async with pool.connection() as connection:
         await connection.execute("TRUNCATE events, streams, idempotency_keys RESTART IDENTITY")
     store = PostgresEventStore(pool, database_url)
-    plan = plan_for(NOW, "Europe/London")
-    return store, await seed_demo(store, plan, admin=ADMIN, guest=GUEST, now=NOW)
+    return store, await seed_with_progress(store, time_zone="Europe/London", admin=ADMIN, now=NOW)
+
+
+@pytest.fixture(scope="module")
+def seeded(
+    seeded_venues: tuple[PostgresEventStore, list[SeedSummary]],
+) -> tuple[PostgresEventStore, SeedSummary]:
+    """The London venue of the demo: the default venue."""
+    store, summaries = seeded_venues
+    return store, summaries[0]
 
 
 async def test_the_demo_restaurant_has_twelve_tables_in_two_areas_on_an_active_layout(
@@ -73,6 +88,30 @@ async def test_the_demo_restaurant_has_twelve_tables_in_two_areas_on_an_active_l
     shifts = [len(day) for day in venue.hours.by_weekday()]
     assert shifts == [0, 2, 2, 2, 2, 2, 2]  # closed on Mondays, lunch and dinner otherwise
     assert venue.settings.time_zone == "Europe/London"
+
+
+async def test_two_demo_venues_in_two_time_zones_each_with_its_own_floor_and_bookings(
+    seeded_venues: tuple[PostgresEventStore, list[SeedSummary]],
+) -> None:
+    store, summaries = seeded_venues
+    london, new_york = DEMO_VENUES
+    assert london.venue_id == DEFAULT_VENUE_ID != new_york.venue_id
+    zones = {}
+    for at, summary in zip(DEMO_VENUES, summaries, strict=True):
+        venue, _ = await load_venue(store, at.venue_id)
+        assert venue.entry is not None
+        assert (venue.entry.name, venue.entry.slug) == (at.name, at.slug)
+        assert len(venue.tables) == summary.tables == 12
+        assert summary.made > 150
+        zones[at.slug] = venue.settings.time_zone
+        booked = 0
+        for n in range(1, DEMO_BOOKINGS + 1):
+            records = await store.read_stream(
+                streams_of(at.venue_id).booking(at.ids(f"booking-{n}"))
+            )
+            booked += bool(records)
+        assert booked == summary.made
+    assert zones == {"london": "Europe/London", "new-york": "America/New_York"}
 
 
 async def test_about_two_hundred_bookings_and_none_overlap_on_a_table(
@@ -103,11 +142,13 @@ async def test_about_two_hundred_bookings_and_none_overlap_on_a_table(
 
 async def test_seeding_again_writes_nothing_and_says_the_venue_was_kept(
     seeded: tuple[PostgresEventStore, SeedSummary],
+    seeded_venues: tuple[PostgresEventStore, list[SeedSummary]],
     pool: AsyncConnectionPool[Any],
     database_url: str,
     tmp_path: Path,
 ) -> None:
     _, first = seeded
+    _, summaries = seeded_venues
     before = await count_events(pool)
     again = await asyncio.to_thread(
         subprocess.run,
@@ -120,11 +161,13 @@ async def test_seeding_again_writes_nothing_and_says_the_venue_was_kept(
     )
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines() == [
-        "demo restaurant: venue already configured, left as it is;"
-        f" bookings: 0 made, {first.made} already there,"
-        f" {DEMO_BOOKINGS - first.made} skipped (slot taken {DEMO_BOOKINGS - first.made}),"
+        f"{summary.venue}: venue already configured, left as it is;"
+        f" bookings: 0 made, {summary.made} already there,"
+        f" {DEMO_BOOKINGS - summary.made} skipped (slot taken {DEMO_BOOKINGS - summary.made}),"
         " 0 cancelled"
+        for summary in summaries
     ]
+    assert summaries[0] is first
     assert await count_events(pool) == before
 
 
