@@ -33,7 +33,7 @@ from api.accounts.users import User
 from api.context import Api
 from booking_core.domain.commands import Actor, Role
 from booking_core.domain.streams import DEFAULT_VENUE_ID
-from read_models import venues_layout
+from booking_core.handlers import find_venue
 from read_models.venues import resolve
 
 __all__ = [
@@ -78,19 +78,17 @@ def venue_not_found() -> NotFoundException:
     return NotFoundException(detail="No such venue.")
 
 
-async def resolve_venue(api: Api, connection: ASGIConnection[Any, Any, Any, Any], key: str) -> str:
-    """The id of the venue whose id or slug is `key` (404 for none). The directory is a
-    projection: a venue not found yet is looked for again once the directory holds the
-    request's `X-Consistency-Token`, so a venue just opened is found by its token."""
+async def resolve_venue(api: Api, key: str) -> str:
+    """The id of the venue whose id or slug is `key` (404 for none): from the directory,
+    or, for a venue it does not list yet (it is a projection), from the registry's
+    streams, so a venue is found from the moment its opening is acknowledged."""
     if key == DEFAULT_VENUE_ID:
         return key
-    found = await resolve(api.services.pool, key)
-    if found is None and isinstance(connection, Request):
-        await api.consistent(connection, sql=(venues_layout.NAME,))
-        found = await resolve(api.services.pool, key)
+    listed = await resolve(api.services.pool, key)
+    found = listed.id if listed is not None else await find_venue(api.store, key)
     if found is None:
         raise venue_not_found()
-    return found.id
+    return found
 
 
 async def _venue(connection: ASGIConnection[Any, Any, Any, Any]) -> Venue:
@@ -101,7 +99,7 @@ async def _venue(connection: ASGIConnection[Any, Any, Any, Any]) -> Venue:
     if key is None:
         venue = Venue(DEFAULT_VENUE_ID)
     else:
-        venue = Venue(await resolve_venue(connection.app.state["api"], connection, str(key)))
+        venue = Venue(await resolve_venue(connection.app.state["api"], str(key)))
     connection.state["venue"] = venue
     return venue
 

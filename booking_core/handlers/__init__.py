@@ -19,7 +19,12 @@ from booking_core.handlers.bookings import (
     mark_no_show,
     seat_booking,
 )
-from booking_core.handlers.registry import RegistryResult, change_registry, id_for_new_venue
+from booking_core.handlers.registry import (
+    RegistryResult,
+    change_registry,
+    find_venue,
+    id_for_new_venue,
+)
 from booking_core.handlers.tables import (
     TableResult,
     add_table,
@@ -47,6 +52,7 @@ __all__ = [
     "change_table",
     "change_venue",
     "complete_booking",
+    "find_venue",
     "id_for_new_venue",
     "lift_block",
     "load_venue",

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from booking_core.codec import codec
 from booking_core.domain import registry
 from booking_core.domain.commands import UNSET, ChangeVenueDetails, OpenVenue, RegistryCommand
 from booking_core.domain.decision import Decision, DecisionBuilder
-from booking_core.domain.folding import VENUE_KIND
+from booking_core.domain.errors import InvalidId
+from booking_core.domain.folding import SLUG, VENUE_KIND
 from booking_core.domain.registry import LEGACY_ENTRY, entry_of
-from booking_core.domain.streams import DEFAULT_STREAMS, DEFAULT_VENUE_ID, slug_stream
+from booking_core.domain.streams import DEFAULT_STREAMS, DEFAULT_VENUE_ID, slug_stream, streams_of
 from booking_core.domain.venue import VenueEntry, VenueState
 from booking_core.handlers._session import (
     DEFAULT_RETRY,
@@ -25,7 +27,7 @@ from booking_core.handlers._session import (
 )
 from booking_core.store import EventStore, IdempotencyKey
 
-__all__ = ["RegistryResult", "change_registry", "id_for_new_venue"]
+__all__ = ["RegistryResult", "change_registry", "find_venue", "id_for_new_venue"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +46,21 @@ async def id_for_new_venue(store: EventStore, fresh_id: str) -> str:
     the unscoped routes address the first venue created), `fresh_id` otherwise."""
     found = await store.read_streams([DEFAULT_STREAMS.venue])
     return DEFAULT_VENUE_ID if not found[DEFAULT_STREAMS.venue] else fresh_id
+
+
+async def find_venue(store: EventStore, key: str) -> str | None:
+    """The venue whose id or slug is `key`, as the registry's streams say now: for a venue
+    the directory (a projection) does not list yet. None for no such venue."""
+    try:
+        by_id, by_slug = streams_of(key).venue, slug_stream(key)
+    except InvalidId:
+        return None
+    found = await store.read_streams([by_id, by_slug])
+    venue = VENUE_KIND.fold(codec.decode(record) for record in found[by_id])
+    if entry_of(key, venue) is not None:
+        return key
+    hold = SLUG.fold(codec.decode(record) for record in found[by_slug])
+    return registry.holder(key, hold)
 
 
 async def change_registry(

@@ -45,7 +45,7 @@ from booking_core.handlers import add_table, change_venue
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.runtime import open_services
 from tests.support.models import clear_read_models
-from tests.support.scope import TEST_VENUE, open_test_venue, to_test_venue
+from tests.support.scope import TEST_VENUE, open_test_venue, to_test_venue, wait_for_test_venue
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 ADMIN_EMAIL = "admin@example.com"
@@ -161,6 +161,7 @@ async def world(
         sys.executable, "-m", "tablebook.cli", "projectors", "run", env=env
     )
     try:
+        await wait_for_test_venue(pool)
         yield World(pool, store, redis_prefix)
     finally:
         daemon.send_signal(signal.SIGTERM)

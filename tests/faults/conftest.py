@@ -24,7 +24,7 @@ from projectors.runner import grouped, run_until_stopped
 from tablebook.database import create_database, migrate, with_database
 from tablebook.projector_commands import backends, projection_runners
 from tablebook.runtime import open_services
-from tests.support.scope import to_test_venue
+from tests.support.scope import to_test_venue, wait_for_test_venue
 from tests.support.throwaway import ThrowawayPostgres, ThrowawayRedis, missing_servers
 
 SECRET = "a-test-secret-key-long-enough-for-hs256-signing"
@@ -91,6 +91,7 @@ async def projecting(database_url: str, redis_url: str, redis_prefix: str) -> As
         group = grouped(projection_runners(b), b.store, registry.codec)
         running = asyncio.create_task(run_until_stopped(group, stop))
         try:
+            await wait_for_test_venue(b.pool)
             yield
         finally:
             stop.set()

@@ -6,18 +6,21 @@ venue whose streams, rows and keys carry its id as well as for the default one."
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import os
-from typing import Final
+from typing import Any, Final
 
 import httpx
+from psycopg_pool import AsyncConnectionPool
 
 from booking_core.domain.commands import Actor, OpenVenue
 from booking_core.domain.errors import VenueAlreadyOpen
 from booking_core.domain.streams import DEFAULT_VENUE_ID, streams_of
 from booking_core.handlers import change_registry
 from booking_core.store import EventStore
+from read_models.venues import resolve
 
 __all__ = [
     "STREAMS",
@@ -26,6 +29,7 @@ __all__ = [
     "TEST_VENUE_SLUG",
     "open_test_venue",
     "to_test_venue",
+    "wait_for_test_venue",
 ]
 
 TEST_VENUE: Final = os.environ.get("TABLEBOOK_TEST_VENUE") or DEFAULT_VENUE_ID
@@ -58,6 +62,18 @@ async def open_test_venue(store: EventStore, time_zone: str = "UTC") -> None:
     )
     with contextlib.suppress(VenueAlreadyOpen):  # opened by an earlier test of the run
         await change_registry(store, command)
+
+
+async def wait_for_test_venue(pool: AsyncConnectionPool[Any], timeout: float = 30.0) -> None:
+    """Wait until the venue directory (a projection) lists the suite's venue: requests
+    address it by id, and the API finds a venue there."""
+    if TEST_VENUE == DEFAULT_VENUE_ID:
+        return
+    deadline = asyncio.get_running_loop().time() + timeout
+    while await resolve(pool, TEST_VENUE) is None:
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the directory never listed {TEST_VENUE}")
+        await asyncio.sleep(0.05)
 
 
 async def to_test_venue(request: httpx.Request) -> None:
