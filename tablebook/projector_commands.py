@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 from rich.console import Console
@@ -19,6 +20,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import projectors.registry as registry
+from booking_core.domain.errors import InvalidId
+from booking_core.domain.streams import DEFAULT_VENUE_ID, streams_of
 from booking_core.store import ORIGIN, ConsistencyToken
 from booking_core.store.postgres import PostgresEventStore
 from projectors.checkpoints import read_redis_checkpoint, read_sql_checkpoints
@@ -30,11 +33,19 @@ from projectors.runner import (
     grouped,
     run_until_stopped,
 )
+from projectors.venue_rebuild import count_venue_events, rebuild_venue
 from read_models.consistency import redis_checkpoint_key
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
 from tablebook.settings import Settings
 
-__all__ = ["projection_runners", "rebuild_projections", "run_projectors", "show_status"]
+__all__ = [
+    "projection_runners",
+    "rebuild_projections",
+    "rebuild_venue_projections",
+    "resolve_venue",
+    "run_projectors",
+    "show_status",
+]
 
 log = logging.getLogger("tablebook.projectors")
 
@@ -129,16 +140,21 @@ async def _count_events(pool: AsyncConnectionPool[Any]) -> int:
     return int(row[0]) if row else 0
 
 
-async def rebuild_projections(
-    database_url: str, redis_url: str, redis_prefix: str, names: Sequence[str]
-) -> ConsistencyToken:
+def _rebuildable(names: Sequence[str]) -> set[str]:
+    """The projections to rebuild (every read model when none is named)."""
     never = set(names) & set(registry.PROCESS_MANAGER_NAMES)
     if never:
         raise ValueError(
             f"{', '.join(sorted(never))}: a process manager records messages already sent;"
             " rebuilding it would send them again"
         )
-    wanted = set(names) or set(registry.names()) - set(registry.PROCESS_MANAGER_NAMES)
+    return set(names) or set(registry.names()) - set(registry.PROCESS_MANAGER_NAMES)
+
+
+async def rebuild_projections(
+    database_url: str, redis_url: str, redis_prefix: str, names: Sequence[str]
+) -> ConsistencyToken:
+    wanted = _rebuildable(names)
     async with backends(database_url, redis_url, redis_prefix) as b:
         projection_runners(b, list(wanted))  # validates the names
         total = await _count_events(b.pool)
@@ -164,6 +180,86 @@ async def rebuild_projections(
             )
     log.info("rebuilt", extra={"projections": ",".join(sorted(wanted)), "position": str(token)})
     return token
+
+
+_RESOLVE_VENUE = "SELECT id FROM rm_venues WHERE id = %s OR slug = %s ORDER BY id = %s DESC LIMIT 1"
+_HAS_STREAMS = """
+SELECT EXISTS (
+  SELECT 1 FROM streams
+  WHERE CASE WHEN %(default)s THEN strpos(stream_id, '/') = 0
+             ELSE starts_with(stream_id, %(prefix)s) END
+)
+"""
+
+
+async def resolve_venue(pool: AsyncConnectionPool[Any], venue: str) -> str:
+    """The id of the venue named by its id or slug; ValueError if there is none.
+
+    A venue listed in `rm_venues` is found by id or slug; one that is not (or, without
+    that table, any venue) only by an id that has streams in the log."""
+    async with pool.connection() as connection:
+        try:
+            cursor = await connection.execute(_RESOLVE_VENUE, (venue, venue, venue))
+            row = await cursor.fetchone()
+        except psycopg.errors.UndefinedTable:
+            row = None
+        if row is not None:
+            return str(row[0])
+        try:
+            prefix = streams_of(venue).venue.removesuffix("venue")
+        except InvalidId:
+            raise ValueError(f"unknown venue {venue!r}") from None
+        cursor = await connection.execute(
+            _HAS_STREAMS, {"default": venue == DEFAULT_VENUE_ID, "prefix": prefix}
+        )
+        found = await cursor.fetchone()
+    if not (found and found[0]):
+        raise ValueError(f"unknown venue {venue!r}: no venue has that id or slug")
+    return venue
+
+
+async def rebuild_venue_projections(
+    database_url: str, redis_url: str, redis_prefix: str, names: Sequence[str], venue: str
+) -> dict[str, ConsistencyToken]:
+    """Rebuild one venue's part of the named read models (all when none is named) while
+    the daemon serves every venue (see `projectors.venue_rebuild`)."""
+    wanted = _rebuildable(names)
+    async with backends(database_url, redis_url, redis_prefix) as b:
+        projection_runners(b, list(wanted))  # validates the names
+        venue_id = await resolve_venue(b.pool, venue)
+        sql_projections = [p for p in registry.SQL_PROJECTIONS if p.name in wanted]
+        redis_projections = [p for p in registry.REDIS_PROJECTIONS if p.name in wanted]
+        passes = len(sql_projections) + len(redis_projections)
+        total = await count_venue_events(b.pool, venue_id) * passes
+        console = Console(stderr=True)
+        with Progress(
+            TextColumn("rebuilding {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        ) as bar:
+            task = bar.add_task(f"{', '.join(sorted(wanted))} of {venue_id}", total=total)
+            tokens = await rebuild_venue(
+                venue_id=venue_id,
+                codec=registry.codec,
+                pool=b.pool,
+                redis=b.redis,
+                redis_prefix=redis_prefix,
+                sql_projections=sql_projections,
+                redis_projections=redis_projections,
+                progress=lambda n: bar.advance(task, n),
+            )
+    log.info(
+        "rebuilt",
+        extra={
+            "projections": ",".join(sorted(wanted)),
+            "venue_id": venue_id,
+            "positions": ",".join(f"{name}={token}" for name, token in sorted(tokens.items())),
+        },
+    )
+    return tokens
 
 
 async def _lag(pool: AsyncConnectionPool[Any], token: ConsistencyToken) -> tuple[int, float]:
