@@ -20,26 +20,32 @@ and none can appear below it later.
 
 1. Copies of its tables (`CREATE TEMP TABLE <table>__venue_copy (LIKE <table> INCLUDING
    ALL)`: private to this session, so two rebuilds never share one, and gone if it dies).
-2. Fill them with the venue's events up to the checkpoint read without a lock, C0 (the
-   long part, while the daemon runs on).
+2. Fill them with the venue's events up to the checkpoint read without a lock, C0, and
+   again up to the checkpoint read then, until the venue's events past the copy fit in
+   one batch (`PREFILL_ROUNDS` at most): the long part, while the daemon runs on.
 3. In one transaction: lock the projection's checkpoint row (`lock_sql_checkpoints`, the
-   lock every daemon batch of it takes first) and read it, C >= C0; fill the copies with
-   the venue's events in (C0, C]; `DELETE` the venue's live rows; `INSERT` the copies'
-   rows (naming the columns, generated ones left out); drop the copies.
+   lock every daemon batch of it takes first) and read it, C >= C0; apply the venue's
+   events in (C0, C] to the copies as one batch (a projection may keep state for the
+   length of a transaction: the bookings projection's staging table empties only at
+   commit); `DELETE` the venue's live rows; `INSERT` the copies' rows (naming the columns,
+   generated ones left out). The copies are dropped afterwards.
 
 Why the live part is then exactly "the venue as of C": while the lock is held no batch
 of this projection commits, so the live tables stand at C; the copy holds the venue's
-events up to C, each applied once (the reads are bounded by C0 and then by (C0, C]);
-the swapped rows replace the venue's whole part and no other. The checkpoint does not
-move, so the daemon's next batch, read after C, applies what comes after C to the new
-rows, once. An event applied twice or missed would show in the stats counters, which are
-increments. A checkpoint found behind C0 (a reset while this ran) stops the rebuild.
+events up to C, each applied once (each read starts after the last bound and ends at
+the next); the swapped rows replace the venue's whole part and no other (a copy row of
+another venue stops the rebuild). The checkpoint does not move, so the daemon's next
+batch, read after C, applies what comes after C to the new rows, once. An event applied
+twice or missed would show in the stats counters, which are increments. A checkpoint
+found behind the copy's bound (a reset while this ran) stops the rebuild.
 
 **Redis projections** (`availability`, `live_status`), one at a time:
 
-1. Fill a copy under a root of its own, `{prefix}venue-rebuild:{digest of the venue}:
-   {projection}:`, with the venue's events up to the live checkpoint C (read from Redis;
-   a model without one is refused: the daemon is building it from nothing).
+1. Fill a copy under a root of this run's own, `{prefix}venue-rebuild:{digest of the
+   venue}:{run}:{projection}:`, with the venue's events up to the live checkpoint C
+   (read from Redis; a model without one is refused: the daemon is building it from
+   nothing). The copy is deleted at the end, swapped or not (a killed run leaves keys
+   under `venue-rebuild:` that nothing reads: delete them at leisure).
 2. One Lua script (`_swap_venue_redis.lua`): only if the live checkpoint still holds C,
    delete the venue's live keys, `RENAME` the copy's keys into their place and set the
    venue's `version` (availability). Redis runs a script alone, and every daemon write to
@@ -62,6 +68,7 @@ byte for byte what a whole rebuild gives.) Live-status streams are refilled with
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import secrets
 from collections.abc import Sequence
@@ -96,6 +103,8 @@ __all__ = [
     "venue_copy_namespace",
 ]
 
+log = logging.getLogger("tablebook.projectors")
+
 SWAP_ATTEMPTS = 5
 """How often a Redis copy is caught up to a moved checkpoint before the rebuild gives up."""
 
@@ -103,6 +112,7 @@ PREFILL_ROUNDS = 5
 """How often the SQL copies follow the moving checkpoint before the locked part."""
 
 COPY_SUFFIX = "__venue_copy"
+COPY_NAMESPACE = "venue-rebuild:"
 
 _SWAP_LUA = (Path(__file__).parent / "_swap_venue_redis.lua").read_text()
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
@@ -189,11 +199,12 @@ async def count_venue_events(pool: AsyncConnectionPool[Any], venue_id: str) -> i
     return int(row[0]) if row else 0
 
 
-def venue_copy_namespace(venue_id: str) -> str:
-    """The key namespace of a venue's Redis copies: a digest, so that no venue's copy
-    root is a prefix of another's and no glob character reaches a SCAN pattern."""
+def venue_copy_namespace(venue_id: str, run: str) -> str:
+    """The key namespace of one run's Redis copies of a venue: a digest of the venue, so
+    that no glob character reaches a SCAN pattern, and the run's own token, so that two
+    rebuilds of one venue never write into each other's copy."""
     digest = hashlib.sha256(venue_id.encode()).hexdigest()[:16]
-    return f"venue-rebuild:{digest}:"
+    return f"{COPY_NAMESPACE}{digest}:{run}:"
 
 
 def _glob_escape(text: str) -> str:
@@ -380,12 +391,12 @@ async def _rebuild_redis(
     attempts: int,
 ) -> ConsistencyToken:
     live = KeySpace(redis_prefix, projection.name)
-    copy = KeySpace(redis_prefix, projection.name, namespace=venue_copy_namespace(venue_id))
+    run = secrets.token_hex(4)
+    copy = KeySpace(redis_prefix, projection.name, namespace=venue_copy_namespace(venue_id, run))
     part = venue_part(venue_id)
     # Under the default venue's pattern the script keeps only the default venue's keys.
     live_pattern = _glob_escape(live.root + part) + "*"
     swap = redis.register_script(_SWAP_LUA)
-    await clear_keys(redis, copy.root)
     try:
         filled, detail = ORIGIN, "(never read)"
         for _ in range(attempts):
@@ -420,6 +431,10 @@ async def _rebuild_redis(
             if _text(outcome) == "OK":
                 return filled
             detail = _text(seen)
+            log.info(
+                "checkpoint moved before the swap; catching the copy up",
+                extra={"projection": projection.name, "position": detail},
+            )
         raise VenueRebuildFailed(
             f"{projection.name}: the checkpoint moved on {attempts} times before the swap"
             f" (last seen {detail}); nothing was swapped, try again when the log is"

@@ -431,3 +431,107 @@ async def test_the_command_rebuilds_one_venue_and_refuses_what_it_cannot(
     refused = tablebook("projectors", "rebuild", "notifications", "--venue", OTHER_VENUE)
     assert refused.returncode == 2
     assert "would send them again" in refused.stderr
+
+
+async def test_a_checkpoint_that_keeps_moving_leaves_the_live_model_as_it_was(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any], redis: Redis, redis_prefix: str
+) -> None:
+    first, second = two_venues(OTHER_VENUE, DEFAULT_VENUE_ID)
+    await first.open(store, 60)
+    await second.open(store, 60)
+    async with daemon(store, pool, redis, redis_prefix):
+        await caught_up(pool, redis, redis_prefix)
+        planted = await damage(pool, redis, redis_prefix, OTHER_VENUE)
+        finished = asyncio.Event()
+
+        async def trade() -> None:  # at the other venue: the checkpoint moves all the same
+            while not finished.is_set():
+                await second.tell(store, 1)
+                await asyncio.sleep(0.002)
+
+        trading = asyncio.create_task(trade())
+        try:
+            with pytest.raises(VenueRebuildFailed, match="moved on 1 times"):
+                await rebuild_venue(
+                    venue_id=OTHER_VENUE,
+                    codec=registry.codec,
+                    pool=pool,
+                    redis=redis,
+                    redis_prefix=redis_prefix,
+                    redis_projections=registry.REDIS_PROJECTIONS,
+                    batch_size=1,
+                    attempts=1,
+                )
+        finally:
+            finished.set()
+            await trading
+        for key in planted:
+            assert await redis.exists(key), "nothing was swapped"
+        assert not [k async for k in redis.scan_iter(match=redis_prefix + "venue-rebuild:*")]
+
+        await caught_up(pool, redis, redis_prefix)
+        await rebuild_venue(
+            venue_id=OTHER_VENUE,
+            codec=registry.codec,
+            pool=pool,
+            redis=redis,
+            redis_prefix=redis_prefix,
+            redis_projections=registry.REDIS_PROJECTIONS,
+        )
+        for key in planted:
+            assert not await redis.exists(key)
+        assert not [k async for k in redis.scan_iter(match=redis_prefix + "venue-rebuild:*")]
+
+
+@pytest.fixture
+async def listed_venues(database_url: str) -> AsyncIterator[AsyncConnectionPool[Any]]:
+    """A pool that sees a venue list, `rm_venues`, in a schema of its own."""
+    async with AsyncConnectionPool(
+        database_url,
+        min_size=1,
+        max_size=2,
+        kwargs={"autocommit": True, "options": "-c search_path=venue_list,public"},
+        open=False,
+    ) as listed:
+        async with listed.connection() as connection:
+            await connection.execute("DROP SCHEMA IF EXISTS venue_list CASCADE")
+            await connection.execute("CREATE SCHEMA venue_list")
+            await connection.execute(
+                "CREATE TABLE venue_list.rm_venues (id text PRIMARY KEY, slug text UNIQUE)"
+            )
+            await connection.execute(
+                "INSERT INTO venue_list.rm_venues VALUES (%s, 'the-west'), ('corner', %s)",
+                (OTHER_VENUE, OTHER_VENUE + "-slug"),
+            )
+        try:
+            yield listed
+        finally:
+            async with listed.connection() as connection:
+                await connection.execute("DROP SCHEMA venue_list CASCADE")
+
+
+async def test_a_venue_is_named_by_id_or_slug(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    listed_venues: AsyncConnectionPool[Any],
+) -> None:
+    from tablebook.projector_commands import resolve_venue
+
+    first, second = two_venues(OTHER_VENUE, DEFAULT_VENUE_ID)
+    await first.open(store, 1)
+    await second.open(store, 1)
+
+    assert await resolve_venue(listed_venues, "the-west") == OTHER_VENUE
+    assert await resolve_venue(listed_venues, OTHER_VENUE) == OTHER_VENUE
+    assert await resolve_venue(listed_venues, "corner") == "corner"
+    # Not listed, but the log has its streams.
+    assert await resolve_venue(listed_venues, DEFAULT_VENUE_ID) == DEFAULT_VENUE_ID
+    with pytest.raises(ValueError, match="unknown venue 'nowhere'"):
+        await resolve_venue(listed_venues, "nowhere")
+
+    # Without a venue list, only an id with streams in the log.
+    assert await resolve_venue(pool, OTHER_VENUE) == OTHER_VENUE
+    assert await resolve_venue(pool, DEFAULT_VENUE_ID) == DEFAULT_VENUE_ID
+    for unknown in ("the-west", "corner", "a/b"):
+        with pytest.raises(ValueError, match="unknown venue"):
+            await resolve_venue(pool, unknown)
