@@ -201,8 +201,20 @@ def cmd_projectors_rebuild(settings: Settings, args: argparse.Namespace) -> int:
     if not args.all and not args.names:
         print("tablebook: name the projections to rebuild, or pass --all", file=sys.stderr)
         return 2
-    with resolved(settings) as ready:
-        asyncio.run(rebuild_projections(*_urls(ready), [] if args.all else args.names))
+    names = [] if args.all else args.names
+    if args.venue is None:
+        with resolved(settings) as ready:
+            asyncio.run(rebuild_projections(*_urls(ready), names))
+        return 0
+    from projectors.venue_rebuild import VenueRebuildFailed
+    from tablebook.projector_commands import rebuild_venue_projections
+
+    try:
+        with resolved(settings) as ready:
+            asyncio.run(rebuild_venue_projections(*_urls(ready), names, args.venue))
+    except VenueRebuildFailed as error:
+        print(f"tablebook: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -328,6 +340,11 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = projector_commands.add_parser("rebuild", help="rebuild from the first event")
     rebuild.add_argument("names", nargs="*", metavar="NAME")
     rebuild.add_argument("--all", action="store_true", help="every projection")
+    rebuild.add_argument(
+        "--venue",
+        metavar="VENUE",
+        help="only this venue's part (its id or slug), while the daemon serves every venue",
+    )
     rebuild.set_defaults(handler=cmd_projectors_rebuild)
     status = projector_commands.add_parser("status", help="checkpoints, lag, parked venues")
     status.set_defaults(handler=cmd_projectors_status)

@@ -31,6 +31,7 @@ from projectors.runner import (
     grouped,
     run_until_stopped,
 )
+from projectors.venue_rebuild import count_venue_events, rebuild_venue
 from read_models.consistency import redis_checkpoint_key
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
 from tablebook.settings import Settings
@@ -39,6 +40,7 @@ from tablebook.venue_lookup import resolve_venue
 __all__ = [
     "projection_runners",
     "rebuild_projections",
+    "rebuild_venue_projections",
     "run_projectors",
     "show_status",
     "unpark",
@@ -137,16 +139,21 @@ async def _count_events(pool: AsyncConnectionPool[Any]) -> int:
     return int(row[0]) if row else 0
 
 
-async def rebuild_projections(
-    database_url: str, redis_url: str, redis_prefix: str, names: Sequence[str]
-) -> ConsistencyToken:
+def _rebuildable(names: Sequence[str]) -> set[str]:
+    """The projections to rebuild (every read model when none is named)."""
     never = set(names) & set(registry.PROCESS_MANAGER_NAMES)
     if never:
         raise ValueError(
             f"{', '.join(sorted(never))}: a process manager records messages already sent;"
             " rebuilding it would send them again"
         )
-    wanted = set(names) or set(registry.names()) - set(registry.PROCESS_MANAGER_NAMES)
+    return set(names) or set(registry.names()) - set(registry.PROCESS_MANAGER_NAMES)
+
+
+async def rebuild_projections(
+    database_url: str, redis_url: str, redis_prefix: str, names: Sequence[str]
+) -> ConsistencyToken:
+    wanted = _rebuildable(names)
     async with backends(database_url, redis_url, redis_prefix) as b:
         projection_runners(b, list(wanted))  # validates the names
         total = await _count_events(b.pool)
@@ -172,6 +179,50 @@ async def rebuild_projections(
             )
     log.info("rebuilt", extra={"projections": ",".join(sorted(wanted)), "position": str(token)})
     return token
+
+
+async def rebuild_venue_projections(
+    database_url: str, redis_url: str, redis_prefix: str, names: Sequence[str], venue: str
+) -> dict[str, ConsistencyToken]:
+    """Rebuild one venue's part of the named read models (all when none is named) while
+    the daemon serves every venue (see `projectors.venue_rebuild`)."""
+    wanted = _rebuildable(names)
+    async with backends(database_url, redis_url, redis_prefix) as b:
+        projection_runners(b, list(wanted))  # validates the names
+        venue_id = await resolve_venue(b.pool, venue)
+        sql_projections = [p for p in registry.SQL_PROJECTIONS if p.name in wanted]
+        redis_projections = [p for p in registry.REDIS_PROJECTIONS if p.name in wanted]
+        passes = len(sql_projections) + len(redis_projections)
+        total = await count_venue_events(b.pool, venue_id) * passes
+        console = Console(stderr=True)
+        with Progress(
+            TextColumn("rebuilding {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        ) as bar:
+            task = bar.add_task(f"{', '.join(sorted(wanted))} of {venue_id}", total=total)
+            tokens = await rebuild_venue(
+                venue_id=venue_id,
+                codec=registry.codec,
+                pool=b.pool,
+                redis=b.redis,
+                redis_prefix=redis_prefix,
+                sql_projections=sql_projections,
+                redis_projections=redis_projections,
+                progress=lambda n: bar.advance(task, n),
+            )
+    log.info(
+        "rebuilt",
+        extra={
+            "projections": ",".join(sorted(wanted)),
+            "venue_id": venue_id,
+            "positions": ",".join(f"{name}={token}" for name, token in sorted(tokens.items())),
+        },
+    )
+    return tokens
 
 
 async def _lag(pool: AsyncConnectionPool[Any], token: ConsistencyToken) -> tuple[int, float]:

@@ -143,17 +143,6 @@ async def test_an_unknown_venue_is_one_line_and_exit_2(
         assert line.startswith(f"tablebook: unknown venue {venue!r}")
 
 
-async def test_without_a_venue_directory_the_value_is_taken_as_an_id(
-    database_url: str, directory: None
-) -> None:
-    options = {"autocommit": True, "options": "-c search_path=tb_no_directory_here"}
-    async with AsyncConnectionPool(database_url, kwargs=options, open=False) as bare:
-        assert await resolve_venue(bare, "ven_ab") == "ven_ab"
-        assert await resolve_venue(bare, "harbour-kitchen") == "harbour-kitchen"
-        with pytest.raises(ValueError, match="unknown venue"):
-            await resolve_venue(bare, "a/b")
-
-
 async def test_the_directory_answers_ids_slugs_and_the_default_venue(
     pool: AsyncConnectionPool[Any], directory: None
 ) -> None:
