@@ -11,7 +11,10 @@ venues, `{venue_id}/` for any other):
 | `tables` | hash | table id -> `{name, capacity, min_capacity, area}` JSON |
 | `retired` | hash | table id -> `1` |
 | `day:{service date}` | hash | `table|b|booking` or `table|k|block` -> `start,end` |
-| `version` | string | the last event applied to this venue's keys, `tx-position` (after a rebuild of the venue alone, `tx-position+r{random}`: a version no snapshot cached before it can have) |
+| `version` | string | the last event applied to this venue's keys, `tx-position` (1) |
+
+(1) After a rebuild of the venue alone, `tx-position+r{random}`: a version no snapshot
+cached before the rebuild can have.
 
 (Interval ends are epoch seconds, the start rounded down and the end up, so that a block
 placed at an instant with a fraction of a second overlaps a turn exactly when it does in
