@@ -53,3 +53,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TABLE venue_staff")
     op.execute("DROP TABLE rm_venues")
+    # Its projection's checkpoint goes with it: upgraded again, it reads the log afresh.
+    op.execute("DELETE FROM projection_checkpoints WHERE name = 'venues'")
