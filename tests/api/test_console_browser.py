@@ -260,7 +260,7 @@ async def test_a_time_no_booking_can_start_at_still_shows_the_floor_and_says_why
             status=422, content_type="application/problem+json", body=json.dumps(problem)
         )
 
-    await page.route("**/api/v1/bookings/tables?*", refuse)
+    await page.route("**/bookings/tables?*", refuse)  # the chosen venue's
     await show_floor(page, next(days), "19:15")
 
     await expect(page.locator("#floor-status")).to_contain_text(
