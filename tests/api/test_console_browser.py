@@ -21,7 +21,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
-from tests.api.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Headers
+from tests.api.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Headers, NewUser
+from tests.support.scope import TEST_VENUE
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -85,6 +86,10 @@ async def staff(page: Page, admin: Headers) -> Page:
     """The tab, already signed in as the admin (its token in the tab's session storage)."""
     token = admin["Authorization"].removeprefix("Bearer ")
     await page.add_init_script(f"sessionStorage.setItem('tablebook.token', {token!r})")
+    await page.add_init_script(  # the suite's venue, until the tab chooses another
+        "if (!sessionStorage.getItem('tablebook.venue'))"
+        f" sessionStorage.setItem('tablebook.venue', {TEST_VENUE!r})"
+    )
     return page
 
 
@@ -346,3 +351,65 @@ async def test_the_apis_refusals_are_shown_beside_the_booking_form(
     await form.get_by_role("button", name="Book").click()
     await expect(problem).to_contain_text("not open at")
     await expect(phone_error).to_have_count(0)
+
+
+# --- venues ---------------------------------------------------------------------------
+
+
+async def test_a_host_sees_only_their_venue_and_no_floor_plan_editor(
+    page: Page, client: Client, admin: Headers, new_user: NewUser
+) -> None:
+    slug = f"annex-{uuid.uuid4().hex[:8]}"
+    opened = await client.post(
+        "/api/v1/admin/venues",
+        json={"name": "The Annex", "slug": slug, "time_zone": "America/New_York"},
+        headers=admin,
+    )
+    assert opened.status_code == 201, opened.text
+    venue = opened.json()
+    listed = {**admin, "X-Consistency-Token": opened.headers["X-Consistency-Token"]}
+    host, user = await new_user()
+    granted = await client.put(
+        f"/api/v1/admin/venues/{venue['id']}/staff/{user['id']}",
+        json={"role": "host"},
+        headers=listed,
+    )
+    assert granted.is_success, granted.text
+    directory = await client.get("/api/v1/venues", headers=listed)  # waits for the opening
+    assert venue["id"] in {v["id"] for v in directory.json()}
+    token = host["Authorization"].removeprefix("Bearer ")
+    await page.add_init_script(f"sessionStorage.setItem('tablebook.token', {token!r})")
+
+    async with page.expect_request(lambda r: f"/api/v1/venues/{venue['id']}/" in r.url):
+        await page.goto("/console#floor")
+
+    picker = page.locator("#venue")
+    await expect(picker.locator("option")).to_have_count(1)
+    await expect(picker).to_have_value(venue["id"])
+    await expect(picker.locator("option")).to_have_text("The Annex")
+    await expect(page.locator('#nav button[data-screen="plan"]')).to_be_hidden()
+
+
+async def test_an_admin_switches_venue_and_the_console_follows(
+    staff: Page, client: Client, admin: Headers
+) -> None:
+    page = staff
+    slug = f"terrace-{uuid.uuid4().hex[:8]}"
+    opened = await client.post(
+        "/api/v1/admin/venues",
+        json={"name": "Zz Terrace", "slug": slug, "time_zone": "Europe/Lisbon"},
+        headers=admin,
+    )
+    assert opened.status_code == 201, opened.text
+    venue = opened.json()
+    listed = {**admin, "X-Consistency-Token": opened.headers["X-Consistency-Token"]}
+    await client.get("/api/v1/venues", headers=listed)  # the directory lists it now
+    await page.goto("/console#floor")
+    picker = page.locator("#venue")
+    await expect(picker.locator(f"option[value='{venue['id']}']")).to_have_count(1)
+    await expect(page.locator('#nav button[data-screen="plan"]')).to_be_visible()
+
+    async with page.expect_request(lambda r: f"/api/v1/venues/{venue['id']}/" in r.url):
+        await picker.select_option(venue["id"])
+    await page.reload()
+    await expect(picker).to_have_value(venue["id"])  # the tab keeps its choice
