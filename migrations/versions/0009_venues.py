@@ -32,7 +32,8 @@ def upgrade() -> None:
             address text,
             version integer NOT NULL,
             created_at timestamptz NOT NULL,
-            updated_at timestamptz NOT NULL
+            updated_at timestamptz NOT NULL,
+            venue_id text GENERATED ALWAYS AS (id) STORED
         )
         """
     )

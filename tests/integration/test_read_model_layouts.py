@@ -67,4 +67,7 @@ async def test_every_table_the_venue_and_stats_layouts_name_was_migrated(
 async def test_the_venues_layout_names_every_column_of_the_directory(
     pool: AsyncConnectionPool[Any],
 ) -> None:
-    assert await _columns(pool, venues_layout.VENUES) == list(venues_layout.COLUMNS)
+    assert await _columns(pool, venues_layout.VENUES) == [
+        *venues_layout.COLUMNS,
+        *venues_layout.GENERATED_COLUMNS,
+    ]

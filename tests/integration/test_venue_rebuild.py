@@ -497,10 +497,13 @@ async def listed_venues(database_url: str) -> AsyncIterator[AsyncConnectionPool[
             await connection.execute("DROP SCHEMA IF EXISTS venue_list CASCADE")
             await connection.execute("CREATE SCHEMA venue_list")
             await connection.execute(
-                "CREATE TABLE venue_list.rm_venues (id text PRIMARY KEY, slug text UNIQUE)"
+                "CREATE TABLE venue_list.rm_venues (LIKE public.rm_venues INCLUDING ALL)"
             )
             await connection.execute(
-                "INSERT INTO venue_list.rm_venues VALUES (%s, 'the-west'), ('corner', %s)",
+                "INSERT INTO venue_list.rm_venues"
+                " (id, slug, name, time_zone, version, created_at, updated_at)"
+                " VALUES (%s, 'the-west', 'The West', 'UTC', 1, now(), now()),"
+                " ('corner', %s, 'Corner', 'UTC', 1, now(), now())",
                 (OTHER_VENUE, OTHER_VENUE + "-slug"),
             )
         try:
