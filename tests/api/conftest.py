@@ -40,6 +40,7 @@ from booking_core.domain.commands import (
     ChangeSlotSettings,
     SetOpeningHours,
 )
+from booking_core.domain.streams import DEFAULT_VENUE_ID
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, change_venue
 from booking_core.store.postgres import PostgresEventStore
@@ -85,8 +86,18 @@ async def _reset(pool: AsyncConnectionPool[Any], redis_url: str, prefix: str) ->
 
 
 async def _open_venue(store: PostgresEventStore) -> None:
-    await open_test_venue(store, TIME_ZONE)
     admin = Actor(user_id="setup", role="admin")
+    if TEST_VENUE != DEFAULT_VENUE_ID:  # a deployment of before venues: its venue is Main
+        await change_venue(
+            store,
+            SetOpeningHours(
+                command_id="setup-main",
+                actor=admin,
+                now=dt.datetime.now(dt.UTC),
+                hours=OpeningHours.every_day(Shift(opens=dt.time(12, 0), closes=dt.time(22, 0))),
+            ),
+        )
+    await open_test_venue(store, TIME_ZONE)
     now = dt.datetime.now(dt.UTC)
     hours = OpeningHours.every_day(Shift(opens=dt.time(10, 0), closes=dt.time(23, 45)))
     await change_venue(

@@ -13,6 +13,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import TIME_ZONE, Headers
+from tests.support.scope import scoped_path
 
 Client = AsyncTestClient[Litestar]
 
@@ -183,7 +184,7 @@ async def test_created_table_has_a_location_and_answers_repeats_with_the_first_r
     floor.added.append(first.json()["id"])
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
-    assert first.headers["location"] == f"{TABLES}/{first.json()['id']}"
+    assert first.headers["location"] == scoped_path(f"{TABLES}/{first.json()['id']}")
 
 
 async def test_tables_list_in_pages(client: Client, admin: Headers, floor: Floor) -> None:
@@ -313,7 +314,9 @@ async def test_a_block_takes_the_table_out_of_service_until_lifted(
     assert block["start"].endswith("Z")
     local = dt.datetime.fromisoformat(block["start"]).astimezone(dt.UTC)
     assert local.astimezone(_zone()).strftime("%H:%M") == "18:00"
-    assert blocked.headers["location"] == f"{TABLES}/{table['id']}/blocks/{block['id']}"
+    assert blocked.headers["location"] == scoped_path(
+        f"{TABLES}/{table['id']}/blocks/{block['id']}"
+    )
 
     token = blocked.headers["x-consistency-token"]
     assert (await _status_at(client, day, "19:00", token))[table["id"]] == "blocked"
@@ -552,7 +555,7 @@ async def test_a_closure_closes_the_day_until_reopened(
     assert closed.status_code == 201, closed.text
     assert closed.json() == body
     url = f"{CLOSURES}/{day.isoformat()}"
-    assert closed.headers["location"] == url
+    assert closed.headers["location"] == scoped_path(url)
     token = closed.headers["x-consistency-token"]
     assert set((await _status_at(client, day, "19:00", token)).values()) == {"closed"}
     assert (await _book(client, guest, day, "t1")).status_code == 422

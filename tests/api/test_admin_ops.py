@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from booking_core.domain.commands import Actor, BookTable
 from booking_core.handlers import book_table
 from tests.api.conftest import TIME_ZONE, Headers, NewUser, World
-from tests.support.scope import TEST_VENUE
+from tests.support.scope import STREAMS, TEST_VENUE
 
 Client = AsyncTestClient[Litestar]
 
@@ -456,7 +456,7 @@ async def test_event_log_shows_a_bookings_life_page_by_page(
     await _step(client, admin, booking["id"], "seat")
     done = await _step(client, admin, booking["id"], "complete")
     headers = _after(done.headers["x-consistency-token"], admin)
-    stream = f"booking-{booking['id']}"
+    stream = STREAMS.booking(booking["id"])
 
     everything = await client.get(
         "/api/v1/admin/events", params={"stream": stream}, headers=headers

@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.api.conftest import Headers, NewUser
+from tests.support.scope import scoped_path
 
 Client = AsyncTestClient[Litestar]
 PROBLEMS = "https://tablebook.dev/problems/"
@@ -43,7 +44,7 @@ async def test_book_then_read_everywhere(
     assert booking["time"] == "19:00"
     assert booking["end_time"] == "20:30"
     assert booking["table_id"] in {"t1", "t2"}
-    assert made.headers["location"] == f"/api/v1/bookings/{booking['id']}"
+    assert made.headers["location"] == scoped_path(f"/api/v1/bookings/{booking['id']}")
     token = made.headers["x-consistency-token"]
     read = await client.get(
         f"/api/v1/bookings/{booking['id']}", headers={**guest, "X-Consistency-Token": token}

@@ -9,13 +9,17 @@ from collections.abc import Iterator
 
 import httpx
 
+from tests.support.scope import to_test_venue
+
 
 async def test_a_guest_books_and_reads_back_over_http(
     live_server: str, days: Iterator[dt.date]
 ) -> None:
     day = next(days)
     email = f"live-{uuid.uuid4().hex[:10]}@example.com"
-    async with httpx.AsyncClient(base_url=live_server, timeout=10) as http:
+    async with httpx.AsyncClient(
+        base_url=live_server, timeout=10, event_hooks={"request": [to_test_venue]}
+    ) as http:
         docs = await http.get("/openapi.json")
         assert docs.status_code == 200
         assert "/api/v1/bookings" in str(docs.json()["paths"])
@@ -68,7 +72,9 @@ async def test_concurrent_retries_with_one_idempotency_key_all_get_the_first_ans
 ) -> None:
     day = next(days)
     email = f"retry-{uuid.uuid4().hex[:10]}@example.com"
-    async with httpx.AsyncClient(base_url=live_server, timeout=30) as http:
+    async with httpx.AsyncClient(
+        base_url=live_server, timeout=30, event_hooks={"request": [to_test_venue]}
+    ) as http:
         await http.post(
             "/api/v1/auth/register",
             json={"email": email, "password": "a long password", "full_name": "Ada Lovelace"},

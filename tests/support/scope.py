@@ -28,6 +28,7 @@ __all__ = [
     "TEST_VENUE",
     "TEST_VENUE_SLUG",
     "open_test_venue",
+    "scoped_path",
     "to_test_venue",
     "wait_for_test_venue",
 ]
@@ -76,12 +77,23 @@ async def wait_for_test_venue(pool: AsyncConnectionPool[Any], timeout: float = 3
         await asyncio.sleep(0.05)
 
 
+def scoped_path(path: str) -> str:
+    """The path of a venue route for the suite's venue: `/api/v1/X` is the default
+    venue's, `/api/v1/venues/{TEST_VENUE}/X` another's (the deployment's routes stay)."""
+    if TEST_VENUE == DEFAULT_VENUE_ID or not path.startswith("/api/v1/"):
+        return path
+    if path.startswith(_DEPLOYMENT_ROUTES):
+        return path
+    return f"/api/v1/venues/{TEST_VENUE}/{path[8:]}"
+
+
 async def to_test_venue(request: httpx.Request) -> None:
     """An httpx request hook: a venue route goes to the suite's venue. The tests speak
     the unscoped API; with another venue the same requests address
-    `/api/v1/venues/{TEST_VENUE}`."""
-    if TEST_VENUE == DEFAULT_VENUE_ID:
-        return
-    path = request.url.path
-    if path.startswith("/api/v1/") and not path.startswith(_DEPLOYMENT_ROUTES):
-        request.url = request.url.copy_with(path=f"/api/v1/venues/{TEST_VENUE}/{path[8:]}")
+    `/api/v1/venues/{TEST_VENUE}` (the raw path is kept: a test may send bytes that are
+    not text, on purpose)."""
+    raw = request.url.raw_path
+    scoped = scoped_path(request.url.path).encode()
+    if scoped != request.url.path.encode():
+        prefix = f"/api/v1/venues/{TEST_VENUE}/".encode()
+        request.url = request.url.copy_with(raw_path=prefix + raw[len(b"/api/v1/") :])
