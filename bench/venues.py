@@ -107,6 +107,8 @@ class Booker:
     made: list[int] = field(default_factory=list)
     count: int = 0
     seconds: float = 0.0
+    cpu: float = 0.0
+    """This process's CPU seconds in the timed rounds."""
 
     def __post_init__(self) -> None:
         self.made = [0] * self.writers
@@ -146,13 +148,19 @@ class Booker:
         await asyncio.gather(*(writer(n) for n in range(self.writers)))
 
     async def timed_round(self) -> None:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         self.count += await self.book_for(ROUND_SECONDS)
         self.seconds += time.perf_counter() - began
+        self.cpu += time.process_time() - cpu
 
     @property
     def rate(self) -> float:
         return self.count / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        """This process's CPU per booking or read, in microseconds."""
+        return self.cpu / self.count * 1e6
 
 
 class CountingRedis(Redis):
@@ -196,6 +204,8 @@ class Reader:
     elsewhere: Elsewhere | None = None
     count: int = 0
     seconds: float = 0.0
+    cpu: float = 0.0
+    """This process's CPU seconds in the timed rounds."""
     landed: int = 0
     """Bookings the other process made while this side was timed."""
     fetches: int = 0
@@ -238,9 +248,10 @@ class Reader:
             await self.sweep()
             landed = self.elsewhere.done.value if self.elsewhere else 0
             fetches, checks = self.redis.fetches, self.redis.checks
-            began = time.perf_counter()
+            began, cpu = time.perf_counter(), time.process_time()
             self.count += await self.read_for(ROUND_SECONDS)
             self.seconds += time.perf_counter() - began
+            self.cpu += time.process_time() - cpu
             self.landed += (self.elsewhere.done.value if self.elsewhere else 0) - landed
             self.fetches += self.redis.fetches - fetches
             self.checks += self.redis.checks - checks
@@ -252,6 +263,11 @@ class Reader:
     @property
     def rate(self) -> float:
         return self.count / self.seconds
+
+    @property
+    def cpu_us(self) -> float:
+        """This process's CPU per booking or read, in microseconds."""
+        return self.cpu / self.count * 1e6
 
 
 async def alternate(sides: Sequence[Booker | Reader]) -> None:
@@ -360,6 +376,8 @@ async def _book_in_background(url: str, venues: list[str], go: Any, stop: Any, d
 @dataclass
 class Results:
     bookings: dict[str, float] = field(default_factory=dict)
+    cpu_us: dict[str, float] = field(default_factory=dict)
+    """The process's CPU per booking or read of each side (µs)."""
     reads: dict[str, float] = field(default_factory=dict)
     redis_reads: dict[str, str] = field(default_factory=dict)
     """What each side's reads asked of Redis, per 1,000 reads."""
@@ -370,6 +388,7 @@ class Results:
     def note_reads(self, sides: dict[str, Reader]) -> None:
         for name, side in sides.items():
             self.reads[name] = side.rate
+            self.cpu_us[name] = side.cpu_us
             per = 1000 / side.count
             self.redis_reads[name] = (
                 f"per 1,000 reads {side.fetches * per:.0f} snapshot fetches"
@@ -398,6 +417,8 @@ async def _bookings(one_url: str, many_url: str, results: Results) -> None:
             _vacuum(url)
         await alternate([one, busy, spread])
         results.bookings = {"one": one.rate, "busy": busy.rate, "spread": spread.rate}
+        for name, side in (("book_one", one), ("book_busy", busy), ("book_spread", spread)):
+            results.cpu_us[name] = side.cpu_us
     finally:
         for pool in pools:
             await pool.close()
@@ -504,20 +525,31 @@ def _measures(results: Results) -> list[Measure]:
     one_booking = f"1 venue of {TABLES} tables alone"
     one_read = f"1 venue of {TABLES} tables alone"
 
-    def booking(name: str, value: float, note: str) -> Measure:
+    cpu = results.cpu_us
+
+    def booking(name: str, side: str, note: str) -> Measure:
+        value = b[side]
         return Measure(
             name=name, value=value, unit="bookings/s", baseline=b["one"],
             baseline_name=one_booking, goal="ratio >= 0.9", met=value / b["one"] >= 0.9,
-            note=f"{WRITERS} writers, BookTable auto-assign through the handlers; {note}",
+            note=f"{WRITERS} writers, BookTable auto-assign through the handlers; {note};"
+            f" this process's CPU per booking {cpu['book_' + side]:.0f} µs"
+            f" ({cpu['book_one']:.0f} µs for the baseline)",
         )  # fmt: skip
+
+    def cpu_note(side: str, baseline: str) -> str:
+        return (
+            f"; {results.redis_reads[side]} ({results.redis_reads[baseline]} for the"
+            f" baseline); this process's CPU per read {cpu[side]:.0f} µs"
+            f" ({cpu[baseline]:.0f} µs for the baseline)"
+        )
 
     def read(name: str, side: str, baseline: str, baseline_name: str, note: str) -> Measure:
         value = r[side]
         return Measure(
             name=name, value=value, unit="req/s", baseline=r[baseline],
             baseline_name=baseline_name, goal="ratio >= 0.9", met=value / r[baseline] >= 0.9,
-            note=f"{READERS} readers, slots_for; {note}; {results.redis_reads[side]}"
-            f" ({results.redis_reads[baseline]} for the baseline)",
+            note=f"{READERS} readers, slots_for; {note}" + cpu_note(side, baseline),
         )  # fmt: skip
 
     def diagnosis(name: str, side: str, baseline: str, baseline_name: str) -> Measure:
@@ -526,15 +558,14 @@ def _measures(results: Results) -> list[Measure]:
             name=name, value=r[side], unit="req/s", baseline=r[baseline],
             baseline_name=baseline_name,
             note=f"what if the process kept {WHAT_IF_SNAPSHOTS:,} snapshots, not {shipped}:"
-            f" a diagnosis, not the shipped code; {results.redis_reads[side]}"
-            f" ({results.redis_reads[baseline]} for the baseline)",
+            f" a diagnosis, not the shipped code" + cpu_note(side, baseline),
         )  # fmt: skip
 
     half = VENUES // 2
     big = f"{WHAT_IF_SNAPSHOTS:,} snapshots"
     return [
-        booking(f"book 1 venue among {VENUES}", b["busy"], conditions),
-        booking(f"book spread over {VENUES} venues", b["spread"], "each booking the next venue"),
+        booking(f"book 1 venue among {VENUES}", "busy", conditions),
+        booking(f"book spread over {VENUES} venues", "spread", "each booking the next venue"),
         read(f"availability, 1 venue among {VENUES}", "busy", "one", one_read, conditions),
         read(
             f"availability spread over {VENUES} venues",
