@@ -5,7 +5,9 @@ rows and Redis keys exist). The goal is that the other venues cost nothing (rati
 
 - **Bookings/s**: BookTable (auto-assign) through the handlers on PostgreSQL, 4 writers
   in one process, as in `decision_cost`: the one venue of the one-venue deployment, the
-  same venue among 200 (one busy venue), and bookings spread over all 200 in turn.
+  same venue among 200 (one busy venue), and bookings spread over all 200 in turn; and,
+  as a control, the one venue of a second one-venue deployment, whose ratio to the first
+  shows how far two identical deployments land apart in this run.
 - **Availability reads/s**: `read_models.availability.slots_for` (what `GET
   .../availability` asks), 4 readers in one process trusting a version seen in the last
   `AVAILABILITY_STALENESS` seconds as the route does, against the Redis model the
@@ -396,29 +398,31 @@ class Results:
             )
 
 
-async def _bookings(one_url: str, many_url: str, results: Results) -> None:
-    pools = [
-        await open_pool(url, min_size=WRITERS, max_size=2 * WRITERS) for url in (one_url, many_url)
-    ]
+async def _bookings(one_url: str, control_url: str, many_url: str, results: Results) -> None:
+    urls = (one_url, control_url, many_url)
+    pools = [await open_pool(url, min_size=WRITERS, max_size=2 * WRITERS) for url in urls]
     try:
-        one_store, many_store = (
-            PostgresEventStore(pool, url)
-            for pool, url in zip(pools, (one_url, many_url), strict=True)
+        one_store, control_store, many_store = (
+            PostgresEventStore(pool, url) for pool, url in zip(pools, urls, strict=True)
         )
         await _open_venues(one_store, [ONE_VENUE], TABLES)
+        await _open_venues(control_store, [ONE_VENUE], TABLES)
         await _open_venues(many_store, venue_ids(VENUES), TABLES)
-        one = Booker(one_store, [ONE_VENUE], READ_FIRST, BUSY_DAYS)
-        busy = Booker(many_store, [ONE_VENUE], READ_FIRST, BUSY_DAYS)
-        spread = Booker(many_store, venue_ids(VENUES), SPREAD_FIRST, SPREAD_DAYS)
-        await spread.book(SETUP_BOOKINGS * VENUES)
-        for side in (one, busy, spread):
+        sides = {
+            "one": Booker(one_store, [ONE_VENUE], READ_FIRST, BUSY_DAYS),
+            "control": Booker(control_store, [ONE_VENUE], READ_FIRST, BUSY_DAYS),
+            "busy": Booker(many_store, [ONE_VENUE], READ_FIRST, BUSY_DAYS),
+            "spread": Booker(many_store, venue_ids(VENUES), SPREAD_FIRST, SPREAD_DAYS),
+        }
+        await sides["spread"].book(SETUP_BOOKINGS * VENUES)
+        for side in sides.values():
             await side.book_for(WARM_UP)
-        for url in (one_url, many_url):
+        for url in urls:
             _vacuum(url)
-        await alternate([one, busy, spread])
-        results.bookings = {"one": one.rate, "busy": busy.rate, "spread": spread.rate}
-        for name, side in (("book_one", one), ("book_busy", busy), ("book_spread", spread)):
-            results.cpu_us[name] = side.cpu_us
+        await alternate(list(sides.values()))
+        for name, side in sides.items():
+            results.bookings[name] = side.rate
+            results.cpu_us[f"book_{name}"] = side.cpu_us
     finally:
         for pool in pools:
             await pool.close()
@@ -564,6 +568,16 @@ def _measures(results: Results) -> list[Measure]:
     half = VENUES // 2
     big = f"{WHAT_IF_SNAPSHOTS:,} snapshots"
     return [
+        Measure(
+            name="book 1 venue alone, a second such deployment",
+            value=b["control"],
+            unit="bookings/s",
+            baseline=b["one"],
+            baseline_name=one_booking,
+            note="the control: the same deployment as the baseline's, timed beside it; its"
+            f" distance from 1 is this run's noise; this process's CPU per booking"
+            f" {cpu['book_control']:.0f} µs ({cpu['book_one']:.0f} µs for the baseline)",
+        ),
         booking(f"book 1 venue among {VENUES}", "busy", conditions),
         booking(f"book spread over {VENUES} venues", "spread", "each booking the next venue"),
         read(f"availability, 1 venue among {VENUES}", "busy", "one", one_read, conditions),
@@ -608,11 +622,12 @@ def run(url: str, redis_url: str) -> list[Measure]:
     results = Results()
     try:
         with (
+            scratch_database(url) as control_url,
             scratch_database(url) as many_url,
             scratch_database(url) as new_url,
             scratch_database(url) as large_url,
         ):
-            asyncio.run(_bookings(url, many_url, results))
+            asyncio.run(_bookings(url, control_url, many_url, results))
             asyncio.run(_reads(url, many_url, redis_url, (prefixes[0], prefixes[1]), results))
             asyncio.run(
                 _large_reads(new_url, large_url, redis_url, (prefixes[2], prefixes[3]), results)
