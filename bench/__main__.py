@@ -21,6 +21,7 @@ from bench import (
     history_export,
     live_status,
     projections,
+    venues,
 )
 from bench.chart import write_chart
 from bench.harness import Measure, print_table, scratch_database, server_urls
@@ -35,10 +36,19 @@ SUITES: dict[str, Suite] = {
     "live_status": live_status.run,
     "history_export": history_export.run,
     "decision_cost": decision_cost.run,
+    "venues": venues.run,
 }
-# What `make bench` runs: about eight minutes on two cores. history_export adds about
+# What `make bench` runs: about twelve minutes on two cores. history_export adds about
 # three more, so it runs only when named (or with `all`).
-DEFAULT = ["api", "projections", "history", "event_store", "live_status", "decision_cost"]
+DEFAULT = [
+    "api",
+    "projections",
+    "history",
+    "event_store",
+    "live_status",
+    "decision_cost",
+    "venues",
+]
 RESULTS = Path(__file__).parent / "results"
 
 

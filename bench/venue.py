@@ -9,6 +9,7 @@ from datetime import datetime
 from datetime import time as clock
 
 from booking_core.domain.commands import Actor, AddTable, ChangeSlotSettings, SetOpeningHours
+from booking_core.domain.streams import DEFAULT_VENUE_ID
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, change_venue
 from booking_core.store import EventStore
@@ -30,10 +31,14 @@ async def open_round_the_clock(
     now: datetime,
     interval_minutes: int,
     max_days_ahead: int,
+    venue_id: str = DEFAULT_VENUE_ID,
 ) -> None:
     hours = OpeningHours.every_day(Shift(opens=clock(0, 0), closes=clock(0, 0)))
     await change_venue(
-        store, SetOpeningHours(command_id=command_id(), actor=STAFF, now=now, hours=hours)
+        store,
+        SetOpeningHours(
+            command_id=command_id(), actor=STAFF, now=now, hours=hours, venue_id=venue_id
+        ),
     )
     await change_venue(
         store,
@@ -41,6 +46,7 @@ async def open_round_the_clock(
             command_id=command_id(),
             actor=STAFF,
             now=now,
+            venue_id=venue_id,
             interval_minutes=interval_minutes,
             turn_times=(TurnTime(max_party_size=20, minutes=60),),
             buffer_minutes=0,
@@ -56,6 +62,7 @@ async def open_round_the_clock(
                 command_id=command_id(),
                 actor=STAFF,
                 now=now,
+                venue_id=venue_id,
                 table_id=table_id,
                 name=table_id,
                 capacity=4,
