@@ -85,6 +85,7 @@ from read_models.model_keys import checkpoint_key, model_root, ready_key
 __all__ = [
     "CACHED_SNAPSHOTS",
     "NEVER_BOOKABLE",
+    "VERSIONS_PER_CHECK",
     "Interval",
     "ModelNotReady",
     "SlotAvailability",
@@ -109,8 +110,11 @@ _facts = msgspec.json.Decoder(TableFacts)
 _hours = msgspec.json.Decoder(OpeningHours)
 _settings = msgspec.json.Decoder(SlotSettings)
 
-CACHED_SNAPSHOTS = 32
-"""Parsed snapshots kept per process (one per prefix, service date and checkpoint)."""
+CACHED_SNAPSHOTS = 2048
+"""Parsed snapshots kept per process (one per prefix, venue, service date and version):
+enough for a few days of every venue of a group of two hundred."""
+VERSIONS_PER_CHECK = 256
+"""How many venues' versions one check reads (see `snapshot_for`)."""
 
 
 NEVER_BOOKABLE = (NonexistentLocalTime, OffSlotGrid)
@@ -399,24 +403,45 @@ async def snapshot_for(
 ) -> Snapshot:
     """The venue's snapshot of `around` and its neighbours. With `max_staleness`, a
     version read from Redis less than that many seconds ago is trusted without asking
-    again: the answer may then trail the model by that much (never the other way)."""
+    again: the answer may then trail the model by that much (never the other way).
+
+    A check reads, in the same round trip, the versions of the other venues this process
+    has read from the model (up to `VERSIONS_PER_CHECK`), and renews their trust too: a
+    process reading many venues asks Redis about once per `max_staleness`, not once per
+    venue."""
     root = model_root(prefix, NAME)
-    model = (_server(redis), prefix, venue_id)
+    server = _server(redis)
+    model = (server, prefix, venue_id)
     recent = _seen.get(model)
     if max_staleness > 0 and recent and time_monotonic() - recent[1] < max_staleness:
         cached = _cache.get((*model, around, recent[0]))
         if cached is not None:
             return cached
     venue_root = root + venue_part(venue_id)
-    ready, checkpoint, version = await redis.mget(
-        [ready_key(root), checkpoint_key(root), venue_root + VERSION]
+    others = (
+        [m for m in _seen if m[0] == server and m[1] == prefix and m != model][:VERSIONS_PER_CHECK]
+        if max_staleness > 0
+        else []
+    )
+    ready, checkpoint, version, *versions = await redis.mget(
+        [
+            ready_key(root),
+            checkpoint_key(root),
+            venue_root + VERSION,
+            *(root + venue_part(m[2]) + VERSION for m in others),
+        ]
     )
     if not ready:
         _seen.pop(model, None)
         raise ModelNotReady("the availability model is being built")
+    now = time_monotonic()
+    for other, other_version in zip(others, versions, strict=True):
+        other_mark = other_version if other_version is not None else checkpoint
+        if other_mark is not None:
+            _seen[other] = (_raw(other_mark), now)
     mark = version if version is not None else checkpoint
     if mark is not None:
-        _seen[model] = (_raw(mark), time_monotonic())
+        _seen[model] = (_raw(mark), now)
         cached = _cache.get((*model, around, _raw(mark)))
         if cached is not None:
             _cache.move_to_end((*model, around, _raw(mark)))
