@@ -81,8 +81,9 @@ from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 from booking_core.codec import EventCodec
-from booking_core.domain.streams import DEFAULT_VENUE_ID, streams_of
+from booking_core.domain.streams import streams_of
 from booking_core.store import ORIGIN, ConsistencyToken, RecordedEvent
+from booking_core.store.venue_filter import in_venue
 from projectors.base import KeySpace, RedisProjection, SqlProjection, TableNames
 from projectors.checkpoints import (
     lock_sql_checkpoints,
@@ -117,10 +118,9 @@ COPY_NAMESPACE = "venue-rebuild:"
 _SWAP_LUA = (Path(__file__).parent / "_swap_venue_redis.lua").read_text()
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 
-_VENUE_FILTER = """
+_VENUE_FILTER = f"""
   AND tx < (SELECT tb_read_horizon())
-  AND (CASE WHEN %(default)s THEN strpos(stream_id, '/') = 0
-            ELSE starts_with(stream_id, %(prefix)s) END)
+  AND {in_venue("venue")}
 """
 
 _SELECT_VENUE = f"""
@@ -144,10 +144,8 @@ class VenueRebuildFailed(Exception):
 
 
 def _venue_params(venue_id: str) -> dict[str, Any]:
-    default = venue_id == DEFAULT_VENUE_ID
-    # streams_of checks the id can be a venue's; its venue stream is `{prefix}venue`.
-    prefix = streams_of(venue_id).venue.removesuffix("venue")
-    return {"default": default, "prefix": prefix}
+    streams_of(venue_id)  # refuses an id no venue can have
+    return {"venue": venue_id}
 
 
 @dataclass(frozen=True)

@@ -14,23 +14,18 @@ from psycopg_pool import AsyncConnectionPool
 
 from booking_core.domain.errors import InvalidId
 from booking_core.domain.streams import DEFAULT_VENUE_ID, streams_of
+from booking_core.store.venue_filter import in_venue
 from read_models.venues import resolve
 
 __all__ = ["resolve_venue"]
 
-_HAS_STREAMS = """
-SELECT EXISTS (
-  SELECT 1 FROM streams
-  WHERE CASE WHEN %(default)s THEN strpos(stream_id, '/') = 0
-             ELSE starts_with(stream_id, %(prefix)s) END
-)
-"""
+_HAS_STREAMS = f"SELECT EXISTS (SELECT 1 FROM streams WHERE {in_venue('venue')})"  # noqa: S608 - built from constants
 
 
 async def resolve_venue(pool: AsyncConnectionPool[Any], venue: str) -> str:
     """The id of the venue `venue` names (its id or slug); ValueError if it names none."""
     try:
-        prefix = streams_of(venue).venue.removesuffix("venue")
+        streams_of(venue)  # refuses an id no venue can have
     except InvalidId:
         raise ValueError(f"unknown venue {venue!r}") from None
     if venue == DEFAULT_VENUE_ID:
@@ -39,7 +34,7 @@ async def resolve_venue(pool: AsyncConnectionPool[Any], venue: str) -> str:
     if listed is not None:
         return listed.id
     async with pool.connection() as connection:
-        cursor = await connection.execute(_HAS_STREAMS, {"default": False, "prefix": prefix})
+        cursor = await connection.execute(_HAS_STREAMS, {"venue": venue})
         found = await cursor.fetchone()
     if not (found and found[0]):
         raise ValueError(f"unknown venue {venue!r}: no venue has that id or slug")
