@@ -45,6 +45,7 @@ from api.schemas import (
 )
 from api.venue_scope import VenueDep, actor_in
 from booking_core.domain.commands import UNSET, BookTable, CancelBooking, ChangeBooking
+from booking_core.domain.values import BookingSource
 from booking_core.handlers import book_table, cancel_booking, change_booking
 from read_models.bookings import BookingFilter
 
@@ -63,7 +64,7 @@ class BookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | None = msgspec.field(
         default=None
     )
-    source: Annotated[str, msgspec.Meta(pattern=r"^(online|phone|walk_in)$")] | None = None
+    source: BookingSource | None = None
 
 
 class BookingUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -20,6 +20,7 @@ from msgspec import UNSET, UnsetType
 
 from booking_core.domain.streams import DEFAULT_VENUE_ID
 from booking_core.domain.values import (
+    BookingSource,
     Canvas,
     LayoutArea,
     LayoutTable,
@@ -244,7 +245,11 @@ class BookTable(Command, frozen=True, kw_only=True):
     special_requests: str | None = None
     table_ids: tuple[str, ...] = ()
     duration_minutes: int | None = None
-    source: str = "online"
+    source: BookingSource = "online"
+    seat_now: bool = False
+    """Staff only: the booking starts at the current minute and is seated at once."""
+    override: str | None = None
+    """Staff only: the reason to set aside a rule that would refuse the booking."""
 
 
 class ChangeBooking(Command, frozen=True, kw_only=True):
@@ -265,6 +270,8 @@ class ChangeBooking(Command, frozen=True, kw_only=True):
     guest_email: str | UnsetType | None = UNSET
     special_requests: str | UnsetType | None = UNSET
     expected_version: int | None = None
+    override: str | None = None
+    """Staff only: the reason to set aside a rule that would refuse the change."""
 
 
 class CancelBooking(Command, frozen=True, kw_only=True):
@@ -274,6 +281,8 @@ class CancelBooking(Command, frozen=True, kw_only=True):
 
 class SeatBooking(Command, frozen=True, kw_only=True):
     booking_id: str
+    override: str | None = None
+    """Staff only: the reason to seat outside the seating window."""
 
 
 class CompleteBooking(Command, frozen=True, kw_only=True):

@@ -26,6 +26,7 @@ from booking_core.domain.values import (
     LayoutArea,
     LayoutTable,
     OpeningHours,
+    Override,
     TableShape,
     TurnTime,
 )
@@ -326,6 +327,8 @@ class BookingPlaced(Event, frozen=True, kw_only=True, tag="BookingPlaced"):
     user_id: str
     source: str = "online"
     placed_at: dt.datetime
+    override: Override | None = None
+    """Set when staff placed it against a rule, with their reason."""
 
 
 class BookingChanged(Event, frozen=True, kw_only=True, tag="BookingChanged"):
@@ -354,6 +357,7 @@ class BookingChanged(Event, frozen=True, kw_only=True, tag="BookingChanged"):
     previous_service_date: dt.date
     previous_party_size: int
     previous_duration_minutes: int
+    override: Override | None = None
 
 
 class BookingCancelled(Event, frozen=True, kw_only=True, tag="BookingCancelled"):
@@ -374,6 +378,7 @@ class BookingSeated(Event, frozen=True, kw_only=True, tag="BookingSeated"):
     service_date: dt.date
     party_size: int
     seated_at: dt.datetime
+    override: Override | None = None
 
 
 class BookingCompleted(Event, frozen=True, kw_only=True, tag="BookingCompleted"):

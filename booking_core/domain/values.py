@@ -13,10 +13,12 @@ from typing import Literal
 import msgspec
 
 __all__ = [
+    "BookingSource",
     "Canvas",
     "LayoutArea",
     "LayoutTable",
     "OpeningHours",
+    "Override",
     "Shift",
     "SlotSettings",
     "TableShape",
@@ -24,6 +26,18 @@ __all__ = [
 ]
 
 TableShape = Literal["rectangle", "square", "round", "oval"]
+
+BookingSource = Literal["online", "phone", "walk_in"]
+"""How a booking came in: a guest online, or staff for a caller or a walk-in."""
+
+
+class Override(msgspec.Struct, frozen=True, kw_only=True):
+    """A rule a member of staff set aside for one decision, and who did it: kept in the
+    event, so the booking's history says why it breaks the venue's rules."""
+
+    reason: str
+    given_by: str
+    """The user id of the member of staff."""
 
 
 class Shift(msgspec.Struct, frozen=True, kw_only=True):

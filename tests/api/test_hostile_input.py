@@ -96,7 +96,7 @@ async def test_every_invalid_field_of_a_booking_is_reported_at_once_in_plain_wor
         "party_size": "must be at least 1",
         "guest_name": "must not be empty",
         "guest_phone": "must be a phone number: digits, spaces and + ( ) . / -",
-        "source": "must be one of: online, phone, walk_in",
+        "source": 'must be one of: online, phone, walk_in, not "carrier pigeon"',
         "seat_by_the_window": "unknown field: remove it",
     }
 
