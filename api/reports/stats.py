@@ -31,6 +31,7 @@ from api.refused import Refused
 from api.requests import AUTH, check_date
 from api.schemas import FromDateParam, ToDateParam
 from api.venue_scope import StaffDep, venue_managers
+from read_models import waitlist_layout
 from read_models.stats import (
     BreakdownRow,
     DayStats,
@@ -40,6 +41,7 @@ from read_models.stats import (
     floor_summary,
     total,
 )
+from read_models.waitlist import quote_accuracy
 
 __all__ = ["AdminReportsController"]
 
@@ -69,6 +71,17 @@ class DashboardOut(msgspec.Struct, frozen=True):
     occupancy_rate: OccupancyRate
     seated_now: Annotated[int, msgspec.Meta(description="Parties seated and not yet completed")]
     tables_total: Annotated[int, msgspec.Meta(description="Tables in service")]
+    waitlist_quote_error_minutes: Annotated[
+        float | None,
+        msgspec.Meta(
+            description="How far the waitlist's quotes were off: the median of |actual wait -"
+            " quoted wait| in minutes over the parties seated from that day's list; null when"
+            " none was"
+        ),
+    ] = None
+    waitlist_quotes_measured: Annotated[
+        int, msgspec.Meta(description="Parties seated from the list the median is taken over")
+    ] = 0
 
 
 class DayOut(msgspec.Struct, frozen=True):
@@ -215,10 +228,11 @@ class AdminReportsController(Controller):
             QueryParameter(description="Service date, YYYY-MM-DD; the venue's today if absent"),
         ] = None,
     ) -> DashboardOut:
-        await api.consistent(request, sql=("stats",))
+        await api.consistent(request, sql=("stats", waitlist_layout.NAME))
         floor = await floor_summary(api.services.pool, staff.venue_id)
         day = check_date(date) if date else floor.today(dt.datetime.now(dt.UTC))
         stats = await day_stats(api.services.pool, staff.venue_id, day)
+        accuracy = await quote_accuracy(api.services.pool, staff.venue_id, day)
         return DashboardOut(
             date=day,
             bookings=stats.bookings,
@@ -228,6 +242,8 @@ class AdminReportsController(Controller):
             occupancy_rate=stats.occupancy_rate,
             seated_now=stats.seated,
             tables_total=floor.tables_total,
+            waitlist_quote_error_minutes=accuracy.median_absolute_error_minutes,
+            waitlist_quotes_measured=accuracy.seated,
         )
 
     @get(

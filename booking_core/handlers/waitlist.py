@@ -50,7 +50,9 @@ class WaitlistResult(CommandResult):
     """The service day's list after the command."""
     entry: WaitlistEntry
     booking: BookingState = initial_booking
-    """The walk-in booking, when the command seated the party."""
+    """The walk-in booking, when the entry was seated from the list."""
+    booking_version: int = 0
+    """The walk-in booking's stream version (its `ETag`)."""
 
     @property
     def position(self) -> int | None:
@@ -138,11 +140,16 @@ async def _run(
     entry = waitlist.entries.get(command.entry_id)
     if entry is None:
         raise AssertionError(f"the waitlist has no entry {command.entry_id!r} after deciding")
-    booking: BookingState = NoBooking()
+    booking: BookingState = initial_booking
+    booking_version = 0
     if isinstance(entry, SeatedFromList):
-        booking = session.state_after(session.streams.booking(entry.booking_id), BOOKING, decision)
+        booking_stream = session.streams.booking(entry.booking_id)
+        booking = session.state_after(booking_stream, BOOKING, decision)
+        booking_version = result.versions.get(booking_stream, 0)
         if isinstance(booking, NoBooking):  # a repeat: its decision stopped before the booking
-            booking = await Session(store, streams=session.streams).booking(entry.booking_id)
+            fresh = Session(store, streams=session.streams)
+            booking = await fresh.booking(entry.booking_id)
+            booking_version = fresh.version(booking_stream)
     return WaitlistResult(
         events=result.events,
         token=result.token,
@@ -153,4 +160,5 @@ async def _run(
         waitlist=waitlist,
         entry=entry,
         booking=booking,
+        booking_version=booking_version,
     )
