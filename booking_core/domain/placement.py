@@ -33,29 +33,34 @@ from typing import Final
 from msgspec import UnsetType
 
 from booking_core.domain import booking as booking_decider
-from booking_core.domain import service_day, table
+from booking_core.domain import overrides, service_day, table
 from booking_core.domain._access import require_staff
 from booking_core.domain._unset import or_current
 from booking_core.domain.booking import BookingDetails, BookingState, NoBooking, Placement
-from booking_core.domain.commands import BookTable, ChangeBooking
+from booking_core.domain.commands import Actor, BookTable, ChangeBooking
 from booking_core.domain.decision import Decision, DecisionBuilder
 from booking_core.domain.errors import (
     BookingAlreadyExists,
+    ClosedOnDate,
     DomainError,
     InvalidBooking,
     NoTableAvailable,
     NoTableFitsParty,
+    OffSlotGrid,
+    OutsideOpeningHours,
     PartyTooLarge,
     PartyTooSmall,
     TableAlreadyBooked,
     TableIsBlocked,
     TableIsRetired,
     TableNotFound,
+    TurnRunsPastClose,
 )
 from booking_core.domain.service_day import Release, Reserve, ServiceDay, neighbourhood
 from booking_core.domain.streams import VenueStreams, neighbouring_days, streams_of
 from booking_core.domain.table import ActiveTable, TableState
-from booking_core.domain.time_rules import Slot, resolve_slot
+from booking_core.domain.time_rules import Slot, resolve_slot, to_local
+from booking_core.domain.values import Override
 from booking_core.domain.venue import Seats, VenueState
 
 __all__ = [
@@ -84,6 +89,9 @@ UNFIT: Final = (PartyTooLarge, PartyTooSmall, TableIsRetired, TableNotFound)
 was read before a change of the table, so the choice must be made again."""
 
 _MAX_DURATION = 24 * 60
+
+_HOURS: Final = (OutsideOpeningHours, ClosedOnDate, OffSlotGrid, TurnRunsPastClose)
+"""The venue's hours: what an override may set aside when placing a start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,21 +124,42 @@ def plan_slot(
     party_size: int,
     duration_minutes: int | None,
     now: datetime,
+    actor: Actor | None = None,
+    override: Override | None = None,
+    walk_in: bool = False,
 ) -> Slot:
-    """The slot of a start, for the venue's turn time or an admin's fixed duration."""
+    """The slot of a start, for the venue's turn time or an admin's fixed duration.
+
+    Guests (no `actor`, or one who is not staff) are held to every rule. Staff are not
+    held to the lead time or the booking window, a walk-in starts off the slot grid, and
+    the venue's hours (closures, grid, the turn before closing) yield to an override."""
     if duration_minutes is None:
         duration_minutes = venue.settings.turn_minutes(party_size)
     elif not 1 <= duration_minutes <= _MAX_DURATION:
         raise InvalidBooking("duration_minutes", f"must be from 1 to {_MAX_DURATION}")
-    return resolve_slot(
-        venue.settings,
-        venue.hours,
-        venue.closures,
-        day=day,
-        at=at,
-        duration_minutes=duration_minutes,
-        now=now,
-    )
+    staff = actor is not None and actor.is_staff
+
+    def resolve(*, in_hours: bool) -> Slot:
+        return resolve_slot(
+            venue.settings,
+            venue.hours,
+            venue.closures,
+            day=day,
+            at=at,
+            duration_minutes=duration_minutes,
+            now=now,
+            notice=not staff,
+            grid=not walk_in,
+            in_hours=in_hours,
+        )
+
+    try:
+        return resolve(in_hours=True)
+    except _HOURS as error:
+        if actor is None:
+            raise
+        overrides.enforce(error, actor, override)
+        return resolve(in_hours=False)
 
 
 def plan_booking(command: BookTable, booking: BookingState, venue: VenueState) -> Slot:
@@ -139,6 +168,11 @@ def plan_booking(command: BookTable, booking: BookingState, venue: VenueState) -
         raise BookingAlreadyExists(command.booking_id)
     if command.duration_minutes is not None:
         require_staff(command.actor, "set a booking's duration")
+    if command.source != "online":
+        require_staff(command.actor, "book by phone or for a walk-in")
+    if command.seat_now:
+        require_staff(command.actor, "seat a walk-in")
+    override = overrides.override_of(command.actor, command.override)
     booking_decider.check_party(
         command.party_size,
         command.guest_name,
@@ -147,13 +181,20 @@ def plan_booking(command: BookTable, booking: BookingState, venue: VenueState) -
         special_requests=command.special_requests,
         source=command.source,
     )
+    day, at = command.date, command.time
+    if command.seat_now:
+        local = to_local(command.now, venue.settings.time_zone)
+        day, at = local.date(), local.time().replace(second=0, microsecond=0)
     return plan_slot(
         venue,
-        day=command.date,
-        at=command.time,
+        day=day,
+        at=at,
         party_size=command.party_size,
         duration_minutes=command.duration_minutes,
         now=command.now,
+        actor=command.actor,
+        override=override,
+        walk_in=command.seat_now,
     )
 
 
@@ -169,6 +210,7 @@ def plan_move(command: ChangeBooking, booking: BookingState, venue: VenueState) 
     )
     if not moves:
         return None
+    override = overrides.override_of(command.actor, command.override)
     party_size = or_current(command.party_size, details.party_size)
     booking_decider.check_party(party_size, or_current(command.guest_name, details.guest_name))
     duration = or_current(command.duration_minutes, _fixed_duration(details))
@@ -179,6 +221,8 @@ def plan_move(command: ChangeBooking, booking: BookingState, venue: VenueState) 
         party_size=party_size,
         duration_minutes=duration,
         now=command.now,
+        actor=command.actor,
+        override=override,
     )
     tables = None if isinstance(command.table_ids, UnsetType) else command.table_ids
     return Move(slot, party_size, duration is not None, tables or None)
@@ -274,7 +318,7 @@ def decide_place(
     empty)."""
     slot = plan_booking(command, booking, venue)
     _check_table_ids(table_ids)
-    table.check_fits(tables, table_ids, command.party_size)
+    _check_seats(command, tables, table_ids, command.party_size)
     streams = streams_of(command.venue_id)
     decision = DecisionBuilder()
     decision.read(streams.venue, *(streams.table(table_id) for table_id in table_ids))
@@ -309,7 +353,7 @@ def decide_change(
         raise ValueError("a change that moves the booking needs its tables")
     details = booking_decider.require_changeable(booking, command).details
     _check_table_ids(table_ids)
-    table.check_fits(tables, table_ids, move.party_size)
+    _check_seats(command, tables, table_ids, move.party_size)
     decision.read(streams.venue, *(streams.table(table_id) for table_id in table_ids))
     old_date = details.slot.service_date
     for table_id in details.table_ids:
@@ -367,6 +411,26 @@ def _reserve(
         reserve = Reserve(table_id, booking_id, slot, party_size, buffer)
         events = service_day.decide(reserve, view)
         decision.add(streams.service_day(table_id, slot.service_date), events)
+
+
+def _check_seats(
+    command: BookTable | ChangeBooking,
+    tables: Mapping[str, TableState],
+    table_ids: tuple[str, ...],
+    party_size: int,
+) -> None:
+    """The tables seat the party; staff naming tables may seat a party too large or too
+    small for them with a reason (auto-assign only ever picks tables that fit)."""
+    named = bool(command.table_ids)
+    if not named:
+        table.check_fits(tables, table_ids, party_size)
+        return
+    with overrides.overridable(
+        command.actor,
+        overrides.override_of(command.actor, command.override),
+        (PartyTooLarge, PartyTooSmall),
+    ):
+        table.check_fits(tables, table_ids, party_size)
 
 
 def _fixed_duration(details: BookingDetails) -> int | None:
