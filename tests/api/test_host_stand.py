@@ -167,12 +167,14 @@ async def test_a_walk_in_is_booked_from_this_minute_and_seated_in_one_request(
     minutes = {before.strftime("%H:%M"), after.strftime("%H:%M")}
     assert booking["time"] in minutes
     assert booking["date"] in {before.date().isoformat(), after.date().isoformat()}
+    assert booking["seated_at"] is not None
 
     read = await client.get(
         venue.path(f"admin/bookings/{booking['id']}"),
         headers={**host, "X-Consistency-Token": made.headers["x-consistency-token"]},
     )
     assert read.json()["status"] == "seated"
+    assert read.json()["seated_at"] is not None
 
 
 async def test_a_date_and_time_are_needed_unless_the_party_is_seated_now(
@@ -240,6 +242,37 @@ async def test_a_party_is_seated_a_day_early_only_with_a_reason(
     entry = history.json()[-1]
     assert entry["type"] == "BookingSeated"
     assert entry["data"]["override"] == {"reason": reason, "given_by": me.json()["id"]}
+
+    # Seated a day early is not seated now: neither on tomorrow's dashboard nor on today's.
+    after = {**admin, "X-Consistency-Token": seated.headers["x-consistency-token"]}
+    for day in (tomorrow.date(), _local_now().date()):
+        stats = await client.get(
+            venue.path("admin/dashboard/stats"), params={"date": day.isoformat()}, headers=after
+        )
+        assert stats.status_code == 200, stats.text
+        assert stats.json()["seated_now"] == 0
+
+
+async def test_the_dashboard_counts_the_parties_at_their_tables_now(
+    client: Client, host: Headers, admin: Headers, venue: Venue
+) -> None:
+    walk_in = {"party_size": 2, "guest_name": "Walk-in", "seat_now": True}
+    first = await _staff_book(client, host, venue, walk_in)
+    second = await _staff_book(client, host, venue, walk_in)
+    assert (first.status_code, second.status_code) == (201, 201), second.text
+    done = await client.post(
+        venue.path(f"admin/bookings/{second.json()['id']}/complete"), headers=host
+    )
+    assert done.status_code == 200, done.text
+    later = _on_grid(_local_now() + dt.timedelta(hours=2))
+    assert (await _staff_book(client, host, venue, _booking(later))).status_code == 201
+
+    stats = await client.get(
+        venue.path("admin/dashboard/stats"),
+        headers={**admin, "X-Consistency-Token": done.headers["x-consistency-token"]},
+    )
+    assert stats.status_code == 200, stats.text
+    assert stats.json()["seated_now"] == 1
 
 
 async def test_staff_move_a_booking_past_the_venues_hours_only_with_a_reason(
