@@ -205,6 +205,18 @@ EXAMPLES: dict[str, Any] = {
         "next_cursor": "WyIyMDMwLTA1LTAxVDE4OjMwOjAwKzAwOjAwIiwiYmtnXzVmMGMiXQ",
     },
     "BookingUpdate": {"time": "20:00", "party_size": 5},
+    "StaffBookingCreate": {
+        "date": "2030-05-01",
+        "time": "19:10",
+        "party_size": 6,
+        "guest_name": "Charles Babbage",
+        "guest_phone": "+44 20 7946 0102",
+        "source": "phone",
+        "table_id": "t5",
+        "override": {"reason": "Regulars; the kitchen agreed to seat six at the window"},
+    },
+    "OverrideIn": {"reason": "Regulars; the kitchen agreed to seat six at the window"},
+    "SeatIn": {"override": {"reason": "Early for the theatre; their table is free"}},
     "Canvas": _CANVAS,
     "CanvasIn": _CANVAS,
     "ClosureIO": _CLOSURE,
@@ -343,7 +355,7 @@ EXAMPLES: dict[str, Any] = {
     },
     "WaitlistEntryOut": {**_ENTRY, "token": "q0v3Jm8rX2yBwK5tN1sE7uH4cL9dF6gA0pZ3iO2eR1w"},
     "WaitlistOut": {"date": "2030-05-01", "entries": [_ENTRY]},
-    "WaitlistSeat": {"table_ids": ["t3"]},
+    "WaitlistSeat": {"table_ids": ["t3"], "override": {"reason": "Regulars; past closing"}},
     "WaitlistRemove": {"reason": "Could not wait any longer"},
     "SeatedOut": {
         "entry": {

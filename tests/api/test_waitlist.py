@@ -25,7 +25,7 @@ from tests.support.scope import STREAM_PREFIX, TEST_VENUE
 Client = AsyncTestClient[Litestar]
 
 LIST = "/api/v1/admin/waitlist"
-OVERRIDE = "walk-in seated by the host"
+OVERRIDE = {"reason": "walk-in seated by the host"}
 
 
 @pytest.fixture(autouse=True)
