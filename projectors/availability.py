@@ -115,6 +115,7 @@ class AvailabilityProjection:
                         min_lead_minutes=event.min_lead_minutes,
                         max_days_ahead=event.max_days_ahead,
                         time_zone=event.time_zone,
+                        pacing=event.pacing,
                     )
                     commands.append(
                         ("HSET", keys.key(at + VENUE), SLOTS, _encode(settings).decode())

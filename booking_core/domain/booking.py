@@ -87,6 +87,8 @@ class Placement:
     slot: Slot
     table_ids: tuple[str, ...]
     duration_fixed: bool = False
+    paced: bool = False
+    """Its start counts towards the venue's pacing (it holds a `PacingTaken`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +266,9 @@ def evolve(state: BookingState, event: BookingEvent) -> BookingState:
     """Total: an event that makes no sense in `state` leaves it as it is."""
     match event:
         case BookingPlaced():
-            placement = Placement(_slot_of(event), event.table_ids, event.duration_fixed)
+            placement = Placement(
+                _slot_of(event), event.table_ids, event.duration_fixed, event.paced
+            )
             details = BookingDetails(
                 booking_id=event.booking_id,
                 placement=placement,
@@ -282,7 +286,9 @@ def evolve(state: BookingState, event: BookingEvent) -> BookingState:
         case BookingChanged():
             if not isinstance(state, Confirmed):
                 return state
-            placement = Placement(_slot_of(event), event.table_ids, event.duration_fixed)
+            placement = Placement(
+                _slot_of(event), event.table_ids, event.duration_fixed, event.paced
+            )
             changed = replace(
                 state.details,
                 placement=placement,
@@ -418,6 +424,7 @@ def _change(
             previous_service_date=details.slot.service_date,
             previous_party_size=details.party_size,
             previous_duration_minutes=details.slot.duration_minutes,
+            paced=after.placement.paced,
         )
     ]
 
@@ -444,6 +451,7 @@ def _placed(command: BookTable, placement: Placement) -> BookingPlaced:
         user_id=command.actor.user_id,
         source=command.source,
         placed_at=command.now,
+        paced=placement.paced,
     )
 
 

@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
-from booking_core.domain import booking, registry, service_day, table, venue
+from booking_core.domain import booking, pacing, registry, service_day, table, venue
 from booking_core.domain.events import (
     BookingEvent,
     Event,
+    PacingEvent,
     ServiceDayEvent,
     SlugEvent,
     TableEvent,
@@ -22,6 +23,7 @@ from booking_core.domain.events import (
 )
 from booking_core.domain.streams import (
     BOOKING_PREFIX,
+    PACING_PREFIX,
     SLUG_PREFIX,
     TABLE_PREFIX,
     VENUE,
@@ -29,7 +31,16 @@ from booking_core.domain.streams import (
     local_name,
 )
 
-__all__ = ["BOOKING", "SERVICE_DAY", "SLUG", "TABLE", "VENUE_KIND", "StreamKind", "kind_of"]
+__all__ = [
+    "BOOKING",
+    "PACING",
+    "SERVICE_DAY",
+    "SLUG",
+    "TABLE",
+    "VENUE_KIND",
+    "StreamKind",
+    "kind_of",
+]
 
 S = TypeVar("S")
 
@@ -71,6 +82,12 @@ def _booking(state: booking.BookingState, event: Event) -> booking.BookingState:
     return booking.evolve(state, event)
 
 
+def _pacing(state: pacing.PacingDay, event: Event) -> pacing.PacingDay:
+    if not isinstance(event, PacingEvent):
+        raise _misplaced(event, "pacing")
+    return pacing.evolve(state, event)
+
+
 def _slug(state: registry.SlugHold, event: Event) -> registry.SlugHold:
     if not isinstance(event, SlugEvent):
         raise _misplaced(event, "slug")
@@ -89,6 +106,7 @@ SERVICE_DAY: Final[StreamKind[service_day.ServiceDay]] = StreamKind(
 BOOKING: Final[StreamKind[booking.BookingState]] = StreamKind(
     "booking", booking.initial_state, _booking
 )
+PACING: Final[StreamKind[pacing.PacingDay]] = StreamKind("pacing", pacing.initial_state, _pacing)
 
 SLUG: Final[StreamKind[registry.SlugHold]] = StreamKind("slug", registry.initial_hold, _slug)
 
@@ -102,6 +120,8 @@ def kind_of(stream_id: str) -> StreamKind[Any]:
         return VENUE_KIND
     if name.startswith(BOOKING_PREFIX):
         return BOOKING
+    if name.startswith(PACING_PREFIX):
+        return PACING
     if name.startswith(TABLE_PREFIX):
         return SERVICE_DAY if "@" in name else TABLE
     raise ValueError(f"no domain stream is called {stream_id!r}")

@@ -6,7 +6,9 @@ A venue's streams:
 - `table-{id}`: one table's attributes, its blocks, its retirement;
 - `table-{id}@{service_date}`: that table's reservations and blocks on one service day,
   where double bookings are prevented;
-- `booking-{id}`: one booking's life and its guest's details.
+- `booking-{id}`: one booking's life and its guest's details;
+- `pacing@{service_date}`: the starts that count towards the venue's pacing on one
+  service day, where two bookings on different tables cannot both take the last covers.
 
 The naming rule that puts every stream in one venue: the default venue's streams carry
 those bare names (so a log written before there were several venues is the default
@@ -36,6 +38,7 @@ __all__ = [
     "BOOKING_PREFIX",
     "DEFAULT_STREAMS",
     "DEFAULT_VENUE_ID",
+    "PACING_PREFIX",
     "REGISTRY_VENUE",
     "SLUG_PREFIX",
     "TABLE_PREFIX",
@@ -61,6 +64,7 @@ SLUG_PREFIX: Final = "slug-"
 _MAX_ID = 200
 TABLE_PREFIX: Final = "table-"
 BOOKING_PREFIX: Final = "booking-"
+PACING_PREFIX: Final = "pacing@"
 _SEPARATOR: Final = "/"
 
 
@@ -101,6 +105,9 @@ class VenueStreams:
 
     def booking(self, booking_id: str) -> str:
         return f"{self._prefix}{BOOKING_PREFIX}{_checked(booking_id)}"
+
+    def pacing(self, service_date: date) -> str:
+        return f"{self._prefix}{PACING_PREFIX}{service_date.isoformat()}"
 
     def owns(self, stream_id: str) -> bool:
         return venue_of(stream_id) == self.venue_id

@@ -26,7 +26,7 @@ from booking_core.domain.commands import (
 )
 from booking_core.domain.decision import Decision
 from booking_core.domain.errors import NoTableAvailable, StaleVersion
-from booking_core.domain.folding import BOOKING
+from booking_core.domain.folding import BOOKING, PACING
 from booking_core.handlers._session import (
     DEFAULT_RETRY,
     CommandResult,
@@ -71,11 +71,15 @@ async def book_table(
         slot = placement.plan_booking(command, booking, venue)
         tables = await session.tables(command.table_ids or placement.unseated(venue))
         choices = placement.booking_choices(command, venue, tables)
+        paced_ids = placement.pacing_streams(session.streams, venue, slot)
         for option in choices.options:
             around = placement.day_streams(session.streams, option, slot.service_date)
-            await session.prefetch([*(session.streams.table(t) for t in option), *around])
+            await session.prefetch(
+                [*(session.streams.table(t) for t in option), *around, *paced_ids]
+            )
             tables = {**tables, **await session.tables(option)}
             days = await session.days(around)
+            paced = await session.load_many(paced_ids, PACING)
             try:
                 return placement.decide_place(
                     command,
@@ -84,6 +88,7 @@ async def book_table(
                     tables=tables,
                     days=days,
                     table_ids=option,
+                    paced=paced,
                 )
             except placement.UNAVAILABLE:
                 if choices.explicit:
@@ -126,11 +131,15 @@ async def change_booking(
             move.table_ids or (*details.table_ids, *placement.unseated(venue))
         )
         choices = placement.move_choices(move, details, venue, tables)
+        paced_ids = placement.pacing_streams(session.streams, venue, move.slot, details)
         for option in choices.options:
             around = placement.day_streams(session.streams, option, move.slot.service_date)
-            await session.prefetch([*(session.streams.table(t) for t in option), *around])
+            await session.prefetch(
+                [*(session.streams.table(t) for t in option), *around, *paced_ids]
+            )
             tables = {**tables, **await session.tables(option)}
             days = await session.days(around)
+            paced = await session.load_many(paced_ids, PACING)
             try:
                 return placement.decide_change(
                     command,
@@ -139,6 +148,7 @@ async def change_booking(
                     tables=tables,
                     days={**old_days, **days},
                     table_ids=option,
+                    paced=paced,
                 )
             except placement.UNAVAILABLE:
                 if choices.explicit:
@@ -203,8 +213,12 @@ async def _step(
 ) -> BookingResult:
     async def decide(session: Session) -> Decision:
         booking = await session.booking(command.booking_id)
-        days = await session.days(lifecycle.reservation_streams(session.streams, booking))
-        return lifecycle.decide_step(command, booking=booking, days=days)
+        reserved = lifecycle.reservation_streams(session.streams, booking)
+        paced_ids = lifecycle.pacing_streams(session.streams, booking)
+        await session.prefetch([*reserved, *paced_ids])
+        days = await session.days(reserved)
+        paced = await session.load_many(paced_ids, PACING)
+        return lifecycle.decide_step(command, booking=booking, days=days, paced=paced)
 
     return await _run(store, command.booking_id, command, decide, retry, idempotency)
 

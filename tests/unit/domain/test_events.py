@@ -15,6 +15,7 @@ from booking_core.domain.events import (
     ALL_EVENTS,
     BookingEvent,
     ClosureAdded,
+    PacingEvent,
     ServiceDayEvent,
     SlugEvent,
     TableEvent,
@@ -54,7 +55,14 @@ def test_every_event_is_registered_under_its_class_name() -> None:
 
 
 def test_every_stream_kinds_events_are_all_registered() -> None:
-    unions: list[Any] = [VenueEvent, TableEvent, ServiceDayEvent, BookingEvent, SlugEvent]
+    unions: list[Any] = [
+        VenueEvent,
+        TableEvent,
+        ServiceDayEvent,
+        BookingEvent,
+        SlugEvent,
+        PacingEvent,
+    ]
     kinds = {cls for union in unions for cls in union.__args__}
     assert kinds == set(ALL_EVENTS)
 
