@@ -225,7 +225,9 @@ class World:
     def step(self, command: LifecycleCommand) -> Decision:
         """Cancel, seat, complete or mark a no-show, and apply it."""
         booking = self.booking(command.booking_id)
-        return self.apply(lifecycle.decide_step(command, booking=booking, days=self.days, paced=self.paced))
+        return self.apply(
+            lifecycle.decide_step(command, booking=booking, days=self.days, paced=self.paced)
+        )
 
     def book(self, command: BookTable) -> Decision:
         """Decide a booking (auto-assigning when no table is named) and apply it."""
