@@ -195,11 +195,17 @@ def test_a_no_show_gives_its_covers_back_a_completed_booking_keeps_them() -> Non
     world.book(book("b-ada", party_size=2, at=time(19)))
     world.book(book("b-grace", party_size=2, at=time(19), actor=GRACE))
     evening = datetime(2026, 12, 24, 19, 20, tzinfo=UTC)
-    staff = {"venue_id": TEST_VENUE, "command_id": "c", "actor": ADMIN, "now": evening}
+    at = TEST_VENUE
 
-    world.step(MarkNoShow(**staff, booking_id="b-ada"))
-    world.step(SeatBooking(**staff, booking_id="b-grace"))
-    world.step(CompleteBooking(**staff, booking_id="b-grace"))
+    world.step(
+        MarkNoShow(venue_id=at, command_id="c", actor=ADMIN, now=evening, booking_id="b-ada")
+    )
+    world.step(
+        SeatBooking(venue_id=at, command_id="c", actor=ADMIN, now=evening, booking_id="b-grace")
+    )
+    world.step(
+        CompleteBooking(venue_id=at, command_id="c", actor=ADMIN, now=evening, booking_id="b-grace")
+    )
 
     assert covers_starting(world) == {"b-grace": 2}
 
