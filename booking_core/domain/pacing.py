@@ -211,7 +211,8 @@ def check(
         None,
     )
     window = (anchor, anchor + timedelta(minutes=rule.per_minutes))
-    raise PacingLimitReached(window, used, limit, unit, covers, suggestion)
+    asked = covers if unit == "covers" else 1
+    raise PacingLimitReached(window, used, limit, unit, asked, suggestion)
 
 
 def take(
