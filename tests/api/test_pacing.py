@@ -53,7 +53,7 @@ async def test_a_pacing_rule_no_venue_could_mean_is_a_422_that_says_why(
 async def test_pacing_rules_are_read_back_with_weekdays_named_as_opening_hours_name_them(
     client: Client, admin: Headers, slots_restored: None
 ) -> None:
-    rules = [
+    rules: list[dict[str, Any]] = [
         {"per_minutes": 15, "max_covers": 20},
         {"weekday": 4, "from": "18:00", "to": "21:00", "per_minutes": 30, "max_bookings": 6},
     ]
