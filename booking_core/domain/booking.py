@@ -24,6 +24,7 @@ from typing import ClassVar, Final, assert_never
 
 from msgspec import UnsetType
 
+from booking_core.domain import overrides
 from booking_core.domain._access import require_staff
 from booking_core.domain._unset import or_current
 from booking_core.domain.commands import (
@@ -181,7 +182,18 @@ def decide(
             )
             if placement is None:
                 raise ValueError("placing a booking needs its placement")
-            return [_placed(command, placement)]
+            placed = _placed(command, placement)
+            if not command.seat_now:
+                return [placed]
+            require_staff(command.actor, "seat a walk-in")
+            seated = BookingSeated(
+                booking_id=placed.booking_id,
+                table_ids=placed.table_ids,
+                service_date=placed.service_date,
+                party_size=placed.party_size,
+                seated_at=command.now,
+            )
+            return [placed, seated]
         case ChangeBooking():
             current = require_changeable(state, command)
             return _change(command, current.details, placement)
@@ -424,6 +436,7 @@ def _change(
             previous_service_date=details.slot.service_date,
             previous_party_size=details.party_size,
             previous_duration_minutes=details.slot.duration_minutes,
+            override=overrides.override_of(command.actor, command.override),
             paced=after.placement.paced,
         )
     ]
@@ -451,6 +464,7 @@ def _placed(command: BookTable, placement: Placement) -> BookingPlaced:
         user_id=command.actor.user_id,
         source=command.source,
         placed_at=command.now,
+        override=overrides.override_of(command.actor, command.override),
         paced=placement.paced,
     )
 

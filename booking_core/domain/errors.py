@@ -53,6 +53,7 @@ __all__ = [
     "NonexistentLocalTime",
     "OffSlotGrid",
     "OutsideOpeningHours",
+    "OverrideRequired",
     "PacingLimitReached",
     "PartyTooLarge",
     "PartyTooSmall",
@@ -167,7 +168,7 @@ class Forbidden(DomainError):
 
     def __init__(self, action: str) -> None:
         self.action = action
-        super().__init__(f"only an admin may {action}")
+        super().__init__(f"this role may not {action}")
 
 
 # --- conflicts with existing state -----------------------------------------------------
@@ -644,3 +645,16 @@ class InvalidVenue(DomainError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class OverrideRequired(DomainError):
+    """Staff asked for something a venue rule refuses, without a reason to set it aside.
+    `rule` is the refusal a guest would have heard."""
+
+    kind = "rule"
+    code = "override-required"
+    title = "A reason is needed to override this rule"
+
+    def __init__(self, rule: DomainError) -> None:
+        self.rule = rule
+        super().__init__(f"{rule.detail}; give a reason to override it")

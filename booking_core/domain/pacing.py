@@ -37,6 +37,7 @@ from datetime import date, datetime, time, timedelta
 from itertools import accumulate
 from typing import Final, assert_never
 
+from booking_core.domain import overrides
 from booking_core.domain._maps import without
 from booking_core.domain.commands import Actor
 from booking_core.domain.decision import DecisionBuilder
@@ -44,7 +45,7 @@ from booking_core.domain.errors import InvalidSlotSettings, PacingLimitReached
 from booking_core.domain.events import PacingEvent, PacingReleased, PacingTaken, ReleaseReason
 from booking_core.domain.streams import VenueStreams
 from booking_core.domain.time_rules import Slot
-from booking_core.domain.values import Override, PacingRule
+from booking_core.domain.values import PacingRule
 
 __all__ = [
     "MAX_PER_MINUTES",
@@ -290,18 +291,18 @@ def hold(
     actor: Actor,
     override: str | None,
     later: Callable[[], Iterable[datetime]],
-) -> tuple[bool, Override | None]:
+) -> bool:
     """Take the start's place in its day's pacing, in `decision`, when a rule covers it.
 
-    Answers whether it did (the booking is then `paced`) and the override a member of
-    staff gave to go past a full window. `days` holds the `stream` of the slot's service
-    date (missing: empty)."""
+    Answers whether it did (the booking is then `paced`). Staff may go past a full window
+    with a reason (`overrides`: recorded in the booking's event); staff without one hear
+    `OverrideRequired`, guests the `PacingLimitReached` itself. `days` holds the `stream`
+    of the slot's service date (missing: empty)."""
     local = local_start(slot.date, slot.time)
     if not covering(rules, slot.service_date, local):
-        return False, None
+        return False
     stream_id = streams.pacing(slot.service_date)
     state = days.get(stream_id, initial_state)
-    given = None
     if state.starts.get(booking_id) != PacedStart(local, covers):  # else: already holds it
         try:
             check(
@@ -314,7 +315,7 @@ def hold(
                 later=later,
             )
         except PacingLimitReached as error:
-            given = _set_aside(actor, override, error)
+            overrides.enforce(error, actor, overrides.override_of(actor, override))
     events = take(
         state,
         booking_id=booking_id,
@@ -324,7 +325,7 @@ def hold(
         covers=covers,
     )
     decision.add(stream_id, events)
-    return True, given
+    return True
 
 
 def let_go(
@@ -345,11 +346,3 @@ def let_go(
 
 def stream(streams: VenueStreams, service_date: date) -> str:
     return streams.pacing(service_date)
-
-
-def _set_aside(actor: Actor, reason: str | None, error: PacingLimitReached) -> Override:
-    """Staff may go past a full window with a reason, recorded in the booking's event;
-    anyone else gets the refusal."""
-    if actor.is_staff and reason is not None and reason.strip():
-        return Override(reason=reason.strip(), given_by=actor.user_id)
-    raise error

@@ -30,35 +30,37 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Final
 
-import msgspec
 from msgspec import UnsetType
 
 from booking_core.domain import booking as booking_decider
-from booking_core.domain import pacing, service_day, table
+from booking_core.domain import overrides, pacing, service_day, table
 from booking_core.domain._access import require_staff
 from booking_core.domain._unset import or_current
 from booking_core.domain.booking import BookingDetails, BookingState, NoBooking, Placement
-from booking_core.domain.commands import BookTable, ChangeBooking
+from booking_core.domain.commands import Actor, BookTable, ChangeBooking
 from booking_core.domain.decision import Decision, DecisionBuilder
 from booking_core.domain.errors import (
     BookingAlreadyExists,
+    ClosedOnDate,
     DomainError,
     InvalidBooking,
     NoTableAvailable,
     NoTableFitsParty,
+    OffSlotGrid,
+    OutsideOpeningHours,
     PartyTooLarge,
     PartyTooSmall,
     TableAlreadyBooked,
     TableIsBlocked,
     TableIsRetired,
     TableNotFound,
+    TurnRunsPastClose,
 )
-from booking_core.domain.events import BookingChanged, BookingEvent, BookingPlaced
 from booking_core.domain.pacing import PacingDay
 from booking_core.domain.service_day import Release, Reserve, ServiceDay, neighbourhood
 from booking_core.domain.streams import VenueStreams, neighbouring_days, streams_of
 from booking_core.domain.table import ActiveTable, TableState
-from booking_core.domain.time_rules import Slot, day_slots, resolve_slot
+from booking_core.domain.time_rules import Slot, day_slots, resolve_slot, to_local
 from booking_core.domain.values import Override
 from booking_core.domain.venue import Seats, VenueState
 
@@ -89,6 +91,9 @@ UNFIT: Final = (PartyTooLarge, PartyTooSmall, TableIsRetired, TableNotFound)
 was read before a change of the table, so the choice must be made again."""
 
 _MAX_DURATION = 24 * 60
+
+_HOURS: Final = (OutsideOpeningHours, ClosedOnDate, OffSlotGrid, TurnRunsPastClose)
+"""The venue's hours: what an override may set aside when placing a start."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,21 +126,42 @@ def plan_slot(
     party_size: int,
     duration_minutes: int | None,
     now: datetime,
+    actor: Actor | None = None,
+    override: Override | None = None,
+    walk_in: bool = False,
 ) -> Slot:
-    """The slot of a start, for the venue's turn time or an admin's fixed duration."""
+    """The slot of a start, for the venue's turn time or an admin's fixed duration.
+
+    Guests (no `actor`, or one who is not staff) are held to every rule. Staff are not
+    held to the lead time or the booking window, a walk-in starts off the slot grid, and
+    the venue's hours (closures, grid, the turn before closing) yield to an override."""
     if duration_minutes is None:
         duration_minutes = venue.settings.turn_minutes(party_size)
     elif not 1 <= duration_minutes <= _MAX_DURATION:
         raise InvalidBooking("duration_minutes", f"must be from 1 to {_MAX_DURATION}")
-    return resolve_slot(
-        venue.settings,
-        venue.hours,
-        venue.closures,
-        day=day,
-        at=at,
-        duration_minutes=duration_minutes,
-        now=now,
-    )
+    staff = actor is not None and actor.is_staff
+
+    def resolve(*, in_hours: bool) -> Slot:
+        return resolve_slot(
+            venue.settings,
+            venue.hours,
+            venue.closures,
+            day=day,
+            at=at,
+            duration_minutes=duration_minutes,
+            now=now,
+            notice=not staff,
+            grid=not walk_in,
+            in_hours=in_hours,
+        )
+
+    try:
+        return resolve(in_hours=True)
+    except _HOURS as error:
+        if actor is None:
+            raise
+        overrides.enforce(error, actor, override)
+        return resolve(in_hours=False)
 
 
 def plan_booking(command: BookTable, booking: BookingState, venue: VenueState) -> Slot:
@@ -144,6 +170,11 @@ def plan_booking(command: BookTable, booking: BookingState, venue: VenueState) -
         raise BookingAlreadyExists(command.booking_id)
     if command.duration_minutes is not None:
         require_staff(command.actor, "set a booking's duration")
+    if command.source != "online":
+        require_staff(command.actor, "book by phone or for a walk-in")
+    if command.seat_now:
+        require_staff(command.actor, "seat a walk-in")
+    override = overrides.override_of(command.actor, command.override)
     booking_decider.check_party(
         command.party_size,
         command.guest_name,
@@ -152,13 +183,20 @@ def plan_booking(command: BookTable, booking: BookingState, venue: VenueState) -
         special_requests=command.special_requests,
         source=command.source,
     )
+    day, at = command.date, command.time
+    if command.seat_now:
+        local = to_local(command.now, venue.settings.time_zone)
+        day, at = local.date(), local.time().replace(second=0, microsecond=0)
     return plan_slot(
         venue,
-        day=command.date,
-        at=command.time,
+        day=day,
+        at=at,
         party_size=command.party_size,
         duration_minutes=command.duration_minutes,
         now=command.now,
+        actor=command.actor,
+        override=override,
+        walk_in=command.seat_now,
     )
 
 
@@ -174,6 +212,7 @@ def plan_move(command: ChangeBooking, booking: BookingState, venue: VenueState) 
     )
     if not moves:
         return None
+    override = overrides.override_of(command.actor, command.override)
     party_size = or_current(command.party_size, details.party_size)
     booking_decider.check_party(party_size, or_current(command.guest_name, details.guest_name))
     duration = or_current(command.duration_minutes, _fixed_duration(details))
@@ -184,6 +223,8 @@ def plan_move(command: ChangeBooking, booking: BookingState, venue: VenueState) 
         party_size=party_size,
         duration_minutes=duration,
         now=command.now,
+        actor=command.actor,
+        override=override,
     )
     tables = None if isinstance(command.table_ids, UnsetType) else command.table_ids
     return Move(slot, party_size, duration is not None, tables or None)
@@ -280,14 +321,14 @@ def decide_place(
     empty), `paced` the `pacing_streams` of the start."""
     slot = plan_booking(command, booking, venue)
     _check_table_ids(table_ids)
-    table.check_fits(tables, table_ids, command.party_size)
+    _check_seats(command, tables, table_ids, command.party_size)
     streams = streams_of(command.venue_id)
     decision = DecisionBuilder()
     decision.read(streams.venue, *(streams.table(table_id) for table_id in table_ids))
     _reserve(
         decision, streams, command.booking_id, slot, command.party_size, table_ids, venue, days
     )
-    took, given = pacing.hold(
+    took = pacing.hold(
         decision,
         streams,
         venue.settings.pacing,
@@ -301,7 +342,7 @@ def decide_place(
     )
     fixed = command.duration_minutes is not None
     events = booking_decider.decide(command, booking, Placement(slot, table_ids, fixed, took))
-    decision.add(streams.booking(command.booking_id), _with_override(events, given))
+    decision.add(streams.booking(command.booking_id), events)
     return decision.build()
 
 
@@ -329,7 +370,7 @@ def decide_change(
         raise ValueError("a change that moves the booking needs its tables")
     details = booking_decider.require_changeable(booking, command).details
     _check_table_ids(table_ids)
-    table.check_fits(tables, table_ids, move.party_size)
+    _check_seats(command, tables, table_ids, move.party_size)
     decision.read(streams.venue, *(streams.table(table_id) for table_id in table_ids))
     old_date = details.slot.service_date
     for table_id in details.table_ids:
@@ -339,7 +380,7 @@ def decide_change(
     _reserve(
         decision, streams, details.booking_id, move.slot, move.party_size, table_ids, venue, days
     )
-    took, given = pacing.hold(
+    took = pacing.hold(
         decision,
         streams,
         venue.settings.pacing,
@@ -364,7 +405,7 @@ def decide_change(
     events = booking_decider.decide(command, booking, placement)
     if not events:
         return Decision()  # it lands where it was: nothing to release or reserve
-    decision.add(stream_id, _with_override(events, given))
+    decision.add(stream_id, events)
     return decision.build()
 
 
@@ -446,17 +487,24 @@ def _later(venue: VenueState, slot: Slot) -> Callable[[], list[datetime]]:
     return starts
 
 
-def _with_override(events: list[BookingEvent], given: Override | None) -> list[BookingEvent]:
-    """The booking's events with the override that set pacing aside, where none of another
-    rule is recorded yet."""
-    if given is None:
-        return events
-    return [
-        msgspec.structs.replace(event, override=given)
-        if isinstance(event, BookingPlaced | BookingChanged) and event.override is None
-        else event
-        for event in events
-    ]
+def _check_seats(
+    command: BookTable | ChangeBooking,
+    tables: Mapping[str, TableState],
+    table_ids: tuple[str, ...],
+    party_size: int,
+) -> None:
+    """The tables seat the party; staff naming tables may seat a party too large or too
+    small for them with a reason (auto-assign only ever picks tables that fit)."""
+    named = bool(command.table_ids)
+    if not named:
+        table.check_fits(tables, table_ids, party_size)
+        return
+    with overrides.overridable(
+        command.actor,
+        overrides.override_of(command.actor, command.override),
+        (PartyTooLarge, PartyTooSmall),
+    ):
+        table.check_fits(tables, table_ids, party_size)
 
 
 def _fixed_duration(details: BookingDetails) -> int | None:

@@ -68,6 +68,8 @@ __all__ = [
 
 _DAY = timedelta(days=1)
 _WEEK_MINUTES = 7 * 24 * 60
+_STAFF_DAYS_AHEAD = 3660
+"""Staff are not held to the booking window, but a start ten years out is a typo."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,21 +192,43 @@ def resolve_slot(
     at: time,
     duration_minutes: int,
     now: datetime,
+    notice: bool = True,
+    grid: bool = True,
+    in_hours: bool = True,
 ) -> Slot:
     """Place a start at local `day` and `at` in time, or raise the first rule it breaks.
 
     A start is bookable exactly when `place_start` accepts it and `check_clock` passes;
     the order only chooses which refusal a caller hears first: the past and the lead
     time before the venue's hours (on dates alone first, so that absurd years never
-    reach time zone arithmetic), a time that does not exist before either."""
+    reach time zone arithmetic), a time that does not exist before either.
+
+    Staff book without the guests' notice (`notice=False`: no lead time, no booking
+    window, and the current minute is not yet past); a walk-in starts off the slot grid
+    (`grid=False`); an override sets the venue's hours aside (`in_hours=False`)."""
     today = local_today(now, settings.time_zone)
     if (today - day).days > 1:
         raise StartInPast(datetime.combine(day, at))
-    if (day - today).days > settings.max_days_ahead + 1:
-        raise BeyondBookingWindow(day, settings.max_days_ahead)
-    _check_notice(settings, to_instant(datetime.combine(day, at), settings.time_zone), now)
-    slot = place_start(settings, hours, closures, day=day, at=at, duration_minutes=duration_minutes)
-    check_clock(settings, slot, now, today=today)
+    ahead = settings.max_days_ahead if notice else _STAFF_DAYS_AHEAD
+    if (day - today).days > ahead + 1:
+        raise BeyondBookingWindow(day, ahead)
+    starts_at = to_instant(datetime.combine(day, at), settings.time_zone)
+    if notice:
+        _check_notice(settings, starts_at, now)
+    elif starts_at < now.replace(second=0, microsecond=0):
+        raise StartInPast(starts_at)
+    slot = place_start(
+        settings,
+        hours,
+        closures,
+        day=day,
+        at=at,
+        duration_minutes=duration_minutes,
+        grid=grid,
+        in_hours=in_hours,
+    )
+    if notice:
+        check_clock(settings, slot, now, today=today)
     return slot
 
 
@@ -216,26 +240,33 @@ def place_start(
     day: date,
     at: time,
     duration_minutes: int,
+    grid: bool = True,
+    in_hours: bool = True,
 ) -> Slot:
     """The rules of a start that do not move with the clock: the local time exists, lies
     in a shift on its grid, on a service date that is not closed, and the whole turn fits
-    before the shift closes. Raises the first one broken."""
+    before the shift closes. Raises the first one broken.
+
+    Without `in_hours` (an override) only the time must exist: a start outside every
+    shift belongs to its own calendar date."""
     local = datetime.combine(day, at)
     starts_at = to_instant(local, settings.time_zone)
-    occurrence = shift_at(hours, local)
-    if occurrence is None:
-        raise OutsideOpeningHours(local)
-    if occurrence.service_date in closures:
-        raise ClosedOnDate(occurrence.service_date, closures[occurrence.service_date])
-    if (local - occurrence.opens) % timedelta(minutes=settings.interval_minutes):
-        raise OffSlotGrid(local, settings.interval_minutes)
     ends_at = starts_at + timedelta(minutes=duration_minutes)
-    closes_at = to_instant(occurrence.closes, settings.time_zone, strict=False)
-    if ends_at > closes_at:
-        raise TurnRunsPastClose(to_local(ends_at, settings.time_zone), occurrence.closes)
+    occurrence = shift_at(hours, local)
+    service_date = day if occurrence is None else occurrence.service_date
+    if in_hours:
+        if occurrence is None:
+            raise OutsideOpeningHours(local)
+        if occurrence.service_date in closures:
+            raise ClosedOnDate(occurrence.service_date, closures[occurrence.service_date])
+        if grid and (local - occurrence.opens) % timedelta(minutes=settings.interval_minutes):
+            raise OffSlotGrid(local, settings.interval_minutes)
+        closes_at = to_instant(occurrence.closes, settings.time_zone, strict=False)
+        if ends_at > closes_at:
+            raise TurnRunsPastClose(to_local(ends_at, settings.time_zone), occurrence.closes)
     end = to_local(ends_at, settings.time_zone)
     return Slot(
-        service_date=occurrence.service_date,
+        service_date=service_date,
         date=day,
         time=at,
         end_date=end.date(),

@@ -18,7 +18,7 @@ from booking_core.domain.commands import (
     MarkNoShow,
     SeatBooking,
 )
-from booking_core.domain.errors import InvalidSlotSettings, PacingLimitReached
+from booking_core.domain.errors import InvalidSlotSettings, OverrideRequired, PacingLimitReached
 from booking_core.domain.events import BookingPlaced, PacingReleased, PacingTaken
 from booking_core.domain.values import PacingRule
 from booking_core.domain.venue import decide as decide_venue
@@ -279,13 +279,15 @@ def test_staff_may_go_past_a_full_window_with_a_reason_recorded_in_the_booking()
     assert covers_starting(world) == {"b-ada": 4, "b-regular": 2}  # they still start then
 
 
-def test_staff_without_a_reason_and_guests_are_refused() -> None:
+def test_staff_without_a_reason_are_asked_for_one_and_guests_are_refused() -> None:
     world = _full_at_seven()
 
-    with pytest.raises(PacingLimitReached):
+    with pytest.raises(OverrideRequired) as asked:
         world.book(book("b-phone", party_size=2, at=time(19), actor=ADMIN))
     with pytest.raises(PacingLimitReached):
         world.book(book("b-grace", party_size=2, at=time(19), actor=GRACE))
+
+    assert "19:00\u201319:30 already has 4 of 4 covers starting" in asked.value.detail
 
 
 # --- the rules themselves --------------------------------------------------------------
