@@ -11,7 +11,12 @@ for a later change).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import date
+from typing import Final
 
 from booking_core.domain import booking as booking_decider
 from booking_core.domain import lifecycle, placement
@@ -27,6 +32,8 @@ from booking_core.domain.commands import (
 from booking_core.domain.decision import Decision
 from booking_core.domain.errors import NoTableAvailable, StaleVersion
 from booking_core.domain.folding import BOOKING, PACING
+from booking_core.domain.streams import streams_of
+from booking_core.domain.venue import VenueState
 from booking_core.handlers._session import (
     DEFAULT_RETRY,
     CommandResult,
@@ -36,6 +43,7 @@ from booking_core.handlers._session import (
     StaleRead,
     execute,
 )
+from booking_core.handlers._state_cache import cache_for
 from booking_core.store import EventStore, IdempotencyKey
 
 __all__ = [
@@ -101,7 +109,40 @@ async def book_table(
                 ) from error  # chosen by seats the table no longer has
         raise NoTableAvailable(command.party_size)
 
-    return await _run(store, command.booking_id, command, decide, retry, idempotency)
+    async with _paced_turn(store, command.venue_id, command.date):
+        return await _run(store, command.booking_id, command, decide, retry, idempotency)
+
+
+_TURNS: Final[
+    OrderedDict[tuple[int, str, date], tuple[asyncio.AbstractEventLoop, asyncio.Lock]]
+] = OrderedDict()
+_MAX_TURNS = 1024
+
+
+def _paced_turn(
+    store: EventStore, venue_id: str, day: date
+) -> contextlib.AbstractAsyncContextManager[object]:
+    """One booking at a time, in this process, for a day of a venue with pacing rules.
+
+    Every paced booking of a service day appends to its pacing stream, so bookings racing
+    for it (on different tables) would mostly lose the append and decide again; taking
+    turns here lets each decide once. Correctness does not rest on it: other processes
+    still race, and the append's expected versions decide. The venue's rules are read
+    from the state cache, as last folded (a stale answer only costs a lock or a race)."""
+    cached = cache_for(store).get(streams_of(venue_id).venue)
+    state = None if cached is None else cached.state
+    if not isinstance(state, VenueState) or not state.settings.pacing:
+        return contextlib.nullcontext()
+    loop = asyncio.get_running_loop()
+    key = (id(store), venue_id, day)
+    found = _TURNS.get(key)
+    if found is None or found[0] is not loop:  # a lock belongs to one event loop
+        found = _TURNS[key] = (loop, asyncio.Lock())
+        if len(_TURNS) > _MAX_TURNS:
+            idle = [k for k, (_, lock) in _TURNS.items() if not lock.locked() and k != key]
+            for old in idle[: _MAX_TURNS // 2]:
+                del _TURNS[old]
+    return found[1]
 
 
 async def change_booking(

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import pytest
+from psycopg_pool import AsyncConnectionPool
 
 from booking_core.codec import codec
 from booking_core.domain.commands import (
@@ -23,6 +26,7 @@ from booking_core.domain.errors import DomainError, PacingLimitReached
 from booking_core.domain.events import PacingReleased, PacingTaken
 from booking_core.domain.values import OpeningHours, PacingRule, Shift, TurnTime
 from booking_core.handlers import add_table, book_table, cancel_booking, change_venue
+from booking_core.handlers._session import RetryPolicy
 from booking_core.store.postgres import PostgresEventStore
 from tests.support.scope import STREAMS, TEST_VENUE
 
@@ -91,12 +95,18 @@ async def paced_covers(store: PostgresEventStore) -> dict[str, int]:
     return held
 
 
-async def book_all(store: PostgresEventStore, party_size: int) -> list[str | DomainError]:
+async def book_all(
+    stores: Callable[[], PostgresEventStore], party_size: int
+) -> list[str | DomainError]:
+    """Each booking through a store from `stores`: one shared store is one process, whose
+    paced bookings of a day take turns; a store each is a hundred processes, whose
+    bookings race at the append."""
+
     async def attempt(n: int) -> str | DomainError:
         booking_id = f"b-{n:03d}"
         try:
             await book_table(
-                store,
+                stores(),
                 BookTable(
                     venue_id=TEST_VENUE,
                     command_id=command_id(),
@@ -109,6 +119,7 @@ async def book_all(store: PostgresEventStore, party_size: int) -> list[str | Dom
                     guest_name=f"Guest {n}",
                     table_ids=(f"T{n:03d}",),
                 ),
+                retry=RetryPolicy(attempts=TABLES),
             )
         except DomainError as error:
             return error
@@ -117,6 +128,13 @@ async def book_all(store: PostgresEventStore, party_size: int) -> list[str | Dom
     return await asyncio.gather(*(attempt(n) for n in range(TABLES)))
 
 
+def apart(pool: AsyncConnectionPool[Any], url: str) -> Callable[[], PostgresEventStore]:
+    """A store of its own for each booking (with its own cache of folded states), on the
+    same database: a process each."""
+    return lambda: PostgresEventStore(pool, url)
+
+
+@pytest.mark.parametrize("processes", ["a process each", "one process"])
 @pytest.mark.parametrize(
     ("rule", "party_size", "accepted"),
     [
@@ -126,12 +144,19 @@ async def book_all(store: PostgresEventStore, party_size: int) -> list[str | Dom
     ids=["bookings", "covers"],
 )
 async def test_a_hundred_bookings_on_a_hundred_tables_take_exactly_the_windows_limit(
-    clean_store: PostgresEventStore, rule: PacingRule, party_size: int, accepted: int
+    clean_store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    rule: PacingRule,
+    party_size: int,
+    accepted: int,
+    processes: str,
 ) -> None:
     store = clean_store
     await open_paced_venue(store, rule)
+    stores = apart(pool, database_url) if processes == "a process each" else lambda: store
 
-    outcomes = await book_all(store, party_size)
+    outcomes = await book_all(stores, party_size)
 
     placed = {o for o in outcomes if isinstance(o, str)}
     refused = [o for o in outcomes if isinstance(o, DomainError)]
@@ -143,11 +168,11 @@ async def test_a_hundred_bookings_on_a_hundred_tables_take_exactly_the_windows_l
 
 
 async def test_a_cancelled_booking_gives_its_place_to_exactly_one_of_the_racers(
-    clean_store: PostgresEventStore,
+    clean_store: PostgresEventStore, pool: AsyncConnectionPool[Any], database_url: str
 ) -> None:
     store = clean_store
     await open_paced_venue(store, PacingRule(per_minutes=30, max_bookings=10))
-    first = {o for o in await book_all(store, 2) if isinstance(o, str)}
+    first = {o for o in await book_all(apart(pool, database_url), 2) if isinstance(o, str)}
     gone = sorted(first)[0]
     await cancel_booking(
         store,
@@ -160,7 +185,7 @@ async def test_a_cancelled_booking_gives_its_place_to_exactly_one_of_the_racers(
         ),
     )
 
-    again = [o for o in await book_all(store, 2) if isinstance(o, str)]
+    again = [o for o in await book_all(apart(pool, database_url), 2) if isinstance(o, str)]
 
     assert len(again) == 1
     assert set(await paced_covers(store)) == (first - {gone}) | set(again)
