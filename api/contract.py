@@ -144,6 +144,7 @@ _SLOT_RULES = (
     _r(422, "no-table-fits-party", "no table of the venue fits the party"),
     _r(422, "invalid-booking", "the booking's fields do not fit together"),
     _r(422, "pacing", "too many covers or bookings would start in one pacing window"),
+    _r(422, "override-required", "staff broke a rule that yields to an override, without one"),
 )
 _TRANSITION = _r(409, "invalid-transition", "the booking's status does not allow this")
 _NO_SUCH_START = (

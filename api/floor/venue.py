@@ -89,11 +89,11 @@ class PacingRuleIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit
     venue-local (the whole service day when left out)."""
 
     per_minutes: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
-    weekday: int | Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    weekday: int | str | None = None
     from_time: LocalTime | None = msgspec.field(default=None, name="from")
     to_time: LocalTime | None = msgspec.field(default=None, name="to")
-    max_covers: Annotated[int, msgspec.Meta(ge=0, le=_BIG)] | None = None
-    max_bookings: Annotated[int, msgspec.Meta(ge=0, le=_BIG)] | None = None
+    max_covers: int | None = None
+    max_bookings: int | None = None
 
 
 class TimeSlotsIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -195,7 +195,8 @@ def _weekday(value: int | str | None, number: int) -> int | None:
     name = value.strip().casefold()
     if name not in _WEEKDAYS:
         raise InvalidSlotSettings(
-            "pacing", f"rule {number}: weekday must be monday to sunday (0 to 6), not {value!r}"
+            "pacing",
+            f"rule {number}: weekday must be monday to sunday (0 to 6), not {value[:40]!r}",
         )
     return _WEEKDAYS.index(name)
 
