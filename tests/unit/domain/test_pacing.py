@@ -9,13 +9,14 @@ from datetime import UTC, datetime, time
 import msgspec
 import pytest
 
-from booking_core.domain import pacing
+from booking_core.domain import floor, pacing
 from booking_core.domain.commands import (
     CancelBooking,
     ChangeBooking,
     ChangeSlotSettings,
     CompleteBooking,
     MarkNoShow,
+    RetireTable,
     SeatBooking,
 )
 from booking_core.domain.errors import InvalidSlotSettings, OverrideRequired, PacingLimitReached
@@ -188,6 +189,31 @@ def test_a_cancelled_booking_gives_its_covers_back() -> None:
         PacingReleased(booking_id="b-ada", service_date=CHRISTMAS_EVE, reason="cancelled"),
     )
     world.book(book("b-grace", party_size=4, at=time(19), actor=GRACE))
+
+
+def test_retiring_a_table_with_its_bookings_gives_their_covers_back() -> None:
+    world = _full_at_seven()
+    retire = RetireTable(
+        venue_id=TEST_VENUE,
+        command_id="c",
+        actor=ADMIN,
+        now=NOW,
+        table_id=world.details("b-ada").table_ids[0],
+        cancel_bookings=True,
+    )
+
+    decision = floor.decide_retire(
+        retire,
+        venue=world.venue,
+        table_state=world.state(STREAMS.table(retire.table_id)),
+        days=world.days,
+        bookings={"b-ada": world.booking("b-ada")},
+        paced=world.paced,
+    )
+
+    assert decision.events[EVE] == (
+        PacingReleased(booking_id="b-ada", service_date=CHRISTMAS_EVE, reason="table_retired"),
+    )
 
 
 def test_a_no_show_gives_its_covers_back_a_completed_booking_keeps_them() -> None:
