@@ -13,7 +13,7 @@ import msgspec
 from litestar.exceptions import HTTPException
 from litestar.params import QueryParameter
 
-from booking_core.domain.booking import ExistingBooking
+from booking_core.domain.booking import ExistingBooking, Seated
 from read_models.bookings import BookingRow
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "GuestName",
     "LimitParam",
     "LocalTime",
+    "OverrideIn",
     "PartySize",
     "Phone",
     "Text",
@@ -33,6 +34,7 @@ __all__ = [
     "booking_from_row",
     "booking_from_state",
     "hhmm",
+    "override_reason",
     "parse_time",
 ]
 
@@ -70,6 +72,25 @@ ToDateParam = Annotated[
 ]
 
 
+class OverrideIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Staff setting a venue rule aside for this one request, and why. The booking's
+    history keeps the reason and who gave it. A blank reason is refused (422)."""
+
+    reason: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=500,
+            description="Why the rule is set aside, in a few words",
+            examples=["Regulars; the chef agreed to a late table"],
+        ),
+    ] = ""
+
+
+def override_reason(override: OverrideIn | None) -> str | None:
+    """The reason a command carries: None when no override was asked for."""
+    return None if override is None else override.reason
+
+
 def parse_time(value: str, field: str = "time") -> dt.time:
     try:
         parsed = dt.time.fromisoformat(value)
@@ -104,6 +125,8 @@ class BookingOut(msgspec.Struct, frozen=True):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    seated_at: dt.datetime | None = None
+    """While the party is seated: when it sat down."""
 
 
 class BookingPage(msgspec.Struct, frozen=True):
@@ -135,6 +158,7 @@ def booking_from_state(venue_id: str, state: ExistingBooking, version: int) -> B
         version=version,
         created_at=details.placed_at,
         updated_at=details.updated_at,
+        seated_at=state.seated_at if isinstance(state, Seated) else None,
     )
 
 
@@ -160,4 +184,5 @@ def booking_from_row(row: BookingRow) -> BookingOut:
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        seated_at=row.seated_at,
     )

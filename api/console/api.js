@@ -12,6 +12,13 @@ export class ApiError extends Error {
     this.title = problem?.title || "Error";
     this.detail = detail;
     this.errors = Array.isArray(problem?.errors) ? problem.errors : [];
+    this.type = problem?.type || "";
+    this.rule = problem?.rule || null;
+  }
+
+  /** Staff broke a rule they may set aside by sending the request again with a reason. */
+  get overrideRequired() {
+    return this.type.endsWith("/override-required");
   }
 }
 

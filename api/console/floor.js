@@ -295,7 +295,17 @@ export function createFloor() {
   async function act(button, method, path) {
     button.disabled = true;
     try {
-      const made = await api(method, path, { write: true });
+      let made;
+      try {
+        made = await api(method, path, { write: true });
+      } catch (error) {
+        // Outside the rules staff may bend (a party seated early): ask the host why.
+        const reason = error instanceof ApiError && error.overrideRequired
+          ? window.prompt(`${error.detail}.\nReason to go ahead anyway:`)
+          : null;
+        if (!reason || !reason.trim()) throw error;
+        made = await api(method, path, { write: true, body: { override: { reason } } });
+      }
       state.consistency = made.consistency;
       showProblem(problem, null);
       say(`${made.data.guest_name}: ${made.data.status.replace("_", "-")}.`);

@@ -310,8 +310,16 @@ async def test_a_booking_made_elsewhere_colours_its_table_within_a_second(
 
     row = page.locator(f"tr[data-booking-id='{response.json()['id']}']")
     await expect(row).to_contain_text("Ada Lovelace")
+    asked: list[str] = []
+
+    async def give_a_reason(dialog: Any) -> None:  # the booking is days away: seated early
+        asked.append(dialog.message)
+        await dialog.accept("Regulars, early for the theatre")
+
+    page.once("dialog", give_a_reason)
     await row.get_by_role("button", name="Seat").click()
     await expect(table).to_have_attribute("data-status", "seated")
+    assert "it can be seated from 18:00 until" in asked[0]
     await expect(row.locator(".bk-status")).to_have_text("seated")
     await expect(table_in(page, "floor-svg", by_name["T5"])).to_have_attribute(
         "data-status", "blocked"
