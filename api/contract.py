@@ -145,13 +145,12 @@ _SLOT_RULES = (
     _r(422, "no-table-fits-party", "no table of the venue fits the party"),
     _r(422, "invalid-booking", "the booking's fields do not fit together"),
     _r(422, "pacing", "too many covers or bookings would start in one pacing window"),
-    _r(422, "override-required", "staff broke a rule that yields to an override, without one"),
 )
 _OVERRIDE_REQUIRED = _r(
     422,
     "override-required",
     "staff broke a rule they may set aside (opening hours, closures, the slot grid, a"
-    " table's seats, the seating window): send it again with `override.reason`; `rule`"
+    " table's seats, pacing, the seating window): send it again with `override.reason`; `rule`"
     " names the rule",
 )
 _SEATING_WINDOW = _r(

@@ -11,8 +11,19 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.api.conftest import Headers
+from tests.api.conftest import TIME_ZONE, Headers, NewUser, World
 from tests.api.test_admin_floor import SETUP_SLOTS, SLOTS, WEEKDAYS
+from tests.api.test_host_stand import (
+    _booking as _staff_booking,
+)
+from tests.api.test_host_stand import (
+    _host_of,
+    _local_now,
+    _on_grid,
+    _open_venue,
+    _problem,
+    _staff_book,
+)
 
 Client = AsyncTestClient[Litestar]
 
@@ -123,3 +134,42 @@ async def test_a_full_pacing_window_is_a_422_and_availability_hides_that_start(
     assert status["t2"] == "closed"
     later = await client.post("/api/v1/bookings/", json=_booking(day, "22:15", "t2"), headers=guest)
     assert later.status_code == 201, later.text
+
+
+async def test_staff_past_a_full_window_need_a_reason_which_the_history_keeps(
+    client: Client, admin: Headers, new_user: NewUser, world: World
+) -> None:
+    venue = await _open_venue(world)
+    host = await _host_of(client, admin, new_user, venue)
+    settings = {
+        "interval_minutes": 15,
+        "turn_times": [{"max_party_size": 8, "minutes": 90}],
+        "buffer_minutes": 0,
+        "min_lead_minutes": 60,
+        "max_days_ahead": 30,
+        "time_zone": TIME_ZONE,
+        "pacing": [{"per_minutes": 30, "max_bookings": 1}],
+    }
+    paced = await client.put(venue.path("admin/time-slots"), json=settings, headers=admin)
+    assert paced.status_code == 200, paced.text
+    later = _on_grid(_local_now() + dt.timedelta(hours=2))
+    first = await _staff_book(client, host, venue, _staff_booking(later, table_id="h1"))
+    assert first.status_code == 201, first.text
+
+    refused = await _staff_book(client, host, venue, _staff_booking(later, "Bea", table_id="h2"))
+    problem = _problem(refused, 422, "override-required")
+    assert problem["rule"] == "pacing"
+    assert "already has 1 of 1 bookings starting" in problem["detail"]
+
+    reason = "Regulars; the kitchen can take two at once"
+    made = await _staff_book(
+        client,
+        host,
+        venue,
+        _staff_booking(later, "Bea", table_id="h2", override={"reason": reason}),
+    )
+    assert made.status_code == 201, made.text
+    history = await client.get(venue.path(f"bookings/{made.json()['id']}/history"), headers=host)
+    (placed,) = history.json()
+    assert placed["data"]["override"]["reason"] == reason
+    assert placed["data"]["paced"] is True
