@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
-from booking_core.domain import booking, pacing, registry, service_day, table, venue
+from booking_core.domain import booking, pacing, registry, service_day, table, venue, waitlist
 from booking_core.domain.events import (
     BookingEvent,
     Event,
@@ -20,6 +20,7 @@ from booking_core.domain.events import (
     SlugEvent,
     TableEvent,
     VenueEvent,
+    WaitlistEvent,
 )
 from booking_core.domain.streams import (
     BOOKING_PREFIX,
@@ -27,6 +28,7 @@ from booking_core.domain.streams import (
     SLUG_PREFIX,
     TABLE_PREFIX,
     VENUE,
+    WAITLIST_PREFIX,
     is_registry_stream,
     local_name,
 )
@@ -38,6 +40,7 @@ __all__ = [
     "SLUG",
     "TABLE",
     "VENUE_KIND",
+    "WAITLIST",
     "StreamKind",
     "kind_of",
 ]
@@ -94,6 +97,12 @@ def _slug(state: registry.SlugHold, event: Event) -> registry.SlugHold:
     return registry.evolve_slug(state, event)
 
 
+def _waitlist(state: waitlist.Waitlist, event: Event) -> waitlist.Waitlist:
+    if not isinstance(event, WaitlistEvent):
+        raise _misplaced(event, "waitlist")
+    return waitlist.evolve(state, event)
+
+
 def _misplaced(event: Event, kind: str) -> ValueError:
     return ValueError(f"a {type(event).__name__} does not belong in a {kind} stream")
 
@@ -109,6 +118,9 @@ BOOKING: Final[StreamKind[booking.BookingState]] = StreamKind(
 PACING: Final[StreamKind[pacing.PacingDay]] = StreamKind("pacing", pacing.initial_state, _pacing)
 
 SLUG: Final[StreamKind[registry.SlugHold]] = StreamKind("slug", registry.initial_hold, _slug)
+WAITLIST: Final[StreamKind[waitlist.Waitlist]] = StreamKind(
+    "waitlist", waitlist.initial_state, _waitlist
+)
 
 
 def kind_of(stream_id: str) -> StreamKind[Any]:
@@ -122,6 +134,8 @@ def kind_of(stream_id: str) -> StreamKind[Any]:
         return BOOKING
     if name.startswith(PACING_PREFIX):
         return PACING
+    if name.startswith(WAITLIST_PREFIX):
+        return WAITLIST
     if name.startswith(TABLE_PREFIX):
         return SERVICE_DAY if "@" in name else TABLE
     raise ValueError(f"no domain stream is called {stream_id!r}")

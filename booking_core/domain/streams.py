@@ -9,6 +9,7 @@ A venue's streams:
 - `booking-{id}`: one booking's life and its guest's details;
 - `pacing@{service_date}`: the starts that count towards the venue's pacing on one
   service day, where two bookings on different tables cannot both take the last covers.
+- `waitlist@{service_date}`: the walk-ins waiting for a table on one service day.
 
 The naming rule that puts every stream in one venue: the default venue's streams carry
 those bare names (so a log written before there were several venues is the default
@@ -43,6 +44,7 @@ __all__ = [
     "SLUG_PREFIX",
     "TABLE_PREFIX",
     "VENUE",
+    "WAITLIST_PREFIX",
     "VenueStreams",
     "is_registry_stream",
     "local_name",
@@ -65,6 +67,7 @@ _MAX_ID = 200
 TABLE_PREFIX: Final = "table-"
 BOOKING_PREFIX: Final = "booking-"
 PACING_PREFIX: Final = "pacing@"
+WAITLIST_PREFIX: Final = "waitlist@"
 _SEPARATOR: Final = "/"
 
 
@@ -108,6 +111,9 @@ class VenueStreams:
 
     def pacing(self, service_date: date) -> str:
         return f"{self._prefix}{PACING_PREFIX}{service_date.isoformat()}"
+
+    def waitlist(self, service_date: date) -> str:
+        return f"{self._prefix}{WAITLIST_PREFIX}{service_date.isoformat()}"
 
     def owns(self, stream_id: str) -> bool:
         return venue_of(stream_id) == self.venue_id

@@ -150,6 +150,8 @@ async def test_a_rebuild_from_scratch_equals_the_live_models(
 ) -> None:
     story = Story(seed=11)
     await tell(store, story, 300)
+    for writes in story.waitlist_evening():
+        await store.append(writes)
     all_runners = runners(store, pool, redis, redis_prefix)
     await catch_up(all_runners)
     live_sql, live_redis = await dump_sql(pool), await dump_redis(redis, redis_prefix)
@@ -198,3 +200,25 @@ async def test_availability_reads_refuse_a_model_that_redis_lost(
 def _entry_id(raw: object) -> tuple[int, ...]:
     text = raw.decode() if isinstance(raw, bytes) else str(raw)
     return tuple(int(part) for part in text.split("-"))
+
+
+async def test_the_waitlist_model_follows_each_party_to_its_table_or_away(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any], redis: Redis, redis_prefix: str
+) -> None:
+    story = Story(seed=5)
+    for writes in [*story.opening(), *story.waitlist_evening()]:
+        await store.append(writes)
+    await catch_up(runners(store, pool, redis, redis_prefix))
+
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT guest_name, status, times_notified, booking_id IS NOT NULL, waited_minutes,"
+            " removed_reason, venue_id FROM rm_waitlist ORDER BY added_version"
+        )
+        rows = await cursor.fetchall()
+    assert rows == [
+        ("Ada, walk-in", "seated", 1, True, 14, None, TEST_VENUE),
+        ("Grace, walk-in", "removed", 0, False, None, "went elsewhere", TEST_VENUE),
+        ("Alan, walk-in", "waiting", 1, False, None, None, TEST_VENUE),
+        ("Edsger, walk-in", "waiting", 0, False, None, None, TEST_VENUE),
+    ]

@@ -20,6 +20,7 @@ from booking_core.domain.events import (
     SlugEvent,
     TableEvent,
     VenueEvent,
+    WaitlistEvent,
 )
 from booking_core.domain.folding import (
     BOOKING,
@@ -27,6 +28,7 @@ from booking_core.domain.folding import (
     SLUG,
     TABLE,
     VENUE_KIND,
+    WAITLIST,
     StreamKind,
 )
 from booking_core.store import RecordedEvent
@@ -62,6 +64,7 @@ def test_every_stream_kinds_events_are_all_registered() -> None:
         BookingEvent,
         SlugEvent,
         PacingEvent,
+        WaitlistEvent,
     ]
     kinds = {cls for union in unions for cls in union.__args__}
     assert kinds == set(ALL_EVENTS)
@@ -86,6 +89,7 @@ def test_every_event_round_trips_through_the_codec(
         pytest.param(SERVICE_DAY, ServiceDayEvent, id="a service day folds any history"),
         pytest.param(BOOKING, BookingEvent, id="a booking folds any history"),
         pytest.param(SLUG, SlugEvent, id="a slug folds any history"),
+        pytest.param(WAITLIST, WaitlistEvent, id="a waitlist folds any history"),
     ],
 )
 @settings(max_examples=60, deadline=None)
