@@ -146,12 +146,13 @@ _SLOT_RULES = (
     _r(422, "party-too-small", "the party is smaller than the table's minimum"),
     _r(422, "no-table-fits-party", "no table of the venue fits the party"),
     _r(422, "invalid-booking", "the booking's fields do not fit together"),
+    _r(422, "pacing", "too many covers or bookings would start in one pacing window"),
 )
 _OVERRIDE_REQUIRED = _r(
     422,
     "override-required",
     "staff broke a rule they may set aside (opening hours, closures, the slot grid, a"
-    " table's seats, the seating window): send it again with `override.reason`; `rule`"
+    " table's seats, pacing, the seating window): send it again with `override.reason`; `rule`"
     " names the rule",
 )
 _SEATING_WINDOW = _r(
@@ -259,7 +260,11 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
         _r(422, "invalid-opening-hours", "shifts overlap, or one opens and closes at once"),
     ),
     ("put", f"{_ADMIN}/time-slots"): (
-        _r(422, "invalid-slot-settings", "the settings do not fit together (turn times)"),
+        _r(
+            422,
+            "invalid-slot-settings",
+            "the settings do not fit together (turn times, pacing rules)",
+        ),
     ),
     ("post", f"{_ADMIN}/venues"): _VENUE_RULES,
     ("patch", _VENUE): _VENUE_RULES,

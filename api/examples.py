@@ -327,6 +327,23 @@ EXAMPLES: dict[str, Any] = {
         "min_lead_minutes": 60,
         "max_days_ahead": 90,
         "time_zone": "Europe/London",
+        "pacing": [
+            {"per_minutes": 15, "max_covers": 20},
+            {
+                "weekday": "friday",
+                "from": "18:00",
+                "to": "21:00",
+                "per_minutes": 30,
+                "max_bookings": 6,
+            },
+        ],
+    },
+    "PacingRuleIO": {
+        "weekday": "friday",
+        "from": "18:00",
+        "to": "21:00",
+        "per_minutes": 30,
+        "max_covers": 20,
     },
     "TokenForm": {"username": "ada@example.com", "password": "analytical engine"},
     "TotalsOut": _TOTALS,

@@ -20,6 +20,7 @@ from bench import (
     history,
     history_export,
     live_status,
+    pacing,
     projections,
     venues,
 )
@@ -37,6 +38,7 @@ SUITES: dict[str, Suite] = {
     "history_export": history_export.run,
     "decision_cost": decision_cost.run,
     "venues": venues.run,
+    "pacing": pacing.run,
 }
 # What `make bench` runs: about twelve minutes on two cores. history_export adds about
 # three more, so it runs only when named (or with `all`).
@@ -48,6 +50,7 @@ DEFAULT = [
     "live_status",
     "decision_cost",
     "venues",
+    "pacing",
 ]
 RESULTS = Path(__file__).parent / "results"
 

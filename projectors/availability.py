@@ -1,5 +1,6 @@
 """Availability (Redis): each table's reserved and blocked intervals per service date,
-the tables' facts and the venue's hours, so the question "which tables are free" is
+the starts that count towards pacing per service date, the tables' facts and the venue's
+hours, so the question "which tables are free" is
 answered from Redis alone, in one round trip (see `read_models.availability`)."""
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from booking_core.domain.events import (
     ClosureAdded,
     ClosureRemoved,
     OpeningHoursChanged,
+    PacingReleased,
+    PacingTaken,
     SlotSettingsChanged,
     TableAdded,
     TableBlocked,
@@ -39,6 +42,8 @@ from read_models.availability_keys import (
     TableFacts,
     day_key_part,
     interval_field,
+    pacing_key_part,
+    pacing_value,
     span_value,
     venue_part,
 )
@@ -72,6 +77,23 @@ class AvailabilityProjection:
                             "HDEL",
                             keys.key(at + day_key_part(event.service_date)),
                             interval_field(event.table_id, BOOKING, event.booking_id),
+                        )
+                    )
+                case PacingTaken():
+                    commands.append(
+                        (
+                            "HSET",
+                            keys.key(at + pacing_key_part(event.service_date)),
+                            event.booking_id,
+                            pacing_value(event.local_start, event.covers),
+                        )
+                    )
+                case PacingReleased():
+                    commands.append(
+                        (
+                            "HDEL",
+                            keys.key(at + pacing_key_part(event.service_date)),
+                            event.booking_id,
                         )
                     )
                 case TableBlocked():
@@ -115,6 +137,7 @@ class AvailabilityProjection:
                         min_lead_minutes=event.min_lead_minutes,
                         max_days_ahead=event.max_days_ahead,
                         time_zone=event.time_zone,
+                        pacing=event.pacing,
                     )
                     commands.append(
                         ("HSET", keys.key(at + VENUE), SLOTS, _encode(settings).decode())

@@ -153,6 +153,7 @@ class VenueProjection:
                         min_lead_minutes=event.min_lead_minutes,
                         max_days_ahead=event.max_days_ahead,
                         time_zone=event.time_zone,
+                        pacing=event.pacing,
                     )
                 )
                 return q(_UPSERT_VENUE, venue_layout.VENUE), {

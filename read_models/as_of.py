@@ -25,7 +25,7 @@ import msgspec
 
 from booking_core.codec import codec
 from booking_core.domain.booking import BookingState
-from booking_core.domain.folding import BOOKING, SERVICE_DAY, TABLE, VENUE_KIND, StreamKind
+from booking_core.domain.folding import BOOKING, PACING, SERVICE_DAY, TABLE, VENUE_KIND, StreamKind
 from booking_core.domain.service_day import ServiceDay
 from booking_core.domain.streams import streams_of
 from booking_core.domain.table import ActiveTable
@@ -156,12 +156,20 @@ async def availability_as_of(
     intervals: dict[str, list[Interval]] = {}
     for (table_id, service_date), service_day in zip(wanted, service_days, strict=True):
         intervals.setdefault(table_id, []).extend(_intervals(service_day, service_date))
+    pacing_days = snapshot_days(day) if venue.settings.pacing else []
+    paced = await asyncio.gather(
+        *(_fold(store, streams.pacing(d), PACING, as_of) for d in pacing_days)
+    )
     snapshot = Snapshot(
         hours=venue.hours,
         settings=venue.settings,
         closures=venue.closures,
         tables={table_id: _facts(table) for table_id, table in active.items()},
         intervals=intervals,
+        paced={
+            d: [(start.local, start.covers) for start in state.starts.values()]
+            for d, state in zip(pacing_days, paced, strict=True)
+        },
     )
     return tables_in(
         snapshot,

@@ -11,7 +11,10 @@ The answers agree with the booking decider by construction, for every history an
   streams the decider reads (the start's service date and its two neighbours): a table
   is *blocked* when a block overlaps the turn, *booked* when a reservation overlaps the
   turn widened by the venue's buffer on both sides, otherwise *available*;
-- a day's starts list only those where some table that fits the party is available.
+- a day's starts list only those where some table that fits the party is available;
+- a start the venue's pacing refuses for the party (`pacing.refusal`, the decider's rule,
+  over the starts of the same `pacing@{service_date}` stream) is not listed, and its
+  free tables answer *closed*, as the decider refuses every table then.
 
 Retired tables are not listed.
 
@@ -40,6 +43,7 @@ tables are free at each are worked out once per snapshot. Whatever depends on th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from bisect import bisect_left
 from collections import OrderedDict
@@ -53,6 +57,7 @@ from typing import Any, Literal, TypeVar, cast
 import msgspec
 from redis.asyncio import Redis
 
+from booking_core.domain import pacing
 from booking_core.domain.errors import DomainError, NonexistentLocalTime, OffSlotGrid
 from booking_core.domain.streams import neighbouring_days
 from booking_core.domain.time_rules import (
@@ -76,7 +81,9 @@ from read_models.availability_keys import (
     VENUE,
     VERSION,
     TableFacts,
+    pacing_key_part,
     parse_field,
+    parse_pacing_value,
     span_seconds,
     venue_part,
 )
@@ -184,6 +191,8 @@ class Snapshot:
     closures: Mapping[date, str]
     tables: dict[str, TableFacts]
     intervals: dict[str, list[Interval]]
+    paced: Mapping[date, list[tuple[datetime, int]]] = dataclasses.field(default_factory=dict)
+    """The starts that count towards pacing, local wall clock and covers, by service date."""
 
     @cached_property
     def index(self) -> _Index:
@@ -284,6 +293,7 @@ class _Index:
         self._slots: dict[tuple[date, int], list[Slot]] = {}
         self._free: dict[tuple[date, int], list[int]] = {}
         self._tables: dict[tuple[date, int, int, int], list[TableAvailability]] = {}
+        self._pacing: dict[tuple[date, int, datetime], bool] = {}
 
     def around(self, service_date: date) -> _Around:
         """Blocks, and bookings widened by the buffer, by table, of the service-day streams
@@ -342,6 +352,21 @@ class _Index:
             snapshot = self.snapshot
             found = day_slots(snapshot.settings, snapshot.hours, snapshot.closures, day, minutes)
             self._slots[(day, minutes)] = found
+        return found
+
+    def pacing_refuses(self, service_date: date, local: datetime, party_size: int) -> bool:
+        """Whether the venue's pacing refuses a new booking of `party_size` at `local`."""
+        rules = self.snapshot.settings.pacing
+        if not rules:
+            return False
+        key = (service_date, party_size, local)
+        found = self._pacing.get(key)
+        if found is None:
+            if len(self._pacing) >= _MEMO_TURNS * 8:
+                self._pacing.clear()
+            starts = self.snapshot.paced.get(service_date, [])
+            refused = pacing.refusal(rules, service_date, starts, local, party_size)
+            found = self._pacing[key] = refused is not None
         return found
 
     def free(self, day: date, party_size: int, minutes: int) -> list[int]:
@@ -477,6 +502,8 @@ async def _fetch(
         pipe.hgetall(venue_root + RETIRED)
         for day in days:
             pipe.hgetall(f"{venue_root}day:{day.isoformat()}")
+        for day in days:
+            pipe.hgetall(venue_root + pacing_key_part(day))
         (
             checkpoint,
             ready,
@@ -485,8 +512,9 @@ async def _fetch(
             closures,
             tables,
             retired,
-            *day_maps,
+            *maps,
         ) = await pipe.execute()
+    day_maps, pacing_maps = maps[: len(days)], maps[len(days) :]
     if not ready:
         raise ModelNotReady("the availability model is being built")
     venue = {_text(k): v for k, v in venue.items()}
@@ -510,6 +538,11 @@ async def _fetch(
         closures={date.fromisoformat(_text(k)): _text(v) for k, v in closures.items()},
         tables=facts,
         intervals=intervals,
+        paced={
+            day: [parse_pacing_value(_text(value)) for value in pacing_map.values()]
+            for day, pacing_map in zip(days, pacing_maps, strict=True)
+            if pacing_map
+        },
     )
     return (version if version is not None else checkpoint), snapshot
 
@@ -577,6 +610,9 @@ def tables_in(
         starts_at = slot.starts_at
         start, end = span_seconds(starts_at, slot.ends_at)
         tables = snapshot.index.tables(slot.service_date, start, end, party_size)
+        local = pacing.local_start(slot.date, slot.time)
+        if snapshot.index.pacing_refuses(slot.service_date, local, party_size):
+            tables = [_paced_out(answer) for answer in tables]
     else:
         starts_at = to_instant(datetime.combine(day, at), settings.time_zone, strict=False)
         tables = [
@@ -593,6 +629,13 @@ def tables_in(
         tables=tables,
         starts_at=starts_at,
     )
+
+
+def _paced_out(answer: TableAvailability) -> TableAvailability:
+    """A table free for the turn at a start pacing refuses: closed, as for every table."""
+    if answer.status != "available":
+        return answer
+    return msgspec.structs.replace(answer, status="closed")
 
 
 async def slots_for(
@@ -626,6 +669,9 @@ def slots_in(
         index.slots(day, minutes), index.free(day, party_size, minutes), strict=True
     ):
         if not free:
+            continue
+        local = pacing.local_start(slot.date, slot.time)
+        if index.pacing_refuses(slot.service_date, local, party_size):
             continue
         try:
             check_clock(settings, slot, now, today=today)

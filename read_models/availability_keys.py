@@ -11,7 +11,11 @@ venues, `{venue_id}/` for any other):
 | `tables` | hash | table id -> `{name, capacity, min_capacity, area}` JSON |
 | `retired` | hash | table id -> `1` |
 | `day:{service date}` | hash | `table|b|booking` or `table|k|block` -> `start,end` |
+| `pacing:{service date}` | hash | booking id -> `{local start}|{covers}` (2) |
 | `version` | string | the last event applied to this venue's keys, `tx-position` (1) |
+
+(2) The starts that count towards the venue's pacing that day (`PacingTaken`, until
+`PacingReleased`): the local start as ISO `YYYY-MM-DDTHH:MM:SS`, naive.
 
 (1) After a rebuild of the venue alone, `tx-position+r{random}`: a version no snapshot
 cached before the rebuild can have.
@@ -55,7 +59,10 @@ __all__ = [
     "TableFacts",
     "day_key_part",
     "interval_field",
+    "pacing_key_part",
+    "pacing_value",
     "parse_field",
+    "parse_pacing_value",
     "span_seconds",
     "span_value",
     "venue_part",
@@ -87,6 +94,19 @@ def venue_part(venue_id: str) -> str:
 
 def day_key_part(service_date: date) -> str:
     return f"day:{service_date.isoformat()}"
+
+
+def pacing_key_part(service_date: date) -> str:
+    return f"pacing:{service_date.isoformat()}"
+
+
+def pacing_value(local_start: datetime, covers: int) -> str:
+    return f"{local_start.isoformat()}|{covers}"
+
+
+def parse_pacing_value(value: str) -> tuple[datetime, int]:
+    local, covers = value.split("|")
+    return datetime.fromisoformat(local), int(covers)
 
 
 def interval_field(table_id: str, kind: str, ref: str) -> str:

@@ -4,6 +4,8 @@
   its `open` is on the next day (18:00-01:30). `PUT` replaces the week: a weekday left
   out is closed. Overlapping shifts are a 422.
 - Slot settings are replaced whole; values out of range and unknown time zones are a 422.
+  Their `pacing` rules cap the covers and bookings starting in any window of
+  `per_minutes`; a rule no venue could mean is a 422 that says which and why.
 - A closure closes one whole service day. Closing a day again for the same reason
   answers 200 and changes nothing; for another reason, 409.
 
@@ -37,9 +39,15 @@ from booking_core.domain.commands import (
     RemoveClosure,
     SetOpeningHours,
 )
-from booking_core.domain.errors import ClosureNotFound
+from booking_core.domain.errors import ClosureNotFound, InvalidSlotSettings
 from booking_core.domain.time_rules import local_today
-from booking_core.domain.values import OpeningHours, Shift, SlotSettings, TurnTime
+from booking_core.domain.values import (
+    OpeningHours,
+    PacingRule,
+    Shift,
+    SlotSettings,
+    TurnTime,
+)
 from booking_core.handlers import change_venue
 from read_models.floor_history import venue_history
 from read_models.venue import closure, closures_page, venue
@@ -74,11 +82,26 @@ class TurnTimeIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     minutes: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
 
 
+class PacingRuleIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True):
+    """At most `max_covers` guests and/or `max_bookings` parties may start in any window of
+    `per_minutes` (5 to 1440), among the starts of `weekday` (`monday`..`sunday` or 0..6,
+    Monday 0; every day when left out) from `from` (inclusive) to `to` (exclusive),
+    venue-local (the whole service day when left out)."""
+
+    per_minutes: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
+    weekday: int | str | None = None
+    from_time: LocalTime | None = msgspec.field(default=None, name="from")
+    to_time: LocalTime | None = msgspec.field(default=None, name="to")
+    max_covers: int | None = None
+    max_bookings: int | None = None
+
+
 class TimeSlotsIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Start times are `interval_minutes` apart from each shift's opening; a party keeps
     its table for the turn time of the smallest `max_party_size` that holds it;
     `buffer_minutes` stay free between two bookings of a table; bookings start at least
-    `min_lead_minutes` from now and at most `max_days_ahead` days ahead."""
+    `min_lead_minutes` from now and at most `max_days_ahead` days ahead; `pacing` caps
+    the covers and bookings that start together (a refusal is a 422 `.../pacing`)."""
 
     interval_minutes: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
     turn_times: Annotated[list[TurnTimeIO], msgspec.Meta(max_length=50)]
@@ -86,6 +109,9 @@ class TimeSlotsIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     min_lead_minutes: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
     max_days_ahead: Annotated[int, msgspec.Meta(ge=0, le=_BIG)]
     time_zone: Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/London"])]
+    pacing: Annotated[list[PacingRuleIO], msgspec.Meta(max_length=50)] = msgspec.field(
+        default_factory=list
+    )
 
 
 class ClosureIO(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -133,7 +159,46 @@ def _slots_out(settings: SlotSettings) -> TimeSlotsIO:
         min_lead_minutes=settings.min_lead_minutes,
         max_days_ahead=settings.max_days_ahead,
         time_zone=settings.time_zone,
+        pacing=[_pacing_out(rule) for rule in settings.pacing],
     )
+
+
+def _pacing_out(rule: PacingRule) -> PacingRuleIO:
+    return PacingRuleIO(
+        per_minutes=rule.per_minutes,
+        weekday=None if rule.weekday is None else _WEEKDAYS[rule.weekday],
+        from_time=None if rule.from_time is None else hhmm(rule.from_time),
+        to_time=None if rule.to_time is None else hhmm(rule.to_time),
+        max_covers=rule.max_covers,
+        max_bookings=rule.max_bookings,
+    )
+
+
+def _pacing_in(rules: list[PacingRuleIO]) -> tuple[PacingRule, ...]:
+    return tuple(
+        PacingRule(
+            per_minutes=rule.per_minutes,
+            weekday=_weekday(rule.weekday, number),
+            from_time=None if rule.from_time is None else parse_time(rule.from_time, "from"),
+            to_time=None if rule.to_time is None else parse_time(rule.to_time, "to"),
+            max_covers=rule.max_covers,
+            max_bookings=rule.max_bookings,
+        )
+        for number, rule in enumerate(rules, start=1)
+    )
+
+
+def _weekday(value: int | str | None, number: int) -> int | None:
+    """A weekday as opening hours name it (`friday`), or its number (Monday 0)."""
+    if value is None or isinstance(value, int):
+        return value
+    name = value.strip().casefold()
+    if name not in _WEEKDAYS:
+        raise InvalidSlotSettings(
+            "pacing",
+            f"rule {number}: weekday must be monday to sunday (0 to 6), not {value[:40]!r}",
+        )
+    return _WEEKDAYS.index(name)
 
 
 class AdminVenueController(Controller):
@@ -206,6 +271,7 @@ class AdminVenueController(Controller):
                 min_lead_minutes=data.min_lead_minutes,
                 max_days_ahead=data.max_days_ahead,
                 time_zone=data.time_zone,
+                pacing=_pacing_in(data.pacing),
             )
             result = await change_venue(api.store, command, idempotency=ctx.idempotency)
             return Written(_slots_out(result.venue.settings), result.token)

@@ -96,6 +96,8 @@ class Placement:
     slot: Slot
     table_ids: tuple[str, ...]
     duration_fixed: bool = False
+    paced: bool = False
+    """Its start counts towards the venue's pacing (it holds a `PacingTaken`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,7 +301,9 @@ def evolve(state: BookingState, event: BookingEvent) -> BookingState:
     """Total: an event that makes no sense in `state` leaves it as it is."""
     match event:
         case BookingPlaced():
-            placement = Placement(_slot_of(event), event.table_ids, event.duration_fixed)
+            placement = Placement(
+                _slot_of(event), event.table_ids, event.duration_fixed, event.paced
+            )
             details = BookingDetails(
                 booking_id=event.booking_id,
                 placement=placement,
@@ -317,7 +321,9 @@ def evolve(state: BookingState, event: BookingEvent) -> BookingState:
         case BookingChanged():
             if not isinstance(state, Confirmed):
                 return state
-            placement = Placement(_slot_of(event), event.table_ids, event.duration_fixed)
+            placement = Placement(
+                _slot_of(event), event.table_ids, event.duration_fixed, event.paced
+            )
             changed = replace(
                 state.details,
                 placement=placement,
@@ -454,6 +460,7 @@ def _change(
             previous_party_size=details.party_size,
             previous_duration_minutes=details.slot.duration_minutes,
             override=overrides.override_of(command.actor, command.override),
+            paced=after.placement.paced,
         )
     ]
 
@@ -481,6 +488,7 @@ def _placed(command: BookTable, placement: Placement) -> BookingPlaced:
         source=command.source,
         placed_at=command.now,
         override=overrides.override_of(command.actor, command.override),
+        paced=placement.paced,
     )
 
 

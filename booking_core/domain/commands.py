@@ -25,6 +25,7 @@ from booking_core.domain.values import (
     LayoutArea,
     LayoutTable,
     OpeningHours,
+    PacingRule,
     TableShape,
     TurnTime,
 )
@@ -138,6 +139,7 @@ class ChangeSlotSettings(Command, frozen=True, kw_only=True):
     min_lead_minutes: int
     max_days_ahead: int
     time_zone: str
+    pacing: tuple[PacingRule, ...] = ()
 
 
 class AddClosure(Command, frozen=True, kw_only=True):

@@ -55,6 +55,7 @@ __all__ = [
     "OffSlotGrid",
     "OutsideOpeningHours",
     "OverrideRequired",
+    "PacingLimitReached",
     "PartyTooLarge",
     "PartyTooSmall",
     "SeatingWindow",
@@ -516,6 +517,37 @@ class NonexistentLocalTime(DomainError):
         self.local = local
         self.time_zone = time_zone
         super().__init__(f"{local:%Y-%m-%d %H:%M} does not exist in {time_zone}")
+
+
+class PacingLimitReached(DomainError):
+    """Too many guests or parties would start together (the venue's pacing)."""
+
+    kind = "rule"
+    code = "pacing"
+    title = "Too many arrivals at that time"
+
+    def __init__(
+        self,
+        window: tuple[datetime, datetime],
+        used: int,
+        limit: int,
+        unit: str,
+        party: int,
+        later: datetime | None,
+    ) -> None:
+        self.window = window
+        self.used = used
+        self.limit = limit
+        self.unit = unit
+        self.later = later
+        span = f"{window[0]:%H:%M}\u2013{window[1]:%H:%M}"
+        if party > limit:
+            sentence = f"at most {limit} {unit} may start in {span}"
+        else:
+            sentence = f"{span} already has {used} of {limit} {unit} starting"
+        if later is not None:
+            sentence += f"; try {later:%H:%M}"
+        super().__init__(sentence)
 
 
 class NoShowBeforeStart(DomainError):

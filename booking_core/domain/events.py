@@ -27,6 +27,7 @@ from booking_core.domain.values import (
     LayoutTable,
     OpeningHours,
     Override,
+    PacingRule,
     TableShape,
     TurnTime,
 )
@@ -50,6 +51,9 @@ __all__ = [
     "LayoutCreated",
     "LayoutDeleted",
     "OpeningHoursChanged",
+    "PacingEvent",
+    "PacingReleased",
+    "PacingTaken",
     "ReleaseReason",
     "ServiceDayEvent",
     "SlotSettingsChanged",
@@ -122,6 +126,7 @@ class SlotSettingsChanged(Event, frozen=True, kw_only=True, tag="SlotSettingsCha
     min_lead_minutes: int
     max_days_ahead: int
     time_zone: str
+    pacing: tuple[PacingRule, ...] = ()
 
 
 class ClosureAdded(Event, frozen=True, kw_only=True, tag="ClosureAdded"):
@@ -334,6 +339,8 @@ class BookingPlaced(Event, frozen=True, kw_only=True, tag="BookingPlaced"):
     placed_at: dt.datetime
     override: Override | None = None
     """Set when staff placed it against a rule, with their reason."""
+    paced: bool = False
+    """True when its start counted towards the venue's pacing (`PacingTaken`)."""
 
 
 class BookingChanged(Event, frozen=True, kw_only=True, tag="BookingChanged"):
@@ -363,6 +370,8 @@ class BookingChanged(Event, frozen=True, kw_only=True, tag="BookingChanged"):
     previous_party_size: int
     previous_duration_minutes: int
     override: Override | None = None
+    paced: bool = False
+    """True when its new start counts towards the venue's pacing (`PacingTaken`)."""
 
 
 class BookingCancelled(Event, frozen=True, kw_only=True, tag="BookingCancelled"):
@@ -401,6 +410,24 @@ class BookingMarkedNoShow(Event, frozen=True, kw_only=True, tag="BookingMarkedNo
     party_size: int
     duration_minutes: int
     marked_at: dt.datetime
+
+
+class PacingTaken(Event, frozen=True, kw_only=True, tag="PacingTaken"):
+    """A booking's start counts towards the pacing of its service date (a later one for
+    the same booking replaces it: a move within the day)."""
+
+    booking_id: str
+    service_date: dt.date
+    local_start: dt.datetime
+    """The venue-local wall clock of the start (naive)."""
+    starts_at: dt.datetime
+    covers: int
+
+
+class PacingReleased(Event, frozen=True, kw_only=True, tag="PacingReleased"):
+    booking_id: str
+    service_date: dt.date
+    reason: ReleaseReason
 
 
 # --- waitlist ---------------------------------------------------------------------------
@@ -478,6 +505,7 @@ VenueEvent = (
 TableEvent = TableAdded | TableChanged | TableRetired | BlockPlaced | BlockLifted
 ServiceDayEvent = TableReserved | TableReleased | TableBlocked | TableUnblocked
 SlugEvent = SlugClaimed | SlugReleased
+PacingEvent = PacingTaken | PacingReleased
 BookingEvent = (
     BookingPlaced
     | BookingChanged
@@ -521,6 +549,8 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     BookingMarkedNoShow,
     SlugClaimed,
     SlugReleased,
+    PacingTaken,
+    PacingReleased,
     WaitlistEntryAdded,
     WaitlistGuestNotified,
     WaitlistEntrySeated,

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from booking_core.domain import booking as booking_decider
-from booking_core.domain import service_day, table
+from booking_core.domain import pacing, service_day, table
 from booking_core.domain._access import require_manager
 from booking_core.domain.booking import BookingState, Confirmed, Seated
 from booking_core.domain.commands import (
@@ -51,6 +51,7 @@ from booking_core.domain.events import (
     TableRegistered,
 )
 from booking_core.domain.lifecycle import release
+from booking_core.domain.pacing import PacingDay
 from booking_core.domain.service_day import Block, ServiceDay, Unblock, neighbourhood
 from booking_core.domain.streams import VenueStreams, streams_of
 from booking_core.domain.table import ActiveTable, TableState
@@ -145,9 +146,11 @@ def decide_retire(
     table_state: TableState,
     days: Mapping[str, ServiceDay],
     bookings: Mapping[str, BookingState],
+    paced: Mapping[str, PacingDay] | None = None,
 ) -> Decision:
     """`days` holds the `retirement_day_streams` and, when bookings are cancelled, the
-    reservation streams of their other tables; `bookings` the `upcoming_bookings`."""
+    reservation streams of their other tables and `paced` their `pacing_streams`;
+    `bookings` the `upcoming_bookings`."""
     events = table.decide(command, table_state)
     streams = streams_of(command.venue_id)
     scanned = retirement_day_streams(streams, command.table_id, venue, command.now)
@@ -173,6 +176,15 @@ def decide_retire(
         )
         decision.add(streams.booking(booking_id), booking_decider.decide(cancel, state))
         release(decision, streams, state.details, "table_retired", days, command.now)
+        if state.details.placement.paced:
+            pacing.let_go(
+                decision,
+                streams,
+                paced or {},
+                booking_id=booking_id,
+                service_date=state.details.slot.service_date,
+                reason="table_retired",
+            )
     return decision.build()
 
 

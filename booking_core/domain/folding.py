@@ -11,10 +11,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
-from booking_core.domain import booking, registry, service_day, table, venue, waitlist
+from booking_core.domain import booking, pacing, registry, service_day, table, venue, waitlist
 from booking_core.domain.events import (
     BookingEvent,
     Event,
+    PacingEvent,
     ServiceDayEvent,
     SlugEvent,
     TableEvent,
@@ -23,6 +24,7 @@ from booking_core.domain.events import (
 )
 from booking_core.domain.streams import (
     BOOKING_PREFIX,
+    PACING_PREFIX,
     SLUG_PREFIX,
     TABLE_PREFIX,
     VENUE,
@@ -33,6 +35,7 @@ from booking_core.domain.streams import (
 
 __all__ = [
     "BOOKING",
+    "PACING",
     "SERVICE_DAY",
     "SLUG",
     "TABLE",
@@ -82,6 +85,12 @@ def _booking(state: booking.BookingState, event: Event) -> booking.BookingState:
     return booking.evolve(state, event)
 
 
+def _pacing(state: pacing.PacingDay, event: Event) -> pacing.PacingDay:
+    if not isinstance(event, PacingEvent):
+        raise _misplaced(event, "pacing")
+    return pacing.evolve(state, event)
+
+
 def _slug(state: registry.SlugHold, event: Event) -> registry.SlugHold:
     if not isinstance(event, SlugEvent):
         raise _misplaced(event, "slug")
@@ -106,6 +115,7 @@ SERVICE_DAY: Final[StreamKind[service_day.ServiceDay]] = StreamKind(
 BOOKING: Final[StreamKind[booking.BookingState]] = StreamKind(
     "booking", booking.initial_state, _booking
 )
+PACING: Final[StreamKind[pacing.PacingDay]] = StreamKind("pacing", pacing.initial_state, _pacing)
 
 SLUG: Final[StreamKind[registry.SlugHold]] = StreamKind("slug", registry.initial_hold, _slug)
 WAITLIST: Final[StreamKind[waitlist.Waitlist]] = StreamKind(
@@ -122,6 +132,8 @@ def kind_of(stream_id: str) -> StreamKind[Any]:
         return VENUE_KIND
     if name.startswith(BOOKING_PREFIX):
         return BOOKING
+    if name.startswith(PACING_PREFIX):
+        return PACING
     if name.startswith(WAITLIST_PREFIX):
         return WAITLIST
     if name.startswith(TABLE_PREFIX):

@@ -5,7 +5,10 @@ Rules enforced here (the transitions themselves are `booking.decide`'s):
 - a booking that is cancelled, completed or a no-show frees its tables: the same decision
   releases its reservation in the service-day stream of each of its tables, so the slot is
   bookable the moment the append commits;
-- seating keeps the tables held.
+- seating keeps the tables held;
+- a booking that took pacing (`Placement.paced`) gives its start back when it is
+  cancelled or marked a no-show, in the same decision; a completed booking did start,
+  and keeps counting.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from datetime import datetime
 from typing import Final
 
 from booking_core.domain import booking as booking_decider
-from booking_core.domain import service_day
+from booking_core.domain import pacing, service_day
 from booking_core.domain.booking import BookingDetails, BookingState, NoBooking
 from booking_core.domain.commands import CancelBooking, CompleteBooking, MarkNoShow, SeatBooking
 from booking_core.domain.decision import Decision, DecisionBuilder
@@ -26,10 +29,17 @@ from booking_core.domain.events import (
     BookingMarkedNoShow,
     ReleaseReason,
 )
+from booking_core.domain.pacing import PacingDay
 from booking_core.domain.service_day import Release, ServiceDay
 from booking_core.domain.streams import VenueStreams, streams_of
 
-__all__ = ["LifecycleCommand", "decide_step", "release", "reservation_streams"]
+__all__ = [
+    "LifecycleCommand",
+    "decide_step",
+    "pacing_streams",
+    "release",
+    "reservation_streams",
+]
 
 LifecycleCommand = CancelBooking | SeatBooking | CompleteBooking | MarkNoShow
 
@@ -50,10 +60,24 @@ def reservation_streams(streams: VenueStreams, state: BookingState) -> list[str]
     ]
 
 
+_PACING_RELEASES: Final = frozenset({BookingCancelled, BookingMarkedNoShow})
+
+
+def pacing_streams(streams: VenueStreams, state: BookingState) -> list[str]:
+    """The pacing stream holding the booking's start, if it took pacing."""
+    if isinstance(state, NoBooking) or not state.details.placement.paced:
+        return []
+    return [streams.pacing(state.details.slot.service_date)]
+
+
 def decide_step(
-    command: LifecycleCommand, *, booking: BookingState, days: Mapping[str, ServiceDay]
+    command: LifecycleCommand,
+    *,
+    booking: BookingState,
+    days: Mapping[str, ServiceDay],
+    paced: Mapping[str, PacingDay] | None = None,
 ) -> Decision:
-    """`days` holds the booking's `reservation_streams`."""
+    """`days` holds the booking's `reservation_streams`, `paced` its `pacing_streams`."""
     decision = DecisionBuilder()
     events = booking_decider.decide(command, booking)
     streams = streams_of(command.venue_id)
@@ -62,6 +86,15 @@ def decide_step(
         reason = _RELEASES.get(type(event))
         if reason is not None and not isinstance(booking, NoBooking):
             release(decision, streams, booking.details, reason, days, command.now)
+            if type(event) in _PACING_RELEASES and booking.details.placement.paced:
+                pacing.let_go(
+                    decision,
+                    streams,
+                    paced or {},
+                    booking_id=booking.details.booking_id,
+                    service_date=booking.details.slot.service_date,
+                    reason=reason,
+                )
     return decision.build()
 
 

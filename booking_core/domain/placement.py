@@ -25,7 +25,7 @@ loaded, for callers that have them all.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Final
@@ -33,7 +33,7 @@ from typing import Final
 from msgspec import UnsetType
 
 from booking_core.domain import booking as booking_decider
-from booking_core.domain import overrides, service_day, table
+from booking_core.domain import overrides, pacing, service_day, table
 from booking_core.domain._access import require_staff
 from booking_core.domain._unset import or_current
 from booking_core.domain.booking import BookingDetails, BookingState, NoBooking, Placement
@@ -56,10 +56,11 @@ from booking_core.domain.errors import (
     TableNotFound,
     TurnRunsPastClose,
 )
+from booking_core.domain.pacing import PacingDay
 from booking_core.domain.service_day import Release, Reserve, ServiceDay, neighbourhood
 from booking_core.domain.streams import VenueStreams, neighbouring_days, streams_of
 from booking_core.domain.table import ActiveTable, TableState
-from booking_core.domain.time_rules import Slot, resolve_slot, to_local
+from booking_core.domain.time_rules import Slot, day_slots, resolve_slot, to_local
 from booking_core.domain.values import Override
 from booking_core.domain.venue import Seats, VenueState
 
@@ -75,6 +76,7 @@ __all__ = [
     "decide_first_free",
     "decide_place",
     "move_choices",
+    "pacing_streams",
     "plan_booking",
     "plan_move",
     "plan_slot",
@@ -313,9 +315,10 @@ def decide_place(
     tables: Mapping[str, TableState],
     days: Mapping[str, ServiceDay],
     table_ids: tuple[str, ...],
+    paced: Mapping[str, PacingDay] | None = None,
 ) -> Decision:
     """Place the booking at `table_ids`; `days` holds their `day_streams` (missing ones are
-    empty)."""
+    empty), `paced` the `pacing_streams` of the start."""
     slot = plan_booking(command, booking, venue)
     _check_table_ids(table_ids)
     _check_seats(command, tables, table_ids, command.party_size)
@@ -325,8 +328,20 @@ def decide_place(
     _reserve(
         decision, streams, command.booking_id, slot, command.party_size, table_ids, venue, days
     )
+    took = pacing.hold(
+        decision,
+        streams,
+        venue.settings.pacing,
+        paced or {},
+        booking_id=command.booking_id,
+        slot=slot,
+        covers=command.party_size,
+        actor=command.actor,
+        override=command.override,
+        later=_later(venue, slot),
+    )
     fixed = command.duration_minutes is not None
-    events = booking_decider.decide(command, booking, Placement(slot, table_ids, fixed))
+    events = booking_decider.decide(command, booking, Placement(slot, table_ids, fixed, took))
     decision.add(streams.booking(command.booking_id), events)
     return decision.build()
 
@@ -339,9 +354,11 @@ def decide_change(
     tables: Mapping[str, TableState],
     days: Mapping[str, ServiceDay],
     table_ids: tuple[str, ...] | None = None,
+    paced: Mapping[str, PacingDay] | None = None,
 ) -> Decision:
     """Change the booking; a move goes to `table_ids` (required then), and `days` holds the
-    `day_streams` of its old and its new tables."""
+    `day_streams` of its old and its new tables, `paced` the `pacing_streams` of its old
+    and new starts."""
     move = plan_move(command, booking, venue)
     streams = streams_of(command.venue_id)
     decision = DecisionBuilder()
@@ -363,7 +380,28 @@ def decide_change(
     _reserve(
         decision, streams, details.booking_id, move.slot, move.party_size, table_ids, venue, days
     )
-    placement = Placement(move.slot, table_ids, move.duration_fixed)
+    took = pacing.hold(
+        decision,
+        streams,
+        venue.settings.pacing,
+        paced or {},
+        booking_id=details.booking_id,
+        slot=move.slot,
+        covers=move.party_size,
+        actor=command.actor,
+        override=command.override,
+        later=_later(venue, move.slot),
+    )
+    if details.placement.paced and not (took and move.slot.service_date == old_date):
+        pacing.let_go(
+            decision,
+            streams,
+            paced or {},
+            booking_id=details.booking_id,
+            service_date=old_date,
+            reason="moved",
+        )
+    placement = Placement(move.slot, table_ids, move.duration_fixed, took)
     events = booking_decider.decide(command, booking, placement)
     if not events:
         return Decision()  # it lands where it was: nothing to release or reserve
@@ -378,6 +416,7 @@ def decide_first_free(
     venue: VenueState,
     tables: Mapping[str, TableState],
     days: Mapping[str, ServiceDay],
+    paced: Mapping[str, PacingDay] | None = None,
 ) -> Decision:
     """`decide_place` at the first free choice of tables (auto-assign when none is named)."""
     plan_booking(command, booking, venue)
@@ -385,7 +424,13 @@ def decide_first_free(
     for option in choices.options:
         try:
             return decide_place(
-                command, booking=booking, venue=venue, tables=tables, days=days, table_ids=option
+                command,
+                booking=booking,
+                venue=venue,
+                tables=tables,
+                days=days,
+                table_ids=option,
+                paced=paced,
             )
         except UNAVAILABLE:
             if choices.explicit:
@@ -411,6 +456,35 @@ def _reserve(
         reserve = Reserve(table_id, booking_id, slot, party_size, buffer)
         events = service_day.decide(reserve, view)
         decision.add(streams.service_day(table_id, slot.service_date), events)
+
+
+def pacing_streams(
+    streams: VenueStreams, venue: VenueState, slot: Slot, details: BookingDetails | None = None
+) -> list[str]:
+    """The pacing streams a booking at `slot` (moved from `details`) is decided with: its
+    day's when a pacing rule covers the start, its old day's when it took pacing."""
+    found = []
+    local = pacing.local_start(slot.date, slot.time)
+    if pacing.covering(venue.settings.pacing, slot.service_date, local):
+        found.append(streams.pacing(slot.service_date))
+    if details is not None and details.placement.paced:
+        found.append(streams.pacing(details.slot.service_date))
+    return list(dict.fromkeys(found))
+
+
+def _later(venue: VenueState, slot: Slot) -> Callable[[], list[datetime]]:
+    """The day's starts on the venue's grid, for a pacing refusal to suggest one."""
+
+    def starts() -> list[datetime]:
+        settings = venue.settings
+        return [
+            pacing.local_start(later.date, later.time)
+            for later in day_slots(
+                settings, venue.hours, venue.closures, slot.service_date, slot.duration_minutes
+            )
+        ]
+
+    return starts
 
 
 def _check_seats(

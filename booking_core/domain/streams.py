@@ -7,6 +7,8 @@ A venue's streams:
 - `table-{id}@{service_date}`: that table's reservations and blocks on one service day,
   where double bookings are prevented;
 - `booking-{id}`: one booking's life and its guest's details;
+- `pacing@{service_date}`: the starts that count towards the venue's pacing on one
+  service day, where two bookings on different tables cannot both take the last covers.
 - `waitlist@{service_date}`: the walk-ins waiting for a table on one service day.
 
 The naming rule that puts every stream in one venue: the default venue's streams carry
@@ -37,6 +39,7 @@ __all__ = [
     "BOOKING_PREFIX",
     "DEFAULT_STREAMS",
     "DEFAULT_VENUE_ID",
+    "PACING_PREFIX",
     "REGISTRY_VENUE",
     "SLUG_PREFIX",
     "TABLE_PREFIX",
@@ -63,6 +66,7 @@ SLUG_PREFIX: Final = "slug-"
 _MAX_ID = 200
 TABLE_PREFIX: Final = "table-"
 BOOKING_PREFIX: Final = "booking-"
+PACING_PREFIX: Final = "pacing@"
 WAITLIST_PREFIX: Final = "waitlist@"
 _SEPARATOR: Final = "/"
 
@@ -104,6 +108,9 @@ class VenueStreams:
 
     def booking(self, booking_id: str) -> str:
         return f"{self._prefix}{BOOKING_PREFIX}{_checked(booking_id)}"
+
+    def pacing(self, service_date: date) -> str:
+        return f"{self._prefix}{PACING_PREFIX}{service_date.isoformat()}"
 
     def waitlist(self, service_date: date) -> str:
         return f"{self._prefix}{WAITLIST_PREFIX}{service_date.isoformat()}"

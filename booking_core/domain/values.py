@@ -19,6 +19,7 @@ __all__ = [
     "LayoutTable",
     "OpeningHours",
     "Override",
+    "PacingRule",
     "Shift",
     "SlotSettings",
     "TableShape",
@@ -91,6 +92,20 @@ class OpeningHours(msgspec.Struct, frozen=True, kw_only=True):
         )
 
 
+class PacingRule(msgspec.Struct, frozen=True, kw_only=True):
+    """At most `max_covers` guests and/or `max_bookings` parties may start in any window of
+    `per_minutes`, counting the starts this rule covers: on service days of `weekday`
+    (Monday is 0; None: every day), from `from_time` (inclusive) to `to_time` (exclusive),
+    venue-local (None: from the start, to the end, of the service day)."""
+
+    per_minutes: int
+    weekday: int | None = None
+    from_time: time | None = None
+    to_time: time | None = None
+    max_covers: int | None = None
+    max_bookings: int | None = None
+
+
 class TurnTime(msgspec.Struct, frozen=True, kw_only=True):
     """Parties of up to `max_party_size` keep a table for `minutes`."""
 
@@ -106,7 +121,8 @@ class SlotSettings(msgspec.Struct, frozen=True, kw_only=True):
       largest bracket for a party bigger than all of them);
     - `buffer_minutes` stay free between two bookings on one table;
     - a booking starts at least `min_lead_minutes` from now and at most `max_days_ahead`
-      days after today, both in `time_zone`.
+      days after today, both in `time_zone`;
+    - `pacing` caps the covers and bookings that start together.
     """
 
     interval_minutes: int = 15
@@ -120,6 +136,8 @@ class SlotSettings(msgspec.Struct, frozen=True, kw_only=True):
     min_lead_minutes: int = 60
     max_days_ahead: int = 90
     time_zone: str = "UTC"
+    pacing: tuple[PacingRule, ...] = ()
+    """How many guests and parties may start together (see `domain.pacing`)."""
 
     def turn_minutes(self, party_size: int) -> int:
         brackets = sorted(self.turn_times, key=lambda turn: turn.max_party_size)

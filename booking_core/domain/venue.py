@@ -4,7 +4,8 @@ Rules enforced here:
 
 - only an admin changes the venue;
 - shifts never overlap and last at most a day (`time_rules.check_opening_hours`);
-- slot settings stay within sane bounds and name a real time zone;
+- slot settings stay within sane bounds and name a real time zone; pacing rules are
+  checked by `pacing.check_rules`;
 - a date is closed at most once, and only a closed date can be reopened;
 - layouts have unique ids, place only tables the venue has, and place each table once;
   the active layout cannot be deleted;
@@ -34,6 +35,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Final, NamedTuple, assert_never
 
+from booking_core.domain import pacing
 from booking_core.domain._access import require_manager
 from booking_core.domain._maps import without
 from booking_core.domain.commands import (
@@ -259,6 +261,7 @@ def _apply(state: VenueState, event: VenueEvent) -> VenueState:
                 min_lead_minutes=event.min_lead_minutes,
                 max_days_ahead=event.max_days_ahead,
                 time_zone=event.time_zone,
+                pacing=event.pacing,
             )
             return replace(state, settings=settings)
         case ClosureAdded(date=day, reason=reason):
@@ -315,6 +318,7 @@ def _change_settings(command: ChangeSlotSettings, state: VenueState) -> list[Ven
         min_lead_minutes=command.min_lead_minutes,
         max_days_ahead=command.max_days_ahead,
         time_zone=command.time_zone,
+        pacing=command.pacing,
     )
     _check_settings(settings)
     if settings == state.settings:
@@ -327,6 +331,7 @@ def _change_settings(command: ChangeSlotSettings, state: VenueState) -> list[Ven
             min_lead_minutes=settings.min_lead_minutes,
             max_days_ahead=settings.max_days_ahead,
             time_zone=settings.time_zone,
+            pacing=settings.pacing,
         )
     ]
 
@@ -352,6 +357,7 @@ def _check_settings(settings: SlotSettings) -> None:
         raise InvalidSlotSettings("max_days_ahead", "must be from 0 to 1098 (three years)")
     if not is_time_zone(settings.time_zone):
         raise InvalidSlotSettings("time_zone", f"{settings.time_zone!r} is not a known zone")
+    pacing.check_rules(settings.pacing)
 
 
 def _check_layout_tables(tables: tuple[LayoutTable, ...], state: VenueState) -> None:

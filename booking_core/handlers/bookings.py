@@ -11,7 +11,12 @@ for a later change).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import date
+from typing import Final
 
 from booking_core.domain import booking as booking_decider
 from booking_core.domain import lifecycle, placement
@@ -26,7 +31,9 @@ from booking_core.domain.commands import (
 )
 from booking_core.domain.decision import Decision
 from booking_core.domain.errors import NoTableAvailable, StaleVersion
-from booking_core.domain.folding import BOOKING
+from booking_core.domain.folding import BOOKING, PACING
+from booking_core.domain.streams import streams_of
+from booking_core.domain.venue import VenueState
 from booking_core.handlers._session import (
     DEFAULT_RETRY,
     CommandResult,
@@ -36,6 +43,7 @@ from booking_core.handlers._session import (
     StaleRead,
     execute,
 )
+from booking_core.handlers._state_cache import cache_for
 from booking_core.store import EventStore, IdempotencyKey
 
 __all__ = [
@@ -66,7 +74,8 @@ async def book_table(
     idempotency: IdempotencyKey | None = None,
 ) -> BookingResult:
     decide = booking_decision(command)
-    return await _run(store, command.booking_id, command, decide, retry, idempotency)
+    async with _paced_turn(store, command.venue_id, command.date):
+        return await _run(store, command.booking_id, command, decide, retry, idempotency)
 
 
 def booking_decision(command: BookTable) -> Decide:
@@ -81,11 +90,15 @@ def booking_decision(command: BookTable) -> Decide:
         slot = placement.plan_booking(command, booking, venue)
         tables = await session.tables(command.table_ids or placement.unseated(venue))
         choices = placement.booking_choices(command, venue, tables)
+        paced_ids = placement.pacing_streams(session.streams, venue, slot)
         for option in choices.options:
             around = placement.day_streams(session.streams, option, slot.service_date)
-            await session.prefetch([*(session.streams.table(t) for t in option), *around])
+            await session.prefetch(
+                [*(session.streams.table(t) for t in option), *around, *paced_ids]
+            )
             tables = {**tables, **await session.tables(option)}
             days = await session.days(around)
+            paced = await session.load_many(paced_ids, PACING)
             try:
                 return placement.decide_place(
                     command,
@@ -94,6 +107,7 @@ def booking_decision(command: BookTable) -> Decide:
                     tables=tables,
                     days=days,
                     table_ids=option,
+                    paced=paced,
                 )
             except placement.UNAVAILABLE:
                 if choices.explicit:
@@ -107,6 +121,38 @@ def booking_decision(command: BookTable) -> Decide:
         raise NoTableAvailable(command.party_size)
 
     return decide
+
+
+_TURNS: Final[
+    OrderedDict[tuple[int, str, date], tuple[asyncio.AbstractEventLoop, asyncio.Lock]]
+] = OrderedDict()
+_MAX_TURNS = 1024
+
+
+def _paced_turn(
+    store: EventStore, venue_id: str, day: date
+) -> contextlib.AbstractAsyncContextManager[object]:
+    """One booking at a time, in this process, for a day of a venue with pacing rules.
+
+    Every paced booking of a service day appends to its pacing stream, so bookings racing
+    for it (on different tables) would mostly lose the append and decide again; taking
+    turns here lets each decide once. Correctness does not rest on it: other processes
+    still race, and the append's expected versions decide. The venue's rules are read
+    from the state cache, as last folded (a stale answer only costs a lock or a race)."""
+    cached = cache_for(store).get(streams_of(venue_id).venue)
+    state = None if cached is None else cached.state
+    if not isinstance(state, VenueState) or not state.settings.pacing:
+        return contextlib.nullcontext()
+    loop = asyncio.get_running_loop()
+    key = (id(store), venue_id, day)
+    found = _TURNS.get(key)
+    if found is None or found[0] is not loop:  # a lock belongs to one event loop
+        found = _TURNS[key] = (loop, asyncio.Lock())
+        if len(_TURNS) > _MAX_TURNS:
+            idle = [k for k, (_, lock) in _TURNS.items() if not lock.locked() and k != key]
+            for old in idle[: _MAX_TURNS // 2]:
+                del _TURNS[old]
+    return found[1]
 
 
 async def change_booking(
@@ -136,11 +182,15 @@ async def change_booking(
             move.table_ids or (*details.table_ids, *placement.unseated(venue))
         )
         choices = placement.move_choices(move, details, venue, tables)
+        paced_ids = placement.pacing_streams(session.streams, venue, move.slot, details)
         for option in choices.options:
             around = placement.day_streams(session.streams, option, move.slot.service_date)
-            await session.prefetch([*(session.streams.table(t) for t in option), *around])
+            await session.prefetch(
+                [*(session.streams.table(t) for t in option), *around, *paced_ids]
+            )
             tables = {**tables, **await session.tables(option)}
             days = await session.days(around)
+            paced = await session.load_many(paced_ids, PACING)
             try:
                 return placement.decide_change(
                     command,
@@ -149,6 +199,7 @@ async def change_booking(
                     tables=tables,
                     days={**old_days, **days},
                     table_ids=option,
+                    paced=paced,
                 )
             except placement.UNAVAILABLE:
                 if choices.explicit:
@@ -213,8 +264,12 @@ async def _step(
 ) -> BookingResult:
     async def decide(session: Session) -> Decision:
         booking = await session.booking(command.booking_id)
-        days = await session.days(lifecycle.reservation_streams(session.streams, booking))
-        return lifecycle.decide_step(command, booking=booking, days=days)
+        reserved = lifecycle.reservation_streams(session.streams, booking)
+        paced_ids = lifecycle.pacing_streams(session.streams, booking)
+        await session.prefetch([*reserved, *paced_ids])
+        days = await session.days(reserved)
+        paced = await session.load_many(paced_ids, PACING)
+        return lifecycle.decide_step(command, booking=booking, days=days, paced=paced)
 
     return await _run(store, command.booking_id, command, decide, retry, idempotency)
 

@@ -13,7 +13,7 @@ from booking_core.domain import floor, lifecycle
 from booking_core.domain import table as table_decider
 from booking_core.domain.commands import AddTable, BlockTable, ChangeTable, LiftBlock, RetireTable
 from booking_core.domain.decision import Decision
-from booking_core.domain.folding import TABLE
+from booking_core.domain.folding import PACING, TABLE
 from booking_core.domain.table import TableState
 from booking_core.handlers._session import (
     DEFAULT_RETRY,
@@ -96,8 +96,12 @@ async def retire_table(
                 for s in lifecycle.reservation_streams(session.streams, booking)
             ]
             days = {**days, **await session.days(others)}
+        paced_ids = [
+            s for booking in found for s in lifecycle.pacing_streams(session.streams, booking)
+        ]
+        paced = await session.load_many(paced_ids, PACING) if command.cancel_bookings else {}
         return floor.decide_retire(
-            command, venue=venue, table_state=state, days=days, bookings=bookings
+            command, venue=venue, table_state=state, days=days, bookings=bookings, paced=paced
         )
 
     return await _run(store, command, decide, retry, idempotency)

@@ -30,6 +30,7 @@ SETUP_SLOTS = {
     "min_lead_minutes": 0,
     "max_days_ahead": 365,
     "time_zone": TIME_ZONE,
+    "pacing": [],
 }
 SETUP_DAY = [{"open": "10:00", "close": "23:45"}]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

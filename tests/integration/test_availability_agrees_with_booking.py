@@ -8,10 +8,12 @@ PostgreSQL event store, and for any question asked at any moment:
 
 - `/bookings/tables` says a table is "available" and fits the party exactly when the
   booking decider would accept `BookTable` for that table at that moment; "blocked",
-  "booked" and "closed" are the decider's reasons; a start the decider can never accept
+  "booked" and "closed" are the decider's reasons (a start the venue's pacing refuses
+  for the party is "closed" for every free table); a start the decider can never accept
   (a time skipped by the clocks, off the slot grid) is refused by both with one problem;
 - `/availability` lists a start exactly when a booking at it would be accepted for some
-  table, with as many free tables as the decider would accept;
+  table, with as many free tables as the decider would accept (pacing included: the
+  histories' slot settings carry pacing rules half of the time);
 - and so they do when the answer is one the routes kept from an earlier moment
   (`Snapshot.remember` until `holds_until`).
 """
@@ -40,12 +42,14 @@ from booking_core.domain.commands import BookTable
 from booking_core.domain.errors import (
     DomainError,
     NonexistentLocalTime,
+    PacingLimitReached,
     TableAlreadyBooked,
     TableIsBlocked,
 )
+from booking_core.domain.pacing import PacingDay
 from booking_core.domain.service_day import ServiceDay
 from booking_core.domain.table import ActiveTable, TableState
-from booking_core.domain.values import OpeningHours, Shift, TurnTime
+from booking_core.domain.values import OpeningHours, PacingRule, Shift, TurnTime
 from booking_core.domain.venue import VenueState
 from booking_core.store import ANY, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
@@ -95,6 +99,7 @@ class Decider:
     venue: VenueState
     tables: Mapping[str, TableState]
     days: Mapping[str, ServiceDay]
+    paced: Mapping[str, PacingDay]
 
     def book(
         self, day: date, at: time, party: int, now: datetime, table_ids: tuple[str, ...] = ()
@@ -121,6 +126,7 @@ class Decider:
                     tables=self.tables,
                     days=self.days,
                     table_ids=table_ids,
+                    paced=self.paced,
                 )
             else:
                 placement.decide_first_free(
@@ -129,6 +135,7 @@ class Decider:
                     venue=self.venue,
                     tables=self.tables,
                     days=self.days,
+                    paced=self.paced,
                 )
         except DomainError as refused:
             return type(refused)
@@ -145,7 +152,11 @@ class Decider:
         return slot.service_date
 
 
-_STATUS_OF_REFUSAL = {TableIsBlocked: "blocked", TableAlreadyBooked: "booked"}
+_STATUS_OF_REFUSAL = {
+    TableIsBlocked: "blocked",
+    TableAlreadyBooked: "booked",
+    PacingLimitReached: "closed",  # pacing refuses the start whatever the table
+}
 
 
 @dataclass(frozen=True)
@@ -329,7 +340,7 @@ def test_what_a_guest_is_shown_free_is_what_the_decider_would_book(
     own_servers: Servers, data: st.DataObject, venue: Venue
 ) -> None:
     history = make_history(venue, data.draw(operations(venue), label="history"))
-    decider = Decider(history.venue, history.tables, history.days)
+    decider = Decider(history.venue, history.tables, history.days, history.paced)
     held = sorted(
         (reservation.date, reservation.time)
         for day in history.days.values()
@@ -396,7 +407,7 @@ def ask_tables(
 ) -> tuple[str, type[DomainError] | None]:
     """The window table's status for a party of two, and the decider's refusal."""
     history = make_history(LONDON_WINTER, steps)
-    decider = Decider(history.venue, history.tables, history.days)
+    decider = Decider(history.venue, history.tables, history.days, history.paced)
 
     async def ask() -> str:
         prefix = await project(own_servers, history)
@@ -473,7 +484,7 @@ def test_a_time_the_clocks_skip_is_refused_alike_when_asked_and_when_booked(
             ("add", "t-window", 4),
         ],
     )
-    decider = Decider(history.venue, history.tables, history.days)
+    decider = Decider(history.venue, history.tables, history.days, history.paced)
 
     async def ask() -> None:
         prefix = await project(own_servers, history)
@@ -501,3 +512,52 @@ def test_a_time_the_clocks_skip_is_refused_alike_when_asked_and_when_booked(
 
     own_servers.runner.run(ask())
     assert decider.book(spring.first_day, time(1, 30), 2, now) is NonexistentLocalTime
+
+
+def test_a_start_pacing_refuses_is_closed_for_every_free_table_and_not_listed(
+    own_servers: Servers,
+) -> None:
+    """One booking may start per half hour: with Ada at 19:00 on the window table, the
+    booth is free at 19:15 but no booking may start then, nor at 18:45 (the window
+    slides), while 18:30 and 19:30 stay open."""
+    now = LONDON_WINTER.moment(-3 * 24 * 60)
+    day = date(2026, 12, 10)
+    history = make_history(
+        LONDON_WINTER,
+        [
+            ("hours", OpeningHours.every_day(Shift(opens=time(17), closes=time(23)))),
+            settings_of(pacing=(PacingRule(per_minutes=30, max_bookings=1),)),
+            ("add", "t-window", 4),
+            ("add", "t-booth", 4),
+            ("book", "b-ada", day, time(19), 2, ("t-window",), None, now, None),
+        ],
+    )
+    decider = Decider(history.venue, history.tables, history.days, history.paced)
+
+    async def ask() -> list[SlotAvailability]:
+        prefix = await project(own_servers, history)
+        try:
+            found = await tables_at(
+                own_servers.redis, prefix, venue_id=TEST_VENUE, day=day, at=time(19, 15), now=now
+            )
+            assert {t.table_id: t.status for t in found.tables} == {
+                "t-window": "booked",
+                "t-booth": "closed",
+            }
+            for asked in (
+                Question(day, time(19, 15), 2, now, now),
+                Question(day, time(), 2, now, now),
+            ):
+                await check_tables(own_servers.redis, prefix, decider, asked)
+            await check_slots(
+                own_servers.redis, prefix, decider, Question(day, time(), 2, now, now)
+            )
+            snapshot = await snapshot_for(own_servers.redis, prefix, TEST_VENUE, day)
+            return slots_in(snapshot, day=day, party_size=2, now=now)
+        finally:
+            await forget(own_servers.redis, prefix)
+
+    listed = {slot.time for slot in own_servers.runner.run(ask())}
+    assert decider.book(day, time(19, 15), 2, now, ("t-booth",)) is PacingLimitReached
+    assert {time(18, 30), time(19, 30)} <= listed
+    assert not {time(18, 45), time(19), time(19, 15)} & listed

@@ -41,7 +41,7 @@ from booking_core.domain.decision import Decision
 from booking_core.domain.errors import DomainError
 from booking_core.domain.table import ActiveTable, TableState
 from booking_core.domain.time_rules import bookable_starts, to_local
-from booking_core.domain.values import OpeningHours, Shift, TurnTime
+from booking_core.domain.values import OpeningHours, PacingRule, Shift, TurnTime
 from booking_core.domain.venue import VenueState
 from tests.support.scope import STREAMS, TEST_VENUE
 from tests.unit.domain.world import World
@@ -122,7 +122,24 @@ def slot_settings(draw: st.DrawFn, zone: str) -> dict[str, Any]:
         "min_lead_minutes": draw(st.sampled_from((60, 60, 0, 30, 240, 1440))),
         "max_days_ahead": draw(st.sampled_from((30, 30, 30, 5, 2, 1, 0))),
         "time_zone": draw(st.sampled_from((zone, zone, zone, *ZONES))),
+        "pacing": tuple(draw(st.lists(pacing_rules(), max_size=2)) if draw(st.booleans()) else ()),
     }
+
+
+@st.composite
+def pacing_rules(draw: st.DrawFn) -> PacingRule:
+    """A rule of few covers or bookings, so that windows fill within a history."""
+    covers = draw(st.sampled_from((None, 2, 4, 6, 10)))
+    bookings = draw(st.sampled_from((1, 2, 3) if covers is None else (None, None, 1, 2, 3)))
+    span = draw(st.sampled_from((None, None, (time(18), time(21)), (time(0, 30), time(23)))))
+    return PacingRule(
+        per_minutes=draw(st.sampled_from((15, 30, 45, 60, 120, 1440))),
+        weekday=draw(st.one_of(st.none(), st.none(), st.integers(0, 6))),
+        from_time=None if span is None else span[0],
+        to_time=None if span is None else span[1],
+        max_covers=covers,
+        max_bookings=bookings,
+    )
 
 
 @dataclass(frozen=True)

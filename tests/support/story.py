@@ -24,6 +24,8 @@ from booking_core.domain.events import (
     BookingSeated,
     ClosureAdded,
     OpeningHoursChanged,
+    PacingReleased,
+    PacingTaken,
     SlotSettingsChanged,
     TableAdded,
     TableBlocked,
@@ -35,7 +37,7 @@ from booking_core.domain.events import (
     WaitlistGuestNotified,
 )
 from booking_core.domain.streams import VenueStreams
-from booking_core.domain.values import OpeningHours, Shift, TurnTime
+from booking_core.domain.values import OpeningHours, PacingRule, Shift, TurnTime
 from booking_core.store import ANY, StreamAppend
 from tests.support.scope import STREAMS
 
@@ -114,6 +116,7 @@ class Story:
                             min_lead_minutes=60,
                             max_days_ahead=90,
                             time_zone=ZONE,
+                            pacing=(PacingRule(per_minutes=30, max_covers=60),),
                         )
                     ],
                 )
@@ -169,6 +172,15 @@ class Story:
             released_at=self.now,
         )
 
+    def _paced(self, booking_id: str, held: _Held) -> PacingTaken:
+        return PacingTaken(
+            booking_id=booking_id,
+            service_date=held.service_date,
+            local_start=datetime.combine(held.service_date, held.sitting),
+            starts_at=self._slot(held.service_date, held.sitting)[0],
+            covers=held.party_size,
+        )
+
     def place(self, guest: str = "Ada Lovelace") -> list[StreamAppend] | None:
         if not self.free:
             return None
@@ -197,10 +209,12 @@ class Story:
             user_id=f"u-{self.rng.randint(1, 5)}",
             source=self.rng.choice(["online", "phone", "walk_in"]),
             placed_at=self.now,
+            paced=True,
         )
         return self._append(
             (self.streams.booking(booking_id), [placed]),
             (self.streams.service_day(table_id, day), [reserved]),
+            (self.streams.pacing(day), [self._paced(booking_id, held)]),
         )
 
     def _pick(self, status: str = "confirmed") -> tuple[str, _Held] | None:
@@ -247,6 +261,7 @@ class Story:
             previous_service_date=old.service_date,
             previous_party_size=old.party_size,
             previous_duration_minutes=120,
+            paced=True,
         )
         parts: list[tuple[str, list[Event]]] = [
             (self.streams.booking(booking_id), [changed]),
@@ -259,6 +274,12 @@ class Story:
             parts[1][1].append(reserved)
         else:
             parts.append((self.streams.service_day(table_id, day), [reserved]))
+        if old.service_date != day:
+            released = PacingReleased(
+                booking_id=booking_id, service_date=old.service_date, reason="moved"
+            )
+            parts.append((self.streams.pacing(old.service_date), [released]))
+        parts.append((self.streams.pacing(day), [self._paced(booking_id, new)]))
         return self._append(*parts)
 
     def finish(self, how: str) -> list[StreamAppend] | None:
@@ -315,10 +336,18 @@ class Story:
                 marked_at=self.now,
             )
             reason = "no_show"
-        return self._append(
+        parts: list[tuple[str, list[Event]]] = [
             (self.streams.booking(booking_id), [event]),
             (day_stream, [self._released(booking_id, held, reason)]),
-        )
+        ]
+        if how != "complete":
+            given_back = PacingReleased(
+                booking_id=booking_id,
+                service_date=held.service_date,
+                reason="cancelled" if how == "cancel" else "no_show",
+            )
+            parts.append((self.streams.pacing(held.service_date), [given_back]))
+        return self._append(*parts)
 
     def block(self) -> list[StreamAppend] | None:
         if not self.free:

@@ -15,6 +15,7 @@ from booking_core.domain.events import (
     ALL_EVENTS,
     BookingEvent,
     ClosureAdded,
+    PacingEvent,
     ServiceDayEvent,
     SlugEvent,
     TableEvent,
@@ -62,6 +63,7 @@ def test_every_stream_kinds_events_are_all_registered() -> None:
         ServiceDayEvent,
         BookingEvent,
         SlugEvent,
+        PacingEvent,
         WaitlistEvent,
     ]
     kinds = {cls for union in unions for cls in union.__args__}

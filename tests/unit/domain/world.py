@@ -37,8 +37,9 @@ from booking_core.domain.events import (
 )
 from booking_core.domain.folding import kind_of
 from booking_core.domain.lifecycle import LifecycleCommand
+from booking_core.domain.pacing import PacingDay
 from booking_core.domain.service_day import ServiceDay
-from booking_core.domain.streams import local_name
+from booking_core.domain.streams import PACING_PREFIX, local_name
 from booking_core.domain.table import TableState
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.domain.venue import VenueState
@@ -174,6 +175,14 @@ class World:
             if local_name(stream_id).startswith("table-") and "@" in stream_id
         }
 
+    @property
+    def paced(self) -> Mapping[str, PacingDay]:
+        return {
+            stream_id: self.state(stream_id)
+            for stream_id in self.streams
+            if local_name(stream_id).startswith(PACING_PREFIX)
+        }
+
     def booking(self, booking_id: str) -> BookingState:
         state: BookingState = self.state(STREAMS.booking(booking_id))
         return state
@@ -204,6 +213,7 @@ class World:
                     tables=self.tables,
                     days=self.days,
                     table_ids=option,
+                    paced=self.paced,
                 )
             except placement.UNAVAILABLE:
                 if choices.explicit:
@@ -215,7 +225,9 @@ class World:
     def step(self, command: LifecycleCommand) -> Decision:
         """Cancel, seat, complete or mark a no-show, and apply it."""
         booking = self.booking(command.booking_id)
-        return self.apply(lifecycle.decide_step(command, booking=booking, days=self.days))
+        return self.apply(
+            lifecycle.decide_step(command, booking=booking, days=self.days, paced=self.paced)
+        )
 
     def book(self, command: BookTable) -> Decision:
         """Decide a booking (auto-assigning when no table is named) and apply it."""
@@ -226,6 +238,7 @@ class World:
                 venue=self.venue,
                 tables=self.tables,
                 days=self.days,
+                paced=self.paced,
             )
         )
 
