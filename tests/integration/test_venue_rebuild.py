@@ -35,7 +35,7 @@ from projectors.runner import (
 from projectors.venue_rebuild import VenueRebuildFailed, rebuild_venue
 from read_models.availability import clear_cache, tables_at
 from read_models.availability_keys import venue_part
-from read_models.model_keys import model_root, redis_checkpoint_key
+from read_models.model_keys import model_root, ready_key, redis_checkpoint_key
 from tests.support.catch_up import last_token
 from tests.support.models import SQL_TABLES, clear_read_models, dump_redis, dump_sql
 from tests.support.story import Story
@@ -119,7 +119,8 @@ async def daemon(
 
 
 async def caught_up(pool: AsyncConnectionPool[Any], redis: Redis, prefix: str) -> None:
-    """Wait until every read model has reached the newest event."""
+    """Wait until every read model has reached the newest event, and the Redis ones say
+    they are ready (a model built from nothing says so once it has caught up)."""
     target = await last_token(pool)
     deadline = asyncio.get_running_loop().time() + 60
     while True:
@@ -129,7 +130,11 @@ async def caught_up(pool: AsyncConnectionPool[Any], redis: Redis, prefix: str) -
         for projection in registry.REDIS_PROJECTIONS:
             key = redis_checkpoint_key(prefix, projection.name)
             at.append(await read_redis_checkpoint(redis, key) or ORIGIN)
-        if min(at) >= target:
+        ready = [
+            await redis.exists(ready_key(model_root(prefix, p.name)))
+            for p in registry.REDIS_PROJECTIONS
+        ]
+        if min(at) >= target and all(ready):
             return
         assert asyncio.get_running_loop().time() < deadline, "the daemon never caught up"
         await asyncio.sleep(0.05)
