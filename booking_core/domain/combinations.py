@@ -72,6 +72,7 @@ class TableCombination:
     min_capacity: int
     capacity: int
     name: str | None = None
+    defined_at: datetime | None = None
 
     def fit(self, party_size: int) -> bool:
         return self.min_capacity <= party_size <= self.capacity

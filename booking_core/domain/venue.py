@@ -308,6 +308,7 @@ def _apply(state: VenueState, event: VenueEvent) -> VenueState:
                 event.min_capacity,
                 event.capacity,
                 event.name,
+                event.defined_at,
             )
             return replace(
                 state, combinations={**state.combinations, event.combination_id: combination}
