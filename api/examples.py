@@ -161,6 +161,23 @@ _TABLE_AVAILABILITY: dict[str, Any] = {
     "fits_party": True,
 }
 _WEEK = [_SHIFTS["lunch"], _SHIFTS["dinner"]]
+_COMBINATION_AVAILABILITY: dict[str, Any] = {
+    "combination_id": "cmb_5c1d",
+    "name": "Window 4 + Terrace 4",
+    "table_ids": ["t3", "t4"],
+    "capacity": 8,
+    "min_capacity": 5,
+    "status": "available",
+    "fits_party": False,
+}
+_COMBINATION: dict[str, Any] = {
+    "id": "cmb_5c1d",
+    "table_ids": ["t3", "t4"],
+    "min_capacity": 5,
+    "capacity": 8,
+    "name": "Window 4 + Terrace 4",
+    "created_at": _CREATED,
+}
 
 EXAMPLES: dict[str, Any] = {
     "AccessToken": {
@@ -191,6 +208,15 @@ EXAMPLES: dict[str, Any] = {
     },
     "BookingUpdate": {"time": "20:00", "party_size": 5},
     "Canvas": _CANVAS,
+    "CombinationAvailability": _COMBINATION_AVAILABILITY,
+    "CombinationIn": {
+        "table_ids": ["t3", "t4"],
+        "min_capacity": 5,
+        "capacity": 8,
+        "name": "Window 4 + Terrace 4",
+    },
+    "CombinationOut": _COMBINATION,
+    "CombinationPage": {"items": [_COMBINATION], "next_cursor": None},
     "CanvasIn": _CANVAS,
     "ClosureIO": _CLOSURE,
     "ClosurePage": {"items": [_CLOSURE], "next_cursor": None},
@@ -286,6 +312,7 @@ EXAMPLES: dict[str, Any] = {
         "party_size": 4,
         "duration_minutes": 120,
         "tables": [_TABLE_AVAILABILITY],
+        "combinations": [_COMBINATION_AVAILABILITY],
     },
     "TimeSlotsIO": {
         "interval_minutes": 15,
