@@ -55,13 +55,15 @@ __all__ = ["BookingCreate", "BookingUpdate", "BookingsController", "named_tables
 
 TableRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 TableRefs = Annotated[
-    list[TableRef],
+    list[str],
     msgspec.Meta(
         max_length=20,
         description="The tables the party sits at together (a table combination, or tables"
-        " staff join); `table_id`, when also given, must be the first of them",
+        " staff join), each id 1 to 200 characters; `table_id`, when also given, must be"
+        " the first of them",
     ),
 ]
+# Items are checked in `named_tables`: the schema would not show a bound on them.
 
 
 def named_tables(
@@ -69,6 +71,8 @@ def named_tables(
 ) -> tuple[str, ...]:
     """The tables a booking names, by `table_id` or `table_ids`; () for none."""
     listed = tuple(table_ids) if isinstance(table_ids, list) else ()
+    if any(not 1 <= len(named) <= 200 for named in listed):
+        raise InvalidBooking("table_ids", "each table id is 1 to 200 characters")
     if not isinstance(table_id, str):
         return listed
     if listed and listed[0] != table_id:

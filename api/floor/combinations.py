@@ -20,7 +20,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from api.context import ApiDep, WriteContext, Written
-from api.floor.fields import EntityId, after_instant, instant_cursor
+from api.floor.fields import after_instant, instant_cursor
 from api.requests import AUTH, now
 from api.schemas import CursorParam, LimitParam
 from api.venue_scope import StaffDep, api_path, floor_plan
@@ -37,7 +37,7 @@ Seats = Annotated[int, msgspec.Meta(description="Party sizes the joined tables t
 
 class CombinationIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     table_ids: Annotated[
-        list[EntityId],
+        list[str],
         msgspec.Meta(
             max_length=MAX_TABLES,
             description="The tables joined: at least two, each once, none retired",
