@@ -40,44 +40,19 @@ from api.schemas import (
     LocalTime,
     PartySize,
     Phone,
+    TableRef,
+    TableRefs,
     Text,
+    named_tables,
     parse_time,
 )
 from api.venue_scope import VenueDep, actor_in
 from booking_core.domain.commands import UNSET, BookTable, CancelBooking, ChangeBooking
-from booking_core.domain.errors import InvalidBooking
 from booking_core.domain.values import BookingSource
 from booking_core.handlers import book_table, cancel_booking, change_booking
 from read_models.bookings import BookingFilter
 
-__all__ = ["BookingCreate", "BookingUpdate", "BookingsController", "named_tables"]
-
-
-TableRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-TableRefs = Annotated[
-    list[str],
-    msgspec.Meta(
-        max_length=20,
-        description="The tables the party sits at together (a table combination, or tables"
-        " staff join), each id 1 to 200 characters; `table_id`, when also given, must be"
-        " the first of them",
-    ),
-]
-# Items are checked in `named_tables`: the schema would not show a bound on them.
-
-
-def named_tables(
-    table_id: str | msgspec.UnsetType | None, table_ids: list[str] | msgspec.UnsetType | None
-) -> tuple[str, ...]:
-    """The tables a booking names, by `table_id` or `table_ids`; () for none."""
-    listed = tuple(table_ids) if isinstance(table_ids, list) else ()
-    if any(not 1 <= len(named) <= 200 for named in listed):
-        raise InvalidBooking("table_ids", "each table id is 1 to 200 characters")
-    if not isinstance(table_id, str):
-        return listed
-    if listed and listed[0] != table_id:
-        raise InvalidBooking("table_ids", "must start with table_id when both are given")
-    return listed or (table_id,)
+__all__ = ["BookingCreate", "BookingUpdate", "BookingsController"]
 
 
 class BookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
