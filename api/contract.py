@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "BODY_NAMES_IDS",
     "CONSISTENT_READS",
     "ETAG_SENT",
     "IF_MATCH",
@@ -88,6 +89,10 @@ takes): the reads and writes of bookings, layouts and tables."""
 KEPT_AFTER_DELETE = frozenset({f"{_BOOKINGS}/{{booking_id}}", _TABLE})
 """Where DELETE marks rather than removes: it cancels a booking or retires a table, which
 stays readable (status `cancelled`, `retired: true`), as the API has always promised."""
+
+BODY_NAMES_IDS = frozenset({("post", _BOOKINGS), ("post", f"{_ADMIN}/bookings")})
+"""Writes without an id in their path whose body names things by id (a booking's
+`table_id`, `table_ids`): a 404 says one of them does not exist."""
 
 NOT_IDEMPOTENT = frozenset(
     {"/api/v1/auth/register", "/api/v1/auth/token", f"{_ADMIN}/users/{{user_id}}", _STAFF}
