@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "BODY_NAMES_IDS",
     "CONSISTENT_READS",
     "ETAG_SENT",
     "IF_MATCH",
@@ -27,6 +28,8 @@ _BOOKINGS = "/api/v1/bookings"
 _ADMIN = "/api/v1/admin"
 _TABLE = f"{_ADMIN}/tables/{{table_id}}"
 _LAYOUT = f"{_ADMIN}/layouts/{{layout_id}}"
+_COMBINATIONS = f"{_ADMIN}/table-combinations"
+_COMBINATION = f"{_COMBINATIONS}/{{combination_id}}"
 _VENUE = f"{_ADMIN}/venues/{{venue_id}}"
 _STAFF = f"{_VENUE}/staff/{{user_id}}"
 
@@ -46,6 +49,8 @@ CONSISTENT_READS = frozenset(
         f"{_TABLE}/blocks/{{block_id}}",
         f"{_ADMIN}/layouts",
         _LAYOUT,
+        _COMBINATIONS,
+        _COMBINATION,
         f"{_ADMIN}/operating-hours",
         f"{_ADMIN}/time-slots",
         f"{_ADMIN}/closures",
@@ -87,6 +92,10 @@ takes): the reads and writes of bookings, layouts and tables."""
 KEPT_AFTER_DELETE = frozenset({f"{_BOOKINGS}/{{booking_id}}", _TABLE})
 """Where DELETE marks rather than removes: it cancels a booking or retires a table, which
 stays readable (status `cancelled`, `retired: true`), as the API has always promised."""
+
+BODY_NAMES_IDS = frozenset({("post", _BOOKINGS), ("post", f"{_ADMIN}/bookings")})
+"""Writes without an id in their path whose body names things by id (a booking's
+`table_id`, `table_ids`): a 404 says one of them does not exist."""
 
 NOT_IDEMPOTENT = frozenset(
     {"/api/v1/auth/register", "/api/v1/auth/token", f"{_ADMIN}/users/{{user_id}}", _STAFF}
@@ -130,6 +139,11 @@ _PERIOD = _r(422, "invalid-period", "`from` is after `to`, or the span is too lo
 
 _SLOT_RULES = (
     _r(409, "table-already-booked", "the table is taken at that time"),
+    _r(
+        409,
+        "combination-overlap",
+        "one of the tables named together (a combination) is taken at that time",
+    ),
     _r(409, "no-table-available", "no free table fits the party at that time"),
     _r(409, "table-blocked", "the table is blocked at that time"),
     _r(409, "table-retired", "the table has been retired"),
@@ -180,6 +194,19 @@ _LAYOUT_RULES = (
     _r(409, "layout-already-exists", "a layout with this id exists"),
     _r(422, "invalid-layout", "a table is placed twice, or another field clash"),
     _r(422, "unknown-table-in-layout", "the layout places a table the venue does not have"),
+)
+_COMBINATION_RULES = (
+    _r(409, "combination-already-exists", "these tables are already combined"),
+    _r(
+        422,
+        "invalid-combination",
+        "fewer than two tables, a table named twice, or seats that do not fit together",
+    ),
+    _r(
+        422,
+        "unknown-table-in-combination",
+        "the combination names a table the venue does not have, or has retired",
+    ),
 )
 
 _VENUE_RULES = (
@@ -256,6 +283,7 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("post", f"{_ADMIN}/layouts"): _LAYOUT_RULES,
     ("put", _LAYOUT): (*_LAYOUT_RULES, _STALE),
     ("delete", _LAYOUT): (_r(409, "layout-is-active", "the active layout stays"), _STALE),
+    ("post", _COMBINATIONS): _COMBINATION_RULES,
     ("put", f"{_ADMIN}/operating-hours"): (
         _r(422, "invalid-opening-hours", "shifts overlap, or one opens and closes at once"),
     ),

@@ -33,7 +33,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api._openapi_headers import declare_headers, response_header
 from api._openapi_shapes import bound_shapes
-from api.contract import Refusal, refusals
+from api.contract import BODY_NAMES_IDS, Refusal, refusals, unscoped
 
 __all__ = ["document_problems", "fix_allow_header"]
 
@@ -123,7 +123,7 @@ def _statuses(path: str, method: str, operation: Operation) -> set[int]:
         statuses.add(400)
     if operation.security:
         statuses |= {401, 403}
-    if "{" in path:
+    if "{" in path or (method, unscoped(path)) in BODY_NAMES_IDS:
         statuses.add(404)
     if operation.request_body:
         statuses.add(413)

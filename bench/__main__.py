@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench import (
     api,
+    combinations,
     decision_cost,
     event_store,
     history,
@@ -39,6 +40,7 @@ SUITES: dict[str, Suite] = {
     "decision_cost": decision_cost.run,
     "venues": venues.run,
     "pacing": pacing.run,
+    "combinations": combinations.run,
 }
 # What `make bench` runs: about twelve minutes on two cores. history_export adds about
 # three more, so it runs only when named (or with `all`).
@@ -51,6 +53,7 @@ DEFAULT = [
     "decision_cost",
     "venues",
     "pacing",
+    "combinations",
 ]
 RESULTS = Path(__file__).parent / "results"
 

@@ -170,6 +170,15 @@ async def availability_as_of(
             d: [(start.local, start.covers) for start in state.starts.values()]
             for d, state in zip(pacing_days, paced, strict=True)
         },
+        combinations={
+            combination_id: keys.CombinationFacts(
+                table_ids=combination.table_ids,
+                min_capacity=combination.min_capacity,
+                capacity=combination.capacity,
+                name=combination.name,
+            )
+            for combination_id, combination in venue.combinations.items()
+        },
     )
     return tables_in(
         snapshot,

@@ -10,6 +10,7 @@ venues, `{venue_id}/` for any other):
 | `closures` | hash | ISO date -> reason |
 | `tables` | hash | table id -> `{name, capacity, min_capacity, area}` JSON |
 | `retired` | hash | table id -> `1` |
+| `combinations` | hash | combination id -> `{table_ids, min_capacity, capacity, name}` JSON |
 | `day:{service date}` | hash | `table|b|booking` or `table|k|block` -> `start,end` |
 | `pacing:{service date}` | hash | booking id -> `{local start}|{covers}` (2) |
 | `version` | string | the last event applied to this venue's keys, `tx-position` (1) |
@@ -49,6 +50,7 @@ __all__ = [
     "BLOCK",
     "BOOKING",
     "CLOSURES",
+    "COMBINATIONS",
     "HOURS",
     "NAME",
     "RETIRED",
@@ -56,6 +58,7 @@ __all__ = [
     "TABLES",
     "VENUE",
     "VERSION",
+    "CombinationFacts",
     "TableFacts",
     "day_key_part",
     "interval_field",
@@ -75,6 +78,7 @@ SLOTS = "slots"
 CLOSURES = "closures"
 TABLES = "tables"
 RETIRED = "retired"
+COMBINATIONS = "combinations"
 VERSION = "version"
 BOOKING = "b"
 BLOCK = "k"
@@ -85,6 +89,13 @@ class TableFacts(msgspec.Struct, frozen=True, kw_only=True):
     capacity: int
     min_capacity: int
     area: str | None = None
+
+
+class CombinationFacts(msgspec.Struct, frozen=True, kw_only=True):
+    table_ids: tuple[str, ...]
+    min_capacity: int
+    capacity: int
+    name: str | None = None
 
 
 def venue_part(venue_id: str) -> str:

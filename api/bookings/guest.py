@@ -45,7 +45,10 @@ from api.schemas import (
     OverrideIn,
     PartySize,
     Phone,
+    TableRef,
+    TableRefs,
     Text,
+    named_tables,
     override_reason,
     parse_time,
 )
@@ -66,7 +69,8 @@ class BookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     guest_phone: Phone | None = None
     guest_email: Email | None = None
     special_requests: Text | None = None
-    table_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    table_id: TableRef | None = None
+    table_ids: TableRefs | None = None
     duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | None = msgspec.field(
         default=None
     )
@@ -83,7 +87,8 @@ class BookingUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     date: dt.date | msgspec.UnsetType = UNSET
     time: LocalTime | msgspec.UnsetType = UNSET
     party_size: PartySize | msgspec.UnsetType = UNSET
-    table_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = UNSET
+    table_id: TableRef | msgspec.UnsetType = UNSET
+    table_ids: TableRefs | msgspec.UnsetType = UNSET
     guest_name: GuestName | msgspec.UnsetType = UNSET
     guest_phone: Phone | msgspec.UnsetType | None = UNSET
     guest_email: Email | msgspec.UnsetType | None = UNSET
@@ -124,7 +129,7 @@ class BookingsController(Controller):
                 guest_phone=data.guest_phone,
                 guest_email=data.guest_email,
                 special_requests=data.special_requests,
-                table_ids=(data.table_id,) if data.table_id else (),
+                table_ids=named_tables(data.table_id, data.table_ids),
                 duration_minutes=data.duration_minutes,
                 source=data.source or "online",
                 seat_now=data.seat_now,
@@ -216,7 +221,7 @@ class BookingsController(Controller):
                 date=data.date,
                 time=at,
                 party_size=data.party_size,
-                table_ids=(data.table_id,) if isinstance(data.table_id, str) else UNSET,
+                table_ids=named_tables(data.table_id, data.table_ids) or UNSET,
                 duration_minutes=data.duration_minutes,
                 guest_name=data.guest_name,
                 guest_phone=data.guest_phone,

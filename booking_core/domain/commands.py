@@ -49,6 +49,7 @@ __all__ = [
     "Command",
     "CompleteBooking",
     "CreateLayout",
+    "DefineTableCombination",
     "DeleteLayout",
     "LiftBlock",
     "MarkNoShow",
@@ -57,6 +58,7 @@ __all__ = [
     "RegistryCommand",
     "RemoveClosure",
     "RemoveFromWaitlist",
+    "RemoveTableCombination",
     "RetireTable",
     "Role",
     "SeatBooking",
@@ -178,6 +180,20 @@ class DeleteLayout(Command, frozen=True, kw_only=True):
 
 class ActivateLayout(Command, frozen=True, kw_only=True):
     layout_id: str
+
+
+class DefineTableCombination(Command, frozen=True, kw_only=True):
+    """Join `table_ids` for parties of `min_capacity` to `capacity`."""
+
+    combination_id: str
+    table_ids: tuple[str, ...]
+    min_capacity: int
+    capacity: int
+    name: str | None = None
+
+
+class RemoveTableCombination(Command, frozen=True, kw_only=True):
+    combination_id: str
 
 
 # --- tables -----------------------------------------------------------------------------
@@ -349,6 +365,8 @@ VenueCommand = (
     | ChangeLayout
     | DeleteLayout
     | ActivateLayout
+    | DefineTableCombination
+    | RemoveTableCombination
 )
 RegistryCommand = OpenVenue | ChangeVenueDetails
 TableCommand = AddTable | ChangeTable | RetireTable | BlockTable | LiftBlock

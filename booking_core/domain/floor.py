@@ -3,7 +3,8 @@
 Rules enforced here:
 
 - a table added or renamed joins the venue's list under a name no other table has;
-  a retired table leaves it, so auto-assign never considers it again;
+  a retired table leaves it, so auto-assign never considers it again, and takes the
+  table combinations it belongs to with it (`combinations.removed_with`);
 - a table is retired only while it has no bookings still to come (in service days from
   yesterday, whose late shift may still be running, to the end of the booking window),
   unless the admin asks to cancel them; a seated party is never cancelled;
@@ -24,7 +25,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from booking_core.domain import booking as booking_decider
-from booking_core.domain import pacing, service_day, table
+from booking_core.domain import combinations, pacing, service_day, table
 from booking_core.domain._access import require_manager
 from booking_core.domain.booking import BookingState, Confirmed, Seated
 from booking_core.domain.commands import (
@@ -161,7 +162,13 @@ def decide_retire(
     decision = DecisionBuilder()
     decision.read(*scanned)
     decision.add(streams.table(command.table_id), events)
-    decision.add(streams.venue, [TableDeregistered(table_id=command.table_id)])
+    decision.add(
+        streams.venue,
+        [
+            TableDeregistered(table_id=command.table_id),
+            *combinations.removed_with(venue, command.table_id, command.now),
+        ],
+    )
     for booking_id in sorted(upcoming):
         state = bookings.get(booking_id)
         if not isinstance(state, Confirmed):
