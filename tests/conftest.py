@@ -27,12 +27,29 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _fuzz_last(items)
     if config.getoption("--run-slow"):
         return
     skip = pytest.mark.skip(reason="a soak test: `make soak` runs it")
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+def _fuzz_last(items: list[pytest.Item]) -> None:
+    """The API tests share one venue, and the fuzzer changes it at random (tables of any
+    size, hours, slot settings): it runs after the other API tests, so none of them meets
+    what it left behind."""
+    fuzz = [item for item in items if item.nodeid.startswith(_FUZZER)]
+    if not fuzz:
+        return
+    rest = [item for item in items if not item.nodeid.startswith(_FUZZER)]
+    api = [n for n, item in enumerate(rest) if item.nodeid.startswith("tests/api/")]
+    cut = api[-1] + 1 if api else len(rest)
+    items[:] = [*rest[:cut], *fuzz, *rest[cut:]]
+
+
+_FUZZER = "tests/api/test_schemathesis.py"
 
 
 @pytest.fixture(scope="session")

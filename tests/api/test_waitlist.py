@@ -225,7 +225,7 @@ async def test_the_dashboard_says_how_far_the_quotes_were_off(
     entry, _ = await join(client, admin, party("Quoted Quinn", 2))
     seated = await client.post(
         f"{LIST}/{entry['id']}/seat",
-        json={"table_ids": ["t3"], "override": OVERRIDE},
+        json={"override": OVERRIDE},  # any free table: the shared venue's t3 may be taken now
         headers=admin,
     )
     assert seated.status_code == 200, seated.text
