@@ -172,9 +172,10 @@ export function needsOverride(error) {
 /**
  * Send a staff write; when the API answers override-required, ask the host for a reason
  * (the page's reason dialog) and send it again with `override: {reason}`. `send(extra)`
- * makes the request with `extra` merged into its body. Answers null if the host declined.
+ * makes the request with `extra` merged into its body; `confirm` names the dialog's button.
+ * Answers null if the host declined.
  */
-export async function withOverride(send) {
+export async function withOverride(send, confirm = "Override and book") {
   try {
     return await send({});
   } catch (error) {
@@ -183,7 +184,7 @@ export async function withOverride(send) {
       title: "Override needed",
       detail: sentence(error.detail),
       label: "Reason for the override",
-      confirm: "Override and book",
+      confirm,
     });
     if (reason === null) return null;
     return await send({ override: { reason } });

@@ -219,7 +219,7 @@ export function createFloor() {
           text: label,
           "aria-label": `${label}: ${b.guest_name} at ${b.time}`,
         });
-        button.addEventListener("click", () => act(button, method, path));
+        button.addEventListener("click", () => act(button, label, method, path));
         actions.append(button);
       };
       if (b.status === "confirmed") {
@@ -416,11 +416,12 @@ export function createFloor() {
 
   // --- writes ----------------------------------------------------------------------
 
-  async function act(button, method, path) {
+  async function act(button, label, method, path) {
     button.disabled = true;
     try {
-      const made = await withOverride((extra) =>
-        api(method, path, { write: true, body: Object.keys(extra).length ? extra : undefined }),
+      const made = await withOverride(
+        (extra) => api(method, path, { write: true, body: Object.keys(extra).length ? extra : undefined }),
+        `Override and ${label.toLowerCase()}`,
       );
       if (!made) {
         button.disabled = false;

@@ -110,11 +110,12 @@ export function createWaitlist(floor) {
     }
   }
 
-  async function write(button, path, body, done) {
+  async function write(button, path, body, done, confirm = "Override and go ahead") {
     button.disabled = true;
     try {
-      const made = await withOverride((extra) =>
-        api("POST", path, { body: { ...body, ...extra }, write: true }),
+      const made = await withOverride(
+        (extra) => api("POST", path, { body: { ...body, ...extra }, write: true }),
+        confirm,
       );
       if (!made) return;
       floor.wrote(made.consistency);
@@ -142,7 +143,7 @@ export function createWaitlist(floor) {
       // The answer is the seated booking (or the entry with it); the floor shows it.
       const booking = data?.booking ?? (data?.table_ids ? data : null);
       if (booking?.date && booking?.time) await floor.seated(booking);
-    });
+    }, "Override and seat");
   }
 
   async function remove(button, e) {
