@@ -85,8 +85,7 @@ export function createFloor() {
   /** The venue's table combinations; none where the venue (or server) has none. */
   async function loadCombinations() {
     try {
-      const { data } = await api("GET", "/api/v1/admin/table-combinations?limit=500");
-      const items = Array.isArray(data) ? data : data?.items || [];
+      const items = await all("/api/v1/admin/table-combinations");
       return items.filter((c) => Array.isArray(c.table_ids) && c.table_ids.length > 1);
     } catch (error) {
       if (error instanceof ApiError && [404, 405].includes(error.status)) return [];
