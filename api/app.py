@@ -22,6 +22,7 @@ from api.bookings.guest import BookingsController
 from api.console import console_router
 from api.context import Api, provide_admin, provide_user
 from api.floor.blocks import AdminBlocksController
+from api.floor.combinations import AdminCombinationsController
 from api.floor.layouts import AdminLayoutsController
 from api.floor.live import LiveStatusController
 from api.floor.tables import AdminTablesController
@@ -57,6 +58,7 @@ VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
     AdminTablesController,
     AdminBlocksController,
     AdminLayoutsController,
+    AdminCombinationsController,
     AdminVenueController,
 ]
 """The routes of one venue: under `/api/v1` for the default venue, and again under

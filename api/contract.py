@@ -27,6 +27,8 @@ _BOOKINGS = "/api/v1/bookings"
 _ADMIN = "/api/v1/admin"
 _TABLE = f"{_ADMIN}/tables/{{table_id}}"
 _LAYOUT = f"{_ADMIN}/layouts/{{layout_id}}"
+_COMBINATIONS = f"{_ADMIN}/table-combinations"
+_COMBINATION = f"{_COMBINATIONS}/{{combination_id}}"
 _VENUE = f"{_ADMIN}/venues/{{venue_id}}"
 _STAFF = f"{_VENUE}/staff/{{user_id}}"
 
@@ -46,6 +48,8 @@ CONSISTENT_READS = frozenset(
         f"{_TABLE}/blocks/{{block_id}}",
         f"{_ADMIN}/layouts",
         _LAYOUT,
+        _COMBINATIONS,
+        _COMBINATION,
         f"{_ADMIN}/operating-hours",
         f"{_ADMIN}/time-slots",
         f"{_ADMIN}/closures",
@@ -127,6 +131,11 @@ _PERIOD = _r(422, "invalid-period", "`from` is after `to`, or the span is too lo
 
 _SLOT_RULES = (
     _r(409, "table-already-booked", "the table is taken at that time"),
+    _r(
+        409,
+        "combination-overlap",
+        "one of the tables named together (a combination) is taken at that time",
+    ),
     _r(409, "no-table-available", "no free table fits the party at that time"),
     _r(409, "table-blocked", "the table is blocked at that time"),
     _r(409, "table-retired", "the table has been retired"),
@@ -160,6 +169,19 @@ _LAYOUT_RULES = (
     _r(409, "layout-already-exists", "a layout with this id exists"),
     _r(422, "invalid-layout", "a table is placed twice, or another field clash"),
     _r(422, "unknown-table-in-layout", "the layout places a table the venue does not have"),
+)
+_COMBINATION_RULES = (
+    _r(409, "combination-already-exists", "these tables are already combined"),
+    _r(
+        422,
+        "invalid-combination",
+        "fewer than two tables, a table named twice, or seats that do not fit together",
+    ),
+    _r(
+        422,
+        "unknown-table-in-combination",
+        "the combination names a table the venue does not have, or has retired",
+    ),
 )
 
 _VENUE_RULES = (
@@ -224,6 +246,7 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("post", f"{_ADMIN}/layouts"): _LAYOUT_RULES,
     ("put", _LAYOUT): (*_LAYOUT_RULES, _STALE),
     ("delete", _LAYOUT): (_r(409, "layout-is-active", "the active layout stays"), _STALE),
+    ("post", _COMBINATIONS): _COMBINATION_RULES,
     ("put", f"{_ADMIN}/operating-hours"): (
         _r(422, "invalid-opening-hours", "shifts overlap, or one opens and closes at once"),
     ),

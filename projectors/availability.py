@@ -1,6 +1,7 @@
 """Availability (Redis): each table's reserved and blocked intervals per service date,
-the tables' facts and the venue's hours, so the question "which tables are free" is
-answered from Redis alone, in one round trip (see `read_models.availability`)."""
+the tables' facts, the table combinations and the venue's hours, so the question "which
+tables are free" is answered from Redis alone, in one round trip (see
+`read_models.availability`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from booking_core.domain.events import (
     TableAdded,
     TableBlocked,
     TableChanged,
+    TableCombinationDefined,
+    TableCombinationRemoved,
     TableReleased,
     TableReserved,
     TableRetired,
@@ -29,6 +32,7 @@ from read_models.availability_keys import (
     BLOCK,
     BOOKING,
     CLOSURES,
+    COMBINATIONS,
     HOURS,
     NAME,
     RETIRED,
@@ -36,6 +40,7 @@ from read_models.availability_keys import (
     TABLES,
     VENUE,
     VERSION,
+    CombinationFacts,
     TableFacts,
     day_key_part,
     interval_field,
@@ -125,6 +130,23 @@ class AvailabilityProjection:
                     )
                 case ClosureRemoved():
                     commands.append(("HDEL", keys.key(at + CLOSURES), event.date.isoformat()))
+                case TableCombinationDefined():
+                    combination = CombinationFacts(
+                        table_ids=event.table_ids,
+                        min_capacity=event.min_capacity,
+                        capacity=event.capacity,
+                        name=event.name,
+                    )
+                    commands.append(
+                        (
+                            "HSET",
+                            keys.key(at + COMBINATIONS),
+                            event.combination_id,
+                            _encode(combination).decode(),
+                        )
+                    )
+                case TableCombinationRemoved():
+                    commands.append(("HDEL", keys.key(at + COMBINATIONS), event.combination_id))
                 case _:
                     pass
             if len(commands) > written:

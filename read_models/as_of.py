@@ -162,6 +162,15 @@ async def availability_as_of(
         closures=venue.closures,
         tables={table_id: _facts(table) for table_id, table in active.items()},
         intervals=intervals,
+        combinations={
+            combination_id: keys.CombinationFacts(
+                table_ids=combination.table_ids,
+                min_capacity=combination.min_capacity,
+                capacity=combination.capacity,
+                name=combination.name,
+            )
+            for combination_id, combination in venue.combinations.items()
+        },
     )
     return tables_in(
         snapshot,

@@ -11,9 +11,12 @@ The answers agree with the booking decider by construction, for every history an
   streams the decider reads (the start's service date and its two neighbours): a table
   is *blocked* when a block overlaps the turn, *booked* when a reservation overlaps the
   turn widened by the venue's buffer on both sides, otherwise *available*;
-- a day's starts list only those where some table that fits the party is available.
+- a day's starts list only those where some table that fits the party is available, or
+  some table combination that fits it has every one of its tables available (a booking
+  is auto-assigned a combination when no single table is free, and holds all its tables).
 
-Retired tables are not listed.
+Retired tables are not listed, nor combinations of a table the model has not (retiring a
+table removes its combinations; this only guards a model caught in between).
 
 A model that is missing or still being built is not answered from: `ModelNotReady`.
 
@@ -44,7 +47,7 @@ import datetime as dt
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from time import monotonic as time_monotonic
@@ -68,6 +71,7 @@ from booking_core.domain.values import OpeningHours, SlotSettings
 from read_models.availability_keys import (
     BLOCK,
     CLOSURES,
+    COMBINATIONS,
     HOURS,
     NAME,
     RETIRED,
@@ -75,6 +79,7 @@ from read_models.availability_keys import (
     TABLES,
     VENUE,
     VERSION,
+    CombinationFacts,
     TableFacts,
     parse_field,
     span_seconds,
@@ -86,6 +91,7 @@ __all__ = [
     "CACHED_SNAPSHOTS",
     "NEVER_BOOKABLE",
     "VERSIONS_PER_CHECK",
+    "CombinationAvailability",
     "Interval",
     "ModelNotReady",
     "SlotAvailability",
@@ -107,6 +113,7 @@ T = TypeVar("T")
 _DAY = timedelta(days=1)
 _INSTANT = timedelta(microseconds=1)
 _facts = msgspec.json.Decoder(TableFacts)
+_combination = msgspec.json.Decoder(CombinationFacts)
 _hours = msgspec.json.Decoder(OpeningHours)
 _settings = msgspec.json.Decoder(SlotSettings)
 
@@ -138,6 +145,18 @@ class TableAvailability(msgspec.Struct, frozen=True):
     fits_party: bool
 
 
+class CombinationAvailability(msgspec.Struct, frozen=True):
+    """One table combination's answer: `available` when every one of its tables is."""
+
+    combination_id: str
+    name: str | None
+    table_ids: tuple[str, ...]
+    capacity: int
+    min_capacity: int
+    status: Status
+    fits_party: bool
+
+
 @dataclass(frozen=True, slots=True)
 class TablesAt:
     date: dt.date
@@ -147,6 +166,7 @@ class TablesAt:
     duration_minutes: int
     tables: list[TableAvailability]
     starts_at: datetime
+    combinations: list[CombinationAvailability] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +204,7 @@ class Snapshot:
     closures: Mapping[date, str]
     tables: dict[str, TableFacts]
     intervals: dict[str, list[Interval]]
+    combinations: Mapping[str, CombinationFacts] = field(default_factory=dict)
 
     @cached_property
     def index(self) -> _Index:
@@ -269,6 +290,20 @@ def _answer(table_id: str, facts: TableFacts, status: Status, party_size: int) -
     )
 
 
+def _combined(
+    combination_id: str, facts: CombinationFacts, status: Status, party_size: int
+) -> CombinationAvailability:
+    return CombinationAvailability(
+        combination_id=combination_id,
+        name=facts.name,
+        table_ids=facts.table_ids,
+        capacity=facts.capacity,
+        min_capacity=facts.min_capacity,
+        status=status,
+        fits_party=facts.min_capacity <= party_size <= facts.capacity,
+    )
+
+
 _MEMO_TURNS = 512
 """Turns whose table lists one snapshot keeps (a day has fewer than 100 starts)."""
 
@@ -279,6 +314,15 @@ class _Index:
     def __init__(self, snapshot: Snapshot) -> None:
         self.snapshot = snapshot
         self.ordered = sorted(snapshot.tables.items(), key=lambda t: (t[1].name, t[0]))
+        self.combinations = sorted(
+            (
+                (combination_id, facts)
+                for combination_id, facts in snapshot.combinations.items()
+                if all(t in snapshot.tables for t in facts.table_ids)
+            ),
+            key=lambda c: (c[1].capacity, (c[1].name or "").casefold(), c[0]),
+        )
+        self._combined: dict[tuple[date, int, int, int], list[CombinationAvailability]] = {}
         self._around: dict[date, _Around] = {}
         self._fitting: dict[int, list[str]] = {}
         self._slots: dict[tuple[date, int], list[Slot]] = {}
@@ -327,6 +371,27 @@ class _Index:
             ]
         return found
 
+    def combined(
+        self, service_date: date, start: int, end: int, party_size: int
+    ) -> list[CombinationAvailability]:
+        """Every usable combination's status for the turn, smallest first."""
+        key = (service_date, start, end, party_size)
+        found = self._combined.get(key)
+        if found is None:
+            if len(self._combined) >= _MEMO_TURNS:
+                self._combined.clear()
+            around = self.around(service_date)
+            found = self._combined[key] = [
+                _combined(
+                    combination_id,
+                    facts,
+                    _together(around, facts.table_ids, start, end),
+                    party_size,
+                )
+                for combination_id, facts in self.combinations
+            ]
+        return found
+
     def fitting(self, party_size: int) -> list[str]:
         found = self._fitting.get(party_size)
         if found is None:
@@ -349,12 +414,22 @@ class _Index:
         found = self._free.get((day, party_size))
         if found is None:
             fitting = self.fitting(party_size)
+            joined = [
+                facts.table_ids
+                for _, facts in self.combinations
+                if facts.min_capacity <= party_size <= facts.capacity
+            ]
             around = self.around(day)
             found = []
             for slot in self.slots(day, minutes):
                 start, end = span_seconds(slot.starts_at, slot.ends_at)
                 found.append(
                     sum(1 for t in fitting if _status(around, t, start, end) == "available")
+                    + sum(
+                        1
+                        for tables in joined
+                        if _together(around, tables, start, end) == "available"
+                    )
                 )
             self._free[(day, party_size)] = found
         return found
@@ -366,6 +441,15 @@ def _status(around: _Around, table_id: str, start: int, end: int) -> Status:
         return "blocked"
     if bookings.get(table_id, _NOTHING).overlaps(start, end):
         return "booked"
+    return "available"
+
+
+def _together(around: _Around, table_ids: Iterable[str], start: int, end: int) -> Status:
+    """A combination's status: blocked or booked as soon as one of its tables is."""
+    statuses = {_status(around, table_id, start, end) for table_id in table_ids}
+    for status in ("blocked", "booked"):
+        if status in statuses:
+            return cast(Status, status)
     return "available"
 
 
@@ -475,6 +559,7 @@ async def _fetch(
         pipe.hgetall(venue_root + CLOSURES)
         pipe.hgetall(venue_root + TABLES)
         pipe.hgetall(venue_root + RETIRED)
+        pipe.hgetall(venue_root + COMBINATIONS)
         for day in days:
             pipe.hgetall(f"{venue_root}day:{day.isoformat()}")
         (
@@ -485,6 +570,7 @@ async def _fetch(
             closures,
             tables,
             retired,
+            combinations,
             *day_maps,
         ) = await pipe.execute()
     if not ready:
@@ -500,8 +586,8 @@ async def _fetch(
     }
     intervals: dict[str, list[Interval]] = {}
     for day, day_map in zip(days, day_maps, strict=True):
-        for field, span in day_map.items():
-            table_id, kind, _ = parse_field(_text(field))
+        for key, span in day_map.items():
+            table_id, kind, _ = parse_field(_text(key))
             start, end = _text(span).split(",")
             intervals.setdefault(table_id, []).append(Interval(int(start), int(end), kind, day))
     snapshot = Snapshot(
@@ -510,6 +596,10 @@ async def _fetch(
         closures={date.fromisoformat(_text(k)): _text(v) for k, v in closures.items()},
         tables=facts,
         intervals=intervals,
+        combinations={
+            _text(combination_id): _combination.decode(raw)
+            for combination_id, raw in combinations.items()
+        },
     )
     return (version if version is not None else checkpoint), snapshot
 
@@ -577,11 +667,16 @@ def tables_in(
         starts_at = slot.starts_at
         start, end = span_seconds(starts_at, slot.ends_at)
         tables = snapshot.index.tables(slot.service_date, start, end, party_size)
+        combined = snapshot.index.combined(slot.service_date, start, end, party_size)
     else:
         starts_at = to_instant(datetime.combine(day, at), settings.time_zone, strict=False)
         tables = [
             _answer(table_id, facts, "closed", party_size)
             for table_id, facts in snapshot.index.ordered
+        ]
+        combined = [
+            _combined(combination_id, facts, "closed", party_size)
+            for combination_id, facts in snapshot.index.combinations
         ]
     end_local = to_local(starts_at + timedelta(minutes=minutes), settings.time_zone)
     return TablesAt(
@@ -592,6 +687,7 @@ def tables_in(
         duration_minutes=minutes,
         tables=tables,
         starts_at=starts_at,
+        combinations=combined,
     )
 
 
@@ -606,7 +702,7 @@ async def slots_for(
     max_staleness: float = 0.0,
 ) -> list[SlotAvailability]:
     """Every start of service date `day` a party could book now, with how many fitting
-    tables are free (for `max_staleness`, see `snapshot_for`)."""
+    tables and table combinations are free (for `max_staleness`, see `snapshot_for`)."""
     now = now or datetime.now(UTC)
     snapshot = await snapshot_for(redis, prefix, venue_id, day, max_staleness)
     return slots_in(snapshot, day=day, party_size=party_size, now=now)

@@ -10,6 +10,7 @@ venues, `{venue_id}/` for any other):
 | `closures` | hash | ISO date -> reason |
 | `tables` | hash | table id -> `{name, capacity, min_capacity, area}` JSON |
 | `retired` | hash | table id -> `1` |
+| `combinations` | hash | combination id -> `{table_ids, min_capacity, capacity, name}` JSON |
 | `day:{service date}` | hash | `table|b|booking` or `table|k|block` -> `start,end` |
 | `version` | string | the last event applied to this venue's keys, `tx-position` (1) |
 
@@ -45,6 +46,7 @@ __all__ = [
     "BLOCK",
     "BOOKING",
     "CLOSURES",
+    "COMBINATIONS",
     "HOURS",
     "NAME",
     "RETIRED",
@@ -52,6 +54,7 @@ __all__ = [
     "TABLES",
     "VENUE",
     "VERSION",
+    "CombinationFacts",
     "TableFacts",
     "day_key_part",
     "interval_field",
@@ -68,6 +71,7 @@ SLOTS = "slots"
 CLOSURES = "closures"
 TABLES = "tables"
 RETIRED = "retired"
+COMBINATIONS = "combinations"
 VERSION = "version"
 BOOKING = "b"
 BLOCK = "k"
@@ -78,6 +82,13 @@ class TableFacts(msgspec.Struct, frozen=True, kw_only=True):
     capacity: int
     min_capacity: int
     area: str | None = None
+
+
+class CombinationFacts(msgspec.Struct, frozen=True, kw_only=True):
+    table_ids: tuple[str, ...]
+    min_capacity: int
+    capacity: int
+    name: str | None = None
 
 
 def venue_part(venue_id: str) -> str:

@@ -42,7 +42,11 @@ _json = msgspec.json.Encoder().encode
 class SlotOut(msgspec.Struct, frozen=True):
     time: str
     tables_available: Annotated[
-        int, msgspec.Meta(description="Tables that fit the party and are free then (1 or more)")
+        int,
+        msgspec.Meta(
+            description="Tables, and table combinations, that fit the party and are free then"
+            " (1 or more)"
+        ),
     ]
     date: Annotated[
         dt.date,
@@ -86,7 +90,9 @@ class AvailabilityController(Controller):
         "made now, would be accepted (and `fits_party` says whether the party fits it). "
         "A start the booking rules refuse for now or for that day (in the past, inside "
         "the lead time, beyond the booking window, a closed day, outside opening hours, "
-        "a turn that would run past closing) is `closed` for every table. A time that "
+        "a turn that would run past closing) is `closed` for every table. `combinations` "
+        "lists the venue's table combinations the same way: one is `available` when every "
+        "one of its tables is. A time that "
         "can never be booked is refused with the same 422 problem a booking of it gets: "
         "a wall-clock time the clocks skip that day in the venue's time zone "
         "(`.../problems/nonexistent-local-time`), or one off the slot grid counted from "
@@ -128,7 +134,9 @@ class AvailabilityController(Controller):
         "late starts here, each slot with the calendar `date` to book it with. A start "
         "is listed exactly when a booking of it for this party, made now, would be "
         "accepted for some table; `tables_available` counts the tables that fit the "
-        "party and are free then.",
+        "party and are free then, and the table combinations that fit it with every one "
+        "of their tables free (a party of 8 is offered a start when a combination seating "
+        "8 is free then).",
     )
     async def slots(
         self,

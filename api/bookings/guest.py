@@ -45,11 +45,35 @@ from api.schemas import (
 )
 from api.venue_scope import VenueDep, actor_in
 from booking_core.domain.commands import UNSET, BookTable, CancelBooking, ChangeBooking
+from booking_core.domain.errors import InvalidBooking
 from booking_core.domain.values import BookingSource
 from booking_core.handlers import book_table, cancel_booking, change_booking
 from read_models.bookings import BookingFilter
 
-__all__ = ["BookingCreate", "BookingUpdate", "BookingsController"]
+__all__ = ["BookingCreate", "BookingUpdate", "BookingsController", "named_tables"]
+
+
+TableRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+TableRefs = Annotated[
+    list[TableRef],
+    msgspec.Meta(
+        max_length=20,
+        description="The tables the party sits at together (a table combination, or tables"
+        " staff join); `table_id`, when also given, must be the first of them",
+    ),
+]
+
+
+def named_tables(
+    table_id: str | msgspec.UnsetType | None, table_ids: list[str] | msgspec.UnsetType | None
+) -> tuple[str, ...]:
+    """The tables a booking names, by `table_id` or `table_ids`; () for none."""
+    listed = tuple(table_ids) if isinstance(table_ids, list) else ()
+    if not isinstance(table_id, str):
+        return listed
+    if listed and listed[0] != table_id:
+        raise InvalidBooking("table_ids", "must start with table_id when both are given")
+    return listed or (table_id,)
 
 
 class BookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -60,7 +84,8 @@ class BookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     guest_phone: Phone | None = None
     guest_email: Email | None = None
     special_requests: Text | None = None
-    table_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    table_id: TableRef | None = None
+    table_ids: TableRefs | None = None
     duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | None = msgspec.field(
         default=None
     )
@@ -71,7 +96,8 @@ class BookingUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     date: dt.date | msgspec.UnsetType = UNSET
     time: LocalTime | msgspec.UnsetType = UNSET
     party_size: PartySize | msgspec.UnsetType = UNSET
-    table_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | msgspec.UnsetType = UNSET
+    table_id: TableRef | msgspec.UnsetType = UNSET
+    table_ids: TableRefs | msgspec.UnsetType = UNSET
     guest_name: GuestName | msgspec.UnsetType = UNSET
     guest_phone: Phone | msgspec.UnsetType | None = UNSET
     guest_email: Email | msgspec.UnsetType | None = UNSET
@@ -110,7 +136,7 @@ class BookingsController(Controller):
                 guest_phone=data.guest_phone,
                 guest_email=data.guest_email,
                 special_requests=data.special_requests,
-                table_ids=(data.table_id,) if data.table_id else (),
+                table_ids=named_tables(data.table_id, data.table_ids),
                 duration_minutes=data.duration_minutes,
                 source=data.source or "online",
             )
@@ -200,7 +226,7 @@ class BookingsController(Controller):
                 date=data.date,
                 time=at,
                 party_size=data.party_size,
-                table_ids=(data.table_id,) if isinstance(data.table_id, str) else UNSET,
+                table_ids=named_tables(data.table_id, data.table_ids) or UNSET,
                 duration_minutes=data.duration_minutes,
                 guest_name=data.guest_name,
                 guest_phone=data.guest_phone,

@@ -7,7 +7,7 @@ projection's row; a read shows the bookings read model's row, to its guest or to
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Response
@@ -32,6 +32,7 @@ from booking_core.domain.errors import BookingNotFound
 from booking_core.handlers import BookingResult
 from read_models.as_of import booking_as_of, booking_history
 from read_models.availability import (
+    CombinationAvailability,
     TableAvailability,
     TablesAt,
 )
@@ -56,6 +57,13 @@ class TablesAtOut(msgspec.Struct, frozen=True):
     party_size: int
     duration_minutes: int
     tables: list[TableAvailability]
+    combinations: Annotated[
+        list[CombinationAvailability],
+        msgspec.Meta(
+            description="The venue's table combinations, smallest first: `available` when"
+            " every one of its tables is free for the whole turn"
+        ),
+    ] = []
 
 
 def tables_out(found: TablesAt) -> TablesAtOut:
@@ -66,6 +74,7 @@ def tables_out(found: TablesAt) -> TablesAtOut:
         party_size=found.party_size,
         duration_minutes=found.duration_minutes,
         tables=found.tables,
+        combinations=found.combinations,
     )
 
 

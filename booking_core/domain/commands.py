@@ -47,12 +47,14 @@ __all__ = [
     "Command",
     "CompleteBooking",
     "CreateLayout",
+    "DefineTableCombination",
     "DeleteLayout",
     "LiftBlock",
     "MarkNoShow",
     "OpenVenue",
     "RegistryCommand",
     "RemoveClosure",
+    "RemoveTableCombination",
     "RetireTable",
     "Role",
     "SeatBooking",
@@ -171,6 +173,20 @@ class DeleteLayout(Command, frozen=True, kw_only=True):
 
 class ActivateLayout(Command, frozen=True, kw_only=True):
     layout_id: str
+
+
+class DefineTableCombination(Command, frozen=True, kw_only=True):
+    """Join `table_ids` for parties of `min_capacity` to `capacity`."""
+
+    combination_id: str
+    table_ids: tuple[str, ...]
+    min_capacity: int
+    capacity: int
+    name: str | None = None
+
+
+class RemoveTableCombination(Command, frozen=True, kw_only=True):
+    combination_id: str
 
 
 # --- tables -----------------------------------------------------------------------------
@@ -302,6 +318,8 @@ VenueCommand = (
     | ChangeLayout
     | DeleteLayout
     | ActivateLayout
+    | DefineTableCombination
+    | RemoveTableCombination
 )
 RegistryCommand = OpenVenue | ChangeVenueDetails
 TableCommand = AddTable | ChangeTable | RetireTable | BlockTable | LiftBlock

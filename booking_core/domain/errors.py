@@ -29,12 +29,16 @@ __all__ = [
     "ClosedOnDate",
     "ClosureAlreadyExists",
     "ClosureNotFound",
+    "CombinationAlreadyExists",
+    "CombinationNotFound",
+    "CombinationOverlap",
     "DomainError",
     "DuplicateTableName",
     "ErrorKind",
     "Forbidden",
     "InsideLeadTime",
     "InvalidBooking",
+    "InvalidCombination",
     "InvalidId",
     "InvalidLayout",
     "InvalidOpeningHours",
@@ -67,6 +71,7 @@ __all__ = [
     "TableNotFound",
     "TooMuchContention",
     "TurnRunsPastClose",
+    "UnknownTableInCombination",
     "UnknownTableInLayout",
     "VenueAlreadyOpen",
     "VenueNotFound",
@@ -112,6 +117,16 @@ class BookingNotFound(DomainError):
     def __init__(self, booking_id: str) -> None:
         self.booking_id = booking_id
         super().__init__(f"there is no booking {booking_id!r}")
+
+
+class CombinationNotFound(DomainError):
+    kind = "not_found"
+    code = "combination-not-found"
+    title = "No such table combination"
+
+    def __init__(self, combination_id: str) -> None:
+        self.combination_id = combination_id
+        super().__init__(f"there is no table combination {combination_id!r}")
 
 
 class BlockNotFound(DomainError):
@@ -237,6 +252,28 @@ class TableAlreadyBooked(DomainError):
         super().__init__(f"table {table_id!r} is booked at that time")
 
 
+class CombinationOverlap(TableAlreadyBooked):
+    """A table of a combination (or of any booking of several tables) is held by another
+    booking for part of the turn, its buffer included: the whole combination is taken."""
+
+    code = "combination-overlap"
+    title = "A table of the combination is taken"
+
+    def __init__(
+        self, table_id: str, booking_id: str, *, table_name: str, held_from: str, held_to: str
+    ) -> None:
+        self.table_id = table_id
+        self.booking_id = booking_id
+        self.table_name = table_name
+        self.held_from = held_from
+        self.held_to = held_to
+        DomainError.__init__(
+            self,
+            f"table {table_name} of these tables is taken by another booking from"
+            f" {held_from} to {held_to}, so they cannot be booked together at that time",
+        )
+
+
 class TableIsBlocked(DomainError):
     kind = "conflict"
     code = "table-blocked"
@@ -353,6 +390,20 @@ class LayoutAlreadyExists(DomainError):
     def __init__(self, layout_id: str) -> None:
         self.layout_id = layout_id
         super().__init__(f"layout {layout_id!r} already exists")
+
+
+class CombinationAlreadyExists(DomainError):
+    kind = "conflict"
+    code = "combination-already-exists"
+    title = "Combination already exists"
+
+    def __init__(self, combination_id: str, table_ids: Iterable[str]) -> None:
+        self.combination_id = combination_id
+        self.table_ids = tuple(sorted(table_ids))
+        super().__init__(
+            f"tables {_names(self.table_ids)} are already combined (combination"
+            f" {combination_id!r}); remove it first to change its seats"
+        )
 
 
 class LayoutIsActive(DomainError):
@@ -574,6 +625,29 @@ class InvalidBooking(DomainError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+class InvalidCombination(DomainError):
+    kind = "rule"
+    code = "invalid-combination"
+    title = "Invalid table combination"
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
+
+
+class UnknownTableInCombination(DomainError):
+    kind = "rule"
+    code = "unknown-table-in-combination"
+    title = "Combination names an unknown or retired table"
+
+    def __init__(self, table_ids: Iterable[str]) -> None:
+        self.table_ids = tuple(sorted(table_ids))
+        super().__init__(
+            "the combination names tables the venue does not have, or has retired:"
+            f" {_names(self.table_ids)}"
+        )
 
 
 class InvalidLayout(DomainError):

@@ -59,6 +59,8 @@ __all__ = [
     "TableAdded",
     "TableBlocked",
     "TableChanged",
+    "TableCombinationDefined",
+    "TableCombinationRemoved",
     "TableDeregistered",
     "TableEvent",
     "TableRegistered",
@@ -168,6 +170,27 @@ class TableRegistered(Event, frozen=True, kw_only=True, tag="TableRegistered"):
 
 class TableDeregistered(Event, frozen=True, kw_only=True, tag="TableDeregistered"):
     table_id: str
+
+
+class TableCombinationDefined(Event, frozen=True, kw_only=True, tag="TableCombinationDefined"):
+    """Staff joined `table_ids` for larger parties: together they seat from
+    `min_capacity` to `capacity`, whatever their own seats add up to."""
+
+    combination_id: str
+    table_ids: tuple[str, ...]
+    min_capacity: int
+    capacity: int
+    name: str | None = None
+    defined_at: dt.datetime | None = None
+
+
+class TableCombinationRemoved(Event, frozen=True, kw_only=True, tag="TableCombinationRemoved"):
+    """The combination is no longer offered: staff removed it, or one of its tables was
+    retired (`reason` "table_retired")."""
+
+    combination_id: str
+    reason: str | None = None
+    removed_at: dt.datetime | None = None
 
 
 # --- registry ---------------------------------------------------------------------------
@@ -411,6 +434,8 @@ VenueEvent = (
     | LayoutActivated
     | TableRegistered
     | TableDeregistered
+    | TableCombinationDefined
+    | TableCombinationRemoved
 )
 TableEvent = TableAdded | TableChanged | TableRetired | BlockPlaced | BlockLifted
 ServiceDayEvent = TableReserved | TableReleased | TableBlocked | TableUnblocked
@@ -437,6 +462,8 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     LayoutActivated,
     TableRegistered,
     TableDeregistered,
+    TableCombinationDefined,
+    TableCombinationRemoved,
     TableAdded,
     TableChanged,
     TableRetired,

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from booking_core.domain import booking as booking_decider
-from booking_core.domain import service_day, table
+from booking_core.domain import combinations, service_day, table
 from booking_core.domain._access import require_manager
 from booking_core.domain.booking import BookingState, Confirmed, Seated
 from booking_core.domain.commands import (
@@ -158,7 +158,13 @@ def decide_retire(
     decision = DecisionBuilder()
     decision.read(*scanned)
     decision.add(streams.table(command.table_id), events)
-    decision.add(streams.venue, [TableDeregistered(table_id=command.table_id)])
+    decision.add(
+        streams.venue,
+        [
+            TableDeregistered(table_id=command.table_id),
+            *combinations.removed_with(venue, command.table_id, command.now),
+        ],
+    )
     for booking_id in sorted(upcoming):
         state = bookings.get(booking_id)
         if not isinstance(state, Confirmed):

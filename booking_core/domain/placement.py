@@ -33,7 +33,7 @@ from typing import Final
 from msgspec import UnsetType
 
 from booking_core.domain import booking as booking_decider
-from booking_core.domain import overrides, service_day, table
+from booking_core.domain import combinations, overrides, service_day
 from booking_core.domain._access import require_staff
 from booking_core.domain._unset import or_current
 from booking_core.domain.booking import BookingDetails, BookingState, NoBooking, Placement
@@ -42,6 +42,7 @@ from booking_core.domain.decision import Decision, DecisionBuilder
 from booking_core.domain.errors import (
     BookingAlreadyExists,
     ClosedOnDate,
+    CombinationOverlap,
     DomainError,
     InvalidBooking,
     NoTableAvailable,
@@ -231,13 +232,24 @@ def plan_move(command: ChangeBooking, booking: BookingState, venue: VenueState) 
 def candidates(
     venue: VenueState, tables: Mapping[str, TableState], party_size: int
 ) -> Iterator[tuple[str, ...]]:
-    """The venue's tables that seat the party alone: smallest first, ties by name.
+    """Auto-assign's order: the venue's tables that seat the party alone, smallest first,
+    ties by name; then its combinations that seat it (`combinations.singles_first`).
 
     A table's seats come from the venue's list when it has them (`VenueState.seats`), so
     only `unseated` tables need to be in `tables`."""
+    singles = _singles(venue, tables, party_size)
+    if not venue.combinations:
+        return ((table_id,) for _, table_id in singles)
+    return combinations.singles_first(venue, singles, party_size)
+
+
+def _singles(
+    venue: VenueState, tables: Mapping[str, TableState], party_size: int
+) -> Iterator[tuple[int, str]]:
+    """(capacity, table id) of the tables that seat the party alone, in auto-assign's order."""
     if not unseated(venue):  # the venue's own order, walked only as far as it is tried
         return (
-            (entry.table_id,)
+            (entry.capacity, entry.table_id)
             for entry in venue.ranked
             if entry.min_capacity <= party_size <= entry.capacity
         )
@@ -252,7 +264,7 @@ def candidates(
             name = state.spec.name
         if seats.fit(party_size):
             fitting.append((seats.capacity, name.casefold(), table_id))
-    return iter([(table_id,) for _, _, table_id in sorted(fitting)])
+    return iter([(capacity, table_id) for capacity, _, table_id in sorted(fitting)])
 
 
 def unseated(venue: VenueState) -> list[str]:
@@ -286,7 +298,7 @@ def move_choices(
         if option != details.table_ids
     ]
     try:
-        table.check_fits(tables, details.table_ids, move.party_size)
+        combinations.check_fits(venue, tables, details.table_ids, move.party_size)
     except DomainError:
         pass
     else:
@@ -318,7 +330,7 @@ def decide_place(
     empty)."""
     slot = plan_booking(command, booking, venue)
     _check_table_ids(table_ids)
-    _check_seats(command, tables, table_ids, command.party_size)
+    _check_seats(command, venue, tables, table_ids, command.party_size)
     streams = streams_of(command.venue_id)
     decision = DecisionBuilder()
     decision.read(streams.venue, *(streams.table(table_id) for table_id in table_ids))
@@ -353,7 +365,7 @@ def decide_change(
         raise ValueError("a change that moves the booking needs its tables")
     details = booking_decider.require_changeable(booking, command).details
     _check_table_ids(table_ids)
-    _check_seats(command, tables, table_ids, move.party_size)
+    _check_seats(command, venue, tables, table_ids, move.party_size)
     decision.read(streams.venue, *(streams.table(table_id) for table_id in table_ids))
     old_date = details.slot.service_date
     for table_id in details.table_ids:
@@ -409,28 +421,51 @@ def _reserve(
         decision.read(*around)
         view = neighbourhood(days.get(stream_id, ServiceDay()) for stream_id in around)
         reserve = Reserve(table_id, booking_id, slot, party_size, buffer)
-        events = service_day.decide(reserve, view)
+        try:
+            events = service_day.decide(reserve, view)
+        except TableAlreadyBooked as taken:
+            if len(table_ids) < 2:
+                raise
+            raise _overlap(taken, venue, view) from taken
         decision.add(streams.service_day(table_id, slot.service_date), events)
 
 
 def _check_seats(
     command: BookTable | ChangeBooking,
+    venue: VenueState,
     tables: Mapping[str, TableState],
     table_ids: tuple[str, ...],
     party_size: int,
 ) -> None:
-    """The tables seat the party; staff naming tables may seat a party too large or too
-    small for them with a reason (auto-assign only ever picks tables that fit)."""
+    """The tables seat the party (a combination's tables by its own seats); staff naming
+    tables may seat a party too large or too small for them with a reason (auto-assign
+    only ever picks tables that fit)."""
     named = bool(command.table_ids)
     if not named:
-        table.check_fits(tables, table_ids, party_size)
+        combinations.check_fits(venue, tables, table_ids, party_size)
         return
     with overrides.overridable(
         command.actor,
         overrides.override_of(command.actor, command.override),
         (PartyTooLarge, PartyTooSmall),
     ):
-        table.check_fits(tables, table_ids, party_size)
+        combinations.check_fits(venue, tables, table_ids, party_size)
+
+
+def _overlap(taken: TableAlreadyBooked, venue: VenueState, view: ServiceDay) -> CombinationOverlap:
+    """One table of several is held: say which, and from when to when (local times)."""
+    held = view.reservations.get(taken.booking_id)
+    held_from = held_to = "?"
+    if held is not None:
+        held_from = f"{held.date.isoformat()} {held.time:%H:%M}"
+        held_to = f"{held.end_time:%H:%M}"
+    return CombinationOverlap(
+        taken.table_id,
+        taken.booking_id,
+        table_name=venue.tables.get(taken.table_id, taken.table_id),
+        held_from=held_from,
+        held_to=held_to,
+    )
 
 
 def _fixed_duration(details: BookingDetails) -> int | None:

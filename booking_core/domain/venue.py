@@ -9,7 +9,8 @@ Rules enforced here:
 - layouts have unique ids, place only tables the venue has, and place each table once;
   the active layout cannot be deleted;
 - table names are unique among the venue's tables (`check_table_name`, used when a table
-  is added or renamed).
+  is added or renamed);
+- table combinations follow the rules of `combinations`.
 
 Setting what is already set decides no events, so repeating a PUT writes nothing.
 
@@ -34,16 +35,20 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Final, NamedTuple, assert_never
 
+from booking_core.domain import combinations
 from booking_core.domain._access import require_manager
 from booking_core.domain._maps import without
+from booking_core.domain.combinations import TableCombination
 from booking_core.domain.commands import (
     ActivateLayout,
     AddClosure,
     ChangeLayout,
     ChangeSlotSettings,
     CreateLayout,
+    DefineTableCombination,
     DeleteLayout,
     RemoveClosure,
+    RemoveTableCombination,
     SetOpeningHours,
     VenueCommand,
 )
@@ -68,6 +73,8 @@ from booking_core.domain.events import (
     LayoutDeleted,
     OpeningHoursChanged,
     SlotSettingsChanged,
+    TableCombinationDefined,
+    TableCombinationRemoved,
     TableDeregistered,
     TableRegistered,
     VenueDetailsChanged,
@@ -150,6 +157,8 @@ class VenueState:
     ranked: tuple[Ranked, ...] = ()
     """The tables in `seats` in auto-assign's order: smallest first, ties by name. Kept
     sorted as tables come and go, so a booking does not sort the venue's tables."""
+    combinations: Mapping[str, TableCombination] = field(default_factory=dict)
+    """The venue's table combinations by id (see `combinations`)."""
     entry: VenueEntry | None = None
     """Set by `VenueOpened`; None for a venue never opened (a default venue of before
     the registry has events all the same)."""
@@ -232,6 +241,10 @@ def decide(command: VenueCommand, state: VenueState) -> list[VenueEvent]:
             if layout_id == state.active_layout_id:
                 return []
             return [LayoutActivated(layout_id=layout_id)]
+        case DefineTableCombination():
+            return list(combinations.decide_define(command, state))
+        case RemoveTableCombination():
+            return list(combinations.decide_remove(command, state))
         case _:
             assert_never(command)
 
@@ -288,6 +301,20 @@ def _apply(state: VenueState, event: VenueEvent) -> VenueState:
             ranked = tuple(sorted((*ranked, entry)))
             seats = {**state.seats, table_id: Seats(event.capacity, event.min_capacity)}
             return replace(state, tables=tables, seats=seats, ranked=ranked)
+        case TableCombinationDefined():
+            combination = TableCombination(
+                event.combination_id,
+                event.table_ids,
+                event.min_capacity,
+                event.capacity,
+                event.name,
+                event.defined_at,
+            )
+            return replace(
+                state, combinations={**state.combinations, event.combination_id: combination}
+            )
+        case TableCombinationRemoved(combination_id=combination_id):
+            return replace(state, combinations=without(state.combinations, combination_id))
         case TableDeregistered(table_id=table_id):
             return replace(
                 state,

@@ -4,7 +4,7 @@ events say, and a rebuild from scratch gives the same models row for row, key fo
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -198,3 +198,33 @@ async def test_availability_reads_refuse_a_model_that_redis_lost(
 def _entry_id(raw: object) -> tuple[int, ...]:
     text = raw.decode() if isinstance(raw, bytes) else str(raw)
     return tuple(int(part) for part in text.split("-"))
+
+
+async def test_table_combinations_reach_the_floor_and_availability(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any], redis: Redis, redis_prefix: str
+) -> None:
+    story = Story()
+    await tell(store, story, 0)
+    await catch_up(runners(store, pool, redis, redis_prefix))
+
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT id, table_ids, min_capacity, capacity FROM rm_table_combinations"
+            " WHERE venue_id = %s ORDER BY id",
+            (TEST_VENUE,),
+        )
+        rows = await cursor.fetchall()
+    assert rows == [("c-garden", ["T4", "T5"], 7, 10), ("c-windows", ["T1", "T2"], 3, 4)]
+
+    day = (NOW + timedelta(days=3)).date()
+    answer = await tables_at(
+        redis, redis_prefix, venue_id=TEST_VENUE, day=day, at=time(19), party_size=8, now=NOW
+    )
+    assert [(c.combination_id, c.status, c.fits_party) for c in answer.combinations] == [
+        ("c-windows", "available", False),
+        ("c-garden", "available", True),
+    ]
+    slots = await slots_for(
+        redis, redis_prefix, venue_id=TEST_VENUE, day=day, party_size=9, now=NOW
+    )
+    assert {s.time: s.tables_available for s in slots}[time(19)] == 1, "the garden pair"

@@ -27,6 +27,8 @@ from booking_core.domain.events import (
     SlotSettingsChanged,
     TableAdded,
     TableBlocked,
+    TableCombinationDefined,
+    TableCombinationRemoved,
     TableReleased,
     TableReserved,
 )
@@ -125,6 +127,32 @@ class Story:
                 added_at=self.now,
             )
             writes.append(self._append((self.streams.table(table_id), [added])))
+        combined = [
+            TableCombinationDefined(
+                combination_id="c-windows",
+                table_ids=("T1", "T2"),
+                min_capacity=3,
+                capacity=4,
+                name="WINDOW-1+2",
+                defined_at=self.now,
+            ),
+            TableCombinationDefined(
+                combination_id="c-garden",
+                table_ids=("T4", "T5"),
+                min_capacity=7,
+                capacity=10,
+                defined_at=self.now,
+            ),
+            TableCombinationDefined(
+                combination_id="c-gone",
+                table_ids=("T3", "T4"),
+                min_capacity=5,
+                capacity=8,
+                defined_at=self.now,
+            ),
+            TableCombinationRemoved(combination_id="c-gone", reason="removed"),
+        ]
+        writes.append(self._append((self.streams.venue, combined)))
         return writes
 
     def _slot(self, day: date, sitting: time) -> tuple[datetime, datetime]:
