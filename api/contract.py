@@ -153,6 +153,19 @@ _SLOT_RULES = (
     _r(422, "no-table-fits-party", "no table of the venue fits the party"),
     _r(422, "invalid-booking", "the booking's fields do not fit together"),
 )
+_OVERRIDE_REQUIRED = _r(
+    422,
+    "override-required",
+    "staff broke a rule they may set aside (opening hours, closures, the slot grid, a"
+    " table's seats, the seating window): send it again with `override.reason`; `rule`"
+    " names the rule",
+)
+_SEATING_WINDOW = _r(
+    422,
+    "seating-window",
+    "the party can be seated only from an hour before the booking starts until it ends",
+)
+_BLANK_REASON = _r(422, "invalid-booking", "the override's reason is blank")
 _TRANSITION = _r(409, "invalid-transition", "the booking's status does not allow this")
 _NO_SUCH_START = (
     _r(422, "off-slot-grid", "no booking can start at that time: it is off the slot grid"),
@@ -208,7 +221,12 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("post", _BOOKINGS): _SLOT_RULES,
     ("put", f"{_BOOKINGS}/{{booking_id}}"): (*_SLOT_RULES, _TRANSITION, _STALE),
     ("delete", f"{_BOOKINGS}/{{booking_id}}"): (_TRANSITION,),
-    ("post", f"{_ADMIN}/bookings/{{booking_id}}/seat"): (_TRANSITION,),
+    ("post", f"{_ADMIN}/bookings/{{booking_id}}/seat"): (
+        _TRANSITION,
+        _SEATING_WINDOW,
+        _OVERRIDE_REQUIRED,
+        _BLANK_REASON,
+    ),
     ("post", f"{_ADMIN}/bookings/{{booking_id}}/complete"): (_TRANSITION,),
     ("post", f"{_ADMIN}/bookings/{{booking_id}}/no-show"): (
         _TRANSITION,

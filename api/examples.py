@@ -190,6 +190,8 @@ EXAMPLES: dict[str, Any] = {
         "next_cursor": "WyIyMDMwLTA1LTAxVDE4OjMwOjAwKzAwOjAwIiwiYmtnXzVmMGMiXQ",
     },
     "BookingUpdate": {"time": "20:00", "party_size": 5},
+    "OverrideIn": {"reason": "Regulars; the kitchen agreed to seat six at the window"},
+    "SeatIn": {"override": {"reason": "Early for the theatre; their table is free"}},
     "Canvas": _CANVAS,
     "CanvasIn": _CANVAS,
     "ClosureIO": _CLOSURE,

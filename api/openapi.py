@@ -54,6 +54,11 @@ _PROBLEM = Schema(
             description="For a validation problem: each field and what is wrong with it",
             items=Reference(ref="#/components/schemas/ProblemField"),
         ),
+        "rule": Schema(
+            type=OpenAPIType.STRING,
+            description="For override-required: the rule a reason would set aside, as the"
+            " last part of its problem type (`seating-window`, `outside-opening-hours`)",
+        ),
     },
 )
 _PROBLEM_FIELD = Schema(

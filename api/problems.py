@@ -21,7 +21,7 @@ from api.accounts.users import EmailTaken
 from api.field_errors import InvalidRequest, ProblemField
 from api.plain_words import plain
 from api.refused import Refused
-from booking_core.domain.errors import DomainError
+from booking_core.domain.errors import DomainError, OverrideRequired
 from booking_core.store.errors import IdempotencyKeyReused
 from read_models.availability import ModelNotReady
 from read_models.consistency import NotCaughtUp, UnknownToken
@@ -61,6 +61,9 @@ class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
     status: int
     detail: str
     errors: list[ProblemField] | None = None
+    rule: str | None = None
+    """For `override-required`: the problem type's last part of the rule staff would
+    set aside (`seating-window`, `outside-opening-hours`, ...)."""
 
 
 def problem_response(
@@ -70,6 +73,7 @@ def problem_response(
     kind: str | None = None,
     errors: list[ProblemField] | None = None,
     headers: dict[str, str] | None = None,
+    rule: str | None = None,
 ) -> Response[Problem]:
     title = _TITLES.get(status, "Error")
     problem = Problem(
@@ -78,6 +82,7 @@ def problem_response(
         status=status,
         detail=detail,
         errors=errors,
+        rule=rule,
     )
     return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
@@ -149,7 +154,8 @@ _DOMAIN_STATUS = {"conflict": 409, "rule": 422, "not_found": 404, "forbidden": 4
 
 
 def _on_domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
-    return problem_response(_DOMAIN_STATUS[exc.kind], exc.detail, kind=exc.code)
+    rule = exc.rule.code if isinstance(exc, OverrideRequired) else None
+    return problem_response(_DOMAIN_STATUS[exc.kind], exc.detail, kind=exc.code, rule=rule)
 
 
 def _on_too_many(_: Request[Any, Any, Any], exc: TooManyAttempts) -> Response[Problem]:

@@ -26,6 +26,7 @@ __all__ = [
     "GuestName",
     "LimitParam",
     "LocalTime",
+    "OverrideIn",
     "PartySize",
     "Phone",
     "Text",
@@ -33,6 +34,7 @@ __all__ = [
     "booking_from_row",
     "booking_from_state",
     "hhmm",
+    "override_reason",
     "parse_time",
 ]
 
@@ -68,6 +70,25 @@ FromDateParam = Annotated[
 ToDateParam = Annotated[
     dt.date | None, QueryParameter(name="to", description="Last service date, YYYY-MM-DD")
 ]
+
+
+class OverrideIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Staff setting a venue rule aside for this one request, and why. The booking's
+    history keeps the reason and who gave it. A blank reason is refused (422)."""
+
+    reason: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=500,
+            description="Why the rule is set aside, in a few words",
+            examples=["Regulars; the chef agreed to a late table"],
+        ),
+    ] = ""
+
+
+def override_reason(override: OverrideIn | None) -> str | None:
+    """The reason a command carries: None when no override was asked for."""
+    return None if override is None else override.reason
 
 
 def parse_time(value: str, field: str = "time") -> dt.time:

@@ -1,9 +1,11 @@
 """`/api/v1/admin/bookings`: every guest's bookings, and the evening's workflow.
 
 Staff list and search all bookings, read any one, and move a booking along its life:
-seat the party, complete the visit, or mark a no-show (only once the booking has
+seat the party (from an hour before its start until its end, or outside that with an
+override's reason), complete the visit, or mark a no-show (only once the booking has
 started). The steps are commands decided against the booking's stream, so a step the
-booking's status does not allow is the domain's 409, and a no-show too early its 422.
+booking's status does not allow is the domain's 409, and a rule it breaks its 422
+(`override-required` for staff who could set the rule aside with a reason).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
 from api.bookings.views import booking_page, tagged, visible_booking, written_booking
 from api.context import Api, ApiDep, WriteContext, Written
@@ -26,18 +29,32 @@ from api.schemas import (
     CursorParam,
     FromDateParam,
     LimitParam,
+    OverrideIn,
     ToDateParam,
     booking_from_state,
+    override_reason,
 )
 from api.venue_scope import Staff, StaffDep, venue_staff
 from booking_core.domain.booking import NoBooking
 from booking_core.domain.commands import CompleteBooking, MarkNoShow, SeatBooking
 from booking_core.domain.errors import BookingNotFound
-from booking_core.handlers import BookingResult, complete_booking, mark_no_show, seat_booking
+from booking_core.handlers import (
+    BookingResult,
+    complete_booking,
+    mark_no_show,
+    seat_booking,
+)
 from read_models.as_of import booking_as_of
 from read_models.bookings import BookingFilter
 
-__all__ = ["AdminBookingsController"]
+__all__ = ["AdminBookingsController", "SeatIn"]
+
+
+class SeatIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Seating outside the booking's window (from an hour before its start until its
+    end) takes an override with a reason."""
+
+    override: OverrideIn | None = None
 
 
 class AdminBookingsController(Controller):
@@ -113,6 +130,8 @@ class AdminBookingsController(Controller):
         "/{booking_id:str}/seat",
         status_code=200,
         summary="Seat the party of a confirmed booking",
+        description="From an hour before the booking starts until it ends; outside that "
+        "only with `override.reason` (422 `override-required` without one).",
     )
     async def seat(
         self,
@@ -120,8 +139,10 @@ class AdminBookingsController(Controller):
         staff: StaffDep,
         request: Request[Any, Any, Any],
         booking_id: FromPath[str],
+        data: Annotated[SeatIn | None, Body(description="Optional: an override")] = None,
     ) -> Response[BookingOut]:
-        return await _step(api, staff, request, booking_id, SeatBooking, seat_booking)
+        reason = override_reason(data.override) if data is not None else None
+        return await _step(api, staff, request, booking_id, SeatBooking, seat_booking, reason)
 
     @post(
         "/{booking_id:str}/complete",
@@ -166,6 +187,7 @@ async def _step(
     booking_id: str,
     command_type: type[SeatBooking | CompleteBooking | MarkNoShow],
     handler: Callable[..., Awaitable[BookingResult]],
+    override: str | None = None,
 ) -> Response[BookingOut]:
     """Decide one step of the booking's life with `handler`, under `Idempotency-Key`."""
 
@@ -177,6 +199,8 @@ async def _step(
             now=now(),
             booking_id=booking_id,
         )
+        if isinstance(command, SeatBooking):
+            command = msgspec.structs.replace(command, override=override)
         result = await handler(api.store, command, idempotency=ctx.idempotency)
         return written_booking(result, ctx.venue_id)
 

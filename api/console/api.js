@@ -10,9 +10,15 @@ export class ApiError extends Error {
     super(detail);
     this.status = status;
     this.title = problem?.title || "Error";
-    this.type = problem?.type || "";
     this.detail = detail;
     this.errors = Array.isArray(problem?.errors) ? problem.errors : [];
+    this.type = problem?.type || "";
+    this.rule = problem?.rule || null;
+  }
+
+  /** Staff broke a rule they may set aside by sending the request again with a reason. */
+  get overrideRequired() {
+    return this.type.endsWith("/override-required");
   }
 }
 
@@ -166,7 +172,7 @@ export function sentence(text) {
 
 /** True for the refusal staff may get past by giving a reason. */
 export function needsOverride(error) {
-  return error instanceof ApiError && error.status === 422 && error.type.endsWith("/override-required");
+  return error instanceof ApiError && error.status === 422 && error.overrideRequired;
 }
 
 /**

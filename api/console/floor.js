@@ -418,6 +418,7 @@ export function createFloor() {
   async function act(button, label, method, path) {
     button.disabled = true;
     try {
+      // Outside the rules staff may bend (a party seated early): the dialog asks why.
       const made = await withOverride(
         (extra) => api(method, path, { write: true, body: Object.keys(extra).length ? extra : undefined }),
         `Override and ${label.toLowerCase()}`,

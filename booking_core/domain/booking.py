@@ -4,7 +4,10 @@ Rules enforced here:
 
 - confirmed -> seated -> completed; confirmed -> cancelled; confirmed -> no-show, and a
   no-show only from the booking's start; nothing else (a cancelled booking is never
-  seated). Only a confirmed booking can be changed.
+  seated, only a seated one is completed). Only a confirmed booking can be changed.
+- A party is seated from an hour before its booking starts (`SEAT_EARLY`) until the
+  booking ends; outside that window only staff giving a reason may seat it (the
+  `BookingSeated` keeps the `Override`), and staff without one hear `OverrideRequired`.
 - Repeating the step a booking has just taken (cancel a cancelled booking, seat a seated
   one) decides nothing, so a retried request is harmless.
 - Guests see, change and cancel only their own bookings: anyone else's is "not found".
@@ -19,7 +22,7 @@ and service days in `placement`; this decider records it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import ClassVar, Final, assert_never
 
 from msgspec import UnsetType
@@ -43,6 +46,7 @@ from booking_core.domain.errors import (
     InvalidBooking,
     InvalidTransition,
     NoShowBeforeStart,
+    SeatingWindow,
 )
 from booking_core.domain.events import (
     BookingCancelled,
@@ -57,6 +61,7 @@ from booking_core.domain.time_rules import Slot
 
 __all__ = [
     "MAX_PARTY_SIZE",
+    "SEAT_EARLY",
     "BookingDetails",
     "BookingState",
     "Cancelled",
@@ -68,6 +73,7 @@ __all__ = [
     "Placement",
     "Seated",
     "check_party",
+    "check_seating_window",
     "decide",
     "evolve",
     "initial_state",
@@ -77,6 +83,8 @@ __all__ = [
 ]
 
 MAX_PARTY_SIZE: Final = 100
+SEAT_EARLY: Final = timedelta(minutes=60)
+"""How long before its start a booking's party may be seated."""
 _MAX_NAME = 200
 _MAX_TEXT = 2000
 
@@ -222,6 +230,9 @@ def decide(
             details = _require_confirmed(
                 existing, command.actor, command.booking_id, "seated"
             ).details
+            override = overrides.override_of(command.actor, command.override)
+            with overrides.overridable(command.actor, override, (SeatingWindow,)):
+                check_seating_window(details, command.now)
             return [
                 BookingSeated(
                     booking_id=details.booking_id,
@@ -229,6 +240,7 @@ def decide(
                     service_date=details.slot.service_date,
                     party_size=details.party_size,
                     seated_at=command.now,
+                    override=override,
                 )
             ]
         case CompleteBooking():
@@ -270,6 +282,17 @@ def decide(
             ]
         case _:
             assert_never(command)
+
+
+def check_seating_window(details: BookingDetails, now: datetime) -> None:
+    """A party is seated from `SEAT_EARLY` before its booking starts until it ends."""
+    slot = details.slot
+    if slot.starts_at - SEAT_EARLY <= now <= slot.ends_at:
+        return
+    earliest = datetime.combine(slot.date, slot.time) - SEAT_EARLY
+    raise SeatingWindow(
+        details.booking_id, details.guest_name, slot.time, earliest.time(), slot.end_time
+    )
 
 
 def evolve(state: BookingState, event: BookingEvent) -> BookingState:

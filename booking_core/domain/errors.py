@@ -16,7 +16,7 @@ The message is meant for people; the attributes are meant for programs.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import ClassVar, Literal
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "OverrideRequired",
     "PartyTooLarge",
     "PartyTooSmall",
+    "SeatingWindow",
     "SlugTaken",
     "StaleVersion",
     "StartInPast",
@@ -573,6 +574,26 @@ class NoShowBeforeStart(DomainError):
         self.booking_id = booking_id
         self.starts_at = starts_at
         super().__init__(f"booking {booking_id!r} starts at {starts_at.isoformat()}")
+
+
+class SeatingWindow(DomainError):
+    """A party is seated well before its booking starts, or after it has ended."""
+
+    kind = "rule"
+    code = "seating-window"
+    title = "Outside the booking's seating window"
+
+    def __init__(
+        self, booking_id: str, guest_name: str, starts: time, earliest: time, ends: time
+    ) -> None:
+        self.booking_id = booking_id
+        self.starts = starts
+        self.earliest = earliest
+        self.ends = ends
+        super().__init__(
+            f"{guest_name}'s booking starts at {starts:%H:%M}; it can be seated from"
+            f" {earliest:%H:%M} until {ends:%H:%M}"
+        )
 
 
 class InvalidOpeningHours(DomainError):

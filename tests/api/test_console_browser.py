@@ -315,6 +315,10 @@ async def test_a_booking_made_elsewhere_colours_its_table_within_a_second(
     row = page.locator(f"tr[data-booking-id='{response.json()['id']}']")
     await expect(row).to_contain_text("Ada Lovelace")
     await row.get_by_role("button", name="Seat").click()
+    reason = page.locator("#reason-dialog")  # the booking is days away: seated early
+    await expect(reason).to_contain_text("it can be seated from 18:00 until")
+    await reason.get_by_label("Reason for the override").fill("Regulars, early for the theatre")
+    await reason.get_by_role("button", name="Override and seat").click()
     await expect(table).to_have_attribute("data-status", "seated")
     await expect(row.locator(".bk-status")).to_have_text("seated")
     await expect(table_in(page, "floor-svg", by_name["T5"])).to_have_attribute(
