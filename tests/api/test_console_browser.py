@@ -519,13 +519,65 @@ async def test_a_walk_in_is_seated_now_and_shows_seated_on_the_floor_and_in_the_
     await screenshot(page, "walk-in")
 
 
+@pytest.fixture
+async def lead_time_venue(client: Client, admin: Headers) -> str:
+    """A venue of its own where guests book at least an hour ahead, open all day in the
+    suite's time zone, with one table of four; its id."""
+    opened = await client.post(
+        "/api/v1/admin/venues",
+        json={
+            "name": "Aa Lead Time Bistro",
+            "slug": f"lead-{uuid.uuid4().hex[:8]}",
+            "time_zone": TIME_ZONE,
+        },
+        headers=admin,
+    )
+    assert opened.status_code == 201, opened.text
+    venue_id = str(opened.json()["id"])
+    scope = f"/api/v1/venues/{venue_id}/admin"
+    day = [{"open": "00:00", "close": "23:59"}]
+    weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    writes = [
+        ("PUT", f"{scope}/operating-hours", dict.fromkeys(weekdays, day)),
+        (
+            "PUT",
+            f"{scope}/time-slots",
+            {
+                "interval_minutes": 15,
+                "turn_times": [{"max_party_size": 8, "minutes": 90}],
+                "buffer_minutes": 0,
+                "min_lead_minutes": 60,
+                "max_days_ahead": 365,
+                "time_zone": TIME_ZONE,
+            },
+        ),
+        ("POST", f"{scope}/tables", {"name": "L1", "capacity": 4, "min_capacity": 1}),
+    ]
+    token = opened_token = opened.headers["X-Consistency-Token"]
+    for method, path, body in writes:
+        done = await client.request(
+            method, path, json=body, headers={**admin, "X-Consistency-Token": token}
+        )
+        assert done.is_success, done.text
+        token = done.headers["X-Consistency-Token"]
+    listed = await client.get(f"{scope}/tables", headers={**admin, "X-Consistency-Token": token})
+    assert listed.status_code == 200, listed.text
+    directory = await client.get(
+        "/api/v1/venues", headers={**admin, "X-Consistency-Token": opened_token}
+    )
+    assert venue_id in {v["id"] for v in directory.json()}
+    return venue_id
+
+
 @pytest.mark.parametrize("page", [FAR_AWAY], indirect=True)
 async def test_a_phone_booking_for_tonight_defaults_to_the_venues_today_and_a_time_soon(
-    staff: Page,
+    staff: Page, lead_time_venue: str
 ) -> None:
-    """Later tonight is inside the guests' lead time: staff book it all the same."""
+    """Later tonight is inside the guests' hour of lead time: staff book it all the same."""
     page = staff
+    await page.add_init_script(f"sessionStorage.setItem('tablebook.venue', {lead_time_venue!r})")
     await open_floor(page)
+    await expect(page.locator("#venue")).to_have_value(lead_time_venue)
     now = venue_now()
     form = page.locator("#booking-form")
     await form.get_by_role("button", name="Tonight").click()
@@ -545,6 +597,7 @@ async def test_a_phone_booking_for_tonight_defaults_to_the_venues_today_and_a_ti
     assert (sent["source"], sent["date"], sent["time"]) == ("phone", now.date().isoformat(), at)
     assert (booking["status"], booking["source"]) == ("confirmed", "phone")
     assert (booking["date"], booking["time"]) == (now.date().isoformat(), at)
+    assert booking["venue_id"] == lead_time_venue
     await expect(page.locator("#floor-status")).to_contain_text("Booked Dorothy Parker")
     row = page.locator(f"tr[data-booking-id='{booking['id']}']")
     await expect(row).to_contain_text("Dorothy Parker")
