@@ -72,6 +72,7 @@ ETAG_SENT = IF_MATCH | {
     ("delete", f"{_BOOKINGS}/{{booking_id}}"),
     ("get", f"{_ADMIN}/bookings/{{booking_id}}"),
     ("post", f"{_ADMIN}/bookings/{{booking_id}}/seat"),
+    ("post", f"{_ADMIN}/bookings"),
     ("post", f"{_ADMIN}/bookings/{{booking_id}}/complete"),
     ("post", f"{_ADMIN}/bookings/{{booking_id}}/no-show"),
     ("get", _LAYOUT),
@@ -166,6 +167,9 @@ _SEATING_WINDOW = _r(
     "the party can be seated only from an hour before the booking starts until it ends",
 )
 _BLANK_REASON = _r(422, "invalid-booking", "the override's reason is blank")
+_STAFF_SLOT_RULES = (*_SLOT_RULES, _OVERRIDE_REQUIRED)
+"""A booking or change that staff may make: the slot's rules, any of which staff may be
+told needs a reason."""
 _TRANSITION = _r(409, "invalid-transition", "the booking's status does not allow this")
 _NO_SUCH_START = (
     _r(422, "off-slot-grid", "no booking can start at that time: it is off the slot grid"),
@@ -218,9 +222,10 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("patch", f"{_ADMIN}/users/{{user_id}}"): (
         _r(409, "self-lockout", "an admin may not deactivate or demote their own account"),
     ),
-    ("post", _BOOKINGS): _SLOT_RULES,
-    ("put", f"{_BOOKINGS}/{{booking_id}}"): (*_SLOT_RULES, _TRANSITION, _STALE),
+    ("post", _BOOKINGS): _STAFF_SLOT_RULES,
+    ("put", f"{_BOOKINGS}/{{booking_id}}"): (*_STAFF_SLOT_RULES, _TRANSITION, _STALE),
     ("delete", f"{_BOOKINGS}/{{booking_id}}"): (_TRANSITION,),
+    ("post", f"{_ADMIN}/bookings"): _STAFF_SLOT_RULES,
     ("post", f"{_ADMIN}/bookings/{{booking_id}}/seat"): (
         _TRANSITION,
         _SEATING_WINDOW,

@@ -13,7 +13,7 @@ import msgspec
 from litestar.exceptions import HTTPException
 from litestar.params import QueryParameter
 
-from booking_core.domain.booking import ExistingBooking
+from booking_core.domain.booking import ExistingBooking, Seated
 from read_models.bookings import BookingRow
 
 __all__ = [
@@ -125,6 +125,8 @@ class BookingOut(msgspec.Struct, frozen=True):
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    seated_at: dt.datetime | None = None
+    """While the party is seated: when it sat down."""
 
 
 class BookingPage(msgspec.Struct, frozen=True):
@@ -156,6 +158,7 @@ def booking_from_state(venue_id: str, state: ExistingBooking, version: int) -> B
         version=version,
         created_at=details.placed_at,
         updated_at=details.updated_at,
+        seated_at=state.seated_at if isinstance(state, Seated) else None,
     )
 
 
@@ -181,4 +184,5 @@ def booking_from_row(row: BookingRow) -> BookingOut:
         version=row.version,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        seated_at=row.seated_at,
     )

@@ -17,7 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from read_models.bookings_layout import COLUMNS, TABLE, BookingRow
 
-__all__ = ["BookingFilter", "BookingRow", "booking", "bookings_page"]
+__all__ = ["BookingFilter", "BookingRow", "booking", "bookings_page", "seated_at_instant"]
 
 _COLUMNS = sql.SQL(", ").join(map(sql.Identifier, COLUMNS))
 
@@ -50,6 +50,24 @@ async def booking(
         )
         row = await cur.fetchone()
     return BookingRow(**row) if row else None
+
+
+async def seated_at_instant(
+    pool: AsyncConnectionPool[Any], venue_id: str, service_date: dt.date, now: dt.datetime
+) -> int:
+    """The parties of `service_date` sitting at their tables at the instant `now`: seated
+    by then (a seated row's `updated_at` is its seating, see `BookingRow.seated_at`) and
+    not yet completed or a no-show. `now` is the caller's: the projection has no clock."""
+    async with pool.connection() as conn, conn.cursor() as cur:
+        await cur.execute(
+            sql.SQL(
+                "SELECT count(*)::int FROM {} WHERE venue_id = %s AND service_date = %s"
+                " AND status = 'seated' AND updated_at <= %s"
+            ).format(sql.Identifier(TABLE)),
+            (venue_id, service_date, now),
+        )
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
 
 
 def _like(text: str) -> str:

@@ -56,6 +56,12 @@ class BookingRow:
     created_at: dt.datetime
     updated_at: dt.datetime
 
+    @property
+    def seated_at(self) -> dt.datetime | None:
+        """When a seated party sat down: nothing changes a seated booking but its
+        completion, so its `updated_at` is the instant of `BookingSeated`."""
+        return self.updated_at if self.status == "seated" else None
+
 
 COLUMNS: tuple[str, ...] = tuple(field.name for field in fields(BookingRow))
 """The columns a row is written and read with, `id` (the key) first."""

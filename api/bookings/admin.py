@@ -1,11 +1,11 @@
 """`/api/v1/admin/bookings`: every guest's bookings, and the evening's workflow.
 
-Staff list and search all bookings, read any one, and move a booking along its life:
-seat the party (from an hour before its start until its end, or outside that with an
-override's reason), complete the visit, or mark a no-show (only once the booking has
-started). The steps are commands decided against the booking's stream, so a step the
-booking's status does not allow is the domain's 409, and a rule it breaks its 422
-(`override-required` for staff who could set the rule aside with a reason).
+Staff list and search all bookings, read any one, book for a caller or a walk-in, and move
+a booking along its life: seat the party (from an hour before its start until its end,
+or outside that with an override's reason), complete the visit, or mark a no-show (only
+once the booking has started). The steps are commands decided against the booking's
+stream, so a step the booking's status does not allow is the domain's 409, and a rule it
+breaks its 422 (`override-required` for staff who could set the rule aside with a reason).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.bookings.views import booking_page, tagged, visible_booking, written_booking
 from api.context import Api, ApiDep, WriteContext, Written
@@ -27,19 +27,28 @@ from api.schemas import (
     BookingPage,
     BookingStatus,
     CursorParam,
+    Email,
     FromDateParam,
+    GuestName,
     LimitParam,
+    LocalTime,
     OverrideIn,
+    PartySize,
+    Phone,
+    Text,
     ToDateParam,
     booking_from_state,
     override_reason,
+    parse_time,
 )
 from api.venue_scope import Staff, StaffDep, venue_staff
 from booking_core.domain.booking import NoBooking
-from booking_core.domain.commands import CompleteBooking, MarkNoShow, SeatBooking
-from booking_core.domain.errors import BookingNotFound
+from booking_core.domain.commands import BookTable, CompleteBooking, MarkNoShow, SeatBooking
+from booking_core.domain.errors import BookingNotFound, InvalidBooking
+from booking_core.domain.values import BookingSource
 from booking_core.handlers import (
     BookingResult,
+    book_table,
     complete_booking,
     mark_no_show,
     seat_booking,
@@ -47,7 +56,28 @@ from booking_core.handlers import (
 from read_models.as_of import booking_as_of
 from read_models.bookings import BookingFilter
 
-__all__ = ["AdminBookingsController", "SeatIn"]
+__all__ = ["AdminBookingsController", "SeatIn", "StaffBookingCreate"]
+
+
+class StaffBookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A booking taken by staff: by phone, for a walk-in, or keyed in for a guest online.
+    Staff are not held to the lead time or the booking window. With `seat_now` the
+    booking starts this minute and is seated at once (`date` and `time` are then not
+    read); without it both are required."""
+
+    party_size: PartySize
+    guest_name: GuestName
+    date: dt.date | None = None
+    time: LocalTime | None = None
+    source: BookingSource | None = None
+    """`phone` unless given (`walk_in` with `seat_now`)."""
+    seat_now: bool = False
+    override: OverrideIn | None = None
+    guest_phone: Phone | None = None
+    guest_email: Email | None = None
+    special_requests: Text | None = None
+    table_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | None = None
 
 
 class SeatIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -125,6 +155,54 @@ class AdminBookingsController(Controller):
             return tagged(await booking_then(api, staff.venue_id, booking_id, instant))
         await api.consistent(request, sql=("bookings",))
         return tagged(await visible_booking(api, staff.actor, staff.venue_id, booking_id))
+
+    @post(
+        "/",
+        status_code=201,
+        summary="Book for a caller or a walk-in (staff)",
+        description="Staff are not held to the lead time or the booking window. Opening "
+        "hours, closures, the slot grid and a named table's seats still hold unless "
+        "`override.reason` is given (kept in the booking's history with who gave it); "
+        "without one the refusal is `override-required`, naming the rule in `rule`. "
+        "`seat_now: true` starts the booking this minute and seats it in the same write.",
+    )
+    async def create(
+        self,
+        api: ApiDep,
+        staff: StaffDep,
+        request: Request[Any, Any, Any],
+        data: JSONBody[StaffBookingCreate],
+    ) -> Response[BookingOut]:
+        day, at = _start_of(data)
+
+        async def run(ctx: WriteContext) -> Written[BookingOut]:
+            command = BookTable(
+                command_id=ctx.command_id,
+                actor=ctx.actor,
+                venue_id=ctx.venue_id,
+                now=now(),
+                booking_id=ctx.new_id("bkg"),
+                date=day,
+                time=at,
+                party_size=data.party_size,
+                guest_name=data.guest_name.strip(),
+                guest_phone=data.guest_phone,
+                guest_email=data.guest_email,
+                special_requests=data.special_requests,
+                table_ids=(data.table_id,) if data.table_id else (),
+                duration_minutes=data.duration_minutes,
+                source=data.source or ("walk_in" if data.seat_now else "phone"),
+                seat_now=data.seat_now,
+                override=override_reason(data.override),
+            )
+            result = await book_table(api.store, command, idempotency=ctx.idempotency)
+            written = written_booking(result, ctx.venue_id, 201)
+            location = f"{request.url.path.rstrip('/')}/{command.booking_id}"
+            return Written(
+                written.body, written.token, 201, {**written.headers, "Location": location}
+            )
+
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
 
     @post(
         "/{booking_id:str}/seat",
@@ -205,3 +283,15 @@ async def _step(
         return written_booking(result, ctx.venue_id)
 
     return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
+
+
+def _start_of(data: StaffBookingCreate) -> tuple[dt.date, dt.time]:
+    """The booking's local date and time; a walk-in's are this minute's, which the
+    decision takes from its own clock, so any placeholder will do here."""
+    if data.seat_now:
+        today = dt.datetime.now(dt.UTC)
+        return today.date(), dt.time(today.hour, today.minute)
+    if data.date is None or data.time is None:
+        missing = "date" if data.date is None else "time"
+        raise InvalidBooking(missing, "give the date and time, or seat_now for a walk-in")
+    return check_date(data.date), parse_time(data.time)

@@ -1,5 +1,9 @@
 """Guests' booking routes: place, read, change and cancel their own bookings.
 
+Staff use them too, for any booking of their venue. A guest may not set `source` other
+than `online`, nor `seat_now` or `override`: the domain refuses each with 403, as it
+refuses a guest any staff work.
+
 Writes are commands decided against the event store; the response is built from the
 state the command produced, so it never waits for a projection. Reads come from the
 bookings read model and honour `X-Consistency-Token`.
@@ -38,9 +42,11 @@ from api.schemas import (
     GuestName,
     LimitParam,
     LocalTime,
+    OverrideIn,
     PartySize,
     Phone,
     Text,
+    override_reason,
     parse_time,
 )
 from api.venue_scope import VenueDep, actor_in
@@ -90,6 +96,12 @@ class BookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         default=None
     )
     source: BookingSource | None = None
+    """Staff only, other than `online` (a guest is refused with 403)."""
+    seat_now: bool = False
+    """Staff only (403 for a guest): book from this minute and seat the party at once;
+    `/admin/bookings` is the host stand's route for it, where no date or time is needed."""
+    override: OverrideIn | None = None
+    """Staff only (403 for a guest): a reason to set a venue rule aside."""
 
 
 class BookingUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -103,6 +115,8 @@ class BookingUpdate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     guest_email: Email | msgspec.UnsetType | None = UNSET
     special_requests: Text | msgspec.UnsetType | None = UNSET
     duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | msgspec.UnsetType = UNSET
+    override: OverrideIn | msgspec.UnsetType = UNSET
+    """Staff only (403 for a guest): a reason to set a venue rule aside for this change."""
 
 
 class BookingsController(Controller):
@@ -139,6 +153,8 @@ class BookingsController(Controller):
                 table_ids=named_tables(data.table_id, data.table_ids),
                 duration_minutes=data.duration_minutes,
                 source=data.source or "online",
+                seat_now=data.seat_now,
+                override=override_reason(data.override),
             )
             result = await book_table(api.store, command, idempotency=ctx.idempotency)
             written = written_booking(result, venue.id, 201)
@@ -233,6 +249,9 @@ class BookingsController(Controller):
                 guest_email=data.guest_email,
                 special_requests=data.special_requests,
                 expected_version=expected,
+                override=override_reason(data.override)
+                if isinstance(data.override, OverrideIn)
+                else None,
             )
             result = await change_booking(api.store, command, idempotency=ctx.idempotency)
             return written_booking(result, venue.id)

@@ -2,6 +2,8 @@
 
 Both read the stats projection only. Dates are service dates in the venue's time zone;
 without one, the dashboard shows the venue's today and the report the 30 days up to it.
+The dashboard's `seated_now` is counted from the bookings read model at the request's
+instant (the projections have no clock), and only for the venue's today.
 A report spans at most 366 days. `Accept: text/csv` turns the report into its daily rows
 as a CSV attachment.
 """
@@ -31,6 +33,7 @@ from api.refused import Refused
 from api.requests import AUTH, check_date
 from api.schemas import FromDateParam, ToDateParam
 from api.venue_scope import StaffDep, venue_managers
+from read_models.bookings import seated_at_instant
 from read_models.stats import (
     BreakdownRow,
     DayStats,
@@ -67,7 +70,14 @@ class DashboardOut(msgspec.Struct, frozen=True):
     cancellations: int
     no_shows: int
     occupancy_rate: OccupancyRate
-    seated_now: Annotated[int, msgspec.Meta(description="Parties seated and not yet completed")]
+    seated_now: Annotated[
+        int,
+        msgspec.Meta(
+            description="Parties of the day at their tables at this moment: seated, not yet"
+            " completed or a no-show. Only the venue's today has such a moment: for any other"
+            " date it is 0."
+        ),
+    ]
     tables_total: Annotated[int, msgspec.Meta(description="Tables in service")]
 
 
@@ -215,10 +225,15 @@ class AdminReportsController(Controller):
             QueryParameter(description="Service date, YYYY-MM-DD; the venue's today if absent"),
         ] = None,
     ) -> DashboardOut:
-        await api.consistent(request, sql=("stats",))
+        await api.consistent(request, sql=("stats", "bookings"))
         floor = await floor_summary(api.services.pool, staff.venue_id)
-        day = check_date(date) if date else floor.today(dt.datetime.now(dt.UTC))
+        now = dt.datetime.now(dt.UTC)
+        today = floor.today(now)
+        day = check_date(date) if date else today
         stats = await day_stats(api.services.pool, staff.venue_id, day)
+        seated = 0
+        if day == today:  # seated "now" is a fact of this moment: no other day has one
+            seated = await seated_at_instant(api.services.pool, staff.venue_id, day, now)
         return DashboardOut(
             date=day,
             bookings=stats.bookings,
@@ -226,7 +241,7 @@ class AdminReportsController(Controller):
             cancellations=stats.cancellations,
             no_shows=stats.no_shows,
             occupancy_rate=stats.occupancy_rate,
-            seated_now=stats.seated,
+            seated_now=seated,
             tables_total=floor.tables_total,
         )
 
