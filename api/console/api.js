@@ -179,7 +179,7 @@ export function needsOverride(error) {
  * Send a staff write; when the API answers override-required, ask the host for a reason
  * (the page's reason dialog) and send it again with `override: {reason}`. `send(extra)`
  * makes the request with `extra` merged into its body; `confirm` names the dialog's button.
- * Answers null if the host declined.
+ * If the host declines, the refusal is thrown as it came.
  */
 export async function withOverride(send, confirm = "Override and book") {
   try {
@@ -192,7 +192,7 @@ export async function withOverride(send, confirm = "Override and book") {
       label: "Reason for the override",
       confirm,
     });
-    if (reason === null) return null;
+    if (reason === null) throw error; // the host declined: the refusal stands, as said
     return await send({ override: { reason } });
   }
 }

@@ -423,10 +423,6 @@ export function createFloor() {
         (extra) => api(method, path, { write: true, body: Object.keys(extra).length ? extra : undefined }),
         `Override and ${label.toLowerCase()}`,
       );
-      if (!made) {
-        button.disabled = false;
-        return;
-      }
       state.consistency = made.consistency;
       showProblem(problem, null);
       say(`${made.data.guest_name}: ${made.data.status.replace("_", "-")}.`);
@@ -465,12 +461,12 @@ export function createFloor() {
 
   /** A refusal beside a form: its detail sentence, or for field errors "check the
    * marked fields" with each message beside its field. */
-  function refused(form, box, error) {
+  function refused(form, box, error, lead) {
     const marked = showFieldErrors(form, error);
     if (marked && error instanceof ApiError && marked === error.errors.length) {
-      showProblem(box, new Error("Check the marked fields."), `${error.title}:`);
+      showProblem(box, new Error("Check the marked fields."), lead);
     } else {
-      showProblem(box, error, error instanceof ApiError ? `${error.title}:` : "");
+      showProblem(box, error, error instanceof ApiError && error.status !== 0 ? lead : "");
     }
   }
 
@@ -521,7 +517,6 @@ export function createFloor() {
     await submitting(bookingForm, async () => {
       try {
         const made = await staffBooking(body);
-        if (!made) return;
         state.consistency = made.consistency;
         const b = made.data;
         say(`Booked ${described(b)}.`);
@@ -530,7 +525,7 @@ export function createFloor() {
         }
         if (b.date === state.date) await refresh();
       } catch (error) {
-        refused(bookingForm, bookingProblem, error);
+        refused(bookingForm, bookingProblem, error, "Not booked:");
       }
     });
   }
@@ -552,14 +547,13 @@ export function createFloor() {
     await submitting(walkinForm, async () => {
       try {
         const made = await staffBooking(body);
-        if (!made) return;
         state.consistency = made.consistency;
         const b = made.data;
         walkinForm.elements.namedItem("guest_name").value = "";
         walkinForm.elements.namedItem("guest_phone").value = "";
         await seated(b);
       } catch (error) {
-        refused(walkinForm, walkinProblem, error);
+        refused(walkinForm, walkinProblem, error, "Not seated:");
       }
     });
   }

@@ -117,7 +117,6 @@ export function createWaitlist(floor) {
         (extra) => api("POST", path, { body: { ...body, ...extra }, write: true }),
         confirm,
       );
-      if (!made) return;
       floor.wrote(made.consistency);
       showProblem(problem, null);
       if (done) await done(made.data);
