@@ -41,6 +41,8 @@ from api.venues.admin import AdminVenuesController
 from api.venues.details import VenueDetailsController
 from api.venues.directory import VenueDirectoryController
 from api.venues.staff import VenueStaffController
+from api.waitlist.admin import AdminWaitlistController
+from api.waitlist.guest import WaitlistGuestController
 from api.wire_text import wire_text
 
 __all__ = ["ROUTES", "create_app"]
@@ -60,6 +62,8 @@ VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
     AdminLayoutsController,
     AdminCombinationsController,
     AdminVenueController,
+    AdminWaitlistController,
+    WaitlistGuestController,
 ]
 """The routes of one venue: under `/api/v1` for the default venue, and again under
 `/api/v1/venues/{venue_id}` (an id or a slug) for any venue (see `api.venue_scope`)."""

@@ -57,6 +57,8 @@ CONSISTENT_READS = frozenset(
         "/api/v1/venues",
         _VENUE,
         f"{_VENUE}/staff",
+        f"{_ADMIN}/waitlist",
+        "/api/v1/waitlist/{entry_id}",
     }
 )
 """GET paths that honour `X-Consistency-Token` (they read a projection)."""
@@ -206,6 +208,10 @@ _VENUE_RULES = (
     _r(422, "invalid-slug", "the slug is not 2 to 60 lower-case letters, digits or hyphens"),
     _r(422, "invalid-venue", "the time zone is not a known zone, or the name is blank"),
 )
+_WAITLIST = f"{_ADMIN}/waitlist/{{entry_id}}"
+_LEFT_THE_LIST = _r(409, "waitlist-entry-closed", "the party was already seated or removed")
+_INVALID_ENTRY = _r(422, "invalid-waitlist-entry", "a field of the entry is blank or too long")
+
 _LAST_MANAGER = _r(409, "last-manager", "only an admin may leave a venue without a manager")
 
 _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
@@ -280,6 +286,10 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("patch", _VENUE): _VENUE_RULES,
     ("put", _STAFF): (_LAST_MANAGER,),
     ("delete", _STAFF): (_LAST_MANAGER,),
+    ("post", f"{_ADMIN}/waitlist"): (_INVALID_ENTRY,),
+    ("post", f"{_WAITLIST}/notify"): (_LEFT_THE_LIST,),
+    ("post", f"{_WAITLIST}/seat"): (*_SLOT_RULES, _LEFT_THE_LIST),
+    ("post", f"{_WAITLIST}/remove"): (_LEFT_THE_LIST, _INVALID_ENTRY),
     ("post", f"{_ADMIN}/closures"): (
         _r(409, "closure-already-exists", "the day is already closed for another reason"),
     ),

@@ -161,6 +161,21 @@ _TABLE_AVAILABILITY: dict[str, Any] = {
     "fits_party": True,
 }
 _WEEK = [_SHIFTS["lunch"], _SHIFTS["dinner"]]
+_ENTRY_ID = "wl-20300501-3c9e1f0a7b2d4e6f8a1b2c3d4e5f6a7b"
+_ENTRY: dict[str, Any] = {
+    "id": _ENTRY_ID,
+    "venue_id": _BOOKING["venue_id"],
+    "service_date": "2030-05-01",
+    "status": "waiting",
+    "position": 2,
+    "quoted_wait_minutes": 25,
+    "first_quote_minutes": 30,
+    "party_size": 3,
+    "guest_name": "Grace Hopper",
+    "guest_phone": "+1 202 555 0143",
+    "notes": "One high chair",
+    "added_at": "2030-05-01T19:02:10.517Z",
+}
 
 EXAMPLES: dict[str, Any] = {
     "AccessToken": {
@@ -206,7 +221,13 @@ EXAMPLES: dict[str, Any] = {
     "CanvasIn": _CANVAS,
     "ClosureIO": _CLOSURE,
     "ClosurePage": {"items": [_CLOSURE], "next_cursor": None},
-    "DashboardOut": {**_DAY, "seated_now": 9, "tables_total": 14},
+    "DashboardOut": {
+        **_DAY,
+        "seated_now": 9,
+        "tables_total": 14,
+        "waitlist_quote_error_minutes": 4.5,
+        "waitlist_quotes_measured": 11,
+    },
     "DayOut": _DAY,
     "EventOut": _EVENT,
     "EventPage": {"items": [_EVENT], "next_cursor": "781-1842"},
@@ -326,6 +347,34 @@ EXAMPLES: dict[str, Any] = {
         "granted_at": _CREATED,
     },
     "UserPage": {"items": [_USER], "next_cursor": None},
+    "WaitlistCreate": {
+        "party_size": 3,
+        "guest_name": "Grace Hopper",
+        "guest_phone": "+1 202 555 0143",
+        "notes": "One high chair",
+    },
+    "WaitlistEntryOut": {**_ENTRY, "token": "q0v3Jm8rX2yBwK5tN1sE7uH4cL9dF6gA0pZ3iO2eR1w"},
+    "WaitlistOut": {"date": "2030-05-01", "entries": [_ENTRY]},
+    "WaitlistSeat": {"table_ids": ["t3"]},
+    "WaitlistRemove": {"reason": "Could not wait any longer"},
+    "SeatedOut": {
+        "entry": {
+            **_ENTRY,
+            "status": "seated",
+            "seated_at": "2030-05-01T19:29:40.002Z",
+            "booking_id": _BOOKING_ID,
+            "waited_minutes": 27,
+        },
+        "booking": {**_BOOKING, "status": "seated", "source": "walk_in"},
+    },
+    "GuestEntryOut": {
+        "id": _ENTRY_ID,
+        "status": "waiting",
+        "position": 2,
+        "quoted_wait_minutes": 25,
+        "party_size": 3,
+        "added_at": "2030-05-01T19:02:10.517Z",
+    },
 }
 
 PARAMETER_EXAMPLES: dict[str, Any] = {
@@ -348,6 +397,8 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "venue_id": "harbour-kitchen",
     "stream": f"booking-{_BOOKING_ID}",
     "after": "781-1842",
+    "entry_id": _ENTRY_ID,
+    "token": "q0v3Jm8rX2yBwK5tN1sE7uH4cL9dF6gA0pZ3iO2eR1w",
 }
 """Query and path parameters by name: a day in the book, dinner for four, ids shaped
 like the API's own (they name nothing, so an example read is a 404, never a change to

@@ -12,7 +12,11 @@ Rules:
   the window already got its confirmation);
 - a change supersedes the booking's pending reminder (it is cancelled and a new one is
   scheduled for the new start); a cancellation, seating, completion or no-show cancels it;
-- a guest without an email address or phone number gets a `skipped` row naming why.
+- a guest without an email address or phone number gets a `skipped` row naming why;
+- a waiting party told its table is ready (`WaitlistGuestNotified`) gets a `table_ready`
+  row per channel, due at once; its `booking_id` is the waitlist entry's id and its
+  version the list's stream version (`{entry_id}:table_ready:{version}:{channel}`), so
+  telling the party twice sends twice, and applying one event twice sends once.
 
 It is not a read model: its rows record messages sent to people, so it is never rebuilt
 from scratch (that would send them again), and it keeps its own memory of what a message
@@ -25,6 +29,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Final, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
 from psycopg import AsyncConnection, sql
@@ -40,6 +45,7 @@ from booking_core.domain.events import (
     SlotSettingsChanged,
     TableAdded,
     TableChanged,
+    WaitlistGuestNotified,
 )
 from projectors.base import Decoded, TableNames, by_venue
 
@@ -56,7 +62,7 @@ __all__ = [
 NAME = "notifications"
 WAKE_CHANNEL = "tablebook_notifications"
 DEFAULT_REMINDER_LEAD: Final = dt.timedelta(hours=24)
-Kind = Literal["placed", "changed", "cancelled", "reminder"]
+Kind = Literal["placed", "changed", "cancelled", "reminder", "table_ready"]
 Channel = Literal["email", "sms"]
 CHANNELS: Final[tuple[Channel, ...]] = ("email", "sms")
 
@@ -226,6 +232,14 @@ class NotificationsProjection:
                 at = _finished_at(event)
                 await _cancel_reminders(connection, tables, event.booking_id, "booking started", at)
                 return 0
+            case WaitlistGuestNotified():
+                details = _ready(event, venue)
+                at = event.notified_at
+                rows = [
+                    _Row(event.entry_id, "table_ready", c, version, details, at, at)
+                    for c in CHANNELS
+                ]
+                return await _insert(connection, tables, venue.venue_id, rows)
             case SlotSettingsChanged():
                 venue.time_zone, venue.changed = event.time_zone, True
             case TableAdded() | TableChanged():
@@ -269,6 +283,23 @@ def _details(event: BookingPlaced | BookingChanged, venue: _Venue) -> BookingDet
         tables=venue.names(event.table_ids),
         party_size=event.party_size,
         starts_at=event.starts_at,
+    )
+
+
+def _ready(event: WaitlistGuestNotified, venue: _Venue) -> BookingDetails:
+    """A waiting party's message: its table is ready now (the list keeps no email, so it
+    goes by SMS)."""
+    local = event.notified_at.astimezone(ZoneInfo(venue.time_zone))
+    return BookingDetails(
+        guest_name=event.guest_name,
+        guest_email=None,
+        guest_phone=event.guest_phone,
+        date=local.date(),
+        time=local.time().replace(second=0, microsecond=0),
+        time_zone=venue.time_zone,
+        tables=(),
+        party_size=event.party_size,
+        starts_at=event.notified_at,
     )
 
 

@@ -19,6 +19,7 @@ from projectors.notifications import DEFAULT_REMINDER_LEAD, NotificationsProject
 from projectors.stats import StatsProjection
 from projectors.venue import VenueProjection
 from projectors.venues import VenuesProjection
+from projectors.waitlist import WaitlistProjection
 
 __all__ = [
     "PROCESS_MANAGER_NAMES",
@@ -34,6 +35,7 @@ SQL_PROJECTIONS: Final[tuple[SqlProjection, ...]] = (
     VenueProjection(),
     StatsProjection(),
     VenuesProjection(),
+    WaitlistProjection(),
 )
 REDIS_PROJECTIONS: Final[tuple[RedisProjection, ...]] = (
     AvailabilityProjection(),

@@ -19,7 +19,10 @@ _HEADLINES: Final[dict[str, str]] = {
     "changed": "Your booking has changed",
     "cancelled": "Your booking is cancelled",
     "reminder": "See you soon: a reminder of your booking",
+    "table_ready": "Your table is ready",
 }
+_READY: Final = "table_ready"
+"""A waiting party's message: about now, not a booking's time or table."""
 
 
 def when(details: BookingDetails) -> str:
@@ -28,11 +31,15 @@ def when(details: BookingDetails) -> str:
 
 
 def subject(kind: str, details: BookingDetails) -> str:
+    if kind == _READY:
+        return f"{_HEADLINES[kind]}: please come to the host stand"
     return f"{_HEADLINES[kind]}: {when(details)}"
 
 
-def _facts(details: BookingDetails) -> list[tuple[str, str]]:
+def _facts(kind: str, details: BookingDetails) -> list[tuple[str, str]]:
     guests = "guest" if details.party_size == 1 else "guests"
+    if kind == _READY:
+        return [("Name", details.guest_name), ("Party", f"{details.party_size} {guests}")]
     return [
         ("Name", details.guest_name),
         ("When", when(details)),
@@ -43,14 +50,14 @@ def _facts(details: BookingDetails) -> list[tuple[str, str]]:
 
 def plain_text(kind: str, details: BookingDetails) -> str:
     lines = [f"{_HEADLINES[kind]}.", ""]
-    lines += [f"{label}: {value}" for label, value in _facts(details)]
+    lines += [f"{label}: {value}" for label, value in _facts(kind, details)]
     return "\n".join(lines) + "\n"
 
 
 def html_text(kind: str, details: BookingDetails) -> str:
     rows = "".join(
         f'<tr><th align="left">{html.escape(label)}</th><td>{html.escape(value)}</td></tr>'
-        for label, value in _facts(details)
+        for label, value in _facts(kind, details)
     )
     return (
         "<!DOCTYPE html><html><body>"
@@ -71,6 +78,8 @@ def email_message(kind: str, details: BookingDetails, *, sender: str, to: str) -
 
 
 def sms_text(kind: str, details: BookingDetails) -> str:
+    if kind == _READY:
+        return f"{_HEADLINES[kind]}, {details.guest_name}: please come to the host stand."
     tables = ", ".join(details.tables)
     return (
         f"{_HEADLINES[kind]}: {details.guest_name}, {details.party_size} at {when(details)},"

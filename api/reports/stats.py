@@ -33,6 +33,7 @@ from api.refused import Refused
 from api.requests import AUTH, check_date
 from api.schemas import FromDateParam, ToDateParam
 from api.venue_scope import StaffDep, venue_managers
+from read_models import waitlist_layout
 from read_models.bookings import seated_at_instant
 from read_models.stats import (
     BreakdownRow,
@@ -43,6 +44,7 @@ from read_models.stats import (
     floor_summary,
     total,
 )
+from read_models.waitlist import quote_accuracy
 
 __all__ = ["AdminReportsController"]
 
@@ -79,6 +81,17 @@ class DashboardOut(msgspec.Struct, frozen=True):
         ),
     ]
     tables_total: Annotated[int, msgspec.Meta(description="Tables in service")]
+    waitlist_quote_error_minutes: Annotated[
+        float | None,
+        msgspec.Meta(
+            description="How far the waitlist's quotes were off: the median of |actual wait -"
+            " quoted wait| in minutes over the parties seated from that day's list; null when"
+            " none was"
+        ),
+    ] = None
+    waitlist_quotes_measured: Annotated[
+        int, msgspec.Meta(description="Parties seated from the list the median is taken over")
+    ] = 0
 
 
 class DayOut(msgspec.Struct, frozen=True):
@@ -225,7 +238,7 @@ class AdminReportsController(Controller):
             QueryParameter(description="Service date, YYYY-MM-DD; the venue's today if absent"),
         ] = None,
     ) -> DashboardOut:
-        await api.consistent(request, sql=("stats", "bookings"))
+        await api.consistent(request, sql=("stats", "bookings", waitlist_layout.NAME))
         floor = await floor_summary(api.services.pool, staff.venue_id)
         now = dt.datetime.now(dt.UTC)
         today = floor.today(now)
@@ -234,6 +247,7 @@ class AdminReportsController(Controller):
         seated = 0
         if day == today:  # seated "now" is a fact of this moment: no other day has one
             seated = await seated_at_instant(api.services.pool, staff.venue_id, day, now)
+        accuracy = await quote_accuracy(api.services.pool, staff.venue_id, day)
         return DashboardOut(
             date=day,
             bookings=stats.bookings,
@@ -243,6 +257,8 @@ class AdminReportsController(Controller):
             occupancy_rate=stats.occupancy_rate,
             seated_now=seated,
             tables_total=floor.tables_total,
+            waitlist_quote_error_minutes=accuracy.median_absolute_error_minutes,
+            waitlist_quotes_measured=accuracy.seated,
         )
 
     @get(

@@ -35,6 +35,7 @@ __all__ = [
     "Actor",
     "AddClosure",
     "AddTable",
+    "AddToWaitlist",
     "BlockTable",
     "BookTable",
     "BookingCommand",
@@ -51,17 +52,21 @@ __all__ = [
     "DeleteLayout",
     "LiftBlock",
     "MarkNoShow",
+    "NotifyWaitlistGuest",
     "OpenVenue",
     "RegistryCommand",
     "RemoveClosure",
+    "RemoveFromWaitlist",
     "RemoveTableCombination",
     "RetireTable",
     "Role",
     "SeatBooking",
+    "SeatFromWaitlist",
     "SetOpeningHours",
     "TableCommand",
     "UnsetType",
     "VenueCommand",
+    "WaitlistCommand",
 ]
 
 Role = Literal["system_user", "admin", "manager", "host"]
@@ -309,6 +314,46 @@ class MarkNoShow(Command, frozen=True, kw_only=True):
     booking_id: str
 
 
+# --- waitlist ---------------------------------------------------------------------------
+
+
+class AddToWaitlist(Command, frozen=True, kw_only=True):
+    """Put a walk-in party on the waitlist of `service_date`. The quote is worked out from
+    the floor by the caller (a read-side estimate, see `read_models.waitlist_quote`) and
+    recorded as given; `token_hash` is the SHA-256 of the guest's follow-along token."""
+
+    entry_id: str
+    service_date: dt.date
+    party_size: int
+    guest_name: str
+    guest_phone: str | None = None
+    notes: str | None = None
+    quoted_wait_minutes: int | None = None
+    token_hash: str
+
+
+class NotifyWaitlistGuest(Command, frozen=True, kw_only=True):
+    """Tell the waiting party their table is ready (again, if asked twice)."""
+
+    entry_id: str
+
+
+class SeatFromWaitlist(Command, frozen=True, kw_only=True):
+    """Seat the waiting party now as a walk-in booking `booking_id`, at `table_ids` or the
+    smallest free table that fits; the entry leaves the list in the same append."""
+
+    entry_id: str
+    booking_id: str
+    table_ids: tuple[str, ...] = ()
+    override: str | None = None
+    """The reason to set aside a rule that would refuse the walk-in (as for a booking)."""
+
+
+class RemoveFromWaitlist(Command, frozen=True, kw_only=True):
+    entry_id: str
+    reason: str
+
+
 VenueCommand = (
     SetOpeningHours
     | ChangeSlotSettings
@@ -326,3 +371,4 @@ TableCommand = AddTable | ChangeTable | RetireTable | BlockTable | LiftBlock
 BookingCommand = (
     BookTable | ChangeBooking | CancelBooking | SeatBooking | CompleteBooking | MarkNoShow
 )
+WaitlistCommand = AddToWaitlist | NotifyWaitlistGuest | SeatFromWaitlist | RemoveFromWaitlist

@@ -48,6 +48,7 @@ __all__ = [
     "InvalidTable",
     "InvalidTransition",
     "InvalidVenue",
+    "InvalidWaitlistEntry",
     "LayoutAlreadyExists",
     "LayoutIsActive",
     "LayoutNotFound",
@@ -76,6 +77,9 @@ __all__ = [
     "UnknownTableInLayout",
     "VenueAlreadyOpen",
     "VenueNotFound",
+    "WaitlistEntryAlreadyExists",
+    "WaitlistEntryClosed",
+    "WaitlistEntryNotFound",
 ]
 
 ErrorKind = Literal["conflict", "rule", "not_found", "forbidden"]
@@ -721,3 +725,49 @@ class OverrideRequired(DomainError):
     def __init__(self, rule: DomainError) -> None:
         self.rule = rule
         super().__init__(f"{rule.detail}; give a reason to override it")
+
+
+# --- the waitlist ----------------------------------------------------------------------
+
+
+class WaitlistEntryNotFound(DomainError):
+    kind = "not_found"
+    code = "waitlist-entry-not-found"
+    title = "No such waitlist entry"
+
+    def __init__(self, entry_id: str) -> None:
+        self.entry_id = entry_id
+        super().__init__(f"there is no waitlist entry {entry_id[:80]!r}")
+
+
+class WaitlistEntryAlreadyExists(DomainError):
+    kind = "conflict"
+    code = "waitlist-entry-already-exists"
+    title = "Waitlist entry already exists"
+
+    def __init__(self, entry_id: str) -> None:
+        self.entry_id = entry_id
+        super().__init__(f"waitlist entry {entry_id!r} already exists")
+
+
+class WaitlistEntryClosed(DomainError):
+    """The party has left the list (seated or removed): nothing more can be done to it."""
+
+    kind = "conflict"
+    code = "waitlist-entry-closed"
+    title = "No longer on the waitlist"
+
+    def __init__(self, entry_id: str, status: str) -> None:
+        self.entry_id = entry_id
+        self.status = status
+        super().__init__(f"this party is no longer waiting: it was already {status}")
+
+
+class InvalidWaitlistEntry(DomainError):
+    kind = "rule"
+    code = "invalid-waitlist-entry"
+    title = "Invalid waitlist entry"
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")

@@ -71,6 +71,11 @@ __all__ = [
     "VenueDetailsChanged",
     "VenueEvent",
     "VenueOpened",
+    "WaitlistEntryAdded",
+    "WaitlistEntryRemoved",
+    "WaitlistEntrySeated",
+    "WaitlistEvent",
+    "WaitlistGuestNotified",
 ]
 
 
@@ -421,6 +426,64 @@ class BookingMarkedNoShow(Event, frozen=True, kw_only=True, tag="BookingMarkedNo
     marked_at: dt.datetime
 
 
+# --- waitlist ---------------------------------------------------------------------------
+
+
+class WaitlistEntryAdded(Event, frozen=True, kw_only=True, tag="WaitlistEntryAdded"):
+    """A party joined the service day's waitlist, told it would wait about
+    `quoted_wait_minutes` (None: no table of the venue seats it alone). `token_hash` is the
+    SHA-256 of the token the guest follows their place with; the token itself is never
+    stored."""
+
+    entry_id: str
+    service_date: dt.date
+    party_size: int
+    guest_name: str
+    guest_phone: str | None = None
+    notes: str | None = None
+    quoted_wait_minutes: int | None = None
+    token_hash: str
+    added_at: dt.datetime
+    added_by: str
+
+
+class WaitlistGuestNotified(Event, frozen=True, kw_only=True, tag="WaitlistGuestNotified"):
+    """The guest was sent "your table is ready"; the entry keeps its place until seated or
+    removed. Carries the party and guest for the message, so the notifications process
+    needs no other stream."""
+
+    entry_id: str
+    service_date: dt.date
+    party_size: int
+    guest_name: str
+    guest_phone: str | None = None
+    notified_at: dt.datetime
+    notified_by: str
+
+
+class WaitlistEntrySeated(Event, frozen=True, kw_only=True, tag="WaitlistEntrySeated"):
+    """The party left the list for a table: `booking_id` is the seated walk-in booking
+    appended with this event. `waited_minutes` is the actual wait, to compare with the
+    quote."""
+
+    entry_id: str
+    service_date: dt.date
+    booking_id: str
+    table_ids: tuple[str, ...]
+    party_size: int
+    seated_at: dt.datetime
+    waited_minutes: int
+    quoted_wait_minutes: int | None = None
+
+
+class WaitlistEntryRemoved(Event, frozen=True, kw_only=True, tag="WaitlistEntryRemoved"):
+    entry_id: str
+    service_date: dt.date
+    reason: str
+    removed_at: dt.datetime
+    removed_by: str
+
+
 VenueEvent = (
     VenueOpened
     | VenueDetailsChanged
@@ -447,6 +510,10 @@ BookingEvent = (
     | BookingSeated
     | BookingCompleted
     | BookingMarkedNoShow
+)
+
+WaitlistEvent = (
+    WaitlistEntryAdded | WaitlistGuestNotified | WaitlistEntrySeated | WaitlistEntryRemoved
 )
 
 ALL_EVENTS: Final[tuple[type[Event], ...]] = (
@@ -481,4 +548,8 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     BookingMarkedNoShow,
     SlugClaimed,
     SlugReleased,
+    WaitlistEntryAdded,
+    WaitlistGuestNotified,
+    WaitlistEntrySeated,
+    WaitlistEntryRemoved,
 )

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
-from booking_core.domain import booking, registry, service_day, table, venue
+from booking_core.domain import booking, registry, service_day, table, venue, waitlist
 from booking_core.domain.events import (
     BookingEvent,
     Event,
@@ -19,17 +19,28 @@ from booking_core.domain.events import (
     SlugEvent,
     TableEvent,
     VenueEvent,
+    WaitlistEvent,
 )
 from booking_core.domain.streams import (
     BOOKING_PREFIX,
     SLUG_PREFIX,
     TABLE_PREFIX,
     VENUE,
+    WAITLIST_PREFIX,
     is_registry_stream,
     local_name,
 )
 
-__all__ = ["BOOKING", "SERVICE_DAY", "SLUG", "TABLE", "VENUE_KIND", "StreamKind", "kind_of"]
+__all__ = [
+    "BOOKING",
+    "SERVICE_DAY",
+    "SLUG",
+    "TABLE",
+    "VENUE_KIND",
+    "WAITLIST",
+    "StreamKind",
+    "kind_of",
+]
 
 S = TypeVar("S")
 
@@ -77,6 +88,12 @@ def _slug(state: registry.SlugHold, event: Event) -> registry.SlugHold:
     return registry.evolve_slug(state, event)
 
 
+def _waitlist(state: waitlist.Waitlist, event: Event) -> waitlist.Waitlist:
+    if not isinstance(event, WaitlistEvent):
+        raise _misplaced(event, "waitlist")
+    return waitlist.evolve(state, event)
+
+
 def _misplaced(event: Event, kind: str) -> ValueError:
     return ValueError(f"a {type(event).__name__} does not belong in a {kind} stream")
 
@@ -91,6 +108,9 @@ BOOKING: Final[StreamKind[booking.BookingState]] = StreamKind(
 )
 
 SLUG: Final[StreamKind[registry.SlugHold]] = StreamKind("slug", registry.initial_hold, _slug)
+WAITLIST: Final[StreamKind[waitlist.Waitlist]] = StreamKind(
+    "waitlist", waitlist.initial_state, _waitlist
+)
 
 
 def kind_of(stream_id: str) -> StreamKind[Any]:
@@ -102,6 +122,8 @@ def kind_of(stream_id: str) -> StreamKind[Any]:
         return VENUE_KIND
     if name.startswith(BOOKING_PREFIX):
         return BOOKING
+    if name.startswith(WAITLIST_PREFIX):
+        return WAITLIST
     if name.startswith(TABLE_PREFIX):
         return SERVICE_DAY if "@" in name else TABLE
     raise ValueError(f"no domain stream is called {stream_id!r}")

@@ -6,7 +6,8 @@ A venue's streams:
 - `table-{id}`: one table's attributes, its blocks, its retirement;
 - `table-{id}@{service_date}`: that table's reservations and blocks on one service day,
   where double bookings are prevented;
-- `booking-{id}`: one booking's life and its guest's details.
+- `booking-{id}`: one booking's life and its guest's details;
+- `waitlist@{service_date}`: the walk-ins waiting for a table on one service day.
 
 The naming rule that puts every stream in one venue: the default venue's streams carry
 those bare names (so a log written before there were several venues is the default
@@ -40,6 +41,7 @@ __all__ = [
     "SLUG_PREFIX",
     "TABLE_PREFIX",
     "VENUE",
+    "WAITLIST_PREFIX",
     "VenueStreams",
     "is_registry_stream",
     "local_name",
@@ -61,6 +63,7 @@ SLUG_PREFIX: Final = "slug-"
 _MAX_ID = 200
 TABLE_PREFIX: Final = "table-"
 BOOKING_PREFIX: Final = "booking-"
+WAITLIST_PREFIX: Final = "waitlist@"
 _SEPARATOR: Final = "/"
 
 
@@ -101,6 +104,9 @@ class VenueStreams:
 
     def booking(self, booking_id: str) -> str:
         return f"{self._prefix}{BOOKING_PREFIX}{_checked(booking_id)}"
+
+    def waitlist(self, service_date: date) -> str:
+        return f"{self._prefix}{WAITLIST_PREFIX}{service_date.isoformat()}"
 
     def owns(self, stream_id: str) -> bool:
         return venue_of(stream_id) == self.venue_id

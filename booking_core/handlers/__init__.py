@@ -34,6 +34,13 @@ from booking_core.handlers.tables import (
     retire_table,
 )
 from booking_core.handlers.venue import VenueResult, change_venue, load_venue
+from booking_core.handlers.waitlist import (
+    WaitlistResult,
+    add_to_waitlist,
+    notify_waitlist_guest,
+    remove_from_waitlist,
+    seat_from_waitlist,
+)
 
 __all__ = [
     "DEFAULT_RETRY",
@@ -43,7 +50,9 @@ __all__ = [
     "RetryPolicy",
     "TableResult",
     "VenueResult",
+    "WaitlistResult",
     "add_table",
+    "add_to_waitlist",
     "block_table",
     "book_table",
     "cancel_booking",
@@ -57,6 +66,9 @@ __all__ = [
     "lift_block",
     "load_venue",
     "mark_no_show",
+    "notify_waitlist_guest",
+    "remove_from_waitlist",
     "retire_table",
     "seat_booking",
+    "seat_from_waitlist",
 ]

@@ -41,6 +41,7 @@ from booking_core.store import EventStore, IdempotencyKey
 __all__ = [
     "BookingResult",
     "book_table",
+    "booking_decision",
     "cancel_booking",
     "change_booking",
     "complete_booking",
@@ -64,6 +65,15 @@ async def book_table(
     retry: RetryPolicy = DEFAULT_RETRY,
     idempotency: IdempotencyKey | None = None,
 ) -> BookingResult:
+    decide = booking_decision(command)
+    return await _run(store, command.booking_id, command, decide, retry, idempotency)
+
+
+def booking_decision(command: BookTable) -> Decide:
+    """How a session decides `command`: the first free choice of tables, read lazily. A
+    decision that places a booking among other changes (seating a party from the
+    waitlist) starts from it."""
+
     async def decide(session: Session) -> Decision:
         await session.prefetch([session.streams.venue, session.streams.booking(command.booking_id)])
         venue = await session.venue()
@@ -96,7 +106,7 @@ async def book_table(
                 ) from error  # chosen by seats the table no longer has
         raise NoTableAvailable(command.party_size)
 
-    return await _run(store, command.booking_id, command, decide, retry, idempotency)
+    return decide
 
 
 async def change_booking(

@@ -130,6 +130,7 @@ async def default_venue_ids(
         "day": closed.isoformat(),
         "booking_id": booking["id"],
         "user_id": me["id"],
+        "entry_id": f"wl-{day:%Y%m%d}-nobody",
     }
 
 

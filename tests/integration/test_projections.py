@@ -150,6 +150,8 @@ async def test_a_rebuild_from_scratch_equals_the_live_models(
 ) -> None:
     story = Story(seed=11)
     await tell(store, story, 300)
+    for writes in story.waitlist_evening():
+        await store.append(writes)
     all_runners = runners(store, pool, redis, redis_prefix)
     await catch_up(all_runners)
     live_sql, live_redis = await dump_sql(pool), await dump_redis(redis, redis_prefix)

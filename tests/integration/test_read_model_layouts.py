@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from read_models import bookings_layout, stats_layout, venue_layout, venues_layout
+from read_models import bookings_layout, stats_layout, venue_layout, venues_layout, waitlist_layout
 
 
 async def _columns(pool: AsyncConnectionPool[Any], table: str) -> list[str]:
@@ -71,3 +71,9 @@ async def test_the_venues_layout_names_every_column_of_the_directory(
         *venues_layout.COLUMNS,
         *venues_layout.GENERATED_COLUMNS,
     ]
+
+
+async def test_the_waitlist_layout_names_every_column_of_its_table(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    assert await _columns(pool, waitlist_layout.TABLE) == list(waitlist_layout.COLUMNS)

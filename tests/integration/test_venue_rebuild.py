@@ -68,7 +68,7 @@ class Venue:
         self.story = story
 
     async def open(self, store: PostgresEventStore, steps: int) -> None:
-        for writes in self.story.opening():
+        for writes in [*self.story.opening(), *self.story.waitlist_evening()]:
             await store.append(in_venue(writes, self.venue_id))
         await self.tell(store, steps)
 

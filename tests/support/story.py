@@ -31,6 +31,10 @@ from booking_core.domain.events import (
     TableCombinationRemoved,
     TableReleased,
     TableReserved,
+    WaitlistEntryAdded,
+    WaitlistEntryRemoved,
+    WaitlistEntrySeated,
+    WaitlistGuestNotified,
 )
 from booking_core.domain.streams import VenueStreams
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
@@ -368,6 +372,62 @@ class Story:
     def closure(self, day: date) -> list[StreamAppend]:
         self.closed.add(day)
         return self._append((self.streams.venue, [ClosureAdded(date=day, reason="Staff party")]))
+
+    def waitlist_evening(self, day: date | None = None) -> list[list[StreamAppend]]:
+        """Four walk-in parties on one evening's waitlist: one is told its table is ready
+        and seated, one gives up and is removed, two still wait (one of them told)."""
+        day = day or self.start
+        stream = self.streams.waitlist(day)
+        at = datetime.combine(day, time(19, 0), tzinfo=TZ).astimezone(UTC)
+        ids = [f"wl-{day:%Y%m%d}-{self.counter}{i}" for i in range(4)]
+        writes = []
+        for i, (entry_id, name) in enumerate(
+            zip(ids, ("Ada", "Grace", "Alan", "Edsger"), strict=True)
+        ):
+            added = WaitlistEntryAdded(
+                entry_id=entry_id,
+                service_date=day,
+                party_size=2 + i,
+                guest_name=f"{name}, walk-in",
+                guest_phone="+31 20 555 0000" if i % 2 else None,
+                notes="by the window" if i == 0 else None,
+                quoted_wait_minutes=10 * i,
+                token_hash=f"hash-{entry_id}",
+                added_at=at + timedelta(minutes=i),
+                added_by="u-host",
+            )
+            writes.append(self._append((stream, [added])))
+
+        def told(entry_id: str, party_size: int, minutes: int) -> WaitlistGuestNotified:
+            return WaitlistGuestNotified(
+                entry_id=entry_id,
+                service_date=day,
+                party_size=party_size,
+                guest_name="walk-in",
+                notified_at=at + timedelta(minutes=minutes),
+                notified_by="u-host",
+            )
+
+        seated = WaitlistEntrySeated(
+            entry_id=ids[0],
+            service_date=day,
+            booking_id=f"b-walk-in-{ids[0]}",
+            table_ids=("T1",),
+            party_size=2,
+            seated_at=at + timedelta(minutes=14),
+            waited_minutes=14,
+            quoted_wait_minutes=0,
+        )
+        removed = WaitlistEntryRemoved(
+            entry_id=ids[1],
+            service_date=day,
+            reason="went elsewhere",
+            removed_at=at + timedelta(minutes=20),
+            removed_by="u-host",
+        )
+        writes.append(self._append((stream, [told(ids[0], 2, 12), seated])))
+        writes.append(self._append((stream, [removed, told(ids[2], 4, 21)])))
+        return writes
 
     def random_step(self) -> list[StreamAppend] | None:
         roll = self.rng.random()

@@ -19,6 +19,7 @@ from booking_core.domain.events import (
     SlugEvent,
     TableEvent,
     VenueEvent,
+    WaitlistEvent,
 )
 from booking_core.domain.folding import (
     BOOKING,
@@ -26,6 +27,7 @@ from booking_core.domain.folding import (
     SLUG,
     TABLE,
     VENUE_KIND,
+    WAITLIST,
     StreamKind,
 )
 from booking_core.store import RecordedEvent
@@ -54,7 +56,14 @@ def test_every_event_is_registered_under_its_class_name() -> None:
 
 
 def test_every_stream_kinds_events_are_all_registered() -> None:
-    unions: list[Any] = [VenueEvent, TableEvent, ServiceDayEvent, BookingEvent, SlugEvent]
+    unions: list[Any] = [
+        VenueEvent,
+        TableEvent,
+        ServiceDayEvent,
+        BookingEvent,
+        SlugEvent,
+        WaitlistEvent,
+    ]
     kinds = {cls for union in unions for cls in union.__args__}
     assert kinds == set(ALL_EVENTS)
 
@@ -78,6 +87,7 @@ def test_every_event_round_trips_through_the_codec(
         pytest.param(SERVICE_DAY, ServiceDayEvent, id="a service day folds any history"),
         pytest.param(BOOKING, BookingEvent, id="a booking folds any history"),
         pytest.param(SLUG, SlugEvent, id="a slug folds any history"),
+        pytest.param(WAITLIST, WaitlistEvent, id="a waitlist folds any history"),
     ],
 )
 @settings(max_examples=60, deadline=None)
