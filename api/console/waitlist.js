@@ -18,6 +18,12 @@ function duration(minutes) {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, "0")}`;
 }
 
+/** A quote: "~25 min", "now", or "—" when no table seats the party. */
+function quoted(minutes) {
+  if (minutes === null || minutes === undefined) return "—";
+  return minutes <= 0 ? "now" : `~${duration(minutes)}`;
+}
+
 /**
  * `floor` gives the tables chosen for seating (`tableIds()`), the consistency token of the
  * last write (`consistency()`, `wrote(token)`), and `seated(booking)` to show a party
@@ -33,7 +39,7 @@ export function createWaitlist(floor) {
     const date = venueNow().date;
     const options = { consistency: floor.consistency() };
     const { data } = await api("GET", `/api/v1/admin/waitlist?date=${date}`, options);
-    const items = Array.isArray(data) ? data : data?.items || [];
+    const items = Array.isArray(data) ? data : data?.entries || data?.items || [];
     state.entries = items
       .filter((e) => !e.status || e.status === "waiting" || e.status === "notified")
       .sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
@@ -73,7 +79,7 @@ export function createWaitlist(floor) {
         name,
         htmlEl("td", {
           class: "wl-quoted",
-          text: e.quoted_wait_minutes === null || e.quoted_wait_minutes === undefined ? "—" : `~${duration(e.quoted_wait_minutes)}`,
+          text: quoted(e.quoted_wait_minutes),
         }),
         htmlEl("td", { class: "wl-waited", text: waited === null ? "—" : duration(waited) }),
         actions,
@@ -110,13 +116,17 @@ export function createWaitlist(floor) {
     }
   }
 
+  // The waitlist's seat takes the override as the reason itself (`override: "..."`),
+  // where a booking takes `override: {reason}`.
+  const plainReason = (extra) => (extra.override ? { override: extra.override.reason } : {});
+
   async function write(button, path, body, done, confirm = "Override and go ahead") {
     button.disabled = true;
     try {
-      const made = await withOverride(
-        (extra) => api("POST", path, { body: { ...body, ...extra }, write: true }),
-        confirm,
-      );
+      const made = await withOverride((extra) => {
+        const sent = { ...body, ...plainReason(extra) };
+        return api("POST", path, { body: Object.keys(sent).length ? sent : undefined, write: true });
+      }, confirm);
       floor.wrote(made.consistency);
       showProblem(problem, null);
       if (done) await done(made.data);
