@@ -176,6 +176,23 @@ _ENTRY: dict[str, Any] = {
     "notes": "One high chair",
     "added_at": "2030-05-01T19:02:10.517Z",
 }
+_COMBINATION_AVAILABILITY: dict[str, Any] = {
+    "combination_id": "cmb_5c1d",
+    "name": "Window 4 + Terrace 4",
+    "table_ids": ["t3", "t4"],
+    "capacity": 8,
+    "min_capacity": 5,
+    "status": "available",
+    "fits_party": False,
+}
+_COMBINATION: dict[str, Any] = {
+    "id": "cmb_5c1d",
+    "table_ids": ["t3", "t4"],
+    "min_capacity": 5,
+    "capacity": 8,
+    "name": "Window 4 + Terrace 4",
+    "created_at": _CREATED,
+}
 
 EXAMPLES: dict[str, Any] = {
     "AccessToken": {
@@ -218,6 +235,15 @@ EXAMPLES: dict[str, Any] = {
     "OverrideIn": {"reason": "Regulars; the kitchen agreed to seat six at the window"},
     "SeatIn": {"override": {"reason": "Early for the theatre; their table is free"}},
     "Canvas": _CANVAS,
+    "CombinationAvailability": _COMBINATION_AVAILABILITY,
+    "CombinationIn": {
+        "table_ids": ["t3", "t4"],
+        "min_capacity": 5,
+        "capacity": 8,
+        "name": "Window 4 + Terrace 4",
+    },
+    "CombinationOut": _COMBINATION,
+    "CombinationPage": {"items": [_COMBINATION], "next_cursor": None},
     "CanvasIn": _CANVAS,
     "ClosureIO": _CLOSURE,
     "ClosurePage": {"items": [_CLOSURE], "next_cursor": None},
@@ -319,6 +345,7 @@ EXAMPLES: dict[str, Any] = {
         "party_size": 4,
         "duration_minutes": 120,
         "tables": [_TABLE_AVAILABILITY],
+        "combinations": [_COMBINATION_AVAILABILITY],
     },
     "TimeSlotsIO": {
         "interval_minutes": 15,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bench import (
     api,
+    combinations,
     decision_cost,
     event_store,
     history,
@@ -37,6 +38,7 @@ SUITES: dict[str, Suite] = {
     "history_export": history_export.run,
     "decision_cost": decision_cost.run,
     "venues": venues.run,
+    "combinations": combinations.run,
 }
 # What `make bench` runs: about twelve minutes on two cores. history_export adds about
 # three more, so it runs only when named (or with `all`).
@@ -48,6 +50,7 @@ DEFAULT = [
     "live_status",
     "decision_cost",
     "venues",
+    "combinations",
 ]
 RESULTS = Path(__file__).parent / "results"
 

@@ -10,8 +10,10 @@ PostgreSQL event store, and for any question asked at any moment:
   booking decider would accept `BookTable` for that table at that moment; "blocked",
   "booked" and "closed" are the decider's reasons; a start the decider can never accept
   (a time skipped by the clocks, off the slot grid) is refused by both with one problem;
+- a table combination is "available" and fits the party exactly when the decider would
+  accept `BookTable` naming its tables;
 - `/availability` lists a start exactly when a booking at it would be accepted for some
-  table, with as many free tables as the decider would accept;
+  table, with as many free tables and combinations as the decider would accept;
 - and so they do when the answer is one the routes kept from an earlier moment
   (`Snapshot.remember` until `holds_until`).
 """
@@ -201,6 +203,7 @@ async def check_tables(redis: Redis, prefix: str, decider: Decider, question: Qu
         refused_with: type[DomainError] = type(never)
     else:
         check_answer(found.tables, decider, asked, day, at, party, now)
+        check_combinations(found, decider, asked, now)
         return
     for table_ids in ((), *((t,) for t in every_table)):
         assert decider.book(day, at, party, now, table_ids) is refused_with, (asked, table_ids)
@@ -232,6 +235,31 @@ def check_answer(
             expected = _STATUS_OF_REFUSAL.get(refusal, "available")  # type: ignore[arg-type]
             assert answer.status == expected, (asked, table_id, answer, refusal)
     anyone = any(a.status == "available" and a.fits_party for a in tables)
+    if not anyone:
+        return  # a combination may still seat the party: `check_combinations`
+    assert decider.book(day, at, party, now) is None, asked
+
+
+def usable_combinations(decider: Decider) -> list[tuple[str, ...]]:
+    venue = decider.venue
+    return [
+        c.table_ids
+        for c in venue.combinations.values()
+        if all(t in venue.tables for t in c.table_ids)
+    ]
+
+
+def check_combinations(found: TablesAt, decider: Decider, asked: str, now: datetime) -> None:
+    day, at, party = found.date, found.time, found.party_size
+    listed = {c.table_ids: c for c in found.combinations}
+    assert set(listed) == set(usable_combinations(decider)), asked
+    for table_ids, answer in listed.items():
+        refusal = decider.book(day, at, party, now, table_ids)
+        says_yes = answer.status == "available" and answer.fits_party
+        assert says_yes == (refusal is None), (asked, table_ids, answer, refusal)
+    anyone = any(a.status == "available" and a.fits_party for a in found.tables) or any(
+        c.status == "available" and c.fits_party for c in found.combinations
+    )
     assert anyone == (decider.book(day, at, party, now) is None), asked
 
 
@@ -252,6 +280,11 @@ async def check_slots(redis: Redis, prefix: str, decider: Decider, question: Que
     for (day, at), free in listed.items():
         assert decider.bookable_start(day, at, party, now) == service_date, (asked, day, at)
         accepted = [t for t in every_table if decider.book(day, at, party, now, (t,)) is None]
+        accepted += [
+            "+".join(c)
+            for c in usable_combinations(decider)
+            if decider.book(day, at, party, now, c) is None
+        ]
         assert free == len(accepted), (asked, day, at, accepted)
     # Every minute a booking of that service date could start at, and nothing else.
     midnight = datetime.combine(service_date, time())
@@ -345,7 +378,7 @@ def test_what_a_guest_is_shown_free_is_what_the_decider_would_book(
     questions = []
     for _ in range(8):
         day = data.draw(days(venue), label="day")
-        party = data.draw(st.integers(1, 9), label="party")
+        party = data.draw(st.integers(1, 12), label="party")
         at = data.draw(TIMES, label="time")
         how = data.draw(st.sampled_from(("any time", "on the grid", "when others sit")))
         nth = data.draw(st.integers(0, 200), label="nth")
@@ -355,7 +388,7 @@ def test_what_a_guest_is_shown_free_is_what_the_decider_would_book(
             day, at = held[nth % len(held)]
         questions.append(question(day, at, party))
     starts_asked = question(
-        data.draw(days(venue), label="service date"), time(), data.draw(st.integers(1, 9))
+        data.draw(days(venue), label="service date"), time(), data.draw(st.integers(1, 12))
     )
 
     async def check() -> None:

@@ -30,8 +30,10 @@ from booking_core.domain.commands import (
     ChangeSlotSettings,
     ChangeTable,
     CompleteBooking,
+    DefineTableCombination,
     LiftBlock,
     RemoveClosure,
+    RemoveTableCombination,
     RetireTable,
     SeatBooking,
     SetOpeningHours,
@@ -50,6 +52,15 @@ ADMIN = Actor(user_id="u-maitre-d", role="admin")
 GUEST = Actor(user_id="u-ada")
 TABLE_IDS = ("t-window", "t-bar", "t-booth", "t-terrace")
 GHOST = "t-never-added"
+COMBINABLE = (
+    ("t-window", "t-bar"),
+    ("t-bar", "t-booth"),
+    ("t-window", "t-bar", "t-booth"),
+    ("t-booth", "t-terrace"),
+    ("t-window", GHOST),
+)
+"""Sets of tables staff may combine: overlapping, one with a table added late, one with a
+table that never is."""
 BOOKING_IDS = ("b-ada", "b-grace", "b-alan", "b-edsger", "b-barbara")
 ZONES = ("Europe/London", "America/New_York", "Australia/Lord_Howe", "Europe/Berlin", "UTC")
 CLOCK_CHANGES = (  # Europe, the US, and Lord Howe (which moves its clocks by half an hour)
@@ -168,7 +179,8 @@ def operations(draw: st.DrawFn, venue: Venue) -> list[tuple[Any, ...]]:
     ]
     tables = st.sampled_from((*TABLE_IDS, GHOST))
     bookings = st.sampled_from(BOOKING_IDS)
-    parties = st.sampled_from((2, 2, 4, 1, 3, 6, 8))
+    parties = st.sampled_from((2, 2, 4, 1, 3, 6, 8, 10, 12))
+    joined = st.sampled_from(COMBINABLE)
     steps: dict[str, st.SearchStrategy[tuple[Any, ...]]] = {
         "book": st.tuples(
             st.just("book"),
@@ -176,7 +188,7 @@ def operations(draw: st.DrawFn, venue: Venue) -> list[tuple[Any, ...]]:
             days(venue),
             TIMES,
             parties,
-            st.sampled_from(((), (), ("t-window",), ("t-bar",), ("t-booth",))),
+            st.sampled_from(((), (), ("t-window",), ("t-bar",), ("t-booth",))) | joined,
             st.sampled_from((None, None, None, 15, 60, 240, 600)),
             beforehand(venue),
             st.none() | st.integers(0, 200),  # else the nth start of the day's grid
@@ -210,9 +222,13 @@ def operations(draw: st.DrawFn, venue: Venue) -> list[tuple[Any, ...]]:
             st.booleans(),  # on the venue's wall clock, or as instants
         ),
         "lift": st.tuples(st.just("lift"), tables, st.integers(0, 9)),
+        "combine": st.tuples(st.just("combine"), joined, st.integers(1, 8), st.integers(0, 8)),
+        "uncombine": st.tuples(st.just("uncombine"), joined),
     }
     # Mostly guests booking, moving and cancelling, as in a restaurant's week.
-    kinds = ["book"] * 16 + ["change"] * 3 + ["cancel"] * 2 + ["block"] * 2 + list(steps)
+    kinds = (
+        ["book"] * 16 + ["change"] * 3 + ["cancel"] * 2 + ["block"] * 2 + ["combine"] * 2
+    ) + list(steps)
     step = st.sampled_from(kinds).flatmap(lambda kind: steps[kind])
     found += draw(st.lists(step, min_size=8, max_size=30))
     return found
@@ -368,6 +384,32 @@ def _run(history: History, venue: Venue, operation: tuple[Any, ...]) -> None:
             block_id=block_id,
         )
         history.apply(floor.decide_lift(lift, table_state=state, days=history.days))
+    elif kind == "combine":
+        table_ids, min_capacity, extra = args
+        _venue(
+            history,
+            DefineTableCombination(
+                venue_id=TEST_VENUE,
+                command_id=_id(),
+                actor=ADMIN,
+                now=early,
+                combination_id=_combination_id(table_ids),
+                table_ids=table_ids,
+                min_capacity=min_capacity,
+                capacity=min_capacity + extra,
+            ),
+        )
+    elif kind == "uncombine":
+        _venue(
+            history,
+            RemoveTableCombination(
+                venue_id=TEST_VENUE,
+                command_id=_id(),
+                actor=ADMIN,
+                now=early,
+                combination_id=_combination_id(args[0]),
+            ),
+        )
     elif kind == "book":
         booking_id, day, at, party, table_ids, duration, now, nth = args
         if nth is not None:
@@ -410,6 +452,10 @@ def _run(history: History, venue: Venue, operation: tuple[Any, ...]) -> None:
         )
     else:
         raise AssertionError(kind)
+
+
+def _combination_id(table_ids: tuple[str, ...]) -> str:
+    return "c-" + "+".join(sorted(t.removeprefix("t-") for t in table_ids))
 
 
 def on_the_grid(venue: VenueState, day: date, party: int, nth: int) -> time | None:
