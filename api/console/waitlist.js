@@ -186,7 +186,8 @@ export function createWaitlist(floor) {
       form.elements.namedItem("guest_phone").value = "";
       form.elements.namedItem("notes").value = "";
       const quote = entry?.quoted_wait_minutes;
-      const said = quote === undefined || quote === null ? "" : `, quoted ~${duration(quote)}`;
+      const said =
+        quote === undefined || quote === null ? "" : quote <= 0 ? ", no wait" : `, quoted ~${duration(quote)}`;
       $("floor-status").textContent = sentence(`${name} added to the waitlist${said}`);
     });
   });

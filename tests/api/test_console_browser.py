@@ -789,6 +789,21 @@ async def test_the_host_stand_fits_a_phone(staff: Page) -> None:
         box = await page.locator(panel).bounding_box()
         assert box is not None, panel
         assert 0 <= box["x"] <= box["x"] + box["width"] <= 390, (panel, box)
+    add = page.locator("#waitlist-form")
+    await add.get_by_label("Name").fill("Jean Rhys")
+    _, entry = await written(
+        page, lambda: add.get_by_role("button", name="Add to waitlist").click(), "/admin/waitlist"
+    )
+    row = page.locator(f"#waitlist tr[data-entry-id='{entry['id']}']")
+    for action in ("Notify", "Seat", "Remove"):
+        button = await row.get_by_role("button", name=action).bounding_box()
+        assert button is not None, action
+        assert button["x"] + button["width"] <= 390, (action, button)
+        assert button["height"] >= 24, (action, button)  # big enough to tap
     wide = await page.evaluate("document.documentElement.scrollWidth")
     assert wide <= 390, wide
     await screenshot(page, "phone")
+    if SHOTS:
+        await page.screenshot(path=str(Path(SHOTS) / "console-phone-full.png"), full_page=True)
+    await written(page, lambda: row.get_by_role("button", name="Seat").click(), "/seat")
+    await expect(row).to_have_count(0)
