@@ -20,6 +20,7 @@ from api.requests import AUTH, check_date, now
 from api.schemas import booking_from_state
 from api.venue_scope import StaffDep, venue_staff
 from api.waitlist.views import (
+    QUOTE_MODELS,
     SeatedOut,
     WaitlistCreate,
     WaitlistEntryOut,
@@ -49,7 +50,6 @@ from booking_core.handlers import (
     seat_from_waitlist,
 )
 from read_models import waitlist as waitlist_model
-from read_models import waitlist_layout
 
 __all__ = ["AdminWaitlistController"]
 
@@ -112,7 +112,7 @@ class AdminWaitlistController(Controller):
             bool, QueryParameter(description="Also the parties seated or removed that day")
         ] = False,
     ) -> WaitlistOut:
-        await api.consistent(request, sql=(waitlist_layout.NAME, "bookings", "venue"))
+        await api.consistent(request, sql=QUOTE_MODELS)
         at = now()
         day = check_date(date) if date else await service_date_now(api, staff.venue_id, at)
         waiting, _ = await quoted_line(api, staff.venue_id, day, at)

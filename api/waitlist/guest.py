@@ -17,10 +17,9 @@ from litestar.params import FromPath, QueryParameter
 from api.context import ApiDep
 from api.requests import now
 from api.venue_scope import VenueDep
-from api.waitlist.views import GuestEntryOut, entry_from_row, quoted_line, token_hash
+from api.waitlist.views import QUOTE_MODELS, GuestEntryOut, entry_from_row, quoted_line, token_hash
 from booking_core.domain.errors import WaitlistEntryNotFound
 from read_models import waitlist as waitlist_model
-from read_models import waitlist_layout
 
 __all__ = ["WaitlistGuestController"]
 
@@ -50,7 +49,7 @@ class WaitlistGuestController(Controller):
         ] = None,
     ) -> GuestEntryOut:
         given = token or _from_header(request.headers.get("authorization"))
-        await api.consistent(request, sql=(waitlist_layout.NAME, "bookings", "venue"))
+        await api.consistent(request, sql=QUOTE_MODELS)
         row = await waitlist_model.entry(api.services.pool, venue.id, entry_id)
         if (
             row is None

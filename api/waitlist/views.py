@@ -24,12 +24,14 @@ from api.schemas import BookingOut, GuestName, PartySize, Phone
 from booking_core.domain import waitlist as waitlist_decider
 from booking_core.domain.waitlist import Removed as RemovedEntry
 from booking_core.domain.waitlist import SeatedFromList, Waiting, WaitlistEntry
+from read_models import bookings_layout, venue_layout, waitlist_layout
 from read_models import waitlist as waitlist_model
 from read_models.venue import venue as venue_row
 from read_models.waitlist import WaitlistRow
 from read_models.waitlist_quote import Quote, WaitingParty
 
 __all__ = [
+    "QUOTE_MODELS",
     "EntryStatus",
     "GuestEntryOut",
     "SeatedOut",
@@ -45,6 +47,9 @@ __all__ = [
     "token_for",
     "token_hash",
 ]
+
+QUOTE_MODELS = (waitlist_layout.NAME, bookings_layout.NAME, venue_layout.NAME)
+"""The projections a list with quotes is read from (for `X-Consistency-Token`)."""
 
 EntryStatus = Literal["waiting", "notified", "seated", "removed"]
 Notes = Annotated[str, msgspec.Meta(max_length=500)]

@@ -230,3 +230,25 @@ async def test_table_combinations_reach_the_floor_and_availability(
         redis, redis_prefix, venue_id=TEST_VENUE, day=day, party_size=9, now=NOW
     )
     assert {s.time: s.tables_available for s in slots}[time(19)] == 1, "the garden pair"
+
+
+async def test_the_waitlist_model_follows_each_party_to_its_table_or_away(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any], redis: Redis, redis_prefix: str
+) -> None:
+    story = Story(seed=5)
+    for writes in [*story.opening(), *story.waitlist_evening()]:
+        await store.append(writes)
+    await catch_up(runners(store, pool, redis, redis_prefix))
+
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT guest_name, status, times_notified, booking_id IS NOT NULL, waited_minutes,"
+            " removed_reason, venue_id FROM rm_waitlist ORDER BY added_version"
+        )
+        rows = await cursor.fetchall()
+    assert rows == [
+        ("Ada, walk-in", "seated", 1, True, 14, None, TEST_VENUE),
+        ("Grace, walk-in", "removed", 0, False, None, "went elsewhere", TEST_VENUE),
+        ("Alan, walk-in", "waiting", 1, False, None, None, TEST_VENUE),
+        ("Edsger, walk-in", "waiting", 0, False, None, None, TEST_VENUE),
+    ]
