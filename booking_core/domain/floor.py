@@ -3,7 +3,8 @@
 Rules enforced here:
 
 - a table added or renamed joins the venue's list under a name no other table has;
-  a retired table leaves it, so auto-assign never considers it again;
+  a retired table leaves it, so auto-assign never considers it again, and takes the
+  table combinations it belongs to with it (`combinations.removed_with`);
 - a table is retired only while it has no bookings still to come (in service days from
   yesterday, whose late shift may still be running, to the end of the booking window),
   unless the admin asks to cancel them; a seated party is never cancelled;

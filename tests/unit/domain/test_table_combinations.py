@@ -301,4 +301,5 @@ def test_tables_named_together_that_are_no_combination_seat_their_sum() -> None:
     world.book(book("b-eight", party_size=8, table_ids=WINDOW_AND_CORNER))
 
     assert placed_tables(world, "b-eight") == WINDOW_AND_CORNER
-    assert table.check_fits(world.tables, WINDOW_AND_CORNER, 8) is None
+    with pytest.raises(PartyTooLarge):
+        table.check_fits(world.tables, WINDOW_AND_CORNER, 9)
