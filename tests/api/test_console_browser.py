@@ -746,6 +746,18 @@ async def test_a_party_across_joined_tables_holds_every_one_of_them(
         )
     await screenshot(page, "joined-tables")
 
+    # Too many for any one table, and no table named: the smallest combination that fits.
+    await choice.select_option("")
+    await form.get_by_label("Time").fill("21:30")
+    await form.get_by_label("Guest name").fill("Long table")
+    await form.get_by_label("Party size").fill("11")
+    sent, booking = await written(
+        page, lambda: form.get_by_role("button", name="Book").click(), "/admin/bookings"
+    )
+    assert "table_ids" not in sent
+    assert sorted(booking["table_ids"]) == sorted([by_name["T5"], by_name["T6"]])
+    await expect(page.locator(f"tr[data-booking-id='{booking['id']}']")).to_contain_text("T5, T6")
+
 
 async def test_staff_give_a_reason_to_book_outside_the_hours_and_may_decline_to(
     staff: Page, days: Iterator[dt.date]
