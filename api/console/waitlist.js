@@ -3,7 +3,7 @@
 // have waited so far; add a party, tell them their table is ready, seat them (a seated
 // walk-in, leaving the list in the same step), or take them off the list with a reason.
 
-import { ApiError, api, askReason, sentence, showProblem, venueNow, withOverride } from "./api.js";
+import { ApiError, api, askReason, sentence, showProblem, withOverride } from "./api.js";
 import { htmlEl } from "./svg.js";
 
 const $ = (id) => document.getElementById(id);
@@ -36,9 +36,10 @@ export function createWaitlist(floor) {
   const state = { entries: [], timer: null, shown: false, loading: null };
 
   async function load() {
-    const date = venueNow().date;
+    // No date: the server's service day now, which past midnight in a late shift is
+    // still the evening's (the venue's calendar date is already the next day's).
     const options = { consistency: floor.consistency() };
-    const { data } = await api("GET", `/api/v1/admin/waitlist?date=${date}`, options);
+    const { data } = await api("GET", "/api/v1/admin/waitlist", options);
     const items = Array.isArray(data) ? data : data?.entries || data?.items || [];
     state.entries = items
       .filter((e) => !e.status || e.status === "waiting" || e.status === "notified")
