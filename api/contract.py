@@ -288,7 +288,7 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("delete", _STAFF): (_LAST_MANAGER,),
     ("post", f"{_ADMIN}/waitlist"): (_INVALID_ENTRY,),
     ("post", f"{_WAITLIST}/notify"): (_LEFT_THE_LIST,),
-    ("post", f"{_WAITLIST}/seat"): (*_SLOT_RULES, _LEFT_THE_LIST),
+    ("post", f"{_WAITLIST}/seat"): (*_STAFF_SLOT_RULES, _LEFT_THE_LIST),
     ("post", f"{_WAITLIST}/remove"): (_LEFT_THE_LIST, _INVALID_ENTRY),
     ("post", f"{_ADMIN}/closures"): (
         _r(409, "closure-already-exists", "the day is already closed for another reason"),

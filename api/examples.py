@@ -382,7 +382,7 @@ EXAMPLES: dict[str, Any] = {
     },
     "WaitlistEntryOut": {**_ENTRY, "token": "q0v3Jm8rX2yBwK5tN1sE7uH4cL9dF6gA0pZ3iO2eR1w"},
     "WaitlistOut": {"date": "2030-05-01", "entries": [_ENTRY]},
-    "WaitlistSeat": {"table_ids": ["t3"]},
+    "WaitlistSeat": {"table_ids": ["t3"], "override": {"reason": "Regulars; past closing"}},
     "WaitlistRemove": {"reason": "Could not wait any longer"},
     "SeatedOut": {
         "entry": {

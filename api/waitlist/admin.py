@@ -17,7 +17,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.context import ApiDep, WriteContext, Written
 from api.requests import AUTH, check_date, now
-from api.schemas import booking_from_state
+from api.schemas import booking_from_state, override_reason
 from api.venue_scope import StaffDep, venue_staff
 from api.waitlist.views import (
     QUOTE_MODELS,
@@ -155,7 +155,7 @@ class AdminWaitlistController(Controller):
         data: JSONBody[WaitlistSeat | None] = None,
     ) -> Response[SeatedOut]:
         table_ids = tuple(data.table_ids or ()) if data else ()
-        override = data.override if data else None
+        override = override_reason(data.override) if data else None
 
         async def run(ctx: WriteContext) -> Written[SeatedOut]:
             command = SeatFromWaitlist(

@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from api.context import Api
-from api.schemas import BookingOut, GuestName, PartySize, Phone
+from api.schemas import BookingOut, GuestName, OverrideIn, PartySize, Phone
 from booking_core.domain import waitlist as waitlist_decider
 from booking_core.domain.waitlist import Removed as RemovedEntry
 from booking_core.domain.waitlist import SeatedFromList, Waiting, WaitlistEntry
@@ -66,8 +66,8 @@ class WaitlistCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class WaitlistSeat(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     table_ids: Annotated[list[TableId], msgspec.Meta(max_length=20)] | None = None
     """The tables to seat the party at; the smallest free table that fits if absent."""
-    override: Annotated[str, msgspec.Meta(min_length=1, max_length=500)] | None = None
-    """A reason to set aside a rule that would refuse the walk-in (as for a booking)."""
+    override: OverrideIn | None = None
+    """A reason to set aside a rule that would refuse the walk-in, as for a staff booking."""
 
 
 class WaitlistRemove(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

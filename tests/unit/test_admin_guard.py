@@ -58,7 +58,7 @@ def test_the_rule_sees_every_staff_controller() -> None:
 def test_hosts_reach_the_floor_and_not_the_running_of_the_venue() -> None:
     hosts = {c.__name__ for c in CONTROLLERS if venue_staff in _declared(c, "guards")}
     readers = {c.__name__ for c in CONTROLLERS if floor_plan in _declared(c, "guards")}
-    assert hosts == {"AdminBookingsController"}
+    assert hosts == {"AdminBookingsController", "AdminWaitlistController"}
     assert readers == {
         "AdminTablesController",
         "AdminBlocksController",
