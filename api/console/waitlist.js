@@ -117,15 +117,11 @@ export function createWaitlist(floor) {
     }
   }
 
-  // The waitlist's seat takes the override as the reason itself (`override: "..."`),
-  // where a booking takes `override: {reason}`.
-  const plainReason = (extra) => (extra.override ? { override: extra.override.reason } : {});
-
   async function write(button, path, body, done, confirm = "Override and go ahead") {
     button.disabled = true;
     try {
       const made = await withOverride((extra) => {
-        const sent = { ...body, ...plainReason(extra) };
+        const sent = { ...body, ...extra };
         return api("POST", path, { body: Object.keys(sent).length ? sent : undefined, write: true });
       }, confirm);
       floor.wrote(made.consistency);
