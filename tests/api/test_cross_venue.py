@@ -131,6 +131,7 @@ async def default_venue_ids(
         "booking_id": booking["id"],
         "user_id": me["id"],
         "entry_id": f"wl-{day:%Y%m%d}-nobody",
+        "combination_id": "cmb_nobody",
     }
 
 
