@@ -14,6 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ from litestar.testing import AsyncTestClient
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from tests.api.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, TIME_ZONE, Headers, NewUser
+from tests.api.conftest import TABLES as SUITE_TABLES
 from tests.support.scope import TEST_VENUE
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -485,9 +487,10 @@ async def written(
 
 @pytest.mark.parametrize("page", [FAR_AWAY], indirect=True)
 async def test_a_walk_in_is_seated_now_and_shows_seated_on_the_floor_and_in_the_list(
-    staff: Page,
+    staff: Page, own_venue: OwnVenueMaker
 ) -> None:
     page = staff
+    await choose_venue(page, await own_venue())
     await open_floor(page)
     today = venue_now().date().isoformat()
     await expect(page.locator("#floor-date")).to_have_value(today)
@@ -518,65 +521,94 @@ async def test_a_walk_in_is_seated_now_and_shows_seated_on_the_floor_and_in_the_
     await screenshot(page, "walk-in")
 
 
+@dataclass(frozen=True)
+class OwnVenue:
+    id: str
+    tables: dict[str, str]  # name -> id
+    token: str  # the last setup write's X-Consistency-Token
+
+
+OwnVenueMaker = Callable[..., Awaitable[OwnVenue]]
+
+
 @pytest.fixture
-async def lead_time_venue(client: Client, admin: Headers) -> str:
-    """A venue of its own where guests book at least an hour ahead, open all day in the
-    suite's time zone, with one table of four; its id."""
-    opened = await client.post(
-        "/api/v1/admin/venues",
-        json={
-            "name": "Aa Lead Time Bistro",
-            "slug": f"lead-{uuid.uuid4().hex[:8]}",
-            "time_zone": TIME_ZONE,
-        },
-        headers=admin,
-    )
-    assert opened.status_code == 201, opened.text
-    venue_id = str(opened.json()["id"])
-    scope = f"/api/v1/venues/{venue_id}/admin"
-    day = [{"open": "00:00", "close": "23:59"}]
-    weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-    writes = [
-        ("PUT", f"{scope}/operating-hours", dict.fromkeys(weekdays, day)),
-        (
-            "PUT",
-            f"{scope}/time-slots",
-            {
-                "interval_minutes": 15,
-                "turn_times": [{"max_party_size": 8, "minutes": 90}],
-                "buffer_minutes": 0,
-                "min_lead_minutes": 60,
-                "max_days_ahead": 365,
+def own_venue(client: Client, admin: Headers) -> OwnVenueMaker:
+    """A venue of the test's own, open all day in the suite's time zone with the suite's
+    six tables: the host stand works at the current minute, and what it seats today
+    must not take the tables other tests book today in the suite's venue."""
+
+    async def make(lead_minutes: int = 0) -> OwnVenue:
+        opened = await client.post(
+            "/api/v1/admin/venues",
+            json={
+                "name": f"Aa Host Stand {uuid.uuid4().hex[:4]}",
+                "slug": f"stand-{uuid.uuid4().hex[:8]}",
                 "time_zone": TIME_ZONE,
             },
-        ),
-        ("POST", f"{scope}/tables", {"name": "L1", "capacity": 4, "min_capacity": 1}),
-    ]
-    token = opened_token = opened.headers["X-Consistency-Token"]
-    for method, path, body in writes:
-        done = await client.request(
-            method, path, json=body, headers={**admin, "X-Consistency-Token": token}
+            headers=admin,
         )
-        assert done.is_success, done.text
-        token = done.headers["X-Consistency-Token"]
-    listed = await client.get(f"{scope}/tables", headers={**admin, "X-Consistency-Token": token})
-    assert listed.status_code == 200, listed.text
-    directory = await client.get(
-        "/api/v1/venues", headers={**admin, "X-Consistency-Token": opened_token}
-    )
-    assert venue_id in {v["id"] for v in directory.json()}
-    return venue_id
+        assert opened.status_code == 201, opened.text
+        venue_id = str(opened.json()["id"])
+        scope = f"/api/v1/venues/{venue_id}/admin"
+        day = [{"open": "00:00", "close": "23:59"}]
+        weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        slots = {
+            "interval_minutes": 15,
+            "turn_times": [
+                {"max_party_size": 2, "minutes": 90},
+                {"max_party_size": 8, "minutes": 120},
+            ],
+            "buffer_minutes": 0,
+            "min_lead_minutes": lead_minutes,
+            "max_days_ahead": 365,
+            "time_zone": TIME_ZONE,
+        }
+        writes: list[tuple[str, str, dict[str, Any]]] = [
+            ("PUT", f"{scope}/operating-hours", dict.fromkeys(weekdays, day)),
+            ("PUT", f"{scope}/time-slots", slots),
+        ]
+        writes += [
+            ("POST", f"{scope}/tables", {"name": name, "capacity": seats, "min_capacity": least})
+            for _, name, seats, least, _ in SUITE_TABLES
+        ]
+        token = opened_token = opened.headers["X-Consistency-Token"]
+        tables: dict[str, str] = {}
+        for method, path, body in writes:
+            done = await client.request(
+                method, path, json=body, headers={**admin, "X-Consistency-Token": token}
+            )
+            assert done.is_success, done.text
+            token = done.headers["X-Consistency-Token"]
+            if path.endswith("/tables"):
+                tables[body["name"]] = done.json()["id"]
+        listed = await client.get(
+            f"{scope}/tables", headers={**admin, "X-Consistency-Token": token}
+        )
+        assert listed.status_code == 200, listed.text
+        directory = await client.get(
+            "/api/v1/venues", headers={**admin, "X-Consistency-Token": opened_token}
+        )
+        assert venue_id in {v["id"] for v in directory.json()}
+        return OwnVenue(venue_id, tables, token)
+
+    return make
+
+
+async def choose_venue(page: Page, venue: OwnVenue) -> None:
+    """The tab works on `venue` from its first page on."""
+    await page.add_init_script(f"sessionStorage.setItem('tablebook.venue', {venue.id!r})")
 
 
 @pytest.mark.parametrize("page", [FAR_AWAY], indirect=True)
 async def test_a_phone_booking_for_tonight_defaults_to_the_venues_today_and_a_time_soon(
-    staff: Page, lead_time_venue: str
+    staff: Page, own_venue: OwnVenueMaker
 ) -> None:
     """Later tonight is inside the guests' hour of lead time: staff book it all the same."""
     page = staff
-    await page.add_init_script(f"sessionStorage.setItem('tablebook.venue', {lead_time_venue!r})")
+    venue = await own_venue(lead_minutes=60)
+    await choose_venue(page, venue)
     await open_floor(page)
-    await expect(page.locator("#venue")).to_have_value(lead_time_venue)
+    await expect(page.locator("#venue")).to_have_value(venue.id)
     now = venue_now()
     form = page.locator("#booking-form")
     await form.get_by_role("button", name="Tonight").click()
@@ -596,7 +628,7 @@ async def test_a_phone_booking_for_tonight_defaults_to_the_venues_today_and_a_ti
     assert (sent["source"], sent["date"], sent["time"]) == ("phone", now.date().isoformat(), at)
     assert (booking["status"], booking["source"]) == ("confirmed", "phone")
     assert (booking["date"], booking["time"]) == (now.date().isoformat(), at)
-    assert booking["venue_id"] == lead_time_venue
+    assert booking["venue_id"] == venue.id
     await expect(page.locator("#floor-status")).to_contain_text("Booked Dorothy Parker")
     row = page.locator(f"tr[data-booking-id='{booking['id']}']")
     await expect(row).to_contain_text("Dorothy Parker")
@@ -604,9 +636,11 @@ async def test_a_phone_booking_for_tonight_defaults_to_the_venues_today_and_a_ti
 
 
 async def test_the_waitlist_adds_notifies_removes_and_seats_a_party(
-    staff: Page, client: Client, admin: Headers
+    staff: Page, client: Client, admin: Headers, own_venue: OwnVenueMaker
 ) -> None:
     page = staff
+    venue = await own_venue()
+    await choose_venue(page, venue)
     await page.add_init_script("sessionStorage.setItem('tablebook.waitlistRefreshMs', '500')")
     await open_floor(page)
     panel = page.locator("#waitlist")
@@ -638,7 +672,7 @@ async def test_the_waitlist_adds_notifies_removes_and_seats_a_party(
 
     # One added at the door by a colleague shows up without a click: the list refreshes.
     other = await client.post(
-        "/api/v1/admin/waitlist",
+        f"/api/v1/venues/{venue.id}/admin/waitlist",
         json={"party_size": 2, "guest_name": "Ring Lardner"},
         headers=admin,
     )
@@ -670,38 +704,39 @@ async def test_the_waitlist_adds_notifies_removes_and_seats_a_party(
     await screenshot(page, "waitlist")
 
 
-async def combination(client: Client, admin: Headers, names: list[str], least: int) -> str:
-    """The id of the venue's combination of these tables, defining it if it is new."""
-    by_name = {t["name"]: t for t in await tables(client, admin)}
-    ids = [by_name[n]["id"] for n in names]
-    listed = await client.get("/api/v1/admin/table-combinations", headers=admin)
-    assert listed.status_code == 200, listed.text
-    found = listed.json()
-    for known in found if isinstance(found, list) else found["items"]:
-        if sorted(known["table_ids"]) == sorted(ids):
-            return str(known["id"])
-    seats = sum(by_name[n]["capacity"] for n in names)
+async def combination(
+    client: Client, admin: Headers, venue: OwnVenue, names: list[str], least: int
+) -> str:
+    """Combine these tables of `venue`; the combination's id."""
+    seats = {name: capacity for _, name, capacity, _, _ in SUITE_TABLES}
     made = await client.post(
-        "/api/v1/admin/table-combinations",
+        f"/api/v1/venues/{venue.id}/admin/table-combinations",
         json={
-            "table_ids": ids,
+            "table_ids": [venue.tables[n] for n in names],
             "min_capacity": least,
-            "capacity": seats,
+            "capacity": sum(seats[n] for n in names),
             "name": " + ".join(names),
         },
-        headers=admin,
+        headers={**admin, "X-Consistency-Token": venue.token},
     )
     assert made.status_code == 201, made.text
+    listed = await client.get(
+        f"/api/v1/venues/{venue.id}/admin/table-combinations",
+        headers={**admin, "X-Consistency-Token": made.headers["X-Consistency-Token"]},
+    )
+    assert made.json()["id"] in {c["id"] for c in listed.json()["items"]}
     return str(made.json()["id"])
 
 
 async def test_a_party_across_joined_tables_holds_every_one_of_them(
-    staff: Page, client: Client, admin: Headers, days: Iterator[dt.date]
+    staff: Page, client: Client, admin: Headers, days: Iterator[dt.date], own_venue: OwnVenueMaker
 ) -> None:
     page = staff
-    by_name = {t["name"]: t["id"] for t in await tables(client, admin)}
-    await combination(client, admin, ["T1", "T2"], 3)
-    terrace = await combination(client, admin, ["T5", "T6"], 9)
+    venue = await own_venue()
+    by_name = venue.tables
+    await combination(client, admin, venue, ["T1", "T2"], 3)
+    terrace = await combination(client, admin, venue, ["T5", "T6"], 9)
+    await choose_venue(page, venue)
     day = next(days)
     await show_floor(page, day, "19:00")
     form = page.locator("#booking-form")
@@ -791,8 +826,9 @@ async def test_staff_give_a_reason_to_book_outside_the_hours_and_may_decline_to(
 
 
 @pytest.mark.parametrize("page", [PHONE], indirect=True)
-async def test_the_host_stand_fits_a_phone(staff: Page) -> None:
+async def test_the_host_stand_fits_a_phone(staff: Page, own_venue: OwnVenueMaker) -> None:
     page = staff
+    await choose_venue(page, await own_venue())
     await open_floor(page)
     for panel in ("#walkin-form", "#waitlist", "#booking-form"):
         await page.locator(panel).scroll_into_view_if_needed()
