@@ -18,8 +18,14 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.bookings.guest import TableRefs, named_tables
-from api.bookings.views import booking_page, tagged, visible_booking, written_booking
+from api.bookings.views import (
+    TableRefs,
+    booking_page,
+    named_tables,
+    tagged,
+    visible_booking,
+    written_booking,
+)
 from api.context import Api, ApiDep, WriteContext, Written
 from api.refused import Refused
 from api.requests import AUTH, check_date, check_instant, now

@@ -20,8 +20,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.bookings.views import (
     HistoryEntryOut,
+    TableRef,
+    TableRefs,
     booking_page,
     history_of,
+    named_tables,
     tagged,
     visible_booking,
     written_booking,
@@ -51,35 +54,11 @@ from api.schemas import (
 )
 from api.venue_scope import VenueDep, actor_in
 from booking_core.domain.commands import UNSET, BookTable, CancelBooking, ChangeBooking
-from booking_core.domain.errors import InvalidBooking
 from booking_core.domain.values import BookingSource
 from booking_core.handlers import book_table, cancel_booking, change_booking
 from read_models.bookings import BookingFilter
 
 __all__ = ["BookingCreate", "BookingUpdate", "BookingsController", "named_tables"]
-
-
-TableRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-TableRefs = Annotated[
-    list[TableRef],
-    msgspec.Meta(
-        max_length=20,
-        description="The tables the party sits at together (a table combination, or tables"
-        " staff join); `table_id`, when also given, must be the first of them",
-    ),
-]
-
-
-def named_tables(
-    table_id: str | msgspec.UnsetType | None, table_ids: list[str] | msgspec.UnsetType | None
-) -> tuple[str, ...]:
-    """The tables a booking names, by `table_id` or `table_ids`; () for none."""
-    listed = tuple(table_ids) if isinstance(table_ids, list) else ()
-    if not isinstance(table_id, str):
-        return listed
-    if listed and listed[0] != table_id:
-        raise InvalidBooking("table_ids", "must start with table_id when both are given")
-    return listed or (table_id,)
 
 
 class BookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
