@@ -213,12 +213,14 @@ export function askReason({ title, detail = "", label = "Reason", confirm = "OK"
   const problem = dialog.querySelector("#reason-problem");
   problem.hidden = true;
   input.value = value;
+  const before = document.activeElement; // focus goes back there when the dialog closes
   return new Promise((resolve) => {
     const finish = (answer) => {
       form.removeEventListener("submit", onSubmit);
       dialog.removeEventListener("cancel", onCancel);
       cancel.removeEventListener("click", onCancel);
       if (dialog.open) dialog.close();
+      if (before instanceof HTMLElement && before.isConnected) before.focus();
       resolve(answer);
     };
     const onSubmit = (event) => {
