@@ -236,8 +236,9 @@ async def test_a_wrong_password_takes_as_long_whether_or_not_the_account_exists(
     world: World,
 ) -> None:
     """At production-like cost (bcrypt 9 here, ~40 ms a check), so the dummy check of an
-    unknown email must cost what a real one does; medians over interleaved tries keep a
-    busy machine's noise out, and the bound is generous (within 2x either way)."""
+    unknown email must cost what a real one does. A busy machine only ever adds time, so
+    the fastest of the interleaved tries is the cost itself; the bound is generous
+    (within 2x either way), while a leak is 10x."""
     config = replace(
         api_config, bcrypt_rounds=9, login_attempts_per_account=100, login_attempts_per_address=100
     )
@@ -260,7 +261,7 @@ async def test_a_wrong_password_takes_as_long_whether_or_not_the_account_exists(
             medians["deactivated"].append(await _median_sign_in_seconds(slow_hashing, gone, 3))
             medians["unknown"].append(await _median_sign_in_seconds(slow_hashing, _email(), 3))
 
-    real_s, gone_s, unknown_s = (statistics.median(m) for m in medians.values())
+    real_s, gone_s, unknown_s = (min(m) for m in medians.values())
     assert 0.5 <= unknown_s / real_s <= 2.0, medians
     assert 0.5 <= gone_s / real_s <= 2.0, medians
 
