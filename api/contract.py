@@ -210,7 +210,9 @@ _VENUE_RULES = (
 )
 _WAITLIST = f"{_ADMIN}/waitlist/{{entry_id}}"
 _LEFT_THE_LIST = _r(409, "waitlist-entry-closed", "the party was already seated or removed")
-_INVALID_ENTRY = _r(422, "invalid-waitlist-entry", "a field of the entry is blank or too long")
+_INVALID_ENTRY = _r(
+    422, "invalid-waitlist-entry", "a field is blank or too long, or a table id is not one"
+)
 
 _LAST_MANAGER = _r(409, "last-manager", "only an admin may leave a venue without a manager")
 
@@ -288,7 +290,7 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("delete", _STAFF): (_LAST_MANAGER,),
     ("post", f"{_ADMIN}/waitlist"): (_INVALID_ENTRY,),
     ("post", f"{_WAITLIST}/notify"): (_LEFT_THE_LIST,),
-    ("post", f"{_WAITLIST}/seat"): (*_STAFF_SLOT_RULES, _LEFT_THE_LIST),
+    ("post", f"{_WAITLIST}/seat"): (*_STAFF_SLOT_RULES, _LEFT_THE_LIST, _INVALID_ENTRY),
     ("post", f"{_WAITLIST}/remove"): (_LEFT_THE_LIST, _INVALID_ENTRY),
     ("post", f"{_ADMIN}/closures"): (
         _r(409, "closure-already-exists", "the day is already closed for another reason"),

@@ -29,7 +29,9 @@ __all__ = [
 MAX_LIMIT: Final = 200
 NotificationStatus = Literal["pending", "sending", "sent", "failed", "skipped", "cancelled"]
 NotificationChannel = Literal["email", "sms"]
-NotificationKind = Literal["placed", "changed", "cancelled", "reminder"]
+NotificationKind = Literal["placed", "changed", "cancelled", "reminder", "table_ready"]
+"""`table_ready` tells a waiting party its table is ready: its `booking_id` is the waitlist
+entry's id and its `booking_version` the version of the day's waitlist stream."""
 
 
 class InvalidCursor(ValueError):

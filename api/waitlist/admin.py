@@ -27,6 +27,7 @@ from api.waitlist.views import (
     WaitlistOut,
     WaitlistRemove,
     WaitlistSeat,
+    checked_table_ids,
     entry_from_row,
     entry_from_state,
     quoted_line,
@@ -154,7 +155,7 @@ class AdminWaitlistController(Controller):
         entry_id: EntryId,
         data: JSONBody[WaitlistSeat | None] = None,
     ) -> Response[SeatedOut]:
-        table_ids = tuple(data.table_ids or ()) if data else ()
+        table_ids = checked_table_ids(data.table_ids) if data else ()
         override = override_reason(data.override) if data else None
 
         async def run(ctx: WriteContext) -> Written[SeatedOut]:

@@ -22,6 +22,7 @@ import msgspec
 from api.context import Api
 from api.schemas import BookingOut, GuestName, OverrideIn, PartySize, Phone
 from booking_core.domain import waitlist as waitlist_decider
+from booking_core.domain.errors import InvalidWaitlistEntry
 from booking_core.domain.waitlist import Removed as RemovedEntry
 from booking_core.domain.waitlist import SeatedFromList, Waiting, WaitlistEntry
 from read_models import bookings_layout, venue_layout, waitlist_layout
@@ -40,6 +41,7 @@ __all__ = [
     "WaitlistOut",
     "WaitlistRemove",
     "WaitlistSeat",
+    "checked_table_ids",
     "entry_from_row",
     "entry_from_state",
     "quoted_line",
@@ -48,12 +50,12 @@ __all__ = [
     "token_hash",
 ]
 
+_MAX_ID = 200
 QUOTE_MODELS = (waitlist_layout.NAME, bookings_layout.NAME, venue_layout.NAME)
 """The projections a list with quotes is read from (for `X-Consistency-Token`)."""
 
 EntryStatus = Literal["waiting", "notified", "seated", "removed"]
 Notes = Annotated[str, msgspec.Meta(max_length=500)]
-TableId = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^@]+$")]
 
 
 class WaitlistCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -64,8 +66,9 @@ class WaitlistCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class WaitlistSeat(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    table_ids: Annotated[list[TableId], msgspec.Meta(max_length=20)] | None = None
-    """The tables to seat the party at; the smallest free table that fits if absent."""
+    table_ids: Annotated[list[str], msgspec.Meta(max_length=20)] | None = None
+    """The tables to seat the party at; the smallest free table that fits if absent.
+    (Each id is checked by `checked_table_ids`: the schema cannot bound a list's items.)"""
     override: OverrideIn | None = None
     """A reason to set aside a rule that would refuse the walk-in, as for a staff booking."""
 
@@ -131,6 +134,16 @@ class GuestEntryOut(msgspec.Struct, frozen=True, kw_only=True):
     quoted_wait_minutes: int | None
     party_size: int
     added_at: dt.datetime
+
+
+def checked_table_ids(table_ids: list[str] | None) -> tuple[str, ...]:
+    """The tables a party is to be seated at, each an id a table can have."""
+    for table_id in table_ids or ():
+        if not 1 <= len(table_id) <= _MAX_ID or "@" in table_id or "/" in table_id:
+            raise InvalidWaitlistEntry(
+                "table_ids", "each must be a table's id: 1 to 200 characters, without @ or /"
+            )
+    return tuple(table_ids or ())
 
 
 def token_for(api: Api, venue_id: str, entry_id: str) -> str:

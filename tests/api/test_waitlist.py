@@ -374,3 +374,19 @@ async def test_bad_input_is_refused_in_plain_words(
     assert field in refused.text
     assert "Expected" not in refused.text
     assert "regex" not in refused.text
+
+
+@pytest.mark.parametrize("table_id", ["", "t1@2030-05-01", "venue/t1"])
+async def test_a_table_id_no_table_can_have_is_refused_in_plain_words(
+    client: Client, admin: Headers, table_id: str
+) -> None:
+    entry, _ = await join(client, admin, party("Typo Tom", 2))
+
+    refused = await client.post(
+        f"{LIST}/{entry['id']}/seat", json={"table_ids": [table_id]}, headers=admin
+    )
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["type"].endswith("/invalid-waitlist-entry")
+    assert refused.json()["detail"].startswith("table_ids: each must be a table's id")
+    await leave(client, admin, entry["id"])
