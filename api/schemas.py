@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException
 from litestar.params import QueryParameter
 
 from booking_core.domain.booking import ExistingBooking, Seated
+from booking_core.domain.errors import InvalidBooking
 from read_models.bookings import BookingRow
 
 __all__ = [
@@ -29,11 +30,14 @@ __all__ = [
     "OverrideIn",
     "PartySize",
     "Phone",
+    "TableRef",
+    "TableRefs",
     "Text",
     "ToDateParam",
     "booking_from_row",
     "booking_from_state",
     "hhmm",
+    "named_tables",
     "override_reason",
     "parse_time",
 ]
@@ -53,6 +57,33 @@ Email = Annotated[
 ]
 Text = Annotated[str, msgspec.Meta(max_length=2000)]
 PartySize = Annotated[int, msgspec.Meta(ge=1, le=100, description="Guests in the party")]
+TableRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+TableRefs = Annotated[
+    list[str],
+    msgspec.Meta(
+        max_length=20,
+        description="The tables the party sits at together (a table combination, or tables"
+        " staff join), each id 1 to 200 characters; `table_id`, when also given, must be"
+        " the first of them",
+    ),
+]
+# Items are checked in `named_tables`: the schema would not show a bound on them.
+
+
+def named_tables(
+    table_id: str | msgspec.UnsetType | None, table_ids: list[str] | msgspec.UnsetType | None
+) -> tuple[str, ...]:
+    """The tables a booking names, by `table_id` or `table_ids`; () for none."""
+    listed = tuple(table_ids) if isinstance(table_ids, list) else ()
+    if any(not 1 <= len(named) <= 200 for named in listed):
+        raise InvalidBooking("table_ids", "each table id is 1 to 200 characters")
+    if not isinstance(table_id, str):
+        return listed
+    if listed and listed[0] != table_id:
+        raise InvalidBooking("table_ids", "must start with table_id when both are given")
+    return listed or (table_id,)
+
+
 BookingStatus = Literal["confirmed", "cancelled", "seated", "completed", "no_show"]
 
 LimitParam = Annotated[int, QueryParameter(ge=1, le=500, description="Items per page (1-500)")]

@@ -14,6 +14,7 @@ from booking_core.codec import codec
 from projectors.availability import AvailabilityProjection
 from projectors.base import RedisProjection, SqlProjection
 from projectors.bookings import BookingsProjection
+from projectors.combinations import CombinationsProjection
 from projectors.live_status import LiveStatusProjection
 from projectors.notifications import DEFAULT_REMINDER_LEAD, NotificationsProjection
 from projectors.stats import StatsProjection
@@ -36,6 +37,7 @@ SQL_PROJECTIONS: Final[tuple[SqlProjection, ...]] = (
     StatsProjection(),
     VenuesProjection(),
     WaitlistProjection(),
+    CombinationsProjection(),
 )
 REDIS_PROJECTIONS: Final[tuple[RedisProjection, ...]] = (
     AvailabilityProjection(),

@@ -1,5 +1,5 @@
-"""Venue (SQL): tables, layouts, opening hours and slot settings, closures, blocks and
-table combinations, as staff read them. Venue events are rare, so each is one statement."""
+"""Venue (SQL): tables, layouts, opening hours and slot settings, closures and blocks, as
+staff read them. Venue events are rare, so each is one statement."""
 
 from __future__ import annotations
 
@@ -23,8 +23,6 @@ from booking_core.domain.events import (
     SlotSettingsChanged,
     TableAdded,
     TableChanged,
-    TableCombinationDefined,
-    TableCombinationRemoved,
     TableRetired,
 )
 from booking_core.domain.streams import venue_of
@@ -198,26 +196,5 @@ class VenueProjection:
                     "DELETE FROM {t} WHERE venue_id = %(venue)s AND id = %(id)s",
                     venue_layout.BLOCKS,
                 ), {"id": event.block_id}
-            case TableCombinationDefined():
-                return q(
-                    "INSERT INTO {t} (venue_id, id, name, table_ids, min_capacity, capacity,"
-                    " version, created_at) VALUES (%(venue)s, %(id)s, %(name)s, %(table_ids)s,"
-                    " %(min_capacity)s, %(capacity)s, %(version)s, %(at)s)"
-                    " ON CONFLICT (venue_id, id) DO NOTHING",
-                    venue_layout.COMBINATIONS,
-                ), {
-                    "id": event.combination_id,
-                    "name": event.name,
-                    "table_ids": list(event.table_ids),
-                    "min_capacity": event.min_capacity,
-                    "capacity": event.capacity,
-                    "version": version,
-                    "at": event.defined_at or at,
-                }
-            case TableCombinationRemoved():
-                return q(
-                    "DELETE FROM {t} WHERE venue_id = %(venue)s AND id = %(id)s",
-                    venue_layout.COMBINATIONS,
-                ), {"id": event.combination_id}
             case _:
                 return None, {}

@@ -1,6 +1,6 @@
-"""Queries on the venue's table combinations, as staff read them (the `venue` projection
-writes `read_models.venue_layout.COMBINATIONS`). Keyset-paginated in the order they were
-defined."""
+"""Queries on the venue's table combinations, as staff read them (the
+`table_combinations` projection writes them, `read_models.combinations_layout` names
+them). Keyset-paginated in the order they were defined."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from read_models import venue_layout
+from read_models import combinations_layout
 
 __all__ = ["CombinationRow", "combination", "combinations_page"]
 
@@ -43,7 +43,7 @@ async def combination(
     pool: AsyncConnectionPool[Any], venue_id: str, combination_id: str
 ) -> CombinationRow | None:
     query = sql.SQL("SELECT {} FROM {} WHERE venue_id = %s AND id = %s").format(
-        _COLUMNS, sql.Identifier(venue_layout.COMBINATIONS)
+        _COLUMNS, sql.Identifier(combinations_layout.COMBINATIONS)
     )
     rows = await _rows(pool, query, [venue_id, combination_id])
     return rows[0] if rows else None
@@ -63,7 +63,7 @@ async def combinations_page(
         clause = sql.SQL("venue_id = %s AND (created_at, id) > (%s, %s)")
         params.extend(after)
     query = sql.SQL("SELECT {} FROM {} WHERE {} ORDER BY created_at, id LIMIT %s").format(
-        _COLUMNS, sql.Identifier(venue_layout.COMBINATIONS), clause
+        _COLUMNS, sql.Identifier(combinations_layout.COMBINATIONS), clause
     )
     found = await _rows(pool, query, [*params, limit + 1])
     if len(found) <= limit:

@@ -1,6 +1,6 @@
 """The tables of the venue read model, shared by its projection and its queries.
 
-The `venue` projection keeps six tables, one row per thing the floor is made of, each
+The `venue` projection keeps five tables, one row per thing the floor is made of, each
 row of one venue (`venue_id`, part of the key: a table id is unique within its venue):
 
 | table | one row per |
@@ -10,7 +10,6 @@ row of one venue (`venue_id`, part of the key: a table id is unique within its v
 | `rm_venue` | venue: opening hours and slot settings |
 | `rm_closures` | closed date, with its reason |
 | `rm_blocks` | block still placed on a table |
-| `rm_table_combinations` | table combination still offered (removed ones are deleted) |
 
 The migrations that made them keep their literal SQL; a test checks that each table
 named here exists in the migrated database.
@@ -18,16 +17,7 @@ named here exists in the migrated database.
 
 from __future__ import annotations
 
-__all__ = [
-    "ALL_TABLES",
-    "BLOCKS",
-    "CLOSURES",
-    "COMBINATIONS",
-    "LAYOUTS",
-    "NAME",
-    "TABLES",
-    "VENUE",
-]
+__all__ = ["ALL_TABLES", "BLOCKS", "CLOSURES", "LAYOUTS", "NAME", "TABLES", "VENUE"]
 
 NAME = "venue"
 TABLES = "rm_tables"
@@ -35,5 +25,4 @@ LAYOUTS = "rm_layouts"
 VENUE = "rm_venue"
 CLOSURES = "rm_closures"
 BLOCKS = "rm_blocks"
-COMBINATIONS = "rm_table_combinations"
-ALL_TABLES = (TABLES, LAYOUTS, VENUE, CLOSURES, BLOCKS, COMBINATIONS)
+ALL_TABLES = (TABLES, LAYOUTS, VENUE, CLOSURES, BLOCKS)

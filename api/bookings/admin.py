@@ -18,14 +18,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
-from api.bookings.views import (
-    TableRefs,
-    booking_page,
-    named_tables,
-    tagged,
-    visible_booking,
-    written_booking,
-)
+from api.bookings.views import booking_page, tagged, visible_booking, written_booking
 from api.context import Api, ApiDep, WriteContext, Written
 from api.refused import Refused
 from api.requests import AUTH, check_date, check_instant, now
@@ -42,9 +35,12 @@ from api.schemas import (
     OverrideIn,
     PartySize,
     Phone,
+    TableRef,
+    TableRefs,
     Text,
     ToDateParam,
     booking_from_state,
+    named_tables,
     override_reason,
     parse_time,
 )
@@ -83,7 +79,7 @@ class StaffBookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     guest_phone: Phone | None = None
     guest_email: Email | None = None
     special_requests: Text | None = None
-    table_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    table_id: TableRef | None = None
     table_ids: TableRefs | None = None
     duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | None = None
 

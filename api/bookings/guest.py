@@ -20,11 +20,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.bookings.views import (
     HistoryEntryOut,
-    TableRef,
-    TableRefs,
     booking_page,
     history_of,
-    named_tables,
     tagged,
     visible_booking,
     written_booking,
@@ -48,7 +45,10 @@ from api.schemas import (
     OverrideIn,
     PartySize,
     Phone,
+    TableRef,
+    TableRefs,
     Text,
+    named_tables,
     override_reason,
     parse_time,
 )
@@ -58,7 +58,7 @@ from booking_core.domain.values import BookingSource
 from booking_core.handlers import book_table, cancel_booking, change_booking
 from read_models.bookings import BookingFilter
 
-__all__ = ["BookingCreate", "BookingUpdate", "BookingsController", "named_tables"]
+__all__ = ["BookingCreate", "BookingUpdate", "BookingsController"]
 
 
 class BookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

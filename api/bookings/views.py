@@ -28,7 +28,7 @@ from api.schemas import (
 )
 from booking_core.domain.booking import NoBooking
 from booking_core.domain.commands import Actor
-from booking_core.domain.errors import BookingNotFound, InvalidBooking
+from booking_core.domain.errors import BookingNotFound
 from booking_core.handlers import BookingResult
 from read_models.as_of import booking_as_of, booking_history
 from read_models.availability import (
@@ -40,40 +40,14 @@ from read_models.bookings import BookingFilter, booking, bookings_page
 
 __all__ = [
     "HistoryEntryOut",
-    "TableRef",
-    "TableRefs",
     "TablesAtOut",
     "booking_page",
     "history_of",
-    "named_tables",
     "tables_out",
     "tagged",
     "visible_booking",
     "written_booking",
 ]
-
-
-TableRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-TableRefs = Annotated[
-    list[TableRef],
-    msgspec.Meta(
-        max_length=20,
-        description="The tables the party sits at together (a table combination, or tables"
-        " staff join); `table_id`, when also given, must be the first of them",
-    ),
-]
-
-
-def named_tables(
-    table_id: str | msgspec.UnsetType | None, table_ids: list[str] | msgspec.UnsetType | None
-) -> tuple[str, ...]:
-    """The tables a booking names, by `table_id` or `table_ids`; () for none."""
-    listed = tuple(table_ids) if isinstance(table_ids, list) else ()
-    if not isinstance(table_id, str):
-        return listed
-    if listed and listed[0] != table_id:
-        raise InvalidBooking("table_ids", "must start with table_id when both are given")
-    return listed or (table_id,)
 
 
 class TablesAtOut(msgspec.Struct, frozen=True):

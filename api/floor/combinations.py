@@ -20,7 +20,7 @@ from litestar import Controller, Request, Response, delete, get, post
 from litestar.params import FromPath, JSONBody
 
 from api.context import ApiDep, WriteContext, Written
-from api.floor.fields import EntityId, after_instant, instant_cursor
+from api.floor.fields import after_instant, instant_cursor
 from api.requests import AUTH, now
 from api.schemas import CursorParam, LimitParam
 from api.venue_scope import StaffDep, api_path, floor_plan
@@ -28,6 +28,7 @@ from booking_core.domain.combinations import MAX_NAME, MAX_TABLES, TableCombinat
 from booking_core.domain.commands import DefineTableCombination, RemoveTableCombination
 from booking_core.domain.errors import CombinationNotFound
 from booking_core.handlers import change_venue, load_venue
+from read_models import combinations_layout
 from read_models.combinations import CombinationRow, combination, combinations_page
 
 __all__ = ["AdminCombinationsController"]
@@ -37,7 +38,7 @@ Seats = Annotated[int, msgspec.Meta(description="Party sizes the joined tables t
 
 class CombinationIn(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     table_ids: Annotated[
-        list[EntityId],
+        list[str],
         msgspec.Meta(
             max_length=MAX_TABLES,
             description="The tables joined: at least two, each once, none retired",
@@ -128,7 +129,7 @@ class AdminCombinationsController(Controller):
         limit: LimitParam = 50,
         cursor: CursorParam = None,
     ) -> CombinationPage:
-        await api.consistent(request, sql=("venue",))
+        await api.consistent(request, sql=(combinations_layout.NAME,))
         rows, last = await combinations_page(
             api.services.pool, staff.venue_id, limit=limit, after=after_instant(cursor)
         )
@@ -144,7 +145,7 @@ class AdminCombinationsController(Controller):
         request: Request[Any, Any, Any],
         combination_id: FromPath[str],
     ) -> CombinationOut:
-        await api.consistent(request, sql=("venue",))
+        await api.consistent(request, sql=(combinations_layout.NAME,))
         row = await combination(api.services.pool, staff.venue_id, combination_id)
         if row is None:
             raise CombinationNotFound(combination_id)

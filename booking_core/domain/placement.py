@@ -8,9 +8,12 @@ Rules enforced here, each with its own error (see `errors`):
 - the turn is the venue's turn time for the party size, unless an admin fixed a duration;
 - no table is reserved or blocked for any of the turn, the buffer included between
   bookings (`service_day.decide`);
-- without tables named, the smallest free table that fits is picked, ties broken by name
-  (`candidates`); a change tries the booking's own tables first, so a guest who moves
-  their dinner by half an hour keeps their table when it is free.
+- without tables named, the smallest free table that fits is picked, ties broken by name,
+  and only then the smallest free table combination that fits (`candidates`, see
+  `combinations`); a change tries the booking's own tables first, so a guest who moves
+  their dinner by half an hour keeps their table when it is free;
+- a table held among several named together is refused as `CombinationOverlap`, naming
+  the table and when it is taken.
 
 A change that moves a booking (date, time, party size, tables or duration) releases its
 old reservations and makes the new ones in the same decision, so the handler's single

@@ -1,5 +1,6 @@
 """Table combinations as staff read them: one row per combination still offered, of one
-venue (the `venue` projection writes it; `read_models.venue_layout` names it).
+venue (the `table_combinations` projection writes it, from the log's start on the
+deployment that first has it; `read_models.combinations_layout` names it).
 
 Revision ID: 0013
 Revises: 0010
@@ -38,3 +39,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP TABLE rm_table_combinations")
+    # Its projection's checkpoint goes with it: upgraded again, it reads the log afresh.
+    op.execute("DELETE FROM projection_checkpoints WHERE name = 'table_combinations'")

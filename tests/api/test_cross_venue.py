@@ -100,6 +100,21 @@ async def default_venue_ids(
     layout = await _made(
         await client.post("/api/v1/admin/layouts", json={"name": "Walk"}, headers=admin)
     )
+    other = await _made(
+        await client.post(
+            "/api/v1/admin/tables",
+            json={"name": f"WALK-{uuid.uuid4().hex[:6]}", "capacity": 2},
+            headers=admin,
+        )
+    )
+    combination = await _made(
+        await client.post(
+            "/api/v1/admin/table-combinations",
+            # for parties no other test seats, so that it changes no one's free tables
+            json={"table_ids": [table["id"], other["id"]], "min_capacity": 60, "capacity": 60},
+            headers=admin,
+        )
+    )
     closed = next(days)
     await _made(
         await client.post(
@@ -127,11 +142,11 @@ async def default_venue_ids(
         "table_id": table["id"],
         "block_id": block["id"],
         "layout_id": layout["id"],
+        "combination_id": combination["id"],
         "day": closed.isoformat(),
         "booking_id": booking["id"],
         "user_id": me["id"],
         "entry_id": f"wl-{day:%Y%m%d}-nobody",
-        "combination_id": "cmb_nobody",
     }
 
 

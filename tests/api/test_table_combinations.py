@@ -203,3 +203,30 @@ async def test_retiring_a_table_removes_its_combinations(
     assert retired.status_code == 200
     listed = await client.get(f"{COMBINATIONS}/", headers=_seen(retired, admin))
     assert made["id"] not in [c["id"] for c in listed.json()["items"]]
+
+
+async def test_a_booking_moves_onto_a_combination_and_names_its_tables_plainly(
+    client: Client, admin: Headers, guest: Headers, floor: Floor, days: Iterator[dt.date]
+) -> None:
+    one = (await floor.table(capacity=4, min_capacity=1))["id"]
+    two = (await floor.table(capacity=4, min_capacity=1))["id"]
+    assert (await _combine(client, admin, one, two, min_capacity=5, capacity=8)).status_code == 201
+    day = next(days)
+    booked = await _book(client, guest, day, 4, table_id=one)
+    assert booked.status_code == 201, booked.text
+
+    moved = await client.put(
+        f"/api/v1/bookings/{booked.json()['id']}",
+        json={"party_size": 7, "table_ids": [two, one]},
+        headers=guest,
+    )
+
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["table_ids"] == [two, one]
+    assert moved.json()["table_id"] == two
+    mismatched = await _book(client, guest, day, 6, table_id=one, table_ids=[two, one])
+    assert mismatched.status_code == 422
+    assert _kind(mismatched) == "invalid-booking"
+    blank = await _book(client, guest, day, 6, table_ids=[one, ""])
+    assert blank.status_code == 422
+    assert _kind(blank) == "invalid-booking"

@@ -8,7 +8,14 @@ from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 
-from read_models import bookings_layout, stats_layout, venue_layout, venues_layout, waitlist_layout
+from read_models import (
+    bookings_layout,
+    combinations_layout,
+    stats_layout,
+    venue_layout,
+    venues_layout,
+    waitlist_layout,
+)
 
 
 async def _columns(pool: AsyncConnectionPool[Any], table: str) -> list[str]:
@@ -57,10 +64,14 @@ async def test_the_bookings_layout_gives_each_column_its_migrated_type(
         assert migrated[column] == aliases.get(copy_type, copy_type), column
 
 
-async def test_every_table_the_venue_and_stats_layouts_name_was_migrated(
+async def test_every_table_the_venue_stats_and_combinations_layouts_name_was_migrated(
     pool: AsyncConnectionPool[Any],
 ) -> None:
-    for table in (*venue_layout.ALL_TABLES, *stats_layout.ALL_TABLES):
+    for table in (
+        *venue_layout.ALL_TABLES,
+        *stats_layout.ALL_TABLES,
+        *combinations_layout.ALL_TABLES,
+    ):
         assert await _columns(pool, table), f"{table} is not in the migrated database"
 
 
