@@ -3,7 +3,7 @@
 // have waited so far; add a party, tell them their table is ready, seat them (a seated
 // walk-in, leaving the list in the same step), or take them off the list with a reason.
 
-import { ApiError, api, askReason, sentence, showProblem, withOverride } from "./api.js";
+import { ApiError, api, askReason, inWords, sentence, showProblem, withOverride } from "./api.js";
 import { htmlEl } from "./svg.js";
 
 const $ = (id) => document.getElementById(id);
@@ -33,7 +33,7 @@ export function createWaitlist(floor) {
   const box = $("waitlist-entries");
   const problem = $("waitlist-problem");
   const form = $("waitlist-form");
-  const state = { entries: [], timer: null, shown: false, loading: null };
+  const state = { entries: [], timer: null, shown: false, loading: null, loadFailed: false };
 
   async function load() {
     // No date: the server's service day now, which past midnight in a late shift is
@@ -101,7 +101,8 @@ export function createWaitlist(floor) {
     );
   }
 
-  async function refresh() {
+  /** Read the list again; `clear` takes down the last refusal shown (not after one). */
+  async function refresh(clear = true) {
     // One read at a time: the interval and an action may ask at once.
     if (!state.loading) {
       state.loading = load().finally(() => {
@@ -111,8 +112,10 @@ export function createWaitlist(floor) {
     try {
       await state.loading;
       render();
-      showProblem(problem, null);
+      if (clear || state.loadFailed) showProblem(problem, null);
+      state.loadFailed = false;
     } catch (error) {
+      state.loadFailed = true;
       showProblem(problem, error, error instanceof ApiError ? `${error.title}:` : "");
     }
   }
@@ -129,8 +132,8 @@ export function createWaitlist(floor) {
       if (done) await done(made.data);
       await refresh();
     } catch (error) {
-      showProblem(problem, error, error instanceof ApiError ? `${error.title}:` : "");
-      await refresh();
+      await refresh(false);
+      showProblem(problem, inWords(error, form), error instanceof ApiError ? `${error.title}:` : "");
     } finally {
       button.disabled = false;
     }
@@ -194,7 +197,7 @@ export function createWaitlist(floor) {
     show() {
       state.shown = true;
       clearInterval(state.timer);
-      state.timer = setInterval(() => refresh(), REFRESH_MS);
+      state.timer = setInterval(() => refresh(false), REFRESH_MS);
       return refresh();
     },
     hide() {
