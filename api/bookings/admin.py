@@ -35,9 +35,12 @@ from api.schemas import (
     OverrideIn,
     PartySize,
     Phone,
+    TableRef,
+    TableRefs,
     Text,
     ToDateParam,
     booking_from_state,
+    named_tables,
     override_reason,
     parse_time,
 )
@@ -76,7 +79,8 @@ class StaffBookingCreate(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     guest_phone: Phone | None = None
     guest_email: Email | None = None
     special_requests: Text | None = None
-    table_id: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    table_id: TableRef | None = None
+    table_ids: TableRefs | None = None
     duration_minutes: Annotated[int, msgspec.Meta(ge=15, le=720)] | None = None
 
 
@@ -189,7 +193,7 @@ class AdminBookingsController(Controller):
                 guest_phone=data.guest_phone,
                 guest_email=data.guest_email,
                 special_requests=data.special_requests,
-                table_ids=(data.table_id,) if data.table_id else (),
+                table_ids=named_tables(data.table_id, data.table_ids),
                 duration_minutes=data.duration_minutes,
                 source=data.source or ("walk_in" if data.seat_now else "phone"),
                 seat_now=data.seat_now,

@@ -42,7 +42,33 @@ export const venue = {
     if (value) sessionStorage.setItem(VENUE_KEY, value);
     else sessionStorage.removeItem(VENUE_KEY);
   },
+  /** The chosen venue's IANA time zone, from the directory; the browser's until known. */
+  zone: null,
 };
+
+const pad = (n) => String(n).padStart(2, "0");
+
+/**
+ * What the venue's wall clock says now (or at `when`): `{date: "YYYY-MM-DD", time: "HH:MM",
+ * minutes}`, in the venue's time zone, whatever the browser's is.
+ */
+export function venueNow(when = new Date()) {
+  const options = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
+  let parts;
+  try {
+    parts = new Intl.DateTimeFormat("en-GB", { ...options, timeZone: venue.zone || undefined }).formatToParts(when);
+  } catch {
+    parts = new Intl.DateTimeFormat("en-GB", options).formatToParts(when);
+  }
+  const part = (type) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const hour = part("hour") % 24;
+  const minute = part("minute");
+  return {
+    date: `${part("year")}-${pad(part("month"))}-${pad(part("day"))}`,
+    time: `${pad(hour)}:${pad(minute)}`,
+    minutes: hour * 60 + minute,
+  };
+}
 
 // Routes of the deployment, not of one venue: never scoped.
 const UNSCOPED = ["/api/v1/auth/", "/api/v1/admin/users", "/api/v1/admin/venues", "/api/v1/venues"];
@@ -119,7 +145,8 @@ export async function all(path, options = {}) {
   return items;
 }
 
-/** Show an ApiError (or any error) in a problem box: title, detail, and field errors. */
+/** Show an ApiError (or any error) in a problem box: its title and its detail sentence.
+ * Field errors are for the form to show beside its inputs (`fieldErrors`). */
 export function showProblem(box, error, lead = "") {
   box.replaceChildren();
   if (!error) {
@@ -130,16 +157,108 @@ export function showProblem(box, error, lead = "") {
   strong.textContent = lead || (error instanceof ApiError ? error.title : "Error");
   const detail = document.createElement("span");
   detail.className = "detail";
-  detail.textContent = ` ${error instanceof ApiError ? error.detail : error.message}`;
+  detail.textContent = ` ${sentence(error instanceof ApiError ? error.detail : error.message)}`;
   box.append(strong, detail);
-  if (error instanceof ApiError && error.errors.length) {
-    const list = document.createElement("ul");
-    for (const field of error.errors) {
-      const item = document.createElement("li");
-      item.textContent = `${field.field}: ${field.message}`;
-      list.append(item);
-    }
-    box.append(list);
-  }
   box.hidden = false;
+}
+
+/**
+ * A refusal in a host's words: field errors named by the labels of `form`'s inputs
+ * ("Phone: must be a phone number."), anything else its detail sentence.
+ */
+export function inWords(error, form) {
+  if (!(error instanceof ApiError) || !error.errors.length || !form) return error;
+  const named = error.errors.map(({ field, message }) => {
+    const input = form.elements.namedItem(field.split(".").pop().replace(/\[\d+\]$/, ""));
+    const label = input?.id ? form.querySelector(`label[for="${input.id}"]`) : null;
+    const name = label ? label.firstChild.textContent.trim() : field;
+    return `${name}: ${message}`;
+  });
+  const plain = new ApiError(error.status, { title: error.title, type: error.type, detail: named.join("; ") });
+  return plain;
+}
+
+/** A detail as a sentence: capitalised, ending in a full stop. */
+export function sentence(text) {
+  const trimmed = String(text || "").trim();
+  if (!trimmed) return "";
+  const first = trimmed[0].toUpperCase() + trimmed.slice(1);
+  return /[.!?]$/.test(first) ? first : `${first}.`;
+}
+
+/** True for the refusal staff may get past by giving a reason. */
+export function needsOverride(error) {
+  return error instanceof ApiError && error.status === 422 && error.overrideRequired;
+}
+
+/**
+ * Send a staff write; when the API answers override-required, ask the host for a reason
+ * (the page's reason dialog) and send it again with `override: {reason}`. `send(extra)`
+ * makes the request with `extra` merged into its body; `confirm` names the dialog's button.
+ * If the host declines, the refusal is thrown as it came.
+ */
+export async function withOverride(send, confirm = "Override and book") {
+  try {
+    return await send({});
+  } catch (error) {
+    if (!needsOverride(error)) throw error;
+    const reason = await askReason({
+      title: "Override needed",
+      detail: sentence(error.detail),
+      label: "Reason for the override",
+      confirm,
+    });
+    if (reason === null) throw error; // the host declined: the refusal stands, as said
+    return await send({ override: { reason } });
+  }
+}
+
+/**
+ * Ask for a short reason in the page's dialog (`#reason-dialog`), not window.prompt:
+ * answers the trimmed text, or null when the host cancels.
+ */
+export function askReason({ title, detail = "", label = "Reason", confirm = "OK", value = "" }) {
+  const dialog = document.getElementById("reason-dialog");
+  const form = dialog.querySelector("form");
+  const input = form.elements.namedItem("reason");
+  dialog.querySelector("#reason-title").textContent = title;
+  dialog.querySelector("#reason-detail").textContent = detail;
+  dialog.querySelector("#reason-detail").hidden = !detail;
+  dialog.querySelector("label[for=reason-input]").textContent = label;
+  dialog.querySelector("#reason-confirm").textContent = confirm;
+  const problem = dialog.querySelector("#reason-problem");
+  problem.hidden = true;
+  input.value = value;
+  const before = document.activeElement; // focus goes back there when the dialog closes
+  return new Promise((resolve) => {
+    const finish = (answer) => {
+      form.removeEventListener("submit", onSubmit);
+      dialog.removeEventListener("cancel", onCancel);
+      cancel.removeEventListener("click", onCancel);
+      if (dialog.open) dialog.close();
+      if (before instanceof HTMLElement && before.isConnected) before.focus();
+      resolve(answer);
+    };
+    const onSubmit = (event) => {
+      event.preventDefault();
+      const reason = input.value.trim();
+      if (!reason) {
+        problem.textContent = "Give a reason, in a few words.";
+        problem.hidden = false;
+        input.focus();
+        return;
+      }
+      finish(reason);
+    };
+    const onCancel = (event) => {
+      event.preventDefault();
+      finish(null);
+    };
+    const cancel = dialog.querySelector("#reason-cancel");
+    form.addEventListener("submit", onSubmit);
+    dialog.addEventListener("cancel", onCancel);
+    cancel.addEventListener("click", onCancel);
+    dialog.showModal();
+    input.focus();
+  });
 }

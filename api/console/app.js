@@ -9,6 +9,7 @@ const SCREENS = ["signin", "floor", "plan"];
 
 const screens = {};
 let user = null;
+let zones = new Map(); // venue id -> its time zone, from the directory
 
 function showScreen(name) {
   for (const id of SCREENS) $(id).hidden = id !== name;
@@ -62,6 +63,8 @@ async function loadVenues() {
   if (!visible.some((v) => v.id === venue.id)) venue.id = visible[0]?.id || null;
   picker.value = venue.id || "";
   picker.disabled = visible.length < 2;
+  zones = new Map(visible.map((v) => [v.id, v.time_zone]));
+  venue.zone = zones.get(venue.id) || null;
   showPlanFor(venue.id);
 }
 
@@ -89,6 +92,7 @@ async function whoAmI() {
 
 $("venue").addEventListener("change", async (event) => {
   venue.id = event.target.value;
+  venue.zone = zones.get(venue.id) || null;
   showPlanFor(venue.id);
   screens.floor.hide();
   await route();

@@ -1,9 +1,12 @@
 // The evening's floor: every table of the active layout coloured by its status at the
 // chosen date and time, kept live by the status stream; the day's bookings beside it
-// with the evening's workflow, and a booking form for phone calls and walk-ins.
+// with the evening's workflow, a walk-in seated in one step, the waitlist, and a booking
+// form for phone calls. Tables picked on the floor (Shift+click for several) are the
+// tables of the next booking; the venue's table combinations are offered as choices.
 
-import { ApiError, all, api, scoped, showProblem } from "./api.js";
+import { ApiError, all, api, scoped, sentence, showProblem, venueNow, withOverride } from "./api.js";
 import { drawCanvas, gridPlacements, htmlEl, labels, placeGroup, shapeOf, svgEl } from "./svg.js";
+import { createWaitlist } from "./waitlist.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,7 +21,7 @@ const LIVE_WINS_MS = 1200;
 const ACTIVE = new Set(["confirmed", "seated"]);
 
 const pad = (n) => String(n).padStart(2, "0");
-const localDate = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+const hhmm = (minutes) => `${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
 const minutesOf = (hhmm) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
 
 function patterns() {
@@ -37,6 +40,8 @@ export function createFloor() {
   const status = $("floor-status");
   const bookingProblem = $("booking-problem");
   const bookingForm = $("booking-form");
+  const walkinForm = $("walkin-form");
+  const walkinProblem = $("walkin-problem");
 
   const state = {
     date: null,
@@ -51,6 +56,8 @@ export function createFloor() {
     source: null,
     refresh: [],
     consistency: null,
+    combinations: [], // the venue's table combinations, if the venue has any
+    picked: [], // tables picked on the floor for the next booking, in the order picked
   };
   const groups = new Map();
 
@@ -58,20 +65,41 @@ export function createFloor() {
     status.textContent = text;
   };
 
+  /** The venue's today and the next quarter hour on its clock (not the browser's). */
   function defaultWhen() {
-    const now = new Date();
-    const minutes = Math.ceil((now.getHours() * 60 + now.getMinutes()) / 15) * 15;
-    const time = minutes >= 24 * 60 ? "23:45" : `${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
-    return { date: localDate(now), time };
+    const now = venueNow();
+    const minutes = Math.ceil(now.minutes / 15) * 15;
+    return { date: now.date, time: minutes >= 24 * 60 ? "23:45" : hhmm(minutes) };
+  }
+
+  /** A time later tonight for a phone booking: the next quarter hour after the venue's
+   * now (staff are not bound by the guests' lead time), at the latest 23:59. */
+  function laterTonight() {
+    const now = venueNow();
+    const minutes = (Math.floor(now.minutes / 15) + 1) * 15;
+    return { date: now.date, time: minutes >= 24 * 60 ? "23:59" : hhmm(minutes) };
   }
 
   // --- reading ---------------------------------------------------------------------
 
+  /** The venue's table combinations; none where the venue (or server) has none. */
+  async function loadCombinations() {
+    try {
+      const items = await all("/api/v1/admin/table-combinations");
+      return items.filter((c) => Array.isArray(c.table_ids) && c.table_ids.length > 1);
+    } catch (error) {
+      if (error instanceof ApiError && [404, 405].includes(error.status)) return [];
+      throw error;
+    }
+  }
+
   async function loadVenue() {
-    const [layouts, tables] = await Promise.all([
+    const [layouts, tables, combinations] = await Promise.all([
       all("/api/v1/admin/layouts"),
       all("/api/v1/admin/tables"),
+      loadCombinations(),
     ]);
+    state.combinations = combinations;
     state.tables = new Map(tables.map((t) => [t.id, t]));
     const active = layouts.find((l) => l.active);
     state.layout = active
@@ -145,6 +173,7 @@ export function createFloor() {
       tablesLayer.append(group);
       draw(p.table_id);
     }
+    state.picked = state.picked.filter((id) => groups.has(id) || state.tables.has(id));
     renderBookings();
     renderTableChoice();
     const closed = state.bookable
@@ -162,9 +191,12 @@ export function createFloor() {
     const booking = holding(tableId);
     placeGroup(group, p);
     group.dataset.status = current;
-    group.setAttribute("class", `table st-${current}`);
+    const picked = state.picked.includes(tableId);
+    group.setAttribute("class", `table st-${current}${picked ? " picked" : ""}`);
+    group.setAttribute("aria-pressed", String(picked));
     const who = booking ? `, ${booking.guest_name} at ${booking.time}` : "";
-    group.setAttribute("aria-label", `Table ${table.name}, ${table.capacity} seats, ${current}${who}`);
+    const mark = picked ? ", picked" : "";
+    group.setAttribute("aria-label", `Table ${table.name}, ${table.capacity} seats, ${current}${who}${mark}`);
     const parts = [shapeOf(p, { class: "table-shape" })];
     if (current !== "available") parts.push(shapeOf(p, { class: "table-pattern", fill: `url(#pat-${current})` }));
     parts.push(labels(p, [table.name, STATUS_TEXT[current]]));
@@ -186,7 +218,7 @@ export function createFloor() {
           text: label,
           "aria-label": `${label}: ${b.guest_name} at ${b.time}`,
         });
-        button.addEventListener("click", () => act(button, method, path));
+        button.addEventListener("click", () => act(button, label, method, path));
         actions.append(button);
       };
       if (b.status === "confirmed") {
@@ -219,18 +251,109 @@ export function createFloor() {
     );
   }
 
+  const tableName = (id) => state.tables.get(id)?.name ?? id;
+  const seatsOf = (ids) => ids.reduce((sum, id) => sum + (Number(state.tables.get(id)?.capacity) || 0), 0);
+
+  /** Every table choice (walk-in, waitlist, phone booking): any table, the tables picked
+   * on the floor, each table, and each of the venue's combinations. */
   function renderTableChoice() {
-    const choice = $("bf-table");
-    const keep = choice.value;
     const tables = [...state.tables.values()]
       .filter((t) => !t.retired)
       .sort((a, b) => a.name.localeCompare(b.name));
-    choice.replaceChildren(
-      htmlEl("option", { value: "", text: "any free table that fits" }),
-      ...tables.map((t) => htmlEl("option", { value: t.id, text: `${t.name} (${t.capacity} seats)` })),
-    );
-    choice.value = tables.some((t) => t.id === keep) ? keep : "";
+    for (const choice of document.querySelectorAll("select.table-choice")) {
+      const keep = choice.value;
+      const options = [htmlEl("option", { value: "", text: "any free table that fits" })];
+      if (state.picked.length > 1) {
+        const names = state.picked.map(tableName).join(" + ");
+        options.push(
+          htmlEl("option", { value: "picked", text: `${names} (picked, ${seatsOf(state.picked)} seats)` }),
+        );
+      }
+      options.push(
+        htmlEl(
+          "optgroup",
+          { label: "One table" },
+          ...tables.map((t) => htmlEl("option", { value: t.id, text: `${t.name} (${t.capacity} seats)` })),
+        ),
+      );
+      if (state.combinations.length) {
+        options.push(
+          htmlEl(
+            "optgroup",
+            { label: "Tables joined" },
+            ...state.combinations.map((c) => {
+              const names = c.table_ids.map(tableName).join(" + ");
+              const seats = c.min_capacity ? `${c.min_capacity}–${c.capacity}` : `${c.capacity}`;
+              const label = c.name ? `${c.name}: ${names}` : names;
+              return htmlEl("option", { value: `combo:${c.id}`, text: `${label} (${seats} seats)` });
+            }),
+          ),
+        );
+      }
+      choice.replaceChildren(...options);
+      const values = [...choice.options].map((o) => o.value);
+      choice.value = values.includes(keep) ? keep : "";
+    }
   }
+
+  /** The table ids a table choice stands for; none for "any free table". */
+  function tableIdsOf(choice) {
+    const value = choice.value;
+    if (!value) return [];
+    if (value === "picked") return [...state.picked];
+    if (value.startsWith("combo:")) {
+      return state.combinations.find((c) => `combo:${c.id}` === value)?.table_ids ?? [];
+    }
+    return [value];
+  }
+
+  /** Pick a table on the floor (or with Shift, add it to / take it from the picked ones);
+   * every table choice follows. */
+  function pick(tableId, adding) {
+    if (adding) {
+      state.picked = state.picked.includes(tableId)
+        ? state.picked.filter((id) => id !== tableId)
+        : [...state.picked, tableId];
+    } else {
+      state.picked = state.picked.length === 1 && state.picked[0] === tableId ? [] : [tableId];
+    }
+    for (const id of groups.keys()) draw(id);
+    renderTableChoice();
+    const value = state.picked.length > 1 ? "picked" : state.picked[0] ?? "";
+    for (const choice of document.querySelectorAll("select.table-choice")) choice.value = value;
+    showPicked();
+  }
+
+  function showPicked() {
+    const box = $("floor-picked");
+    if (!state.picked.length) {
+      box.replaceChildren();
+      return;
+    }
+    const clear = htmlEl("button", { type: "button", text: "Clear" });
+    clear.addEventListener("click", () => {
+      state.picked = [];
+      for (const id of groups.keys()) draw(id);
+      renderTableChoice();
+      showPicked();
+    });
+    const names = state.picked.map(tableName).join(" + ");
+    box.replaceChildren(
+      `Picked: ${names} (${seatsOf(state.picked)} seats). Shift+click another table to join it. `,
+      clear,
+    );
+  }
+
+  svg.addEventListener("click", (event) => {
+    const group = event.target.closest?.("g.table[data-table-id]");
+    if (group) pick(group.dataset.tableId, event.shiftKey || event.ctrlKey || event.metaKey);
+  });
+  svg.addEventListener("keydown", (event) => {
+    const group = event.target.closest?.("g.table[data-table-id]");
+    if (!group || (event.key !== "Enter" && event.key !== " ")) return;
+    event.preventDefault();
+    pick(group.dataset.tableId, event.shiftKey);
+  });
 
   // --- live ------------------------------------------------------------------------
 
@@ -292,20 +415,14 @@ export function createFloor() {
 
   // --- writes ----------------------------------------------------------------------
 
-  async function act(button, method, path) {
+  async function act(button, label, method, path) {
     button.disabled = true;
     try {
-      let made;
-      try {
-        made = await api(method, path, { write: true });
-      } catch (error) {
-        // Outside the rules staff may bend (a party seated early): ask the host why.
-        const reason = error instanceof ApiError && error.overrideRequired
-          ? window.prompt(`${error.detail}.\nReason to go ahead anyway:`)
-          : null;
-        if (!reason || !reason.trim()) throw error;
-        made = await api(method, path, { write: true, body: { override: { reason } } });
-      }
+      // Outside the rules staff may bend (a party seated early): the dialog asks why.
+      const made = await withOverride(
+        (extra) => api(method, path, { write: true, body: Object.keys(extra).length ? extra : undefined }),
+        `Override and ${label.toLowerCase()}`,
+      );
       state.consistency = made.consistency;
       showProblem(problem, null);
       say(`${made.data.guest_name}: ${made.data.status.replace("_", "-")}.`);
@@ -316,70 +433,156 @@ export function createFloor() {
     }
   }
 
-  function clearFieldErrors() {
-    for (const node of bookingForm.querySelectorAll(".field-error")) node.remove();
-    for (const node of bookingForm.querySelectorAll("[aria-invalid]")) {
+  function clearFieldErrors(form) {
+    for (const node of form.querySelectorAll(".field-error")) node.remove();
+    for (const node of form.querySelectorAll("[aria-invalid]")) {
       node.removeAttribute("aria-invalid");
       node.removeAttribute("aria-describedby");
     }
   }
 
-  function showFieldErrors(error) {
-    if (!(error instanceof ApiError)) return;
+  /** Each field error beside its input, in the words of the input's label. */
+  function showFieldErrors(form, error) {
+    if (!(error instanceof ApiError)) return 0;
+    let shown = 0;
     for (const { field, message } of error.errors) {
-      const name = field.split(".").pop();
-      const input = bookingForm.elements.namedItem(name);
+      const name = field.split(".").pop().replace(/\[\d+\]$/, "");
+      const input = form.elements.namedItem(name === "table_id" || name === "table_ids" ? "tables" : name);
       if (!input || !input.id) continue;
       const id = `${input.id}-error`;
+      if (document.getElementById(id)) continue;
       input.setAttribute("aria-invalid", "true");
       input.setAttribute("aria-describedby", id);
-      input.after(htmlEl("p", { class: "field-error", id, text: message }));
+      input.after(htmlEl("p", { class: "field-error", id, text: sentence(message) }));
+      shown += 1;
+    }
+    return shown;
+  }
+
+  /** A refusal beside a form: its detail sentence, or for field errors "check the
+   * marked fields" with each message beside its field. */
+  function refused(form, box, error, lead) {
+    const marked = showFieldErrors(form, error);
+    if (marked && error instanceof ApiError && marked === error.errors.length) {
+      showProblem(box, new Error("Check the marked fields."), lead);
+    } else {
+      showProblem(box, error, error instanceof ApiError && error.status !== 0 ? lead : "");
     }
   }
 
-  async function book(event) {
-    event.preventDefault();
-    clearFieldErrors();
-    showProblem(bookingProblem, null);
-    const data = new FormData(bookingForm);
-    const body = {
-      date: data.get("date"),
-      time: data.get("time"),
-      party_size: Number(data.get("party_size")),
-      guest_name: String(data.get("guest_name")).trim(),
-      source: data.get("source"),
-    };
-    for (const name of ["guest_phone", "guest_email", "special_requests", "table_id"]) {
+  /** `POST /admin/bookings` for staff, asking for an override reason when needed. */
+  async function staffBooking(body) {
+    return withOverride((extra) =>
+      api("POST", "/api/v1/admin/bookings", { body: { ...body, ...extra }, write: true }),
+    );
+  }
+
+  function detailsOf(data, body) {
+    for (const name of ["guest_phone", "guest_email", "special_requests"]) {
       const value = String(data.get(name) ?? "").trim();
       if (value) body[name] = value;
     }
-    const submit = bookingForm.querySelector("button[type=submit]");
+    return body;
+  }
+
+  function described(b) {
+    const tables = (b.table_ids?.length ? b.table_ids : [b.table_id]).filter(Boolean).map(tableName);
+    return `${b.guest_name}, party of ${b.party_size}, ${b.date} at ${b.time} on ${tables.join(" + ") || "no table"}`;
+  }
+
+  async function submitting(form, action) {
+    const submit = form.querySelector("button[type=submit]");
     submit.disabled = true;
     try {
-      const made = await api("POST", "/api/v1/bookings/", { body, write: true });
-      state.consistency = made.consistency;
-      const b = made.data;
-      const table = state.tables.get(b.table_id)?.name ?? b.table_id;
-      say(`Booked ${b.guest_name}, party of ${b.party_size}, ${b.date} at ${b.time} on ${table}.`);
-      for (const name of ["guest_name", "guest_phone", "guest_email", "special_requests"]) {
-        bookingForm.elements.namedItem(name).value = "";
-      }
-      if (b.date === state.date) await refresh();
-    } catch (error) {
-      showProblem(bookingProblem, error, error instanceof ApiError ? `${error.title}:` : "");
-      showFieldErrors(error);
+      await action();
     } finally {
       submit.disabled = false;
     }
   }
 
+  async function book(event) {
+    event.preventDefault();
+    clearFieldErrors(bookingForm);
+    showProblem(bookingProblem, null);
+    const data = new FormData(bookingForm);
+    const body = detailsOf(data, {
+      date: data.get("date"),
+      time: data.get("time"),
+      party_size: Number(data.get("party_size")),
+      guest_name: String(data.get("guest_name")).trim(),
+      source: data.get("source"),
+    });
+    const tableIds = tableIdsOf($("bf-table"));
+    if (tableIds.length) body.table_ids = tableIds;
+    await submitting(bookingForm, async () => {
+      try {
+        const made = await staffBooking(body);
+        state.consistency = made.consistency;
+        const b = made.data;
+        say(`Booked ${described(b)}.`);
+        for (const name of ["guest_name", "guest_phone", "guest_email", "special_requests"]) {
+          bookingForm.elements.namedItem(name).value = "";
+        }
+        if (b.date === state.date) await refresh();
+      } catch (error) {
+        refused(bookingForm, bookingProblem, error, "Not booked:");
+      }
+    });
+  }
+
+  /** A walk-in: booked from the venue's current minute and seated in one command. */
+  async function walkIn(event) {
+    event.preventDefault();
+    clearFieldErrors(walkinForm);
+    showProblem(walkinProblem, null);
+    const data = new FormData(walkinForm);
+    const body = detailsOf(data, {
+      party_size: Number(data.get("party_size")),
+      guest_name: String(data.get("guest_name") ?? "").trim() || "Walk-in",
+      source: "walk_in",
+      seat_now: true,
+    });
+    const tableIds = tableIdsOf($("wf-table"));
+    if (tableIds.length) body.table_ids = tableIds;
+    await submitting(walkinForm, async () => {
+      try {
+        const made = await staffBooking(body);
+        state.consistency = made.consistency;
+        const b = made.data;
+        walkinForm.elements.namedItem("guest_name").value = "";
+        walkinForm.elements.namedItem("guest_phone").value = "";
+        await seated(b);
+      } catch (error) {
+        refused(walkinForm, walkinProblem, error, "Not seated:");
+      }
+    });
+  }
+
+  /** A party just seated: the floor shows the venue's now, the picked tables are let go. */
+  async function seated(b) {
+    state.picked = [];
+    showPicked();
+    await showAt(b.date, b.time);
+    say(`Seated ${described(b)}.`);
+  }
+
   bookingForm.addEventListener("submit", book);
-  $("bf-walk-in").addEventListener("click", () => {
-    const now = new Date();
-    bookingForm.elements.namedItem("source").value = "walk_in";
-    bookingForm.elements.namedItem("date").value = localDate(now);
-    bookingForm.elements.namedItem("time").value = `${pad(now.getHours())}:${pad(now.getMinutes())}`;
+  walkinForm.addEventListener("submit", walkIn);
+  $("bf-tonight").addEventListener("click", () => {
+    const tonight = laterTonight();
+    bookingForm.elements.namedItem("source").value = "phone";
+    bookingForm.elements.namedItem("date").value = tonight.date;
+    bookingForm.elements.namedItem("time").value = tonight.time;
     bookingForm.elements.namedItem("guest_name").focus();
+  });
+
+  const waitlist = createWaitlist({
+    tableIds: () => tableIdsOf($("wl-table")),
+    consistency: () => state.consistency,
+    wrote: (token) => {
+      state.consistency = token;
+    },
+    seated,
   });
 
   $("floor-when").addEventListener("submit", (event) => {
@@ -394,8 +597,13 @@ export function createFloor() {
     state.live.clear();
     $("floor-date").value = date;
     $("floor-time").value = time;
-    bookingForm.elements.namedItem("date").value = date;
-    bookingForm.elements.namedItem("time").value = time;
+    // The phone form follows the floor, except that past the venue's now it offers the
+    // next quarter hour tonight.
+    const now = venueNow();
+    const past = date < now.date || (date === now.date && minutesOf(time) <= now.minutes);
+    const when = past && date === now.date ? laterTonight() : { date, time };
+    bookingForm.elements.namedItem("date").value = when.date;
+    bookingForm.elements.namedItem("time").value = when.time;
     if (changedDate || !state.source) connect();
     await loadDay();
     render();
@@ -409,8 +617,10 @@ export function createFloor() {
         const fallback = defaultWhen();
         await showAt($("floor-date").value || fallback.date, $("floor-time").value || fallback.time);
       });
+      waitlist.show();
     },
     hide() {
+      waitlist.hide();
       state.source?.close();
       state.source = null;
       for (const timer of state.refresh) clearTimeout(timer);

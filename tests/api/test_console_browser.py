@@ -10,18 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
-from tests.api.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, Headers, NewUser
+from tests.api.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, TIME_ZONE, Headers, NewUser
+from tests.api.conftest import TABLES as SUITE_TABLES
 from tests.support.scope import TEST_VENUE
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -65,11 +69,14 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
-async def page(browser: Browser, live_server: str) -> AsyncIterator[Page]:
-    """A fresh tab on the console's server; fails the test on any script error."""
-    context = await browser.new_context(
-        base_url=live_server, viewport={"width": 1440, "height": 900}
-    )
+async def page(
+    browser: Browser, live_server: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Page]:
+    """A fresh tab on the console's server; fails the test on any script error. Tests may
+    give the tab's own settings (`indirect` parametrisation): a time zone, a viewport."""
+    settings: dict[str, Any] = {"viewport": {"width": 1440, "height": 900}}
+    settings.update(getattr(request, "param", {}))
+    context = await browser.new_context(base_url=live_server, **settings)
     context.set_default_timeout(5000)
     tab = await context.new_page()
     errors: list[str] = []
@@ -310,16 +317,12 @@ async def test_a_booking_made_elsewhere_colours_its_table_within_a_second(
 
     row = page.locator(f"tr[data-booking-id='{response.json()['id']}']")
     await expect(row).to_contain_text("Ada Lovelace")
-    asked: list[str] = []
-
-    async def give_a_reason(dialog: Any) -> None:  # the booking is days away: seated early
-        asked.append(dialog.message)
-        await dialog.accept("Regulars, early for the theatre")
-
-    page.once("dialog", give_a_reason)
     await row.get_by_role("button", name="Seat").click()
+    reason = page.locator("#reason-dialog")  # the booking is days away: seated early
+    await expect(reason).to_contain_text("it can be seated from 18:00 until")
+    await reason.get_by_label("Reason for the override").fill("Regulars, early for the theatre")
+    await reason.get_by_role("button", name="Override and seat").click()
     await expect(table).to_have_attribute("data-status", "seated")
-    assert "it can be seated from 18:00 until" in asked[0]
     await expect(row.locator(".bk-status")).to_have_text("seated")
     await expect(table_in(page, "floor-svg", by_name["T5"])).to_have_attribute(
         "data-status", "blocked"
@@ -349,15 +352,22 @@ async def test_the_apis_refusals_are_shown_beside_the_booking_form(
     await form.get_by_label("Phone").fill("call me maybe")
     await form.get_by_role("button", name="Book").click()
     problem = page.locator("#booking-problem")
-    await expect(problem).to_contain_text("guest_phone")
+    await expect(problem).to_contain_text("Check the marked fields.")
+    await expect(problem).not_to_contain_text("guest_phone")  # a sentence, not raw field names
     phone_error = page.locator("#bf-phone-error")
     await expect(phone_error).to_be_visible()
     await expect(form.get_by_label("Phone")).to_have_attribute("aria-invalid", "true")
 
+    # A refusal that is no field's fault is its detail sentence.
     await form.get_by_label("Phone").fill("+44 20 7946 0000")
-    await form.get_by_label("Time").fill("04:00")
+    await form.get_by_label("Party size").fill("40")
+    await form.get_by_label("Table").select_option(label="T1 (2 seats)")
     await form.get_by_role("button", name="Book").click()
-    await expect(problem).to_contain_text("not open at")
+    dialog = page.locator("#reason-dialog")  # too many for the table: staff may override
+    await expect(dialog.locator("#reason-detail")).to_contain_text("give a reason")
+    await dialog.get_by_role("button", name="Cancel").click()
+    await expect(problem).to_contain_text("Not booked: A party of 40 does not fit")
+    await expect(problem).not_to_contain_text("party_size")
     await expect(phone_error).to_have_count(0)
 
 
@@ -421,3 +431,429 @@ async def test_an_admin_switches_venue_and_the_console_follows(
         await picker.select_option(venue["id"])
     await page.reload()
     await expect(picker).to_have_value(venue["id"])  # the tab keeps its choice
+
+
+# --- the host stand -------------------------------------------------------------------
+
+# A browser far from the venue (UTC+14, the venue in London): the console keeps the
+# venue's day and clock, not the browser's.
+FAR_AWAY = {"timezone_id": "Pacific/Kiritimati"}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def venue_now() -> dt.datetime:
+    return dt.datetime.now(ZoneInfo(TIME_ZONE))
+
+
+def minutes(hhmm: str) -> int:
+    return int(hhmm[:2]) * 60 + int(hhmm[3:5])
+
+
+async def open_floor(page: Page) -> None:
+    await page.goto("/console#floor")
+    await expect(page.locator("#floor-svg g.table").first).to_be_visible()
+    await expect(page.locator("#floor-live")).to_have_attribute("data-state", "live")
+
+
+def posted(path: str) -> Callable[[Any], bool]:
+    return lambda r: r.request.method == "POST" and r.url.split("?")[0].endswith(path)
+
+
+async def written(
+    page: Page, action: Callable[[], Awaitable[None]], path: str, reason: str = "Regulars"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Do `action` and answer what it wrote to `path`: the body sent and the answer. When
+    the API asks staff for an override (the clock of the run may fall outside the venue's
+    hours or turn past its close), the host gives `reason` in the console's dialog."""
+    async with page.expect_response(posted(path)) as first:
+        await action()
+    response = await first.value
+    if response.status == 422:
+        problem = await response.json()
+        assert problem["type"].endswith("/override-required"), problem
+        dialog = page.locator("#reason-dialog")
+        await expect(dialog).to_be_visible()
+        await expect(dialog).to_contain_text(problem["detail"][1:40])
+        await dialog.get_by_label("Reason for the override").fill(reason)
+        async with page.expect_response(posted(path)) as second:
+            await dialog.get_by_role("button", name="Override and").click()
+        response = await second.value
+        assert (response.request.post_data_json or {})["override"] == {"reason": reason}
+        await expect(dialog).to_be_hidden()
+    assert response.ok, await response.text()
+    sent: dict[str, Any] = response.request.post_data_json or {}
+    return sent, await response.json()
+
+
+@pytest.mark.parametrize("page", [FAR_AWAY], indirect=True)
+async def test_a_walk_in_is_seated_now_and_shows_seated_on_the_floor_and_in_the_list(
+    staff: Page, own_venue: OwnVenueMaker
+) -> None:
+    page = staff
+    await choose_venue(page, await own_venue())
+    await open_floor(page)
+    today = venue_now().date().isoformat()
+    await expect(page.locator("#floor-date")).to_have_value(today)
+
+    form = page.locator("#walkin-form")
+    await form.get_by_label("Party size").fill("2")
+    await form.get_by_label("Name").fill("Walker Percy")
+    await form.get_by_label("Phone").fill("+44 20 7946 0011")
+    sent, booking = await written(
+        page, lambda: form.get_by_role("button", name="Seat now").click(), "/admin/bookings"
+    )
+
+    assert sent["source"] == "walk_in"
+    assert sent["seat_now"] is True
+    assert "date" not in sent
+    assert "time" not in sent
+    assert (booking["status"], booking["source"], booking["date"]) == ("seated", "walk_in", today)
+    row = page.locator(f"tr[data-booking-id='{booking['id']}']")
+    await expect(row).to_contain_text("Walker Percy")
+    await expect(row.locator(".bk-status")).to_have_text("seated")
+    await expect(row.get_by_role("button", name="Complete")).to_be_visible()
+    for table_id in booking["table_ids"]:
+        await expect(table_in(page, "floor-svg", table_id)).to_have_attribute(
+            "data-status", "seated"
+        )
+    await expect(page.locator("#floor-status")).to_contain_text("Seated Walker Percy")
+    await expect(form.get_by_label("Name")).to_have_value("")
+    await screenshot(page, "walk-in")
+
+
+@dataclass(frozen=True)
+class OwnVenue:
+    id: str
+    tables: dict[str, str]  # name -> id
+    token: str  # the last setup write's X-Consistency-Token
+
+
+OwnVenueMaker = Callable[..., Awaitable[OwnVenue]]
+
+
+@pytest.fixture
+def own_venue(client: Client, admin: Headers) -> OwnVenueMaker:
+    """A venue of the test's own, open all day in the suite's time zone with the suite's
+    six tables: the host stand works at the current minute, and what it seats today
+    must not take the tables other tests book today in the suite's venue."""
+
+    async def make(lead_minutes: int = 0) -> OwnVenue:
+        opened = await client.post(
+            "/api/v1/admin/venues",
+            json={
+                "name": f"Aa Host Stand {uuid.uuid4().hex[:4]}",
+                "slug": f"stand-{uuid.uuid4().hex[:8]}",
+                "time_zone": TIME_ZONE,
+            },
+            headers=admin,
+        )
+        assert opened.status_code == 201, opened.text
+        venue_id = str(opened.json()["id"])
+        scope = f"/api/v1/venues/{venue_id}/admin"
+        day = [{"open": "00:00", "close": "23:59"}]
+        weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        slots = {
+            "interval_minutes": 15,
+            "turn_times": [
+                {"max_party_size": 2, "minutes": 90},
+                {"max_party_size": 8, "minutes": 120},
+            ],
+            "buffer_minutes": 0,
+            "min_lead_minutes": lead_minutes,
+            "max_days_ahead": 365,
+            "time_zone": TIME_ZONE,
+        }
+        writes: list[tuple[str, str, dict[str, Any]]] = [
+            ("PUT", f"{scope}/operating-hours", dict.fromkeys(weekdays, day)),
+            ("PUT", f"{scope}/time-slots", slots),
+        ]
+        writes += [
+            ("POST", f"{scope}/tables", {"name": name, "capacity": seats, "min_capacity": least})
+            for _, name, seats, least, _ in SUITE_TABLES
+        ]
+        token = opened_token = opened.headers["X-Consistency-Token"]
+        tables: dict[str, str] = {}
+        for method, path, body in writes:
+            done = await client.request(
+                method, path, json=body, headers={**admin, "X-Consistency-Token": token}
+            )
+            assert done.is_success, done.text
+            token = done.headers["X-Consistency-Token"]
+            if path.endswith("/tables"):
+                tables[body["name"]] = done.json()["id"]
+        listed = await client.get(
+            f"{scope}/tables", headers={**admin, "X-Consistency-Token": token}
+        )
+        assert listed.status_code == 200, listed.text
+        directory = await client.get(
+            "/api/v1/venues", headers={**admin, "X-Consistency-Token": opened_token}
+        )
+        assert venue_id in {v["id"] for v in directory.json()}
+        return OwnVenue(venue_id, tables, token)
+
+    return make
+
+
+async def choose_venue(page: Page, venue: OwnVenue) -> None:
+    """The tab works on `venue` from its first page on."""
+    await page.add_init_script(f"sessionStorage.setItem('tablebook.venue', {venue.id!r})")
+
+
+@pytest.mark.parametrize("page", [FAR_AWAY], indirect=True)
+async def test_a_phone_booking_for_tonight_defaults_to_the_venues_today_and_a_time_soon(
+    staff: Page, own_venue: OwnVenueMaker
+) -> None:
+    """Later tonight is inside the guests' hour of lead time: staff book it all the same."""
+    page = staff
+    venue = await own_venue(lead_minutes=60)
+    await choose_venue(page, venue)
+    await open_floor(page)
+    await expect(page.locator("#venue")).to_have_value(venue.id)
+    now = venue_now()
+    form = page.locator("#booking-form")
+    await form.get_by_role("button", name="Tonight").click()
+    await expect(form.get_by_label("Date")).to_have_value(now.date().isoformat())
+    at = await form.get_by_label("Time").input_value()
+    assert minutes(at) > now.hour * 60 + now.minute or at == "23:59", (at, now)
+    assert minutes(at) - (now.hour * 60 + now.minute) <= 30, (at, now)
+    await expect(form.get_by_label("Taken by")).to_have_value("phone")
+
+    await form.get_by_label("Guest name").fill("Dorothy Parker")
+    await form.get_by_label("Phone").fill("+44 20 7946 0022")
+    await form.get_by_label("Party size").fill("2")
+    sent, booking = await written(
+        page, lambda: form.get_by_role("button", name="Book").click(), "/admin/bookings"
+    )
+
+    assert (sent["source"], sent["date"], sent["time"]) == ("phone", now.date().isoformat(), at)
+    assert (booking["status"], booking["source"]) == ("confirmed", "phone")
+    assert (booking["date"], booking["time"]) == (now.date().isoformat(), at)
+    assert booking["venue_id"] == venue.id
+    await expect(page.locator("#floor-status")).to_contain_text("Booked Dorothy Parker")
+    row = page.locator(f"tr[data-booking-id='{booking['id']}']")
+    await expect(row).to_contain_text("Dorothy Parker")
+    await expect(row).to_contain_text("phone")
+
+
+async def test_the_waitlist_adds_notifies_removes_and_seats_a_party(
+    staff: Page, client: Client, admin: Headers, own_venue: OwnVenueMaker
+) -> None:
+    page = staff
+    venue = await own_venue()
+    await choose_venue(page, venue)
+    await page.add_init_script("sessionStorage.setItem('tablebook.waitlistRefreshMs', '500')")
+    await open_floor(page)
+    panel = page.locator("#waitlist")
+    add = panel.locator("#waitlist-form")
+
+    await add.get_by_label("Party size").fill("2")
+    await add.get_by_label("Name").fill("Zelda Fitzgerald")
+    await add.get_by_label("Phone").fill("call me")  # refused in a host's words
+    await add.get_by_role("button", name="Add to waitlist").click()
+    await expect(panel.locator("#waitlist-problem")).to_contain_text("Phone: ")
+    await expect(panel.locator("#waitlist-problem")).not_to_contain_text("guest_phone")
+    await add.get_by_label("Phone").fill("+44 20 7946 0033")
+    _, first = await written(
+        page, lambda: add.get_by_role("button", name="Add to waitlist").click(), "/admin/waitlist"
+    )
+    await add.get_by_label("Party size").fill("3")
+    await add.get_by_label("Name").fill("Scott Fitzgerald")
+    await add.get_by_label("Notes").fill("high chair")
+    _, second = await written(
+        page, lambda: add.get_by_role("button", name="Add to waitlist").click(), "/admin/waitlist"
+    )
+    assert first["status"] == "waiting"
+    assert "quoted_wait_minutes" in first
+
+    zelda = panel.locator(f"tr[data-entry-id='{first['id']}']")
+    scott = panel.locator(f"tr[data-entry-id='{second['id']}']")
+    await expect(zelda.locator(".wl-party")).to_have_text("2")
+    await expect(zelda.locator(".wl-quoted")).to_have_text(re.compile(r"^(now|~\d.*)$"))
+    await expect(zelda.locator(".wl-waited")).to_contain_text("min")
+    position = int(await zelda.locator(".wl-position").inner_text())
+    await expect(scott.locator(".wl-position")).to_have_text(str(position + 1))
+    await expect(scott).to_contain_text("high chair")
+
+    # One added at the door by a colleague shows up without a click: the list refreshes.
+    other = await client.post(
+        f"/api/v1/venues/{venue.id}/admin/waitlist",
+        json={"party_size": 2, "guest_name": "Ring Lardner"},
+        headers=admin,
+    )
+    assert other.status_code == 201, other.text
+    await expect(panel).to_contain_text("Ring Lardner")
+
+    await written(page, lambda: zelda.get_by_role("button", name="Notify").click(), "/notify")
+    await expect(zelda).to_contain_text("notified")
+
+    async with page.expect_response(posted("/remove")) as removed:
+        await scott.get_by_role("button", name="Remove").click()
+        dialog = page.locator("#reason-dialog")
+        await expect(dialog).to_be_visible()
+        await dialog.get_by_label("Why are they leaving the list?").fill("went elsewhere")
+        await dialog.get_by_role("button", name="Remove").click()
+    response = await removed.value
+    assert response.ok
+    assert response.request.post_data_json == {"reason": "went elsewhere"}
+    await expect(scott).to_have_count(0)
+
+    _, seated = await written(
+        page, lambda: zelda.get_by_role("button", name="Seat").click(), "/seat"
+    )
+    await expect(zelda).to_have_count(0)
+    booking = seated.get("booking", seated)
+    row = page.locator(f"tr[data-booking-id='{booking['id']}']")
+    await expect(row).to_contain_text("Zelda Fitzgerald")
+    await expect(row.locator(".bk-status")).to_have_text("seated")
+    await screenshot(page, "waitlist")
+
+
+async def combination(
+    client: Client, admin: Headers, venue: OwnVenue, names: list[str], least: int
+) -> str:
+    """Combine these tables of `venue`; the combination's id."""
+    seats = {name: capacity for _, name, capacity, _, _ in SUITE_TABLES}
+    made = await client.post(
+        f"/api/v1/venues/{venue.id}/admin/table-combinations",
+        json={
+            "table_ids": [venue.tables[n] for n in names],
+            "min_capacity": least,
+            "capacity": sum(seats[n] for n in names),
+            "name": " + ".join(names),
+        },
+        headers={**admin, "X-Consistency-Token": venue.token},
+    )
+    assert made.status_code == 201, made.text
+    listed = await client.get(
+        f"/api/v1/venues/{venue.id}/admin/table-combinations",
+        headers={**admin, "X-Consistency-Token": made.headers["X-Consistency-Token"]},
+    )
+    assert made.json()["id"] in {c["id"] for c in listed.json()["items"]}
+    return str(made.json()["id"])
+
+
+async def test_a_party_across_joined_tables_holds_every_one_of_them(
+    staff: Page, client: Client, admin: Headers, days: Iterator[dt.date], own_venue: OwnVenueMaker
+) -> None:
+    page = staff
+    venue = await own_venue()
+    by_name = venue.tables
+    await combination(client, admin, venue, ["T1", "T2"], 3)
+    terrace = await combination(client, admin, venue, ["T5", "T6"], 9)
+    await choose_venue(page, venue)
+    day = next(days)
+    await show_floor(page, day, "19:00")
+    form = page.locator("#booking-form")
+    choice = form.get_by_label("Table")
+    await expect(choice.locator(f"option[value='combo:{terrace}']")).to_contain_text("T5 + T6")
+
+    # Two tables picked on the floor: a click, then a Shift+click.
+    await table_in(page, "floor-svg", by_name["T1"]).click()
+    await table_in(page, "floor-svg", by_name["T2"]).click(modifiers=["Shift"])
+    await expect(page.locator("#floor-picked")).to_contain_text("T1 + T2")
+    await expect(choice).to_have_value("picked")
+    await expect(table_in(page, "floor-svg", by_name["T2"])).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await form.get_by_label("Guest name").fill("Algonquin table")
+    await form.get_by_label("Party size").fill("4")
+    sent, booking = await written(
+        page, lambda: form.get_by_role("button", name="Book").click(), "/admin/bookings"
+    )
+    assert sent["table_ids"] == [by_name["T1"], by_name["T2"]]
+    assert sorted(booking["table_ids"]) == sorted([by_name["T1"], by_name["T2"]])
+    for name in ("T1", "T2"):
+        await expect(table_in(page, "floor-svg", by_name[name])).to_have_attribute(
+            "data-status", "booked"
+        )
+    await expect(page.locator(f"tr[data-booking-id='{booking['id']}']")).to_contain_text("T1, T2")
+
+    # One of the venue's combinations, chosen from the list.
+    await choice.select_option(f"combo:{terrace}")
+    await form.get_by_label("Guest name").fill("Round table")
+    await form.get_by_label("Party size").fill("12")
+    sent, booking = await written(
+        page, lambda: form.get_by_role("button", name="Book").click(), "/admin/bookings"
+    )
+    assert sorted(sent["table_ids"]) == sorted([by_name["T5"], by_name["T6"]])
+    assert sorted(booking["table_ids"]) == sorted([by_name["T5"], by_name["T6"]])
+    for name in ("T5", "T6"):
+        await expect(table_in(page, "floor-svg", by_name[name])).to_have_attribute(
+            "data-status", "booked"
+        )
+    await screenshot(page, "joined-tables")
+
+    # Too many for any one table, and no table named: the smallest combination that fits.
+    await choice.select_option("")
+    await form.get_by_label("Time").fill("21:30")
+    await form.get_by_label("Guest name").fill("Long table")
+    await form.get_by_label("Party size").fill("11")
+    sent, booking = await written(
+        page, lambda: form.get_by_role("button", name="Book").click(), "/admin/bookings"
+    )
+    assert "table_ids" not in sent
+    assert sorted(booking["table_ids"]) == sorted([by_name["T5"], by_name["T6"]])
+    await expect(page.locator(f"tr[data-booking-id='{booking['id']}']")).to_contain_text("T5, T6")
+
+
+async def test_staff_give_a_reason_to_book_outside_the_hours_and_may_decline_to(
+    staff: Page, days: Iterator[dt.date]
+) -> None:
+    page = staff
+    day = next(days)
+    await show_floor(page, day, "20:00")
+    form = page.locator("#booking-form")
+    await form.get_by_label("Guest name").fill("Night owl")
+    await form.get_by_label("Time").fill("04:00")
+    dialog = page.locator("#reason-dialog")
+
+    async with page.expect_response(posted("/admin/bookings")) as first:
+        await form.get_by_role("button", name="Book").click()
+    problem = await (await first.value).json()
+    assert problem["type"].endswith("/override-required"), problem
+    await expect(dialog).to_be_visible()
+    await expect(dialog.locator("#reason-detail")).to_contain_text("not open")
+    await dialog.get_by_role("button", name="Cancel").click()  # nothing is sent again
+    await expect(dialog).to_be_hidden()
+    await expect(page.locator("#booking-problem")).to_contain_text("not open")
+    await expect(page.locator("#floor-bookings")).not_to_contain_text("Night owl")
+
+    async def book() -> None:
+        await form.get_by_role("button", name="Book").click()
+        await expect(dialog).to_be_visible()
+        await dialog.get_by_role("button", name="Override and book").click()  # no reason yet
+        await expect(dialog.locator("#reason-problem")).to_contain_text("Give a reason")
+
+    sent, booking = await written(page, book, "/admin/bookings", reason="Private party after hours")
+    assert sent["override"] == {"reason": "Private party after hours"}
+    assert booking["time"] == "04:00"
+
+
+@pytest.mark.parametrize("page", [PHONE], indirect=True)
+async def test_the_host_stand_fits_a_phone(staff: Page, own_venue: OwnVenueMaker) -> None:
+    page = staff
+    await choose_venue(page, await own_venue())
+    await open_floor(page)
+    for panel in ("#walkin-form", "#waitlist", "#booking-form"):
+        await page.locator(panel).scroll_into_view_if_needed()
+        box = await page.locator(panel).bounding_box()
+        assert box is not None, panel
+        assert 0 <= box["x"] <= box["x"] + box["width"] <= 390, (panel, box)
+    add = page.locator("#waitlist-form")
+    await add.get_by_label("Name").fill("Jean Rhys")
+    _, entry = await written(
+        page, lambda: add.get_by_role("button", name="Add to waitlist").click(), "/admin/waitlist"
+    )
+    row = page.locator(f"#waitlist tr[data-entry-id='{entry['id']}']")
+    for action in ("Notify", "Seat", "Remove"):
+        button = await row.get_by_role("button", name=action).bounding_box()
+        assert button is not None, action
+        assert button["x"] + button["width"] <= 390, (action, button)
+        assert button["height"] >= 24, (action, button)  # big enough to tap
+    wide = await page.evaluate("document.documentElement.scrollWidth")
+    assert wide <= 390, wide
+    await screenshot(page, "phone")
+    if SHOTS:
+        await page.screenshot(path=str(Path(SHOTS) / "console-phone-full.png"), full_page=True)
+    await written(page, lambda: row.get_by_role("button", name="Seat").click(), "/seat")
+    await expect(row).to_have_count(0)
