@@ -251,3 +251,26 @@ async def test_a_booking_moves_onto_a_combination_and_names_its_tables_plainly(
     blank = await _book(client, guest, day, 6, table_ids=[one, ""])
     assert blank.status_code == 422
     assert _kind(blank) == "invalid-booking"
+
+
+async def test_staff_book_a_combination_by_phone(
+    client: Client, admin: Headers, floor: Floor, days: Iterator[dt.date]
+) -> None:
+    one = (await floor.table(capacity=4, min_capacity=1))["id"]
+    two = (await floor.table(capacity=4, min_capacity=1))["id"]
+    assert (await _combine(client, admin, one, two, min_capacity=5, capacity=8)).status_code == 201
+
+    booked = await client.post(
+        "/api/v1/admin/bookings",
+        json={
+            "date": next(days).isoformat(),
+            "time": "19:00",
+            "party_size": 8,
+            "guest_name": "Alan Turing, party of 8",
+            "table_ids": [one, two],
+        },
+        headers=admin,
+    )
+
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["table_ids"] == [one, two]
