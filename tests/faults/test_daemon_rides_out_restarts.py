@@ -152,7 +152,10 @@ async def test_the_daemon_rides_out_postgres_and_redis_restarts_and_loses_nothin
 
             throwaway_redis.kill()
             await guests.book(40)
-            await asyncio.sleep(1.0)
+            deadline = time.monotonic() + 20
+            while "server=Redis" not in log_path.read_text():  # it has met the outage
+                assert time.monotonic() < deadline, "the daemon never noticed Redis was gone"
+                await asyncio.sleep(0.2)
             throwaway_redis.start()  # empty: the Redis models are built again
             await guests.book(40)
             await _caught_up(guests, pool, redis)
