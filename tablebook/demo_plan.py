@@ -4,7 +4,8 @@ Nothing here talks to a store: `demo_plan(first_day)` is a pure function of the 
 booking day and a seed, so the same day gives the same plan, byte for byte.
 
 - Twelve tables in two areas, the "Main room" and the "Terrace", seating 2 to 8, each
-  with a minimum party that keeps a big table from going to a couple.
+  with a minimum party that keeps a big table from going to a couple; two pairs of them
+  join for larger parties (M4 + M5 for 5 to 8, T3 + T4 for 7 to 10).
 - Closed on Mondays; lunch 12:00-15:00 and dinner 18:00-23:00 the other days.
 - 210 booking requests over the fourteen days from `first_day` (about 195 find a table;
   the rest ask for a slot already taken on a busy evening): more at dinner than at
@@ -99,6 +100,25 @@ class DemoLayout:
 
 
 @dataclass(frozen=True, slots=True)
+class DemoCombination:
+    """Tables the floor joins for a larger party, by their labels."""
+
+    label: str
+    name: str
+    tables: tuple[str, ...]
+    min_capacity: int
+    capacity: int
+
+    @property
+    def combination_id(self) -> str:
+        return demo_id(f"combination-{self.label}")
+
+    @property
+    def table_ids(self) -> tuple[str, ...]:
+        return tuple(demo_id(f"table-{label}") for label in self.tables)
+
+
+@dataclass(frozen=True, slots=True)
 class DemoBooking:
     number: int
     date: date
@@ -128,6 +148,7 @@ class DemoPlan:
     tables: tuple[DemoTable, ...]
     layout: DemoLayout
     bookings: tuple[DemoBooking, ...]
+    combinations: tuple[DemoCombination, ...] = ()
 
     @property
     def areas(self) -> tuple[str, ...]:
@@ -152,6 +173,11 @@ TABLES: Final = (
     DemoTable("T2", "T2", TERRACE, 2, 1, 1010, 60, 80, 80, "round"),
     DemoTable("T3", "T3", TERRACE, 4, 2, 850, 260, 110, 110, "square"),
     DemoTable("T4", "T4", TERRACE, 6, 3, 850, 480, 240, 120, "oval"),
+)
+
+COMBINATIONS: Final = (
+    DemoCombination("main-fours", "M4 + M5", ("M4", "M5"), 5, 8),
+    DemoCombination("terrace-long", "T3 + T4", ("T3", "T4"), 7, 10),
 )
 
 LAYOUT: Final = DemoLayout(
@@ -246,6 +272,7 @@ def demo_plan(
         tables=TABLES,
         layout=LAYOUT,
         bookings=planned,
+        combinations=COMBINATIONS,
     )
 
 

@@ -37,6 +37,7 @@ from booking_core.domain.commands import (
     CancelBooking,
     ChangeSlotSettings,
     CreateLayout,
+    DefineTableCombination,
     OpenVenue,
     SetOpeningHours,
     VenueCommand,
@@ -157,7 +158,7 @@ def plan_for(now: datetime, time_zone: str, seed: int = 7) -> DemoPlan:
 
 def steps(plan: DemoPlan, venue: VenueState) -> int:
     """How many commands `seed_demo` will send: for a progress bar."""
-    setup = 0 if is_configured(venue) else len(plan.tables) + 4
+    setup = 0 if is_configured(venue) else len(plan.tables) + len(plan.combinations) + 4
     return setup + len(plan.bookings)
 
 
@@ -285,6 +286,22 @@ async def _set_up_venue(
         ),
     ):
         await change_venue(store, command)
+        progress(1)
+    for combination in plan.combinations:
+        await change_venue(
+            store,
+            DefineTableCombination(
+                command_id=command_id(f"combination-{combination.label}"),
+                actor=admin,
+                venue_id=at.venue_id,
+                now=now,
+                combination_id=combination.combination_id,
+                table_ids=combination.table_ids,
+                min_capacity=combination.min_capacity,
+                capacity=combination.capacity,
+                name=combination.name,
+            ),
+        )
         progress(1)
 
 

@@ -88,6 +88,11 @@ async def test_the_demo_restaurant_has_twelve_tables_in_two_areas_on_an_active_l
     shifts = [len(day) for day in venue.hours.by_weekday()]
     assert shifts == [0, 2, 2, 2, 2, 2, 2]  # closed on Mondays, lunch and dinner otherwise
     assert venue.settings.time_zone == "Europe/London"
+    joined = {
+        (c.name, tuple(venue.tables[t] for t in c.table_ids), c.min_capacity, c.capacity)
+        for c in venue.combinations.values()
+    }
+    assert joined == {("M4 + M5", ("M4", "M5"), 5, 8), ("T3 + T4", ("T3", "T4"), 7, 10)}
 
 
 async def test_two_demo_venues_in_two_time_zones_each_with_its_own_floor_and_bookings(
