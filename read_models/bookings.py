@@ -55,16 +55,20 @@ async def booking(
 async def seated_at_instant(
     pool: AsyncConnectionPool[Any], venue_id: str, service_date: dt.date, now: dt.datetime
 ) -> int:
-    """The parties of `service_date` sitting at their tables at the instant `now`: seated
-    by then (a seated row's `updated_at` is its seating, see `BookingRow.seated_at`) and
-    not yet completed or a no-show. `now` is the caller's: the projection has no clock."""
+    """The parties sitting at their tables at the instant `now`, on the venue's date
+    `service_date`: seated by then (a seated row's `updated_at` is its seating, see
+    `BookingRow.seated_at`) and not yet completed or a no-show, of that service date or
+    of the evening before (a shift past midnight: at 00:30 the 22:00 table is still
+    tonight's). A party seated early for a later date is not counted. `now` is the
+    caller's: the projection has no clock."""
     async with pool.connection() as conn, conn.cursor() as cur:
         await cur.execute(
             sql.SQL(
-                "SELECT count(*)::int FROM {} WHERE venue_id = %s AND service_date = %s"
+                "SELECT count(*)::int FROM {} WHERE venue_id = %s"
+                " AND service_date BETWEEN %s AND %s"
                 " AND status = 'seated' AND updated_at <= %s"
             ).format(sql.Identifier(TABLE)),
-            (venue_id, service_date, now),
+            (venue_id, service_date - dt.timedelta(days=1), service_date, now),
         )
         row = await cur.fetchone()
     return int(row[0]) if row else 0

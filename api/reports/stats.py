@@ -3,7 +3,8 @@
 Both read the stats projection only. Dates are service dates in the venue's time zone;
 without one, the dashboard shows the venue's today and the report the 30 days up to it.
 The dashboard's `seated_now` is counted from the bookings read model at the request's
-instant (the projections have no clock), and only for the venue's today.
+instant (the projections have no clock), and only for the venue's today (its parties and
+those of the evening before still seated after midnight).
 A report spans at most 366 days. `Accept: text/csv` turns the report into its daily rows
 as a CSV attachment.
 """
