@@ -14,15 +14,14 @@ from booking_core.domain.commands import (
     AddTable,
     BookTable,
     ChangeBooking,
-    ChangeSlotSettings,
-    SetOpeningHours,
 )
 from booking_core.domain.errors import DomainError, TableAlreadyBooked
 from booking_core.domain.events import TableReleased, TableReserved
-from booking_core.domain.values import OpeningHours, Shift, TurnTime
-from booking_core.handlers import add_table, book_table, change_booking, change_venue
+from booking_core.domain.values import Shift
+from booking_core.handlers import add_table, book_table, change_booking
 from booking_core.store.postgres import PostgresEventStore
 from tests.support.scope import STREAMS, TEST_VENUE
+from tests.support.venue import set_hours_and_turns
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 DAY = date(2026, 12, 24)
@@ -35,30 +34,12 @@ def command_id() -> str:
 
 
 async def open_venue(store: PostgresEventStore, turn_minutes: int) -> None:
-    await change_venue(
+    await set_hours_and_turns(
         store,
-        SetOpeningHours(
-            venue_id=TEST_VENUE,
-            command_id=command_id(),
-            actor=STAFF,
-            now=NOW,
-            hours=OpeningHours.every_day(Shift(opens=time(8, 0), closes=time(23, 45))),
-        ),
-    )
-    await change_venue(
-        store,
-        ChangeSlotSettings(
-            venue_id=TEST_VENUE,
-            command_id=command_id(),
-            actor=STAFF,
-            now=NOW,
-            interval_minutes=15,
-            turn_times=(TurnTime(max_party_size=20, minutes=turn_minutes),),
-            buffer_minutes=0,
-            min_lead_minutes=0,
-            max_days_ahead=365,
-            time_zone="Europe/London",
-        ),
+        now=NOW,
+        shift=Shift(opens=time(8, 0), closes=time(23, 45)),
+        turn_minutes=turn_minutes,
+        time_zone="Europe/London",
     )
     for table_id, name in (("T1", "WINDOW-4"), ("T2", "GARDEN-4")):
         await add_table(

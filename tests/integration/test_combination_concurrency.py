@@ -11,12 +11,10 @@ from booking_core.domain.commands import (
     Actor,
     AddTable,
     BookTable,
-    ChangeSlotSettings,
     DefineTableCombination,
-    SetOpeningHours,
 )
 from booking_core.domain.errors import CombinationOverlap, DomainError, TooMuchContention
-from booking_core.domain.values import OpeningHours, Shift, TurnTime
+from booking_core.domain.values import Shift
 from booking_core.handlers import add_table, book_table, change_venue
 from booking_core.store.postgres import PostgresEventStore
 from tests.integration.test_booking_concurrency import (
@@ -28,6 +26,7 @@ from tests.integration.test_booking_concurrency import (
     reservations,
 )
 from tests.support.scope import TEST_VENUE
+from tests.support.venue import set_hours_and_turns
 
 TABLES = ("T1", "T2", "T3", "T4")
 COMBINATIONS = {"A": ("T1", "T2"), "B": ("T2", "T3"), "C": ("T3", "T4")}
@@ -35,30 +34,13 @@ COMBINATIONS = {"A": ("T1", "T2"), "B": ("T2", "T3"), "C": ("T3", "T4")}
 
 
 async def open_a_row_of_tables(store: PostgresEventStore) -> None:
-    await change_venue(
+    await set_hours_and_turns(
         store,
-        SetOpeningHours(
-            venue_id=TEST_VENUE,
-            command_id=command_id(),
-            actor=STAFF,
-            now=NOW,
-            hours=OpeningHours.every_day(Shift(opens=time(12), closes=time(23))),
-        ),
-    )
-    await change_venue(
-        store,
-        ChangeSlotSettings(
-            venue_id=TEST_VENUE,
-            command_id=command_id(),
-            actor=STAFF,
-            now=NOW,
-            interval_minutes=15,
-            turn_times=(TurnTime(max_party_size=20, minutes=120),),
-            buffer_minutes=15,
-            min_lead_minutes=0,
-            max_days_ahead=365,
-            time_zone="Europe/London",
-        ),
+        now=NOW,
+        shift=Shift(opens=time(12), closes=time(23)),
+        turn_minutes=120,
+        buffer_minutes=15,
+        time_zone="Europe/London",
     )
     for table_id in TABLES:
         await add_table(

@@ -19,16 +19,15 @@ from booking_core.domain.commands import (
     AddTable,
     BookTable,
     CancelBooking,
-    ChangeSlotSettings,
-    SetOpeningHours,
 )
 from booking_core.domain.errors import DomainError, PacingLimitReached
 from booking_core.domain.events import PacingReleased, PacingTaken
-from booking_core.domain.values import OpeningHours, PacingRule, Shift, TurnTime
-from booking_core.handlers import add_table, book_table, cancel_booking, change_venue
+from booking_core.domain.values import PacingRule, Shift
+from booking_core.handlers import add_table, book_table, cancel_booking
 from booking_core.handlers._session import RetryPolicy
 from booking_core.store.postgres import PostgresEventStore
 from tests.support.scope import STREAMS, TEST_VENUE
+from tests.support.venue import set_hours_and_turns
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 DAY = date(2026, 12, 24)
@@ -42,31 +41,13 @@ def command_id() -> str:
 
 
 async def open_paced_venue(store: PostgresEventStore, rule: PacingRule) -> None:
-    await change_venue(
+    await set_hours_and_turns(
         store,
-        SetOpeningHours(
-            venue_id=TEST_VENUE,
-            command_id=command_id(),
-            actor=STAFF,
-            now=NOW,
-            hours=OpeningHours.every_day(Shift(opens=time(17, 0), closes=time(23, 0))),
-        ),
-    )
-    await change_venue(
-        store,
-        ChangeSlotSettings(
-            venue_id=TEST_VENUE,
-            command_id=command_id(),
-            actor=STAFF,
-            now=NOW,
-            interval_minutes=15,
-            turn_times=(TurnTime(max_party_size=20, minutes=90),),
-            buffer_minutes=0,
-            min_lead_minutes=0,
-            max_days_ahead=365,
-            time_zone="Europe/London",
-            pacing=(rule,),
-        ),
+        now=NOW,
+        shift=Shift(opens=time(17, 0), closes=time(23, 0)),
+        turn_minutes=90,
+        time_zone="Europe/London",
+        pacing=(rule,),
     )
     for n in range(TABLES):
         await add_table(

@@ -7,12 +7,12 @@ import itertools
 from datetime import date, datetime, time
 
 from booking_core.domain.commands import Actor, AddTable, ChangeSlotSettings, SetOpeningHours
-from booking_core.domain.values import OpeningHours, Shift, TurnTime
+from booking_core.domain.values import OpeningHours, PacingRule, Shift, TurnTime
 from booking_core.handlers import add_table, change_venue
 from booking_core.store import EventStore
 from tests.support.scope import TEST_VENUE, open_test_venue
 
-__all__ = ["STAFF", "TABLES", "command_id", "days_ahead", "open_venue"]
+__all__ = ["STAFF", "TABLES", "command_id", "days_ahead", "open_venue", "set_hours_and_turns"]
 
 STAFF = Actor(user_id="u-maitre-d", role="admin")
 TABLES = {"T1": "WINDOW-4", "T2": "GARDEN-4", "T3": "BOOTH-8"}
@@ -20,36 +20,18 @@ _ids = itertools.count()
 
 
 def command_id() -> str:
-    return f"c-{next(_ids)}"
+    return f"c-support-{next(_ids)}"  # apart from the ids of the tests that use it
 
 
 async def open_venue(store: EventStore, now: datetime, zone: str) -> None:
     """Open 08:00-23:45 every day in `zone`, two-hour turns, no lead time, three tables."""
     await open_test_venue(store, zone)
-    await change_venue(
+    await set_hours_and_turns(
         store,
-        SetOpeningHours(
-            venue_id=TEST_VENUE,
-            command_id=command_id(),
-            actor=STAFF,
-            now=now,
-            hours=OpeningHours.every_day(Shift(opens=time(8, 0), closes=time(23, 45))),
-        ),
-    )
-    await change_venue(
-        store,
-        ChangeSlotSettings(
-            venue_id=TEST_VENUE,
-            command_id=command_id(),
-            actor=STAFF,
-            now=now,
-            interval_minutes=15,
-            turn_times=(TurnTime(max_party_size=20, minutes=120),),
-            buffer_minutes=0,
-            min_lead_minutes=0,
-            max_days_ahead=365,
-            time_zone=zone,
-        ),
+        now=now,
+        shift=Shift(opens=time(8, 0), closes=time(23, 45)),
+        turn_minutes=120,
+        time_zone=zone,
     )
     for table_id, name in TABLES.items():
         await add_table(
@@ -64,6 +46,46 @@ async def open_venue(store: EventStore, now: datetime, zone: str) -> None:
                 capacity=8,
             ),
         )
+
+
+async def set_hours_and_turns(
+    store: EventStore,
+    *,
+    now: datetime,
+    shift: Shift,
+    turn_minutes: int,
+    time_zone: str,
+    buffer_minutes: int = 0,
+    pacing: tuple[PacingRule, ...] = (),
+) -> None:
+    """Open the test venue every day for `shift`, on a 15-minute grid, one turn for every
+    party, no lead time, a year ahead."""
+    await change_venue(
+        store,
+        SetOpeningHours(
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=STAFF,
+            now=now,
+            hours=OpeningHours.every_day(shift),
+        ),
+    )
+    await change_venue(
+        store,
+        ChangeSlotSettings(
+            venue_id=TEST_VENUE,
+            command_id=command_id(),
+            actor=STAFF,
+            now=now,
+            interval_minutes=15,
+            turn_times=(TurnTime(max_party_size=20, minutes=turn_minutes),),
+            buffer_minutes=buffer_minutes,
+            min_lead_minutes=0,
+            max_days_ahead=365,
+            time_zone=time_zone,
+            pacing=pacing,
+        ),
+    )
 
 
 def days_ahead(now: datetime, days: int) -> date:
