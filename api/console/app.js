@@ -1,43 +1,107 @@
-// The console's shell: sign in, pick a venue and a screen (#floor, #plan), sign out.
+// The console's shell: sign in, pick a venue and a screen (`#floor`, `#timeline`, ...),
+// sign out. Each screen is a module with `show()` and `hide()`; the registry below says
+// which roles see it in the navigation. The API decides what anyone may do; the
+// navigation only leaves out what a role could not use.
 
 import { ApiError, api, session, showProblem, venue } from "./api.js";
 import { createEditor } from "./editor.js";
 import { createFloor } from "./floor.js";
+import { createClosures } from "./screens/closures.js";
+import { createDashboard } from "./screens/dashboard.js";
+import { createHours } from "./screens/hours.js";
+import { createNotifications } from "./screens/notifications.js";
+import { createPeople } from "./screens/people.js";
+import { createReports } from "./screens/reports.js";
+import { createSearch } from "./screens/search.js";
+import { createTables } from "./screens/tables.js";
+import { createTimeline } from "./screens/timeline.js";
 
 const $ = (id) => document.getElementById(id);
-const SCREENS = ["signin", "floor", "plan"];
 
-const screens = {};
+const EVERYONE = ["admin", "manager", "host"];
+const MANAGERS = ["admin", "manager"];
+/** Every screen, in the navigation's order. `nav: false` screens are reached otherwise
+ * (the search box). */
+const REGISTRY = [
+  { name: "floor", title: "Evening floor", roles: EVERYONE, create: createFloor },
+  { name: "timeline", title: "Timeline", roles: EVERYONE, create: createTimeline },
+  { name: "dashboard", title: "Dashboard", roles: MANAGERS, create: createDashboard },
+  { name: "plan", title: "Floor plan", roles: MANAGERS, create: createEditor },
+  { name: "tables", title: "Tables", roles: MANAGERS, create: createTables },
+  { name: "closures", title: "Blocks & closures", roles: MANAGERS, create: createClosures },
+  { name: "hours", title: "Hours & slots", roles: MANAGERS, create: createHours },
+  { name: "reports", title: "Reports", roles: MANAGERS, create: createReports },
+  { name: "notifications", title: "Notifications", roles: MANAGERS, create: createNotifications },
+  { name: "people", title: "Staff & users", roles: MANAGERS, create: createPeople },
+  { name: "search", title: "Search", roles: EVERYONE, create: createSearch, nav: false },
+];
+const byName = new Map(REGISTRY.map((s) => [s.name, s]));
+
+const screens = {}; // name -> {show, hide}, made on first use
 let user = null;
 let zones = new Map(); // venue id -> its time zone, from the directory
+let current = null; // the screen shown
+
+function screen(name) {
+  screens[name] ??= byName.get(name).create({ user: () => user, role: () => roleIn(venue.id) });
+  return screens[name];
+}
+
+/** The screens the signed-in user's role at the chosen venue may use. */
+function allowed(name) {
+  const entry = byName.get(name);
+  return Boolean(entry && entry.roles.includes(roleIn(venue.id)));
+}
 
 function showScreen(name) {
-  for (const id of SCREENS) $(id).hidden = id !== name;
+  for (const id of ["signin", ...byName.keys()]) $(id).hidden = id !== name;
   for (const button of document.querySelectorAll("#nav button")) {
     button.setAttribute("aria-current", button.dataset.screen === name ? "page" : "false");
   }
-  document.title = `tablebook · ${name === "plan" ? "floor plan" : name === "floor" ? "evening floor" : "sign in"}`;
+  const title = byName.get(name)?.title ?? "Sign in";
+  document.title = `tablebook · ${title.toLowerCase()}`;
+}
+
+function hideCurrent(next = null) {
+  if (current && current !== next) screens[current]?.hide();
+  current = next;
 }
 
 async function route() {
   if (!session.token || !user) {
-    screens.floor?.hide();
+    hideCurrent();
     showScreen("signin");
     $("nav").hidden = true;
     $("who").hidden = true;
+    $("search-form").hidden = true;
     $("signin-email").focus();
     return;
   }
   $("nav").hidden = false;
   $("who").hidden = false;
-  const name = location.hash === "#plan" ? "plan" : "floor";
+  $("search-form").hidden = false;
+  const wanted = location.hash.slice(1).split("?")[0];
+  const name = allowed(wanted) ? wanted : "floor";
+  hideCurrent(name);
   showScreen(name);
-  if (name === "plan") {
-    screens.floor.hide();
-    await screens.plan.show();
-  } else {
-    await screens.floor.show();
-  }
+  await screen(name).show();
+}
+
+/** The navigation for the role at the chosen venue. */
+function renderNav() {
+  const nav = $("nav");
+  nav.replaceChildren(
+    ...REGISTRY.filter((s) => s.nav !== false && allowed(s.name)).map((s) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.screen = s.name;
+      button.textContent = s.title;
+      button.addEventListener("click", () => {
+        location.hash = s.name;
+      });
+      return button;
+    }),
+  );
 }
 
 function roleIn(venueId) {
@@ -65,14 +129,7 @@ async function loadVenues() {
   picker.disabled = visible.length < 2;
   zones = new Map(visible.map((v) => [v.id, v.time_zone]));
   venue.zone = zones.get(venue.id) || null;
-  showPlanFor(venue.id);
-}
-
-/** Hosts run the evening's floor; the floor plan is for the venue's managers. */
-function showPlanFor(venueId) {
-  const manages = ["admin", "manager"].includes(roleIn(venueId));
-  document.querySelector('#nav button[data-screen="plan"]').hidden = !manages;
-  if (!manages && location.hash === "#plan") location.hash = "floor";
+  renderNav();
 }
 
 async function whoAmI() {
@@ -93,8 +150,8 @@ async function whoAmI() {
 $("venue").addEventListener("change", async (event) => {
   venue.id = event.target.value;
   venue.zone = zones.get(venue.id) || null;
-  showPlanFor(venue.id);
-  screens.floor.hide();
+  renderNav();
+  hideCurrent();
   await route();
 });
 
@@ -134,11 +191,6 @@ $("sign-out").addEventListener("click", () => {
   route();
 });
 
-for (const button of document.querySelectorAll("#nav button")) {
-  button.addEventListener("click", () => {
-    location.hash = button.dataset.screen;
-  });
-}
 window.addEventListener("hashchange", () => route());
 
 session.onExpired = () => {
@@ -150,8 +202,6 @@ session.onExpired = () => {
 };
 
 async function start() {
-  screens.floor = createFloor();
-  screens.plan = createEditor();
   if (session.token) {
     try {
       await whoAmI();

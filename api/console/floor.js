@@ -6,6 +6,7 @@
 
 import { ApiError, all, api, scoped, sentence, showProblem, venueNow, withOverride } from "./api.js";
 import { drawCanvas, gridPlacements, htmlEl, labels, placeGroup, shapeOf, svgEl } from "./svg.js";
+import { clearFieldErrors, refused } from "./forms.js";
 import { createWaitlist } from "./waitlist.js";
 
 const $ = (id) => document.getElementById(id);
@@ -19,6 +20,8 @@ const STATUS_TEXT = {
 // How long a status pushed by the stream wins over a read model that may lag behind it.
 const LIVE_WINS_MS = 1200;
 const ACTIVE = new Set(["confirmed", "seated"]);
+// The API's table fields are the forms' table choice.
+const TABLE_FIELDS = { table_id: "tables", table_ids: "tables" };
 
 const pad = (n) => String(n).padStart(2, "0");
 const hhmm = (minutes) => `${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
@@ -433,43 +436,6 @@ export function createFloor() {
     }
   }
 
-  function clearFieldErrors(form) {
-    for (const node of form.querySelectorAll(".field-error")) node.remove();
-    for (const node of form.querySelectorAll("[aria-invalid]")) {
-      node.removeAttribute("aria-invalid");
-      node.removeAttribute("aria-describedby");
-    }
-  }
-
-  /** Each field error beside its input, in the words of the input's label. */
-  function showFieldErrors(form, error) {
-    if (!(error instanceof ApiError)) return 0;
-    let shown = 0;
-    for (const { field, message } of error.errors) {
-      const name = field.split(".").pop().replace(/\[\d+\]$/, "");
-      const input = form.elements.namedItem(name === "table_id" || name === "table_ids" ? "tables" : name);
-      if (!input || !input.id) continue;
-      const id = `${input.id}-error`;
-      if (document.getElementById(id)) continue;
-      input.setAttribute("aria-invalid", "true");
-      input.setAttribute("aria-describedby", id);
-      input.after(htmlEl("p", { class: "field-error", id, text: sentence(message) }));
-      shown += 1;
-    }
-    return shown;
-  }
-
-  /** A refusal beside a form: its detail sentence, or for field errors "check the
-   * marked fields" with each message beside its field. */
-  function refused(form, box, error, lead) {
-    const marked = showFieldErrors(form, error);
-    if (marked && error instanceof ApiError && marked === error.errors.length) {
-      showProblem(box, new Error("Check the marked fields."), lead);
-    } else {
-      showProblem(box, error, error instanceof ApiError && error.status !== 0 ? lead : "");
-    }
-  }
-
   /** `POST /admin/bookings` for staff, asking for an override reason when needed. */
   async function staffBooking(body) {
     return withOverride((extra) =>
@@ -525,7 +491,7 @@ export function createFloor() {
         }
         if (b.date === state.date) await refresh();
       } catch (error) {
-        refused(bookingForm, bookingProblem, error, "Not booked:");
+        refused(bookingForm, bookingProblem, error, "Not booked:", TABLE_FIELDS);
       }
     });
   }
@@ -553,7 +519,7 @@ export function createFloor() {
         walkinForm.elements.namedItem("guest_phone").value = "";
         await seated(b);
       } catch (error) {
-        refused(walkinForm, walkinProblem, error, "Not seated:");
+        refused(walkinForm, walkinProblem, error, "Not seated:", TABLE_FIELDS);
       }
     });
   }

@@ -28,6 +28,7 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from playwright.async_api import Browser, Page, async_playwright
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
@@ -312,3 +313,170 @@ def live_server(
     """The base URL of a `tablebook serve` process; the package's projectors feed it."""
     with serving(database_url, redis_url, redis_prefix) as url:
         yield url
+
+
+# --- the console in a browser ------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Where the six tables of the package's venue stand on the test layout: x, y, w, h, shape.
+PLACES = {
+    "T1": (60, 80, 90, 90, "round"),
+    "T2": (220, 80, 90, 90, "round"),
+    "T3": (60, 300, 130, 130, "square"),
+    "T4": (580, 80, 130, 130, "square"),
+    "T5": (580, 300, 200, 100, "rectangle"),
+    "T6": (580, 450, 260, 110, "oval"),
+}
+
+
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+async def page(
+    browser: Browser, live_server: str, request: pytest.FixtureRequest
+) -> AsyncIterator[Page]:
+    """A fresh tab on the console's server; fails the test on any script error. Tests may
+    give the tab's own settings (`indirect` parametrisation): a time zone, a viewport."""
+    settings: dict[str, Any] = {"viewport": {"width": 1440, "height": 900}}
+    settings.update(getattr(request, "param", {}))
+    context = await browser.new_context(base_url=live_server, **settings)
+    context.set_default_timeout(5000)
+    tab = await context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        yield tab
+    finally:
+        await context.close()
+    assert errors == [], f"script errors in the console: {errors}"
+
+
+@pytest.fixture
+async def staff(page: Page, admin: Headers) -> Page:
+    """The tab, already signed in as the admin (its token in the tab's session storage)."""
+    token = admin["Authorization"].removeprefix("Bearer ")
+    await page.add_init_script(f"sessionStorage.setItem('tablebook.token', {token!r})")
+    await page.add_init_script(  # the suite's venue, until the tab chooses another
+        "if (!sessionStorage.getItem('tablebook.venue'))"
+        f" sessionStorage.setItem('tablebook.venue', {TEST_VENUE!r})"
+    )
+    return page
+
+
+async def suite_tables(client: AsyncTestClient[Litestar], admin: Headers) -> list[dict[str, Any]]:
+    response = await client.get("/api/v1/admin/tables?limit=500", headers=admin)
+    assert response.status_code == 200, response.text
+    return [t for t in response.json()["items"] if t["name"] in PLACES]
+
+
+@pytest.fixture
+async def layout(client: AsyncTestClient[Litestar], admin: Headers) -> dict[str, Any]:
+    """A layout of the six tables, the main room on the left and the terrace on the right."""
+    placed = [
+        dict(zip(("x", "y", "width", "height", "shape"), PLACES[t["name"]], strict=True))
+        | {"table_id": t["id"]}
+        for t in sorted(await suite_tables(client, admin), key=lambda t: t["name"])
+    ]
+    body = {
+        "name": f"Browser floor {uuid.uuid4().hex[:6]}",
+        "tables": placed,
+        "areas": [
+            {"name": "Main", "x": 0, "y": 0, "width": 500, "height": 600, "color": "#f4ebdd"},
+            {"name": "Terrace", "x": 520, "y": 0, "width": 480, "height": 600, "color": "#e3f1e0"},
+        ],
+        "canvas": {"width": 1000, "height": 600},
+    }
+    response = await client.post("/api/v1/admin/layouts", json=body, headers=admin)
+    assert response.status_code == 201, response.text
+    return dict(response.json(), consistency=response.headers["X-Consistency-Token"])
+
+
+@dataclass(frozen=True)
+class OwnVenue:
+    id: str
+    tables: dict[str, str]  # name -> id
+    token: str  # the last setup write's X-Consistency-Token
+
+
+OwnVenueMaker = Callable[..., Awaitable[OwnVenue]]
+
+
+@pytest.fixture
+def own_venue(client: AsyncTestClient[Litestar], admin: Headers) -> OwnVenueMaker:
+    """A venue of the test's own, open all day in the suite's time zone with the suite's
+    six tables: the host stand works at the current minute, and what it seats today
+    must not take the tables other tests book today in the suite's venue."""
+
+    async def make(lead_minutes: int = 0) -> OwnVenue:
+        opened = await client.post(
+            "/api/v1/admin/venues",
+            json={
+                "name": f"Aa Host Stand {uuid.uuid4().hex[:4]}",
+                "slug": f"stand-{uuid.uuid4().hex[:8]}",
+                "time_zone": TIME_ZONE,
+            },
+            headers=admin,
+        )
+        assert opened.status_code == 201, opened.text
+        venue_id = str(opened.json()["id"])
+        scope = f"/api/v1/venues/{venue_id}/admin"
+        day = [{"open": "00:00", "close": "23:59"}]
+        weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        slots = {
+            "interval_minutes": 15,
+            "turn_times": [
+                {"max_party_size": 2, "minutes": 90},
+                {"max_party_size": 8, "minutes": 120},
+            ],
+            "buffer_minutes": 0,
+            "min_lead_minutes": lead_minutes,
+            "max_days_ahead": 365,
+            "time_zone": TIME_ZONE,
+        }
+        writes: list[tuple[str, str, dict[str, Any]]] = [
+            ("PUT", f"{scope}/operating-hours", dict.fromkeys(weekdays, day)),
+            ("PUT", f"{scope}/time-slots", slots),
+        ]
+        writes += [
+            ("POST", f"{scope}/tables", {"name": name, "capacity": seats, "min_capacity": least})
+            for _, name, seats, least, _ in TABLES
+        ]
+        token = opened_token = opened.headers["X-Consistency-Token"]
+        tables: dict[str, str] = {}
+        for method, path, body in writes:
+            done = await client.request(
+                method, path, json=body, headers={**admin, "X-Consistency-Token": token}
+            )
+            assert done.is_success, done.text
+            token = done.headers["X-Consistency-Token"]
+            if path.endswith("/tables"):
+                tables[body["name"]] = done.json()["id"]
+        listed = await client.get(
+            f"{scope}/tables", headers={**admin, "X-Consistency-Token": token}
+        )
+        assert listed.status_code == 200, listed.text
+        directory = await client.get(
+            "/api/v1/venues", headers={**admin, "X-Consistency-Token": opened_token}
+        )
+        assert venue_id in {v["id"] for v in directory.json()}
+        return OwnVenue(venue_id, tables, token)
+
+    return make

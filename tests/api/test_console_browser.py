@@ -9,139 +9,46 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from playwright.async_api import Browser, Page, Route, async_playwright, expect
+from playwright.async_api import Page, Route, expect
 
-from tests.api.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, TIME_ZONE, Headers, NewUser
-from tests.api.conftest import TABLES as SUITE_TABLES
-from tests.support.scope import TEST_VENUE
-
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHOTS = os.environ.get("TABLEBOOK_SCREENSHOTS")
-# Where the six tables of the package's venue stand on the test layout: x, y, w, h, shape.
-PLACES = {
-    "T1": (60, 80, 90, 90, "round"),
-    "T2": (220, 80, 90, 90, "round"),
-    "T3": (60, 300, 130, 130, "square"),
-    "T4": (580, 80, 130, 130, "square"),
-    "T5": (580, 300, 200, 100, "rectangle"),
-    "T6": (580, 450, 260, 110, "oval"),
-}
-
-Client = AsyncTestClient[Litestar]
-
-pytestmark = pytest.mark.skipif(
-    not os.access(CHROMIUM, os.X_OK),
-    reason=f"no Chromium at {CHROMIUM} to drive (apt-get install -y chromium)",
+from tests.api.browser import (
+    FAR_AWAY,
+    PHONE,
+    SHOTS,
+    choose_venue,
+    minutes,
+    needs_chromium,
+    open_floor,
+    open_plan,
+    posted,
+    screenshot,
+    table_in,
+    venue_now,
+    written,
+)
+from tests.api.conftest import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    TABLES,
+    Headers,
+    NewUser,
+    OwnVenue,
+    OwnVenueMaker,
+    suite_tables,
 )
 
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        await browser.close()
-
-
-@pytest.fixture
-async def page(
-    browser: Browser, live_server: str, request: pytest.FixtureRequest
-) -> AsyncIterator[Page]:
-    """A fresh tab on the console's server; fails the test on any script error. Tests may
-    give the tab's own settings (`indirect` parametrisation): a time zone, a viewport."""
-    settings: dict[str, Any] = {"viewport": {"width": 1440, "height": 900}}
-    settings.update(getattr(request, "param", {}))
-    context = await browser.new_context(base_url=live_server, **settings)
-    context.set_default_timeout(5000)
-    tab = await context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        yield tab
-    finally:
-        await context.close()
-    assert errors == [], f"script errors in the console: {errors}"
-
-
-@pytest.fixture
-async def staff(page: Page, admin: Headers) -> Page:
-    """The tab, already signed in as the admin (its token in the tab's session storage)."""
-    token = admin["Authorization"].removeprefix("Bearer ")
-    await page.add_init_script(f"sessionStorage.setItem('tablebook.token', {token!r})")
-    await page.add_init_script(  # the suite's venue, until the tab chooses another
-        "if (!sessionStorage.getItem('tablebook.venue'))"
-        f" sessionStorage.setItem('tablebook.venue', {TEST_VENUE!r})"
-    )
-    return page
-
-
-async def screenshot(page: Page, name: str) -> None:
-    if SHOTS:
-        await page.screenshot(path=str(Path(SHOTS) / f"console-{name}.png"))
-
-
-async def tables(client: Client, admin: Headers) -> list[dict[str, Any]]:
-    response = await client.get("/api/v1/admin/tables?limit=500", headers=admin)
-    assert response.status_code == 200, response.text
-    return [t for t in response.json()["items"] if t["name"] in PLACES]
-
-
-@pytest.fixture
-async def layout(client: Client, admin: Headers) -> dict[str, Any]:
-    """A layout of the six tables, the main room on the left and the terrace on the right."""
-    placed = [
-        dict(zip(("x", "y", "width", "height", "shape"), PLACES[t["name"]], strict=True))
-        | {"table_id": t["id"]}
-        for t in sorted(await tables(client, admin), key=lambda t: t["name"])
-    ]
-    body = {
-        "name": f"Browser floor {uuid.uuid4().hex[:6]}",
-        "tables": placed,
-        "areas": [
-            {"name": "Main", "x": 0, "y": 0, "width": 500, "height": 600, "color": "#f4ebdd"},
-            {"name": "Terrace", "x": 520, "y": 0, "width": 480, "height": 600, "color": "#e3f1e0"},
-        ],
-        "canvas": {"width": 1000, "height": 600},
-    }
-    response = await client.post("/api/v1/admin/layouts", json=body, headers=admin)
-    assert response.status_code == 201, response.text
-    return dict(response.json(), consistency=response.headers["X-Consistency-Token"])
-
-
-async def open_plan(page: Page, layout: dict[str, Any]) -> None:
-    await page.goto("/console#plan")
-    await page.locator("#plan-layout").select_option(layout["id"])
-    await expect(page.locator("#plan-name")).to_have_value(layout["name"])
-
-
-def table_in(page: Page, svg: str, table_id: str) -> Any:
-    return page.locator(f"#{svg} g.table[data-table-id='{table_id}']")
-
+Client = AsyncTestClient[Litestar]
+pytestmark = needs_chromium
 
 # --- sign in --------------------------------------------------------------------------
 
@@ -285,7 +192,7 @@ async def test_a_booking_made_elsewhere_colours_its_table_within_a_second(
 ) -> None:
     page = staff
     day = next(days)
-    by_name = {t["name"]: t["id"] for t in await tables(client, admin)}
+    by_name = {t["name"]: t["id"] for t in await suite_tables(client, admin)}
     block = await client.post(
         f"/api/v1/admin/tables/{by_name['T5']}/blocks",
         json={"start": f"{day}T18:00", "end": f"{day}T22:00", "reason": "Private party"},
@@ -435,55 +342,6 @@ async def test_an_admin_switches_venue_and_the_console_follows(
 
 # --- the host stand -------------------------------------------------------------------
 
-# A browser far from the venue (UTC+14, the venue in London): the console keeps the
-# venue's day and clock, not the browser's.
-FAR_AWAY = {"timezone_id": "Pacific/Kiritimati"}
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-
-
-def venue_now() -> dt.datetime:
-    return dt.datetime.now(ZoneInfo(TIME_ZONE))
-
-
-def minutes(hhmm: str) -> int:
-    return int(hhmm[:2]) * 60 + int(hhmm[3:5])
-
-
-async def open_floor(page: Page) -> None:
-    await page.goto("/console#floor")
-    await expect(page.locator("#floor-svg g.table").first).to_be_visible()
-    await expect(page.locator("#floor-live")).to_have_attribute("data-state", "live")
-
-
-def posted(path: str) -> Callable[[Any], bool]:
-    return lambda r: r.request.method == "POST" and r.url.split("?")[0].endswith(path)
-
-
-async def written(
-    page: Page, action: Callable[[], Awaitable[None]], path: str, reason: str = "Regulars"
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Do `action` and answer what it wrote to `path`: the body sent and the answer. When
-    the API asks staff for an override (the clock of the run may fall outside the venue's
-    hours or turn past its close), the host gives `reason` in the console's dialog."""
-    async with page.expect_response(posted(path)) as first:
-        await action()
-    response = await first.value
-    if response.status == 422:
-        problem = await response.json()
-        assert problem["type"].endswith("/override-required"), problem
-        dialog = page.locator("#reason-dialog")
-        await expect(dialog).to_be_visible()
-        await expect(dialog).to_contain_text(problem["detail"][1:40])
-        await dialog.get_by_label("Reason for the override").fill(reason)
-        async with page.expect_response(posted(path)) as second:
-            await dialog.get_by_role("button", name="Override and").click()
-        response = await second.value
-        assert (response.request.post_data_json or {})["override"] == {"reason": reason}
-        await expect(dialog).to_be_hidden()
-    assert response.ok, await response.text()
-    sent: dict[str, Any] = response.request.post_data_json or {}
-    return sent, await response.json()
-
 
 @pytest.mark.parametrize("page", [FAR_AWAY], indirect=True)
 async def test_a_walk_in_is_seated_now_and_shows_seated_on_the_floor_and_in_the_list(
@@ -519,84 +377,6 @@ async def test_a_walk_in_is_seated_now_and_shows_seated_on_the_floor_and_in_the_
     await expect(page.locator("#floor-status")).to_contain_text("Seated Walker Percy")
     await expect(form.get_by_label("Name")).to_have_value("")
     await screenshot(page, "walk-in")
-
-
-@dataclass(frozen=True)
-class OwnVenue:
-    id: str
-    tables: dict[str, str]  # name -> id
-    token: str  # the last setup write's X-Consistency-Token
-
-
-OwnVenueMaker = Callable[..., Awaitable[OwnVenue]]
-
-
-@pytest.fixture
-def own_venue(client: Client, admin: Headers) -> OwnVenueMaker:
-    """A venue of the test's own, open all day in the suite's time zone with the suite's
-    six tables: the host stand works at the current minute, and what it seats today
-    must not take the tables other tests book today in the suite's venue."""
-
-    async def make(lead_minutes: int = 0) -> OwnVenue:
-        opened = await client.post(
-            "/api/v1/admin/venues",
-            json={
-                "name": f"Aa Host Stand {uuid.uuid4().hex[:4]}",
-                "slug": f"stand-{uuid.uuid4().hex[:8]}",
-                "time_zone": TIME_ZONE,
-            },
-            headers=admin,
-        )
-        assert opened.status_code == 201, opened.text
-        venue_id = str(opened.json()["id"])
-        scope = f"/api/v1/venues/{venue_id}/admin"
-        day = [{"open": "00:00", "close": "23:59"}]
-        weekdays = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-        slots = {
-            "interval_minutes": 15,
-            "turn_times": [
-                {"max_party_size": 2, "minutes": 90},
-                {"max_party_size": 8, "minutes": 120},
-            ],
-            "buffer_minutes": 0,
-            "min_lead_minutes": lead_minutes,
-            "max_days_ahead": 365,
-            "time_zone": TIME_ZONE,
-        }
-        writes: list[tuple[str, str, dict[str, Any]]] = [
-            ("PUT", f"{scope}/operating-hours", dict.fromkeys(weekdays, day)),
-            ("PUT", f"{scope}/time-slots", slots),
-        ]
-        writes += [
-            ("POST", f"{scope}/tables", {"name": name, "capacity": seats, "min_capacity": least})
-            for _, name, seats, least, _ in SUITE_TABLES
-        ]
-        token = opened_token = opened.headers["X-Consistency-Token"]
-        tables: dict[str, str] = {}
-        for method, path, body in writes:
-            done = await client.request(
-                method, path, json=body, headers={**admin, "X-Consistency-Token": token}
-            )
-            assert done.is_success, done.text
-            token = done.headers["X-Consistency-Token"]
-            if path.endswith("/tables"):
-                tables[body["name"]] = done.json()["id"]
-        listed = await client.get(
-            f"{scope}/tables", headers={**admin, "X-Consistency-Token": token}
-        )
-        assert listed.status_code == 200, listed.text
-        directory = await client.get(
-            "/api/v1/venues", headers={**admin, "X-Consistency-Token": opened_token}
-        )
-        assert venue_id in {v["id"] for v in directory.json()}
-        return OwnVenue(venue_id, tables, token)
-
-    return make
-
-
-async def choose_venue(page: Page, venue: OwnVenue) -> None:
-    """The tab works on `venue` from its first page on."""
-    await page.add_init_script(f"sessionStorage.setItem('tablebook.venue', {venue.id!r})")
 
 
 @pytest.mark.parametrize("page", [FAR_AWAY], indirect=True)
@@ -712,7 +492,7 @@ async def combination(
     client: Client, admin: Headers, venue: OwnVenue, names: list[str], least: int
 ) -> str:
     """Combine these tables of `venue`; the combination's id."""
-    seats = {name: capacity for _, name, capacity, _, _ in SUITE_TABLES}
+    seats = {name: capacity for _, name, capacity, _, _ in TABLES}
     made = await client.post(
         f"/api/v1/venues/{venue.id}/admin/table-combinations",
         json={

@@ -1,0 +1,49 @@
+// Refusals beside the form that caused them: each field error next to its input, in the
+// words of the input's label, every invalid field at once; the rest in the form's box.
+
+import { ApiError, sentence, showProblem } from "./api.js";
+import { htmlEl } from "./svg.js";
+
+/** Take away the field errors a form shows. */
+export function clearFieldErrors(form) {
+  for (const node of form.querySelectorAll(".field-error")) node.remove();
+  for (const node of form.querySelectorAll("[aria-invalid]")) {
+    node.removeAttribute("aria-invalid");
+    node.removeAttribute("aria-describedby");
+  }
+}
+
+/**
+ * Each field error of `error` beside its input. `names` maps an API field (its last
+ * part, e.g. `table_ids`) to the form's input name where they differ. Answers how many
+ * were shown.
+ */
+export function showFieldErrors(form, error, names = {}) {
+  if (!(error instanceof ApiError)) return 0;
+  let shown = 0;
+  for (const { field, message } of error.errors) {
+    const name = field.split(".").pop().replace(/\[\d+\]$/, "");
+    const input = form.elements.namedItem(names[name] ?? name);
+    const target = input instanceof RadioNodeList ? input[0] : input;
+    if (!target || !target.id) continue;
+    const id = `${target.id}-error`;
+    if (document.getElementById(id)) continue;
+    target.setAttribute("aria-invalid", "true");
+    target.setAttribute("aria-describedby", id);
+    target.after(htmlEl("p", { class: "field-error", id, text: sentence(message) }));
+    shown += 1;
+  }
+  return shown;
+}
+
+/** A refusal beside a form: each field error beside its field and "Check the marked
+ * fields." in the box, or the refusal's own sentence when it names no field we show. */
+export function refused(form, box, error, lead = "", names = {}) {
+  clearFieldErrors(form);
+  const marked = showFieldErrors(form, error, names);
+  if (marked && error instanceof ApiError && marked === error.errors.length) {
+    showProblem(box, new Error("Check the marked fields."), lead);
+  } else {
+    showProblem(box, error, error instanceof ApiError && error.status !== 0 ? lead : "");
+  }
+}
