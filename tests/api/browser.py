@@ -97,3 +97,18 @@ async def choose_venue(page: Page, venue: OwnVenue) -> None:
 # The three sizes of the console: a desktop, a tablet upright, a phone.
 DESKTOP = {"viewport": {"width": 1440, "height": 900}}
 TABLET = {"viewport": {"width": 768, "height": 1024}, "is_mobile": True, "has_touch": True}
+
+
+async def assert_accessible(page: Page, where: str) -> None:
+    """axe-core (from npm, bundled by axe-playwright-python) finds no serious or critical
+    violation on the page as it is now; the failure names each rule and the nodes."""
+    from axe_playwright_python.async_playwright import Axe
+
+    results = await Axe().run(page)
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:5])
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+    ]
+    assert bad == [], f"{where}: " + "; ".join(bad)
