@@ -21,7 +21,7 @@ from api.accounts.users import EmailTaken
 from api.field_errors import InvalidRequest, ProblemField
 from api.plain_words import plain
 from api.refused import Refused
-from booking_core.domain.errors import DomainError, OverrideRequired
+from booking_core.domain.errors import DomainError, FieldProblems, OverrideRequired
 from booking_core.store.errors import IdempotencyKeyReused
 from read_models.availability import ModelNotReady
 from read_models.consistency import NotCaughtUp, UnknownToken
@@ -155,7 +155,12 @@ _DOMAIN_STATUS = {"conflict": 409, "rule": 422, "not_found": 404, "forbidden": 4
 
 def _on_domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
     rule = exc.rule.code if isinstance(exc, OverrideRequired) else None
-    return problem_response(_DOMAIN_STATUS[exc.kind], exc.detail, kind=exc.code, rule=rule)
+    errors = None
+    if isinstance(exc, FieldProblems):  # settings: every field at fault, each by its path
+        errors = [ProblemField(field, message) for field, message in exc.problems]
+    return problem_response(
+        _DOMAIN_STATUS[exc.kind], exc.detail, kind=exc.code, rule=rule, errors=errors
+    )
 
 
 def _on_too_many(_: Request[Any, Any, Any], exc: TooManyAttempts) -> Response[Problem]:

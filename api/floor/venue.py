@@ -195,8 +195,8 @@ def _weekday(value: int | str | None, number: int) -> int | None:
     name = value.strip().casefold()
     if name not in _WEEKDAYS:
         raise InvalidSlotSettings(
-            "pacing",
-            f"rule {number}: weekday must be monday to sunday (0 to 6), not {value[:40]!r}",
+            f"pacing[{number - 1}].weekday",
+            f"must be monday to sunday (0 to 6), not {value[:40]!r}",
         )
     return _WEEKDAYS.index(name)
 

@@ -35,6 +35,7 @@ __all__ = [
     "DomainError",
     "DuplicateTableName",
     "ErrorKind",
+    "FieldProblems",
     "Forbidden",
     "InsideLeadTime",
     "InvalidBooking",
@@ -632,20 +633,35 @@ class SeatingWindow(DomainError):
         )
 
 
-class InvalidOpeningHours(DomainError):
+class FieldProblems(DomainError):
+    """Settings refused for every field at fault at once, each `(path, message)` with the
+    path as the client sent it (`monday[1].close`, `turn_times[0].minutes`), so a form
+    can show each message beside its input."""
+
+    def __init__(self, field: str, message: str, *more: tuple[str, str]) -> None:
+        self.problems: tuple[tuple[str, str], ...] = ((field, message), *more)
+        self.field = field.split("[")[0].split(".")[0]
+        super().__init__("; ".join(f"{path}: {says}" for path, says in self.problems))
+
+    @classmethod
+    def check(cls, problems: Iterable[tuple[str, str]]) -> None:
+        """Raise for `problems` unless there are none."""
+        found = list(problems)
+        if found:
+            (field, message), *more = found
+            raise cls(field, message, *more)
+
+
+class InvalidOpeningHours(FieldProblems):
     kind = "rule"
     code = "invalid-opening-hours"
     title = "Invalid opening hours"
 
 
-class InvalidSlotSettings(DomainError):
+class InvalidSlotSettings(FieldProblems):
     kind = "rule"
     code = "invalid-slot-settings"
     title = "Invalid slot settings"
-
-    def __init__(self, field: str, message: str) -> None:
-        self.field = field
-        super().__init__(f"{field}: {message}")
 
 
 class InvalidTable(DomainError):

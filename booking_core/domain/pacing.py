@@ -63,6 +63,7 @@ __all__ = [
     "local_start",
     "refusal",
     "release",
+    "rule_problems",
     "stream",
     "take",
 ]
@@ -248,35 +249,45 @@ def release(
 
 
 def check_rules(rules: Sequence[PacingRule]) -> None:
-    """Raise `InvalidSlotSettings` on field `pacing` for a rule no venue could mean."""
+    """Raise `InvalidSlotSettings` for rules no venue could mean, naming each at fault."""
+    InvalidSlotSettings.check(rule_problems(rules))
+
+
+def rule_problems(rules: Sequence[PacingRule]) -> list[tuple[str, str]]:
+    """What is wrong with each rule, as `(pacing[i].field, message)`."""
     if len(rules) > MAX_RULES:
-        raise InvalidSlotSettings("pacing", f"at most {MAX_RULES} rules")
-    for number, rule in enumerate(rules, start=1):
-        where = f"rule {number}"
+        return [("pacing", f"at most {MAX_RULES} rules")]
+    problems: list[tuple[str, str]] = []
+    for index, rule in enumerate(rules):
+        where = f"pacing[{index}]"
         if not MIN_PER_MINUTES <= rule.per_minutes <= MAX_PER_MINUTES:
-            raise InvalidSlotSettings(
-                "pacing",
-                f"{where}: per_minutes must be from {MIN_PER_MINUTES} to {MAX_PER_MINUTES}",
+            problems.append(
+                (f"{where}.per_minutes", f"must be from {MIN_PER_MINUTES} to {MAX_PER_MINUTES}")
             )
         if rule.max_covers is None and rule.max_bookings is None:
-            raise InvalidSlotSettings("pacing", f"{where}: give max_covers, max_bookings or both")
+            problems.append(
+                (
+                    f"{where}.max_covers",
+                    "give a limit on guests (max_covers), on parties (max_bookings), or both",
+                )
+            )
         for name, limit in (("max_covers", rule.max_covers), ("max_bookings", rule.max_bookings)):
             if limit is not None and not 1 <= limit <= _MAX_LIMIT:
-                raise InvalidSlotSettings(
-                    "pacing", f"{where}: {name} must be from 1 to {_MAX_LIMIT}"
-                )
+                problems.append((f"{where}.{name}", f"must be from 1 to {_MAX_LIMIT}"))
         if rule.weekday is not None and not 0 <= rule.weekday <= 6:
-            raise InvalidSlotSettings(
-                "pacing", f"{where}: weekday must be monday to sunday (0 to 6)"
-            )
+            problems.append((f"{where}.weekday", "must be monday to sunday (0 to 6)"))
         if (
             rule.from_time is not None
             and rule.to_time is not None
             and rule.from_time >= rule.to_time
         ):
-            raise InvalidSlotSettings(
-                "pacing", f"{where}: from must be before to (a range within one day)"
+            problems.append(
+                (
+                    f"{where}.to",
+                    "must be after the start (from); a rule covers a range within one day",
+                )
             )
+    return problems
 
 
 def hold(

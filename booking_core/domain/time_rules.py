@@ -165,22 +165,31 @@ def calendar_dates(starts_at: datetime, ends_at: datetime, time_zone: str) -> tu
 
 def check_opening_hours(hours: OpeningHours) -> None:
     """Raise `InvalidOpeningHours` unless the week's shifts are whole minutes and never
-    overlap, counting the part of a shift that runs past midnight into the next day."""
-    spans: list[tuple[int, int, str]] = []
+    overlap, counting the part of a shift that runs past midnight into the next day. Every
+    fault is reported at once, each on the shift's `open` or `close` (`monday[1].open`)."""
+    problems: list[tuple[str, str]] = []
+    spans: list[tuple[int, int, str, str]] = []  # start, end, path, label (week minutes)
     day_names = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
     for weekday, shifts in enumerate(hours.by_weekday()):
-        for shift in shifts:
-            _check_whole_minutes(shift, day_names[weekday])
+        for index, shift in enumerate(shifts):
+            path = f"{day_names[weekday]}[{index}]"
+            problems += _whole_minute_problems(shift, path)
             opens = _minutes(shift.opens)
             length = (_minutes(shift.closes) - opens) % (24 * 60) or 24 * 60
             start = weekday * 24 * 60 + opens
-            spans.append((start, start + length, f"{day_names[weekday]} {_label(shift)}"))
+            label = f"{day_names[weekday].capitalize()}'s {_label(shift)}"
+            spans.append((start, start + length, path, label))
     spans.sort()
-    for (_, end, name), (start, _, next_name) in pairwise(spans):
+    # A shift that opens before the one before it closes is the one at fault; Monday's
+    # first shift is at fault when Sunday's last runs past midnight into it.
+    pairs = list(pairwise(spans))
+    if len(spans) > 1:
+        last = spans[-1]
+        pairs.append(((last[0], last[1] - _WEEK_MINUTES, last[2], last[3]), spans[0]))
+    for (_, end, _, label), (start, _, path, _) in pairs:
         if start < end:
-            raise InvalidOpeningHours(f"shifts overlap: {name} and {next_name}")
-    if len(spans) > 1 and spans[-1][1] - _WEEK_MINUTES > spans[0][0]:
-        raise InvalidOpeningHours(f"shifts overlap: {spans[-1][2]} and {spans[0][2]}")
+            problems.append((f"{path}.open", f"overlaps {label}"))
+    InvalidOpeningHours.check(problems)
 
 
 def resolve_slot(
@@ -354,9 +363,9 @@ def _label(shift: Shift) -> str:
     return f"{shift.opens:%H:%M}-{shift.closes:%H:%M}"
 
 
-def _check_whole_minutes(shift: Shift, day_name: str) -> None:
-    for moment in (shift.opens, shift.closes):
-        if moment.second or moment.microsecond or moment.tzinfo is not None:
-            raise InvalidOpeningHours(
-                f"{day_name} {_label(shift)}: shifts open and close on whole local minutes"
-            )
+def _whole_minute_problems(shift: Shift, path: str) -> list[tuple[str, str]]:
+    return [
+        (f"{path}.{name}", "shifts open and close on whole local minutes")
+        for name, moment in (("open", shift.opens), ("close", shift.closes))
+        if moment.second or moment.microsecond or moment.tzinfo is not None
+    ]

@@ -363,27 +363,32 @@ def _change_settings(command: ChangeSlotSettings, state: VenueState) -> list[Ven
 
 
 def _check_settings(settings: SlotSettings) -> None:
+    """Raise `InvalidSlotSettings` naming every field at fault at once."""
+    problems: list[tuple[str, str]] = []
     if not 1 <= settings.interval_minutes <= 240:
-        raise InvalidSlotSettings("interval_minutes", "must be from 1 to 240")
+        problems.append(("interval_minutes", "must be from 1 to 240"))
     if not settings.turn_times:
-        raise InvalidSlotSettings("turn_times", "at least one turn time is needed")
-    sizes = [turn.max_party_size for turn in settings.turn_times]
-    if len(set(sizes)) != len(sizes):
-        raise InvalidSlotSettings("turn_times", "each max_party_size may appear once")
-    for turn in settings.turn_times:
+        problems.append(("turn_times", "at least one turn time is needed"))
+    seen: set[int] = set()
+    for index, turn in enumerate(settings.turn_times):
+        where = f"turn_times[{index}]"
         if turn.max_party_size < 1:
-            raise InvalidSlotSettings("turn_times", "max_party_size must be at least 1")
+            problems.append((f"{where}.max_party_size", "must be at least 1"))
+        elif turn.max_party_size in seen:
+            problems.append((f"{where}.max_party_size", "each party size may appear once"))
+        seen.add(turn.max_party_size)
         if not 1 <= turn.minutes <= _MAX_TURN_MINUTES:
-            raise InvalidSlotSettings("turn_times", "minutes must be from 1 to 1440")
+            problems.append((f"{where}.minutes", "must be from 1 to 1440"))
     if not 0 <= settings.buffer_minutes <= 240:
-        raise InvalidSlotSettings("buffer_minutes", "must be from 0 to 240")
+        problems.append(("buffer_minutes", "must be from 0 to 240"))
     if not 0 <= settings.min_lead_minutes <= 30 * 24 * 60:
-        raise InvalidSlotSettings("min_lead_minutes", "must be from 0 to 43200 (30 days)")
+        problems.append(("min_lead_minutes", "must be from 0 to 43200 (30 days)"))
     if not 0 <= settings.max_days_ahead <= 3 * 366:
-        raise InvalidSlotSettings("max_days_ahead", "must be from 0 to 1098 (three years)")
+        problems.append(("max_days_ahead", "must be from 0 to 1098 (three years)"))
     if not is_time_zone(settings.time_zone):
-        raise InvalidSlotSettings("time_zone", f"{settings.time_zone!r} is not a known zone")
-    pacing.check_rules(settings.pacing)
+        problems.append(("time_zone", f"{settings.time_zone[:64]!r} is not a known zone"))
+    problems += pacing.rule_problems(settings.pacing)
+    InvalidSlotSettings.check(problems)
 
 
 def _check_layout_tables(tables: tuple[LayoutTable, ...], state: VenueState) -> None:

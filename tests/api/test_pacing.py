@@ -36,29 +36,41 @@ async def slots_restored(client: Client, admin: Headers) -> AsyncIterator[None]:
 
 
 @pytest.mark.parametrize(
-    ("rule", "says"),
+    ("rule", "field", "says"),
     [
-        ({"per_minutes": 4, "max_covers": 10}, "per_minutes must be from 5 to 1440"),
-        ({"per_minutes": 30}, "give max_covers, max_bookings or both"),
-        ({"per_minutes": 30, "max_covers": 0}, "max_covers must be from 1"),
-        ({"per_minutes": 30, "max_bookings": 0}, "max_bookings must be from 1"),
-        ({"per_minutes": 30, "max_covers": 9, "weekday": "funday"}, "weekday must be monday"),
-        ({"per_minutes": 30, "max_covers": 9, "weekday": 7}, "weekday must be monday"),
+        ({"per_minutes": 4, "max_covers": 10}, "per_minutes", "must be from 5 to 1440"),
+        ({"per_minutes": 30}, "max_covers", "give a limit on guests (max_covers)"),
+        ({"per_minutes": 30, "max_covers": 0}, "max_covers", "must be from 1"),
+        ({"per_minutes": 30, "max_bookings": 0}, "max_bookings", "must be from 1"),
+        (
+            {"per_minutes": 30, "max_covers": 9, "weekday": "funday"},
+            "weekday",
+            "must be monday",
+        ),
+        ({"per_minutes": 30, "max_covers": 9, "weekday": 7}, "weekday", "must be monday"),
         (
             {"per_minutes": 30, "max_covers": 9, "from": "21:00", "to": "18:00"},
-            "from must be before to",
+            "to",
+            "must be after the start (from)",
         ),
     ],
 )
 async def test_a_pacing_rule_no_venue_could_mean_is_a_422_that_says_why(
-    client: Client, admin: Headers, slots_restored: None, rule: dict[str, Any], says: str
+    client: Client,
+    admin: Headers,
+    slots_restored: None,
+    rule: dict[str, Any],
+    field: str,
+    says: str,
 ) -> None:
     refused = await client.put(SLOTS, json={**SETUP_SLOTS, "pacing": [rule]}, headers=admin)
 
     assert refused.status_code == 422, refused.text
-    assert refused.json()["type"].endswith("/invalid-slot-settings")
-    assert "pacing: rule 1" in refused.json()["detail"]
-    assert says in refused.json()["detail"]
+    problem = refused.json()
+    assert problem["type"].endswith("/invalid-slot-settings")
+    assert f"pacing[0].{field}: {says}" in problem["detail"]
+    assert [e["field"] for e in problem["errors"]] == [f"pacing[0].{field}"]
+    assert problem["errors"][0]["message"].startswith(says)
 
 
 async def test_pacing_rules_are_read_back_with_weekdays_named_as_opening_hours_name_them(

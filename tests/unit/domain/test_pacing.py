@@ -4,6 +4,7 @@ the rule, in any window of its length."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time
 
 import msgspec
@@ -322,15 +323,18 @@ def test_staff_without_a_reason_are_asked_for_one_and_guests_are_refused() -> No
 @pytest.mark.parametrize(
     ("rule", "says"),
     [
-        (PacingRule(per_minutes=4, max_covers=10), "per_minutes must be from 5 to 1440"),
-        (PacingRule(per_minutes=1441, max_covers=10), "per_minutes must be from 5 to 1440"),
-        (PacingRule(per_minutes=30), "give max_covers, max_bookings or both"),
-        (PacingRule(per_minutes=30, max_covers=0), "max_covers must be from 1"),
-        (PacingRule(per_minutes=30, max_bookings=0), "max_bookings must be from 1"),
-        (PacingRule(per_minutes=30, max_covers=5, weekday=7), "weekday must be monday to sunday"),
+        (PacingRule(per_minutes=4, max_covers=10), "per_minutes: must be from 5 to 1440"),
+        (PacingRule(per_minutes=1441, max_covers=10), "per_minutes: must be from 5 to 1440"),
+        (PacingRule(per_minutes=30), "max_covers: give a limit on guests (max_covers)"),
+        (PacingRule(per_minutes=30, max_covers=0), "max_covers: must be from 1"),
+        (PacingRule(per_minutes=30, max_bookings=0), "max_bookings: must be from 1"),
+        (
+            PacingRule(per_minutes=30, max_covers=5, weekday=7),
+            "weekday: must be monday to sunday",
+        ),
         (
             PacingRule(per_minutes=30, max_covers=5, from_time=time(20), to_time=time(18)),
-            "from must be before to",
+            "to: must be after the start (from)",
         ),
     ],
 )
@@ -340,7 +344,7 @@ def test_a_rule_no_venue_could_mean_is_refused(rule: PacingRule, says: str) -> N
         venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, **fields, pacing=(rule,)
     )
 
-    with pytest.raises(InvalidSlotSettings, match=says) as refused:
+    with pytest.raises(InvalidSlotSettings, match=re.escape(f"pacing[0].{says}")) as refused:
         decide_venue(command, bistro().venue)
 
     assert refused.value.field == "pacing"
