@@ -14,16 +14,18 @@ export function clearFieldErrors(form) {
 }
 
 /**
- * Each field error of `error` beside its input. `names` maps an API field (its last
- * part, e.g. `table_ids`) to the form's input name where they differ. Answers how many
+ * Each field error of `error` beside its input. `names` maps an API field (its whole
+ * path, or its last part, e.g. `table_ids`) to the form's input name where they differ. Answers how many
  * were shown.
  */
 export function showFieldErrors(form, error, names = {}) {
   if (!(error instanceof ApiError)) return 0;
   let shown = 0;
   for (const { field, message } of error.errors) {
+    // An input named by the field's whole path (`monday[1].close`) is that field's own;
+    // otherwise the field's last part names it (`booking.table_ids` -> `table_ids`).
     const name = field.split(".").pop().replace(/\[\d+\]$/, "");
-    const input = form.elements.namedItem(names[name] ?? name);
+    const input = form.elements.namedItem(names[field] ?? field) ?? form.elements.namedItem(names[name] ?? name);
     const target = input instanceof RadioNodeList ? input[0] : input;
     if (!target || !target.id) continue;
     const id = `${target.id}-error`;
