@@ -4,7 +4,7 @@
 // once, each shown beside its input (inputs are named by the API's paths, e.g.
 // `monday[1].close`, `turn_times[0].minutes`). Leaving with unsaved changes asks first.
 
-import { ApiError, api, showProblem, venue } from "../api.js";
+import { ApiError, api, session, showProblem, venue } from "../api.js";
 import { clearFieldErrors, refused } from "../forms.js";
 import { htmlEl } from "../svg.js";
 
@@ -574,7 +574,9 @@ export function createHours() {
     hide() {
       const unsaved = dirty();
       shown = false;
-      if (unsaved) askAfterLeaving();
+      // Signed out (the session ended): the edits are gone with it, there is no screen
+      // to come back to.
+      if (unsaved && session.token) askAfterLeaving();
     },
   };
 }
