@@ -126,7 +126,7 @@ export function createNotifications() {
   function row(n) {
     const { label, at } = when(n);
     const problem = n.last_error || n.reason || "";
-    const actions = htmlEl("td", { class: "actions" });
+    const actions = htmlEl("td", { class: "nt-action" });
     if (n.status === "failed") {
       const retry = htmlEl("button", { type: "button", class: "retry", text: "↻ Retry", "aria-label": `Retry ${KINDS[n.kind] ?? n.kind} by ${CHANNELS[n.channel] ?? n.channel} to ${n.recipient ?? "the guest"}` });
       retry.addEventListener("click", () => retryOne(n, retry));

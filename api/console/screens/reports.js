@@ -74,7 +74,7 @@ export function drawChart(days, width) {
   const bars = svgEl("g", { class: "bars" });
   days.forEach((day, i) => {
     const x = CHART.left + i * slot;
-    const barWidth = Math.max(6, slot * 0.62);
+    const barWidth = Math.min(56, Math.max(6, slot * 0.62));
     const left = x + (slot - barWidth) / 2;
     const group = svgEl("g", { class: "day", "data-date": day.date });
     group.append(
