@@ -302,6 +302,10 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("post", f"{_WAITLIST}/notify"): (_LEFT_THE_LIST,),
     ("post", f"{_WAITLIST}/seat"): (*_STAFF_SLOT_RULES, _LEFT_THE_LIST, _INVALID_ENTRY),
     ("post", f"{_WAITLIST}/remove"): (_LEFT_THE_LIST, _INVALID_ENTRY),
+    ("post", f"{_ADMIN}/notifications/{{notification_id}}/retry"): (
+        _r(409, "notification-not-failed", "only a failed notification can be sent again"),
+        _r(409, "notification-too-late", "the booking the message is about has started"),
+    ),
     ("post", f"{_ADMIN}/closures"): (
         _r(409, "closure-already-exists", "the day is already closed for another reason"),
     ),

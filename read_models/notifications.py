@@ -1,5 +1,6 @@
-"""Notifications as staff read them: the outbox, newest first, filtered by status,
-booking or channel, a page at a time.
+"""Notifications as staff read them: the outbox, newest first, filtered by venue, status,
+booking or channel, a page at a time; and staff's one change to it, sending a failed
+notification again (`retry_notification`).
 
 The cursor is opaque to callers: it encodes the last row's `(created_at, id)`, so a page
 never repeats or skips a row however many are added meanwhile (new rows sort before it).
@@ -16,14 +17,19 @@ import msgspec
 from psycopg import sql
 from psycopg_pool import AsyncConnectionPool
 
+from projectors.notifications import WAKE_CHANNEL
+
 __all__ = [
     "MAX_LIMIT",
     "InvalidCursor",
+    "NotFailed",
     "NotificationChannel",
     "NotificationPage",
     "NotificationRow",
     "NotificationStatus",
+    "RetryTooLate",
     "list_notifications",
+    "retry_notification",
 ]
 
 MAX_LIMIT: Final = 200
@@ -83,19 +89,27 @@ def _decode_cursor(cursor: str) -> _Position:
 async def list_notifications(
     pool: AsyncConnectionPool[Any],
     *,
+    venue_id: str | None = None,
     status: NotificationStatus | None = None,
     booking_id: str | None = None,
     channel: NotificationChannel | None = None,
     limit: int = 50,
     cursor: str | None = None,
 ) -> NotificationPage:
-    """A page of notifications, newest first. Raises `InvalidCursor` for a cursor it did
-    not make and `ValueError` for a limit outside 1..MAX_LIMIT."""
+    """A page of notifications (of one venue, or of all), newest first. Raises
+    `InvalidCursor` for a cursor it did not make and `ValueError` for a limit outside
+    1..MAX_LIMIT."""
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"limit must be between 1 and {MAX_LIMIT}, not {limit}")
     conditions: list[sql.Composable] = []
     params: list[Any] = []
-    for column, value in (("status", status), ("booking_id", booking_id), ("channel", channel)):
+    filters = (
+        ("venue_id", venue_id),
+        ("status", status),
+        ("booking_id", booking_id),
+        ("channel", channel),
+    )
+    for column, value in filters:
         if value is not None:
             conditions.append(sql.SQL("{} = %s").format(sql.Identifier(column)))
             params.append(value)
@@ -114,3 +128,70 @@ async def list_notifications(
     return NotificationPage(
         items=items, next_cursor=_encode_cursor(last.created_at, last.id) if last else None
     )
+
+
+class NotFailed(Exception):
+    """Only a failed notification is sent again; this one is in another state."""
+
+    def __init__(self, row: NotificationRow) -> None:
+        super().__init__(f"notification {row.id} is {row.status}, not failed")
+        self.row = row
+
+
+class RetryTooLate(Exception):
+    """The message is about a booking that has started: sent now it would only confuse."""
+
+    def __init__(self, row: NotificationRow) -> None:
+        super().__init__(f"notification {row.id} is about a booking that has started")
+        self.row = row
+
+
+_SELECT_FOR_RETRY = sql.SQL(
+    "SELECT {cols}, details->>'starts_at' FROM notifications"
+    " WHERE venue_id = %s AND id = %s FOR UPDATE"
+).format(cols=sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)))
+
+# Back to the sender's queue, due at once. `attempts` and `last_error` stay: the list
+# keeps showing what happened, and the sender counts this attempt after the earlier ones
+# (a notification that had used up its attempts gets one more; see tablebook.notifications).
+_REQUEUE = sql.SQL(
+    "UPDATE notifications SET status = 'pending', next_attempt_at = %s, reason = NULL,"
+    " updated_at = now() WHERE venue_id = %s AND id = %s AND status = 'failed'"
+    " RETURNING {cols}"
+).format(cols=sql.SQL(", ").join(map(sql.Identifier, _COLUMNS)))
+
+# A booking's message after the booking has started is of no use to the guest. A
+# waiting party's "your table is ready" has no start of its own: staff judge that one.
+_TIED_TO_THE_START: Final = frozenset({"placed", "changed", "cancelled", "reminder"})
+
+
+def _started(row: NotificationRow, starts_at: str | None, now: datetime) -> bool:
+    if row.kind not in _TIED_TO_THE_START or starts_at is None:
+        return False
+    return datetime.fromisoformat(starts_at) <= now
+
+
+async def retry_notification(
+    pool: AsyncConnectionPool[Any], venue_id: str, notification_id: str, now: datetime
+) -> NotificationRow | None:
+    """Put a failed notification of the venue back in the sender's queue, due at `now`
+    (the sender's clock decides what is due, so the caller passes the application's);
+    wake the sender. Answers the row as it now is, or None when the venue has no such
+    notification. Raises `NotFailed` for one in any other state and `RetryTooLate` for a
+    message about a booking that has started."""
+    async with pool.connection() as connection, connection.transaction():
+        cursor = await connection.execute(_SELECT_FOR_RETRY, (venue_id, notification_id))
+        found = await cursor.fetchone()
+        if found is None:
+            return None
+        row = NotificationRow(**dict(zip(_COLUMNS, found[:-1], strict=True)))
+        if row.status != "failed":
+            raise NotFailed(row)
+        if _started(row, found[-1], now):
+            raise RetryTooLate(row)
+        cursor = await connection.execute(_REQUEUE, (now, venue_id, notification_id))
+        updated = await cursor.fetchone()
+        assert updated is not None  # the row is locked and was failed
+        # Wakes the sender as the transaction commits, not at its next poll.
+        await connection.execute("SELECT pg_notify(%s, '')", (WAKE_CHANNEL,))
+    return NotificationRow(**dict(zip(_COLUMNS, updated, strict=True)))

@@ -6,7 +6,10 @@ share the work): each row turns `sending`, its attempt is counted and it is leas
 
 - `sent`, with the provider's reference;
 - `pending` again after a transient failure, `backoff x 2^(attempts-1)` later;
-- `failed` with the last error after `max_attempts`, or at once when retrying is futile;
+- `failed` with the last error after `max_attempts`, or at once when retrying is futile
+  (staff may put a failed row back to `pending`, `read_models.notifications.
+  retry_notification`: `attempts` keeps counting, so a row that had used them all gets
+  one more);
 - `skipped` with the reason: the channel is not configured, the event is older than
   `max_age` (a first deployment over an old history), or the booking has started.
 
@@ -203,8 +206,12 @@ class Sender:
             return transport or f"no transport for {message.channel}"
         if message.expires_at is not None and message.expires_at <= now:
             return "the booking had started before the reminder could be sent"
+        # The age rule keeps a first deployment over an old history quiet; it judges a
+        # message when first tried. A later attempt (a backoff's, or staff retrying a
+        # failed one from the console) was judged then and goes.
         max_age = timedelta(minutes=self._config.max_age_minutes)
-        if message.expires_at is None and message.created_at < now - max_age:
+        first_attempt = message.attempts == 1
+        if first_attempt and message.expires_at is None and message.created_at < now - max_age:
             return f"the booking event is older than {self._config.max_age_minutes} minutes"
         return None
 

@@ -1,5 +1,12 @@
 """Admins' views of the past and of what went out: time travel and notifications.
 
+A venue's managers see that venue's notifications only, and may send a failed one again
+(`POST /admin/notifications/{id}/retry`): it goes back to `pending`, due at once, and the
+sender takes it as it takes any other (`tablebook.notifications`). Only a failed one is
+retried (409 `notification-not-failed`), never a message about a booking that has already
+started (409 `notification-too-late`). With an `Idempotency-Key`, a repeat answers the
+first answer, so a double tap retries once.
+
 Time-travel reads are computed from the event store up to the instant (`as_of`), with the
 same rules as the live reads, so they answer "what would a guest asking at that moment
 have been told?".
@@ -8,24 +15,30 @@ have been told?".
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get
-from litestar.params import FromQuery, QueryParameter
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from api.bookings.views import TablesAtOut, tables_out
-from api.context import ApiDep, bad_cursor
-from api.requests import AUTH, check_date, check_instant
+from api.context import ApiDep, WriteContext, Written, bad_cursor
+from api.refused import Refused
+from api.requests import AUTH, check_date, check_instant, now
 from api.schemas import CursorParam, LimitParam, parse_time
 from api.venue_scope import StaffDep, venue_managers
 from read_models.as_of import availability_as_of
 from read_models.notifications import (
     MAX_LIMIT,
     InvalidCursor,
+    NotFailed,
     NotificationChannel,
     NotificationPage,
+    NotificationRow,
     NotificationStatus,
+    RetryTooLate,
     list_notifications,
+    retry_notification,
 )
 
 __all__ = ["AdminHistoryController"]
@@ -80,6 +93,7 @@ class AdminHistoryController(Controller):
         try:
             return await list_notifications(
                 api.services.pool,
+                venue_id=staff.venue_id,
                 status=status,
                 booking_id=booking_id,
                 channel=channel,
@@ -88,3 +102,55 @@ class AdminHistoryController(Controller):
             )
         except InvalidCursor:
             raise bad_cursor() from None
+
+    @post(
+        "/notifications/{notification_id:str}/retry",
+        status_code=200,
+        summary="Send a failed notification again",
+        description="The notification goes back to `pending`, due at once; the sender takes "
+        "it within moments. `attempts` keeps counting. Only a `failed` one can be retried, "
+        "and not once the booking it speaks of has started.",
+    )
+    async def retry(
+        self,
+        api: ApiDep,
+        staff: StaffDep,
+        request: Request[Any, Any, Any],
+        notification_id: Annotated[str, FromPath],
+    ) -> Response[NotificationRow]:
+        async def run(ctx: WriteContext) -> Written[NotificationRow]:
+            try:
+                row = await retry_notification(
+                    api.services.pool, ctx.venue_id, notification_id, now()
+                )
+            except NotFailed as refusal:
+                raise Refused(409, _not_failed(refusal.row), "notification-not-failed") from None
+            except RetryTooLate:
+                raise Refused(
+                    409,
+                    "The booking this message is about has already started, so it would"
+                    " arrive too late; it was not sent again.",
+                    "notification-too-late",
+                ) from None
+            if row is None:
+                raise NotFoundException(detail="This venue has no such notification.")
+            # The outbox is not a projection of the log: no token to wait for.
+            return Written(row, None)
+
+        return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
+
+
+_STATE_IN_WORDS = {
+    "pending": "is waiting to be sent",
+    "sending": "is being sent right now",
+    "sent": "was sent",
+    "skipped": "was skipped",
+    "cancelled": "was cancelled",
+}
+
+
+def _not_failed(row: NotificationRow) -> str:
+    """Why a retry was refused, in a host's words: the state, and its reason if any."""
+    state = _STATE_IN_WORDS.get(row.status, f"is {row.status}")
+    why = f" ({row.reason})" if row.reason else ""
+    return f"This notification {state}{why}; only a failed one can be sent again."

@@ -147,6 +147,7 @@ async def default_venue_ids(
         "booking_id": booking["id"],
         "user_id": me["id"],
         "entry_id": f"wl-{day:%Y%m%d}-nobody",
+        "notification_id": f"{booking['id']}:placed:1:email",
     }
 
 

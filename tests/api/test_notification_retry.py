@@ -1,0 +1,174 @@
+"""Staff send a failed notification again: `POST /admin/notifications/{id}/retry` puts it
+back in the sender's queue, and the real sender delivers it. Each test books in a venue of
+its own; the mail server is aiosmtpd on loopback, or a port nobody listens on."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from psycopg_pool import AsyncConnectionPool
+
+from tests.api.conftest import Headers, NewUser, OwnVenueMaker
+from tests.api.outbox import book_with_email, deliver, outbox_rows, status_of
+from tests.support.providers import Mailbox, free_port
+
+Client = AsyncTestClient[Litestar]
+
+
+def _problem(response: Any, status: int, kind: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["type"].endswith(f"/{kind}"), body
+    return body
+
+
+async def _failed_confirmation(
+    client: Client,
+    admin: Headers,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    venue_id: str,
+    day: dt.date,
+) -> str:
+    """A booking's email confirmation that failed: the mail server could not be reached."""
+    booking_id = await book_with_email(client, admin, venue_id, day)
+    rows = await outbox_rows(pool, booking_id)
+    (email,) = [i for i, (kind, channel) in rows.items() if (kind, channel) == ("placed", "email")]
+    await deliver(pool, database_url, free_port())  # nobody listens there
+    assert await status_of(pool, email) == ("failed", 1)
+    return email
+
+
+async def test_a_failed_email_is_retried_and_then_sent(
+    client: Client,
+    admin: Headers,
+    own_venue: OwnVenueMaker,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    days: Iterator[dt.date],
+) -> None:
+    venue = await own_venue()
+    scope = f"/api/v1/venues/{venue.id}/admin/notifications"
+    email = await _failed_confirmation(client, admin, pool, database_url, venue.id, next(days))
+    failed = (await client.get(scope, params={"status": "failed"}, headers=admin)).json()
+    (listed,) = [n for n in failed["items"] if n["id"] == email]
+    assert "ConnectionRefusedError" in listed["last_error"]
+
+    retried = await client.post(f"{scope}/{email}/retry", headers=admin)
+
+    assert retried.status_code == 200, retried.text
+    row = retried.json()
+    assert (row["id"], row["status"], row["attempts"]) == (email, "pending", 1)
+    assert "X-Consistency-Token" not in retried.headers  # the outbox is not a projection
+    with Mailbox() as mailbox:
+        await deliver(pool, database_url, mailbox.port)
+    assert await status_of(pool, email) == ("sent", 2)
+    (message,) = [m for m in mailbox.messages if m["To"] == row["recipient"]]
+    assert "Ada Lovelace" in message.get_body().get_content()  # type: ignore[union-attr]
+    sent = (await client.get(scope, params={"status": "sent"}, headers=admin)).json()
+    (now_sent,) = [n for n in sent["items"] if n["id"] == email]
+    assert now_sent["last_error"] is None
+    assert now_sent["sent_at"] is not None
+
+    again = await client.post(f"{scope}/{email}/retry", headers=admin)
+    problem = _problem(again, 409, "notification-not-failed")
+    assert problem["detail"] == ("This notification was sent; only a failed one can be sent again.")
+
+
+async def test_a_repeated_retry_with_its_key_retries_once_and_one_without_is_refused(
+    client: Client,
+    admin: Headers,
+    own_venue: OwnVenueMaker,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    days: Iterator[dt.date],
+) -> None:
+    venue = await own_venue()
+    scope = f"/api/v1/venues/{venue.id}/admin/notifications"
+    email = await _failed_confirmation(client, admin, pool, database_url, venue.id, next(days))
+    keyed = {**admin, "Idempotency-Key": f"retry-{email}"}
+
+    first = await client.post(f"{scope}/{email}/retry", headers=keyed)
+    repeat = await client.post(f"{scope}/{email}/retry", headers=keyed)
+    unkeyed = await client.post(f"{scope}/{email}/retry", headers=admin)
+
+    assert first.status_code == repeat.status_code == 200, (first.text, repeat.text)
+    assert repeat.headers["Idempotent-Replayed"] == "true"
+    assert repeat.json() == first.json()
+    problem = _problem(unkeyed, 409, "notification-not-failed")
+    assert problem["detail"] == (
+        "This notification is waiting to be sent; only a failed one can be sent again."
+    )
+    assert await status_of(pool, email) == ("pending", 1)
+    with Mailbox() as mailbox:  # leave nothing due for the tests after
+        await deliver(pool, database_url, mailbox.port)
+
+
+async def test_a_venue_sees_and_retries_only_its_own_notifications(
+    client: Client,
+    admin: Headers,
+    own_venue: OwnVenueMaker,
+    new_user: NewUser,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    days: Iterator[dt.date],
+) -> None:
+    ours, theirs = await own_venue(), await own_venue()
+    email = await _failed_confirmation(client, admin, pool, database_url, ours.id, next(days))
+    elsewhere = f"/api/v1/venues/{theirs.id}/admin/notifications"
+    listed = (await client.get(elsewhere, headers=admin)).json()["items"]
+    assert email not in {n["id"] for n in listed}
+    missing = await client.post(f"{elsewhere}/{email}/retry", headers=admin)
+    assert missing.status_code == 404, missing.text
+    assert missing.json()["detail"] == "This venue has no such notification."
+
+    host, user = await new_user("Hattie Host")
+    granted = await client.put(
+        f"/api/v1/admin/venues/{ours.id}/staff/{user['id']}", json={"role": "host"}, headers=admin
+    )
+    assert granted.status_code == 200, granted.text
+    ours_path = f"/api/v1/venues/{ours.id}/admin/notifications/{email}/retry"
+    assert (await client.post(ours_path, headers=host)).status_code == 403
+    assert await status_of(pool, email) == ("failed", 1)
+
+    manager, user = await new_user("Mina Manager")
+    granted = await client.put(
+        f"/api/v1/admin/venues/{ours.id}/staff/{user['id']}",
+        json={"role": "manager"},
+        headers=admin,
+    )
+    assert granted.status_code == 200, granted.text
+    assert (await client.post(ours_path, headers=manager)).status_code == 200
+    with Mailbox() as mailbox:
+        await deliver(pool, database_url, mailbox.port)
+    assert await status_of(pool, email) == ("sent", 2)
+
+
+async def test_a_message_about_a_booking_that_has_started_is_not_sent_again(
+    client: Client,
+    admin: Headers,
+    own_venue: OwnVenueMaker,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    days: Iterator[dt.date],
+) -> None:
+    venue = await own_venue()
+    email = await _failed_confirmation(client, admin, pool, database_url, venue.id, next(days))
+    async with pool.connection() as connection:  # the booking's start, moved into the past
+        await connection.execute(
+            "UPDATE notifications SET details = jsonb_set(details, '{starts_at}', %s)"
+            " WHERE id = %s",
+            ('"2001-01-01T12:00:00Z"', email),
+        )
+
+    refused = await client.post(
+        f"/api/v1/venues/{venue.id}/admin/notifications/{email}/retry", headers=admin
+    )
+
+    problem = _problem(refused, 409, "notification-too-late")
+    assert "already started" in problem["detail"]
+    assert await status_of(pool, email) == ("failed", 1)
