@@ -380,5 +380,6 @@ async def test_both_screens_fit_a_phone(staff: Page, own_venue: OwnVenueMaker) -
         assert wide <= 390, (name, wide)
         tap = await page.get_by_role("button", name=button).bounding_box()
         assert tap is not None, name
-        assert tap["height"] >= 24, (name, tap)
+        assert tap["height"] >= 24, (name, tap)  # big enough to tap
+        assert 0 <= tap["x"] <= tap["x"] + tap["width"] <= 390, (name, tap)  # on screen
         await assert_accessible(page, f"{name} on a phone")

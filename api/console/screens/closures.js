@@ -178,9 +178,9 @@ export function createClosures() {
               "tr",
               { "data-block-id": b.id },
               htmlEl("th", { scope: "row", text: `⊘ ${tableName(b.table_id)}` }),
-              htmlEl("td", { text: momentLabel(from) }),
-              htmlEl("td", { text: momentLabel(until, from.date) }),
-              htmlEl("td", { text: b.reason || "—" }),
+              htmlEl("td", { "data-label": "From", text: momentLabel(from) }),
+              htmlEl("td", { "data-label": "Until", text: momentLabel(until, from.date) }),
+              htmlEl("td", { "data-label": "Reason", text: b.reason || "—" }),
               htmlEl("td", { class: "actions" }, lift),
             );
           })
@@ -196,7 +196,7 @@ export function createClosures() {
               "tr",
               { "data-closure-date": c.date },
               htmlEl("th", { scope: "row", text: `✕ ${dayLabel(c.date)}` }),
-              htmlEl("td", { text: c.reason || "—" }),
+              htmlEl("td", { "data-label": "Reason", text: c.reason || "—" }),
               htmlEl("td", { class: "actions" }, reopen),
             );
           })

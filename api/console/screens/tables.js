@@ -199,11 +199,11 @@ export function createTables() {
           "tr",
           { "data-table-id": t.id, class: t.retired ? "retired" : "" },
           htmlEl("th", { scope: "row", text: t.name }),
-          htmlEl("td", { text: String(t.capacity) }),
-          htmlEl("td", { text: String(t.min_capacity) }),
-          htmlEl("td", { text: t.area ?? "—" }),
-          htmlEl("td", { text: t.shape }),
-          htmlEl("td", { class: "tb-state", text: t.retired ? "⊘ retired" : "✓ in use" }),
+          htmlEl("td", { "data-label": "Seats", text: String(t.capacity) }),
+          htmlEl("td", { "data-label": "Fewest", text: String(t.min_capacity) }),
+          htmlEl("td", { "data-label": "Area", text: t.area ?? "—" }),
+          htmlEl("td", { "data-label": "Shape", text: t.shape }),
+          htmlEl("td", { class: "tb-state", "data-label": "State", text: t.retired ? "⊘ retired" : "✓ in use" }),
           htmlEl("td", { class: "actions" }, ...(t.retired ? [] : [edit, retire])),
         );
       }),
@@ -221,8 +221,8 @@ export function createTables() {
               "tr",
               { "data-combination-id": c.id },
               htmlEl("th", { scope: "row", text: c.name || "—" }),
-              htmlEl("td", { text: joined }),
-              htmlEl("td", { text: `${c.min_capacity}–${c.capacity} guests` }),
+              htmlEl("td", { "data-label": "Tables", text: joined }),
+              htmlEl("td", { "data-label": "Party", text: `${c.min_capacity}–${c.capacity} guests` }),
               htmlEl("td", { class: "actions" }, remove),
             );
           })
