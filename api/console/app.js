@@ -202,7 +202,7 @@ session.onExpired = () => {
   );
 };
 
-initBookingDetail({ user: () => user });
+initBookingDetail({ user: () => user, role: () => roleIn(venue.id) });
 initSearchBox();
 
 async function start() {

@@ -42,10 +42,10 @@ export function longDate(iso) {
   });
 }
 
-/** Tell the other screens a booking changed (they read again; `consistency` is the
- * write's token, so their read sees it). */
-export function announce(booking, consistency = null) {
-  document.dispatchEvent(new CustomEvent("tablebook:booking-changed", { detail: { booking, consistency } }));
+/** Tell the screens a booking changed (they read again; `consistency` is the write's
+ * token, so their read sees it; `from` names the screen that wrote, which has read). */
+export function announce(booking, consistency = null, from = "booking") {
+  document.dispatchEvent(new CustomEvent("tablebook:booking-changed", { detail: { booking, consistency, from } }));
 }
 
 /** Ask the host before something that cannot be undone, in the page's confirmation
@@ -142,7 +142,7 @@ export async function takeStep(step, booking) {
  * `ctx.user()` is the signed-in user (their own writes read "you" in the history).
  */
 export function initBookingDetail(ctx) {
-  const state = { booking: null, tables: new Map(), tablesOf: null, staff: null, consistency: null };
+  const state = { booking: null, tables: new Map(), tablesOf: null, staff: null, consistency: null, opener: null };
   const dialog = build();
   const $ = (id) => dialog.querySelector(`#${id}`);
   const problem = $("bd-problem");
@@ -337,13 +337,14 @@ export function initBookingDetail(ctx) {
     const me = ctx.user();
     if (me && id === me.id) return `${me.full_name || me.email} (you)`;
     if (id === state.booking.user_id && state.booking.source === "online") return "the guest";
+    if (state.staff === null && ctx.role?.() === "host") state.staff = new Map(); // hosts may not list the staff
     if (state.staff === null) {
       try {
         const { data } = await api("GET", `/api/v1/admin/venues/${encodeURIComponent(venue.id)}/staff`);
         state.staff = new Map(data.map((m) => [m.user_id, m.full_name || m.email]));
       } catch (error) {
         if (!(error instanceof ApiError) || ![403, 404].includes(error.status)) throw error;
-        state.staff = new Map(); // hosts may not list the staff: ids stand for them
+        state.staff = new Map(); // not allowed to list the staff: ids stand for them
       }
     }
     return state.staff.get(id) ?? `user ${id.slice(0, 12)}…`;
@@ -395,7 +396,10 @@ export function initBookingDetail(ctx) {
     say("");
     state.consistency = null;
     $("bd-edit").open = false;
-    if (!dialog.open) dialog.showModal();
+    if (!dialog.open) {
+      state.opener = document.activeElement; // focus goes back there when the panel closes
+      dialog.showModal();
+    }
     $("bd-close").focus();
     try {
       await load(id);
@@ -496,6 +500,11 @@ export function initBookingDetail(ctx) {
   });
 
   $("bd-close").addEventListener("click", () => dialog.close());
+  dialog.addEventListener("close", () => {
+    const opener = state.opener;
+    state.opener = null;
+    if (opener instanceof Element && opener.isConnected && typeof opener.focus === "function") opener.focus();
+  });
   // A click on the backdrop (outside the dialog's box) closes it, as Escape does.
   dialog.addEventListener("click", (event) => {
     if (event.target !== dialog) return;

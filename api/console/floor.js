@@ -7,7 +7,7 @@
 import { ApiError, all, api, scoped, sentence, showProblem, venueNow, withOverride } from "./api.js";
 import { drawCanvas, gridPlacements, htmlEl, labels, placeGroup, shapeOf, svgEl } from "./svg.js";
 import { clearFieldErrors, refused } from "./forms.js";
-import { STEP_LABEL, stepsFor, takeStep } from "./booking.js";
+import { STEP_LABEL, announce, stepsFor, takeStep } from "./booking.js";
 import { createWaitlist } from "./waitlist.js";
 
 const $ = (id) => document.getElementById(id);
@@ -449,6 +449,7 @@ export function createFloor() {
       state.consistency = made.consistency;
       showProblem(problem, null);
       say(`${made.data.guest_name}: ${made.data.status.replace("_", "-")}.`);
+      announce(made.data, made.consistency, "floor");
       await refresh();
     } catch (error) {
       showProblem(problem, error);
@@ -597,6 +598,7 @@ export function createFloor() {
 
   // A booking changed elsewhere (its detail, the timeline): read the day again.
   const onChanged = (event) => {
+    if (event.detail?.from === "floor") return; // the floor's own write: read already
     state.consistency = event.detail?.consistency ?? state.consistency;
     if (state.date) quietly(refresh);
   };
