@@ -247,6 +247,7 @@ export function initBookingDetail(ctx) {
     renderSteps();
     renderMove();
     fillForm();
+    $("bd-edit").hidden = false;
   }
 
   function renderSteps() {
@@ -391,11 +392,24 @@ export function initBookingDetail(ctx) {
     await Promise.all([renderHistory(), renderGuest()]);
   }
 
+  /** Nothing of the booking shown before stays while another loads. */
+  function blank() {
+    state.booking = null;
+    $("bd-title").textContent = "Loading the booking…";
+    for (const id of ["bd-summary", "bd-contact", "bd-steps", "bd-move-table", "bd-guest", "bd-history"]) {
+      $(id).replaceChildren();
+    }
+    $("bd-requests").hidden = true;
+    $("bd-move-form").hidden = true;
+    $("bd-edit").hidden = true;
+  }
+
   async function open(id) {
     showProblem(problem, null);
     say("");
     state.consistency = null;
     $("bd-edit").open = false;
+    blank();
     if (!dialog.open) {
       state.opener = document.activeElement; // focus goes back there when the panel closes
       dialog.showModal();
@@ -425,7 +439,13 @@ export function initBookingDetail(ctx) {
 
   /** Someone changed the booking since it was shown: show it as it is now, and say so. */
   async function reloadStale(box) {
-    await load(state.booking.id);
+    // The write that beat ours may not be in the read model yet: read until it is.
+    const seen = state.booking.version;
+    for (let tries = 0; tries < 20; tries += 1) {
+      await load(state.booking.id);
+      if (state.booking.version > seen) break;
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
     showProblem(box, new Error("Someone else changed this booking meanwhile; it is shown as it is now. Make your change again."), "Not saved:");
   }
 

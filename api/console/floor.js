@@ -198,7 +198,7 @@ export function createFloor() {
     const picked = state.picked.includes(tableId);
     group.setAttribute("class", `table st-${current}${picked ? " picked" : ""}`);
     group.setAttribute("aria-pressed", String(picked));
-    const who = booking ? `, ${booking.guest_name} at ${booking.time}` : "";
+    const who = booking ? `, ${booking.guest_name} at ${booking.time} (Enter opens the booking)` : "";
     const mark = picked ? ", picked" : "";
     group.setAttribute("aria-label", `Table ${table.name}, ${table.capacity} seats, ${current}${who}${mark}`);
     const parts = [shapeOf(p, { class: "table-shape" })];
