@@ -8,6 +8,7 @@ while others are written, and every page costs one index range scan.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,8 @@ class BookingFilter:
     status: str | None = None
     table_id: str | None = None
     q: str | None = None
+    """Part of the guest's name, phone or email, any case; a phone's digits match however
+    the phone was written."""
 
 
 async def booking(
@@ -79,6 +82,19 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+_PHONE_LIKE = re.compile(r"^[0-9 ()./+-]+$")
+_FEWEST_DIGITS = 3
+
+
+def _phone_digits(q: str) -> str | None:
+    """The digits of a search that reads as (part of) a phone number, so that "79460303"
+    finds "+44 20 7946 0303": phones are kept as the guest wrote them."""
+    if not _PHONE_LIKE.match(q):
+        return None
+    digits = re.sub(r"[^0-9]", "", q)
+    return digits if len(digits) >= _FEWEST_DIGITS else None
+
+
 def _where(
     where: BookingFilter, after: tuple[dt.datetime, str] | None
 ) -> tuple[sql.Composable, list[Any]]:
@@ -103,7 +119,16 @@ def _where(
     if where.table_id is not None:
         add("table_ids @> ARRAY[%s]::text[]", where.table_id)
     if where.q:
-        add("search LIKE %s", _like(where.q))
+        digits = _phone_digits(where.q)
+        if digits is None:
+            add("search LIKE %s", _like(where.q))
+        else:
+            add(
+                "(search LIKE %s OR regexp_replace(coalesce(guest_phone, ''), '[^0-9]', '', 'g')"
+                " LIKE %s)",
+                _like(where.q),
+                f"%{digits}%",
+            )
     if after is not None:
         add("(starts_at, id) > (%s, %s)", *after)
     return sql.SQL("WHERE ") + sql.SQL(" AND ").join(clauses), params

@@ -113,7 +113,10 @@ class AdminBookingsController(Controller):
         q: Annotated[
             str | None,
             QueryParameter(
-                min_length=1, max_length=200, description="Search guest name, phone or email"
+                min_length=1,
+                max_length=200,
+                description="Search guest name, phone or email (a phone by its digits, however"
+                " it was written)",
             ),
         ] = None,
         limit: LimitParam = 50,

@@ -4,6 +4,7 @@
 // navigation only leaves out what a role could not use.
 
 import { ApiError, api, session, showProblem, venue } from "./api.js";
+import { initBookingDetail } from "./booking.js";
 import { createEditor } from "./editor.js";
 import { createFloor } from "./floor.js";
 import { createClosures } from "./screens/closures.js";
@@ -12,7 +13,7 @@ import { createHours } from "./screens/hours.js";
 import { createNotifications } from "./screens/notifications.js";
 import { createPeople } from "./screens/people.js";
 import { createReports } from "./screens/reports.js";
-import { createSearch } from "./screens/search.js";
+import { createSearch, initSearchBox } from "./screens/search.js";
 import { createTables } from "./screens/tables.js";
 import { createTimeline } from "./screens/timeline.js";
 
@@ -200,6 +201,9 @@ session.onExpired = () => {
     showProblem($("signin-problem"), new Error("Your session has ended; sign in again."), "Signed out:"),
   );
 };
+
+initBookingDetail({ user: () => user, role: () => roleIn(venue.id) });
+initSearchBox();
 
 async function start() {
   if (session.token) {

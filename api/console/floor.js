@@ -7,6 +7,7 @@
 import { ApiError, all, api, scoped, sentence, showProblem, venueNow, withOverride } from "./api.js";
 import { drawCanvas, gridPlacements, htmlEl, labels, placeGroup, shapeOf, svgEl } from "./svg.js";
 import { clearFieldErrors, refused } from "./forms.js";
+import { STEP_LABEL, announce, stepsFor, takeStep } from "./booking.js";
 import { createWaitlist } from "./waitlist.js";
 
 const $ = (id) => document.getElementById(id);
@@ -197,7 +198,7 @@ export function createFloor() {
     const picked = state.picked.includes(tableId);
     group.setAttribute("class", `table st-${current}${picked ? " picked" : ""}`);
     group.setAttribute("aria-pressed", String(picked));
-    const who = booking ? `, ${booking.guest_name} at ${booking.time}` : "";
+    const who = booking ? `, ${booking.guest_name} at ${booking.time} (Enter opens the booking)` : "";
     const mark = picked ? ", picked" : "";
     group.setAttribute("aria-label", `Table ${table.name}, ${table.capacity} seats, ${current}${who}${mark}`);
     const parts = [shapeOf(p, { class: "table-shape" })];
@@ -215,32 +216,38 @@ export function createFloor() {
     const rows = state.bookings.map((b) => {
       const tables = b.table_ids.map((id) => state.tables.get(id)?.name ?? id).join(", ");
       const actions = htmlEl("td", { class: "actions" });
-      const step = (label, method, path) => {
+      for (const step of stepsFor(b.status)) {
+        const label = STEP_LABEL[step];
         const button = htmlEl("button", {
           type: "button",
           text: label,
           "aria-label": `${label}: ${b.guest_name} at ${b.time}`,
         });
-        button.addEventListener("click", () => act(button, label, method, path));
+        button.addEventListener("click", () => act(button, step, b));
         actions.append(button);
-      };
-      if (b.status === "confirmed") {
-        step("Seat", "POST", `/api/v1/admin/bookings/${b.id}/seat`);
-        step("No-show", "POST", `/api/v1/admin/bookings/${b.id}/no-show`);
-        step("Cancel", "DELETE", `/api/v1/bookings/${b.id}`);
-      } else if (b.status === "seated") {
-        step("Complete", "POST", `/api/v1/admin/bookings/${b.id}/complete`);
       }
-      return htmlEl(
+      // The guest's name opens the booking's detail (so does a click anywhere on its row).
+      const guest = htmlEl("td", {}, htmlEl("button", { type: "button", class: "bk-open", text: b.guest_name }));
+      guest.append(htmlEl("span", { class: "source", text: ` · ${b.source.replace("_", "-")}` }));
+      if (b.guest_phone) guest.append(htmlEl("span", { class: "bk-contact", text: `☎ ${b.guest_phone}` }));
+      if (b.special_requests) {
+        guest.append(htmlEl("span", { class: "bk-requests", text: `⚑ ${b.special_requests}` }));
+      }
+      const row = htmlEl(
         "tr",
         { "data-booking-id": b.id, class: `bk-${b.status}` },
         htmlEl("td", { text: `${b.time}–${b.end_time}` }),
-        htmlEl("td", {}, b.guest_name, htmlEl("span", { class: "source", text: ` · ${b.source.replace("_", "-")}` })),
+        guest,
         htmlEl("td", { text: String(b.party_size) }),
         htmlEl("td", { text: tables || "—" }),
         htmlEl("td", { class: "bk-status", text: b.status.replace("_", "-") }),
         actions,
       );
+      row.addEventListener("click", (event) => {
+        if (event.target.closest("td.actions")) return;
+        openBooking(b.id);
+      });
+      return row;
     });
     const head = htmlEl(
       "tr",
@@ -347,15 +354,26 @@ export function createFloor() {
     );
   }
 
+  const openBooking = (id) =>
+    document.dispatchEvent(new CustomEvent("tablebook:open-booking", { detail: { id } }));
+
+  /** A table clicked: the booking that holds it at the chosen time opens; a free table
+   * is picked for the next booking; with Shift it joins (or leaves) the picked ones. */
+  function clicked(tableId, adding) {
+    const booking = adding ? null : holding(tableId);
+    if (booking) openBooking(booking.id);
+    else pick(tableId, adding);
+  }
+
   svg.addEventListener("click", (event) => {
     const group = event.target.closest?.("g.table[data-table-id]");
-    if (group) pick(group.dataset.tableId, event.shiftKey || event.ctrlKey || event.metaKey);
+    if (group) clicked(group.dataset.tableId, event.shiftKey || event.ctrlKey || event.metaKey);
   });
   svg.addEventListener("keydown", (event) => {
     const group = event.target.closest?.("g.table[data-table-id]");
     if (!group || (event.key !== "Enter" && event.key !== " ")) return;
     event.preventDefault();
-    pick(group.dataset.tableId, event.shiftKey);
+    clicked(group.dataset.tableId, event.shiftKey);
   });
 
   // --- live ------------------------------------------------------------------------
@@ -418,17 +436,20 @@ export function createFloor() {
 
   // --- writes ----------------------------------------------------------------------
 
-  async function act(button, label, method, path) {
+  async function act(button, step, booking) {
     button.disabled = true;
     try {
-      // Outside the rules staff may bend (a party seated early): the dialog asks why.
-      const made = await withOverride(
-        (extra) => api(method, path, { write: true, body: Object.keys(extra).length ? extra : undefined }),
-        `Override and ${label.toLowerCase()}`,
-      );
+      // Cancel, no-show and complete ask first; a rule staff may bend (a party seated
+      // early) asks why.
+      const made = await takeStep(step, booking);
+      if (!made) {
+        button.disabled = false;
+        return;
+      }
       state.consistency = made.consistency;
       showProblem(problem, null);
       say(`${made.data.guest_name}: ${made.data.status.replace("_", "-")}.`);
+      announce(made.data, made.consistency, "floor");
       await refresh();
     } catch (error) {
       showProblem(problem, error);
@@ -575,8 +596,16 @@ export function createFloor() {
     render();
   }
 
+  // A booking changed elsewhere (its detail, the timeline): read the day again.
+  const onChanged = (event) => {
+    if (event.detail?.from === "floor") return; // the floor's own write: read already
+    state.consistency = event.detail?.consistency ?? state.consistency;
+    if (state.date) quietly(refresh);
+  };
+
   return {
     async show() {
+      document.addEventListener("tablebook:booking-changed", onChanged);
       await quietly(async () => {
         await loadVenue();
         // What the inputs hold wins: someone may have typed while the venue loaded.
@@ -586,6 +615,7 @@ export function createFloor() {
       waitlist.show();
     },
     hide() {
+      document.removeEventListener("tablebook:booking-changed", onChanged);
       waitlist.hide();
       state.source?.close();
       state.source = null;
