@@ -6,6 +6,7 @@
 // and every write it makes is announced with "tablebook:booking-changed".
 
 import { ApiError, all, api, showProblem, venue, venueNow, withOverride } from "./api.js";
+import { confirmAction } from "./confirm.js";
 import { clearFieldErrors, refused } from "./forms.js";
 import { htmlEl } from "./svg.js";
 
@@ -46,58 +47,6 @@ export function longDate(iso) {
  * token, so their read sees it; `from` names the screen that wrote, which has read). */
 export function announce(booking, consistency = null, from = "booking") {
   document.dispatchEvent(new CustomEvent("tablebook:booking-changed", { detail: { booking, consistency, from } }));
-}
-
-/** Ask the host before something that cannot be undone, in the page's confirmation
- * dialog: answers true when they confirm. */
-export function confirmAction({ title, detail, confirm, keep = "Keep it" }) {
-  const dialog = confirmDialog();
-  dialog.querySelector("#confirm-title").textContent = title;
-  dialog.querySelector("#confirm-detail").textContent = detail;
-  const yes = dialog.querySelector("#confirm-yes");
-  const no = dialog.querySelector("#confirm-no");
-  yes.textContent = confirm;
-  no.textContent = keep;
-  const before = document.activeElement;
-  return new Promise((resolve) => {
-    const finish = (answer) => {
-      yes.removeEventListener("click", onYes);
-      no.removeEventListener("click", onNo);
-      dialog.removeEventListener("cancel", onNo);
-      if (dialog.open) dialog.close();
-      if (before instanceof HTMLElement && before.isConnected) before.focus();
-      resolve(answer);
-    };
-    const onYes = () => finish(true);
-    const onNo = (event) => {
-      event.preventDefault();
-      finish(false);
-    };
-    yes.addEventListener("click", onYes);
-    no.addEventListener("click", onNo);
-    dialog.addEventListener("cancel", onNo);
-    dialog.showModal();
-    no.focus(); // the safe answer is the one Enter gives
-  });
-}
-
-function confirmDialog() {
-  let dialog = document.getElementById("confirm-dialog");
-  if (dialog) return dialog;
-  dialog = htmlEl(
-    "dialog",
-    { id: "confirm-dialog", "aria-labelledby": "confirm-title", "aria-describedby": "confirm-detail" },
-    htmlEl("h3", { id: "confirm-title" }),
-    htmlEl("p", { id: "confirm-detail", class: "detail" }),
-    htmlEl(
-      "div",
-      { class: "actions" },
-      htmlEl("button", { type: "button", id: "confirm-yes", class: "danger" }),
-      htmlEl("button", { type: "button", id: "confirm-no" }),
-    ),
-  );
-  document.body.append(dialog);
-  return dialog;
 }
 
 /** The confirmation of each irreversible step, naming the guest and the time. */

@@ -6,7 +6,7 @@
 import { ApiError, all, api, showProblem, venue, venueNow } from "../api.js";
 import { clearFieldErrors, refused } from "../forms.js";
 import { htmlEl } from "../svg.js";
-import { confirmAction } from "./confirm-dialog.js";
+import { confirmAction } from "../confirm.js";
 import { withNames } from "./plain-ids.js";
 import { addDays, atVenue, dayLabel, later, momentLabel } from "./when.js";
 

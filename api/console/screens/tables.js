@@ -7,7 +7,7 @@
 import { ApiError, all, api, showProblem } from "../api.js";
 import { clearFieldErrors, refused } from "../forms.js";
 import { htmlEl } from "../svg.js";
-import { confirmAction } from "./confirm-dialog.js";
+import { confirmAction } from "../confirm.js";
 import { withNames } from "./plain-ids.js";
 import { dayLabel } from "./when.js";
 

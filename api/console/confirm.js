@@ -2,7 +2,7 @@
 // inside it, Escape cancels, focus goes back to where it was): never window.confirm,
 // which a tablet may block and a screen reader announces poorly.
 
-import { htmlEl } from "../svg.js";
+import { htmlEl } from "./svg.js";
 
 let dialog = null;
 
