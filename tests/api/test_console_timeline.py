@@ -359,3 +359,64 @@ async def test_two_consoles_see_each_others_moves(
         await expect(bar(other, venue, booking, "T1")).to_have_count(0)
     finally:
         await other_context.close()
+
+
+async def test_joined_tables_and_the_evening_befores_late_party_are_drawn(
+    staff: Page, client: Client, admin: Headers, own_venue: OwnVenueMaker
+) -> None:
+    page = staff
+    venue = await own_venue()
+    day = a_day()
+    evening = (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
+    scope = f"/api/v1/venues/{venue.id}/admin"
+    combined = await client.post(
+        f"{scope}/table-combinations",
+        json={
+            "table_ids": [venue.tables["T1"], venue.tables["T2"]],
+            "min_capacity": 3,
+            "capacity": 4,
+        },
+        headers={**admin, "X-Consistency-Token": venue.token},
+    )
+    assert combined.status_code == 201, combined.text
+    joined = await client.post(
+        f"{scope}/bookings",
+        json={
+            "date": day,
+            "time": "13:00",
+            "party_size": 4,
+            "guest_name": "Joined Party",
+            "table_ids": [venue.tables["T1"], venue.tables["T2"]],
+        },
+        headers={**admin, "X-Consistency-Token": combined.headers["X-Consistency-Token"]},
+    )
+    assert joined.status_code == 201, joined.text
+    # The venue closes at 23:59: a 23:30 start runs past it, so staff give a reason.
+    late = await client.post(
+        f"{scope}/bookings",
+        json={
+            "date": evening,
+            "time": "23:30",
+            "party_size": 2,
+            "guest_name": "Night Owl",
+            "table_ids": [venue.tables["T3"]],
+            "override": {"reason": "Late show"},
+        },
+        headers=admin,
+    )
+    assert late.status_code == 201, late.text
+    assert late.json()["end_time"] == "01:00"
+    await choose_venue(page, venue)
+    await open_timeline(page, day)
+    for table in ("T1", "T2"):
+        one = bar(page, venue, joined.json(), table)
+        await expect(one).to_contain_text("Joined Party")
+        other = "T2" if table == "T1" else "T1"
+        await expect(one).to_contain_text(f"with {other}")
+    owl = bar(page, venue, late.json(), "T3")
+    await expect(owl).to_have_attribute(
+        "aria-label",
+        "Night Owl, party of 2, 23:30 to 01:00, booked, table T3, from the evening before"
+        + MOVABLE,
+    )
+    assert await owl.evaluate("node => node.getBoundingClientRect().width") == 60 * 2

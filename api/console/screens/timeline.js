@@ -315,6 +315,14 @@ export function createTimeline() {
     return state.bookings.filter((b) => b.table_ids.includes(tableId)).map((b) => bar(b, tableId));
   }
 
+  /** Put a bar at its start and length; the part before the axis (the evening before's
+   * start) is cut off rather than hidden under the table names. */
+  function place(node, start, length) {
+    const from = Math.max(start, state.axis.start);
+    node.style.left = `${x(from)}px`;
+    node.style.width = `${Math.max(start + length - from, state.interval) * PX_PER_MINUTE}px`;
+  }
+
   function bar(b, tableId) {
     const others = b.table_ids.filter((id) => id !== tableId).map(tableName);
     const joined = others.length ? ` · with ${others.join(" + ")}` : "";
@@ -333,7 +341,6 @@ export function createTimeline() {
         "data-booking-id": b.id,
         "data-table-id": tableId,
         "aria-label": label,
-        style: `left:${x(b.start)}px;width:${(b.end - b.start) * PX_PER_MINUTE}px`,
       },
       htmlEl(
         "span",
@@ -344,6 +351,7 @@ export function createTimeline() {
       htmlEl("span", { class: "tl-state", text: `${STATUS_TEXT[b.status]}${joined}` }),
     );
     if (movable) node.append(htmlEl("span", { class: "tl-grip", "aria-hidden": "true" }));
+    place(node, b.start, b.end - b.start);
     return node;
   }
 
@@ -383,8 +391,7 @@ export function createTimeline() {
     const from = trackOf(draft.fromTable);
     const to = trackOf(draft.toTable);
     const dy = to && from ? to.offsetTop - from.offsetTop : 0;
-    node.style.left = `${x(draft.start)}px`;
-    node.style.width = `${draft.length * PX_PER_MINUTE}px`;
+    place(node, draft.start, draft.length);
     node.style.transform = dy ? `translateY(${dy}px)` : "";
     const changed = changes(draft);
     node.classList.toggle("draft", Boolean(changed));
@@ -419,8 +426,7 @@ export function createTimeline() {
   function cancel(draft, note = "") {
     state.draft = null;
     draft.node.classList.remove("draft", "dragging");
-    draft.node.style.left = `${x(draft.booking.start)}px`;
-    draft.node.style.width = `${(draft.booking.end - draft.booking.start) * PX_PER_MINUTE}px`;
+    place(draft.node, draft.booking.start, draft.booking.end - draft.booking.start);
     draft.node.style.transform = "";
     if (note) say(note);
   }
