@@ -420,3 +420,35 @@ async def test_joined_tables_and_the_evening_befores_late_party_are_drawn(
         + MOVABLE,
     )
     assert await owl.evaluate("node => node.getBoundingClientRect().width") == 60 * 2
+
+
+async def test_a_move_against_a_rule_staff_may_bend_asks_for_a_reason(
+    staff: Page, client: Client, admin: Headers, own_venue: OwnVenueMaker
+) -> None:
+    page = staff
+    venue = await own_venue()
+    day = a_day()
+    booking = await book(client, admin, venue, day, "15:00", "T1", "Ada Lovelace")
+    await choose_venue(page, venue)
+    await open_timeline(page, day)
+    # T5 seats three at the fewest: a party of two there is a rule set aside, with a reason.
+    roomy = page.locator(f".tl-track[data-table-id='{venue.tables['T5']}']")
+    async with page.expect_response(put_to(booking)) as first:
+        await drag(page, bar(page, venue, booking, "T1"), 0, to=roomy)
+    refused = await first.value
+    assert refused.status == 422, await refused.text()
+    dialog = page.locator("#reason-dialog")
+    await expect(dialog).to_be_visible()
+    await expect(dialog).to_contain_text("T5 needs a party of at least 3, not 2")
+    await expect(dialog).not_to_contain_text("tbl_")
+    await dialog.get_by_label("Reason for the override").fill("They asked for the window")
+    async with page.expect_response(put_to(booking)) as second:
+        await dialog.get_by_role("button", name="Override and move").click()
+    response = await second.value
+    assert response.ok, await response.text()
+    assert response.request.post_data_json == {
+        "table_ids": [venue.tables["T5"]],
+        "override": {"reason": "They asked for the window"},
+    }
+    await expect(bar(page, venue, booking, "T5")).to_be_visible()
+    await expect(page.locator("#tl-problem")).to_be_hidden()

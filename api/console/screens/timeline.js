@@ -447,6 +447,8 @@ export function createTimeline() {
             body: { ...body, ...extra },
             ifMatch: b.version,
             write: true,
+          }).catch((error) => {
+            throw plain(error); // the reason dialog names tables as the host does
           }),
         "Override and move",
       );
@@ -463,7 +465,7 @@ export function createTimeline() {
       cancel(draft, `Not saved: ${b.guest_name} stays at ${clock(b.start)} on ${tableName(draft.fromTable)}.`);
       draft.node.classList.remove("saving");
       draft.node.removeAttribute("aria-busy");
-      showProblem(ui.problem, plain(error), "Not moved:");
+      showProblem(ui.problem, error, "Not moved:");
       // Someone else changed it first: show the booking as it now stands.
       if (error instanceof ApiError && [409, 412, 428].includes(error.status)) quietly(reload);
       draft.node.focus();
@@ -479,7 +481,7 @@ export function createTimeline() {
     const detail = error.errors.length
       ? error.errors.map((e) => sentence(`${e.field.split(".").pop().replace(/_/g, " ")}: ${named(e.message)}`)).join(" ")
       : named(error.detail);
-    return new ApiError(error.status, { title: error.title, type: error.type, detail });
+    return new ApiError(error.status, { title: error.title, type: error.type, rule: error.rule, detail, errors: error.errors });
   }
 
   function focusBar(id, tableId) {
