@@ -21,7 +21,7 @@ from api.bookings.availability import AvailabilityController
 from api.bookings.guest import BookingsController
 from api.console import console_router
 from api.context import Api, provide_admin, provide_user
-from api.floor.blocks import AdminBlocksController
+from api.floor.blocks import AdminBlocksController, VenueBlocksController
 from api.floor.combinations import AdminCombinationsController
 from api.floor.layouts import AdminLayoutsController
 from api.floor.live import LiveStatusController
@@ -59,6 +59,7 @@ VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
     AdminHistoryController,
     AdminTablesController,
     AdminBlocksController,
+    VenueBlocksController,
     AdminLayoutsController,
     AdminCombinationsController,
     AdminVenueController,

@@ -8,9 +8,10 @@ default venue (so a client of the single-venue API keeps working), and under
 
 Access is decided by each staff controller's one guard, before anything of the request is
 read: `venue_managers` (an admin, or a manager of the venue), `floor_plan` (hosts too,
-to read the floor: tables, blocks, layouts) or `venue_staff` (hosts too, for everything:
-bookings and the evening's workflow). The role is read from the database on every
-request, so a grant or a revocation takes effect on the next one. Someone with no role
+to read the floor: tables, blocks, layouts, hours, slot settings, closures) or
+`venue_staff` (hosts too, for everything: bookings and the evening's workflow). The
+role is read from the database on every request, so a grant or a revocation takes
+effect on the next one. Someone with no role
 in the venue gets a 404 if they work for another venue — a venue they may not see does
 not exist for them — and a 403 if they are a guest, as before there were several venues.
 """
@@ -144,16 +145,16 @@ async def _staff(
 async def venue_managers(
     connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
 ) -> None:
-    """The guard of the routes that run a venue: tables, layouts, hours, settings, blocks,
-    reports, the event log."""
+    """The guard of the routes that run a venue: reports, the event log."""
     await _staff(connection, ("admin", "manager"), "an admin or a manager of this venue")
 
 
 async def floor_plan(
     connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
 ) -> None:
-    """The guard of the floor plan (tables, blocks, layouts): its managers change it, and
-    its hosts read it, for the evening's floor."""
+    """The guard of the floor plan (tables, blocks, layouts) and of when the venue takes
+    bookings (opening hours, slot settings, closures): its managers change them, and its
+    hosts read them, for the evening's floor and the timeline."""
     if connection.scope.get("method") in ("GET", "HEAD"):
         await _staff(connection, ("admin", "manager", "host"), "the staff of this venue")
     else:

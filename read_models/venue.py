@@ -36,6 +36,7 @@ __all__ = [
     "table",
     "tables_page",
     "venue",
+    "venue_blocks_page",
 ]
 
 R = TypeVar("R")
@@ -217,6 +218,33 @@ async def blocks_page(
         sql.SQL("ends_at > %s"),
     ]
     params: list[Any] = [venue_id, table_id, ending_after]
+    if after is not None:
+        clauses.append(sql.SQL("(starts_at, id) > (%s, %s)"))
+        params.extend(after)
+    query = sql.SQL("SELECT {} FROM {} {} ORDER BY starts_at, id LIMIT %s").format(
+        _BLOCK_COLUMNS, sql.Identifier(venue_layout.BLOCKS), _where(clauses)
+    )
+    found = [BlockRow(**r) for r in await _fetch(pool, query, [*params, limit + 1])]
+    rows, last = _page(found, limit)
+    return rows, (last.starts_at, last.id) if last else None
+
+
+async def venue_blocks_page(
+    pool: AsyncConnectionPool[Any],
+    venue_id: str,
+    *,
+    overlapping: tuple[dt.datetime, dt.datetime],
+    limit: int,
+    after: tuple[dt.datetime, str] | None = None,
+) -> tuple[list[BlockRow], tuple[dt.datetime, str] | None]:
+    """Every table's blocks that overlap the period `[start, end)`, in start order."""
+    start, end = overlapping
+    clauses: list[sql.Composable] = [
+        sql.SQL("venue_id = %s"),
+        sql.SQL("starts_at < %s"),
+        sql.SQL("ends_at > %s"),
+    ]
+    params: list[Any] = [venue_id, end, start]
     if after is not None:
         clauses.append(sql.SQL("(starts_at, id) > (%s, %s)"))
         params.extend(after)

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from api.context import (
     ApiDep,
@@ -26,7 +26,7 @@ from api.floor.fields import (
     listed_table,
 )
 from api.refused import Refused
-from api.requests import AUTH, now
+from api.requests import AUTH, check_date, now
 from api.schemas import CursorParam, LimitParam
 from api.venue_scope import StaffDep, api_path, floor_plan
 from booking_core.domain.commands import (
@@ -36,11 +36,12 @@ from booking_core.domain.commands import (
 from booking_core.domain.errors import BlockNotFound
 from booking_core.domain.events import BlockPlaced
 from booking_core.domain.table import ActiveTable, TableState
+from booking_core.domain.time_rules import to_instant
 from booking_core.handlers import block_table, lift_block
 from read_models.floor_history import table_history
-from read_models.venue import BlockRow, block, blocks_page
+from read_models.venue import BlockRow, block, blocks_page, venue, venue_blocks_page
 
-__all__ = ["AdminBlocksController"]
+__all__ = ["AdminBlocksController", "VenueBlocksController"]
 
 Moment = Annotated[
     str,
@@ -220,3 +221,45 @@ class AdminBlocksController(Controller):
             return Written(_placed_out(placed), result.token)
 
         return await api.write(request, staff.actor, run, venue_id=staff.venue_id)
+
+
+class VenueBlocksController(Controller):
+    """The blocks of every table for one day, for the staff's timeline of the venue."""
+
+    path = "/admin/blocks"
+    tags = ["admin: floor"]
+    security = AUTH
+    guards = [floor_plan]
+
+    @get(
+        "/",
+        summary="Every table's blocks on a day",
+        description="The blocks that overlap the venue's calendar day `date` (its midnight to"
+        " the next, on the venue's clock), whether or not they have ended, in start order.",
+    )
+    async def day(
+        self,
+        api: ApiDep,
+        staff: StaffDep,
+        request: Request[Any, Any, Any],
+        date: Annotated[dt.date, QueryParameter(description="The venue's day, YYYY-MM-DD")],
+        limit: LimitParam = 50,
+        cursor: CursorParam = None,
+    ) -> BlockPage:
+        check_date(date)
+        await api.consistent(request, sql=("venue",))
+        zone = (await venue(api.services.pool, staff.venue_id)).settings.time_zone
+        midnight = dt.datetime.combine(date, dt.time())
+        # Midnight may fall in a clock change; as the clock before the change would say.
+        period = (
+            to_instant(midnight, zone, strict=False),
+            to_instant(midnight + dt.timedelta(days=1), zone, strict=False),
+        )
+        rows, last = await venue_blocks_page(
+            api.services.pool,
+            staff.venue_id,
+            overlapping=period,
+            limit=limit,
+            after=after_instant(cursor),
+        )
+        return BlockPage(items=[_row_out(row) for row in rows], next_cursor=instant_cursor(last))

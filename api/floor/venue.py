@@ -1,4 +1,5 @@
 """Admin routes for when the venue takes bookings: opening hours, slot settings, closures.
+The venue's staff (hosts too) read them; its admins and managers change them.
 
 - Opening hours are a list of `{open, close}` shifts per weekday; a `close` at or before
   its `open` is on the next day (18:00-01:30). `PUT` replaces the week: a weekday left
@@ -32,7 +33,7 @@ from api.context import (
 )
 from api.requests import AUTH, check_date, now
 from api.schemas import CursorParam, LimitParam, LocalTime, hhmm, parse_time
-from api.venue_scope import StaffDep, api_path, venue_managers
+from api.venue_scope import StaffDep, api_path, floor_plan
 from booking_core.domain.commands import (
     AddClosure,
     ChangeSlotSettings,
@@ -205,7 +206,8 @@ class AdminVenueController(Controller):
     path = "/admin"
     tags = ["admin: venue"]
     security = AUTH
-    guards = [venue_managers]
+    # The venue's staff read them (the timeline's hours); its managers change them.
+    guards = [floor_plan]
 
     # --- opening hours ------------------------------------------------------------------
 
