@@ -97,17 +97,19 @@ async function route(moved = false) {
     return;
   }
   // A new screen: focus goes to its heading, so a screen reader says where we are and
-  // Tab goes on from the top of it. A screen that builds its heading as it shows gets
-  // focus once it has; one that has put focus inside itself meanwhile keeps it.
+  // Tab goes on from the top of it. A screen that builds (or rebuilds) its heading as it
+  // shows gets focus once it has, unless the user has put focus somewhere meanwhile.
   focusHeading(name);
+  const before = document.activeElement; // the heading, or still what led here
   await screen(name).show();
-  if (!$(name).contains(document.activeElement)) focusHeading(name);
+  const now = document.activeElement;
+  if (!now || now === before || now === document.body || now === $("main")) focusHeading(name);
 }
 
 function focusHeading(name) {
   if (document.activeElement === $("venue")) return; // a venue switch stays on the switcher
   const heading = document.getElementById(`${name}-title`);
-  if (!heading || heading.closest("[hidden]")) return;
+  if (!heading || heading.closest("[hidden]") || heading === document.activeElement) return;
   if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
   heading.focus({ preventScroll: false });
 }
