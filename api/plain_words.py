@@ -35,7 +35,7 @@ _TYPES = {
     "number": "a number",
     "str": "text",
     "bool": "true or false",
-    "null": "null",
+    "null": "nothing",
     "array": "a list",
     "object": "an object",
     "date": "a date as YYYY-MM-DD",
@@ -50,6 +50,8 @@ _TYPES = {
 _EXPECTED = re.compile(r"Expected `([^`]+)`, got `[^`]+`")
 _BOUND = re.compile(r"Expected `([^`]+)` (>=|>|<=|<) (-?[0-9.e+]+)")
 _LENGTH = re.compile(r"Expected `([^`]+)` of length (>=|<=) ([0-9]+)")
+_EXACT_LENGTH = re.compile(r"Expected `array` of length ([0-9]+), got [0-9]+")
+_MULTIPLE = re.compile(r"Expected `(?:int|float)` that's a multiple of (-?[0-9.e+]+)")
 _REGEX = re.compile(r"Expected `str` matching regex (['\"])(.*)\1", re.DOTALL)
 _MISSING = re.compile(r"Object missing required field `[^`]*`")
 _UNKNOWN = re.compile(r"Object contains unknown field `[^`]*`")
@@ -77,6 +79,11 @@ def _length(kind: str, bound: str, count: int) -> str:
     return f"must have {_BOUNDS[bound]} {count} {unit}"
 
 
+def _number(text: str) -> str:
+    """msgspec's `0.0` as people write it: 0."""
+    return text[:-2] if text.endswith(".0") else text
+
+
 def plain(message: str) -> str:
     """msgspec's (or Litestar's) message about one value, in plain words."""
     text = _AT.sub("", message.strip())
@@ -90,9 +97,13 @@ def plain(message: str) -> str:
         )
     if found := _LENGTH.fullmatch(text):
         return _length(found.group(1), found.group(2), int(found.group(3)))
+    if found := _EXACT_LENGTH.fullmatch(text):
+        count = int(found.group(1))
+        return f"must have exactly {count} item{'' if count == 1 else 's'}"
     if found := _BOUND.fullmatch(text):
-        bound = found.group(3)
-        return f"must be {_BOUNDS[found.group(2)]} {bound}"
+        return f"must be {_BOUNDS[found.group(2)]} {_number(found.group(3))}"
+    if found := _MULTIPLE.fullmatch(text):
+        return f"must be a multiple of {_number(found.group(1))}"
     if found := _EXPECTED.fullmatch(text):
         return f"must be {type_words(found.group(1))}"
     if found := _ENCODED.fullmatch(text):
@@ -103,6 +114,8 @@ def plain(message: str) -> str:
             if found.group(1) == "with"
             else ("must not include a time zone")
         )
+    if text == "Invalid UUID":
+        return "must be a UUID, e.g. 0b6f3c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f"
     if text.startswith("Invalid enum value"):
         return "is not one of the allowed values"
     if text in ("Integer value out of range", "Number out of range"):

@@ -7,6 +7,8 @@ import { ApiError, api, session, showProblem, venue } from "./api.js";
 import { initBookingDetail } from "./booking.js";
 import { createEditor } from "./editor.js";
 import { createFloor } from "./floor.js";
+import { checkedHere, clearFieldErrors, refused } from "./forms.js";
+import { createMenu } from "./menu.js";
 import { createClosures } from "./screens/closures.js";
 import { createDashboard } from "./screens/dashboard.js";
 import { createHours } from "./screens/hours.js";
@@ -42,6 +44,7 @@ const screens = {}; // name -> {show, hide}, made on first use
 let user = null;
 let zones = new Map(); // venue id -> its time zone, from the directory
 let current = null; // the screen shown
+const menu = createMenu();
 
 function screen(name) {
   screens[name] ??= byName.get(name).create({ user: () => user, role: () => roleIn(venue.id) });
@@ -68,24 +71,48 @@ function hideCurrent(next = null) {
   current = next;
 }
 
-async function route() {
+/** Show the screen the address names. `moved`: the address changed (a navigation), so
+ * focus goes to the screen's heading even when the screen stays the same. */
+async function route(moved = false) {
   if (!session.token || !user) {
     hideCurrent();
     showScreen("signin");
     $("nav").hidden = true;
+    menu.hidden = true;
     $("who").hidden = true;
     $("search-form").hidden = true;
     $("signin-email").focus();
     return;
   }
   $("nav").hidden = false;
+  menu.hidden = false;
   $("who").hidden = false;
   $("search-form").hidden = false;
   const wanted = location.hash.slice(1).split("?")[0];
   const name = allowed(wanted) ? wanted : "floor";
+  const changed = moved || name !== current;
   hideCurrent(name);
   showScreen(name);
+  if (!changed) {
+    await screen(name).show();
+    return;
+  }
+  // A new screen: focus goes to its heading, so a screen reader says where we are and
+  // Tab goes on from the top of it. A screen that builds (or rebuilds) its heading as it
+  // shows gets focus once it has, unless the user has put focus somewhere meanwhile.
+  focusHeading(name);
+  const before = document.activeElement; // the heading, or still what led here
   await screen(name).show();
+  const now = document.activeElement;
+  if (!now || now === before || now === document.body || now === $("main")) focusHeading(name);
+}
+
+function focusHeading(name) {
+  if (document.activeElement === $("venue")) return; // a venue switch stays on the switcher
+  const heading = document.getElementById(`${name}-title`);
+  if (!heading || heading.closest("[hidden]") || heading === document.activeElement) return;
+  if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+  heading.focus({ preventScroll: false });
 }
 
 /** The navigation for the role at the chosen venue. */
@@ -98,7 +125,8 @@ function renderNav() {
       button.dataset.screen = s.name;
       button.textContent = s.title;
       button.addEventListener("click", () => {
-        location.hash = s.name;
+        if (location.hash === `#${s.name}`) focusHeading(s.name);
+        else location.hash = s.name;
       });
       return button;
     }),
@@ -162,8 +190,12 @@ $("signin-form").addEventListener("submit", async (event) => {
   const form = event.target;
   const email = form.elements.namedItem("username").value.trim();
   const password = form.elements.namedItem("password").value;
-  if (!email || !password) {
-    showProblem(box, new Error("Enter your email and password."), "Sign-in:");
+  const mistakes = {
+    username: email ? "" : "Enter the email you sign in with.",
+    password: password ? "" : "Enter your password.",
+  };
+  if (checkedHere(form, box, mistakes, "Not signed in:")) {
+    form.querySelector("[aria-invalid=true]")?.focus();
     return;
   }
   const button = form.querySelector("button[type=submit]");
@@ -175,11 +207,12 @@ $("signin-form").addEventListener("submit", async (event) => {
     session.token = data.access_token;
     await whoAmI();
     showProblem(box, null);
+    clearFieldErrors(form);
     form.reset();
     await route();
   } catch (error) {
     const lead = error instanceof ApiError && error.status === 401 ? "Not signed in:" : "";
-    showProblem(box, error, lead);
+    refused(form, box, error, lead);
   } finally {
     button.disabled = false;
   }
@@ -192,7 +225,7 @@ $("sign-out").addEventListener("click", () => {
   route();
 });
 
-window.addEventListener("hashchange", () => route());
+window.addEventListener("hashchange", () => route(true));
 
 session.onExpired = () => {
   session.token = null;

@@ -3,6 +3,7 @@
 // Save, which refuses to overwrite a layout someone else saved meanwhile.
 
 import { ApiError, all, api, showProblem } from "./api.js";
+import { checkedHere, clearFieldErrors, refused } from "./forms.js";
 import {
   areaAt,
   centreOf,
@@ -15,6 +16,7 @@ import {
   svgEl,
   svgPoint,
 } from "./svg.js";
+import { keepLegible } from "./legible.js";
 
 const SNAP = 5;
 const MIN_SIZE = 20;
@@ -25,6 +27,7 @@ const clone = (value) => JSON.parse(JSON.stringify(value));
 
 export function createEditor() {
   const svg = $("plan-svg");
+  keepLegible(svg);
   const form = $("table-form");
   const problem = $("plan-problem");
   const status = $("plan-status");
@@ -191,6 +194,8 @@ export function createEditor() {
     const id = state.selected;
     form.hidden = !id;
     if (!id) return;
+    if (form.dataset.table !== id) clearFieldErrors(form); // another table's mistakes go
+    form.dataset.table = id;
     const table = tableOf(id);
     const p = placement(id);
     $("table-form-title").textContent = `Table ${table.name}`;
@@ -421,10 +426,40 @@ export function createEditor() {
 
   // --- the side form ---------------------------------------------------------------
 
+  /** What is wrong with the table form's values, field by field ("" where nothing is):
+   * shown beside each field as it is typed, and a wrong value is not taken. */
+  function mistakesOf() {
+    const whole = (name, least, most) => {
+      const value = Number(form.elements.namedItem(name).value);
+      return Number.isInteger(value) && value >= least && value <= most;
+    };
+    const capacity = Number(form.elements.namedItem("capacity").value);
+    const fewest = Number(form.elements.namedItem("min_capacity").value);
+    const number = (name) => form.elements.namedItem(name).value.trim() !== "";
+    return {
+      name: form.elements.namedItem("name").value.trim() ? "" : "Give the table a name, e.g. T12.",
+      capacity: whole("capacity", 1, 100) ? "" : "Seats must be a whole number from 1 to 100.",
+      min_capacity: !whole("min_capacity", 1, 100)
+        ? "Fewest guests must be a whole number from 1 to 100."
+        : fewest > capacity
+          ? "Fewest guests cannot be more than the seats."
+          : "",
+      width: number("width") && Number(form.elements.namedItem("width").value) >= 10 ? "" : "Width must be 10 or more.",
+      height: number("height") && Number(form.elements.namedItem("height").value) >= 10 ? "" : "Height must be 10 or more.",
+      rotation:
+        number("rotation") && Math.abs(Number(form.elements.namedItem("rotation").value)) <= 360
+          ? ""
+          : "Rotation must be between -360 and 360 degrees.",
+    };
+  }
+
   form.addEventListener("input", (event) => {
     const id = state.selected;
     if (!id) return;
+    const mistakes = mistakesOf();
+    if (!checkedHere(form, problem, mistakes, `Table ${tableOf(id).name}:`)) showProblem(problem, null);
     const input = event.target;
+    if (mistakes[input.name]) return; // not taken until it is right
     const p = placement(id);
     const number = Number(input.value);
     switch (input.name) {
@@ -499,6 +534,21 @@ export function createEditor() {
     box.append(htmlEl("p", { text: "Reload to see their version, then make your changes again. " }, reload));
   }
 
+  /** A write of one table; a refusal of its fields is shown beside them in the table's
+   * form (the table selected), and the save stops there: answers null. */
+  async function tableWrite(id, write) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status >= 500 || error.status === 0) throw error;
+      select_(id);
+      refused(form, problem, error, `Table ${tableOf(id).name} not saved:`);
+      form.querySelector("[aria-invalid=true]")?.focus();
+      say("Not saved.");
+      return null;
+    }
+  }
+
   async function save() {
     if (!state.draft) return;
     showProblem(problem, null);
@@ -522,13 +572,15 @@ export function createEditor() {
     for (const [tempId, t] of state.created) {
       const body = { name: t.name, capacity: t.capacity, min_capacity: t.min_capacity ?? 1 };
       if (t.area) body.area = t.area;
-      const made = await api("POST", "/api/v1/admin/tables", { body, write: true });
+      const made = await tableWrite(tempId, () => api("POST", "/api/v1/admin/tables", { body, write: true }));
+      if (!made) return;
       ids.set(tempId, made.data.id);
       token = made.consistency ?? token;
     }
     for (const [id, fields] of state.edits) {
       if (state.created.has(id) || state.retiring.has(id)) continue;
-      const made = await api("PUT", `/api/v1/admin/tables/${id}`, { body: fields, write: true });
+      const made = await tableWrite(id, () => api("PUT", `/api/v1/admin/tables/${id}`, { body: fields, write: true }));
+      if (!made) return;
       token = made.consistency ?? token;
     }
     const body = {
@@ -627,5 +679,6 @@ export function createEditor() {
       if (state.dirty) return;
       await guarded(() => load());
     },
+    hide() {}, // the draft stays as it is, to come back to
   };
 }

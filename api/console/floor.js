@@ -8,6 +8,7 @@ import { ApiError, all, api, scoped, sentence, showProblem, venueNow, withOverri
 import { drawCanvas, gridPlacements, htmlEl, labels, placeGroup, shapeOf, svgEl } from "./svg.js";
 import { clearFieldErrors, refused } from "./forms.js";
 import { STEP_LABEL, announce, stepsFor, takeStep } from "./booking.js";
+import { keepLegible } from "./legible.js";
 import { createWaitlist } from "./waitlist.js";
 
 const $ = (id) => document.getElementById(id);
@@ -40,6 +41,7 @@ function patterns() {
 
 export function createFloor() {
   const svg = $("floor-svg");
+  keepLegible(svg);
   const problem = $("floor-problem");
   const status = $("floor-status");
   const bookingProblem = $("booking-problem");
@@ -172,7 +174,7 @@ export function createFloor() {
     const tablesLayer = svgEl("g", { class: "tables" });
     layer.after(tablesLayer);
     for (const p of state.layout.tables) {
-      const group = svgEl("g", { class: "table", tabindex: 0, "data-table-id": p.table_id });
+      const group = svgEl("g", { class: "table", tabindex: 0, role: "button", "data-table-id": p.table_id });
       groups.set(p.table_id, group);
       tablesLayer.append(group);
       draw(p.table_id);

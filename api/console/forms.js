@@ -49,3 +49,18 @@ export function refused(form, box, error, lead = "", names = {}) {
     showProblem(box, error, error instanceof ApiError && error.status !== 0 ? lead : "");
   }
 }
+
+/** Mistakes the console sees before asking the API (an empty required field), shown
+ * the same way as the API's: `problems` maps an input's name to what is wrong (or ""
+ * when nothing is). Answers whether anything was. */
+export function checkedHere(form, box, problems, lead = "") {
+  const errors = Object.entries(problems)
+    .filter(([, message]) => message)
+    .map(([field, message]) => ({ field, message }));
+  if (!errors.length) {
+    clearFieldErrors(form);
+    return false;
+  }
+  refused(form, box, new ApiError(400, { title: "Check the form", detail: "Check the marked fields.", errors }), lead);
+  return true;
+}

@@ -3,7 +3,8 @@
 // have waited so far; add a party, tell them their table is ready, seat them (a seated
 // walk-in, leaving the list in the same step), or take them off the list with a reason.
 
-import { ApiError, api, askReason, inWords, sentence, showProblem, withOverride } from "./api.js";
+import { ApiError, api, askReason, sentence, showProblem, withOverride } from "./api.js";
+import { checkedHere, clearFieldErrors, refused } from "./forms.js";
 import { htmlEl } from "./svg.js";
 
 const $ = (id) => document.getElementById(id);
@@ -129,11 +130,15 @@ export function createWaitlist(floor) {
       }, confirm);
       floor.wrote(made.consistency);
       showProblem(problem, null);
+      if (button === form.querySelector("button[type=submit]")) clearFieldErrors(form);
       if (done) await done(made.data);
       await refresh();
     } catch (error) {
       await refresh(false);
-      showProblem(problem, inWords(error, form), error instanceof ApiError ? `${error.title}:` : "");
+      // A refusal of the form's fields shows beside them; any other in the list's box.
+      const lead = error instanceof ApiError ? `${error.title}:` : "";
+      if (button === form.querySelector("button[type=submit]")) refused(form, problem, error, "Not added:");
+      else showProblem(problem, error, lead);
     } finally {
       button.disabled = false;
     }
@@ -170,12 +175,17 @@ export function createWaitlist(floor) {
     event.preventDefault();
     const data = new FormData(form);
     const name = String(data.get("guest_name") ?? "").trim();
-    if (!name) {
-      showProblem(problem, new Error("Give the party's name, to call them when their table is ready."), "Waitlist:");
-      form.elements.namedItem("guest_name").focus();
+    const party = Number(data.get("party_size"));
+    const mistakes = {
+      guest_name: name ? "" : "Give the party's name, to call them when their table is ready.",
+      party_size: Number.isInteger(party) && party >= 1 ? "" : "Give the party's size: a whole number, 1 or more.",
+    };
+    if (checkedHere(form, problem, mistakes, "Not added:")) {
+      form.querySelector("[aria-invalid=true]")?.focus();
       return;
     }
-    const body = { party_size: Number(data.get("party_size")), guest_name: name };
+    clearFieldErrors(form);
+    const body = { party_size: party, guest_name: name };
     for (const key of ["guest_phone", "notes"]) {
       const value = String(data.get(key) ?? "").trim();
       if (value) body[key] = value;

@@ -430,7 +430,10 @@ async def test_the_waitlist_adds_notifies_removes_and_seats_a_party(
     await add.get_by_label("Name").fill("Zelda Fitzgerald")
     await add.get_by_label("Phone").fill("call me")  # refused in a host's words
     await add.get_by_role("button", name="Add to waitlist").click()
-    await expect(panel.locator("#waitlist-problem")).to_contain_text("Phone: ")
+    # Beside the phone field, in words; the list's box says to look there.
+    await expect(add.locator("#wl-phone-error")).to_contain_text("phone number")
+    await expect(add.get_by_label("Phone")).to_have_attribute("aria-invalid", "true")
+    await expect(panel.locator("#waitlist-problem")).to_contain_text("Check the marked fields")
     await expect(panel.locator("#waitlist-problem")).not_to_contain_text("guest_phone")
     await add.get_by_label("Phone").fill("+44 20 7946 0033")
     _, first = await written(
