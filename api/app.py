@@ -38,6 +38,7 @@ from api.services import ApiConfig, Services, ServicesFactory
 from api.strict import strict_requests
 from api.venue_scope import provide_staff, provide_venue
 from api.venues.admin import AdminVenuesController
+from api.venues.clock import VenueClockController
 from api.venues.details import VenueDetailsController
 from api.venues.directory import VenueDirectoryController
 from api.venues.staff import VenueStaffController
@@ -50,6 +51,7 @@ __all__ = ["ROUTES", "create_app"]
 VERSION = "1.0.0"
 
 VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
+    VenueClockController,
     LiveStatusController,
     AvailabilityController,
     BookingsController,

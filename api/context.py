@@ -125,7 +125,9 @@ class Api:
         self.config = config
         self.services = services
         self.users = UserStore(services.pool)
-        self.tokens = TokenService(config.secret_key, config.access_token_minutes)
+        self.tokens = TokenService(
+            config.secret_key, config.access_token_minutes, config.session_hours
+        )
         self.passwords = PasswordHasher(config.bcrypt_rounds)
         self.logins = LoginLimiter(
             services.redis,

@@ -36,6 +36,7 @@ _STAFF = f"{_VENUE}/staff/{{user_id}}"
 CONSISTENT_READS = frozenset(
     {
         "/api/v1/availability",
+        "/api/v1/clock",
         f"{_BOOKINGS}/tables",
         f"{_BOOKINGS}/my-bookings",
         f"{_BOOKINGS}/{{booking_id}}",
@@ -98,7 +99,15 @@ BODY_NAMES_IDS = frozenset({("post", _BOOKINGS), ("post", f"{_ADMIN}/bookings")}
 `table_id`, `table_ids`): a 404 says one of them does not exist."""
 
 NOT_IDEMPOTENT = frozenset(
-    {"/api/v1/auth/register", "/api/v1/auth/token", f"{_ADMIN}/users/{{user_id}}", _STAFF}
+    {
+        "/api/v1/auth/register",
+        "/api/v1/auth/token",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/sign-out",
+        f"{_ADMIN}/users/{{user_id}}",
+        f"{_VENUE}/staff",
+        _STAFF,
+    }
 )
 """Writes under /api/v1 that are not commands, so take no `Idempotency-Key`: accounts
 and staff grants are plain rows, not events."""
@@ -296,6 +305,11 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ),
     ("post", f"{_ADMIN}/venues"): _VENUE_RULES,
     ("patch", _VENUE): _VENUE_RULES,
+    ("post", f"{_VENUE}/staff"): (
+        _LAST_MANAGER,
+        _r(409, "user-inactive", "the account with the email is deactivated"),
+        *_SHAPE_OF_REGISTER,
+    ),
     ("put", _STAFF): (_LAST_MANAGER,),
     ("delete", _STAFF): (_LAST_MANAGER,),
     ("post", f"{_ADMIN}/waitlist"): (_INVALID_ENTRY,),

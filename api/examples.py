@@ -383,6 +383,13 @@ EXAMPLES: dict[str, Any] = {
     "VenueCreate": {k: v for k, v in _VENUE.items() if k != "id"},
     "VenueChange": {"name": "Harbour Kitchen & Bar", "address": "3 Quay Street, Lisbon"},
     "StaffGrant": {"role": "host"},
+    "StaffGrantByEmail": {"email": "grace@example.com", "role": "host"},
+    "VenueClock": {
+        "now": "2030-05-01T18:42:07.125Z",
+        "time_zone": "Europe/London",
+        "date": "2030-05-01",
+        "time": "19:42",
+    },
     "StaffMemberOut": {
         "user_id": _USER_ID,
         "email": "grace@example.com",

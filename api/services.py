@@ -20,6 +20,7 @@ class ApiConfig:
     secret_key: str
     cors_origins: tuple[str, ...] = ()
     access_token_minutes: int = 60
+    session_hours: int = 16
     production: bool = False
     max_body_bytes: int = 64 * 1024
     bcrypt_rounds: int = 12

@@ -27,6 +27,7 @@ def app_for(settings: Settings) -> Litestar:
         secret_key=settings.secret_key,
         cors_origins=settings.cors_origins,
         access_token_minutes=settings.access_token_minutes,
+        session_hours=settings.session_hours,
         bcrypt_rounds=settings.bcrypt_rounds,
         login_attempts_per_account=settings.login_attempts_per_account,
         login_attempts_per_address=settings.login_attempts_per_address,

@@ -152,6 +152,8 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     access_token_minutes: int = 60
+    session_hours: int = 16
+    """How long a session may be kept alive by refreshing its token, from the sign-in."""
     bcrypt_rounds: int = 12
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 20
@@ -203,6 +205,7 @@ class Settings:
             host=env.get("TABLEBOOK_HOST") or "127.0.0.1",
             port=_int(env, "TABLEBOOK_PORT", 8000),
             access_token_minutes=_int(env, "ACCESS_TOKEN_MINUTES", 60),
+            session_hours=max(1, _int(env, "SESSION_HOURS", 16)),
             bcrypt_rounds=min(max(_int(env, "BCRYPT_ROUNDS", 12), 4), 16),
             login_attempts_per_account=max(1, _int(env, "LOGIN_ATTEMPTS_PER_ACCOUNT", 5)),
             login_attempts_per_address=max(1, _int(env, "LOGIN_ATTEMPTS_PER_ADDRESS", 20)),

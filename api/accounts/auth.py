@@ -1,4 +1,5 @@
-"""`/api/v1/auth`: register, sign in (OAuth2 password flow), who am I."""
+"""`/api/v1/auth`: register, sign in (OAuth2 password flow), refresh a session, sign
+out, who am I. How sessions slide and end: `api.accounts.security`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from litestar import Controller, Request, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody, URLEncodedBody
 
+from api.accounts.security import session_of
 from api.accounts.shapes import Email, Name, Phone, UserOut, check_email, user_out
 from api.accounts.staff import StaffStore
 from api.accounts.users import MAX_PASSWORD_BYTES, password_problem
@@ -37,6 +39,14 @@ class AccessToken(msgspec.Struct, frozen=True):
     access_token: str
     token_type: Literal["bearer"]
     expires_in: int
+
+
+def _access(token: str, lifetime: int) -> AccessToken:
+    return AccessToken(
+        access_token=token,
+        token_type="bearer",  # noqa: S106 - the OAuth2 token type, not a secret
+        expires_in=lifetime,
+    )
 
 
 class AuthController(Controller):
@@ -81,11 +91,33 @@ class AuthController(Controller):
         if not user.is_active:
             raise NotAuthorizedException(detail="This account has been deactivated.")
         await api.logins.succeeded(email, address)
-        return AccessToken(
-            access_token=api.tokens.issue(user),
-            token_type="bearer",  # noqa: S106 - the OAuth2 token type, not a secret
-            expires_in=api.tokens.minutes * 60,
-        )
+        return _access(*api.tokens.issue(user))
+
+    @post(
+        "/refresh",
+        status_code=200,
+        summary="Trade a still-valid access token for a fresh one",
+        description="Sliding sessions: the fresh token belongs to the same session (it keeps"
+        " the time of the sign-in), so a console that refreshes before its token expires"
+        " stays signed in, up to the session's cap (`SESSION_HOURS` after the sign-in;"
+        " 16 by default). An expired or revoked token, a deactivated account or a session"
+        " past its cap gets 401: sign in again. The old token stays valid until it expires.",
+        security=AUTH,
+    )
+    async def refresh(self, api: ApiDep, request: Request[Any, Any, Any]) -> AccessToken:
+        user, claims = await session_of(request, api.tokens, api.users)
+        return _access(*api.tokens.refreshed(user, claims))
+
+    @post(
+        "/sign-out",
+        status_code=204,
+        summary="Sign out: revoke every token of the account",
+        description="Bumps the account's token version, so every token it holds (in this"
+        " browser and any other) gets 401 from its next request on.",
+        security=AUTH,
+    )
+    async def sign_out(self, api: ApiDep, user: UserDep) -> None:
+        await api.users.revoke_tokens(user.id)
 
     @get("/me", summary="The signed-in user", security=AUTH)
     async def me(self, api: ApiDep, user: UserDep) -> UserOut:

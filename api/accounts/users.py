@@ -3,7 +3,7 @@
 Accounts are not part of the restaurant's book, so they are a plain table (`users`), not
 an event stream. Passwords are bcrypt hashes, computed in a worker thread so a sign-in
 never stalls the event loop. `token_version` is bumped whenever an account is
-deactivated, deleted or changes role: every token carries the version it was issued
+deactivated, deleted, changes role or signs out: every token carries the version it was issued
 at, so older tokens stop working at once.
 """
 
@@ -242,6 +242,15 @@ class UserStore:
             )
             rows = await cur.fetchall()
         return [_user(row) for row in rows]
+
+    async def revoke_tokens(self, user_id: str) -> None:
+        """End every token the account holds (signing out): its next request is a 401."""
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE users SET token_version = token_version + 1, updated_at = now()"
+                " WHERE id = %s",
+                (user_id,),
+            )
 
     async def change(
         self, user_id: str, *, role: Role | None = None, is_active: bool | None = None

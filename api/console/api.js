@@ -1,5 +1,7 @@
-// The public API as the console uses it: a Bearer token kept for the browser tab,
-// JSON in and out, and refusals turned into ApiError with the problem details.
+// The public API as the console uses it: a Bearer token kept for the browser tab (and
+// refreshed before it expires, so a console left open stays signed in through a
+// service), JSON in and out, refusals turned into ApiError with the problem details, and
+// "now" taken from the server's clock rather than the browser's.
 
 const TOKEN_KEY = "tablebook.token";
 const VENUE_KEY = "tablebook.venue";
@@ -29,9 +31,107 @@ export const session = {
   set token(value) {
     if (value) sessionStorage.setItem(TOKEN_KEY, value);
     else sessionStorage.removeItem(TOKEN_KEY);
+    keepSignedIn();
   },
   onExpired: () => {},
 };
+
+// --- the server's clock ------------------------------------------------------------
+
+/** Server time minus browser time, in ms: 0 until the first `syncClock()`. */
+let clockOffset = 0;
+
+/** The server's "now" (the browser's clock corrected by the last `syncClock()`). */
+export function serverNow() {
+  return new Date(Date.now() + clockOffset);
+}
+
+/**
+ * Ask the server for its instant and the chosen venue's zone (`GET /clock`) and keep the
+ * difference from the browser's clock, taking the request's round trip into account:
+ * a tablet whose clock is wrong, or set to another zone, still opens the venue's now.
+ */
+export async function syncClock() {
+  const sent = Date.now();
+  const { data } = await api("GET", "/api/v1/clock");
+  const received = Date.now();
+  const instant = Date.parse(data.now);
+  if (Number.isFinite(instant)) clockOffset = instant - (sent + received) / 2;
+  if (data.time_zone) venue.zone = data.time_zone;
+  return data;
+}
+
+// --- keeping the session alive -----------------------------------------------------
+
+const REFRESH_AHEAD_MS = 5 * 60 * 1000; // refresh this long before the token expires
+const RETRY_MS = 30 * 1000; // after a network error, try again this soon
+let refreshTimer = null;
+
+/** When a token expires, in server-clock ms (its JWT `exp`); null if unreadable. */
+function expiresAt(token) {
+  try {
+    const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const exp = JSON.parse(atob(payload)).exp;
+    return Number.isFinite(exp) ? exp * 1000 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Plan the next refresh of the tab's token: a few minutes before it expires (half of
+ * what is left when that is less), by the server's clock. Called whenever the token
+ * changes, and when the tab comes back into view (hidden tabs' timers are slowed).
+ */
+export function keepSignedIn() {
+  clearTimeout(refreshTimer);
+  refreshTimer = null;
+  const token = session.token;
+  const expires = token ? expiresAt(token) : null;
+  if (expires === null) return;
+  const left = expires - serverNow().getTime();
+  const wait = left > 2 * REFRESH_AHEAD_MS ? left - REFRESH_AHEAD_MS : Math.max(0, left / 2);
+  refreshTimer = setTimeout(refreshNow, wait);
+}
+
+/** Trade the tab's token for a fresh one of the same session (`POST /auth/refresh`).
+ * A 401 (expired, revoked, deactivated, past the session's cap) signs the tab out. */
+export async function refreshNow() {
+  const before = session.token;
+  if (!before) return;
+  try {
+    const { data } = await api("POST", "/api/v1/auth/refresh");
+    // The browser's clock may have drifted or jumped (a tablet asleep): measure it again
+    // before the next refresh is planned by it.
+    await syncClock().catch(() => {});
+    if (session.token === before) session.token = data.access_token; // not signed out meanwhile
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 0 && session.token === before) {
+      clearTimeout(refreshTimer);
+      refreshTimer = setTimeout(refreshNow, RETRY_MS);
+    }
+  }
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") keepSignedIn();
+});
+
+/** Sign out: forget the token here and revoke it (and every other token of the account)
+ * on the server. Forgotten even when the server cannot be reached. */
+export async function signOut() {
+  const token = session.token;
+  session.token = null;
+  if (!token) return;
+  try {
+    await fetch("/api/v1/auth/sign-out", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+    });
+  } catch {
+    // Offline: the token is gone from this tab and expires on its own.
+  }
+}
 
 /** The venue the console works on, kept for the browser tab (chosen in the header). */
 export const venue = {
@@ -50,9 +150,9 @@ const pad = (n) => String(n).padStart(2, "0");
 
 /**
  * What the venue's wall clock says now (or at `when`): `{date: "YYYY-MM-DD", time: "HH:MM",
- * minutes}`, in the venue's time zone, whatever the browser's is.
+ * minutes}`, in the venue's time zone, whatever the browser's is; "now" is the server's.
  */
-export function venueNow(when = new Date()) {
+export function venueNow(when = serverNow()) {
   const options = { year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" };
   let parts;
   try {

@@ -3,7 +3,7 @@
 // which roles see it in the navigation. The API decides what anyone may do; the
 // navigation only leaves out what a role could not use.
 
-import { ApiError, api, session, showProblem, venue } from "./api.js";
+import { ApiError, api, keepSignedIn, session, showProblem, signOut, syncClock, venue } from "./api.js";
 import { initBookingDetail } from "./booking.js";
 import { createEditor } from "./editor.js";
 import { createFloor } from "./floor.js";
@@ -90,6 +90,9 @@ async function route(moved = false) {
   $("search-form").hidden = false;
   const wanted = location.hash.slice(1).split("?")[0];
   const name = allowed(wanted) ? wanted : "floor";
+  // A screen the role may not use here (a host's venue after a manager's) is not kept in
+  // the address either; replaceState, so this does not route a second time.
+  if (wanted && wanted !== name) history.replaceState(null, "", `#${name}`);
   const changed = moved || name !== current;
   hideCurrent(name);
   showScreen(name);
@@ -174,13 +177,25 @@ async function whoAmI() {
   user = data;
   $("who-name").textContent = `${data.full_name || data.email}`;
   await loadVenues();
+  try {
+    await syncClock();
+  } catch {
+    // The directory's zone and the browser's clock stand in until the next sync.
+  }
 }
 
+// Another venue: its zone and clock, the navigation its role allows, and the open screen
+// drawn again for it (hidden first, so it lets go of the old venue's live feed).
 $("venue").addEventListener("change", async (event) => {
   venue.id = event.target.value;
   venue.zone = zones.get(venue.id) || null;
   renderNav();
   hideCurrent();
+  try {
+    await syncClock();
+  } catch {
+    // The directory's zone and the browser's clock stand in until the next sync.
+  }
   await route();
 });
 
@@ -218,11 +233,12 @@ $("signin-form").addEventListener("submit", async (event) => {
   }
 });
 
-$("sign-out").addEventListener("click", () => {
-  session.token = null;
+$("sign-out").addEventListener("click", async () => {
+  const done = signOut(); // revokes the account's tokens on the server
   venue.id = null;
   user = null;
-  route();
+  await route();
+  await done;
 });
 
 window.addEventListener("hashchange", () => route(true));
@@ -239,6 +255,7 @@ initBookingDetail({ user: () => user, role: () => roleIn(venue.id) });
 initSearchBox();
 
 async function start() {
+  keepSignedIn(); // a token kept from before a reload is refreshed in time too
   if (session.token) {
     try {
       await whoAmI();

@@ -1,6 +1,8 @@
 """`/api/v1/admin/venues/{venue_id}/staff`: who works at a venue, for its managers and
 admins. `PUT .../staff/{user_id}` grants `{role: "manager" | "host"}` (or changes it),
-`DELETE` revokes; either holds from the user's next request.
+`POST .../staff` grants it to the account with an email (a manager may not list the
+accounts, so cannot learn an id), `DELETE` revokes; each holds from the user's next
+request.
 
 A venue keeps a manager unless an admin decides otherwise: a manager cannot revoke (or
 make a host of) its last manager, themselves included (409 `last-manager`).
@@ -12,19 +14,25 @@ import datetime as dt
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, delete, get, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
+from api.accounts.shapes import Email, check_email
 from api.accounts.staff import LastManager, StaffMember, StaffRole, StaffStore, UnknownUser
 from api.context import ApiDep
 from api.refused import Refused
 from api.requests import AUTH
 from api.venues.access import scoped_venue, venue_managers_only
 
-__all__ = ["StaffGrant", "StaffMemberOut", "VenueStaffController"]
+__all__ = ["StaffGrant", "StaffGrantByEmail", "StaffMemberOut", "VenueStaffController"]
 
 
 class StaffGrant(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    role: StaffRole
+
+
+class StaffGrantByEmail(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    email: Email
     role: StaffRole
 
 
@@ -63,6 +71,33 @@ class VenueStaffController(Controller):
         venue = scoped_venue(request).venue
         return [_out(m) for m in await StaffStore(api.services.pool).staff_of(venue.id)]
 
+    @post(
+        "/",
+        status_code=200,
+        summary="Grant the account with this email a role at the venue, or change it",
+        description="404 `user-not-found` when no account has the email: the person "
+        "registers first. An inactive account is refused (409 `user-inactive`).",
+    )
+    async def grant_by_email(
+        self, api: ApiDep, request: Request[Any, Any, Any], data: JSONBody[StaffGrantByEmail]
+    ) -> StaffMemberOut:
+        email = check_email(data.email)
+        found = await api.users.credentials(email)
+        if found is None:
+            raise Refused(
+                404,
+                f"No account has the email {email}; ask them to register first.",
+                "user-not-found",
+            )
+        user, _ = found
+        if not user.is_active:
+            raise Refused(
+                409,
+                f"The account of {email} is deactivated; an admin must reactivate it first.",
+                "user-inactive",
+            )
+        return await self._grant(api, request, user.id, data.role)
+
     @put("/{user_id:str}", summary="Grant a user a role at the venue, or change it")
     async def grant(
         self,
@@ -71,11 +106,17 @@ class VenueStaffController(Controller):
         user_id: FromPath[str],
         data: JSONBody[StaffGrant],
     ) -> StaffMemberOut:
+        return await self._grant(api, request, user_id, data.role)
+
+    @staticmethod
+    async def _grant(
+        api: ApiDep, request: Request[Any, Any, Any], user_id: str, role: StaffRole
+    ) -> StaffMemberOut:
         scoped = scoped_venue(request)
         staff = StaffStore(api.services.pool)
         try:
             member = await staff.grant(
-                scoped.venue.id, user_id, data.role, as_admin=scoped.role == "admin"
+                scoped.venue.id, user_id, role, as_admin=scoped.role == "admin"
             )
         except UnknownUser as error:
             raise Refused(404, str(error), "user-not-found") from None

@@ -29,8 +29,13 @@ Client = AsyncTestClient[Litestar]
 METHODS = ("get", "post", "put", "patch", "delete")
 SELF_SERVICE = {("post", "/bookings/"), ("get", "/bookings/my-bookings"), ("post", "/bookings")}
 """What a guest does for themselves at any venue (`/api/v1` relative)."""
-ONESELF = {("get", "/api/v1/auth/me")}
-"""What anyone signed in reads of themselves."""
+ONESELF = {
+    ("get", "/api/v1/auth/me"),
+    ("post", "/api/v1/auth/refresh"),
+    ("post", "/api/v1/auth/sign-out"),
+}
+"""What anyone signed in reads or does of themselves (signing out would also end the
+token the walk goes on with)."""
 
 
 async def _made(response: Any) -> dict[str, Any]:

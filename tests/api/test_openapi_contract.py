@@ -78,7 +78,10 @@ async def test_every_write_takes_an_idempotency_key_and_names_its_consistency_to
     plain = {
         "/api/v1/auth/register",
         "/api/v1/auth/token",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/sign-out",
         "/api/v1/admin/users/{user_id}",
+        "/api/v1/admin/venues/{venue_id}/staff",
         "/api/v1/admin/venues/{venue_id}/staff/{user_id}",
     }
     writes = [
