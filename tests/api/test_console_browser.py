@@ -245,6 +245,7 @@ async def test_a_booking_made_elsewhere_colours_its_table_within_a_second(
     await expect(table_in(page, "floor-svg", by_name["T4"])).to_have_attribute(
         "data-status", "booked"
     )
+    await page.evaluate("window.scrollTo(0, 0)")  # the picture shows the floor, not the form
     await screenshot(page, "evening-floor")
 
 
