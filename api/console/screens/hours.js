@@ -7,6 +7,7 @@
 import { ApiError, api, session, showProblem, venue } from "../api.js";
 import { clearFieldErrors, refused } from "../forms.js";
 import { htmlEl } from "../svg.js";
+import { confirmAction } from "../confirm.js";
 
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 const DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
@@ -144,18 +145,8 @@ export function createHours() {
       summary,
     );
 
-    const leave = htmlEl("dialog", { id: "hours-leave", "aria-labelledby": "hours-leave-title" });
-    leave.append(
-      htmlEl("h3", { id: "hours-leave-title", text: "Leave without saving?" }),
-      htmlEl("p", { class: "detail", text: "Your changes to the opening hours or time slots are not saved yet." }),
-      htmlEl("div", { class: "actions" },
-        htmlEl("button", { type: "button", class: "primary", id: "hours-stay", text: "Stay and keep editing" }),
-        htmlEl("button", { type: "button", class: "danger", id: "hours-discard", text: "Leave without saving" })),
-    );
-
     section.append(title, loadProblem, htmlEl("div", { class: "hours-forms" }, hoursForm, slotsForm));
-    document.body.append(leave); // outside the section: it may ask after the section is hidden
-    return { loadProblem, hoursForm, week, hoursProblem, hoursMarker, copyMonday, slotsForm, slotsProblem, slotsMarker, basics, turns, pacing, summary, leave };
+    return { loadProblem, hoursForm, week, hoursProblem, hoursMarker, copyMonday, slotsForm, slotsProblem, slotsMarker, basics, turns, pacing, summary };
   }
 
   // --- opening hours -------------------------------------------------------------------
@@ -380,32 +371,15 @@ export function createHours() {
     if (slots) built.summary.textContent = summarise(slotsBody());
   }
 
-  /** Ask in the screen's dialog whether to leave with unsaved changes; true to leave. */
-  function askToLeave() {
-    const { leave } = built;
-    return new Promise((resolve) => {
-      const stay = leave.querySelector("#hours-stay");
-      const discard = leave.querySelector("#hours-discard");
-      const finish = (answer) => {
-        stay.removeEventListener("click", onStay);
-        discard.removeEventListener("click", onDiscard);
-        leave.removeEventListener("cancel", onCancel);
-        leave.close();
-        resolve(answer);
-      };
-      const onStay = () => finish(false);
-      const onDiscard = () => finish(true);
-      const onCancel = (event) => {
-        event.preventDefault();
-        finish(false);
-      };
-      stay.addEventListener("click", onStay);
-      discard.addEventListener("click", onDiscard);
-      leave.addEventListener("cancel", onCancel);
-      leave.showModal();
-      stay.focus();
+  /** Ask whether to leave with unsaved changes; true to leave. The dialog is the page's,
+   * outside the section: it may ask after the section is hidden. */
+  const askToLeave = () =>
+    confirmAction({
+      title: "Leave without saving?",
+      detail: "Your changes to the opening hours or time slots are not saved yet.",
+      confirm: "Leave without saving",
+      keep: "Stay and keep editing",
     });
-  }
 
   // The shell moves away on a click in the navigation, a change of venue or Sign out:
   // these listeners run first (capture, on the document) and hold each back while there

@@ -6,6 +6,7 @@
 import { ApiError, api, sentence, showProblem, venue } from "../api.js";
 import { clearFieldErrors, refused } from "../forms.js";
 import { htmlEl } from "../svg.js";
+import { confirmAction, dismissConfirm } from "../confirm.js";
 
 const STAFF_ROLES = { manager: "Manager", host: "Host" };
 const ACCOUNT_ROLES = { admin: "Admin", system_user: "Not an admin" };
@@ -45,29 +46,8 @@ export function createPeople(ctx) {
   let venueNames = new Map(); // venue id -> name, for the accounts' grants
   let cursor = null; // the accounts list's next page
 
-  /** Ask before something a person loses: answers true when confirmed. Uses the screen's
-   * own <dialog> (focus stays inside it, Escape cancels). */
-  function confirmThat({ title, detail, confirm }) {
-    const { dialog } = ui;
-    dialog.querySelector("#people-confirm-title").textContent = title;
-    dialog.querySelector("#people-confirm-detail").textContent = detail;
-    const yes = dialog.querySelector("#people-confirm-yes");
-    yes.textContent = confirm;
-    const before = document.activeElement;
-    return new Promise((resolve) => {
-      dialog.addEventListener(
-        "close",
-        () => {
-          if (before instanceof HTMLElement && before.isConnected) before.focus();
-          resolve(dialog.returnValue === "yes");
-        },
-        { once: true },
-      );
-      dialog.returnValue = "";
-      dialog.showModal();
-      dialog.querySelector("#people-confirm-no").focus();
-    });
-  }
+  /** Ask before something a person loses: answers true when confirmed. */
+  const confirmThat = ({ title, detail, confirm }) => confirmAction({ title, detail, confirm, keep: "Cancel" });
 
   const say = (text) => {
     ui.status.textContent = text;
@@ -152,24 +132,7 @@ export function createPeople(ctx) {
       more,
     );
 
-    const dialog = htmlEl(
-      "dialog",
-      { id: "people-confirm", "aria-labelledby": "people-confirm-title", "aria-describedby": "people-confirm-detail" },
-      htmlEl(
-        "form",
-        { method: "dialog" },
-        htmlEl("h3", { id: "people-confirm-title" }),
-        htmlEl("p", { id: "people-confirm-detail" }),
-        htmlEl(
-          "div",
-          { class: "actions" },
-          htmlEl("button", { type: "submit", value: "yes", class: "danger", id: "people-confirm-yes" }),
-          htmlEl("button", { type: "submit", value: "no", id: "people-confirm-no", text: "Cancel" }),
-        ),
-      ),
-    );
-
-    section.replaceChildren(heading, status, htmlEl("div", { class: "people-grid" }, staffCard, accountsCard), dialog);
+    section.replaceChildren(heading, status, htmlEl("div", { class: "people-grid" }, staffCard, accountsCard));
     grantForm.addEventListener("submit", (event) => {
       event.preventDefault();
       grant();
@@ -191,7 +154,6 @@ export function createPeople(ctx) {
       accountsList,
       searchForm,
       more,
-      dialog,
     };
   }
 
@@ -439,7 +401,7 @@ export function createPeople(ctx) {
       await Promise.all(loads);
     },
     hide() {
-      if (ui?.dialog.open) ui.dialog.close();
+      if (ui) dismissConfirm();
     },
   };
 }
