@@ -4,7 +4,7 @@
 // refusals (the venue's last manager, an unknown email) are shown beside what caused them.
 
 import { ApiError, api, sentence, showProblem, venue } from "../api.js";
-import { clearFieldErrors, refused } from "../forms.js";
+import { clearFieldErrors, refused, select } from "../forms.js";
 import { htmlEl } from "../svg.js";
 import { confirmAction, dismissConfirm } from "../confirm.js";
 
@@ -30,14 +30,6 @@ function venueDay(iso) {
 function chosenVenueName() {
   const picker = document.getElementById("venue");
   return picker?.selectedOptions?.[0]?.textContent || "this venue";
-}
-
-function select(attrs, choices, value) {
-  return htmlEl(
-    "select",
-    attrs,
-    ...Object.entries(choices).map(([key, text]) => htmlEl("option", { value: key, selected: key === value, text })),
-  );
 }
 
 export function createPeople(ctx) {
