@@ -233,16 +233,38 @@ export function createHours() {
     renderPacing();
   }
 
-  function renderTurns() {
-    const { turns } = built;
-    const add = htmlEl("button", { type: "button", id: "slots-add-turn", text: "+ Add turn time" });
+  // The rows of the slot settings' lists (`turn_times`, `pacing`) are drawn by `render`
+  // in the fieldset `box`, with a "+ Add" button `addId` below them.
+
+  /** The "+ Add" button: a `fresh()` row at the end of the list, its `first` input focused. */
+  function addRowButton(box, key, addId, text, fresh, first, render) {
+    const add = htmlEl("button", { type: "button", id: addId, text });
     add.addEventListener("click", () => {
-      const largest = Math.max(0, ...slots.turn_times.map((t) => t.max_party_size || 0));
-      slots.turn_times.push({ max_party_size: largest + 2, minutes: 120 });
-      renderTurns();
-      built.turns.querySelector(`[name="turn_times[${slots.turn_times.length - 1}].max_party_size"]`)?.focus();
+      slots[key].push(fresh());
+      render();
+      box.querySelector(`[name="${key}[${slots[key].length - 1}].${first}"]`)?.focus();
       changed();
     });
+    return add;
+  }
+
+  /** Row `i`'s "Remove" button, named `label`: focus goes back to the "+ Add" button. */
+  function removeRowButton(box, key, addId, i, label, render) {
+    const remove = htmlEl("button", { type: "button", class: "danger", text: "Remove", "aria-label": label });
+    remove.addEventListener("click", () => {
+      slots[key].splice(i, 1);
+      render();
+      box.querySelector(`#${addId}`)?.focus();
+      changed();
+    });
+    return remove;
+  }
+
+  function renderTurns() {
+    const { turns } = built;
+    const largest = () => Math.max(0, ...slots.turn_times.map((t) => t.max_party_size || 0));
+    const fresh = () => ({ max_party_size: largest() + 2, minutes: 120 });
+    const add = addRowButton(turns, "turn_times", "slots-add-turn", "+ Add turn time", fresh, "max_party_size", renderTurns);
     turns.replaceChildren(
       htmlEl("legend", { text: "Turn times: how long a party keeps its table" }),
       ...slots.turn_times.map((turn, i) => {
@@ -254,13 +276,7 @@ export function createHours() {
             changed();
           });
         }
-        const remove = htmlEl("button", { type: "button", class: "danger", text: "Remove", "aria-label": `Remove turn time ${i + 1}` });
-        remove.addEventListener("click", () => {
-          slots.turn_times.splice(i, 1);
-          renderTurns();
-          built.turns.querySelector("#slots-add-turn")?.focus();
-          changed();
-        });
+        const remove = removeRowButton(turns, "turn_times", "slots-add-turn", i, `Remove turn time ${i + 1}`, renderTurns);
         return htmlEl("div", { class: "hours-row" },
           field(`slots-turn-${i}-size`, "Parties up to (guests)", size),
           field(`slots-turn-${i}-minutes`, "stay (minutes)", minutes),
@@ -272,13 +288,8 @@ export function createHours() {
 
   function renderPacing() {
     const { pacing } = built;
-    const add = htmlEl("button", { type: "button", id: "slots-add-pacing", text: "+ Add pacing rule" });
-    add.addEventListener("click", () => {
-      slots.pacing.push({ per_minutes: 30, max_covers: 20 });
-      renderPacing();
-      built.pacing.querySelector(`[name="pacing[${slots.pacing.length - 1}].weekday"]`)?.focus();
-      changed();
-    });
+    const fresh = () => ({ per_minutes: 30, max_covers: 20 });
+    const add = addRowButton(pacing, "pacing", "slots-add-pacing", "+ Add pacing rule", fresh, "weekday", renderPacing);
     pacing.replaceChildren(
       htmlEl("legend", { text: "Pacing: how many guests may arrive together" }),
       ...(slots.pacing.length ? [] : [htmlEl("p", { class: "hint", text: "No pacing: any number of guests may arrive at once, as tables allow." })]),
@@ -307,13 +318,7 @@ export function createHours() {
             changed();
           });
         }
-        const remove = htmlEl("button", { type: "button", class: "danger", text: "Remove", "aria-label": `Remove pacing rule ${i + 1}` });
-        remove.addEventListener("click", () => {
-          slots.pacing.splice(i, 1);
-          renderPacing();
-          built.pacing.querySelector("#slots-add-pacing")?.focus();
-          changed();
-        });
+        const remove = removeRowButton(pacing, "pacing", "slots-add-pacing", i, `Remove pacing rule ${i + 1}`, renderPacing);
         const id = `slots-pacing-${i}`;
         return htmlEl("div", { class: "hours-row hours-pacing-rule" },
           field(`${id}-weekday`, "On", weekday),
