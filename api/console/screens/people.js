@@ -32,6 +32,24 @@ function chosenVenueName() {
   return picker?.selectedOptions?.[0]?.textContent || "this venue";
 }
 
+/** A person's line in a list: who they are (`hint` below), then `controls`, then the
+ * line's own `problem`. */
+function personRow({ id, name, you, email, hint }, controls, problem) {
+  return htmlEl(
+    "li",
+    { class: "person", "data-user-id": id },
+    htmlEl(
+      "div",
+      { class: "who" },
+      htmlEl("strong", { text: `${name}${you ? " (you)" : ""}` }),
+      htmlEl("span", { class: "email", text: email }),
+      htmlEl("span", { class: "hint", text: hint }),
+    ),
+    htmlEl("div", { class: "controls" }, ...controls),
+    problem,
+  );
+}
+
 export function createPeople(ctx) {
   const section = document.getElementById("people");
   let ui = null;
@@ -171,17 +189,9 @@ export function createPeople(ctx) {
     const role = select({ id: roleId, "aria-describedby": `${roleId}-error` }, STAFF_ROLES, member.role);
     const revoke = htmlEl("button", { type: "button", class: "danger", text: "Revoke" });
     revoke.setAttribute("aria-label", `Revoke ${name}'s role`);
-    const row = htmlEl(
-      "li",
-      { class: "person", "data-user-id": member.user_id },
-      htmlEl(
-        "div",
-        { class: "who" },
-        htmlEl("strong", { text: `${name}${you ? " (you)" : ""}` }),
-        htmlEl("span", { class: "email", text: member.email }),
-        htmlEl("span", { class: "hint", text: `since ${venueDay(member.granted_at)}` }),
-      ),
-      htmlEl("div", { class: "controls" }, htmlEl("label", { for: roleId, class: "visually-hidden", text: `Role of ${name}` }), role, revoke),
+    const row = personRow(
+      { id: member.user_id, name, you, email: member.email, hint: `since ${venueDay(member.granted_at)}` },
+      [htmlEl("label", { for: roleId, class: "visually-hidden", text: `Role of ${name}` }), role, revoke],
       problem,
     );
     const refuse = (error) => {
@@ -304,24 +314,9 @@ export function createPeople(ctx) {
       class: `account-state ${account.is_active ? "on" : "off"}`,
       text: account.is_active ? "✓ Active" : "✕ Deactivated",
     });
-    const row = htmlEl(
-      "li",
-      { class: "person", "data-user-id": account.id },
-      htmlEl(
-        "div",
-        { class: "who" },
-        htmlEl("strong", { text: `${name}${you ? " (you)" : ""}` }),
-        htmlEl("span", { class: "email", text: account.email }),
-        htmlEl("span", { class: "hint", text: worksAt(account) }),
-      ),
-      htmlEl(
-        "div",
-        { class: "controls" },
-        state,
-        htmlEl("label", { for: roleId, class: "visually-hidden", text: `Account role of ${name}` }),
-        role,
-        toggle,
-      ),
+    const row = personRow(
+      { id: account.id, name, you, email: account.email, hint: worksAt(account) },
+      [state, htmlEl("label", { for: roleId, class: "visually-hidden", text: `Account role of ${name}` }), role, toggle],
       problem,
     );
 
