@@ -474,22 +474,31 @@ export function createHours() {
     changed();
   }
 
-  async function saveHours(event) {
-    event.preventDefault();
-    const { hoursForm, hoursProblem } = built;
-    const button = hoursForm.querySelector("button[type=submit]");
+  /** Save one form whole: PUT what `body()` gives to `path` (the form's button held
+   * meanwhile), then `saved(data)`; a refusal is shown beside the form, its first field
+   * at fault focused. */
+  async function saveWhole(form, box, path, body, saved) {
+    const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
-      const sent = await api("PUT", "/api/v1/admin/operating-hours", { body: hours, write: true });
+      const sent = await api("PUT", path, { body: body(), write: true });
       token = sent.consistency;
-      setHours(sent.data);
-      mark(built.hoursMarker, "saved");
+      saved(sent.data);
     } catch (error) {
-      refused(hoursForm, hoursProblem, error, "Not saved:");
-      if (error instanceof ApiError) hoursForm.querySelector("[aria-invalid=true]")?.focus();
+      refused(form, box, error, "Not saved:");
+      if (error instanceof ApiError) form.querySelector("[aria-invalid=true]")?.focus();
     } finally {
       button.disabled = false;
     }
+  }
+
+  async function saveHours(event) {
+    event.preventDefault();
+    const { hoursForm, hoursProblem } = built;
+    await saveWhole(hoursForm, hoursProblem, "/api/v1/admin/operating-hours", () => hours, (data) => {
+      setHours(data);
+      mark(built.hoursMarker, "saved");
+    });
   }
 
   async function saveSlots(event) {
@@ -498,20 +507,11 @@ export function createHours() {
     // Sorted before sending, so the API's `turn_times[i]` is the row shown i-th.
     sortTurns();
     renderTurns();
-    const button = slotsForm.querySelector("button[type=submit]");
-    button.disabled = true;
-    try {
-      const sent = await api("PUT", "/api/v1/admin/time-slots", { body: slotsBody(), write: true });
-      token = sent.consistency;
-      setSlots(sent.data);
-      if (venue.zone !== sent.data.time_zone) venue.zone = sent.data.time_zone;
+    await saveWhole(slotsForm, slotsProblem, "/api/v1/admin/time-slots", slotsBody, (data) => {
+      setSlots(data);
+      if (venue.zone !== data.time_zone) venue.zone = data.time_zone;
       mark(built.slotsMarker, "saved");
-    } catch (error) {
-      refused(slotsForm, slotsProblem, error, "Not saved:");
-      if (error instanceof ApiError) slotsForm.querySelector("[aria-invalid=true]")?.focus();
-    } finally {
-      button.disabled = false;
-    }
+    });
   }
 
   function wire() {
