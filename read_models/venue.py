@@ -202,6 +202,26 @@ async def block(
     return BlockRow(**rows[0]) if rows else None
 
 
+async def _blocks_where(
+    pool: AsyncConnectionPool[Any],
+    clauses: list[sql.Composable],
+    params: list[Any],
+    *,
+    limit: int,
+    after: tuple[dt.datetime, str] | None,
+) -> tuple[list[BlockRow], tuple[dt.datetime, str] | None]:
+    """A page of the blocks that meet `clauses`, in start order, after the key `after`."""
+    if after is not None:
+        clauses = [*clauses, sql.SQL("(starts_at, id) > (%s, %s)")]
+        params = [*params, *after]
+    query = sql.SQL("SELECT {} FROM {} {} ORDER BY starts_at, id LIMIT %s").format(
+        _BLOCK_COLUMNS, sql.Identifier(venue_layout.BLOCKS), _where(clauses)
+    )
+    found = [BlockRow(**r) for r in await _fetch(pool, query, [*params, limit + 1])]
+    rows, last = _page(found, limit)
+    return rows, (last.starts_at, last.id) if last else None
+
+
 async def blocks_page(
     pool: AsyncConnectionPool[Any],
     venue_id: str,
@@ -218,15 +238,7 @@ async def blocks_page(
         sql.SQL("ends_at > %s"),
     ]
     params: list[Any] = [venue_id, table_id, ending_after]
-    if after is not None:
-        clauses.append(sql.SQL("(starts_at, id) > (%s, %s)"))
-        params.extend(after)
-    query = sql.SQL("SELECT {} FROM {} {} ORDER BY starts_at, id LIMIT %s").format(
-        _BLOCK_COLUMNS, sql.Identifier(venue_layout.BLOCKS), _where(clauses)
-    )
-    found = [BlockRow(**r) for r in await _fetch(pool, query, [*params, limit + 1])]
-    rows, last = _page(found, limit)
-    return rows, (last.starts_at, last.id) if last else None
+    return await _blocks_where(pool, clauses, params, limit=limit, after=after)
 
 
 async def venue_blocks_page(
@@ -245,15 +257,7 @@ async def venue_blocks_page(
         sql.SQL("ends_at > %s"),
     ]
     params: list[Any] = [venue_id, end, start]
-    if after is not None:
-        clauses.append(sql.SQL("(starts_at, id) > (%s, %s)"))
-        params.extend(after)
-    query = sql.SQL("SELECT {} FROM {} {} ORDER BY starts_at, id LIMIT %s").format(
-        _BLOCK_COLUMNS, sql.Identifier(venue_layout.BLOCKS), _where(clauses)
-    )
-    found = [BlockRow(**r) for r in await _fetch(pool, query, [*params, limit + 1])]
-    rows, last = _page(found, limit)
-    return rows, (last.starts_at, last.id) if last else None
+    return await _blocks_where(pool, clauses, params, limit=limit, after=after)
 
 
 # --- layouts ----------------------------------------------------------------------------

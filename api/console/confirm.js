@@ -5,6 +5,7 @@
 import { htmlEl } from "./svg.js";
 
 let dialog = null;
+let pending = null; // the answer of the question open now
 
 function build() {
   dialog = htmlEl(
@@ -46,6 +47,7 @@ export function confirmAction({ title, detail = "", items = [], confirm, keep = 
   const before = document.activeElement;
   return new Promise((resolve) => {
     const finish = (answer) => {
+      pending = null;
       form.removeEventListener("submit", onYes);
       no.removeEventListener("click", onNo);
       dialog.removeEventListener("cancel", onNo);
@@ -61,10 +63,16 @@ export function confirmAction({ title, detail = "", items = [], confirm, keep = 
       event.preventDefault();
       finish(false);
     };
+    pending = finish;
     form.addEventListener("submit", onYes);
     no.addEventListener("click", onNo);
     dialog.addEventListener("cancel", onNo);
     dialog.showModal();
     no.focus(); // the safe answer is the one Enter gives by default
   });
+}
+
+/** Take back the question open now, if any, as if it was answered "keep". */
+export function dismissConfirm() {
+  pending?.(false);
 }

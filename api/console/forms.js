@@ -64,3 +64,9 @@ export function checkedHere(form, box, problems, lead = "") {
   refused(form, box, new ApiError(400, { title: "Check the form", detail: "Check the marked fields.", errors }), lead);
   return true;
 }
+
+/** A <select> of `choices` (an object or [value, text] pairs, in order), `value` chosen. */
+export function select(attrs, choices, value) {
+  const pairs = Array.isArray(choices) ? choices : Object.entries(choices);
+  return htmlEl("select", attrs, ...pairs.map(([key, text]) => htmlEl("option", { value: key, selected: key === value, text })));
+}

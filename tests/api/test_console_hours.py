@@ -248,7 +248,7 @@ async def test_leaving_with_unsaved_changes_asks_first(
     await staff.locator("[name='monday[0].close']").fill("22:00")
 
     await staff.locator("#nav").get_by_role("button", name="Tables").click()
-    leave = staff.locator("#hours-leave")
+    leave = staff.locator("#confirm-dialog")
     await expect(leave).to_be_visible()
     await leave.get_by_role("button", name="Stay and keep editing").click()
     await expect(leave).to_be_hidden()

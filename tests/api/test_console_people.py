@@ -130,7 +130,7 @@ async def test_a_manager_grants_a_host_by_email_promotes_and_revokes_with_confir
     await assert_accessible(page, "people")
 
     await row.get_by_role("button", name="Revoke Hal Host's role").click()
-    dialog = page.locator("#people-confirm")
+    dialog = page.locator("#confirm-dialog")
     await expect(dialog).to_be_visible()
     await expect(dialog).to_contain_text("Revoke Hal Host's role?")
     await assert_accessible(page, "people: confirm")
@@ -194,7 +194,7 @@ async def test_an_admin_deactivates_a_user_whose_open_console_is_then_signed_out
     await assert_accessible(page, "people: accounts")
 
     await row.get_by_role("button", name="Deactivate Dee Activated").click()
-    dialog = page.locator("#people-confirm")
+    dialog = page.locator("#confirm-dialog")
     await expect(dialog).to_contain_text("signed out at once")
     await dialog.get_by_role("button", name="Deactivate").click()
     await expect(row).to_contain_text("✕ Deactivated")

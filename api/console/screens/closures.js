@@ -3,10 +3,11 @@
 // the venue's now, never the browser's. The blocks that have not ended are listed across
 // all tables, each lifted after a confirmation. A closure shuts the whole venue for a day.
 
-import { ApiError, all, api, showProblem, venue, venueNow } from "../api.js";
+import { all, api, showProblem, venue, venueNow } from "../api.js";
 import { clearFieldErrors, refused } from "../forms.js";
 import { htmlEl } from "../svg.js";
 import { confirmAction } from "../confirm.js";
+import { field, formCard, invalid, listBeside, screenTop } from "./admin-kit.js";
 import { withNames } from "./plain-ids.js";
 import { addDays, atVenue, dayLabel, later, momentLabel } from "./when.js";
 
@@ -14,18 +15,10 @@ import { addDays, atVenue, dayLabel, later, momentLabel } from "./when.js";
 const BLOCK_FIELDS = { start: "start_date", end: "end_date" };
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
 
-const field = (id, label, input) =>
-  htmlEl("div", { class: "field" }, htmlEl("label", { for: id, text: label }), input);
-
-const invalid = (errors) =>
-  new ApiError(422, { title: "Check the form", detail: errors.map((e) => e.message).join("; "), errors });
-
 function blockForm() {
-  return htmlEl(
-    "form",
-    { id: "bk-form", class: "card", novalidate: true, "aria-labelledby": "bk-form-title" },
-    htmlEl("h3", { id: "bk-form-title", text: "Block a table" }),
-    htmlEl("div", { class: "problem", role: "alert", id: "bk-problem", hidden: true }),
+  return formCard(
+    "bk",
+    "Block a table",
     field("bk-table", "Table", htmlEl("select", { id: "bk-table", name: "table_id", required: true })),
     htmlEl(
       "div",
@@ -52,11 +45,9 @@ function blockForm() {
 }
 
 function closureForm() {
-  return htmlEl(
-    "form",
-    { id: "cl-form", class: "card", novalidate: true, "aria-labelledby": "cl-form-title" },
-    htmlEl("h3", { id: "cl-form-title", text: "Close for a whole day" }),
-    htmlEl("div", { class: "problem", role: "alert", id: "cl-problem", hidden: true }),
+  return formCard(
+    "cl",
+    "Close for a whole day",
     field("cl-date", "Date", htmlEl("input", { id: "cl-date", name: "date", type: "date", required: true })),
     field("cl-reason", "Reason", htmlEl("input", { id: "cl-reason", name: "reason", maxlength: 500, autocomplete: "off", placeholder: "e.g. staff party" })),
     htmlEl("p", { class: "hint", text: "No booking can be made for a closed day; bookings already made stay." }),
@@ -70,49 +61,32 @@ export function createClosures() {
   let ui = null;
 
   function build() {
-    const head = (...names) =>
-      htmlEl("thead", {}, htmlEl("tr", {}, ...names.map((n) => htmlEl("th", { scope: "col", text: n }))));
+    const top = screenTop("closures", "Blocks & closures");
     ui = {
-      problem: htmlEl("div", { class: "problem", role: "alert", id: "closures-problem", hidden: true }),
-      status: htmlEl("p", { class: "status", role: "status", id: "closures-status" }),
+      problem: top.problem,
+      status: top.status,
       blocks: htmlEl("tbody", { id: "bk-rows" }),
       closures: htmlEl("tbody", { id: "cl-rows" }),
       blockForm: blockForm(),
       closureForm: closureForm(),
     };
     section.replaceChildren(
-      htmlEl("div", { class: "toolbar" }, htmlEl("h2", { id: "closures-title", text: "Blocks & closures" })),
+      top.toolbar,
       ui.problem,
       ui.status,
-      htmlEl(
-        "div",
-        { class: "admin-split" },
-        htmlEl(
-          "section",
-          { class: "card", "aria-labelledby": "bk-list-title" },
-          htmlEl("h3", { id: "bk-list-title", text: "Tables blocked now or later" }),
-          htmlEl(
-            "div",
-            { class: "table-scroll" },
-            htmlEl("table", { class: "data", id: "bk-grid" }, head("Table", "From", "Until", "Reason", "Actions"), ui.blocks),
-          ),
-        ),
+      listBeside(
         ui.blockForm,
+        "bk",
+        ["Table", "From", "Until", "Reason", "Actions"],
+        ui.blocks,
+        htmlEl("h3", { id: "bk-list-title", text: "Tables blocked now or later" }),
       ),
-      htmlEl(
-        "div",
-        { class: "admin-split" },
-        htmlEl(
-          "section",
-          { class: "card", "aria-labelledby": "cl-list-title" },
-          htmlEl("h3", { id: "cl-list-title", text: "Closed days to come" }),
-          htmlEl(
-            "div",
-            { class: "table-scroll" },
-            htmlEl("table", { class: "data", id: "cl-grid" }, head("Date", "Reason", "Actions"), ui.closures),
-          ),
-        ),
+      listBeside(
         ui.closureForm,
+        "cl",
+        ["Date", "Reason", "Actions"],
+        ui.closures,
+        htmlEl("h3", { id: "cl-list-title", text: "Closed days to come" }),
       ),
     );
     ui.blockForm.addEventListener("submit", (event) => {

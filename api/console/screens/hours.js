@@ -7,6 +7,7 @@
 import { ApiError, api, session, showProblem, venue } from "../api.js";
 import { clearFieldErrors, refused } from "../forms.js";
 import { htmlEl } from "../svg.js";
+import { confirmAction } from "../confirm.js";
 
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 const DAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
@@ -144,18 +145,8 @@ export function createHours() {
       summary,
     );
 
-    const leave = htmlEl("dialog", { id: "hours-leave", "aria-labelledby": "hours-leave-title" });
-    leave.append(
-      htmlEl("h3", { id: "hours-leave-title", text: "Leave without saving?" }),
-      htmlEl("p", { class: "detail", text: "Your changes to the opening hours or time slots are not saved yet." }),
-      htmlEl("div", { class: "actions" },
-        htmlEl("button", { type: "button", class: "primary", id: "hours-stay", text: "Stay and keep editing" }),
-        htmlEl("button", { type: "button", class: "danger", id: "hours-discard", text: "Leave without saving" })),
-    );
-
     section.append(title, loadProblem, htmlEl("div", { class: "hours-forms" }, hoursForm, slotsForm));
-    document.body.append(leave); // outside the section: it may ask after the section is hidden
-    return { loadProblem, hoursForm, week, hoursProblem, hoursMarker, copyMonday, slotsForm, slotsProblem, slotsMarker, basics, turns, pacing, summary, leave };
+    return { loadProblem, hoursForm, week, hoursProblem, hoursMarker, copyMonday, slotsForm, slotsProblem, slotsMarker, basics, turns, pacing, summary };
   }
 
   // --- opening hours -------------------------------------------------------------------
@@ -242,16 +233,38 @@ export function createHours() {
     renderPacing();
   }
 
-  function renderTurns() {
-    const { turns } = built;
-    const add = htmlEl("button", { type: "button", id: "slots-add-turn", text: "+ Add turn time" });
+  // The rows of the slot settings' lists (`turn_times`, `pacing`) are drawn by `render`
+  // in the fieldset `box`, with a "+ Add" button `addId` below them.
+
+  /** The "+ Add" button: a `fresh()` row at the end of the list, its `first` input focused. */
+  function addRowButton(box, key, addId, text, fresh, first, render) {
+    const add = htmlEl("button", { type: "button", id: addId, text });
     add.addEventListener("click", () => {
-      const largest = Math.max(0, ...slots.turn_times.map((t) => t.max_party_size || 0));
-      slots.turn_times.push({ max_party_size: largest + 2, minutes: 120 });
-      renderTurns();
-      built.turns.querySelector(`[name="turn_times[${slots.turn_times.length - 1}].max_party_size"]`)?.focus();
+      slots[key].push(fresh());
+      render();
+      box.querySelector(`[name="${key}[${slots[key].length - 1}].${first}"]`)?.focus();
       changed();
     });
+    return add;
+  }
+
+  /** Row `i`'s "Remove" button, named `label`: focus goes back to the "+ Add" button. */
+  function removeRowButton(box, key, addId, i, label, render) {
+    const remove = htmlEl("button", { type: "button", class: "danger", text: "Remove", "aria-label": label });
+    remove.addEventListener("click", () => {
+      slots[key].splice(i, 1);
+      render();
+      box.querySelector(`#${addId}`)?.focus();
+      changed();
+    });
+    return remove;
+  }
+
+  function renderTurns() {
+    const { turns } = built;
+    const largest = () => Math.max(0, ...slots.turn_times.map((t) => t.max_party_size || 0));
+    const fresh = () => ({ max_party_size: largest() + 2, minutes: 120 });
+    const add = addRowButton(turns, "turn_times", "slots-add-turn", "+ Add turn time", fresh, "max_party_size", renderTurns);
     turns.replaceChildren(
       htmlEl("legend", { text: "Turn times: how long a party keeps its table" }),
       ...slots.turn_times.map((turn, i) => {
@@ -263,13 +276,7 @@ export function createHours() {
             changed();
           });
         }
-        const remove = htmlEl("button", { type: "button", class: "danger", text: "Remove", "aria-label": `Remove turn time ${i + 1}` });
-        remove.addEventListener("click", () => {
-          slots.turn_times.splice(i, 1);
-          renderTurns();
-          built.turns.querySelector("#slots-add-turn")?.focus();
-          changed();
-        });
+        const remove = removeRowButton(turns, "turn_times", "slots-add-turn", i, `Remove turn time ${i + 1}`, renderTurns);
         return htmlEl("div", { class: "hours-row" },
           field(`slots-turn-${i}-size`, "Parties up to (guests)", size),
           field(`slots-turn-${i}-minutes`, "stay (minutes)", minutes),
@@ -281,13 +288,8 @@ export function createHours() {
 
   function renderPacing() {
     const { pacing } = built;
-    const add = htmlEl("button", { type: "button", id: "slots-add-pacing", text: "+ Add pacing rule" });
-    add.addEventListener("click", () => {
-      slots.pacing.push({ per_minutes: 30, max_covers: 20 });
-      renderPacing();
-      built.pacing.querySelector(`[name="pacing[${slots.pacing.length - 1}].weekday"]`)?.focus();
-      changed();
-    });
+    const fresh = () => ({ per_minutes: 30, max_covers: 20 });
+    const add = addRowButton(pacing, "pacing", "slots-add-pacing", "+ Add pacing rule", fresh, "weekday", renderPacing);
     pacing.replaceChildren(
       htmlEl("legend", { text: "Pacing: how many guests may arrive together" }),
       ...(slots.pacing.length ? [] : [htmlEl("p", { class: "hint", text: "No pacing: any number of guests may arrive at once, as tables allow." })]),
@@ -316,13 +318,7 @@ export function createHours() {
             changed();
           });
         }
-        const remove = htmlEl("button", { type: "button", class: "danger", text: "Remove", "aria-label": `Remove pacing rule ${i + 1}` });
-        remove.addEventListener("click", () => {
-          slots.pacing.splice(i, 1);
-          renderPacing();
-          built.pacing.querySelector("#slots-add-pacing")?.focus();
-          changed();
-        });
+        const remove = removeRowButton(pacing, "pacing", "slots-add-pacing", i, `Remove pacing rule ${i + 1}`, renderPacing);
         const id = `slots-pacing-${i}`;
         return htmlEl("div", { class: "hours-row hours-pacing-rule" },
           field(`${id}-weekday`, "On", weekday),
@@ -380,32 +376,15 @@ export function createHours() {
     if (slots) built.summary.textContent = summarise(slotsBody());
   }
 
-  /** Ask in the screen's dialog whether to leave with unsaved changes; true to leave. */
-  function askToLeave() {
-    const { leave } = built;
-    return new Promise((resolve) => {
-      const stay = leave.querySelector("#hours-stay");
-      const discard = leave.querySelector("#hours-discard");
-      const finish = (answer) => {
-        stay.removeEventListener("click", onStay);
-        discard.removeEventListener("click", onDiscard);
-        leave.removeEventListener("cancel", onCancel);
-        leave.close();
-        resolve(answer);
-      };
-      const onStay = () => finish(false);
-      const onDiscard = () => finish(true);
-      const onCancel = (event) => {
-        event.preventDefault();
-        finish(false);
-      };
-      stay.addEventListener("click", onStay);
-      discard.addEventListener("click", onDiscard);
-      leave.addEventListener("cancel", onCancel);
-      leave.showModal();
-      stay.focus();
+  /** Ask whether to leave with unsaved changes; true to leave. The dialog is the page's,
+   * outside the section: it may ask after the section is hidden. */
+  const askToLeave = () =>
+    confirmAction({
+      title: "Leave without saving?",
+      detail: "Your changes to the opening hours or time slots are not saved yet.",
+      confirm: "Leave without saving",
+      keep: "Stay and keep editing",
     });
-  }
 
   // The shell moves away on a click in the navigation, a change of venue or Sign out:
   // these listeners run first (capture, on the document) and hold each back while there
@@ -495,22 +474,31 @@ export function createHours() {
     changed();
   }
 
-  async function saveHours(event) {
-    event.preventDefault();
-    const { hoursForm, hoursProblem } = built;
-    const button = hoursForm.querySelector("button[type=submit]");
+  /** Save one form whole: PUT what `body()` gives to `path` (the form's button held
+   * meanwhile), then `saved(data)`; a refusal is shown beside the form, its first field
+   * at fault focused. */
+  async function saveWhole(form, box, path, body, saved) {
+    const button = form.querySelector("button[type=submit]");
     button.disabled = true;
     try {
-      const sent = await api("PUT", "/api/v1/admin/operating-hours", { body: hours, write: true });
+      const sent = await api("PUT", path, { body: body(), write: true });
       token = sent.consistency;
-      setHours(sent.data);
-      mark(built.hoursMarker, "saved");
+      saved(sent.data);
     } catch (error) {
-      refused(hoursForm, hoursProblem, error, "Not saved:");
-      if (error instanceof ApiError) hoursForm.querySelector("[aria-invalid=true]")?.focus();
+      refused(form, box, error, "Not saved:");
+      if (error instanceof ApiError) form.querySelector("[aria-invalid=true]")?.focus();
     } finally {
       button.disabled = false;
     }
+  }
+
+  async function saveHours(event) {
+    event.preventDefault();
+    const { hoursForm, hoursProblem } = built;
+    await saveWhole(hoursForm, hoursProblem, "/api/v1/admin/operating-hours", () => hours, (data) => {
+      setHours(data);
+      mark(built.hoursMarker, "saved");
+    });
   }
 
   async function saveSlots(event) {
@@ -519,20 +507,11 @@ export function createHours() {
     // Sorted before sending, so the API's `turn_times[i]` is the row shown i-th.
     sortTurns();
     renderTurns();
-    const button = slotsForm.querySelector("button[type=submit]");
-    button.disabled = true;
-    try {
-      const sent = await api("PUT", "/api/v1/admin/time-slots", { body: slotsBody(), write: true });
-      token = sent.consistency;
-      setSlots(sent.data);
-      if (venue.zone !== sent.data.time_zone) venue.zone = sent.data.time_zone;
+    await saveWhole(slotsForm, slotsProblem, "/api/v1/admin/time-slots", slotsBody, (data) => {
+      setSlots(data);
+      if (venue.zone !== data.time_zone) venue.zone = data.time_zone;
       mark(built.slotsMarker, "saved");
-    } catch (error) {
-      refused(slotsForm, slotsProblem, error, "Not saved:");
-      if (error instanceof ApiError) slotsForm.querySelector("[aria-invalid=true]")?.focus();
-    } finally {
-      button.disabled = false;
-    }
+    });
   }
 
   function wire() {

@@ -5,6 +5,7 @@
 // (`POST /admin/notifications/{id}/retry`); the row then shows it pending.
 
 import { api, showProblem, venue } from "../api.js";
+import { select } from "../forms.js";
 import { htmlEl } from "../svg.js";
 import { venueInstant } from "./days.js";
 
@@ -64,13 +65,11 @@ export function createNotifications() {
         ),
       ),
     );
-    const channel = htmlEl(
-      "select",
-      { id: "notifications-channel", name: "channel" },
-      htmlEl("option", { value: "", text: "Email and SMS" }),
-      htmlEl("option", { value: "email", text: "Email" }),
-      htmlEl("option", { value: "sms", text: "SMS" }),
-    );
+    const channel = select({ id: "notifications-channel", name: "channel" }, [
+      ["", "Email and SMS"],
+      ["email", "Email"],
+      ["sms", "SMS"],
+    ]);
     const form = htmlEl(
       "form",
       { class: "toolbar", id: "notifications-filters" },

@@ -4,8 +4,9 @@
 // refusals (the venue's last manager, an unknown email) are shown beside what caused them.
 
 import { ApiError, api, sentence, showProblem, venue } from "../api.js";
-import { clearFieldErrors, refused } from "../forms.js";
+import { clearFieldErrors, refused, select } from "../forms.js";
 import { htmlEl } from "../svg.js";
+import { confirmAction, dismissConfirm } from "../confirm.js";
 
 const STAFF_ROLES = { manager: "Manager", host: "Host" };
 const ACCOUNT_ROLES = { admin: "Admin", system_user: "Not an admin" };
@@ -31,11 +32,21 @@ function chosenVenueName() {
   return picker?.selectedOptions?.[0]?.textContent || "this venue";
 }
 
-function select(attrs, choices, value) {
+/** A person's line in a list: who they are (`hint` below), then `controls`, then the
+ * line's own `problem`. */
+function personRow({ id, name, you, email, hint }, controls, problem) {
   return htmlEl(
-    "select",
-    attrs,
-    ...Object.entries(choices).map(([key, text]) => htmlEl("option", { value: key, selected: key === value, text })),
+    "li",
+    { class: "person", "data-user-id": id },
+    htmlEl(
+      "div",
+      { class: "who" },
+      htmlEl("strong", { text: `${name}${you ? " (you)" : ""}` }),
+      htmlEl("span", { class: "email", text: email }),
+      htmlEl("span", { class: "hint", text: hint }),
+    ),
+    htmlEl("div", { class: "controls" }, ...controls),
+    problem,
   );
 }
 
@@ -45,29 +56,8 @@ export function createPeople(ctx) {
   let venueNames = new Map(); // venue id -> name, for the accounts' grants
   let cursor = null; // the accounts list's next page
 
-  /** Ask before something a person loses: answers true when confirmed. Uses the screen's
-   * own <dialog> (focus stays inside it, Escape cancels). */
-  function confirmThat({ title, detail, confirm }) {
-    const { dialog } = ui;
-    dialog.querySelector("#people-confirm-title").textContent = title;
-    dialog.querySelector("#people-confirm-detail").textContent = detail;
-    const yes = dialog.querySelector("#people-confirm-yes");
-    yes.textContent = confirm;
-    const before = document.activeElement;
-    return new Promise((resolve) => {
-      dialog.addEventListener(
-        "close",
-        () => {
-          if (before instanceof HTMLElement && before.isConnected) before.focus();
-          resolve(dialog.returnValue === "yes");
-        },
-        { once: true },
-      );
-      dialog.returnValue = "";
-      dialog.showModal();
-      dialog.querySelector("#people-confirm-no").focus();
-    });
-  }
+  /** Ask before something a person loses: answers true when confirmed. */
+  const confirmThat = ({ title, detail, confirm }) => confirmAction({ title, detail, confirm, keep: "Cancel" });
 
   const say = (text) => {
     ui.status.textContent = text;
@@ -152,24 +142,7 @@ export function createPeople(ctx) {
       more,
     );
 
-    const dialog = htmlEl(
-      "dialog",
-      { id: "people-confirm", "aria-labelledby": "people-confirm-title", "aria-describedby": "people-confirm-detail" },
-      htmlEl(
-        "form",
-        { method: "dialog" },
-        htmlEl("h3", { id: "people-confirm-title" }),
-        htmlEl("p", { id: "people-confirm-detail" }),
-        htmlEl(
-          "div",
-          { class: "actions" },
-          htmlEl("button", { type: "submit", value: "yes", class: "danger", id: "people-confirm-yes" }),
-          htmlEl("button", { type: "submit", value: "no", id: "people-confirm-no", text: "Cancel" }),
-        ),
-      ),
-    );
-
-    section.replaceChildren(heading, status, htmlEl("div", { class: "people-grid" }, staffCard, accountsCard), dialog);
+    section.replaceChildren(heading, status, htmlEl("div", { class: "people-grid" }, staffCard, accountsCard));
     grantForm.addEventListener("submit", (event) => {
       event.preventDefault();
       grant();
@@ -191,7 +164,6 @@ export function createPeople(ctx) {
       accountsList,
       searchForm,
       more,
-      dialog,
     };
   }
 
@@ -217,17 +189,9 @@ export function createPeople(ctx) {
     const role = select({ id: roleId, "aria-describedby": `${roleId}-error` }, STAFF_ROLES, member.role);
     const revoke = htmlEl("button", { type: "button", class: "danger", text: "Revoke" });
     revoke.setAttribute("aria-label", `Revoke ${name}'s role`);
-    const row = htmlEl(
-      "li",
-      { class: "person", "data-user-id": member.user_id },
-      htmlEl(
-        "div",
-        { class: "who" },
-        htmlEl("strong", { text: `${name}${you ? " (you)" : ""}` }),
-        htmlEl("span", { class: "email", text: member.email }),
-        htmlEl("span", { class: "hint", text: `since ${venueDay(member.granted_at)}` }),
-      ),
-      htmlEl("div", { class: "controls" }, htmlEl("label", { for: roleId, class: "visually-hidden", text: `Role of ${name}` }), role, revoke),
+    const row = personRow(
+      { id: member.user_id, name, you, email: member.email, hint: `since ${venueDay(member.granted_at)}` },
+      [htmlEl("label", { for: roleId, class: "visually-hidden", text: `Role of ${name}` }), role, revoke],
       problem,
     );
     const refuse = (error) => {
@@ -350,24 +314,9 @@ export function createPeople(ctx) {
       class: `account-state ${account.is_active ? "on" : "off"}`,
       text: account.is_active ? "✓ Active" : "✕ Deactivated",
     });
-    const row = htmlEl(
-      "li",
-      { class: "person", "data-user-id": account.id },
-      htmlEl(
-        "div",
-        { class: "who" },
-        htmlEl("strong", { text: `${name}${you ? " (you)" : ""}` }),
-        htmlEl("span", { class: "email", text: account.email }),
-        htmlEl("span", { class: "hint", text: worksAt(account) }),
-      ),
-      htmlEl(
-        "div",
-        { class: "controls" },
-        state,
-        htmlEl("label", { for: roleId, class: "visually-hidden", text: `Account role of ${name}` }),
-        role,
-        toggle,
-      ),
+    const row = personRow(
+      { id: account.id, name, you, email: account.email, hint: worksAt(account) },
+      [state, htmlEl("label", { for: roleId, class: "visually-hidden", text: `Account role of ${name}` }), role, toggle],
       problem,
     );
 
@@ -439,7 +388,7 @@ export function createPeople(ctx) {
       await Promise.all(loads);
     },
     hide() {
-      if (ui?.dialog.open) ui.dialog.close();
+      if (ui) dismissConfirm();
     },
   };
 }

@@ -5,7 +5,7 @@
 // CSV of the daily rows (`Accept: text/csv`), so the file holds exactly the numbers shown.
 
 import { ApiError, api, scoped, session, showProblem, venueNow } from "../api.js";
-import { clearFieldErrors, refused } from "../forms.js";
+import { clearFieldErrors, refused, select } from "../forms.js";
 import { htmlEl, svgEl } from "../svg.js";
 import { addDays, daysBetween, longDate, percent, shortDate, weekday } from "./days.js";
 
@@ -194,14 +194,12 @@ export function createReports() {
   let loading = 0;
 
   function build() {
-    const preset = htmlEl(
-      "select",
-      { id: "reports-preset", name: "preset" },
-      htmlEl("option", { value: "7", text: "Last 7 days" }),
-      htmlEl("option", { value: "30", text: "Last 30 days" }),
-      htmlEl("option", { value: "month", text: "This month" }),
-      htmlEl("option", { value: "custom", text: "Custom range" }),
-    );
+    const preset = select({ id: "reports-preset", name: "preset" }, [
+      ["7", "Last 7 days"],
+      ["30", "Last 30 days"],
+      ["month", "This month"],
+      ["custom", "Custom range"],
+    ]);
     const from = htmlEl("input", { id: "reports-from", name: "from", type: "date", required: true });
     const to = htmlEl("input", { id: "reports-to", name: "to", type: "date", required: true });
     const download = htmlEl("button", { type: "button", id: "reports-csv", text: "⤓ Download CSV" });

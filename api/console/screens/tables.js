@@ -8,6 +8,7 @@ import { ApiError, all, api, showProblem } from "../api.js";
 import { clearFieldErrors, refused } from "../forms.js";
 import { htmlEl } from "../svg.js";
 import { confirmAction } from "../confirm.js";
+import { field, formCard, invalid, listBeside, screenTop } from "./admin-kit.js";
 import { withNames } from "./plain-ids.js";
 import { dayLabel } from "./when.js";
 
@@ -15,28 +16,13 @@ const SHAPES = ["rectangle", "square", "round", "oval"];
 // The most bookings a refusal's list shows by name; the rest are counted.
 const LISTED_BOOKINGS = 12;
 
-const field = (id, label, input, hint = "") =>
-  htmlEl(
-    "div",
-    { class: "field" },
-    htmlEl("label", { for: id, text: label }),
-    input,
-    hint ? htmlEl("p", { class: "hint", id: `${id}-hint`, text: hint }) : "",
-  );
-
 const number = (id, name, attrs = {}) =>
   htmlEl("input", { id, name, type: "number", min: 1, max: 100, inputmode: "numeric", required: true, ...attrs });
 
-/** A field error of our own, the way the API reports one, for `refused()` to place. */
-const invalid = (errors) =>
-  new ApiError(422, { title: "Check the form", detail: errors.map((e) => e.message).join("; "), errors });
-
 function tableForm() {
-  return htmlEl(
-    "form",
-    { id: "tb-form", class: "card", novalidate: true, "aria-labelledby": "tb-form-title" },
-    htmlEl("h3", { id: "tb-form-title", text: "Add a table" }),
-    htmlEl("div", { class: "problem", role: "alert", id: "tb-problem", hidden: true }),
+  return formCard(
+    "tb",
+    "Add a table",
     field("tb-name", "Name", htmlEl("input", { id: "tb-name", name: "name", maxlength: 100, required: true, autocomplete: "off" })),
     htmlEl(
       "div",
@@ -69,11 +55,9 @@ function tableForm() {
 }
 
 function combinationForm() {
-  return htmlEl(
-    "form",
-    { id: "cb-form", class: "card", novalidate: true, "aria-labelledby": "cb-form-title" },
-    htmlEl("h3", { id: "cb-form-title", text: "Join tables" }),
-    htmlEl("div", { class: "problem", role: "alert", id: "cb-problem", hidden: true }),
+  return formCard(
+    "cb",
+    "Join tables",
     htmlEl(
       "fieldset",
       { id: "cb-tables", class: "choices" },
@@ -98,9 +82,10 @@ export function createTables() {
 
   function build() {
     const retiredToggle = htmlEl("input", { type: "checkbox", id: "tb-show-retired" });
+    const top = screenTop("tables", "Tables");
     ui = {
-      problem: htmlEl("div", { class: "problem", role: "alert", id: "tables-problem", hidden: true }),
-      status: htmlEl("p", { class: "status", role: "status", id: "tables-status" }),
+      problem: top.problem,
+      status: top.status,
       list: htmlEl("tbody", { id: "tb-rows" }),
       count: htmlEl("span", { class: "count", id: "tb-count" }),
       combos: htmlEl("tbody", { id: "cb-rows" }),
@@ -108,45 +93,28 @@ export function createTables() {
       comboForm: combinationForm(),
       retiredToggle,
     };
-    const head = (...names) => htmlEl("thead", {}, htmlEl("tr", {}, ...names.map((n) => htmlEl("th", { scope: "col", text: n }))));
     section.replaceChildren(
-      htmlEl("div", { class: "toolbar" }, htmlEl("h2", { id: "tables-title", text: "Tables" })),
+      top.toolbar,
       ui.problem,
       ui.status,
-      htmlEl(
-        "div",
-        { class: "admin-split" },
-        htmlEl(
-          "section",
-          { class: "card", "aria-labelledby": "tb-list-title" },
-          htmlEl("h3", { id: "tb-list-title" }, "The venue's tables ", ui.count),
-          htmlEl("label", { class: "inline", for: "tb-show-retired" }, retiredToggle, " Show retired tables"),
-          htmlEl(
-            "div",
-            { class: "table-scroll" },
-            htmlEl("table", { class: "data", id: "tb-grid" }, head("Name", "Seats", "Fewest", "Area", "Shape", "State", "Actions"), ui.list),
-          ),
-        ),
+      listBeside(
         ui.form,
+        "tb",
+        ["Name", "Seats", "Fewest", "Area", "Shape", "State", "Actions"],
+        ui.list,
+        htmlEl("h3", { id: "tb-list-title" }, "The venue's tables ", ui.count),
+        htmlEl("label", { class: "inline", for: "tb-show-retired" }, retiredToggle, " Show retired tables"),
       ),
-      htmlEl(
-        "div",
-        { class: "admin-split" },
-        htmlEl(
-          "section",
-          { class: "card", "aria-labelledby": "cb-list-title" },
-          htmlEl("h3", { id: "cb-list-title", text: "Combinations" }),
-          htmlEl("p", {
-            class: "hint",
-            text: "Tables pushed together for a larger party. A party at a combination holds every one of its tables.",
-          }),
-          htmlEl(
-            "div",
-            { class: "table-scroll" },
-            htmlEl("table", { class: "data", id: "cb-grid" }, head("Name", "Tables", "Party", "Actions"), ui.combos),
-          ),
-        ),
+      listBeside(
         ui.comboForm,
+        "cb",
+        ["Name", "Tables", "Party", "Actions"],
+        ui.combos,
+        htmlEl("h3", { id: "cb-list-title", text: "Combinations" }),
+        htmlEl("p", {
+          class: "hint",
+          text: "Tables pushed together for a larger party. A party at a combination holds every one of its tables.",
+        }),
       ),
     );
     ui.form.addEventListener("submit", (event) => {
