@@ -59,6 +59,17 @@ async def open_floor(page: Page) -> None:
     await expect(page.locator("#floor-live")).to_have_attribute("data-state", "live")
 
 
+async def show_floor(page: Page, day: dt.date, at: str) -> None:
+    """The floor as it stands on `day` at `at`, chosen in its date and time fields."""
+    await page.goto("/console#floor")
+    await expect(page.locator("#floor-svg g.table").first).to_be_visible()
+    await page.locator("#floor-date").fill(day.isoformat())
+    await page.locator("#floor-time").fill(at)
+    await page.get_by_role("button", name="Show").click()
+    await expect(page.locator("#floor-status")).to_contain_text(f"on {day.isoformat()} at {at}")
+    await expect(page.locator("#floor-live")).to_have_attribute("data-state", "live")
+
+
 def posted(path: str) -> Callable[[Any], bool]:
     return lambda r: r.request.method == "POST" and r.url.split("?")[0].endswith(path)
 

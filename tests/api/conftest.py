@@ -38,12 +38,13 @@ from api.services import ApiConfig, Services
 from booking_core.domain.commands import (
     Actor,
     AddTable,
+    BookTable,
     ChangeSlotSettings,
     SetOpeningHours,
 )
 from booking_core.domain.streams import DEFAULT_VENUE_ID
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
-from booking_core.handlers import add_table, change_venue
+from booking_core.handlers import add_table, book_table, change_venue
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.runtime import open_services
 from tests.support.models import clear_read_models
@@ -219,6 +220,61 @@ async def admin(client: AsyncTestClient[Litestar]) -> Headers:
 NewUser = Callable[..., Awaitable[tuple[Headers, dict[str, Any]]]]
 
 
+async def grant_role(
+    client: AsyncTestClient[Litestar], who: Headers, venue_id: str, user_id: str, role: str
+) -> None:
+    """Give the user `role` at the venue (as `who`, the admin mostly)."""
+    granted = await client.put(
+        f"/api/v1/admin/venues/{venue_id}/staff/{user_id}", json={"role": role}, headers=who
+    )
+    assert granted.status_code == 200, granted.text
+
+
+async def host_at(
+    client: AsyncTestClient[Litestar],
+    admin: Headers,
+    new_user: NewUser,
+    venue_id: str,
+    name: str = "Hattie Host",
+) -> Headers:
+    """A new account made a host of the venue by the admin; its sign-in headers."""
+    headers, user = await new_user(name)
+    await grant_role(client, admin, venue_id, user["id"], "host")
+    return headers
+
+
+def problem_of(response: Any, status: int, kind: str) -> dict[str, Any]:
+    """The response is a problem of `kind` with `status`; its body."""
+    assert response.status_code == status, response.text
+    body: dict[str, Any] = response.json()
+    assert body["type"].endswith(f"/{kind}"), body
+    return body
+
+
+async def booked_before(
+    world: World, venue_id: str, day: dt.date, *, party_size: int = 2, **details: Any
+) -> str:
+    """A phone booking at 12:00 on `day`, placed in the store the day before at 09:00 UTC:
+    a booking whose start has passed, as a no-show needs."""
+    booking_id = f"bkg_{uuid.uuid4().hex}"
+    await book_table(
+        world.store,
+        BookTable(
+            venue_id=venue_id,
+            command_id=uuid.uuid4().hex,
+            actor=Actor(user_id="front-desk", role="admin"),
+            now=dt.datetime.combine(day - dt.timedelta(days=1), dt.time(9), dt.UTC),
+            booking_id=booking_id,
+            date=day,
+            time=dt.time(12, 0),
+            party_size=party_size,
+            source="phone",
+            **details,
+        ),
+    )
+    return booking_id
+
+
 @pytest.fixture
 def new_user(client: AsyncTestClient[Litestar]) -> NewUser:
     """Register a fresh guest; its sign-in headers and `User`."""
@@ -357,6 +413,14 @@ async def page(
     give the tab's own settings (`indirect` parametrisation): a time zone, a viewport."""
     settings: dict[str, Any] = {"viewport": {"width": 1440, "height": 900}}
     settings.update(getattr(request, "param", {}))
+    async with console_tab(browser, live_server, **settings) as tab:
+        yield tab
+
+
+@contextlib.asynccontextmanager
+async def console_tab(browser: Browser, live_server: str, **settings: Any) -> AsyncIterator[Page]:
+    """A tab in a browser context of its own, with `settings`; on leaving, the context is
+    closed and any script error the tab met fails the test."""
     context = await browser.new_context(base_url=live_server, **settings)
     context.set_default_timeout(5000)
     tab = await context.new_page()
@@ -369,11 +433,16 @@ async def page(
     assert errors == [], f"script errors in the console: {errors}"
 
 
+async def signed_in(page: Page, who: Headers) -> None:
+    """The tab is signed in as `who` (the token in its session storage) from its first page."""
+    token = who["Authorization"].removeprefix("Bearer ")
+    await page.add_init_script(f"sessionStorage.setItem('tablebook.token', {token!r})")
+
+
 @pytest.fixture
 async def staff(page: Page, admin: Headers) -> Page:
     """The tab, already signed in as the admin (its token in the tab's session storage)."""
-    token = admin["Authorization"].removeprefix("Bearer ")
-    await page.add_init_script(f"sessionStorage.setItem('tablebook.token', {token!r})")
+    await signed_in(page, admin)
     await page.add_init_script(  # the suite's venue, until the tab chooses another
         "if (!sessionStorage.getItem('tablebook.venue'))"
         f" sessionStorage.setItem('tablebook.venue', {TEST_VENUE!r})"

@@ -15,9 +15,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from booking_core.domain.commands import Actor, BookTable
-from booking_core.handlers import book_table
-from tests.api.conftest import TIME_ZONE, Headers, NewUser, World
+from tests.api.conftest import TIME_ZONE, Headers, NewUser, World, booked_before
 from tests.support.scope import STREAMS, TEST_VENUE
 
 Client = AsyncTestClient[Litestar]
@@ -226,32 +224,13 @@ async def test_no_show_is_refused_before_the_start(
     assert early.json()["type"].endswith("/no-show-before-start")
 
 
-async def _past_booking(world: World, day: dt.date, party: int) -> str:
-    """A booking whose start has passed, placed when it was still ahead."""
-    booking_id = f"bkg_{uuid.uuid4().hex}"
-    await book_table(
-        world.store,
-        BookTable(
-            venue_id=TEST_VENUE,
-            command_id=uuid.uuid4().hex,
-            actor=Actor(user_id="front-desk", role="admin"),
-            now=dt.datetime.combine(day - dt.timedelta(days=1), dt.time(9), dt.UTC),
-            booking_id=booking_id,
-            date=day,
-            time=dt.time(12, 0),
-            party_size=party,
-            guest_name="Never Came",
-            source="phone",
-        ),
-    )
-    return booking_id
-
-
 async def test_a_booking_past_its_start_is_marked_a_no_show_and_counted(
     client: Client, admin: Headers, world: World
 ) -> None:
     day = dt.date.today() - dt.timedelta(days=200)
-    booking_id = await _past_booking(world, day, 3)
+    booking_id = await booked_before(  # placed when it was still ahead
+        world, TEST_VENUE, day, party_size=3, guest_name="Never Came"
+    )
     marked = await _step(client, admin, booking_id, "no-show")
     assert marked.status_code == 200, marked.text
     assert marked.json()["status"] == "no_show"

@@ -9,7 +9,6 @@ import asyncio
 import datetime as dt
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,8 +17,6 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from playwright.async_api import Locator, Page, expect
 
-from booking_core.domain.commands import Actor, BookTable
-from booking_core.handlers import book_table
 from tests.api.browser import (
     PHONE,
     TABLET,
@@ -27,10 +24,20 @@ from tests.api.browser import (
     choose_venue,
     needs_chromium,
     screenshot,
+    show_floor,
     table_in,
     written,
 )
-from tests.api.conftest import Headers, NewUser, OwnVenue, OwnVenueMaker, World
+from tests.api.conftest import (
+    Headers,
+    NewUser,
+    OwnVenue,
+    OwnVenueMaker,
+    World,
+    booked_before,
+    host_at,
+    signed_in,
+)
 
 Client = AsyncTestClient[Litestar]
 pytestmark = needs_chromium
@@ -73,11 +80,10 @@ async def read_back(
 ) -> None:
     """Wait until the read models the console reads have the booking as written: with the
     write's token, or (for a booking written to the store directly) until it shows."""
-    path = f"/api/v1/venues/{venue.id}/admin/bookings/{booking_id}"
     if token is not None:
-        response = await client.get(path, headers={**admin, "X-Consistency-Token": token})
-        assert response.status_code == 200, response.text
+        await as_booked(client, admin, venue, booking_id, token)
         return
+    path = f"/api/v1/venues/{venue.id}/admin/bookings/{booking_id}"
     deadline = time.monotonic() + 5
     while (await client.get(path, headers=admin)).status_code != 200:
         assert time.monotonic() < deadline, f"{booking_id} never reached the read model"
@@ -87,26 +93,40 @@ async def read_back(
 async def started_booking(
     client: Client, admin: Headers, world: World, venue: OwnVenue, day: dt.date, **details: Any
 ) -> str:
-    """A booking whose start has passed (placed the day before it), as a no-show needs."""
-    booking_id = f"bkg_{uuid.uuid4().hex}"
-    await book_table(
-        world.store,
-        BookTable(
-            venue_id=venue.id,
-            command_id=uuid.uuid4().hex,
-            actor=Actor(user_id="front-desk", role="admin"),
-            now=dt.datetime.combine(day - dt.timedelta(days=1), dt.time(9), dt.UTC),
-            booking_id=booking_id,
-            date=day,
-            time=dt.time(12, 0),
-            party_size=2,
-            table_ids=(venue.tables["T1"],),
-            source="phone",
-            **details,
-        ),
+    """A booking at 12:00 on T1 whose start has passed (placed the day before it)."""
+    booking_id = await booked_before(
+        world, venue.id, day, table_ids=(venue.tables["T1"],), **details
     )
     await read_back(client, admin, venue, booking_id, None)
     return booking_id
+
+
+@pytest.fixture
+async def venue(own_venue: OwnVenueMaker) -> OwnVenue:
+    """The test's own venue."""
+    return await own_venue()
+
+
+async def as_booked(
+    client: Client, admin: Headers, venue: OwnVenue, booking_id: str, token: str | None
+) -> dict[str, Any]:
+    """The booking as the admin reads it: after the write whose token is given, or now."""
+    headers = admin if token is None else {**admin, "X-Consistency-Token": token}
+    response = await client.get(
+        f"/api/v1/venues/{venue.id}/admin/bookings/{booking_id}", headers=headers
+    )
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+async def open_booked(
+    page: Page, client: Client, admin: Headers, venue: OwnVenue, day: dt.date, **details: Any
+) -> tuple[dict[str, Any], Locator]:
+    """A booking (`booked`) on `day`, and its detail opened in the console on the venue."""
+    booking = await booked(client, admin, venue, day, **details)
+    await console(page, venue)
+    return booking, await open_detail(page, booking["id"])
 
 
 async def open_detail(page: Page, booking_id: str) -> Locator:
@@ -127,15 +147,6 @@ async def console(page: Page, venue: OwnVenue, screen: str = "floor") -> None:
     await expect(page.locator("#search-input")).to_be_visible()
 
 
-async def show_floor(page: Page, day: dt.date, at: str) -> None:
-    await page.goto("/console#floor")
-    await expect(page.locator("#floor-svg g.table").first).to_be_visible()
-    await page.locator("#floor-date").fill(day.isoformat())
-    await page.locator("#floor-time").fill(at)
-    await page.get_by_role("button", name="Show").click()
-    await expect(page.locator("#floor-status")).to_contain_text(f"on {day.isoformat()} at {at}")
-
-
 # --- the detail -------------------------------------------------------------------------
 
 
@@ -145,10 +156,9 @@ async def test_the_detail_shows_how_to_reach_the_guest_and_their_requests(
     admin: Headers,
     world: World,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     page = staff
-    venue = await own_venue()
     day = next(days)
     phone, email = "+44 20 7946 0101", "grace@example.com"
     earlier = await started_booking(
@@ -164,7 +174,8 @@ async def test_the_detail_shows_how_to_reach_the_guest_and_their_requests(
         f"/api/v1/venues/{venue.id}/admin/bookings/{earlier}/no-show", headers=admin
     )
     assert missed.status_code == 200, missed.text
-    booking = await booked(
+    _, dialog = await open_booked(
+        page,
         client,
         admin,
         venue,
@@ -176,8 +187,6 @@ async def test_the_detail_shows_how_to_reach_the_guest_and_their_requests(
         party=3,
         table="T3",
     )
-    await console(page, venue)
-    dialog = await open_detail(page, booking["id"])
 
     await expect(dialog.locator("#bd-title")).to_have_text("Grace Hopper")
     await expect(dialog.locator("#bd-requests")).to_contain_text("Arriving by wheelchair")
@@ -209,13 +218,10 @@ async def test_seating_early_asks_why_and_the_history_shows_who_and_the_reason_t
     client: Client,
     admin: Headers,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     page = staff
-    venue = await own_venue()
-    booking = await booked(client, admin, venue, next(days), guest_name="Walt Whitman")
-    await console(page, venue)
-    dialog = await open_detail(page, booking["id"])
+    _, dialog = await open_booked(page, client, admin, venue, next(days), guest_name="Walt Whitman")
 
     # Days ahead: seating now sets the seating window aside, with a reason.
     _, seated = await written(
@@ -262,13 +268,12 @@ async def test_an_edit_round_trips_with_if_match_and_shows_the_change(
     client: Client,
     admin: Headers,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     page = staff
-    venue = await own_venue()
-    booking = await booked(client, admin, venue, next(days), guest_name="Nella Larsen")
-    await console(page, venue)
-    dialog = await open_detail(page, booking["id"])
+    booking, dialog = await open_booked(
+        page, client, admin, venue, next(days), guest_name="Nella Larsen"
+    )
     await dialog.get_by_text("Edit booking").click()
     form = dialog.locator("#bd-edit-form")
     await form.get_by_label("Party size").fill("4")
@@ -293,11 +298,8 @@ async def test_an_edit_round_trips_with_if_match_and_shows_the_change(
         "Changed by Ada Admin (you)"
     )
     token = await response.header_value("X-Consistency-Token")
-    now = await client.get(
-        f"/api/v1/venues/{venue.id}/admin/bookings/{booking['id']}",
-        headers={**admin, "X-Consistency-Token": str(token)},
-    )
-    assert (now.json()["party_size"], now.json()["table_ids"]) == (4, [venue.tables["T4"]])
+    now = await as_booked(client, admin, venue, booking["id"], str(token))
+    assert (now["party_size"], now["table_ids"]) == (4, [venue.tables["T4"]])
 
 
 async def test_an_invalid_edit_shows_each_refusal_beside_its_field_in_plain_words(
@@ -305,13 +307,12 @@ async def test_an_invalid_edit_shows_each_refusal_beside_its_field_in_plain_word
     client: Client,
     admin: Headers,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     page = staff
-    venue = await own_venue()
-    booking = await booked(client, admin, venue, next(days), guest_name="Jean Toomer")
-    await console(page, venue)
-    dialog = await open_detail(page, booking["id"])
+    booking, dialog = await open_booked(
+        page, client, admin, venue, next(days), guest_name="Jean Toomer"
+    )
     await dialog.get_by_text("Edit booking").click()
     form = dialog.locator("#bd-edit-form")
     await form.get_by_label("Phone").fill("call me maybe")
@@ -326,10 +327,8 @@ async def test_an_invalid_edit_shows_each_refusal_beside_its_field_in_plain_word
         await expect(error).not_to_contain_text("Expected")
     await expect(form.locator("#bd-edit-problem")).to_contain_text("Check the marked fields")
     await assert_accessible(page, "booking detail, refused edit")
-    still = await client.get(
-        f"/api/v1/venues/{venue.id}/admin/bookings/{booking['id']}", headers=admin
-    )
-    assert still.json()["version"] == booking["version"]
+    still = await as_booked(client, admin, venue, booking["id"], None)
+    assert still["version"] == booking["version"]
 
 
 async def test_a_change_made_meanwhile_reloads_the_booking_and_says_so(
@@ -337,13 +336,12 @@ async def test_a_change_made_meanwhile_reloads_the_booking_and_says_so(
     client: Client,
     admin: Headers,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     page = staff
-    venue = await own_venue()
-    booking = await booked(client, admin, venue, next(days), guest_name="Claude McKay")
-    await console(page, venue)
-    dialog = await open_detail(page, booking["id"])
+    booking, dialog = await open_booked(
+        page, client, admin, venue, next(days), guest_name="Claude McKay"
+    )
     elsewhere = await client.put(
         f"/api/v1/venues/{venue.id}/bookings/{booking['id']}",
         json={"special_requests": "Window seat"},
@@ -364,13 +362,12 @@ async def test_a_booking_moves_to_another_table_that_fits(
     client: Client,
     admin: Headers,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     page = staff
-    venue = await own_venue()
-    booking = await booked(client, admin, venue, next(days), guest_name="Countee Cullen")
-    await console(page, venue)
-    dialog = await open_detail(page, booking["id"])
+    booking, dialog = await open_booked(
+        page, client, admin, venue, next(days), guest_name="Countee Cullen"
+    )
     choice = dialog.get_by_label("Move to table")
     await expect(choice.locator(f"option[value='{venue.tables['T2']}']")).to_have_count(0)
     await choice.select_option(venue.tables["T3"])
@@ -381,11 +378,8 @@ async def test_a_booking_moves_to_another_table_that_fits(
     await expect(dialog.locator("#bd-status")).to_have_text("Moved to T3.")
     await expect(dialog.locator("#bd-summary")).to_contain_text("T3")
     token = await response.header_value("X-Consistency-Token")
-    moved = await client.get(
-        f"/api/v1/venues/{venue.id}/admin/bookings/{booking['id']}",
-        headers={**admin, "X-Consistency-Token": str(token)},
-    )
-    assert moved.json()["table_ids"] == [venue.tables["T3"]]
+    moved = await as_booked(client, admin, venue, booking["id"], str(token))
+    assert moved["table_ids"] == [venue.tables["T3"]]
 
 
 async def test_a_no_show_asks_first_and_declining_leaves_the_booking(
@@ -394,10 +388,9 @@ async def test_a_no_show_asks_first_and_declining_leaves_the_booking(
     admin: Headers,
     world: World,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     page = staff
-    venue = await own_venue()
     booking_id = await started_booking(
         client,
         admin,
@@ -433,16 +426,11 @@ async def test_a_host_reads_the_history_and_completes_a_visit_after_confirming(
     admin: Headers,
     new_user: NewUser,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     """A host may not list the venue's staff: the history names the admin by account, and
     the console does not ask for the list."""
-    venue = await own_venue()
-    host, user = await new_user("Hattie Host")
-    granted = await client.put(
-        f"/api/v1/admin/venues/{venue.id}/staff/{user['id']}", json={"role": "host"}, headers=admin
-    )
-    assert granted.is_success, granted.text
+    host = await host_at(client, admin, new_user, venue.id)
     booking = await booked(client, admin, venue, next(days), guest_name="Dorothy West")
     seated = await client.post(
         f"/api/v1/venues/{venue.id}/admin/bookings/{booking['id']}/seat",
@@ -451,8 +439,7 @@ async def test_a_host_reads_the_history_and_completes_a_visit_after_confirming(
     )
     assert seated.status_code == 200, seated.text
     await read_back(client, admin, venue, booking["id"], seated.headers["X-Consistency-Token"])
-    token = host["Authorization"].removeprefix("Bearer ")
-    await page.add_init_script(f"sessionStorage.setItem('tablebook.token', {token!r})")
+    await signed_in(page, host)
     asked_for_staff: list[str] = []
     page.on("request", lambda r: asked_for_staff.append(r.url) if "/staff" in r.url else None)
     await console(page, venue)
@@ -484,10 +471,9 @@ async def test_on_the_floor_a_booked_table_opens_its_booking_and_a_free_one_is_p
     client: Client,
     admin: Headers,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     page = staff
-    venue = await own_venue()
     day = next(days)
     booking = await booked(
         client,
@@ -535,10 +521,9 @@ async def test_cancel_on_the_floor_asks_first_and_only_cancels_when_confirmed(
     client: Client,
     admin: Headers,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     page = staff
-    venue = await own_venue()
     day = next(days)
     booking = await booked(client, admin, venue, day, guest_name="Jessie Fauset")
     await choose_venue(page, venue)
@@ -572,10 +557,9 @@ async def test_search_by_phone_finds_a_booking_on_another_day_and_opens_it(
     admin: Headers,
     world: World,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     page = staff
-    venue = await own_venue()
     day = next(days)
     later = await booked(
         client,
@@ -630,10 +614,10 @@ async def test_search_by_phone_finds_a_booking_on_another_day_and_opens_it(
 
 
 async def test_slash_focuses_search_but_not_while_typing_in_a_field(
-    staff: Page, own_venue: OwnVenueMaker
+    staff: Page, venue: OwnVenue
 ) -> None:
     page = staff
-    await console(page, await own_venue())
+    await console(page, venue)
     name = page.locator("#bf-name")
     await name.fill("AC")
     await name.press("/")
@@ -657,11 +641,11 @@ async def test_the_detail_fits_a_phone_and_a_tablet(
     client: Client,
     admin: Headers,
     days: Iterator[dt.date],
-    own_venue: OwnVenueMaker,
+    venue: OwnVenue,
 ) -> None:
     page = staff
-    venue = await own_venue()
-    booking = await booked(
+    _, dialog = await open_booked(
+        page,
         client,
         admin,
         venue,
@@ -670,8 +654,6 @@ async def test_the_detail_fits_a_phone_and_a_tablet(
         guest_email="a-rather-long-address-for-a-phone@example.com",
         special_requests="Arriving by wheelchair; a table near the door, please",
     )
-    await console(page, venue)
-    dialog = await open_detail(page, booking["id"])
     size = page.viewport_size
     assert size is not None
     wide = size["width"]

@@ -32,6 +32,7 @@ from tests.api.browser import (
     open_plan,
     posted,
     screenshot,
+    show_floor,
     table_in,
     venue_now,
     written,
@@ -44,6 +45,8 @@ from tests.api.conftest import (
     NewUser,
     OwnVenue,
     OwnVenueMaker,
+    host_at,
+    signed_in,
     suite_tables,
 )
 
@@ -149,16 +152,6 @@ async def test_a_layout_someone_else_saved_meanwhile_is_not_overwritten(
 
 
 # --- the evening's floor ---------------------------------------------------------------
-
-
-async def show_floor(page: Page, day: dt.date, at: str) -> None:
-    await page.goto("/console#floor")
-    await expect(page.locator("#floor-svg g.table").first).to_be_visible()
-    await page.locator("#floor-date").fill(day.isoformat())
-    await page.locator("#floor-time").fill(at)
-    await page.get_by_role("button", name="Show").click()
-    await expect(page.locator("#floor-status")).to_contain_text(f"on {day.isoformat()} at {at}")
-    await expect(page.locator("#floor-live")).to_have_attribute("data-state", "live")
 
 
 async def test_a_time_no_booking_can_start_at_still_shows_the_floor_and_says_why(
@@ -294,17 +287,10 @@ async def test_a_host_sees_only_their_venue_and_no_floor_plan_editor(
     assert opened.status_code == 201, opened.text
     venue = opened.json()
     listed = {**admin, "X-Consistency-Token": opened.headers["X-Consistency-Token"]}
-    host, user = await new_user()
-    granted = await client.put(
-        f"/api/v1/admin/venues/{venue['id']}/staff/{user['id']}",
-        json={"role": "host"},
-        headers=listed,
-    )
-    assert granted.is_success, granted.text
+    host = await host_at(client, listed, new_user, venue["id"], "Grace Hopper")
     directory = await client.get("/api/v1/venues", headers=listed)  # waits for the opening
     assert venue["id"] in {v["id"] for v in directory.json()}
-    token = host["Authorization"].removeprefix("Bearer ")
-    await page.add_init_script(f"sessionStorage.setItem('tablebook.token', {token!r})")
+    await signed_in(page, host)
 
     async with page.expect_request(lambda r: f"/api/v1/venues/{venue['id']}/" in r.url):
         await page.goto("/console#floor")

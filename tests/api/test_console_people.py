@@ -27,7 +27,16 @@ from tests.api.browser import (
     screenshot,
     venue_now,
 )
-from tests.api.conftest import SECRET, Headers, NewUser, OwnVenue, OwnVenueMaker, sign_in
+from tests.api.conftest import (
+    SECRET,
+    Headers,
+    NewUser,
+    OwnVenue,
+    OwnVenueMaker,
+    console_tab,
+    grant_role,
+    sign_in,
+)
 
 Client = AsyncTestClient[Litestar]
 pytestmark = needs_chromium
@@ -40,15 +49,6 @@ def _claims(token: str) -> dict[str, Any]:
         base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
     )
     return found
-
-
-async def _grant(
-    client: Client, admin: Headers, venue: OwnVenue, user: dict[str, Any], role: str
-) -> None:
-    done = await client.put(
-        f"/api/v1/admin/venues/{venue.id}/staff/{user['id']}", json={"role": role}, headers=admin
-    )
-    assert done.status_code == 200, done.text
 
 
 async def _staff_roles(client: Client, admin: Headers, venue: OwnVenue) -> dict[str, str]:
@@ -77,18 +77,8 @@ async def _token(page: Page) -> str:
 @pytest.fixture
 async def other_tab(browser: Browser, live_server: str) -> AsyncIterator[Page]:
     """A second browser, as someone else's tablet."""
-    context = await browser.new_context(
-        base_url=live_server, viewport={"width": 1024, "height": 768}
-    )
-    context.set_default_timeout(5000)
-    tab = await context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    try:
+    async with console_tab(browser, live_server, viewport={"width": 1024, "height": 768}) as tab:
         yield tab
-    finally:
-        await context.close()
-    assert errors == [], f"script errors in the console: {errors}"
 
 
 # --- the venue's staff -------------------------------------------------------------------
@@ -100,7 +90,7 @@ async def test_a_manager_grants_a_host_by_email_promotes_and_revokes_with_confir
     venue = await own_venue()
     _, manager = await new_user("Mina Manager")
     _, host = await new_user("Hal Host")
-    await _grant(client, admin, venue, manager, "manager")
+    await grant_role(client, admin, venue.id, manager["id"], "manager")
     await _sign_in(page, manager["email"], venue)
     await page.get_by_role("button", name="Staff & users").click()
     screen = page.locator("#people")
@@ -149,7 +139,7 @@ async def test_the_last_manager_is_told_why_they_cannot_step_down(
 ) -> None:
     venue = await own_venue()
     _, manager = await new_user("Lone Manager")
-    await _grant(client, admin, venue, manager, "manager")
+    await grant_role(client, admin, venue.id, manager["id"], "manager")
     await _sign_in(page, manager["email"], venue)
     await page.get_by_role("button", name="Staff & users").click()
 
@@ -177,7 +167,7 @@ async def test_an_admin_deactivates_a_user_whose_open_console_is_then_signed_out
 ) -> None:
     venue = await own_venue()
     _, host = await new_user("Dee Activated")
-    await _grant(client, admin, venue, host, "host")
+    await grant_role(client, admin, venue.id, host["id"], "host")
     await _sign_in(other_tab, host["email"], venue)
     await expect(other_tab.locator("#nav")).to_contain_text("Evening floor")
 
@@ -242,11 +232,11 @@ async def test_switching_venue_redraws_the_open_screen_and_a_host_sees_only_the_
 ) -> None:
     managed, also_managed, hosted = await own_venue(), await own_venue(), await own_venue()
     _, user = await new_user("Vera Venues")
-    await _grant(client, admin, managed, user, "manager")
-    await _grant(client, admin, also_managed, user, "manager")
-    await _grant(client, admin, hosted, user, "host")
+    await grant_role(client, admin, managed.id, user["id"], "manager")
+    await grant_role(client, admin, also_managed.id, user["id"], "manager")
+    await grant_role(client, admin, hosted.id, user["id"], "host")
     _, colleague = await new_user("Colin Colleague")
-    await _grant(client, admin, also_managed, colleague, "host")
+    await grant_role(client, admin, also_managed.id, colleague["id"], "host")
     await _sign_in(page, user["email"], managed)
     await page.get_by_role("button", name="Staff & users").click()
     staff_list = page.locator("#people-staff")
@@ -276,7 +266,7 @@ async def test_the_console_refreshes_its_token_and_stays_signed_in_past_its_life
 ) -> None:
     venue = await own_venue()
     _, host = await new_user("Rita Refresh")
-    await _grant(client, admin, venue, host, "host")
+    await grant_role(client, admin, venue.id, host["id"], "host")
     # The tab holds a token of a session begun 58 minutes ago, two minutes from expiry.
     signed_in = await sign_in(client, host["email"], PASSWORD)
     now = int(time.time())
@@ -313,7 +303,7 @@ async def test_sign_out_revokes_the_token_on_the_server(
 ) -> None:
     venue = await own_venue()
     _, host = await new_user("Sid Signout")
-    await _grant(client, admin, venue, host, "host")
+    await grant_role(client, admin, venue.id, host["id"], "host")
     await _sign_in(page, host["email"], venue)
     token = await _token(page)
     assert (

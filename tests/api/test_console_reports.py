@@ -23,7 +23,7 @@ from tests.api.browser import (
     screenshot,
     venue_now,
 )
-from tests.api.conftest import Headers, NewUser, OwnVenue, OwnVenueMaker
+from tests.api.conftest import Headers, NewUser, OwnVenue, OwnVenueMaker, host_at, signed_in
 from tests.api.outbox import book_with_email, deliver, outbox_rows, status_of
 from tests.support.providers import Mailbox, free_port
 
@@ -319,13 +319,7 @@ async def test_hosts_see_none_of_the_managers_screens(
     page: Page, client: Client, admin: Headers, own_venue: OwnVenueMaker, new_user: NewUser
 ) -> None:
     venue = await own_venue()
-    host, user = await new_user("Hattie Host")
-    granted = await client.put(
-        f"/api/v1/admin/venues/{venue.id}/staff/{user['id']}", json={"role": "host"}, headers=admin
-    )
-    assert granted.status_code == 200, granted.text
-    token = host["Authorization"].removeprefix("Bearer ")
-    await page.add_init_script(f"sessionStorage.setItem('tablebook.token', {token!r})")
+    await signed_in(page, await host_at(client, admin, new_user, venue.id))
     await choose_venue(page, venue)
 
     for screen in ("dashboard", "reports", "notifications"):

@@ -31,6 +31,7 @@ from tests.api.conftest import (
     NewUser,
     OwnVenue,
     OwnVenueMaker,
+    grant_role,
 )
 
 Client = AsyncTestClient[Litestar]
@@ -216,12 +217,7 @@ async def test_every_screen_a_host_has_fits_reads_and_passes_axe(
     venue = await own_venue()
     await with_a_floor(client, admin, venue)
     _, user = await new_user(name="Hal Host", password="host password")
-    granted = await client.put(
-        f"/api/v1/admin/venues/{venue.id}/staff/{user['id']}",
-        json={"role": "host"},
-        headers=admin,
-    )
-    assert granted.is_success, granted.text
+    await grant_role(client, admin, venue.id, user["id"], "host")
     await page.add_init_script(COUNT_FETCHES)
     await sign_in(page, user["email"], "host password")
     names = await visit_every_screen(page)

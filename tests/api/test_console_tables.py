@@ -25,7 +25,7 @@ from tests.api.browser import (
     table_in,
     venue_now,
 )
-from tests.api.conftest import Headers, NewUser, OwnVenue, OwnVenueMaker
+from tests.api.conftest import Headers, NewUser, OwnVenue, OwnVenueMaker, host_at, signed_in
 
 Client = AsyncTestClient[Litestar]
 pytestmark = needs_chromium
@@ -352,15 +352,7 @@ async def test_a_host_has_neither_screen_and_is_shown_the_floor(
     page: Page, client: Client, admin: Headers, new_user: NewUser, own_venue: OwnVenueMaker
 ) -> None:
     venue = await own_venue()
-    host, user = await new_user()
-    granted = await client.put(
-        f"/api/v1/admin/venues/{venue.id}/staff/{user['id']}",
-        json={"role": "host"},
-        headers=admin,
-    )
-    assert granted.is_success, granted.text
-    token = host["Authorization"].removeprefix("Bearer ")
-    await page.add_init_script(f"sessionStorage.setItem('tablebook.token', {token!r})")
+    await signed_in(page, await host_at(client, admin, new_user, venue.id, "Grace Hopper"))
     await choose_venue(page, venue)
     await page.goto("/console#tables")
     await expect(page.locator("#floor")).to_be_visible()

@@ -31,7 +31,7 @@ from booking_core.domain.commands import (
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, change_registry, change_venue
 from read_models.venues import resolve
-from tests.api.conftest import TIME_ZONE, Headers, NewUser, World
+from tests.api.conftest import TIME_ZONE, Headers, NewUser, World, host_at, problem_of
 
 Client = AsyncTestClient[Litestar]
 ZONE = ZoneInfo(TIME_ZONE)
@@ -107,12 +107,7 @@ async def _open_venue(world: World) -> Venue:
 
 
 async def _host_of(client: Client, admin: Headers, new_user: NewUser, venue: Venue) -> Headers:
-    headers, user = await new_user("Hattie Host")
-    granted = await client.put(
-        f"/api/v1/admin/venues/{venue.id}/staff/{user['id']}", json={"role": "host"}, headers=admin
-    )
-    assert granted.status_code in (200, 201), granted.text
-    return headers
+    return await host_at(client, admin, new_user, venue.id)
 
 
 @pytest.fixture
@@ -128,20 +123,13 @@ async def _staff_book(client: Client, headers: Headers, venue: Venue, body: dict
     return await client.post(venue.path("admin/bookings"), json=body, headers=headers)
 
 
-def _problem(response: Any, status: int, kind: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith(f"/{kind}"), body
-    return body
-
-
 async def test_staff_take_a_phone_booking_inside_the_lead_time_a_guest_cannot(
     client: Client, host: Headers, guest: Headers, venue: Venue
 ) -> None:
     soon = _on_grid(_local_now() + dt.timedelta(minutes=30))
 
     refused = await client.post(venue.path("bookings"), json=_booking(soon), headers=guest)
-    _problem(refused, 422, "inside-lead-time")
+    problem_of(refused, 422, "inside-lead-time")
 
     made = await _staff_book(client, host, venue, _booking(soon, source="phone"))
     assert made.status_code == 201, made.text
@@ -181,7 +169,7 @@ async def test_a_date_and_time_are_needed_unless_the_party_is_seated_now(
     client: Client, host: Headers, venue: Venue
 ) -> None:
     refused = await _staff_book(client, host, venue, {"party_size": 2, "guest_name": "Nobody"})
-    _problem(refused, 422, "invalid-booking")
+    problem_of(refused, 422, "invalid-booking")
 
 
 @pytest.mark.parametrize("reason", [{}, {"reason": ""}, {"reason": "   "}])
@@ -190,7 +178,7 @@ async def test_an_override_without_a_reason_is_refused(
 ) -> None:
     later = _on_grid(_local_now() + dt.timedelta(hours=2))
     refused = await _staff_book(client, host, venue, _booking(later, override=reason))
-    _problem(refused, 422, "invalid-booking")
+    problem_of(refused, 422, "invalid-booking")
 
 
 async def test_outside_opening_hours_staff_need_a_reason_which_the_history_keeps(
@@ -199,7 +187,7 @@ async def test_outside_opening_hours_staff_need_a_reason_which_the_history_keeps
     closed = _on_grid(_local_now() + dt.timedelta(hours=10))  # the venue is open 8 hours in 24
 
     refused = await _staff_book(client, host, venue, _booking(closed, "Late Larry"))
-    problem = _problem(refused, 422, "override-required")
+    problem = problem_of(refused, 422, "override-required")
     assert problem["rule"] == "outside-opening-hours"
     assert "give a reason to override it" in problem["detail"]
 
@@ -228,11 +216,11 @@ async def test_a_party_is_seated_a_day_early_only_with_a_reason(
     seat = venue.path(f"admin/bookings/{made.json()['id']}/seat")
 
     refused = await client.post(seat, headers=host)
-    problem = _problem(refused, 422, "override-required")
+    problem = problem_of(refused, 422, "override-required")
     assert problem["rule"] == "seating-window"
     assert "Early Edith's booking starts at " + tomorrow.strftime("%H:%M") in problem["detail"]
     blank = await client.post(seat, json={"override": {"reason": " "}}, headers=host)
-    _problem(blank, 422, "invalid-booking")
+    problem_of(blank, 422, "invalid-booking")
 
     reason = "They could not wait; the table is free tonight"
     seated = await client.post(seat, json={"override": {"reason": reason}}, headers=host)
@@ -290,7 +278,7 @@ async def test_staff_move_a_booking_past_the_venues_hours_only_with_a_reason(
     by_guest = await client.put(path, json=move, headers={**guest, "If-Match": '"1"'})
     assert by_guest.status_code == 403, by_guest.text
     without = await client.put(path, json=_at(closed), headers={**host, "If-Match": '"1"'})
-    assert _problem(without, 422, "override-required")["rule"] == "outside-opening-hours"
+    assert problem_of(without, 422, "override-required")["rule"] == "outside-opening-hours"
 
     moved = await client.put(path, json=move, headers={**host, "If-Match": '"1"'})
     assert moved.status_code == 200, moved.text

@@ -12,18 +12,11 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
 
-from tests.api.conftest import Headers, NewUser, OwnVenueMaker
+from tests.api.conftest import Headers, NewUser, OwnVenueMaker, grant_role, host_at, problem_of
 from tests.api.outbox import book_with_email, deliver, outbox_rows, status_of
 from tests.support.providers import Mailbox, free_port
 
 Client = AsyncTestClient[Litestar]
-
-
-def _problem(response: Any, status: int, kind: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith(f"/{kind}"), body
-    return body
 
 
 async def _failed_confirmation(
@@ -75,7 +68,7 @@ async def test_a_failed_email_is_retried_and_then_sent(
     assert now_sent["sent_at"] is not None
 
     again = await client.post(f"{scope}/{email}/retry", headers=admin)
-    problem = _problem(again, 409, "notification-not-failed")
+    problem = problem_of(again, 409, "notification-not-failed")
     assert problem["detail"] == ("This notification was sent; only a failed one can be sent again.")
 
 
@@ -99,7 +92,7 @@ async def test_a_repeated_retry_with_its_key_retries_once_and_one_without_is_ref
     assert first.status_code == repeat.status_code == 200, (first.text, repeat.text)
     assert repeat.headers["Idempotent-Replayed"] == "true"
     assert repeat.json() == first.json()
-    problem = _problem(unkeyed, 409, "notification-not-failed")
+    problem = problem_of(unkeyed, 409, "notification-not-failed")
     assert problem["detail"] == (
         "This notification is waiting to be sent; only a failed one can be sent again."
     )
@@ -126,22 +119,13 @@ async def test_a_venue_sees_and_retries_only_its_own_notifications(
     assert missing.status_code == 404, missing.text
     assert missing.json()["detail"] == "This venue has no such notification."
 
-    host, user = await new_user("Hattie Host")
-    granted = await client.put(
-        f"/api/v1/admin/venues/{ours.id}/staff/{user['id']}", json={"role": "host"}, headers=admin
-    )
-    assert granted.status_code == 200, granted.text
+    host = await host_at(client, admin, new_user, ours.id)
     ours_path = f"/api/v1/venues/{ours.id}/admin/notifications/{email}/retry"
     assert (await client.post(ours_path, headers=host)).status_code == 403
     assert await status_of(pool, email) == ("failed", 1)
 
     manager, user = await new_user("Mina Manager")
-    granted = await client.put(
-        f"/api/v1/admin/venues/{ours.id}/staff/{user['id']}",
-        json={"role": "manager"},
-        headers=admin,
-    )
-    assert granted.status_code == 200, granted.text
+    await grant_role(client, admin, ours.id, user["id"], "manager")
     assert (await client.post(ours_path, headers=manager)).status_code == 200
     with Mailbox() as mailbox:
         await deliver(pool, database_url, mailbox.port)
@@ -169,6 +153,6 @@ async def test_a_message_about_a_booking_that_has_started_is_not_sent_again(
         f"/api/v1/venues/{venue.id}/admin/notifications/{email}/retry", headers=admin
     )
 
-    problem = _problem(refused, 409, "notification-too-late")
+    problem = problem_of(refused, 409, "notification-too-late")
     assert "already started" in problem["detail"]
     assert await status_of(pool, email) == ("failed", 1)

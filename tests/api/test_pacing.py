@@ -11,7 +11,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.api.conftest import TIME_ZONE, Headers, NewUser, World
+from tests.api.conftest import TIME_ZONE, Headers, NewUser, World, problem_of
 from tests.api.test_admin_floor import SETUP_SLOTS, SLOTS, WEEKDAYS
 from tests.api.test_host_stand import (
     _booking as _staff_booking,
@@ -21,7 +21,6 @@ from tests.api.test_host_stand import (
     _local_now,
     _on_grid,
     _open_venue,
-    _problem,
     _staff_book,
 )
 
@@ -169,7 +168,7 @@ async def test_staff_past_a_full_window_need_a_reason_which_the_history_keeps(
     assert first.status_code == 201, first.text
 
     refused = await _staff_book(client, host, venue, _staff_booking(later, "Bea", table_id="h2"))
-    problem = _problem(refused, 422, "override-required")
+    problem = problem_of(refused, 422, "override-required")
     assert problem["rule"] == "pacing"
     assert "already has 1 of 1 bookings starting" in problem["detail"]
 

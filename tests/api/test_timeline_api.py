@@ -15,18 +15,9 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.api.browser import venue_now
-from tests.api.conftest import Headers, NewUser, OwnVenue, OwnVenueMaker
+from tests.api.conftest import Headers, NewUser, OwnVenue, OwnVenueMaker, host_at
 
 Client = AsyncTestClient[Litestar]
-
-
-async def _host_of(client: Client, admin: Headers, new_user: NewUser, venue: OwnVenue) -> Headers:
-    headers, user = await new_user("Hattie Host")
-    granted = await client.put(
-        f"/api/v1/admin/venues/{venue.id}/staff/{user['id']}", json={"role": "host"}, headers=admin
-    )
-    assert granted.status_code in (200, 201), granted.text
-    return headers
 
 
 def _scope(venue: OwnVenue, rest: str) -> str:
@@ -48,7 +39,7 @@ async def test_a_host_reads_the_hours_slots_and_closures_but_cannot_change_them(
         headers={**admin, "X-Consistency-Token": venue.token},
     )
     assert closed.status_code == 201, closed.text
-    host = {**await _host_of(client, admin, new_user, venue)}
+    host = {**await host_at(client, admin, new_user, venue.id)}
     seen = {**host, "X-Consistency-Token": closed.headers["X-Consistency-Token"]}
 
     hours = await client.get(_scope(venue, "operating-hours"), headers=seen)
@@ -99,7 +90,7 @@ async def test_a_days_blocks_of_every_table_come_from_one_route(
     token = await _block(
         client, admin, venue, "T3", f"{later}T12:00", f"{later}T13:00", "Deep clean"
     )
-    host = await _host_of(client, admin, new_user, venue)
+    host = await host_at(client, admin, new_user, venue.id)
     seen = {**host, "X-Consistency-Token": token}
 
     async def blocks_on(date: dt.date, **extra: str) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.api.conftest import TABLES, Headers, NewUser, World
+from tests.api.conftest import TABLES, Headers, NewUser, World, grant_role, host_at
 from tests.support.scope import STREAM_PREFIX, TEST_VENUE
 
 Client = AsyncTestClient[Litestar]
@@ -296,13 +296,7 @@ async def test_the_guest_follows_their_place_with_their_token_and_sees_no_detail
 async def test_a_host_of_the_venue_keeps_the_list(
     client: Client, admin: Headers, new_user: NewUser
 ) -> None:
-    headers, user = await new_user("Hal Host")
-    granted = await client.put(
-        f"/api/v1/admin/venues/{TEST_VENUE}/staff/{user['id']}",
-        json={"role": "host"},
-        headers=admin,
-    )
-    assert granted.status_code == 200, granted.text
+    headers = await host_at(client, admin, new_user, TEST_VENUE, "Hal Host")
 
     entry, token = await join(client, headers, party("Walk-in Wendy", 2))
     shown = await line(client, headers, token)
@@ -344,12 +338,13 @@ async def test_the_staff_of_another_venue_get_nothing(
     )
     assert opened.status_code == 201, opened.text
     headers, user = await new_user("Olga Other")
-    granted = await client.put(
-        f"/api/v1/admin/venues/{opened.json()['id']}/staff/{user['id']}",
-        json={"role": "manager"},
-        headers={**admin, "X-Consistency-Token": opened.headers["x-consistency-token"]},
+    await grant_role(
+        client,
+        {**admin, "X-Consistency-Token": opened.headers["x-consistency-token"]},
+        opened.json()["id"],
+        user["id"],
+        "manager",
     )
-    assert granted.status_code == 200, granted.text
     entry, _ = await join(client, admin, party("Private Pat", 2))
 
     listed = await client.get(LIST, headers=headers)
