@@ -22,6 +22,7 @@ from psycopg_pool import AsyncConnectionPool
 from tablebook.notifications import Sender, transports
 from tablebook.settings import NotificationSettings, Settings, SmtpSettings
 from tests.api.conftest import Headers
+from tests.support.providers import free_port
 
 Client = AsyncTestClient[Litestar]
 
@@ -90,3 +91,21 @@ async def status_of(pool: AsyncConnectionPool[Any], notification_id: str) -> tup
         row = await cursor.fetchone()
     assert row is not None
     return str(row[0]), int(row[1])
+
+
+async def failed_confirmation(
+    client: Client,
+    admin: Headers,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    venue_id: str,
+    day: dt.date,
+) -> tuple[str, dict[str, tuple[str, str]]]:
+    """A booking's email confirmation that failed once: the mail server could not be
+    reached. Answers its id, and all the booking's notifications (as `outbox_rows`)."""
+    booking_id = await book_with_email(client, admin, venue_id, day)
+    rows = await outbox_rows(pool, booking_id)
+    (email,) = [i for i, kind in rows.items() if kind == ("placed", "email")]
+    await deliver(pool, database_url, free_port())  # nobody listens there
+    assert await status_of(pool, email) == ("failed", 1)
+    return email, rows

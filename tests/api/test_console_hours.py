@@ -4,12 +4,13 @@ each field at fault, with nothing saved."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, Response, expect
 
 from tests.api.browser import (
     PHONE,
@@ -41,18 +42,35 @@ def put_answer(path: str) -> Any:
     return lambda r: r.request.method == "PUT" and r.url.split("?")[0].endswith(path)
 
 
-async def open_hours(page: Page, venue: OwnVenue) -> None:
+async def open_hours(page: Page, own_venue: OwnVenueMaker) -> OwnVenue:
+    """A venue of the test's own, its hours screen open on `page`."""
+    venue = await own_venue()
     await choose_venue(page, venue)
     await page.goto("/console#hours")
     await expect(page.locator("#hours-title")).to_have_text("Opening hours & time slots")
     await expect(page.locator("#hours-form [name='monday[0].open']")).to_have_value("00:00")
+    return venue
+
+
+async def put_by(page: Page, path: str, act: Callable[[], Awaitable[None]]) -> Response:
+    """The answer to the `PUT` to `path` that `act` sends."""
+    async with page.expect_response(put_answer(path)) as answer:
+        await act()
+    return await answer.value
+
+
+async def expect_refused_beside(form: Locator, errors: dict[str, str]) -> None:
+    """Each input (by id) is marked invalid and says its error; no other input does."""
+    for input_id, says in errors.items():
+        await expect(form.locator(f"#{input_id}")).to_have_attribute("aria-invalid", "true")
+        await expect(form.locator(f"#{input_id}-error")).to_have_text(says)
+    await expect(form.locator(".field-error")).to_have_count(len(errors))
 
 
 async def test_the_screen_shows_the_venues_hours_and_a_shift_past_midnight_saves(
     staff: Page, own_venue: OwnVenueMaker, client: Client, admin: Headers
 ) -> None:
-    venue = await own_venue()
-    await open_hours(staff, venue)
+    venue = await open_hours(staff, own_venue)
     form = staff.locator("#hours-form")
     friday = form.locator("[data-day='friday']")
     await expect(form.locator("[name='sunday[0].close']")).to_have_value("23:59")
@@ -75,9 +93,8 @@ async def test_the_screen_shows_the_venues_hours_and_a_shift_past_midnight_saves
     await expect(form.locator("[data-day='saturday']")).to_contain_text("Closed")
     await screenshot(staff, "hours")
 
-    async with staff.expect_response(put_answer("/operating-hours")) as saved:
-        await form.get_by_role("button", name="Save opening hours").click()
-    answer = await saved.value
+    save = form.get_by_role("button", name="Save opening hours")
+    answer = await put_by(staff, "/operating-hours", save.click)
     assert answer.status == 200, await answer.text()
     await expect(staff.locator("#hours-unsaved")).to_have_text("✓ Saved")
 
@@ -101,8 +118,7 @@ async def test_the_screen_shows_the_venues_hours_and_a_shift_past_midnight_saves
 async def test_overlapping_shifts_are_each_refused_beside_their_own_input_and_nothing_saves(
     staff: Page, own_venue: OwnVenueMaker, client: Client, admin: Headers
 ) -> None:
-    venue = await own_venue()
-    await open_hours(staff, venue)
+    venue = await open_hours(staff, own_venue)
     form = staff.locator("#hours-form")
     # Monday: a second shift inside the first; Tuesday's shift runs past midnight into
     # Wednesday's, which opens at 00:00.
@@ -112,21 +128,17 @@ async def test_overlapping_shifts_are_each_refused_beside_their_own_input_and_no
     await form.locator("[name='tuesday[0].open']").fill("20:00")
     await form.locator("[name='tuesday[0].close']").fill("03:00")
 
-    async with staff.expect_response(put_answer("/operating-hours")) as sent:
-        await form.locator("[name='tuesday[0].close']").press("Control+s")
-    assert (await sent.value).status == 422
+    tuesday_close = form.locator("[name='tuesday[0].close']")
+    sent = await put_by(staff, "/operating-hours", lambda: tuesday_close.press("Control+s"))
+    assert sent.status == 422
 
-    monday = form.locator("#hours-monday-1-open")
-    wednesday = form.locator("#hours-wednesday-0-open")
-    await expect(monday).to_have_attribute("aria-invalid", "true")
-    await expect(form.locator("#hours-monday-1-open-error")).to_have_text(
-        "Overlaps Monday's 00:00-23:59."
+    await expect_refused_beside(
+        form,
+        {
+            "hours-monday-1-open": "Overlaps Monday's 00:00-23:59.",
+            "hours-wednesday-0-open": "Overlaps Tuesday's 20:00-03:00.",
+        },
     )
-    await expect(wednesday).to_have_attribute("aria-invalid", "true")
-    await expect(form.locator("#hours-wednesday-0-open-error")).to_have_text(
-        "Overlaps Tuesday's 20:00-03:00."
-    )
-    await expect(form.locator(".field-error")).to_have_count(2)
     await expect(form.locator(".problem")).to_contain_text("Check the marked fields.")
     await expect(staff.locator("#hours-unsaved")).to_have_text("● Unsaved changes")
     await assert_accessible(staff, "hours with errors")
@@ -139,8 +151,7 @@ async def test_overlapping_shifts_are_each_refused_beside_their_own_input_and_no
 async def test_time_slots_with_a_new_turn_time_and_a_pacing_rule_round_trip(
     staff: Page, own_venue: OwnVenueMaker, client: Client, admin: Headers
 ) -> None:
-    venue = await own_venue()
-    await open_hours(staff, venue)
+    venue = await open_hours(staff, own_venue)
     form = staff.locator("#slots-form")
     await expect(form.get_by_label("The venue's time zone")).to_have_value("Europe/London")
 
@@ -168,9 +179,8 @@ async def test_time_slots_with_a_new_turn_time_and_a_pacing_rule_round_trip(
     )
     await expect(staff.locator("#slots-unsaved")).to_have_text("● Unsaved changes")
 
-    async with staff.expect_response(put_answer("/time-slots")) as saved:
-        await form.get_by_role("button", name="Save time slots").click()
-    answer = await saved.value
+    save = form.get_by_role("button", name="Save time slots")
+    answer = await put_by(staff, "/time-slots", save.click)
     assert answer.status == 200, await answer.text()
     await expect(staff.locator("#slots-unsaved")).to_have_text("✓ Saved")
 
@@ -207,8 +217,7 @@ async def test_time_slots_with_a_new_turn_time_and_a_pacing_rule_round_trip(
 async def test_a_turn_of_no_time_and_a_bad_pacing_rule_are_refused_beside_their_fields(
     staff: Page, own_venue: OwnVenueMaker, client: Client, admin: Headers
 ) -> None:
-    venue = await own_venue()
-    await open_hours(staff, venue)
+    venue = await open_hours(staff, own_venue)
     form = staff.locator("#slots-form")
     await form.locator("[name='turn_times[0].minutes']").fill("0")
     await form.get_by_label("Start times every (minutes)").fill("0")
@@ -217,9 +226,8 @@ async def test_a_turn_of_no_time_and_a_bad_pacing_rule_are_refused_beside_their_
     await form.get_by_label("From (empty: opening)").fill("21:00")
     await form.get_by_label("To (empty: close)").fill("18:00")
 
-    async with staff.expect_response(put_answer("/time-slots")) as sent:
-        await form.get_by_role("button", name="Save time slots").click()
-    assert (await sent.value).status == 422
+    save = form.get_by_role("button", name="Save time slots")
+    assert (await put_by(staff, "/time-slots", save.click)).status == 422
 
     errors = {
         "slots-turn-0-minutes": "Must be from 1 to 1440.",
@@ -229,10 +237,7 @@ async def test_a_turn_of_no_time_and_a_bad_pacing_rule_are_refused_beside_their_
         "slots-pacing-0-to": "Must be after the start (from); a rule covers a range"
         " within one day.",
     }
-    for input_id, says in errors.items():
-        await expect(form.locator(f"#{input_id}")).to_have_attribute("aria-invalid", "true")
-        await expect(form.locator(f"#{input_id}-error")).to_have_text(says)
-    await expect(form.locator(".field-error")).to_have_count(len(errors))
+    await expect_refused_beside(form, errors)
 
     stored = await read(client, admin, venue, "time-slots", venue.token)
     assert stored["turn_times"][0] == {"max_party_size": 2, "minutes": 90}
@@ -243,8 +248,7 @@ async def test_a_turn_of_no_time_and_a_bad_pacing_rule_are_refused_beside_their_
 async def test_leaving_with_unsaved_changes_asks_first(
     staff: Page, own_venue: OwnVenueMaker
 ) -> None:
-    venue = await own_venue()
-    await open_hours(staff, venue)
+    await open_hours(staff, own_venue)
     await staff.locator("[name='monday[0].close']").fill("22:00")
 
     await staff.locator("#nav").get_by_role("button", name="Tables").click()
@@ -275,8 +279,7 @@ async def test_leaving_with_unsaved_changes_asks_first(
 async def test_the_screen_fits_a_phone_and_a_tablet_without_sideways_scrolling(
     staff: Page, own_venue: OwnVenueMaker
 ) -> None:
-    venue = await own_venue()
-    await open_hours(staff, venue)
+    await open_hours(staff, own_venue)
     await staff.locator("#slots-form").get_by_role("button", name="+ Add pacing rule").click()
     await expect(staff.locator("#slots-pacing .hours-pacing-rule")).to_have_count(1)
 

@@ -67,6 +67,24 @@ async def _sign_in(page: Page, email: str, venue: OwnVenue) -> None:
     await expect(page.locator("#who")).to_be_visible()
 
 
+async def _signed_in_as(
+    page: Page,
+    client: Client,
+    admin: Headers,
+    new_user: NewUser,
+    own_venue: OwnVenueMaker,
+    name: str,
+    role: str,
+) -> tuple[OwnVenue, dict[str, Any]]:
+    """A venue of the test's own and a new user of `role` there, signed in on `page`
+    through the console's form: the venue and the user."""
+    venue = await own_venue()
+    _, user = await new_user(name)
+    await grant_role(client, admin, venue.id, user["id"], role)
+    await _sign_in(page, user["email"], venue)
+    return venue, user
+
+
 async def _token(page: Page) -> str:
     token = await page.evaluate("sessionStorage.getItem('tablebook.token')")
     assert isinstance(token, str)
@@ -87,11 +105,10 @@ async def other_tab(browser: Browser, live_server: str) -> AsyncIterator[Page]:
 async def test_a_manager_grants_a_host_by_email_promotes_and_revokes_with_confirmation(
     page: Page, client: Client, admin: Headers, new_user: NewUser, own_venue: OwnVenueMaker
 ) -> None:
-    venue = await own_venue()
-    _, manager = await new_user("Mina Manager")
+    venue, _ = await _signed_in_as(
+        page, client, admin, new_user, own_venue, "Mina Manager", "manager"
+    )
     _, host = await new_user("Hal Host")
-    await grant_role(client, admin, venue.id, manager["id"], "manager")
-    await _sign_in(page, manager["email"], venue)
     await page.get_by_role("button", name="Staff & users").click()
     screen = page.locator("#people")
     await expect(screen.get_by_role("heading", name="Staff & users")).to_be_visible()
@@ -137,10 +154,9 @@ async def test_a_manager_grants_a_host_by_email_promotes_and_revokes_with_confir
 async def test_the_last_manager_is_told_why_they_cannot_step_down(
     page: Page, client: Client, admin: Headers, new_user: NewUser, own_venue: OwnVenueMaker
 ) -> None:
-    venue = await own_venue()
-    _, manager = await new_user("Lone Manager")
-    await grant_role(client, admin, venue.id, manager["id"], "manager")
-    await _sign_in(page, manager["email"], venue)
+    venue, manager = await _signed_in_as(
+        page, client, admin, new_user, own_venue, "Lone Manager", "manager"
+    )
     await page.get_by_role("button", name="Staff & users").click()
 
     role = page.get_by_label("Role of Lone Manager (you)").or_(
@@ -165,10 +181,9 @@ async def test_an_admin_deactivates_a_user_whose_open_console_is_then_signed_out
     new_user: NewUser,
     own_venue: OwnVenueMaker,
 ) -> None:
-    venue = await own_venue()
-    _, host = await new_user("Dee Activated")
-    await grant_role(client, admin, venue.id, host["id"], "host")
-    await _sign_in(other_tab, host["email"], venue)
+    venue, host = await _signed_in_as(
+        other_tab, client, admin, new_user, own_venue, "Dee Activated", "host"
+    )
     await expect(other_tab.locator("#nav")).to_contain_text("Evening floor")
 
     page = staff
@@ -301,10 +316,7 @@ async def test_the_console_refreshes_its_token_and_stays_signed_in_past_its_life
 async def test_sign_out_revokes_the_token_on_the_server(
     page: Page, client: Client, admin: Headers, new_user: NewUser, own_venue: OwnVenueMaker
 ) -> None:
-    venue = await own_venue()
-    _, host = await new_user("Sid Signout")
-    await grant_role(client, admin, venue.id, host["id"], "host")
-    await _sign_in(page, host["email"], venue)
+    _, host = await _signed_in_as(page, client, admin, new_user, own_venue, "Sid Signout", "host")
     token = await _token(page)
     assert (
         await client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})

@@ -24,8 +24,8 @@ from tests.api.browser import (
     venue_now,
 )
 from tests.api.conftest import Headers, NewUser, OwnVenue, OwnVenueMaker, host_at, signed_in
-from tests.api.outbox import book_with_email, deliver, outbox_rows, status_of
-from tests.support.providers import Mailbox, free_port
+from tests.api.outbox import book_with_email, deliver, failed_confirmation, status_of
+from tests.support.providers import Mailbox
 
 Client = AsyncTestClient[Litestar]
 pytestmark = needs_chromium
@@ -275,11 +275,7 @@ async def test_notifications_filter_by_status_and_a_failed_one_is_retried_from_t
     days: Iterator[dt.date],
 ) -> None:
     venue = await own_venue()
-    booking_id = await book_with_email(client, admin, venue.id, next(days))
-    rows = await outbox_rows(pool, booking_id)
-    (email,) = [i for i, kind in rows.items() if kind == ("placed", "email")]
-    await deliver(pool, database_url, free_port())  # the mail server cannot be reached
-    assert (await status_of(pool, email))[0] == "failed"
+    email, rows = await failed_confirmation(client, admin, pool, database_url, venue.id, next(days))
     await choose_venue(staff, venue)
 
     await staff.goto("/console#notifications")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from playwright.async_api import Page, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.api.browser import (
     PHONE,
@@ -40,6 +40,18 @@ async def open_screen(page: Page, venue: OwnVenue, name: str) -> None:
     await choose_venue(page, venue)
     await page.goto(f"/console#{name}")
     await expect(page.locator(f"#{name}-title")).to_be_visible()
+
+
+async def remove_after_asking(
+    page: Page, row: Locator, ask: str, confirm: str, says: str | None = None
+) -> None:
+    """Press `ask` in `row`, see the dialog say `says`, press its `confirm`: the row goes."""
+    await row.get_by_role("button", name=ask).click()
+    dialog = page.locator("#confirm-dialog")
+    if says is not None:
+        await expect(dialog).to_contain_text(says)
+    await dialog.get_by_role("button", name=confirm).click()
+    await expect(row).to_have_count(0)
 
 
 async def book(client: Client, admin: Headers, venue: OwnVenue, table: str, day: dt.date) -> Any:
@@ -137,9 +149,7 @@ async def test_retiring_a_table_asks_and_cancels_its_bookings_only_when_told_twi
     await dialog.get_by_role("button", name="Keep it").click()
     await expect(dialog).to_be_hidden()
     await expect(t1).to_be_visible()
-    await t1.get_by_role("button", name="Retire T1").click()
-    await dialog.get_by_role("button", name="Retire T1").click()
-    await expect(t1).to_have_count(0)
+    await remove_after_asking(page, t1, "Retire T1", "Retire T1")
     await expect(page.locator("#tables-status")).to_have_text("Retired T1.")
 
     # A table with a booking to come: the API refuses, the console says which booking.
@@ -211,11 +221,13 @@ async def test_tables_are_joined_refused_in_plain_words_and_parted(
     await expect(problem).not_to_contain_text("tbl_")
     await expect(problem).not_to_contain_text("cmb_")
 
-    await row.get_by_role("button", name="Remove Long table").click()
-    dialog = page.locator("#confirm-dialog")
-    await expect(dialog).to_contain_text("T3 + T4 will no longer be offered together")
-    await dialog.get_by_role("button", name="Remove combination").click()
-    await expect(row).to_have_count(0)
+    await remove_after_asking(
+        page,
+        row,
+        "Remove Long table",
+        "Remove combination",
+        says="T3 + T4 will no longer be offered together",
+    )
     await expect(page.locator("#cb-rows")).to_contain_text("No tables are joined yet.")
 
 
@@ -275,11 +287,9 @@ async def test_a_block_shows_on_the_floor_and_is_lifted_after_asking(
     await expect(t3).to_have_attribute("data-status", "blocked")
 
     await page.goto("/console#closures")
-    await row.get_by_role("button", name="Lift the block of T3").click()
-    dialog = page.locator("#confirm-dialog")
-    await expect(dialog).to_contain_text("T3 can be booked again")
-    await dialog.get_by_role("button", name="Lift block").click()
-    await expect(row).to_have_count(0)
+    await remove_after_asking(
+        page, row, "Lift the block of T3", "Lift block", says="T3 can be booked again"
+    )
     await expect(page.locator("#closures-status")).to_contain_text("Lifted the block of T3")
 
 
@@ -339,9 +349,7 @@ async def test_a_day_is_closed_and_reopened_after_asking(
     dialog = page.locator("#confirm-dialog")
     await dialog.get_by_role("button", name="Keep it").click()
     await expect(row).to_be_visible()
-    await row.get_by_role("button", name="Reopen").click()
-    await dialog.get_by_role("button", name="Reopen the day").click()
-    await expect(row).to_have_count(0)
+    await remove_after_asking(page, row, "Reopen", "Reopen the day")
     await expect(page.locator("#cl-rows")).to_contain_text("No closed days to come.")
 
 

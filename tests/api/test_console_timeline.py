@@ -66,9 +66,36 @@ async def open_timeline(page: Page, day: str) -> None:
     await expect(page.locator("#tl-live")).to_have_attribute("data-state", "live")
 
 
+async def timeline_of(page: Page, venue: OwnVenue, day: str) -> None:
+    """The page works on `venue` and shows its timeline of `day`."""
+    await choose_venue(page, venue)
+    await open_timeline(page, day)
+
+
+async def one_booking(
+    page: Page,
+    client: Client,
+    admin: Headers,
+    own_venue: OwnVenueMaker,
+    time: str,
+    table: str,
+    name: str,
+) -> tuple[OwnVenue, str, dict[str, Any]]:
+    """A venue of the test's own with one booking on a day ahead, shown on the timeline:
+    the venue, the day and the booking."""
+    venue = await own_venue()
+    day = a_day()
+    booking = await book(client, admin, venue, day, time, table, name)
+    await timeline_of(page, venue, day)
+    return venue, day, booking
+
+
+def track(page: Page, venue: OwnVenue, table: str) -> Locator:
+    return page.locator(f".tl-track[data-table-id='{venue.tables[table]}']")
+
+
 def bar(page: Page, venue: OwnVenue, booking: dict[str, Any], table: str) -> Locator:
-    track = f".tl-track[data-table-id='{venue.tables[table]}']"
-    return page.locator(f"{track} .tl-bar[data-booking-id='{booking['id']}']")
+    return track(page, venue, table).locator(f".tl-bar[data-booking-id='{booking['id']}']")
 
 
 async def drag(page: Page, handle: Locator, dx: float, to: Locator | None = None) -> None:
@@ -97,17 +124,15 @@ async def test_a_booking_dragged_to_a_free_table_and_time_is_moved(
     staff: Page, client: Client, admin: Headers, own_venue: OwnVenueMaker
 ) -> None:
     page = staff
-    venue = await own_venue()
-    day = a_day()
-    booking = await book(client, admin, venue, day, "19:00", "T1", "Ada Lovelace")
-    await choose_venue(page, venue)
-    await open_timeline(page, day)
+    venue, _, booking = await one_booking(
+        page, client, admin, own_venue, "19:00", "T1", "Ada Lovelace"
+    )
     moving = bar(page, venue, booking, "T1")
     await expect(moving).to_contain_text("Ada Lovelace")
     await expect(moving).to_contain_text("· 2")
     await expect(moving).to_contain_text("booked")
 
-    target = page.locator(f".tl-track[data-table-id='{venue.tables['T3']}']")
+    target = track(page, venue, "T3")
     async with page.expect_response(put_to(booking)) as answer:
         await drag(page, moving, 2 * SLOT_PX, to=target)
     response = await answer.value
@@ -134,9 +159,8 @@ async def test_a_drag_onto_a_held_table_snaps_back_with_the_reason(
     day = a_day()
     moving = await book(client, admin, venue, day, "19:00", "T1", "Ada Lovelace")
     await book(client, admin, venue, day, "19:00", "T2", "Charles Babbage")
-    await choose_venue(page, venue)
-    await open_timeline(page, day)
-    held = page.locator(f".tl-track[data-table-id='{venue.tables['T2']}']")
+    await timeline_of(page, venue, day)
+    held = track(page, venue, "T2")
     async with page.expect_response(put_to(moving)) as answer:
         await drag(page, bar(page, venue, moving, "T1"), 0, to=held)
     response = await answer.value
@@ -165,8 +189,7 @@ async def test_dragging_a_bars_end_changes_the_bookings_length(
     day = a_day()
     booking = await book(client, admin, venue, day, "18:00", "T4", "Grace Hopper")
     assert booking["duration_minutes"] == 90
-    await choose_venue(page, venue)
-    await open_timeline(page, day)
+    await timeline_of(page, venue, day)
     grip = bar(page, venue, booking, "T4").locator(".tl-grip")
     await grip.scroll_into_view_if_needed()
     box = await grip.bounding_box()
@@ -192,11 +215,9 @@ async def test_the_keyboard_moves_a_bar_and_escape_cancels(
     staff: Page, client: Client, admin: Headers, own_venue: OwnVenueMaker
 ) -> None:
     page = staff
-    venue = await own_venue()
-    day = a_day()
-    booking = await book(client, admin, venue, day, "12:00", "T2", "Alan Turing")
-    await choose_venue(page, venue)
-    await open_timeline(page, day)
+    venue, _, booking = await one_booking(
+        page, client, admin, own_venue, "12:00", "T2", "Alan Turing"
+    )
     focused = bar(page, venue, booking, "T2")
     await focused.focus()
     await page.keyboard.press("ArrowRight")
@@ -236,11 +257,9 @@ async def test_a_finger_drags_a_bar_on_a_phone(
     staff: Page, client: Client, admin: Headers, own_venue: OwnVenueMaker
 ) -> None:
     page = staff
-    venue = await own_venue()
-    day = a_day()
-    booking = await book(client, admin, venue, day, "20:00", "T3", "Mary Somerville")
-    await choose_venue(page, venue)
-    await open_timeline(page, day)
+    venue, _, booking = await one_booking(
+        page, client, admin, own_venue, "20:00", "T3", "Mary Somerville"
+    )
     moving = bar(page, venue, booking, "T3")
     await moving.scroll_into_view_if_needed()
     box = await moving.bounding_box()
@@ -280,12 +299,11 @@ async def test_the_timeline_shows_the_day_at_every_size(
         headers={**admin, "X-Consistency-Token": venue.token},
     )
     assert blocked.status_code == 201, blocked.text
-    await choose_venue(page, venue)
-    await open_timeline(page, day)
+    await timeline_of(page, venue, day)
     for table in ("T1", "T2", "T3", "T4", "T5", "T6"):
         await expect(page.locator(".tl-label", has_text=table)).to_have_count(1)
     await expect(page.locator(".tl-bar", has_text="Ada Lovelace")).to_contain_text("booked")
-    block = page.locator(f".tl-track[data-table-id='{venue.tables['T6']}'] .tl-block")
+    block = track(page, venue, "T6").locator(".tl-block")
     await expect(block).to_have_text("⊘ blocked: Broken chair")
     width = page.viewport_size["width"] if page.viewport_size else 0
     assert await page.evaluate("document.documentElement.scrollWidth") <= width
@@ -319,8 +337,7 @@ async def test_a_closed_day_is_shaded_with_its_reason(
         headers={**admin, "X-Consistency-Token": venue.token},
     )
     assert closed.status_code == 201, closed.text
-    await choose_venue(page, venue)
-    await open_timeline(page, day)
+    await timeline_of(page, venue, day)
     await expect(page.locator(".tl-closed")).to_contain_text("Closed all day: Staff party")
 
 
@@ -333,11 +350,9 @@ async def test_two_consoles_see_each_others_moves(
     own_venue: OwnVenueMaker,
 ) -> None:
     page = staff
-    venue = await own_venue()
-    day = a_day()
-    booking = await book(client, admin, venue, day, "13:00", "T1", "Ada Lovelace")
-    await choose_venue(page, venue)
-    await open_timeline(page, day)
+    venue, day, booking = await one_booking(
+        page, client, admin, own_venue, "13:00", "T1", "Ada Lovelace"
+    )
     other_context = await browser.new_context(
         base_url=live_server, viewport={"width": 1440, "height": 900}
     )
@@ -351,7 +366,7 @@ async def test_two_consoles_see_each_others_moves(
         await open_timeline(other, day)
         await expect(bar(other, venue, booking, "T1")).to_be_visible()
 
-        target = page.locator(f".tl-track[data-table-id='{venue.tables['T2']}']")
+        target = track(page, venue, "T2")
         async with page.expect_response(put_to(booking)) as answer:
             await drag(page, bar(page, venue, booking, "T1"), 0, to=target)
         assert (await answer.value).ok
@@ -406,8 +421,7 @@ async def test_joined_tables_and_the_evening_befores_late_party_are_drawn(
     )
     assert late.status_code == 201, late.text
     assert late.json()["end_time"] == "01:00"
-    await choose_venue(page, venue)
-    await open_timeline(page, day)
+    await timeline_of(page, venue, day)
     for table in ("T1", "T2"):
         one = bar(page, venue, joined.json(), table)
         await expect(one).to_contain_text("Joined Party")
@@ -426,13 +440,11 @@ async def test_a_move_against_a_rule_staff_may_bend_asks_for_a_reason(
     staff: Page, client: Client, admin: Headers, own_venue: OwnVenueMaker
 ) -> None:
     page = staff
-    venue = await own_venue()
-    day = a_day()
-    booking = await book(client, admin, venue, day, "15:00", "T1", "Ada Lovelace")
-    await choose_venue(page, venue)
-    await open_timeline(page, day)
+    venue, _, booking = await one_booking(
+        page, client, admin, own_venue, "15:00", "T1", "Ada Lovelace"
+    )
     # T5 seats three at the fewest: a party of two there is a rule set aside, with a reason.
-    roomy = page.locator(f".tl-track[data-table-id='{venue.tables['T5']}']")
+    roomy = track(page, venue, "T5")
     async with page.expect_response(put_to(booking)) as first:
         await drag(page, bar(page, venue, booking, "T1"), 0, to=roomy)
     refused = await first.value

@@ -13,27 +13,10 @@ from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
 
 from tests.api.conftest import Headers, NewUser, OwnVenueMaker, grant_role, host_at, problem_of
-from tests.api.outbox import book_with_email, deliver, outbox_rows, status_of
-from tests.support.providers import Mailbox, free_port
+from tests.api.outbox import deliver, failed_confirmation, status_of
+from tests.support.providers import Mailbox
 
 Client = AsyncTestClient[Litestar]
-
-
-async def _failed_confirmation(
-    client: Client,
-    admin: Headers,
-    pool: AsyncConnectionPool[Any],
-    database_url: str,
-    venue_id: str,
-    day: dt.date,
-) -> str:
-    """A booking's email confirmation that failed: the mail server could not be reached."""
-    booking_id = await book_with_email(client, admin, venue_id, day)
-    rows = await outbox_rows(pool, booking_id)
-    (email,) = [i for i, (kind, channel) in rows.items() if (kind, channel) == ("placed", "email")]
-    await deliver(pool, database_url, free_port())  # nobody listens there
-    assert await status_of(pool, email) == ("failed", 1)
-    return email
 
 
 async def test_a_failed_email_is_retried_and_then_sent(
@@ -46,7 +29,7 @@ async def test_a_failed_email_is_retried_and_then_sent(
 ) -> None:
     venue = await own_venue()
     scope = f"/api/v1/venues/{venue.id}/admin/notifications"
-    email = await _failed_confirmation(client, admin, pool, database_url, venue.id, next(days))
+    email, _ = await failed_confirmation(client, admin, pool, database_url, venue.id, next(days))
     failed = (await client.get(scope, params={"status": "failed"}, headers=admin)).json()
     (listed,) = [n for n in failed["items"] if n["id"] == email]
     assert "ConnectionRefusedError" in listed["last_error"]
@@ -82,7 +65,7 @@ async def test_a_repeated_retry_with_its_key_retries_once_and_one_without_is_ref
 ) -> None:
     venue = await own_venue()
     scope = f"/api/v1/venues/{venue.id}/admin/notifications"
-    email = await _failed_confirmation(client, admin, pool, database_url, venue.id, next(days))
+    email, _ = await failed_confirmation(client, admin, pool, database_url, venue.id, next(days))
     keyed = {**admin, "Idempotency-Key": f"retry-{email}"}
 
     first = await client.post(f"{scope}/{email}/retry", headers=keyed)
@@ -111,7 +94,7 @@ async def test_a_venue_sees_and_retries_only_its_own_notifications(
     days: Iterator[dt.date],
 ) -> None:
     ours, theirs = await own_venue(), await own_venue()
-    email = await _failed_confirmation(client, admin, pool, database_url, ours.id, next(days))
+    email, _ = await failed_confirmation(client, admin, pool, database_url, ours.id, next(days))
     elsewhere = f"/api/v1/venues/{theirs.id}/admin/notifications"
     listed = (await client.get(elsewhere, headers=admin)).json()["items"]
     assert email not in {n["id"] for n in listed}
@@ -141,7 +124,7 @@ async def test_a_message_about_a_booking_that_has_started_is_not_sent_again(
     days: Iterator[dt.date],
 ) -> None:
     venue = await own_venue()
-    email = await _failed_confirmation(client, admin, pool, database_url, venue.id, next(days))
+    email, _ = await failed_confirmation(client, admin, pool, database_url, venue.id, next(days))
     async with pool.connection() as connection:  # the booking's start, moved into the past
         await connection.execute(
             "UPDATE notifications SET details = jsonb_set(details, '{starts_at}', %s)"

@@ -30,6 +30,17 @@ def _bearer(claims: dict[str, Any]) -> Headers:
     return {"Authorization": f"Bearer {jwt.encode(claims, SECRET, algorithm='HS256')}"}
 
 
+async def _open_venue(client: Client, admin: Headers, name: str, slug: str, time_zone: str) -> Any:
+    """A new venue, opened by the admin; the API's answer."""
+    opened = await client.post(
+        "/api/v1/admin/venues",
+        json={"name": name, "slug": f"{slug}-{uuid.uuid4().hex[:8]}", "time_zone": time_zone},
+        headers=admin,
+    )
+    assert opened.status_code == 201, opened.text
+    return opened
+
+
 def _same_session_at(headers: Headers, *, signed_in_ago: dt.timedelta, expires_in: int) -> Headers:
     """The session of `headers` as it would be `signed_in_ago` after its sign-in, holding a
     token that expires in `expires_in` seconds (signed with the server's key, as the
@@ -151,16 +162,7 @@ async def test_refresh_and_sign_out_need_a_token(client: Client) -> None:
 async def test_the_clock_answers_the_servers_instant_and_the_venues_wall_clock(
     client: Client, admin: Headers
 ) -> None:
-    opened = await client.post(
-        "/api/v1/admin/venues",
-        json={
-            "name": "Ponta Delgada",
-            "slug": f"azores-{uuid.uuid4().hex[:8]}",
-            "time_zone": AZORES,
-        },
-        headers=admin,
-    )
-    assert opened.status_code == 201, opened.text
+    opened = await _open_venue(client, admin, "Ponta Delgada", "azores", AZORES)
 
     before = dt.datetime.now(dt.UTC)
     response = await client.get(
@@ -190,16 +192,7 @@ async def test_the_clock_of_a_venue_that_does_not_exist_is_404(client: Client) -
 async def _venue_with_manager(
     client: Client, admin: Headers, new_user: NewUser
 ) -> tuple[str, Headers]:
-    opened = await client.post(
-        "/api/v1/admin/venues",
-        json={
-            "name": "The Quay",
-            "slug": f"quay-{uuid.uuid4().hex[:8]}",
-            "time_zone": TIME_ZONE,
-        },
-        headers=admin,
-    )
-    assert opened.status_code == 201, opened.text
+    opened = await _open_venue(client, admin, "The Quay", "quay", TIME_ZONE)
     venue_id = opened.json()["id"]
     manager, manager_user = await new_user("Mary Manager")
     made = await client.put(

@@ -4,7 +4,8 @@ beside its input."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import time
+from typing import Any
 
 import pytest
 
@@ -14,9 +15,7 @@ from booking_core.domain.errors import InvalidOpeningHours, InvalidSlotSettings
 from booking_core.domain.time_rules import check_opening_hours
 from booking_core.domain.values import OpeningHours, PacingRule, Shift, TurnTime
 from tests.support.scope import TEST_VENUE
-from tests.unit.domain.world import ADMIN
-
-NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
+from tests.unit.domain.world import ADMIN, NOW, SETTINGS
 
 
 def test_every_overlapping_shift_is_named_by_its_weekday_and_place() -> None:
@@ -48,21 +47,19 @@ def test_sunday_night_running_into_monday_names_mondays_shift() -> None:
 
 
 def test_every_unreasonable_slot_setting_is_named_at_once() -> None:
-    command = ChangeSlotSettings(
-        venue_id=TEST_VENUE,
-        command_id="c",
-        actor=ADMIN,
-        now=NOW,
-        interval_minutes=0,
-        turn_times=(
+    faults: dict[str, Any] = {
+        "interval_minutes": 0,
+        "turn_times": (
             TurnTime(max_party_size=2, minutes=0),
             TurnTime(max_party_size=2, minutes=90),
         ),
-        buffer_minutes=500,
-        min_lead_minutes=0,
-        max_days_ahead=90,
-        time_zone="Atlantis/Lost_City",
-        pacing=(PacingRule(per_minutes=30, max_covers=0),),
+        "buffer_minutes": 500,
+        "time_zone": "Atlantis/Lost_City",
+        "pacing": (PacingRule(per_minutes=30, max_covers=0),),
+    }
+    sane = {f: getattr(SETTINGS, f) for f in SETTINGS.__struct_fields__}
+    command = ChangeSlotSettings(
+        venue_id=TEST_VENUE, command_id="c", actor=ADMIN, now=NOW, **(sane | faults)
     )
 
     with pytest.raises(InvalidSlotSettings) as refused:
