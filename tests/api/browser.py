@@ -123,3 +123,12 @@ async def assert_accessible(page: Page, where: str) -> None:
         if v.get("impact") in ("serious", "critical")
     ]
     assert bad == [], f"{where}: " + "; ".join(bad)
+
+
+async def through_nav(page: Page, name: str) -> None:
+    """Go to screen `name` as a person would: on a narrow screen, through its Menu."""
+    menu = page.locator("#nav-toggle")
+    if await menu.is_visible():
+        await menu.click()
+        await expect(menu).to_have_attribute("aria-expanded", "true")
+    await page.locator(f"#nav button[data-screen='{name}']").click()

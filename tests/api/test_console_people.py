@@ -25,6 +25,7 @@ from tests.api.browser import (
     choose_venue,
     needs_chromium,
     screenshot,
+    through_nav,
     venue_now,
 )
 from tests.api.conftest import (
@@ -206,8 +207,7 @@ async def test_an_admin_deactivates_a_user_whose_open_console_is_then_signed_out
     await expect(row.get_by_role("button", name="Reactivate Dee Activated")).to_be_visible()
 
     # The host's tablet learns on its next request.
-    await other_tab.get_by_role("button", name="Timeline").click()
-    await other_tab.get_by_role("button", name="Evening floor").click()
+    await through_nav(other_tab, "timeline")  # the tablet's Menu first
     await expect(other_tab.locator("#signin")).to_be_visible()
     await expect(other_tab.locator("#signin-problem")).to_contain_text("Your session has ended")
 

@@ -22,6 +22,7 @@ from tests.api.browser import (
     choose_venue,
     needs_chromium,
     screenshot,
+    through_nav,
 )
 from tests.api.conftest import (
     ADMIN_EMAIL,
@@ -138,10 +139,7 @@ async def the_nav(page: Page) -> list[str]:
 async def go_to(page: Page, name: str) -> None:
     """Through the navigation as a person would: on a narrow screen, its Menu first."""
     menu = page.locator("#nav-toggle")
-    if await menu.is_visible():
-        await menu.click()
-        await expect(menu).to_have_attribute("aria-expanded", "true")
-    await page.locator(f"#nav button[data-screen='{name}']").click()
+    await through_nav(page, name)
     await expect(page.locator(f"section#{name}")).to_be_visible()
     # A screen change takes focus to the new screen's heading (screen readers say it).
     await expect(page.locator(f"#{name}-title")).to_be_focused()

@@ -50,7 +50,7 @@ def test_a_venue_route_is_guarded_by_the_venue_and_an_account_route_by_admin(
 
 
 def test_the_rule_sees_every_staff_controller() -> None:
-    assert sum(map(_is_staff, CONTROLLERS)) == 14
+    assert sum(map(_is_staff, CONTROLLERS)) == 15
     guarded = [c for c in CONTROLLERS if venue_managers_only in _declared(c, "guards")]
     assert [c.__name__ for c in guarded] == ["VenueDetailsController", "VenueStaffController"]
 
@@ -59,9 +59,13 @@ def test_hosts_reach_the_floor_and_not_the_running_of_the_venue() -> None:
     hosts = {c.__name__ for c in CONTROLLERS if venue_staff in _declared(c, "guards")}
     readers = {c.__name__ for c in CONTROLLERS if floor_plan in _declared(c, "guards")}
     assert hosts == {"AdminBookingsController", "AdminWaitlistController"}
+    # Hosts read the floor plan, the day's blocks, and the hours, slots and closures their
+    # timeline is drawn on; only managers change them.
     assert readers == {
         "AdminTablesController",
         "AdminBlocksController",
+        "VenueBlocksController",
         "AdminLayoutsController",
         "AdminCombinationsController",
+        "AdminVenueController",
     }
