@@ -262,22 +262,6 @@ export function showProblem(box, error, lead = "") {
   box.hidden = false;
 }
 
-/**
- * A refusal in a host's words: field errors named by the labels of `form`'s inputs
- * ("Phone: must be a phone number."), anything else its detail sentence.
- */
-export function inWords(error, form) {
-  if (!(error instanceof ApiError) || !error.errors.length || !form) return error;
-  const named = error.errors.map(({ field, message }) => {
-    const input = form.elements.namedItem(field.split(".").pop().replace(/\[\d+\]$/, ""));
-    const label = input?.id ? form.querySelector(`label[for="${input.id}"]`) : null;
-    const name = label ? label.firstChild.textContent.trim() : field;
-    return `${name}: ${message}`;
-  });
-  const plain = new ApiError(error.status, { title: error.title, type: error.type, detail: named.join("; ") });
-  return plain;
-}
-
 /** A detail as a sentence: capitalised, ending in a full stop. */
 export function sentence(text) {
   const trimmed = String(text || "").trim();

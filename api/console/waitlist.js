@@ -3,7 +3,7 @@
 // have waited so far; add a party, tell them their table is ready, seat them (a seated
 // walk-in, leaving the list in the same step), or take them off the list with a reason.
 
-import { ApiError, api, askReason, sentence, showProblem, withOverride } from "./api.js";
+import { ApiError, api, askReason, sentence, serverNow, showProblem, withOverride } from "./api.js";
 import { checkedHere, clearFieldErrors, refused } from "./forms.js";
 import { htmlEl } from "./svg.js";
 
@@ -53,7 +53,7 @@ export function createWaitlist(floor) {
       box.replaceChildren(htmlEl("p", { class: "hint", text: "Nobody is waiting." }));
       return;
     }
-    const now = Date.now();
+    const now = serverNow().getTime(); // the wait is measured on the server's clock, like added_at
     const rows = state.entries.map((e) => {
       const added = Date.parse(e.added_at);
       const waited = Number.isNaN(added) ? null : (now - added) / 60000;
