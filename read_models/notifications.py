@@ -28,6 +28,7 @@ __all__ = [
     "NotificationRow",
     "NotificationStatus",
     "RetryTooLate",
+    "Superseded",
     "list_notifications",
     "retry_notification",
 ]
@@ -146,6 +147,21 @@ class RetryTooLate(Exception):
         self.row = row
 
 
+class Superseded(Exception):
+    """The booking has changed (or was cancelled) since this message was written: what it
+    says is no longer true, and the guest was sent (or is being sent) the newer one."""
+
+    def __init__(self, row: NotificationRow) -> None:
+        super().__init__(f"notification {row.id} speaks of a booking that has changed since")
+        self.row = row
+
+
+# A newer message on the same channel about the same booking (or waitlist entry).
+_NEWER = (
+    "SELECT 1 FROM notifications WHERE venue_id = %s AND booking_id = %s AND channel = %s"
+    " AND booking_version > %s LIMIT 1"
+)
+
 _SELECT_FOR_RETRY = sql.SQL(
     "SELECT {cols}, details->>'starts_at' FROM notifications"
     " WHERE venue_id = %s AND id = %s FOR UPDATE"
@@ -177,8 +193,9 @@ async def retry_notification(
     """Put a failed notification of the venue back in the sender's queue, due at `now`
     (the sender's clock decides what is due, so the caller passes the application's);
     wake the sender. Answers the row as it now is, or None when the venue has no such
-    notification. Raises `NotFailed` for one in any other state and `RetryTooLate` for a
-    message about a booking that has started."""
+    notification. Raises `NotFailed` for one in any other state, `RetryTooLate` for a
+    message about a booking that has started, and `Superseded` for one about a booking
+    that has changed or been cancelled since."""
     async with pool.connection() as connection, connection.transaction():
         cursor = await connection.execute(_SELECT_FOR_RETRY, (venue_id, notification_id))
         found = await cursor.fetchone()
@@ -189,6 +206,11 @@ async def retry_notification(
             raise NotFailed(row)
         if _started(row, found[-1], now):
             raise RetryTooLate(row)
+        newer = await connection.execute(
+            _NEWER, (venue_id, row.booking_id, row.channel, row.booking_version)
+        )
+        if await newer.fetchone() is not None:
+            raise Superseded(row)
         cursor = await connection.execute(_REQUEUE, (now, venue_id, notification_id))
         updated = await cursor.fetchone()
         assert updated is not None  # the row is locked and was failed

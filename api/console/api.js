@@ -52,12 +52,14 @@ export function serverNow() {
  * a tablet whose clock is wrong, or set to another zone, still opens the venue's now.
  */
 export async function syncClock() {
+  const asked = venue.id; // the venue may be switched while the answer is on its way
   const sent = Date.now();
   const { data } = await api("GET", "/api/v1/clock");
   const received = Date.now();
   const instant = Date.parse(data.now);
   if (Number.isFinite(instant)) clockOffset = instant - (sent + received) / 2;
-  if (data.time_zone) venue.zone = data.time_zone;
+  if (data.time_zone && venue.id === asked) venue.zone = data.time_zone;
+  keepSignedIn(); // the refresh was planned on the clock as it was known before
   return data;
 }
 

@@ -260,7 +260,13 @@ export function initBookingDetail(ctx) {
     const found = await Promise.all(
       keys.map((k) => all(`/api/v1/admin/bookings?q=${encodeURIComponent(k)}`, { consistency: state.consistency })),
     );
-    const byId = new Map(found.flat().map((o) => [o.id, o]));
+    // The search matches within names, emails and numbers; the guest is the one with this
+    // very email (any case) or this very number (its digits, however written).
+    const digits = (text) => String(text || "").replace(/\D/g, "");
+    const same = (o) =>
+      (b.guest_email && o.guest_email?.toLowerCase() === b.guest_email.toLowerCase()) ||
+      (b.guest_phone && digits(o.guest_phone) !== "" && digits(o.guest_phone) === digits(b.guest_phone));
+    const byId = new Map(found.flat().filter(same).map((o) => [o.id, o]));
     byId.delete(b.id);
     const others = [...byId.values()];
     const count = (status) => others.filter((o) => o.status === status).length;

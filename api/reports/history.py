@@ -37,6 +37,7 @@ from read_models.notifications import (
     NotificationRow,
     NotificationStatus,
     RetryTooLate,
+    Superseded,
     list_notifications,
     retry_notification,
 )
@@ -109,7 +110,7 @@ class AdminHistoryController(Controller):
         summary="Send a failed notification again",
         description="The notification goes back to `pending`, due at once; the sender takes "
         "it within moments. `attempts` keeps counting. Only a `failed` one can be retried, "
-        "and not once the booking it speaks of has started.",
+        "and not once the booking it speaks of has started or has changed since.",
     )
     async def retry(
         self,
@@ -131,6 +132,13 @@ class AdminHistoryController(Controller):
                     "The booking this message is about has already started, so it would"
                     " arrive too late; it was not sent again.",
                     "notification-too-late",
+                ) from None
+            except Superseded:
+                raise Refused(
+                    409,
+                    "The booking has changed or been cancelled since this message was"
+                    " written, and the guest has the newer message; it was not sent again.",
+                    "notification-superseded",
                 ) from None
             if row is None:
                 raise NotFoundException(detail="This venue has no such notification.")

@@ -4,7 +4,9 @@ its own; the mail server is aiosmtpd on loopback, or a port nobody listens on.""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
 
 from tests.api.conftest import Headers, NewUser, OwnVenueMaker, grant_role, host_at, problem_of
-from tests.api.outbox import deliver, failed_confirmation, status_of
+from tests.api.outbox import deliver, failed_confirmation, outbox_rows, status_of
 from tests.support.providers import Mailbox
 
 Client = AsyncTestClient[Litestar]
@@ -139,3 +141,49 @@ async def test_a_message_about_a_booking_that_has_started_is_not_sent_again(
     problem = problem_of(refused, 409, "notification-too-late")
     assert "already started" in problem["detail"]
     assert await status_of(pool, email) == ("failed", 1)
+
+
+async def test_a_message_about_a_booking_cancelled_since_is_not_sent_again(
+    client: Client,
+    admin: Headers,
+    own_venue: OwnVenueMaker,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    days: Iterator[dt.date],
+) -> None:
+    venue = await own_venue()
+    email, _ = await failed_confirmation(client, admin, pool, database_url, venue.id, next(days))
+    booking_id = await booking_of(pool, email)
+    cancelled = await client.delete(
+        f"/api/v1/venues/{venue.id}/bookings/{booking_id}", headers=admin
+    )
+    assert cancelled.status_code == 200, cancelled.text
+    await outbox_rows_of_kind(pool, booking_id, "cancelled")  # the newer message is there
+
+    refused = await client.post(
+        f"/api/v1/venues/{venue.id}/admin/notifications/{email}/retry", headers=admin
+    )
+
+    problem = problem_of(refused, 409, "notification-superseded")
+    assert "changed or been cancelled" in problem["detail"]
+    assert await status_of(pool, email) == ("failed", 1)
+
+
+async def booking_of(pool: AsyncConnectionPool[Any], notification_id: str) -> str:
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT booking_id FROM notifications WHERE id = %s", (notification_id,)
+        )
+        found = await cursor.fetchone()
+    assert found is not None
+    return str(found[0])
+
+
+async def outbox_rows_of_kind(pool: AsyncConnectionPool[Any], booking_id: str, kind: str) -> None:
+    """Wait until the daemon has written the booking's `kind` messages."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if kind in {k for k, _ in (await outbox_rows(pool, booking_id)).values()}:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {kind} message for {booking_id}")

@@ -9,6 +9,7 @@
 // after midnight ends past 1440.
 
 import { ApiError, all, api, scoped, sentence, showProblem, venueNow, withOverride } from "../api.js";
+import { announce } from "../booking.js";
 import { htmlEl } from "../svg.js";
 
 const DAY = 24 * 60;
@@ -459,7 +460,7 @@ export function createTimeline() {
       const tables = after.table_ids.map(tableName).join(" + ");
       await reload();
       say(`Saved: ${after.guest_name} at ${after.time}–${after.end_time} on ${tables}.`);
-      document.dispatchEvent(new CustomEvent("tablebook:booking-changed", { detail: { id: after.id, source: "timeline" } }));
+      announce(after, made.consistency, "timeline");
       focusBar(after.id, after.table_ids.includes(draft.toTable) ? draft.toTable : after.table_ids[0]);
     } catch (error) {
       cancel(draft, `Not saved: ${b.guest_name} stays at ${clock(b.start)} on ${tableName(draft.fromTable)}.`);
@@ -669,7 +670,9 @@ export function createTimeline() {
   }
 
   const onChanged = (event) => {
-    if (event.detail?.source !== "timeline" && state.date) scheduleRefresh();
+    if (event.detail?.from === "timeline") return; // our own write: read already
+    state.consistency = event.detail?.consistency ?? state.consistency;
+    if (state.date) scheduleRefresh();
   };
 
   return {
