@@ -95,9 +95,14 @@ def bound_shapes(openapi: OpenAPI) -> None:
             schema.examples = [EXAMPLES[name]]
     register = schemas.get("Register")
     if register is not None and register.properties:
-        password, email = register.properties["password"], register.properties["email"]
+        password = register.properties["password"]
         if isinstance(password, Schema):
             password.min_length = MIN_PASSWORD_CHARACTERS
+    # Where an email must belong to an account (`check_email`), the schema states the
+    # pattern `check_email` holds it to.
+    for name in ("Register", "StaffGrantByEmail"):
+        shape = schemas.get(name)
+        email = shape.properties.get("email") if shape is not None and shape.properties else None
         if isinstance(email, Schema):
             email.pattern = EMAIL_PATTERN
     for item in (openapi.paths or {}).values():
