@@ -319,6 +319,7 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("post", f"{_ADMIN}/notifications/{{notification_id}}/retry"): (
         _r(409, "notification-not-failed", "only a failed notification can be sent again"),
         _r(409, "notification-too-late", "the booking the message is about has started"),
+        _r(409, "notification-superseded", "the booking has changed or been cancelled since"),
     ),
     ("post", f"{_ADMIN}/closures"): (
         _r(409, "closure-already-exists", "the day is already closed for another reason"),
