@@ -608,6 +608,8 @@ async def test_search_by_phone_finds_a_booking_on_another_day_and_opens_it(
     await expect(dialog.locator("#bd-title")).to_have_text("Zadie Smith")
     await expect(dialog.locator("#bd-summary")).to_contain_text("20:30")
     await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()  # and focus back on the result that opened it
+    await expect(results.nth(1)).to_be_focused()
     await search.focus()
     await page.keyboard.press("Escape")
     await expect(search).to_have_value("")
