@@ -54,6 +54,8 @@ __all__ = [
     "PacingEvent",
     "PacingReleased",
     "PacingTaken",
+    "PersonErased",
+    "PersonEvent",
     "ReleaseReason",
     "ServiceDayEvent",
     "SlotSettingsChanged",
@@ -357,6 +359,14 @@ class BookingPlaced(Event, frozen=True, kw_only=True, tag="BookingPlaced"):
     guest_phone: str | None = None
     guest_email: str | None = None
     special_requests: str | None = None
+    person: str | None = None
+    """The key id (`gst_…`) the guest's personal fields are sealed under in the store; the
+    guest profile this booking counts towards (`booking_core.domain.personal`)."""
+    manage_token_hash: str | None = None
+    """SHA-256 (hex) of the token a guest without an account manages the booking with."""
+    manage_token: str | None = None
+    """The token itself, a personal field: sealed in the store, read only to put the
+    manage link in the confirmation; erasing the person destroys it."""
     user_id: str
     source: str = "online"
     placed_at: dt.datetime
@@ -386,6 +396,7 @@ class BookingChanged(Event, frozen=True, kw_only=True, tag="BookingChanged"):
     guest_phone: str | None = None
     guest_email: str | None = None
     special_requests: str | None = None
+    person: str | None = None
     changed_at: dt.datetime
     changed_by: str
     previous_table_ids: tuple[str, ...]
@@ -468,6 +479,7 @@ class WaitlistEntryAdded(Event, frozen=True, kw_only=True, tag="WaitlistEntryAdd
     guest_name: str
     guest_phone: str | None = None
     notes: str | None = None
+    person: str | None = None
     quoted_wait_minutes: int | None = None
     token_hash: str
     added_at: dt.datetime
@@ -484,6 +496,7 @@ class WaitlistGuestNotified(Event, frozen=True, kw_only=True, tag="WaitlistGuest
     party_size: int
     guest_name: str
     guest_phone: str | None = None
+    person: str | None = None
     notified_at: dt.datetime
     notified_by: str
 
@@ -509,6 +522,21 @@ class WaitlistEntryRemoved(Event, frozen=True, kw_only=True, tag="WaitlistEntryR
     reason: str
     removed_at: dt.datetime
     removed_by: str
+
+
+# --- guests -----------------------------------------------------------------------------
+
+
+class PersonErased(Event, frozen=True, kw_only=True, tag="PersonErased"):
+    """The person's key (`person`, a `gst_…` id) was destroyed: every personal field sealed
+    under it now reads as erased (`booking_core.domain.personal.ERASED`), and read models
+    scrub what they kept of it. Appended to the venue's `person-{person}` stream, in the
+    same transaction that deletes the key."""
+
+    person: str
+    erased_at: dt.datetime
+    erased_by: str
+    """The user who asked: the person themselves, or an admin."""
 
 
 VenueEvent = (
@@ -539,6 +567,9 @@ BookingEvent = (
     | BookingCompleted
     | BookingMarkedNoShow
 )
+
+PersonEvent = PersonErased
+"""A guest profile's stream (`person-{gst_id}`)."""
 
 WaitlistEvent = (
     WaitlistEntryAdded | WaitlistGuestNotified | WaitlistEntrySeated | WaitlistEntryRemoved
@@ -582,4 +613,5 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     WaitlistGuestNotified,
     WaitlistEntrySeated,
     WaitlistEntryRemoved,
+    PersonErased,
 )

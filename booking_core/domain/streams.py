@@ -10,6 +10,7 @@ A venue's streams:
 - `pacing@{service_date}`: the starts that count towards the venue's pacing on one
   service day, where two bookings on different tables cannot both take the last covers.
 - `waitlist@{service_date}`: the walk-ins waiting for a table on one service day.
+- `person-{gst_id}`: one guest profile's tags, notes and merges, and its erasure.
 
 The naming rule that puts every stream in one venue: the default venue's streams carry
 those bare names (so a log written before there were several venues is the default
@@ -40,6 +41,7 @@ __all__ = [
     "DEFAULT_STREAMS",
     "DEFAULT_VENUE_ID",
     "PACING_PREFIX",
+    "PERSON_PREFIX",
     "REGISTRY_VENUE",
     "SLUG_PREFIX",
     "TABLE_PREFIX",
@@ -68,6 +70,7 @@ TABLE_PREFIX: Final = "table-"
 BOOKING_PREFIX: Final = "booking-"
 PACING_PREFIX: Final = "pacing@"
 WAITLIST_PREFIX: Final = "waitlist@"
+PERSON_PREFIX: Final = "person-"
 _SEPARATOR: Final = "/"
 
 
@@ -114,6 +117,10 @@ class VenueStreams:
 
     def waitlist(self, service_date: date) -> str:
         return f"{self._prefix}{WAITLIST_PREFIX}{service_date.isoformat()}"
+
+    def person(self, person: str) -> str:
+        """The guest profile's stream: tags, notes, merges and the erasure of `person`."""
+        return f"{self._prefix}{PERSON_PREFIX}{_checked(person)}"
 
     def owns(self, stream_id: str) -> bool:
         return venue_of(stream_id) == self.venue_id

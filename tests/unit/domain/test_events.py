@@ -16,6 +16,7 @@ from booking_core.domain.events import (
     BookingEvent,
     ClosureAdded,
     PacingEvent,
+    PersonEvent,
     ServiceDayEvent,
     SlugEvent,
     TableEvent,
@@ -65,8 +66,9 @@ def test_every_stream_kinds_events_are_all_registered() -> None:
         SlugEvent,
         PacingEvent,
         WaitlistEvent,
+        PersonEvent,
     ]
-    kinds = {cls for union in unions for cls in union.__args__}
+    kinds = {cls for union in unions for cls in getattr(union, "__args__", (union,))}
     assert kinds == set(ALL_EVENTS)
 
 
