@@ -117,7 +117,7 @@ async def test_bad_tokens_are_401(client: Client, new_user: NewUser) -> None:
         "exp": now + dt.timedelta(minutes=5),
     }
     assert (await client.get("/api/v1/auth/me", headers=_forged(good))).status_code == 200
-    unsigned = jwt.encode(good, None, algorithm="none")
+    unsigned = jwt.encode(good, "", algorithm="none")
     cases: list[Headers] = [
         {"Authorization": f"Bearer {unsigned}"},
         _forged(good, key="another-secret-key-that-is-long-enough"),
