@@ -22,6 +22,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException
+from redis.asyncio import Redis
 
 from api.accounts.security import LoginLimiter, TokenService, authenticate, require_admin
 from api.accounts.users import PasswordHasher, User, UserStore
@@ -44,6 +45,7 @@ __all__ = [
     "bad_cursor",
     "cursor_decode",
     "cursor_encode",
+    "forget_replays",
     "json_body",
     "provide_admin",
     "provide_user",
@@ -57,6 +59,8 @@ TOKEN_FORM = re.compile(r"^(0|[0-9]{1,19}-[0-9]{1,19})$")
 """`X-Consistency-Token`: a write's `tx-position`, or `0` (before any write: no wait)."""
 _NAMESPACE = uuid.UUID("6f1c2a6e-2b8e-4f5e-9a57-8f0d1c3b7a10")
 _REPLAY_SECONDS = 24 * 3600
+_REPLAYS = "idem:"
+"""Where the kept first responses live, under the Redis prefix: `idem:{digest}`."""
 _MAX_KEY = 200
 
 
@@ -212,7 +216,7 @@ class Api:
         ).hexdigest()
         scoped = f"{actor.user_id}:{key}"
         digest = hashlib.sha256(scoped.encode()).hexdigest()
-        replay_key = f"{self.services.redis_prefix}idem:{digest}"
+        replay_key = f"{self.services.redis_prefix}{_REPLAYS}{digest}"
         kept = await self.services.redis.get(replay_key)
         if kept is not None:
             replay = _replays.decode(bytes(kept) if isinstance(kept, bytes) else kept.encode())
@@ -227,6 +231,33 @@ class Api:
             replay_key, msgspec.msgpack.encode(replay), ex=_REPLAY_SECONDS, nx=True
         )
         return _respond(replay)
+
+    async def forget_replays(self) -> int:
+        """`forget_replays` on this deployment's Redis: call it once an erasure commits."""
+        return await forget_replays(self.services.redis, self.services.redis_prefix)
+
+
+async def forget_replays(redis: Redis, prefix: str) -> int:
+    """Delete every kept first response (`Idempotency-Key`); answer how many there were.
+
+    A booking's response holds the guest's name, phone and email as they were when it was
+    written, and the copy is kept under a digest of who asked and their key, not of whose
+    data it holds: after an erasure, none may remain. A repeat that finds its copy gone
+    runs again, is recognised by its command id and answers with the current state (see
+    `Api.write`), in which the erased person reads as erased. Erasures are rare; the
+    copies are a day's writes at most.
+    """
+    pattern = re.sub(r"([\\*?\[\]])", r"\\\1", prefix) + _REPLAYS + "*"
+    forgotten = 0
+    batch: list[Any] = []
+    async for key in redis.scan_iter(match=pattern, count=1000):
+        batch.append(key)
+        if len(batch) == 500:
+            forgotten += await redis.unlink(*batch)
+            batch.clear()
+    if batch:
+        forgotten += await redis.unlink(*batch)
+    return forgotten
 
 
 @dataclass(frozen=True, slots=True)

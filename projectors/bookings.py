@@ -1,6 +1,9 @@
 """Bookings (SQL): one row per booking in its current state, for guests' lists, staff
 lists with filters, and search by guest name, phone or email.
 
+A `PersonErased` scrubs the guest's personal columns of every row of that person
+(`projectors.erasure`), once the batch's rows are written.
+
 A batch is folded in memory, one row per booking it touches, and written back at once (a
 binary COPY into a staging table, then one upsert): the rows it did not place itself are
 read first, in one query. That keeps a rebuild of a million events to a few hundred round
@@ -24,7 +27,15 @@ from booking_core.domain.events import (
 )
 from booking_core.domain.streams import venue_of
 from projectors.base import Decoded, TableNames
-from read_models.bookings_layout import COLUMN_TYPES, COLUMNS, NAME, STAGE, TABLE
+from projectors.erasure import erased_persons, scrub_rows
+from read_models.bookings_layout import (
+    COLUMN_TYPES,
+    COLUMNS,
+    NAME,
+    PERSONAL_COLUMNS,
+    STAGE,
+    TABLE,
+)
 
 __all__ = ["BookingsProjection"]
 
@@ -68,6 +79,7 @@ def _placed(event: BookingPlaced, version: int, venue_id: str) -> Row:
         "version": version,
         "created_at": event.placed_at,
         "updated_at": event.placed_at,
+        "person": event.person,
     }
 
 
@@ -89,6 +101,8 @@ def _changed(row: Row, event: BookingChanged, version: int) -> None:
         version=version,
         updated_at=event.changed_at,
     )
+    if event.person is not None:
+        row["person"] = event.person
 
 
 class BookingsProjection:
@@ -105,8 +119,20 @@ class BookingsProjection:
                 placed_here.add(event.booking_id)
             elif isinstance(event, _BOOKING_EVENTS) and event.booking_id not in placed_here:
                 to_load.add(event.booking_id)
-        if not placed_here and not to_load:
-            return
+        if placed_here or to_load:
+            await self._fold(connection, tables, batch, to_load)
+        # After the batch's rows are written: a row read back from the table and written
+        # again still has what the person's earlier events said.
+        for venue_id, person in sorted(erased_persons(batch)):
+            await scrub_rows(connection, tables[TABLE], PERSONAL_COLUMNS, venue_id, person)
+
+    async def _fold(
+        self,
+        connection: AsyncConnection[Any],
+        tables: TableNames,
+        batch: Sequence[Decoded],
+        to_load: set[str],
+    ) -> None:
         rows = await self._load(connection, tables, to_load)
         for record, event in batch:
             match event:

@@ -16,7 +16,14 @@ Rules:
 - a waiting party told its table is ready (`WaitlistGuestNotified`) gets a `table_ready`
   row per channel, due at once; its `booking_id` is the waitlist entry's id and its
   version the list's stream version (`{entry_id}:table_ready:{version}:{channel}`), so
-  telling the party twice sends twice, and applying one event twice sends once.
+  telling the party twice sends twice, and applying one event twice sends once;
+- every row names the guest's person (`person`, the `gst_…` id of the event that made it);
+  `PersonErased` scrubs all of that person's rows: no recipient, the details' personal
+  fields (`PERSONAL_DETAILS`) as the store reads them once erased, any error text (it may
+  quote an address) replaced, and the rows not yet sent (`pending`, `sending`, `failed`)
+  `skipped` with the reason `erased`. A message a sender had already handed to its
+  transport may still arrive; nothing is sent after. A row written after the erasure (a
+  cancellation by staff) has no recipient and is skipped as `erased` at once.
 
 It is not a read model: its rows record messages sent to people, so it is never rebuilt
 from scratch (that would send them again), and it keeps its own memory of what a message
@@ -32,6 +39,7 @@ from typing import Any, ClassVar, Final, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
+import msgspec.structs
 from psycopg import AsyncConnection, sql
 from psycopg.types.json import Jsonb
 
@@ -42,17 +50,22 @@ from booking_core.domain.events import (
     BookingMarkedNoShow,
     BookingPlaced,
     BookingSeated,
+    PersonErased,
     SlotSettingsChanged,
     TableAdded,
     TableChanged,
     WaitlistGuestNotified,
 )
+from booking_core.domain.personal import ERASED
 from projectors.base import Decoded, TableNames, by_venue
+from projectors.erasure import erased_columns
 
 __all__ = [
     "CHANNELS",
     "DEFAULT_REMINDER_LEAD",
+    "ERASED_REASON",
     "NAME",
+    "PERSONAL_DETAILS",
     "WAKE_CHANNEL",
     "BookingDetails",
     "NotificationsProjection",
@@ -83,6 +96,24 @@ class BookingDetails(msgspec.Struct, frozen=True, kw_only=True):
 
 _decode_details = msgspec.json.Decoder(BookingDetails).decode
 
+PERSONAL_DETAILS: Final = ("guest_name", "guest_email", "guest_phone")
+"""The fields of `BookingDetails` that are the guest's personal data (a field added to
+it that is must be named here: an erasure scrubs these)."""
+ERASED_REASON: Final = "erased"
+"""Why a message to an erased person is skipped."""
+
+
+def _erased(details: BookingDetails) -> BookingDetails:
+    return msgspec.structs.replace(details, **erased_columns(PERSONAL_DETAILS))
+
+
+@dataclass(frozen=True)
+class _Known:
+    """A booking's last details, and whose personal data they hold."""
+
+    person: str | None
+    details: BookingDetails
+
 
 def notification_id(booking_id: str, kind: Kind, version: int, channel: Channel) -> str:
     return f"{booking_id}:{kind}:{version}:{channel}"
@@ -105,6 +136,7 @@ class _Row:
     kind: Kind
     channel: Channel
     version: int
+    person: str | None
     details: BookingDetails
     due_at: dt.datetime
     at: dt.datetime
@@ -125,13 +157,20 @@ class _Row:
             recipient,
             Jsonb(msgspec.to_builtins(self.details)),
             "pending" if recipient else "skipped",
-            None if recipient else _NO_RECIPIENT[self.channel],
+            None if recipient else self._no_recipient(),
             self.due_at,
             self.expires_at,
             self.due_at,
             self.at,
             self.at,
+            self.person,
         )
+
+    def _no_recipient(self) -> str:
+        # What an erased person's name reads as: their address reads as None too.
+        if self.details.guest_name == ERASED:
+            return ERASED_REASON
+        return _NO_RECIPIENT[self.channel]
 
 
 _NO_RECIPIENT: Final[dict[Channel, str]] = {
@@ -141,8 +180,9 @@ _NO_RECIPIENT: Final[dict[Channel, str]] = {
 
 _INSERT = """
 INSERT INTO {t} (venue_id, id, booking_id, kind, channel, booking_version, recipient, details,
-                 status, reason, due_at, expires_at, next_attempt_at, created_at, updated_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                 status, reason, due_at, expires_at, next_attempt_at, created_at, updated_at,
+                 person)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (id) DO NOTHING
 """
 
@@ -152,8 +192,21 @@ WHERE booking_id = %s AND kind = 'reminder' AND status = 'pending'
 """
 
 _LATEST_DETAILS = """
-SELECT DISTINCT ON (booking_id) booking_id, details::text FROM {t}
+SELECT DISTINCT ON (booking_id) booking_id, person, details::text FROM {t}
 WHERE booking_id = ANY(%s) ORDER BY booking_id, booking_version DESC
+"""
+
+# Rows not yet sent are skipped; every row loses what it held of the person. An error
+# text may quote the address the provider refused: it goes too.
+_ERASE = """
+UPDATE {t} SET
+    status = CASE WHEN status IN ('pending', 'sending', 'failed') THEN 'skipped' ELSE status END,
+    reason = CASE WHEN status IN ('pending', 'sending', 'failed') THEN %(reason)s ELSE reason END,
+    recipient = NULL,
+    details = details || %(erased)s,
+    last_error = CASE WHEN last_error IS NULL THEN NULL ELSE %(reason)s END,
+    updated_at = %(at)s
+WHERE venue_id = %(venue)s AND person = %(person)s
 """
 
 
@@ -199,32 +252,36 @@ class NotificationsProjection:
         connection: AsyncConnection[Any],
         tables: TableNames,
         venue: _Venue,
-        known: dict[str, BookingDetails],
+        known: dict[str, _Known],
         version: int,
         event: object,
     ) -> int:
         match event:
             case BookingPlaced() | BookingChanged():
                 details = _details(event, venue)
-                known[event.booking_id] = details
+                before = known.get(event.booking_id)
+                person = event.person or (before.person if before else None)
+                known[event.booking_id] = _Known(person, details)
                 kind: Kind = "placed" if isinstance(event, BookingPlaced) else "changed"
                 at = event.placed_at if isinstance(event, BookingPlaced) else event.changed_at
                 if kind == "changed":
                     await _cancel_reminders(
                         connection, tables, event.booking_id, f"superseded by version {version}", at
                     )
-                rows = self._messages(event.booking_id, kind, version, details, at)
+                rows = self._messages(event.booking_id, kind, version, person, details, at)
                 return await _insert(connection, tables, venue.venue_id, rows)
             case BookingCancelled():
                 await _cancel_reminders(
                     connection, tables, event.booking_id, "booking cancelled", event.cancelled_at
                 )
-                before = known.get(event.booking_id)
-                if before is None:
+                last = known.get(event.booking_id)
+                if last is None:
                     return 0
                 at = event.cancelled_at
                 rows = [
-                    _Row(event.booking_id, "cancelled", c, version, before, at, at)
+                    _Row(
+                        event.booking_id, "cancelled", c, version, last.person, last.details, at, at
+                    )
                     for c in CHANNELS
                 ]
                 return await _insert(connection, tables, venue.venue_id, rows)
@@ -236,10 +293,15 @@ class NotificationsProjection:
                 details = _ready(event, venue)
                 at = event.notified_at
                 rows = [
-                    _Row(event.entry_id, "table_ready", c, version, details, at, at)
+                    _Row(event.entry_id, "table_ready", c, version, event.person, details, at, at)
                     for c in CHANNELS
                 ]
                 return await _insert(connection, tables, venue.venue_id, rows)
+            case PersonErased():
+                for booking_id, last in known.items():
+                    if last.person == event.person:
+                        known[booking_id] = _Known(last.person, _erased(last.details))
+                await _erase(connection, tables, venue.venue_id, event)
             case SlotSettingsChanged():
                 venue.time_zone, venue.changed = event.time_zone, True
             case TableAdded() | TableChanged():
@@ -249,27 +311,34 @@ class NotificationsProjection:
         return 0
 
     def _messages(
-        self, booking_id: str, kind: Kind, version: int, details: BookingDetails, at: dt.datetime
+        self,
+        booking_id: str,
+        kind: Kind,
+        version: int,
+        person: str | None,
+        details: BookingDetails,
+        at: dt.datetime,
     ) -> list[_Row]:
-        rows = [_Row(booking_id, kind, c, version, details, at, at) for c in CHANNELS]
+        rows = [_Row(booking_id, kind, c, version, person, details, at, at) for c in CHANNELS]
         remind_at = details.starts_at - self.reminder_lead
         if remind_at > at:
+            starts = details.starts_at
             rows += [
-                _Row(booking_id, "reminder", c, version, details, remind_at, at, details.starts_at)
+                _Row(booking_id, "reminder", c, version, person, details, remind_at, at, starts)
                 for c in CHANNELS
             ]
         return rows
 
     async def _load_details(
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
-    ) -> dict[str, BookingDetails]:
+    ) -> dict[str, _Known]:
         """The last details of the bookings this batch cancels (their event has none)."""
         wanted = sorted({e.booking_id for _, e in batch if isinstance(e, BookingCancelled)})
         if not wanted:
             return {}
         query = sql.SQL(_LATEST_DETAILS).format(t=tables["notifications"])
         cursor = await connection.execute(query, (wanted,))
-        return {row[0]: _decode_details(row[1]) for row in await cursor.fetchall()}
+        return {row[0]: _Known(row[1], _decode_details(row[2])) for row in await cursor.fetchall()}
 
 
 def _details(event: BookingPlaced | BookingChanged, venue: _Venue) -> BookingDetails:
@@ -322,6 +391,21 @@ async def _insert(
             [(venue_id, *row.params()) for row in rows],
         )
     return len(rows)
+
+
+async def _erase(
+    connection: AsyncConnection[Any], tables: TableNames, venue_id: str, event: PersonErased
+) -> None:
+    await connection.execute(
+        sql.SQL(_ERASE).format(t=tables["notifications"]),
+        {
+            "reason": ERASED_REASON,
+            "erased": Jsonb(erased_columns(PERSONAL_DETAILS)),
+            "at": event.erased_at,
+            "venue": venue_id,
+            "person": event.person,
+        },
+    )
 
 
 async def _cancel_reminders(

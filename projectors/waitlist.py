@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from psycopg import AsyncConnection, sql
 
 from booking_core.domain.events import (
+    PersonErased,
     WaitlistEntryAdded,
     WaitlistEntryRemoved,
     WaitlistEntrySeated,
@@ -23,6 +24,7 @@ from booking_core.domain.events import (
 )
 from booking_core.domain.streams import WAITLIST_PREFIX, local_name, venue_of
 from projectors.base import Decoded, TableNames
+from projectors.erasure import scrub_rows
 from read_models import waitlist_layout
 
 __all__ = ["WaitlistProjection"]
@@ -30,10 +32,10 @@ __all__ = ["WaitlistProjection"]
 _ADDED = """
 INSERT INTO {t} (id, venue_id, service_date, party_size, guest_name, guest_phone, notes,
                  quoted_wait_minutes, token_hash, status, added_at, added_version, version,
-                 updated_at)
+                 updated_at, person)
 VALUES (%(id)s, %(venue)s, %(service_date)s, %(party_size)s, %(guest_name)s, %(guest_phone)s,
         %(notes)s, %(quote)s, %(token_hash)s, 'waiting', %(at)s, %(version)s, %(version)s,
-        %(at)s)
+        %(at)s, %(person)s)
 ON CONFLICT (venue_id, id) DO NOTHING
 """
 
@@ -67,6 +69,11 @@ class WaitlistProjection:
         table = tables[waitlist_layout.TABLE]
         async with connection.cursor() as cursor:
             for record, event in batch:
+                if isinstance(event, PersonErased):
+                    columns = waitlist_layout.PERSONAL_COLUMNS
+                    venue_id = venue_of(record.stream_id)
+                    await scrub_rows(connection, table, columns, venue_id, event.person)
+                    continue
                 if not local_name(record.stream_id).startswith(WAITLIST_PREFIX):
                     continue
                 base = {"venue": venue_of(record.stream_id), "version": record.version}
@@ -83,6 +90,7 @@ class WaitlistProjection:
                             "quote": event.quoted_wait_minutes,
                             "token_hash": event.token_hash,
                             "at": event.added_at,
+                            "person": event.person,
                         }
                         await cursor.execute(sql.SQL(_ADDED).format(t=table), added)
                     case WaitlistGuestNotified():

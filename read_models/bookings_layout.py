@@ -4,7 +4,8 @@ One table, `rm_bookings`, one row per booking in its current state, with the ven
 streams it lives in (`venue_id`; booking ids are made unique across venues). `BookingRow` is the
 row: its fields are the table's columns, in the table's order, and `COLUMNS` is read from
 it, so the projection that writes a row and the queries that read one name the same
-columns by construction. The table also has `search`, a stored column PostgreSQL
+columns by construction. `person` names whose personal data the guest's fields are
+(`PERSONAL_COLUMNS`), for erasure. The table also has `search`, a stored column PostgreSQL
 generates from the guest's name, phone and email; nothing writes it.
 
 The migration that made the table keeps its own literal SQL (migrations are history);
@@ -21,6 +22,7 @@ __all__ = [
     "COLUMN_TYPES",
     "GENERATED_COLUMNS",
     "NAME",
+    "PERSONAL_COLUMNS",
     "STAGE",
     "TABLE",
     "BookingRow",
@@ -55,6 +57,9 @@ class BookingRow:
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
+    person: str | None
+    """The guest's person id (`gst_…`, `booking_core.domain.personal`): what a
+    `PersonErased` finds the row by to scrub `PERSONAL_COLUMNS`."""
 
     @property
     def seated_at(self) -> dt.datetime | None:
@@ -65,6 +70,9 @@ class BookingRow:
 
 COLUMNS: tuple[str, ...] = tuple(field.name for field in fields(BookingRow))
 """The columns a row is written and read with, `id` (the key) first."""
+PERSONAL_COLUMNS = ("guest_name", "guest_phone", "guest_email", "special_requests")
+"""The guest's personal data: on `PersonErased` they become what the store reads them as
+once the person's key is gone (`projectors.erasure`); `search` follows by itself."""
 GENERATED_COLUMNS = ("search",)
 """Columns PostgreSQL computes; read in filters, never written."""
 

@@ -6,7 +6,8 @@ them), the quote it was given, the SHA-256 of its follow-along token, and where 
 stands: `waiting` (notified or not), `seated` (with the booking, tables and actual
 wait) or `removed` (with the reason). `added_version` is the version of the day's
 waitlist stream the entry was added at (the line's order); `version` the one the row
-last changed at.
+last changed at; `person` the guest's person id, by which an erasure scrubs
+`PERSONAL_COLUMNS`.
 
 `WaitlistRow` is the row: its fields are the columns in the table's order, and `COLUMNS`
 is read from it. The migration keeps its literal SQL; a test compares the two.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, fields
 
-__all__ = ["ALL_TABLES", "COLUMNS", "NAME", "TABLE", "WaitlistRow"]
+__all__ = ["ALL_TABLES", "COLUMNS", "NAME", "PERSONAL_COLUMNS", "TABLE", "WaitlistRow"]
 
 NAME = "waitlist"
 TABLE = "rm_waitlist"
@@ -48,7 +49,11 @@ class WaitlistRow:
     removed_reason: str | None
     version: int
     updated_at: dt.datetime
+    person: str | None
+    """The guest's person id (`gst_…`): what a `PersonErased` finds the row by."""
 
 
 COLUMNS: tuple[str, ...] = tuple(field.name for field in fields(WaitlistRow))
 """The columns a row is read with, `id` first."""
+PERSONAL_COLUMNS = ("guest_name", "guest_phone", "notes")
+"""The guest's personal data, scrubbed to its erased values on `PersonErased`."""

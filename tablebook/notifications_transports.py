@@ -64,7 +64,9 @@ class SmtpTransport:
             text = f"SMTP {error.smtp_code}: {error.smtp_error!r}"
             raise DeliveryError(text, permanent=500 <= error.smtp_code < 600) from error
         except smtplib.SMTPRecipientsRefused as error:
-            raise DeliveryError(f"recipient refused: {error.recipients}", permanent=True) from error
+            # The codes only: the refused address is the guest's, and errors are logged.
+            codes = sorted({code for code, _ in error.recipients.values()})
+            raise DeliveryError(f"recipient refused: SMTP {codes}", permanent=True) from error
         except (OSError, smtplib.SMTPException) as error:
             raise DeliveryError(f"SMTP: {type(error).__name__}: {error}") from error
 
