@@ -12,7 +12,14 @@ Rules:
   the window already got its confirmation);
 - a change supersedes the booking's pending reminder (it is cancelled and a new one is
   scheduled for the new start); a cancellation, seating, completion or no-show cancels it;
-- a guest without an email address or phone number gets a `skipped` row naming why;
+- a guest without an email address or phone number gets a `skipped` row naming why; an
+  online booking made from an account without `guest_email` is emailed to the account:
+  its row's recipient is `account:{user_id}`, and the sender looks the address up when
+  it sends (`tablebook.notifications`), so no address of an account is copied here;
+- the manage token of a booking made without an account rides in the details of its
+  `placed` and `changed` rows only (for the link in those messages, and for the next
+  change to copy); the booking's cancellation, seating, completion or no-show clears it
+  from every row of the booking;
 - a waiting party told its table is ready (`WaitlistGuestNotified`) gets a `table_ready`
   row per channel, due at once; its `booking_id` is the waitlist entry's id and its
   version the list's stream version (`{entry_id}:table_ready:{version}:{channel}`), so
@@ -61,6 +68,7 @@ from projectors.base import Decoded, TableNames, by_venue
 from projectors.erasure import erased_columns
 
 __all__ = [
+    "ACCOUNT_RECIPIENT",
     "CHANNELS",
     "DEFAULT_REMINDER_LEAD",
     "ERASED_REASON",
@@ -74,6 +82,8 @@ __all__ = [
 
 NAME = "notifications"
 WAKE_CHANNEL = "tablebook_notifications"
+ACCOUNT_RECIPIENT: Final = "account:"
+"""A recipient `account:{user_id}`: the address of that account, looked up when sent."""
 DEFAULT_REMINDER_LEAD: Final = dt.timedelta(hours=24)
 Kind = Literal["placed", "changed", "cancelled", "reminder", "table_ready"]
 Channel = Literal["email", "sms"]
@@ -92,11 +102,19 @@ class BookingDetails(msgspec.Struct, frozen=True, kw_only=True):
     tables: tuple[str, ...]
     party_size: int
     starts_at: dt.datetime
+    ends_at: dt.datetime | None = None
+    """None in rows written before it was kept (their calendar file has no end)."""
+    account: str | None = None
+    """The account that booked online for itself: the email goes to its address when the
+    guest gave none (the sender checks, when it sends, that it is a guest's account)."""
+    manage_token: str | None = None
+    """The manage link's token (a credential) in `placed` and `changed` rows of a booking
+    made without an account, until the booking ends; None everywhere else."""
 
 
 _decode_details = msgspec.json.Decoder(BookingDetails).decode
 
-PERSONAL_DETAILS: Final = ("guest_name", "guest_email", "guest_phone")
+PERSONAL_DETAILS: Final = ("guest_name", "guest_email", "guest_phone", "manage_token")
 """The fields of `BookingDetails` that are the guest's personal data (a field added to
 it that is must be named here: an erasure scrubs these)."""
 ERASED_REASON: Final = "erased"
@@ -144,7 +162,13 @@ class _Row:
 
     @property
     def recipient(self) -> str | None:
-        return self.details.guest_email if self.channel == "email" else self.details.guest_phone
+        if self.erased:
+            return None  # nor to their account: nothing more is sent about them
+        if self.channel == "sms":
+            return self.details.guest_phone
+        if self.details.guest_email:
+            return self.details.guest_email
+        return f"{ACCOUNT_RECIPIENT}{self.details.account}" if self.details.account else None
 
     def params(self) -> tuple[Any, ...]:
         recipient = self.recipient
@@ -166,11 +190,14 @@ class _Row:
             self.person,
         )
 
+    @property
+    def erased(self) -> bool:
+        """The guest was erased: their name reads as what an erased name reads as (and
+        every other personal field as None)."""
+        return self.details.guest_name == ERASED
+
     def _no_recipient(self) -> str:
-        # What an erased person's name reads as: their address reads as None too.
-        if self.details.guest_name == ERASED:
-            return ERASED_REASON
-        return _NO_RECIPIENT[self.channel]
+        return ERASED_REASON if self.erased else _NO_RECIPIENT[self.channel]
 
 
 _NO_RECIPIENT: Final[dict[Channel, str]] = {
@@ -193,7 +220,13 @@ WHERE booking_id = %s AND kind = 'reminder' AND status = 'pending'
 
 _LATEST_DETAILS = """
 SELECT DISTINCT ON (booking_id) booking_id, person, details::text FROM {t}
-WHERE booking_id = ANY(%s) ORDER BY booking_id, booking_version DESC
+WHERE booking_id = ANY(%s) AND kind IN ('placed', 'changed') AND channel = 'email'
+ORDER BY booking_id, booking_version DESC
+"""
+
+_CLEAR_LINK = """
+UPDATE {t} SET details = jsonb_set(details, '{{manage_token}}', 'null')
+WHERE booking_id = %s AND details->>'manage_token' IS NOT NULL
 """
 
 # Rows not yet sent are skipped; every row loses what it held of the person. An error
@@ -258,8 +291,8 @@ class NotificationsProjection:
     ) -> int:
         match event:
             case BookingPlaced() | BookingChanged():
-                details = _details(event, venue)
                 before = known.get(event.booking_id)
+                details = _details(event, venue, before.details if before else None)
                 person = event.person or (before.person if before else None)
                 known[event.booking_id] = _Known(person, details)
                 kind: Kind = "placed" if isinstance(event, BookingPlaced) else "changed"
@@ -274,20 +307,21 @@ class NotificationsProjection:
                 await _cancel_reminders(
                     connection, tables, event.booking_id, "booking cancelled", event.cancelled_at
                 )
-                last = known.get(event.booking_id)
-                if last is None:
+                await _forget_token(connection, tables, event.booking_id)
+                before = known.get(event.booking_id)
+                if before is None:
                     return 0
                 at = event.cancelled_at
+                last = msgspec.structs.replace(before.details, manage_token=None)
                 rows = [
-                    _Row(
-                        event.booking_id, "cancelled", c, version, last.person, last.details, at, at
-                    )
+                    _Row(event.booking_id, "cancelled", c, version, before.person, last, at, at)
                     for c in CHANNELS
                 ]
                 return await _insert(connection, tables, venue.venue_id, rows)
             case BookingSeated() | BookingCompleted() | BookingMarkedNoShow():
                 at = _finished_at(event)
                 await _cancel_reminders(connection, tables, event.booking_id, "booking started", at)
+                await _forget_token(connection, tables, event.booking_id)
                 return 0
             case WaitlistGuestNotified():
                 details = _ready(event, venue)
@@ -298,9 +332,9 @@ class NotificationsProjection:
                 ]
                 return await _insert(connection, tables, venue.venue_id, rows)
             case PersonErased():
-                for booking_id, last in known.items():
-                    if last.person == event.person:
-                        known[booking_id] = _Known(last.person, _erased(last.details))
+                for booking_id, kept in known.items():
+                    if kept.person == event.person:
+                        known[booking_id] = _Known(kept.person, _erased(kept.details))
                 await _erase(connection, tables, venue.venue_id, event)
             case SlotSettingsChanged():
                 venue.time_zone, venue.changed = event.time_zone, True
@@ -322,9 +356,10 @@ class NotificationsProjection:
         rows = [_Row(booking_id, kind, c, version, person, details, at, at) for c in CHANNELS]
         remind_at = details.starts_at - self.reminder_lead
         if remind_at > at:
+            plain = msgspec.structs.replace(details, manage_token=None)
             starts = details.starts_at
             rows += [
-                _Row(booking_id, "reminder", c, version, person, details, remind_at, at, starts)
+                _Row(booking_id, "reminder", c, version, person, plain, remind_at, at, starts)
                 for c in CHANNELS
             ]
         return rows
@@ -332,8 +367,11 @@ class NotificationsProjection:
     async def _load_details(
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
     ) -> dict[str, _Known]:
-        """The last details of the bookings this batch cancels (their event has none)."""
-        wanted = sorted({e.booking_id for _, e in batch if isinstance(e, BookingCancelled)})
+        """The last details of the bookings this batch changes or cancels: a cancellation
+        has none of its own, and a change keeps the account and manage token of before."""
+        wanted = sorted(
+            {e.booking_id for _, e in batch if isinstance(e, BookingCancelled | BookingChanged)}
+        )
         if not wanted:
             return {}
         query = sql.SQL(_LATEST_DETAILS).format(t=tables["notifications"])
@@ -341,7 +379,17 @@ class NotificationsProjection:
         return {row[0]: _Known(row[1], _decode_details(row[2])) for row in await cursor.fetchall()}
 
 
-def _details(event: BookingPlaced | BookingChanged, venue: _Venue) -> BookingDetails:
+def _details(
+    event: BookingPlaced | BookingChanged, venue: _Venue, before: BookingDetails | None
+) -> BookingDetails:
+    if isinstance(event, BookingPlaced):
+        # Only a booking made online can be the account holder's own; staff taking a
+        # phone booking book under their own account (the sender checks the rest).
+        account = event.user_id if event.source == "online" else None
+        token = event.manage_token
+    else:
+        account = before.account if before else None
+        token = before.manage_token if before else None
     return BookingDetails(
         guest_name=event.guest_name,
         guest_email=event.guest_email,
@@ -352,6 +400,9 @@ def _details(event: BookingPlaced | BookingChanged, venue: _Venue) -> BookingDet
         tables=venue.names(event.table_ids),
         party_size=event.party_size,
         starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        account=account,
+        manage_token=token,
     )
 
 
@@ -418,6 +469,13 @@ async def _cancel_reminders(
     await connection.execute(
         sql.SQL(_CANCEL_REMINDERS).format(t=tables["notifications"]), (reason, at, booking_id)
     )
+
+
+async def _forget_token(
+    connection: AsyncConnection[Any], tables: TableNames, booking_id: str
+) -> None:
+    """The booking is over (or has begun): no later message carries its manage link."""
+    await connection.execute(sql.SQL(_CLEAR_LINK).format(t=tables["notifications"]), (booking_id,))
 
 
 async def _load_venue(
