@@ -6,14 +6,14 @@ the events that created them: the person is in the clear beside the sealed field
 `BookingPlaced` / `WaitlistEntryAdded` (a rebuild writes the same).
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-06
 """
 
 from alembic import op
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

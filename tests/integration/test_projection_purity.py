@@ -39,7 +39,7 @@ from projectors.rebuild import rebuild
 from projectors.replay import build_replay, drop_replay, replay_prefix, replay_schema
 from projectors.runner import RedisProjectionRunner, SqlProjectionRunner, grouped
 from tests.integration.test_replay import db_clock, readable, redis_model
-from tests.support.erasure import erase_by_hand
+from tests.support.erasure import erase_identity
 from tests.support.models import clear_read_models, dump_sql
 from tests.support.scope import STREAMS
 from tests.support.story import TABLES, Story
@@ -170,7 +170,7 @@ async def test_live_rebuilt_and_replayed_models_are_equal_however_the_log_is_cut
     rng = random.Random(seed)
     story = Story(seed=seed)
     floor = FloorChanges(story, rng)
-    history: list[list[StreamAppend] | tuple[str, list[StreamAppend]]] = [*story.opening()]
+    history: list[list[StreamAppend] | tuple[str, str]] = [*story.opening()]
     for _ in range(steps):
         roll = rng.random()
         if roll > 1 - erase_share:
@@ -192,7 +192,7 @@ async def test_live_rebuilt_and_replayed_models_are_equal_however_the_log_is_cut
         if written < len(history):  # the log grows while the daemon reads it
             for writes in history[written : written + rng.randint(1, 8)]:
                 if isinstance(writes, tuple):
-                    await erase_by_hand(store, pool, *writes)
+                    await erase_identity(store, *writes, at=story.now)
                 else:
                     await store.append(writes)
                 written += 1

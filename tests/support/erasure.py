@@ -1,34 +1,19 @@
-"""Erasing a person in tests: the store's part done by hand until the store does it.
-
-What the store guarantees after an erasure is that every read of the person's events
-shows their personal fields as erased (`booking_core.domain.personal.erased_value`), and
-that `PersonErased` is in their venue's `person-{id}` stream. `erase_by_hand` writes
-exactly that: the events' personal fields replaced by their erased values, then the
-event appended.
-"""
+"""Erasing a guest in tests, as the API does: find the person the store resolved their
+identity to, and erase them (`booking_core.handlers.persons.erase_persons`)."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
 
-from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
+from booking_core.handlers.persons import Erased, PersonStore, erase_persons
 
-from booking_core.domain.personal import PERSONAL_FIELDS, erased_value
-from booking_core.store import EventStore, StreamAppend
-
-__all__ = ["erase_by_hand"]
+__all__ = ["erase_identity"]
 
 
-async def erase_by_hand(
-    store: EventStore, pool: AsyncConnectionPool[Any], person: str, appends: list[StreamAppend]
-) -> None:
-    """Make every stored event of `person` read as erased, then append `appends` (the
-    `PersonErased`)."""
-    async with pool.connection() as connection, connection.transaction():
-        for event_type, fields in PERSONAL_FIELDS.items():
-            await connection.execute(
-                "UPDATE events SET data = data || %s WHERE type = %s AND data->>'person' = %s",
-                (Jsonb({field: erased_value(field) for field in fields}), event_type, person),
-            )
-    await store.append(appends)
+async def erase_identity(
+    store: PersonStore, venue_id: str, identity: str, at: datetime, erased_by: str = "u-admin"
+) -> Erased:
+    """Erase the venue's person of `identity` (`email:{address}`, `user:{id}`, …); nothing
+    when the venue knows no such person (any more)."""
+    persons = [person for venue, person in await store.persons_of([identity]) if venue == venue_id]
+    return await erase_persons(store, {venue_id: persons}, erased_by=erased_by, at=at)

@@ -9,7 +9,6 @@ day is cut into fixed two-hour sittings.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -27,7 +26,6 @@ from booking_core.domain.events import (
     OpeningHoursChanged,
     PacingReleased,
     PacingTaken,
-    PersonErased,
     SlotSettingsChanged,
     TableAdded,
     TableBlocked,
@@ -80,14 +78,12 @@ class Story:
     closed: set[date] = field(default_factory=set)
     streams: VenueStreams = STREAMS
     """The venue the story happens at (the suite's venue unless told)."""
-    persons: dict[str, str] = field(default_factory=dict)
-    """Each account's person at this venue (`gst_…`); an erased one is replaced by a new
-    person for the account's next booking, as the store's resolution would."""
-    erased: list[str] = field(default_factory=list)
+    erased: set[str] = field(default_factory=set)
+    """The bookings whose guest was erased (`erase`)."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
-        self._booked_by: dict[str, str] = {}
+        self._guest_of: dict[str, str] = {}
         self.free = {
             (t, self.start + timedelta(days=d), s)
             for t in TABLES
@@ -95,36 +91,26 @@ class Story:
             for s in SITTINGS
         }
 
-    def person_of(self, who: str) -> str:
-        """The person of an account (or of a walk-in's entry), derived, not drawn: the
-        story's random choices stay what they were before bookings named persons."""
-        if who not in self.persons:
-            seed = f"{self.streams.venue_id}:{who}:{len(self.erased)}"
-            self.persons[who] = f"gst_{hashlib.sha256(seed.encode()).hexdigest()[:32]}"
-        return self.persons[who]
-
     def _guest(self, booking_id: str) -> tuple[str, str | None, str | None]:
-        """A change's guest name, phone and email: an erased person's read as erased, as
-        the store keeps nothing of them after the erasure."""
-        if self._booked_by[booking_id] in self.erased:
+        """A booking's guest name, phone and email as its next event carries them: an
+        erased guest's as the store reads them once erased (a change keeps nothing of
+        them). The email is the account's, so one guest (one person, resolved by the
+        store from the address) has several bookings."""
+        if booking_id in self.erased:
             return ERASED, None, None
-        return f"Ada Lovelace {booking_id}", "+44 20 7946 0000", f"{booking_id}@example.org"
+        email = f"{self._guest_of[booking_id]}@example.org"
+        return f"Ada Lovelace {booking_id}", "+44 20 7946 0000", email
 
-    def erase(self, person: str | None = None) -> tuple[str, list[StreamAppend]] | None:
-        """`PersonErased` for `person` (or for a random person with a booking): the event
-        alone; the reading of the person's events as erased is the store's (or the test's)
-        part. Answers the person and the append."""
-        if person is None:
-            known = sorted(set(self._booked_by.values()) - set(self.erased))
-            if not known:
-                return None
-            person = self.rng.choice(known)
-        self.erased.append(person)
-        for who, of in list(self.persons.items()):
-            if of == person:
-                del self.persons[who]
-        erased = PersonErased(person=person, erased_at=self.now, erased_by="u-admin")
-        return person, self._append((self.streams.person(person), [erased]))
+    def erase(self) -> tuple[str, str] | None:
+        """A guest with bookings to erase, as `(venue_id, identity)`: the test finds the
+        person the store resolved the identity to and erases them. Their bookings so far
+        are erased; their next one is a new person's."""
+        guests = sorted({self._guest_of[b] for b in self._guest_of if b not in self.erased})
+        if not guests:
+            return None
+        guest = self.rng.choice(guests)
+        self.erased.update(b for b, g in self._guest_of.items() if g == guest)
+        return self.streams.venue_id, f"email:{guest}@example.org"
 
     def _append(self, *parts: tuple[str, list[Event]]) -> list[StreamAppend]:
         meta = EventMetadata(user_id="u-staff", command_id=f"c-{self.counter}")
@@ -258,8 +244,7 @@ class Story:
         booking_id = f"b{self.counter:05d}"
         self.bookings[booking_id] = held
         reserved = self._reserved(booking_id, held)
-        user_id = f"u-{self.rng.randint(1, 5)}"
-        person = self._booked_by[booking_id] = self.person_of(user_id)
+        user_id = self._guest_of[booking_id] = f"u-{self.rng.randint(1, 5)}"
         placed = BookingPlaced(
             booking_id=booking_id,
             table_ids=(table_id,),
@@ -274,9 +259,8 @@ class Story:
             duration_minutes=120,
             guest_name=f"{guest} {booking_id}",
             guest_phone="+44 20 7946 0000",
-            guest_email=f"{booking_id}@example.org",
+            guest_email=f"{user_id}@example.org",
             user_id=user_id,
-            person=person,
             source=self.rng.choice(["online", "phone", "walk_in"]),
             placed_at=self.now,
             paced=True,
@@ -325,7 +309,6 @@ class Story:
             guest_name=self._guest(booking_id)[0],
             guest_phone=self._guest(booking_id)[1],
             guest_email=self._guest(booking_id)[2],
-            person=self._booked_by[booking_id],
             changed_at=self.now,
             changed_by="u-staff",
             previous_table_ids=(old.table_id,),
@@ -463,7 +446,6 @@ class Story:
                 guest_name=f"{name}, walk-in",
                 guest_phone="+31 20 555 0000" if i % 2 else None,
                 notes="by the window" if i == 0 else None,
-                person=self.person_of(entry_id),
                 quoted_wait_minutes=10 * i,
                 token_hash=f"hash-{entry_id}",
                 added_at=at + timedelta(minutes=i),
@@ -477,7 +459,6 @@ class Story:
                 service_date=day,
                 party_size=party_size,
                 guest_name="walk-in",
-                person=self.person_of(entry_id),
                 notified_at=at + timedelta(minutes=minutes),
                 notified_by="u-host",
             )
