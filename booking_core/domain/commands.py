@@ -273,6 +273,9 @@ class BookTable(Command, frozen=True, kw_only=True):
     """Staff only: the booking starts at the current minute and is seated at once."""
     override: str | None = None
     """Staff only: the reason to set aside a rule that would refuse the booking."""
+    person: str | None = None
+    """The guest the booking belongs to, when known already (a party seated from the
+    waitlist is the entry's guest); otherwise the store resolves it from the identity."""
 
 
 class ChangeBooking(Command, frozen=True, kw_only=True):
