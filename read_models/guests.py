@@ -35,6 +35,7 @@ __all__ = [
     "GuestProfile",
     "bookings_of",
     "group_of",
+    "of_booking",
     "profiles",
     "resolve",
     "search",
@@ -113,6 +114,20 @@ async def group_of(pool: AsyncConnectionPool[Any], venue_id: str, guest_id: str)
             {"venue": venue_id, "root": root},
         )
     return [root, *(str(row[0]) for row in rows)]
+
+
+async def of_booking(pool: AsyncConnectionPool[Any], venue_id: str, booking_id: str) -> str | None:
+    """The profile a booking of the venue counts towards (None for a booking that names
+    no person, or none of the venue's)."""
+    async with pool.connection() as connection, connection.cursor() as cursor:
+        rows = await _fetch(
+            cursor,
+            "SELECT coalesce(g.merged_into, g.id) FROM {b} b"
+            " JOIN {g} g ON g.venue_id = b.venue_id AND g.id = b.guest_id"
+            " WHERE b.venue_id = %(venue)s AND b.booking_id = %(booking)s",
+            {"venue": venue_id, "booking": booking_id},
+        )
+    return str(rows[0][0]) if rows else None
 
 
 _MEMBERS = """

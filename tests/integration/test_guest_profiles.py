@@ -3,37 +3,23 @@ erasure that scrubs the row to exactly what a rebuild gives once the key is gone
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from psycopg_pool import AsyncConnectionPool
 
 import projectors.registry as registry
-from booking_core.codec import Event, EventMetadata, codec
-from booking_core.domain.events import (
-    BookingCancelled,
-    BookingChanged,
-    BookingCompleted,
-    BookingMarkedNoShow,
-    BookingPlaced,
-    BookingSeated,
-    GuestProfileNoted,
-    GuestProfilesMerged,
-    PersonErased,
-)
 from booking_core.domain.personal import ERASED
-from booking_core.domain.streams import streams_of
-from booking_core.store import ANY, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
 from projectors.guests import GuestsProjection
 from projectors.rebuild import rebuild
 from projectors.runner import SqlProjectionRunner
 from read_models import guests
+from tests.support.guests import AT, Book
 from tests.support.models import clear_read_models, dump_sql
 from tests.support.scope import TEST_VENUE
 
-AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 ADA = "gst_" + "a" * 32
 ADA_AGAIN = "gst_" + "b" * 32
 GRACE = "gst_" + "c" * 32
@@ -46,146 +32,6 @@ async def store(
 ) -> PostgresEventStore:
     await clear_read_models(pool, redis, redis_prefix)
     return clean_store
-
-
-class Book:
-    """Writes a guest's bookings as the store would hold them."""
-
-    def __init__(self, store: PostgresEventStore, venue_id: str = TEST_VENUE) -> None:
-        self.store = store
-        self.streams = streams_of(venue_id)
-        self.count = 0
-
-    async def write(self, stream_id: str, *events: Event) -> None:
-        self.count += 1
-        meta = EventMetadata(user_id="u-staff", command_id=f"c-guests-{self.count}")
-        await self.store.append(
-            [StreamAppend(stream_id, ANY, [codec.encode(e, meta) for e in events])]
-        )
-
-    async def place(
-        self,
-        booking_id: str,
-        person: str | None,
-        day: date,
-        *,
-        name: str = "Ada Lovelace",
-        phone: str | None = "+44 20 7946 0000",
-        email: str | None = "Ada@Example.org",
-        party_size: int = 2,
-        at: datetime = AT,
-    ) -> None:
-        starts = datetime.combine(day, time(19, 0), tzinfo=UTC)
-        await self.write(
-            self.streams.booking(booking_id),
-            BookingPlaced(
-                booking_id=booking_id,
-                table_ids=("T1",),
-                service_date=day,
-                date=day,
-                time=time(19, 0),
-                end_date=day,
-                end_time=time(21, 0),
-                starts_at=starts,
-                ends_at=starts + timedelta(hours=2),
-                party_size=party_size,
-                duration_minutes=120,
-                guest_name=name,
-                guest_phone=phone,
-                guest_email=email,
-                person=person,
-                user_id="u-staff",
-                placed_at=at,
-            ),
-        )
-
-    async def step(self, booking_id: str, how: str, day: date, party_size: int = 2) -> None:
-        ids = ("T1",)
-        event: Event
-        if how == "seat":
-            event = BookingSeated(
-                booking_id=booking_id,
-                table_ids=ids,
-                service_date=day,
-                party_size=party_size,
-                seated_at=AT,
-            )
-        elif how == "complete":
-            event = BookingCompleted(
-                booking_id=booking_id,
-                table_ids=ids,
-                service_date=day,
-                party_size=party_size,
-                completed_at=AT,
-            )
-        elif how == "no_show":
-            event = BookingMarkedNoShow(
-                booking_id=booking_id,
-                table_ids=ids,
-                service_date=day,
-                party_size=party_size,
-                duration_minutes=120,
-                marked_at=AT,
-            )
-        else:
-            event = BookingCancelled(
-                booking_id=booking_id,
-                table_ids=ids,
-                service_date=day,
-                starts_at=AT,
-                party_size=party_size,
-                duration_minutes=120,
-                cancelled_at=AT,
-                cancelled_by="u",
-            )
-        await self.write(self.streams.booking(booking_id), event)
-
-    async def change(
-        self, booking_id: str, day: date, *, name: str, phone: str, party_size: int, at: datetime
-    ) -> None:
-        starts = datetime.combine(day, time(20, 0), tzinfo=UTC)
-        await self.write(
-            self.streams.booking(booking_id),
-            BookingChanged(
-                booking_id=booking_id,
-                table_ids=("T1",),
-                service_date=day,
-                date=day,
-                time=time(20, 0),
-                end_date=day,
-                end_time=time(22, 0),
-                starts_at=starts,
-                ends_at=starts + timedelta(hours=2),
-                party_size=party_size,
-                duration_minutes=120,
-                guest_name=name,
-                guest_phone=phone,
-                changed_at=at,
-                changed_by="u-staff",
-                previous_table_ids=("T1",),
-                previous_service_date=day,
-                previous_party_size=2,
-                previous_duration_minutes=120,
-            ),
-        )
-
-    async def note(self, person: str, tags: tuple[str, ...], notes: str | None) -> None:
-        noted = GuestProfileNoted(person=person, tags=tags, notes=notes, noted_by="u", noted_at=AT)
-        await self.write(self.streams.person(person), noted)
-
-    async def merge(self, kept: str, merged: str) -> None:
-        happened = GuestProfilesMerged(person=kept, merged=merged, merged_by="u", merged_at=AT)
-        meta = EventMetadata(user_id="u-staff", command_id=f"c-merge-{kept}-{merged}")
-        await self.store.append(
-            [
-                StreamAppend(self.streams.person(kept), ANY, [codec.encode(happened, meta)]),
-                StreamAppend(self.streams.person(merged), ANY, [codec.encode(happened, meta)]),
-            ]
-        )
-
-    async def erase(self, person: str) -> None:
-        erased = PersonErased(person=person, erased_at=AT, erased_by="u-admin")
-        await self.write(self.streams.person(person), erased)
 
 
 async def project(store: PostgresEventStore, pool: AsyncConnectionPool[Any]) -> None:

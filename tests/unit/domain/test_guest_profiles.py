@@ -28,6 +28,7 @@ def note(
     *,
     tags: tuple[str, ...] | UnsetType = UNSET,
     notes: str | UnsetType | None = UNSET,
+    expected: int | None = None,
 ) -> NoteGuest:
     return NoteGuest(
         command_id=command_id(),
@@ -37,6 +38,7 @@ def note(
         person=person,
         tags=tags,
         notes=notes,
+        expected_version=expected,
     )
 
 
