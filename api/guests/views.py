@@ -32,7 +32,7 @@ __all__ = [
 GUEST_MODELS = (guests_layout.NAME,)
 """The projections a profile is read from (for `X-Consistency-Token`)."""
 
-GuestRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^@/]+$")]
+GuestRef = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[^@]+$")]
 
 
 class GuestPatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
