@@ -87,40 +87,23 @@ class Book:
     async def step(
         self, booking_id: str, how: str, day: date, party_size: int = 2
     ) -> ConsistencyToken:
-        ids = ("T1",)
+        done: dict[str, Any] = {
+            "booking_id": booking_id,
+            "table_ids": ("T1",),
+            "service_date": day,
+            "party_size": party_size,
+        }
         event: Event
         if how == "seat":
-            event = BookingSeated(
-                booking_id=booking_id,
-                table_ids=ids,
-                service_date=day,
-                party_size=party_size,
-                seated_at=AT,
-            )
+            event = BookingSeated(**done, seated_at=AT)
         elif how == "complete":
-            event = BookingCompleted(
-                booking_id=booking_id,
-                table_ids=ids,
-                service_date=day,
-                party_size=party_size,
-                completed_at=AT,
-            )
+            event = BookingCompleted(**done, completed_at=AT)
         elif how == "no_show":
-            event = BookingMarkedNoShow(
-                booking_id=booking_id,
-                table_ids=ids,
-                service_date=day,
-                party_size=party_size,
-                duration_minutes=120,
-                marked_at=AT,
-            )
+            event = BookingMarkedNoShow(**done, duration_minutes=120, marked_at=AT)
         else:
             event = BookingCancelled(
-                booking_id=booking_id,
-                table_ids=ids,
-                service_date=day,
+                **done,
                 starts_at=AT,
-                party_size=party_size,
                 duration_minutes=120,
                 cancelled_at=AT,
                 cancelled_by="u",
