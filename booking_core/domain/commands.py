@@ -51,8 +51,11 @@ __all__ = [
     "CreateLayout",
     "DefineTableCombination",
     "DeleteLayout",
+    "GuestCommand",
     "LiftBlock",
     "MarkNoShow",
+    "MergeGuests",
+    "NoteGuest",
     "NotifyWaitlistGuest",
     "OpenVenue",
     "RegistryCommand",
@@ -359,6 +362,27 @@ class RemoveFromWaitlist(Command, frozen=True, kw_only=True):
     reason: str
 
 
+# --- guest profiles ----------------------------------------------------------------------
+
+
+class NoteGuest(Command, frozen=True, kw_only=True):
+    """Set a guest profile's tags and/or notes (UNSET: leave as they are; notes None:
+    clear them). `expected_version` (the HTTP `If-Match`) is the profile stream's."""
+
+    person: str
+    tags: tuple[str, ...] | UnsetType = UNSET
+    notes: str | UnsetType | None = UNSET
+    expected_version: int | None = None
+
+
+class MergeGuests(Command, frozen=True, kw_only=True):
+    """`merged`'s bookings count towards `person` (kept) from now on; the tags are
+    joined, the notes put one after the other."""
+
+    person: str
+    merged: str
+
+
 VenueCommand = (
     SetOpeningHours
     | ChangeSlotSettings
@@ -377,3 +401,4 @@ BookingCommand = (
     BookTable | ChangeBooking | CancelBooking | SeatBooking | CompleteBooking | MarkNoShow
 )
 WaitlistCommand = AddToWaitlist | NotifyWaitlistGuest | SeatFromWaitlist | RemoveFromWaitlist
+GuestCommand = NoteGuest | MergeGuests

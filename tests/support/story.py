@@ -23,9 +23,12 @@ from booking_core.domain.events import (
     BookingPlaced,
     BookingSeated,
     ClosureAdded,
+    GuestProfileNoted,
+    GuestProfilesMerged,
     OpeningHoursChanged,
     PacingReleased,
     PacingTaken,
+    PersonErased,
     SlotSettingsChanged,
     TableAdded,
     TableBlocked,
@@ -38,7 +41,6 @@ from booking_core.domain.events import (
     WaitlistEntrySeated,
     WaitlistGuestNotified,
 )
-from booking_core.domain.personal import ERASED
 from booking_core.domain.streams import VenueStreams
 from booking_core.domain.values import OpeningHours, PacingRule, Shift, TurnTime
 from booking_core.store import ANY, StreamAppend
@@ -57,6 +59,11 @@ TABLES = {  # id: (name, capacity, min_capacity, area)
 }
 
 
+def guest_of(counter: int) -> str:
+    """The person of the story's booking made at `counter`: seven guests come back."""
+    return f"gst_{counter % 7:032x}"
+
+
 @dataclass
 class _Held:
     table_id: str
@@ -64,6 +71,7 @@ class _Held:
     sitting: time
     party_size: int
     status: str = "confirmed"
+    person: str | None = None
 
 
 @dataclass
@@ -79,11 +87,10 @@ class Story:
     streams: VenueStreams = STREAMS
     """The venue the story happens at (the suite's venue unless told)."""
     erased: set[str] = field(default_factory=set)
-    """The bookings whose guest was erased (`erase`)."""
+    """The persons `erase` chose."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
-        self._guest_of: dict[str, str] = {}
         self.free = {
             (t, self.start + timedelta(days=d), s)
             for t in TABLES
@@ -91,26 +98,21 @@ class Story:
             for s in SITTINGS
         }
 
-    def _guest(self, booking_id: str) -> tuple[str, str | None, str | None]:
-        """A booking's guest name, phone and email as its next event carries them: an
-        erased guest's as the store reads them once erased (a change keeps nothing of
-        them). The email is the account's, so one guest (one person, resolved by the
-        store from the address) has several bookings."""
-        if booking_id in self.erased:
-            return ERASED, None, None
-        email = f"{self._guest_of[booking_id]}@example.org"
-        return f"Ada Lovelace {booking_id}", "+44 20 7946 0000", email
-
     def erase(self) -> tuple[str, str] | None:
-        """A guest with bookings to erase, as `(venue_id, identity)`: the test finds the
-        person the store resolved the identity to and erases them. Their bookings so far
-        are erased; their next one is a new person's."""
-        guests = sorted({self._guest_of[b] for b in self._guest_of if b not in self.erased})
-        if not guests:
+        """A guest with bookings to erase, as `(venue_id, person)`: the test erases them
+        through the store, which reads their fields as erased from then on (their later
+        bookings and changes included: the story goes on naming them)."""
+        persons = {h.person for h in self.bookings.values() if h.person is not None}
+        left = sorted(persons - self.erased)
+        if not left:
             return None
-        guest = self.rng.choice(guests)
-        self.erased.update(b for b, g in self._guest_of.items() if g == guest)
-        return self.streams.venue_id, f"email:{guest}@example.org"
+        person = self.rng.choice(left)
+        self.erased.add(person)
+        return self.streams.venue_id, person
+
+    def persons(self) -> list[str]:
+        """Every person the story's bookings may name."""
+        return [guest_of(counter) for counter in range(7)]
 
     def _append(self, *parts: tuple[str, list[Event]]) -> list[StreamAppend]:
         meta = EventMetadata(user_id="u-staff", command_id=f"c-{self.counter}")
@@ -242,9 +244,9 @@ class Story:
         capacity, minimum = TABLES[table_id][1], TABLES[table_id][2]
         held = _Held(table_id, day, sitting, self.rng.randint(minimum, capacity))
         booking_id = f"b{self.counter:05d}"
+        held.person = guest_of(self.counter)
         self.bookings[booking_id] = held
         reserved = self._reserved(booking_id, held)
-        user_id = self._guest_of[booking_id] = f"u-{self.rng.randint(1, 5)}"
         placed = BookingPlaced(
             booking_id=booking_id,
             table_ids=(table_id,),
@@ -259,8 +261,9 @@ class Story:
             duration_minutes=120,
             guest_name=f"{guest} {booking_id}",
             guest_phone="+44 20 7946 0000",
-            guest_email=f"{user_id}@example.org",
-            user_id=user_id,
+            guest_email=f"{booking_id}@example.org",
+            person=held.person,
+            user_id=f"u-{self.rng.randint(1, 5)}",
             source=self.rng.choice(["online", "phone", "walk_in"]),
             placed_at=self.now,
             paced=True,
@@ -291,7 +294,7 @@ class Story:
         table_id, day, sitting = self.rng.choice(fitting)
         self.free.discard((table_id, day, sitting))
         self.free.add((old.table_id, old.service_date, old.sitting))
-        new = _Held(table_id, day, sitting, old.party_size)
+        new = _Held(table_id, day, sitting, old.party_size, person=old.person)
         self.bookings[booking_id] = new
         reserved = self._reserved(booking_id, new)
         changed = BookingChanged(
@@ -306,9 +309,10 @@ class Story:
             ends_at=reserved.ends_at,
             party_size=new.party_size,
             duration_minutes=120,
-            guest_name=self._guest(booking_id)[0],
-            guest_phone=self._guest(booking_id)[1],
-            guest_email=self._guest(booking_id)[2],
+            guest_name=f"Ada Lovelace {booking_id}",
+            guest_phone="+44 20 7946 0000",
+            guest_email=f"{booking_id}@example.org",
+            person=new.person,
             changed_at=self.now,
             changed_by="u-staff",
             previous_table_ids=(old.table_id,),
@@ -483,6 +487,33 @@ class Story:
         writes.append(self._append((stream, [told(ids[0], 2, 12), seated])))
         writes.append(self._append((stream, [removed, told(ids[2], 4, 21)])))
         return writes
+
+    def guest_profiles(self) -> list[list[StreamAppend]]:
+        """Staff tag and note two guests, merge a third into the first, and the second
+        asks to be erased (the erasure's `PersonErased`, as the store appends it)."""
+        first, second, third = guest_of(0), guest_of(1), guest_of(2)
+
+        def noted(person: str, tags: tuple[str, ...], notes: str) -> GuestProfileNoted:
+            return GuestProfileNoted(
+                person=person, tags=tags, notes=notes, noted_by="u-staff", noted_at=self.now
+            )
+
+        merged = GuestProfilesMerged(
+            person=first, merged=third, merged_by="u-staff", merged_at=self.now
+        )
+        return [
+            self._append((self.streams.person(first), [noted(first, ("VIP",), "window")])),
+            self._append((self.streams.person(second), [noted(second, ("nuts",), "allergy")])),
+            self._append(
+                (self.streams.person(first), [merged]), (self.streams.person(third), [merged])
+            ),
+            self._append(
+                (
+                    self.streams.person(second),
+                    [PersonErased(person=second, erased_at=self.now, erased_by="u-staff")],
+                )
+            ),
+        ]
 
     def random_step(self) -> list[StreamAppend] | None:
         roll = self.rng.random()
