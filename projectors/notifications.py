@@ -12,7 +12,14 @@ Rules:
   the window already got its confirmation);
 - a change supersedes the booking's pending reminder (it is cancelled and a new one is
   scheduled for the new start); a cancellation, seating, completion or no-show cancels it;
-- a guest without an email address or phone number gets a `skipped` row naming why;
+- a guest without an email address or phone number gets a `skipped` row naming why; an
+  online booking made from an account without `guest_email` is emailed to the account:
+  its row's recipient is `account:{user_id}`, and the sender looks the address up when
+  it sends (`tablebook.notifications`), so no address of an account is copied here;
+- the manage token of a booking made without an account rides in the details of its
+  `placed` and `changed` rows only (for the link in those messages, and for the next
+  change to copy); the booking's cancellation, seating, completion or no-show clears it
+  from every row of the booking;
 - a waiting party told its table is ready (`WaitlistGuestNotified`) gets a `table_ready`
   row per channel, due at once; its `booking_id` is the waitlist entry's id and its
   version the list's stream version (`{entry_id}:table_ready:{version}:{channel}`), so
@@ -50,6 +57,7 @@ from booking_core.domain.events import (
 from projectors.base import Decoded, TableNames, by_venue
 
 __all__ = [
+    "ACCOUNT_RECIPIENT",
     "CHANNELS",
     "DEFAULT_REMINDER_LEAD",
     "NAME",
@@ -61,6 +69,8 @@ __all__ = [
 
 NAME = "notifications"
 WAKE_CHANNEL = "tablebook_notifications"
+ACCOUNT_RECIPIENT: Final = "account:"
+"""A recipient `account:{user_id}`: the address of that account, looked up when sent."""
 DEFAULT_REMINDER_LEAD: Final = dt.timedelta(hours=24)
 Kind = Literal["placed", "changed", "cancelled", "reminder", "table_ready"]
 Channel = Literal["email", "sms"]
@@ -79,6 +89,14 @@ class BookingDetails(msgspec.Struct, frozen=True, kw_only=True):
     tables: tuple[str, ...]
     party_size: int
     starts_at: dt.datetime
+    ends_at: dt.datetime | None = None
+    """None in rows written before it was kept (their calendar file has no end)."""
+    account: str | None = None
+    """The account that booked online for itself: the email goes to its address when the
+    guest gave none (the sender checks, when it sends, that it is a guest's account)."""
+    manage_token: str | None = None
+    """The manage link's token (a credential) in `placed` and `changed` rows of a booking
+    made without an account, until the booking ends; None everywhere else."""
 
 
 _decode_details = msgspec.json.Decoder(BookingDetails).decode
@@ -112,7 +130,11 @@ class _Row:
 
     @property
     def recipient(self) -> str | None:
-        return self.details.guest_email if self.channel == "email" else self.details.guest_phone
+        if self.channel == "sms":
+            return self.details.guest_phone
+        if self.details.guest_email:
+            return self.details.guest_email
+        return f"{ACCOUNT_RECIPIENT}{self.details.account}" if self.details.account else None
 
     def params(self) -> tuple[Any, ...]:
         recipient = self.recipient
@@ -153,7 +175,13 @@ WHERE booking_id = %s AND kind = 'reminder' AND status = 'pending'
 
 _LATEST_DETAILS = """
 SELECT DISTINCT ON (booking_id) booking_id, details::text FROM {t}
-WHERE booking_id = ANY(%s) ORDER BY booking_id, booking_version DESC
+WHERE booking_id = ANY(%s) AND kind IN ('placed', 'changed') AND channel = 'email'
+ORDER BY booking_id, booking_version DESC
+"""
+
+_CLEAR_LINK = """
+UPDATE {t} SET details = jsonb_set(details, '{{manage_token}}', 'null')
+WHERE booking_id = %s AND details->>'manage_token' IS NOT NULL
 """
 
 
@@ -205,7 +233,7 @@ class NotificationsProjection:
     ) -> int:
         match event:
             case BookingPlaced() | BookingChanged():
-                details = _details(event, venue)
+                details = _details(event, venue, known.get(event.booking_id))
                 known[event.booking_id] = details
                 kind: Kind = "placed" if isinstance(event, BookingPlaced) else "changed"
                 at = event.placed_at if isinstance(event, BookingPlaced) else event.changed_at
@@ -219,18 +247,20 @@ class NotificationsProjection:
                 await _cancel_reminders(
                     connection, tables, event.booking_id, "booking cancelled", event.cancelled_at
                 )
+                await _forget_token(connection, tables, event.booking_id)
                 before = known.get(event.booking_id)
                 if before is None:
                     return 0
                 at = event.cancelled_at
+                last = msgspec.structs.replace(before, manage_token=None)
                 rows = [
-                    _Row(event.booking_id, "cancelled", c, version, before, at, at)
-                    for c in CHANNELS
+                    _Row(event.booking_id, "cancelled", c, version, last, at, at) for c in CHANNELS
                 ]
                 return await _insert(connection, tables, venue.venue_id, rows)
             case BookingSeated() | BookingCompleted() | BookingMarkedNoShow():
                 at = _finished_at(event)
                 await _cancel_reminders(connection, tables, event.booking_id, "booking started", at)
+                await _forget_token(connection, tables, event.booking_id)
                 return 0
             case WaitlistGuestNotified():
                 details = _ready(event, venue)
@@ -254,8 +284,9 @@ class NotificationsProjection:
         rows = [_Row(booking_id, kind, c, version, details, at, at) for c in CHANNELS]
         remind_at = details.starts_at - self.reminder_lead
         if remind_at > at:
+            plain = msgspec.structs.replace(details, manage_token=None)
             rows += [
-                _Row(booking_id, "reminder", c, version, details, remind_at, at, details.starts_at)
+                _Row(booking_id, "reminder", c, version, plain, remind_at, at, details.starts_at)
                 for c in CHANNELS
             ]
         return rows
@@ -263,8 +294,11 @@ class NotificationsProjection:
     async def _load_details(
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
     ) -> dict[str, BookingDetails]:
-        """The last details of the bookings this batch cancels (their event has none)."""
-        wanted = sorted({e.booking_id for _, e in batch if isinstance(e, BookingCancelled)})
+        """The last details of the bookings this batch changes or cancels: a cancellation
+        has none of its own, and a change keeps the account and manage token of before."""
+        wanted = sorted(
+            {e.booking_id for _, e in batch if isinstance(e, BookingCancelled | BookingChanged)}
+        )
         if not wanted:
             return {}
         query = sql.SQL(_LATEST_DETAILS).format(t=tables["notifications"])
@@ -272,7 +306,17 @@ class NotificationsProjection:
         return {row[0]: _decode_details(row[1]) for row in await cursor.fetchall()}
 
 
-def _details(event: BookingPlaced | BookingChanged, venue: _Venue) -> BookingDetails:
+def _details(
+    event: BookingPlaced | BookingChanged, venue: _Venue, before: BookingDetails | None
+) -> BookingDetails:
+    if isinstance(event, BookingPlaced):
+        # Only a booking made online can be the account holder's own; staff taking a
+        # phone booking book under their own account (the sender checks the rest).
+        account = event.user_id if event.source == "online" else None
+        token = event.manage_token
+    else:
+        account = before.account if before else None
+        token = before.manage_token if before else None
     return BookingDetails(
         guest_name=event.guest_name,
         guest_email=event.guest_email,
@@ -283,6 +327,9 @@ def _details(event: BookingPlaced | BookingChanged, venue: _Venue) -> BookingDet
         tables=venue.names(event.table_ids),
         party_size=event.party_size,
         starts_at=event.starts_at,
+        ends_at=event.ends_at,
+        account=account,
+        manage_token=token,
     )
 
 
@@ -334,6 +381,13 @@ async def _cancel_reminders(
     await connection.execute(
         sql.SQL(_CANCEL_REMINDERS).format(t=tables["notifications"]), (reason, at, booking_id)
     )
+
+
+async def _forget_token(
+    connection: AsyncConnection[Any], tables: TableNames, booking_id: str
+) -> None:
+    """The booking is over (or has begun): no later message carries its manage link."""
+    await connection.execute(sql.SQL(_CLEAR_LINK).format(t=tables["notifications"]), (booking_id,))
 
 
 async def _load_venue(

@@ -11,7 +11,17 @@ share the work): each row turns `sending`, its attempt is counted and it is leas
   retry_notification`: `attempts` keeps counting, so a row that had used them all gets
   one more);
 - `skipped` with the reason: the channel is not configured, the event is older than
-  `max_age` (a first deployment over an old history), or the booking has started.
+  `max_age` (a first deployment over an old history), the booking has started, or the
+  account an email was to go to is gone, deactivated or a staff member's.
+
+An email whose recipient is `account:{user_id}` (an online booking made from an account
+without `guest_email`) goes to that account's address as the users table has it when the
+message is sent; the address is never written to the outbox. It goes only to a guest's
+account: one that is active, no admin, and no staff of the booking's venue (staff who
+book for a guest book under their own account). The venue's name, address and slug come
+from the venue directory (`rm_venues`) when sent, so the manage link names the slug the
+booking page answers to now. The manage token is a credential: it is put in the message
+and nowhere else (no log line, no error text carries it).
 
 A sender killed between delivering and recording leaves its rows `sending`; once the
 lease runs out another sender takes them again, so those (and only those) messages may
@@ -29,22 +39,24 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 from psycopg_pool import AsyncConnectionPool
 
 from booking_core.store.listener import Listener
-from projectors.notifications import WAKE_CHANNEL, BookingDetails
+from projectors.notifications import ACCOUNT_RECIPIENT, WAKE_CHANNEL, BookingDetails
 from resilience.backoff import Backoff, log_retry
 from resilience.faults import POSTGRES, SERVER_FAULTS, unavailable_server
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
+from tablebook.notifications_messages import MessageContext, manage_link
 from tablebook.notifications_transports import (
     DeliveryError,
     SmtpTransport,
     Transport,
     TwilioTransport,
 )
-from tablebook.settings import NotificationSettings, Settings
+from tablebook.settings import DEVELOPMENT_PUBLIC_BASE_URL, NotificationSettings, Settings
 
 __all__ = ["Claimed", "Sender", "open_sender", "run_sender", "transports"]
 
@@ -63,7 +75,16 @@ WHERE id IN (
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
 )
-RETURNING id, kind, channel, recipient, details::text, attempts, created_at, expires_at
+RETURNING id, kind, channel, recipient, details::text, attempts, created_at, expires_at,
+    booking_id, booking_version, venue_id
+"""
+
+_VENUE = "SELECT name, slug, address FROM rm_venues WHERE id = %s"
+
+_ACCOUNT = """
+SELECT u.email, u.is_active, u.role = 'admin' OR EXISTS (
+    SELECT 1 FROM venue_staff s WHERE s.venue_id = %(venue)s AND s.user_id = u.id
+) FROM users u WHERE u.id = %(user)s
 """
 
 _SENT = """
@@ -96,11 +117,14 @@ class Claimed:
     id: str
     kind: str
     channel: str
-    recipient: str
+    recipient: str | None
     details: BookingDetails
     attempts: int
     created_at: datetime
     expires_at: datetime | None
+    booking_id: str
+    version: int
+    venue_id: str
 
 
 class Sender:
@@ -115,8 +139,11 @@ class Sender:
         config: NotificationSettings,
         *,
         batch_size: int = BATCH_SIZE,
+        public_base_url: str = DEVELOPMENT_PUBLIC_BASE_URL,
     ) -> None:
         self._pool = pool
+        self._base_url = public_base_url
+        self._host = urlsplit(public_base_url).hostname or "localhost"
         self._database_url = database_url
         self._channels = channels
         self._config = config
@@ -177,21 +204,28 @@ class Sender:
             )
             rows = await cursor.fetchall()
         return [
-            Claimed(r[0], r[1], r[2], r[3], _decode_details(r[4]), r[5], r[6], r[7]) for r in rows
+            Claimed(
+                r[0], r[1], r[2], r[3], _decode_details(r[4]), r[5], r[6], r[7], r[8], r[9], r[10]
+            )
+            for r in rows
         ]
 
     async def _deliver(self, message: Claimed) -> None:
         reason = self._skip_reason(message)
-        if reason is not None:
-            await self._finish(message, "skipped", reason=reason)
+        address: str | None = None
+        if reason is None:
+            address, reason = await self._address(message)
+        if reason is not None or address is None:
+            await self._finish(message, "skipped", reason=reason or "no recipient")
             return
         transport = self._channels[message.channel]
         assert not isinstance(transport, str)
+        context = await self._context(message)
         try:
             # No outer deadline: cancelling a send that may still complete would only make
             # duplicates. Each transport bounds its own network calls.
             reference = await transport.send(
-                message.id, message.kind, message.details, message.recipient
+                message.id, message.kind, message.details, address, context
             )
         except DeliveryError as error:
             await self._failed(message, error)
@@ -214,6 +248,48 @@ class Sender:
         if first_attempt and message.expires_at is None and message.created_at < now - max_age:
             return f"the booking event is older than {self._config.max_age_minutes} minutes"
         return None
+
+    async def _address(self, message: Claimed) -> tuple[str | None, str | None]:
+        """Where the message goes, or why it goes nowhere."""
+        recipient = message.recipient
+        if not recipient:
+            return None, "no recipient"
+        if not recipient.startswith(ACCOUNT_RECIPIENT):
+            return recipient, None
+        user_id = recipient.removeprefix(ACCOUNT_RECIPIENT)
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(
+                _ACCOUNT, {"venue": message.venue_id, "user": user_id}
+            )
+            row = await cursor.fetchone()
+        if row is None:
+            return None, "the account that made the booking no longer exists"
+        email, active, staff = row
+        if not active:
+            return None, "the account that made the booking is deactivated"
+        if staff:
+            return None, "the booking was made from a staff account, not the guest's"
+        return str(email), None
+
+    async def _context(self, message: Claimed) -> MessageContext:
+        async with self._pool.connection() as connection:
+            cursor = await connection.execute(_VENUE, (message.venue_id,))
+            venue = await cursor.fetchone()
+        token = message.details.manage_token
+        link: str | None = None
+        if token and venue is not None:
+            link = manage_link(self._base_url, venue[1], message.booking_id, token)
+        elif token:
+            log.warning("no manage link: the venue is not in the directory", extra=_fields(message))
+        return MessageContext(
+            booking_id=message.booking_id,
+            version=message.version,
+            stamp=message.created_at,
+            host=self._host,
+            venue_name=venue[0] if venue else None,
+            venue_address=venue[2] if venue else None,
+            manage_link=link,
+        )
 
     async def _failed(self, message: Claimed, error: DeliveryError) -> None:
         text = str(error) or type(error).__name__
@@ -288,7 +364,13 @@ async def open_sender(
 ) -> AsyncIterator[Sender]:
     channels = transports(settings)
     try:
-        yield Sender(pool, database_url, channels, settings.notifications)
+        yield Sender(
+            pool,
+            database_url,
+            channels,
+            settings.notifications,
+            public_base_url=settings.public_base_url,
+        )
     finally:
         for transport in channels.values():
             if not isinstance(transport, str):

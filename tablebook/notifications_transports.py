@@ -16,7 +16,7 @@ from typing import Protocol
 import httpx
 
 from projectors.notifications import BookingDetails
-from tablebook.notifications_messages import email_message, sms_text
+from tablebook.notifications_messages import MessageContext, email_message, sms_text
 from tablebook.settings import SmtpSettings
 
 __all__ = ["DeliveryError", "SmtpTransport", "Transport", "TwilioTransport"]
@@ -32,7 +32,12 @@ class DeliveryError(Exception):
 
 class Transport(Protocol):
     async def send(
-        self, notification_id: str, kind: str, details: BookingDetails, recipient: str
+        self,
+        notification_id: str,
+        kind: str,
+        details: BookingDetails,
+        recipient: str,
+        context: MessageContext | None = None,
     ) -> str:
         """Deliver; return the provider's reference for the message."""
         ...
@@ -51,9 +56,16 @@ class SmtpTransport:
         self._threads = ThreadPoolExecutor(threads, thread_name_prefix="smtp")
 
     async def send(
-        self, notification_id: str, kind: str, details: BookingDetails, recipient: str
+        self,
+        notification_id: str,
+        kind: str,
+        details: BookingDetails,
+        recipient: str,
+        context: MessageContext | None = None,
     ) -> str:
-        message = email_message(kind, details, sender=self.settings.sender, to=recipient)
+        message = email_message(
+            kind, details, sender=self.settings.sender, to=recipient, context=context
+        )
         # The same id on a redelivery lets mail systems (and people) spot the repeat.
         digest = hashlib.sha256(notification_id.encode()).hexdigest()[:32]
         message["Message-ID"] = f"<{digest}@tablebook.notifications>"
@@ -94,9 +106,14 @@ class TwilioTransport:
         )
 
     async def send(
-        self, notification_id: str, kind: str, details: BookingDetails, recipient: str
+        self,
+        notification_id: str,
+        kind: str,
+        details: BookingDetails,
+        recipient: str,
+        context: MessageContext | None = None,
     ) -> str:
-        form = {"To": recipient, "From": self._sender, "Body": sms_text(kind, details)}
+        form = {"To": recipient, "From": self._sender, "Body": sms_text(kind, details, context)}
         try:
             response = await self._client.post(self._path, data=form)
         except httpx.HTTPError as error:

@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
+    "DEVELOPMENT_PUBLIC_BASE_URL",
     "DEVELOPMENT_SECRET_KEY",
     "NotificationSettings",
     "Settings",
@@ -26,6 +28,8 @@ __all__ = [
 ]
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-change-me"  # noqa: S105 - refused in production
+DEVELOPMENT_PUBLIC_BASE_URL = "http://127.0.0.1:8000"
+"""Where guests reach the service in development; production must name its own."""
 
 
 class SettingsError(Exception):
@@ -94,6 +98,17 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number, not {raw!r}") from None
     if value <= 0:
         raise SettingsError(f"{name} must be greater than zero, not {raw!r}")
+    return value
+
+
+def _base_url(raw: str) -> str:
+    """An absolute http(s) address without a trailing slash (links are appended to it)."""
+    value = raw.strip().rstrip("/")
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SettingsError(f"PUBLIC_BASE_URL must be an http(s) address, not {raw!r}")
+    if parts.query or parts.fragment:
+        raise SettingsError(f"PUBLIC_BASE_URL must have no query or fragment, not {raw!r}")
     return value
 
 
@@ -167,6 +182,9 @@ class Settings:
     """The demo admin's password for `dev`, and `users create-admin`'s default."""
     bench_routes: bool = False
     """Mount `GET /bench/hello`, the baseline of `make bench`; refused in production."""
+    public_base_url: str = DEVELOPMENT_PUBLIC_BASE_URL
+    """The service's address as guests reach it (scheme and host, no trailing slash): the
+    links in emails (`/book/{slug}?booking=…#token=…`) start with it."""
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
@@ -217,6 +235,7 @@ class Settings:
             time_zone=_time_zone(env.get("TABLEBOOK_TIME_ZONE") or "Europe/London"),
             admin_password=env.get("TABLEBOOK_ADMIN_PASSWORD") or None,
             bench_routes=_flag(env, "TABLEBOOK_BENCH_ROUTES", False),
+            public_base_url=_base_url(env.get("PUBLIC_BASE_URL") or DEVELOPMENT_PUBLIC_BASE_URL),
             smtp=SmtpSettings(
                 host=env.get("SMTP_HOST") or None,
                 port=_int(env, "SMTP_PORT", 587),
@@ -260,3 +279,5 @@ class Settings:
             raise SettingsError("TABLEBOOK_BENCH_ROUTES must be off in production")
         if self.bcrypt_rounds < 10:
             raise SettingsError("BCRYPT_ROUNDS must be at least 10 in production")
+        if self.public_base_url == DEVELOPMENT_PUBLIC_BASE_URL:
+            raise SettingsError("PUBLIC_BASE_URL must be set in production (not the default)")

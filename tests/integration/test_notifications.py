@@ -5,6 +5,9 @@ The outbox is written by the notifications projection and drained by the sender.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, time, timedelta
 from email.message import EmailMessage
@@ -12,26 +15,35 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar, Event
 from psycopg_pool import AsyncConnectionPool
 
 from booking_core.codec import codec
 from booking_core.domain.commands import Actor, BookTable, CancelBooking, ChangeBooking
+from booking_core.domain.events import BookingPlaced, BookingSeated
+from booking_core.domain.registry import LEGACY_ENTRY
+from booking_core.domain.streams import DEFAULT_VENUE_ID
+from booking_core.domain.values import BookingSource
 from booking_core.handlers import book_table, cancel_booking, change_booking
+from booking_core.store import NO_STREAM, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
 from projectors.notifications import NotificationsProjection
 from projectors.runner import SqlProjectionRunner
+from projectors.venues import VenuesProjection
 from read_models.notifications import InvalidCursor, list_notifications
 from tablebook.notifications import Sender, transports
 from tablebook.notifications_transports import Transport
 from tablebook.settings import NotificationSettings, Settings, SmtpSettings, TwilioSettings
 from tests.support.catch_up import sql_caught_up
 from tests.support.providers import FakeTwilio, Mailbox, free_port
-from tests.support.scope import TEST_VENUE
+from tests.support.scope import STREAMS, TEST_VENUE, TEST_VENUE_SLUG
 from tests.support.venue import command_id, days_ahead, open_venue
 
 ZONE = "America/New_York"
 GUEST = Actor(user_id="u-ada")
+HOST = Actor(user_id="u-host", role="host")
 ADA = "Ada <Lovelace> & Co"
+BASE_URL = "https://book.example.test"
 
 
 @pytest.fixture
@@ -39,8 +51,10 @@ async def store(
     clean_store: PostgresEventStore, pool: AsyncConnectionPool[Any]
 ) -> PostgresEventStore:
     async with pool.connection() as connection:
-        await connection.execute("TRUNCATE notifications, notification_venue")
-        await connection.execute("DELETE FROM projection_checkpoints WHERE name = 'notifications'")
+        await connection.execute("TRUNCATE notifications, notification_venue, rm_venues")
+        await connection.execute(
+            "DELETE FROM projection_checkpoints WHERE name IN ('notifications', 'venues')"
+        )
     return clean_store
 
 
@@ -65,6 +79,7 @@ def settings_for(
 ) -> Settings:
     return Settings(
         database_url=database_url,
+        public_base_url=BASE_URL,
         smtp=SmtpSettings(
             host="127.0.0.1" if smtp_port else None,
             port=smtp_port or 25,
@@ -89,7 +104,13 @@ async def make_sender(pool: AsyncConnectionPool[Any], database_url: str) -> Asyn
     def make(settings: Settings) -> Sender:
         channels = transports(settings)
         opened.extend(channels.values())
-        return Sender(pool, database_url, channels, settings.notifications)
+        return Sender(
+            pool,
+            database_url,
+            channels,
+            settings.notifications,
+            public_base_url=settings.public_base_url,
+        )
 
     yield make
     for transport in opened:
@@ -104,6 +125,8 @@ async def project(
 ) -> None:
     runner = SqlProjectionRunner(projection or NotificationsProjection(), store, codec, pool)
     await sql_caught_up(runner, pool)
+    # The venue directory: the sender reads the venue's name and slug from it.
+    await SqlProjectionRunner(VenuesProjection(), store, codec, pool).catch_up()
 
 
 async def settle(sender: Sender, pool: AsyncConnectionPool[Any], timeout: float = 10.0) -> None:
@@ -140,13 +163,16 @@ async def place(
     email: str | None = "ada@example.test",
     phone: str | None = "+15557654321",
     name: str = ADA,
+    actor: Actor = GUEST,
+    source: BookingSource = "online",
 ) -> None:
     await book_table(
         store,
         BookTable(
             venue_id=TEST_VENUE,
             command_id=command_id(),
-            actor=GUEST,
+            actor=actor,
+            source=source,
             now=now,
             booking_id=booking_id,
             date=days_ahead(now, days),
@@ -360,7 +386,8 @@ async def test_applying_the_same_events_again_writes_nothing_new(
 async def test_a_guest_without_email_or_phone_is_skipped_with_the_reason(
     store: PostgresEventStore, pool: AsyncConnectionPool[Any]
 ) -> None:
-    await given_ada_booked(store, pool, email=None, phone=None)
+    # Staff took it by phone: their account's address is not the guest's.
+    await given_ada_booked(store, pool, email=None, phone=None, actor=HOST, source="phone")
     found = await statuses(pool)
     assert found["b-ada:placed:1:email"] == ("skipped", "the guest left no email address")
     assert found["b-ada:placed:1:sms"] == ("skipped", "the guest left no phone number")
@@ -457,3 +484,179 @@ async def test_staff_page_through_notifications_newest_first_with_filters(
         await list_notifications(pool, cursor="not-a-cursor")
     with pytest.raises(ValueError):
         await list_notifications(pool, limit=0)
+
+
+def calendar_of(message: EmailMessage) -> Calendar | None:
+    """The message's `.ics` attachment, parsed back; None when it carries none."""
+    files = [p for p in message.iter_attachments() if p.get_content_type() == "text/calendar"]
+    if not files:
+        return None
+    (part,) = files
+    content = part.get_content()
+    calendar = Calendar.from_ical(content if isinstance(content, bytes) else content.encode())
+    assert part.get_param("method") == calendar["method"]
+    return calendar
+
+
+def event_of(calendar: Calendar) -> Event:
+    (event,) = calendar.walk("VEVENT")
+    assert isinstance(event, Event)
+    return event
+
+
+TOKEN = "manage-token-" + "x" * 20
+
+
+async def place_without_account(store: PostgresEventStore, now: datetime) -> None:
+    """A booking from the public page, without an account: its event carries the manage
+    token (written as the booking page writes it, past the booking commands)."""
+    day = days_ahead(now, 3)
+    start = datetime.combine(day, time(19, 30), ZoneInfo(ZONE))
+    placed = BookingPlaced(
+        booking_id="b-web",
+        table_ids=("T1",),
+        service_date=day,
+        date=day,
+        time=time(19, 30),
+        end_date=day,
+        end_time=time(21, 30),
+        starts_at=start.astimezone(UTC),
+        ends_at=(start + timedelta(hours=2)).astimezone(UTC),
+        party_size=2,
+        duration_minutes=120,
+        guest_name="Grace Hopper",
+        guest_email="grace@example.test",
+        manage_token=TOKEN,
+        manage_token_hash=hashlib.sha256(TOKEN.encode()).hexdigest(),
+        user_id="public",
+        placed_at=now,
+    )
+    stream = STREAMS.booking("b-web")
+    await store.append([StreamAppend(stream, NO_STREAM, [codec.encode(placed)])])
+
+
+async def test_a_booking_without_an_account_is_confirmed_with_its_manage_link_and_no_log_has_it(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    mailbox: Mailbox,
+    make_sender: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = datetime.now(UTC)
+    await open_venue(store, now, ZONE)
+    await place_without_account(store, now)
+    await project(store, pool)
+    caplog.set_level(logging.DEBUG, logger="tablebook")
+    await settle(make_sender(settings_for(database_url, smtp_port=mailbox.port)), pool)
+
+    (message,) = mailbox.messages
+    assert str(message["To"]) == "grace@example.test"
+    slug = TEST_VENUE_SLUG if TEST_VENUE != DEFAULT_VENUE_ID else LEGACY_ENTRY.slug
+    link = f"{BASE_URL}/book/{slug}?booking=b-web#token={TOKEN}"
+    plain, rich = parts(message)
+    assert link in plain
+    assert f'href="{link}"' in rich
+    calendar = calendar_of(message)
+    assert calendar is not None
+    assert TOKEN not in calendar.to_ical().decode()
+    ours = [r for r in caplog.records if r.name.startswith("tablebook")]
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
+    assert "sent" in logged
+    assert TOKEN not in logged
+    # The reminder says nothing of the link; the booking's end takes the token out of
+    # the outbox.
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT kind, details->>'manage_token' FROM notifications WHERE booking_id = 'b-web'"
+        )
+        kept = dict(await cursor.fetchall())
+    assert kept == {"placed": TOKEN, "reminder": None}
+    await store.append(
+        [
+            StreamAppend(
+                STREAMS.booking("b-web"),
+                1,
+                [
+                    codec.encode(
+                        BookingSeated(
+                            booking_id="b-web",
+                            table_ids=("T1",),
+                            service_date=days_ahead(now, 3),
+                            party_size=2,
+                            seated_at=now,
+                        )
+                    )
+                ],
+            )
+        ]
+    )
+    await project(store, pool)
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT count(*) FROM notifications WHERE details::text LIKE %s", (f"%{TOKEN}%",)
+        )
+        assert await cursor.fetchone() == (0,)
+
+
+async def test_a_guest_booking_from_their_account_without_an_address_is_mailed_to_the_account(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    mailbox: Mailbox,
+    make_sender: Any,
+) -> None:
+    """Only a guest's own, active account: never staff's, a deactivated or a gone one."""
+    suffix = uuid.uuid4().hex[:8]
+    accounts = {
+        "own": (f"u-own-{suffix}", True, "system_user"),
+        "off": (f"u-off-{suffix}", False, "system_user"),
+        "staff": (f"u-staff-{suffix}", True, "system_user"),
+        "admin": (f"u-admin-{suffix}", True, "admin"),
+    }
+    async with pool.connection() as connection:
+        for user_id, active, role in accounts.values():
+            await connection.execute(
+                "INSERT INTO users (id, email, password_hash, full_name, role, is_active)"
+                " VALUES (%s, %s, 'x', 'Someone', %s, %s)",
+                (user_id, f"{user_id}@example.test", role, active),
+            )
+        await connection.execute(
+            "INSERT INTO venue_staff (venue_id, user_id, role) VALUES (%s, %s, 'host')",
+            (TEST_VENUE, accounts["staff"][0]),
+        )
+    now = datetime.now(UTC)
+    await open_venue(store, now, ZONE)
+    for n, (key, (user_id, _, _)) in enumerate([*accounts.items(), ("gone", ("u-gone",) * 3)]):
+        actor = Actor(user_id=str(user_id))
+        at = time(10 + 2 * n, 0)
+        await place(store, now, booking_id=f"b-{key}", email=None, phone=None, actor=actor, at=at)
+    try:
+        await project(store, pool)
+        await settle(make_sender(settings_for(database_url, smtp_port=mailbox.port)), pool)
+    finally:
+        async with pool.connection() as connection:
+            ids = [a[0] for a in accounts.values()]
+            await connection.execute("DELETE FROM users WHERE id = ANY(%s)", (ids,))
+
+    own = accounts["own"][0]
+    assert [str(m["To"]) for m in mailbox.messages] == [f"{own}@example.test"]
+    assert calendar_of(mailbox.messages[0]) is not None
+    found = await statuses(pool)
+    assert found["b-own:placed:1:email"] == ("sent", None)
+    assert found["b-off:placed:1:email"] == (
+        "skipped",
+        "the account that made the booking is deactivated",
+    )
+    staff = ("skipped", "the booking was made from a staff account, not the guest's")
+    assert found["b-staff:placed:1:email"] == staff
+    assert found["b-admin:placed:1:email"] == staff
+    assert found["b-gone:placed:1:email"] == (
+        "skipped",
+        "the account that made the booking no longer exists",
+    )
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT recipient FROM notifications WHERE id = 'b-own:placed:1:email'"
+        )
+        assert await cursor.fetchone() == (f"account:{own}",)

@@ -14,6 +14,7 @@ PRODUCTION = {
     "DATABASE_URL": "postgresql://tb@db/tablebook",
     "REDIS_URL": "redis://cache:6379/0",
     "SECRET_KEY": STRONG,
+    "PUBLIC_BASE_URL": "https://book.example.com/",
 }
 
 
@@ -36,6 +37,7 @@ def test_production_with_everything_set_starts() -> None:
         ("DATABASE_URL", "DATABASE_URL"),
         ("REDIS_URL", "REDIS_URL"),
         ("SECRET_KEY", "SECRET_KEY"),
+        ("PUBLIC_BASE_URL", "PUBLIC_BASE_URL"),
     ],
 )
 def test_production_names_the_missing_setting(missing: str, named: str) -> None:
@@ -52,6 +54,17 @@ def test_production_refuses_the_development_secret() -> None:
 def test_production_refuses_a_short_secret() -> None:
     with pytest.raises(SettingsError, match="at least 32"):
         Settings.from_env({**PRODUCTION, "SECRET_KEY": "hunter2"}, dotenv=None)
+
+
+def test_the_public_base_url_loses_its_trailing_slash_and_defaults_in_development() -> None:
+    assert Settings.from_env(PRODUCTION, dotenv=None).public_base_url == "https://book.example.com"
+    assert Settings.from_env({}, dotenv=None).public_base_url == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("bad", ["book.example.com", "ftp://book.example.com", "https://x/?a=1"])
+def test_a_public_base_url_that_is_no_http_address_is_refused(bad: str) -> None:
+    with pytest.raises(SettingsError, match="PUBLIC_BASE_URL"):
+        Settings.from_env({"PUBLIC_BASE_URL": bad}, dotenv=None)
 
 
 def test_an_unknown_environment_is_refused() -> None:
