@@ -24,7 +24,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from playwright.async_api import Browser, Page, expect
 
-from tests.api.browser import DESKTOP, PHONE, SHOTS, assert_accessible, needs_chromium
+from tests.api.browser import DESKTOP, FAR_AWAY, PHONE, SHOTS, assert_accessible, needs_chromium
 from tests.api.conftest import TIME_ZONE, World, console_tab
 from tests.api.outbox import deliver, outbox_rows
 from tests.support.providers import Mailbox
@@ -57,7 +57,8 @@ async def slug(client: AsyncTestClient[Litestar]) -> str:
     return str(venue["slug"])
 
 
-@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+# The phone is set far from the venue (UTC+14): the page keeps the venue's dates and times.
+@pytest.mark.parametrize("size", [{**PHONE, **FAR_AWAY}, DESKTOP], ids=["phone", "desktop"])
 async def test_a_guest_books_without_an_account_then_changes_and_cancels_from_the_email(
     browser: Browser,
     live_server: str,
@@ -100,6 +101,7 @@ async def test_a_guest_books_without_an_account_then_changes_and_cancels_from_th
 
         await expect(page.get_by_role("heading", name="Booked")).to_be_focused()
         summary = page.locator("#summary")
+        await expect(summary).to_contain_text(f"{day:%A, %B} {day.day}, {day.year}")
         await expect(summary).to_contain_text("19:00")
         await expect(summary).to_contain_text("3 guests")
         await expect(summary).to_contain_text(TIME_ZONE)
