@@ -149,7 +149,7 @@ async def test_any_other_token_is_the_404_of_a_booking_that_does_not_exist(
 
 
 async def test_a_signed_in_guest_books_without_an_email_and_the_booking_is_theirs(
-    client: Client, guest: Headers, days: Iterator[dt.date]
+    client: Client, guest: Headers, admin: Headers, days: Iterator[dt.date]
 ) -> None:
     body = _body(next(days))
     del body["guest_email"]
@@ -169,6 +169,10 @@ async def test_a_signed_in_guest_books_without_an_email_and_the_booking_is_their
     )
     bad = await client.post(f"{PUBLIC}/", json=body, headers={"Authorization": "Bearer nope"})
     assert bad.status_code == 401
+    # Staff signed in on the page book as guests: a rule is a refusal, not a question.
+    too_many = {**body, "party_size": 30}
+    refused = await client.post(f"{PUBLIC}/", json=too_many, headers=admin)
+    problem_of(refused, 422, "no-table-fits-party")
 
 
 async def test_a_change_is_re_decided_and_honours_if_match(
