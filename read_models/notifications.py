@@ -53,6 +53,8 @@ class NotificationRow(msgspec.Struct, frozen=True, kw_only=True):
     booking_version: int
     status: NotificationStatus
     recipient: str | None
+    """The email address or phone number; `account:{user_id}` for an email to the account
+    that booked (the guest gave no address; it is looked up when sent)."""
     due_at: datetime
     attempts: int
     last_error: str | None

@@ -20,7 +20,12 @@ from litestar.testing import AsyncTestClient
 from psycopg_pool import AsyncConnectionPool
 
 from tablebook.notifications import Sender, transports
-from tablebook.settings import NotificationSettings, Settings, SmtpSettings
+from tablebook.settings import (
+    DEVELOPMENT_PUBLIC_BASE_URL,
+    NotificationSettings,
+    Settings,
+    SmtpSettings,
+)
 from tests.api.conftest import Headers
 from tests.support.providers import free_port
 
@@ -64,11 +69,18 @@ async def outbox_rows(
         await asyncio.sleep(0.05)
 
 
-async def deliver(pool: AsyncConnectionPool[Any], database_url: str, smtp_port: int) -> int:
+async def deliver(
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    smtp_port: int,
+    public_base_url: str = DEVELOPMENT_PUBLIC_BASE_URL,
+) -> int:
     """One sender's pass over every due row, emails by SMTP to 127.0.0.1:`smtp_port`,
-    each tried once (a failure is final). Answers how many rows it handled."""
+    each tried once (a failure is final); the links in them start with
+    `public_base_url`. Answers how many rows it handled."""
     settings = Settings(
         database_url=database_url,
+        public_base_url=public_base_url,
         smtp=SmtpSettings(host="127.0.0.1", port=smtp_port, sender="bookings@tablebook.test"),
         notifications=NotificationSettings(
             timeout_seconds=2.0, max_attempts=1, max_age_minutes=_NEVER_TOO_OLD
@@ -76,7 +88,10 @@ async def deliver(pool: AsyncConnectionPool[Any], database_url: str, smtp_port: 
     )
     channels = transports(settings)
     try:
-        return await Sender(pool, database_url, channels, settings.notifications).drain()
+        sender = Sender(
+            pool, database_url, channels, settings.notifications, public_base_url=public_base_url
+        )
+        return await sender.drain()
     finally:
         for transport in channels.values():
             if not isinstance(transport, str):

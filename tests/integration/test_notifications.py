@@ -20,7 +20,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from booking_core.codec import codec
 from booking_core.domain.commands import Actor, BookTable, CancelBooking, ChangeBooking
-from booking_core.domain.events import BookingPlaced, BookingSeated
+from booking_core.domain.events import BookingPlaced
 from booking_core.domain.registry import LEGACY_ENTRY
 from booking_core.domain.streams import DEFAULT_VENUE_ID
 from booking_core.domain.values import BookingSource
@@ -186,6 +186,27 @@ async def place(
     )
 
 
+async def move(
+    store: PostgresEventStore, now: datetime, booking_id: str, actor: Actor, **change: Any
+) -> None:
+    command = ChangeBooking(
+        venue_id=TEST_VENUE,
+        command_id=command_id(),
+        actor=actor,
+        now=now,
+        booking_id=booking_id,
+        **change,
+    )
+    await change_booking(store, command)
+
+
+async def cancel(store: PostgresEventStore, now: datetime, booking_id: str, actor: Actor) -> None:
+    command = CancelBooking(
+        venue_id=TEST_VENUE, command_id=command_id(), actor=actor, now=now, booking_id=booking_id
+    )
+    await cancel_booking(store, command)
+
+
 async def given_ada_booked(
     store: PostgresEventStore, pool: AsyncConnectionPool[Any], **guest: Any
 ) -> None:
@@ -214,23 +235,8 @@ async def test_placed_changed_and_cancelled_reach_the_guest_by_email_and_sms(
     now = datetime.now(UTC)
     await open_venue(store, now, ZONE)
     await place(store, now)
-    await change_booking(
-        store,
-        ChangeBooking(
-            venue_id=TEST_VENUE,
-            command_id=command_id(),
-            actor=GUEST,
-            now=now,
-            booking_id="b-ada",
-            time=time(20, 15),
-        ),
-    )
-    await cancel_booking(
-        store,
-        CancelBooking(
-            venue_id=TEST_VENUE, command_id=command_id(), actor=GUEST, now=now, booking_id="b-ada"
-        ),
-    )
+    await move(store, now, "b-ada", GUEST, time=time(20, 15))
+    await cancel(store, now, "b-ada", GUEST)
     await project(store, pool)
     sender = make_sender(settings_for(database_url, smtp_port=mailbox.port, twilio=twilio))
     await settle(sender, pool)
@@ -243,6 +249,27 @@ async def test_placed_changed_and_cancelled_reach_the_guest_by_email_and_sms(
     ]
     assert {str(m["To"]) for m in mailbox.messages} == {"ada@example.test"}
     assert {str(m["From"]) for m in mailbox.messages} == {"bookings@tablebook.test"}
+    # One calendar entry, replaced by the change and removed by the cancellation.
+    by_subject = {str(m["Subject"]).strip().split(":")[0]: calendar_of(m) for m in mailbox.messages}
+    placed, changed, cancelled = (
+        by_subject[s]
+        for s in ("Your table is booked", "Your booking has changed", "Your booking is cancelled")
+    )
+    assert placed is not None
+    assert changed is not None
+    assert cancelled is not None
+    assert [str(c["method"]) for c in (placed, changed, cancelled)] == [
+        "REQUEST",
+        "REQUEST",
+        "CANCEL",
+    ]
+    entries = [event_of(c) for c in (placed, changed, cancelled)]
+    assert {str(e["uid"]) for e in entries} == {"b-ada@book.example.test"}
+    assert [e.decoded("sequence") for e in entries] == [1, 2, 3]
+    moved = entries[1].decoded("dtstart")
+    assert entries[1]["dtstart"].params["TZID"] == ZONE
+    assert moved == datetime.combine(days_ahead(now, 3), time(20, 15), ZoneInfo(ZONE))
+    assert entries[1].decoded("dtend") - moved == timedelta(hours=2)
     bodies = sorted(request.form["Body"].split(":")[0] for request in twilio.requests)
     assert bodies == [
         "Your booking has changed",
@@ -294,17 +321,7 @@ async def test_a_reminder_is_due_the_lead_time_before_the_start_and_follows_a_mo
     await open_venue(store, now, ZONE)
     await place(store, now, days=3, at=time(19, 30))
     await project(store, pool)
-    await change_booking(
-        store,
-        ChangeBooking(
-            venue_id=TEST_VENUE,
-            command_id=command_id(),
-            actor=GUEST,
-            now=now,
-            booking_id="b-ada",
-            date=days_ahead(now, 5),
-        ),
-    )
+    await move(store, now, "b-ada", GUEST, date=days_ahead(now, 5))
     await project(store, pool)
 
     async with pool.connection() as connection:
@@ -564,39 +581,38 @@ async def test_a_booking_without_an_account_is_confirmed_with_its_manage_link_an
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in ours)
     assert "sent" in logged
     assert TOKEN not in logged
-    # The reminder says nothing of the link; the booking's end takes the token out of
-    # the outbox.
-    async with pool.connection() as connection:
-        cursor = await connection.execute(
-            "SELECT kind, details->>'manage_token' FROM notifications WHERE booking_id = 'b-web'"
-        )
-        kept = dict(await cursor.fetchall())
-    assert kept == {"placed": TOKEN, "reminder": None}
-    await store.append(
-        [
-            StreamAppend(
-                STREAMS.booking("b-web"),
-                1,
-                [
-                    codec.encode(
-                        BookingSeated(
-                            booking_id="b-web",
-                            table_ids=("T1",),
-                            service_date=days_ahead(now, 3),
-                            party_size=2,
-                            seated_at=now,
-                        )
-                    )
-                ],
-            )
-        ]
-    )
+    # The reminder says nothing of the link.
+    assert await tokens_kept(pool) == {"placed": TOKEN, "reminder": None}
+
+    # A change carries the link again (the token of the placement) and a calendar entry
+    # that replaces the first; the booking's end takes the token out of the outbox.
+    await move(store, now, "b-web", HOST, time=time(20, 0))
     await project(store, pool)
+    await settle(make_sender(settings_for(database_url, smtp_port=mailbox.port)), pool)
+    changed = mailbox.messages[1]
+    assert link in parts(changed)[0]
+    calendar = calendar_of(changed)
+    assert calendar is not None
+    assert event_of(calendar).decoded("sequence") == 2
+    assert event_of(calendar)["uid"] == "b-web@book.example.test"
+    await cancel(store, now, "b-web", HOST)
+    await project(store, pool)
+    assert set((await tokens_kept(pool)).values()) == {None}
     async with pool.connection() as connection:
         cursor = await connection.execute(
             "SELECT count(*) FROM notifications WHERE details::text LIKE %s", (f"%{TOKEN}%",)
         )
         assert await cursor.fetchone() == (0,)
+
+
+async def tokens_kept(pool: AsyncConnectionPool[Any]) -> dict[str, str | None]:
+    """Each kind of b-web's email rows -> the manage token its details hold."""
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT DISTINCT kind, details->>'manage_token' FROM notifications"
+            " WHERE booking_id = 'b-web' AND channel = 'email'"
+        )
+        return dict(await cursor.fetchall())
 
 
 async def test_a_guest_booking_from_their_account_without_an_address_is_mailed_to_the_account(
