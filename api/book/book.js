@@ -7,7 +7,7 @@ const slug = decodeURIComponent(location.pathname.split("/")[2] || "");
 const base = `/api/v1/venues/${encodeURIComponent(slug)}`;
 const params = new URLSearchParams(location.search);
 const embedded = document.documentElement.classList.contains("embed");
-const bearer = sessionStorage.getItem("tablebook.token");
+let bearer = sessionStorage.getItem("tablebook.token");
 const state = { venue: null, slot: null, booking: null, token: null, managing: false };
 
 async function call(method, path, { body, headers = {} } = {}) {
@@ -177,6 +177,15 @@ async function book(event) {
   $("book").disabled = true;
   const result = await call("POST", "/public/bookings", { body, headers });
   $("book").disabled = false;
+  if (result.status === 401 && bearer) {
+    // The tab's sign-in has ended: book as a guest, with an email, from here on.
+    bearer = null;
+    $("guest_email").required = true;
+    $("email-label").textContent = "Email";
+    notice("Your sign-in has expired. Give your email to book without an account.");
+    $("guest_email").focus();
+    return;
+  }
   if (!result.ok) {
     const first = fieldErrors(result);
     if (first) {

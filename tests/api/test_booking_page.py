@@ -72,6 +72,8 @@ async def test_a_guest_books_without_an_account_then_changes_and_cancels_from_th
     email = f"page-{uuid.uuid4().hex[:10]}@example.com"
     desktop = size is DESKTOP
     async with console_tab(browser, live_server, **size) as page:
+        if desktop:  # a sign-in left in the tab that has since ended
+            await page.add_init_script("sessionStorage.setItem('tablebook.token', 'ended')")
         await page.goto(f"/book/{slug}")
         await expect(page.locator("#venue-zone")).to_contain_text(TIME_ZONE)
         await page.get_by_label("Date", exact=True).fill(day.isoformat())
@@ -85,7 +87,14 @@ async def test_a_guest_books_without_an_account_then_changes_and_cancels_from_th
         await expect(page.get_by_role("heading", name="Your details")).to_be_focused()
 
         await page.get_by_label("Name", exact=True).fill("Page Guest")
-        if desktop:  # the API's field errors appear beside their fields
+        if desktop:
+            # Signed in, the email is optional; the ended sign-in is refused, and the page
+            # goes on as for a guest without an account.
+            await expect(page.get_by_label("Email (optional)")).to_be_visible()
+            await page.get_by_role("button", name="Book", exact=True).click()
+            await expect(page.locator("#notice")).to_contain_text("sign-in has expired")
+            await expect(page.get_by_label("Email", exact=True)).to_be_focused()
+            # The API's field errors appear beside their fields.
             field = page.get_by_label("Email", exact=True)
             await field.fill("not-an-address")
             await page.get_by_role("button", name="Book", exact=True).click()
