@@ -30,6 +30,7 @@ from api.floor.live import LiveStatusController
 from api.floor.tables import AdminTablesController
 from api.floor.venue import AdminVenueController
 from api.guards import authenticate_first
+from api.guests.admin import AdminGuestsController
 from api.health import HealthController
 from api.openapi import document_problems, fix_allow_header
 from api.problems import exception_handlers
@@ -71,6 +72,7 @@ VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
     AdminVenueController,
     AdminWaitlistController,
     WaitlistGuestController,
+    AdminGuestsController,
 ]
 """The routes of one venue: under `/api/v1` for the default venue, and again under
 `/api/v1/venues/{venue_id}` (an id or a slug) for any venue (see `api.venue_scope`)."""

@@ -34,6 +34,8 @@ _LAYOUT = f"{_ADMIN}/layouts/{{layout_id}}"
 _COMBINATIONS = f"{_ADMIN}/table-combinations"
 _COMBINATION = f"{_COMBINATIONS}/{{combination_id}}"
 _VENUE = f"{_ADMIN}/venues/{{venue_id}}"
+_GUESTS = f"{_ADMIN}/guests"
+_GUEST = f"{_GUESTS}/{{guest_id}}"
 _STAFF = f"{_VENUE}/staff/{{user_id}}"
 
 CONSISTENT_READS = frozenset(
@@ -64,6 +66,8 @@ CONSISTENT_READS = frozenset(
         f"{_VENUE}/staff",
         f"{_ADMIN}/waitlist",
         "/api/v1/waitlist/{entry_id}",
+        _GUESTS,
+        _GUEST,
     }
 )
 """GET paths that honour `X-Consistency-Token` (they read a projection)."""
@@ -74,6 +78,7 @@ IF_MATCH = frozenset(
         ("put", _PUBLIC_BOOKING),
         ("put", _LAYOUT),
         ("delete", _LAYOUT),
+        ("patch", _GUEST),
     }
 )
 """Operations that take `If-Match: "<version>"`."""
@@ -97,9 +102,11 @@ ETAG_SENT = IF_MATCH | {
     ("get", _TABLE),
     ("put", _TABLE),
     ("delete", _TABLE),
+    ("get", _GUEST),
+    ("post", f"{_GUEST}/merge"),
 }
 """Operations whose success carries the resource's version as `ETag` (what `If-Match`
-takes): the reads and writes of bookings, layouts and tables."""
+takes): the reads and writes of bookings, layouts, tables and guest profiles."""
 
 KEPT_AFTER_DELETE = frozenset({f"{_BOOKINGS}/{{booking_id}}", _PUBLIC_BOOKING, _TABLE})
 """Where DELETE marks rather than removes: it cancels a booking or retires a table, which
@@ -244,6 +251,18 @@ _INVALID_ENTRY = _r(
     422, "invalid-waitlist-entry", "a field is blank or too long, or a table id is not one"
 )
 
+_GUEST_MERGED = _r(
+    409, "guest-profile-merged", "the profile was merged into another: write to that one"
+)
+_GUEST_ERASED = _r(409, "guest-profile-erased", "the guest's personal data was erased")
+_INVALID_GUEST = _r(
+    422,
+    "invalid-guest-profile",
+    "more than 20 tags, a tag blank or over 30 characters, notes over 2000 characters, a"
+    " profile merged into itself, or two profiles whose tags or notes together break those"
+    " bounds; `errors` names each field",
+)
+
 _LAST_MANAGER = _r(409, "last-manager", "only an admin may leave a venue without a manager")
 
 _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
@@ -342,6 +361,8 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
         _r(409, "notification-too-late", "the booking the message is about has started"),
         _r(409, "notification-superseded", "the booking has changed or been cancelled since"),
     ),
+    ("patch", _GUEST): (_GUEST_MERGED, _GUEST_ERASED, _INVALID_GUEST, _STALE),
+    ("post", f"{_GUEST}/merge"): (_GUEST_MERGED, _GUEST_ERASED, _INVALID_GUEST),
     ("post", f"{_ADMIN}/closures"): (
         _r(409, "closure-already-exists", "the day is already closed for another reason"),
     ),

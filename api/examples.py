@@ -19,6 +19,7 @@ __all__ = ["EXAMPLES", "PARAMETER_EXAMPLES"]
 _BOOKING_ID = "bkg_5f0c9a3e2d7b4c1e8a6f3b2d1c0e9f8a"
 _USER_ID = "usr_0d3c1b2a49584f6e8d7c6b5a4f3e2d1c"
 _CREATED = "2030-04-28T09:12:44.318Z"
+_GUEST_ID = "gst_6a1e0c9b8d7f4e3a2b1c0d9e8f7a6b5c"
 
 _BOOKING: dict[str, Any] = {
     "id": _BOOKING_ID,
@@ -458,6 +459,50 @@ EXAMPLES: dict[str, Any] = {
     },
 }
 
+_GUEST_SUMMARY: dict[str, Any] = {
+    "id": _GUEST_ID,
+    "name": "Ada Lovelace",
+    "phones": ["+442079460018"],
+    "emails": ["ada@example.com"],
+    "visits": 6,
+    "covers": 19,
+    "no_shows": 1,
+    "cancellations": 2,
+    "first_visit": "2029-11-02",
+    "last_visit": "2030-04-26",
+    "tags": ["VIP", "allergy: nuts"],
+}
+EXAMPLES.update(
+    {
+        "GuestSummaryOut": _GUEST_SUMMARY,
+        "GuestPage": {"items": [_GUEST_SUMMARY], "next_cursor": None},
+        "GuestOut": {
+            **_GUEST_SUMMARY,
+            "notes": "Prefers the window; brings her own dessert wine (corkage waived).",
+            "merged": [],
+            "version": 3,
+            "bookings": [
+                {
+                    "id": _BOOKING_ID,
+                    "service_date": "2030-05-01",
+                    "starts_at": "2030-05-01T18:30:00Z",
+                    "party_size": 4,
+                    "status": "confirmed",
+                }
+            ],
+        },
+        "GuestBookingOut": {
+            "id": _BOOKING_ID,
+            "service_date": "2030-05-01",
+            "starts_at": "2030-05-01T18:30:00Z",
+            "party_size": 4,
+            "status": "confirmed",
+        },
+        "GuestPatch": {"tags": ["VIP", "allergy: nuts"], "notes": "Prefers the window."},
+        "GuestMerge": {"guest_id": "gst_0f9e8d7c6b5a49382716f5e4d3c2b1a0"},
+    }
+)
+
 PARAMETER_EXAMPLES: dict[str, Any] = {
     "date": "2030-05-01",
     "day": "2030-12-25",
@@ -479,6 +524,7 @@ PARAMETER_EXAMPLES: dict[str, Any] = {
     "stream": f"booking-{_BOOKING_ID}",
     "after": "781-1842",
     "entry_id": _ENTRY_ID,
+    "guest_id": _GUEST_ID,
     "token": "q0v3Jm8rX2yBwK5tN1sE7uH4cL9dF6gA0pZ3iO2eR1w",
 }
 """Query and path parameters by name: a day in the book, dinner for four, ids shaped

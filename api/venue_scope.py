@@ -45,6 +45,7 @@ __all__ = [
     "actor_in",
     "api_path",
     "floor_plan",
+    "guest_book",
     "provide_staff",
     "provide_venue",
     "venue_managers",
@@ -155,6 +156,18 @@ async def floor_plan(
     """The guard of the floor plan (tables, blocks, layouts) and of when the venue takes
     bookings (opening hours, slot settings, closures): its managers change them, and its
     hosts read them, for the evening's floor and the timeline."""
+    await _staff_read_managers_write(connection)
+
+
+async def guest_book(
+    connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler
+) -> None:
+    """The guard of the guest profiles: the whole staff reads them (a host seats the guest
+    with the nut allergy), its admins and managers tag, note and merge them."""
+    await _staff_read_managers_write(connection)
+
+
+async def _staff_read_managers_write(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     if connection.scope.get("method") in ("GET", "HEAD"):
         await _staff(connection, ("admin", "manager", "host"), "the staff of this venue")
     else:

@@ -15,6 +15,7 @@ from projectors.availability import AvailabilityProjection
 from projectors.base import RedisProjection, SqlProjection
 from projectors.bookings import BookingsProjection
 from projectors.combinations import CombinationsProjection
+from projectors.guests import GuestsProjection
 from projectors.live_status import LiveStatusProjection
 from projectors.notifications import DEFAULT_REMINDER_LEAD, NotificationsProjection
 from projectors.stats import StatsProjection
@@ -38,6 +39,7 @@ SQL_PROJECTIONS: Final[tuple[SqlProjection, ...]] = (
     VenuesProjection(),
     WaitlistProjection(),
     CombinationsProjection(),
+    GuestsProjection(),
 )
 REDIS_PROJECTIONS: Final[tuple[RedisProjection, ...]] = (
     AvailabilityProjection(),

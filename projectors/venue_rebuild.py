@@ -83,6 +83,7 @@ from redis.asyncio import Redis
 from booking_core.codec import EventCodec
 from booking_core.domain.streams import streams_of
 from booking_core.store import ORIGIN, ConsistencyToken, RecordedEvent
+from booking_core.store.postgres import RECORD_COLUMNS, WITH_KEYS, opened_record
 from booking_core.store.venue_filter import in_venue
 from projectors.base import KeySpace, RedisProjection, SqlProjection, TableNames
 from projectors.checkpoints import (
@@ -124,13 +125,12 @@ _VENUE_FILTER = f"""
 """
 
 _SELECT_VENUE = f"""
-SELECT position, tx::text::bigint, stream_id, version, type, schema_version, data, metadata,
-       recorded_at
-FROM events
+SELECT {RECORD_COLUMNS}
+FROM events {WITH_KEYS}
 WHERE (tx, position) > (%(tx)s::text::xid8, %(position)s)
   AND (tx, position) <= (%(upto_tx)s::text::xid8, %(upto_position)s)
   {_VENUE_FILTER}
-ORDER BY tx, position
+ORDER BY events.tx, events.position
 LIMIT %(limit)s
 """  # noqa: S608 - built from constants
 
@@ -173,20 +173,7 @@ class VenueReader:
         async with self.pool.connection() as connection:
             cursor = await connection.execute(_SELECT_VENUE, params)
             rows = await cursor.fetchall()
-        return [
-            RecordedEvent(
-                position=row[0],
-                tx=row[1],
-                stream_id=row[2],
-                version=row[3],
-                type=row[4],
-                schema_version=row[5],
-                data=row[6],
-                metadata=row[7],
-                recorded_at=row[8],
-            )
-            for row in rows
-        ]
+        return [opened_record(row) for row in rows]
 
 
 async def count_venue_events(pool: AsyncConnectionPool[Any], venue_id: str) -> int:

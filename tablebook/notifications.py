@@ -19,7 +19,7 @@ without `guest_email`) goes to that account's address as the users table has it 
 message is sent; the address is never written to the outbox. It goes only to a guest's
 account: one that is active, no admin, and no staff of the booking's venue (staff who
 book for a guest book under their own account). The venue's name, address and slug come
-from the venue directory (`rm_venues`) when sent, so the manage link names the slug the
+from the venue directory (`read_models.venues`) when sent, so the manage link names the slug the
 booking page answers to now. The manage token is a credential: it is put in the message
 and nowhere else (no log line, no error text carries it).
 
@@ -46,6 +46,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from booking_core.store.listener import Listener
 from projectors.notifications import ACCOUNT_RECIPIENT, WAKE_CHANNEL, BookingDetails
+from read_models import venues
 from resilience.backoff import Backoff, log_retry
 from resilience.faults import POSTGRES, SERVER_FAULTS, unavailable_server
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
@@ -79,7 +80,6 @@ RETURNING id, kind, channel, recipient, details::text, attempts, created_at, exp
     booking_id, booking_version, venue_id
 """
 
-_VENUE = "SELECT name, slug, address FROM rm_venues WHERE id = %s"
 
 _ACCOUNT = """
 SELECT u.email, u.is_active, u.role = 'admin' OR EXISTS (
@@ -272,13 +272,11 @@ class Sender:
         return str(email), None
 
     async def _context(self, message: Claimed) -> MessageContext:
-        async with self._pool.connection() as connection:
-            cursor = await connection.execute(_VENUE, (message.venue_id,))
-            venue = await cursor.fetchone()
+        venue = await venues.resolve(self._pool, message.venue_id)
         token = message.details.manage_token
         link: str | None = None
         if token and venue is not None:
-            link = manage_link(self._base_url, venue[1], message.booking_id, token)
+            link = manage_link(self._base_url, venue.slug, message.booking_id, token)
         elif token:
             log.warning("no manage link: the venue is not in the directory", extra=_fields(message))
         return MessageContext(
@@ -286,8 +284,8 @@ class Sender:
             version=message.version,
             stamp=message.created_at,
             host=self._host,
-            venue_name=venue[0] if venue else None,
-            venue_address=venue[2] if venue else None,
+            venue_name=venue.name if venue else None,
+            venue_address=venue.address if venue else None,
             manage_link=link,
         )
 

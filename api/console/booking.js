@@ -1,7 +1,8 @@
 // One booking in full, over whatever screen asked for it: the guest and how to reach
 // them, the special requests first, what their earlier bookings here say, the booking's
 // history (who did what, overrides and their reasons), an edit form, a move to another
-// table, and the evening's steps that apply to its status. Any screen opens it with
+// table, the evening's steps that apply to its status, and the guest's profile (tags and
+// notes, which admins and managers edit here). Any screen opens it with
 //   document.dispatchEvent(new CustomEvent("tablebook:open-booking", {detail: {id}}))
 // and every write it makes is announced with "tablebook:booking-changed".
 
@@ -91,7 +92,7 @@ export async function takeStep(step, booking) {
  * `ctx.user()` is the signed-in user (their own writes read "you" in the history).
  */
 export function initBookingDetail(ctx) {
-  const state = { booking: null, tables: new Map(), tablesOf: null, staff: null, consistency: null, opener: null };
+  const state = { booking: null, tables: new Map(), tablesOf: null, staff: null, consistency: null, guestConsistency: null, opener: null };
   const dialog = build();
   const $ = (id) => dialog.querySelector(`#${id}`);
   const problem = $("bd-problem");
@@ -245,11 +246,92 @@ export function initBookingDetail(ctx) {
     select.value = current;
   }
 
-  /** What we know of the guest from their other bookings here, found by their email or
-   * phone (there are no guest profiles yet: this is read from bookings, and says so). */
+  /** Who the guest is: their profile (what their bookings here add up to, the tags and
+   * notes staff keep; admins and managers edit them here), or, for a booking that names
+   * no profile, what their other bookings here found by email or phone say. */
   async function renderGuest() {
     const b = state.booking;
+    const { data } = await api("GET", `/api/v1/admin/guests?booking_id=${encodeURIComponent(b.id)}`, {
+      consistency: state.consistency,
+    });
+    if (state.booking !== b) return; // another booking was opened meanwhile
+    if (data.items.length) {
+      await renderProfile(data.items[0].id);
+      return;
+    }
+    await renderFromBookings();
+  }
+
+  async function renderProfile(guestId) {
     const box = $("bd-guest");
+    const { data: g } = await api("GET", `/api/v1/admin/guests/${encodeURIComponent(guestId)}`, {
+      consistency: state.guestConsistency ?? state.consistency,
+    });
+    $("bd-guest-title").textContent = "Guest profile";
+    const facts = [
+      ["Visits", `${g.visits} (${g.covers} cover${g.covers === 1 ? "" : "s"})`],
+      ["No-shows", String(g.no_shows)],
+      ["Cancellations", String(g.cancellations)],
+      ["First visit", g.first_visit ? longDate(g.first_visit) : "none yet"],
+      ["Last visit", g.last_visit ? longDate(g.last_visit) : "none yet"],
+    ];
+    const tags = htmlEl(
+      "ul",
+      { class: "bd-tags", id: "bd-guest-tags", "aria-label": "Tags" },
+      ...g.tags.map((tag) => htmlEl("li", { class: "bd-tag", text: tag })),
+    );
+    const parts = [
+      g.tags.length ? tags : htmlEl("p", { class: "hint", id: "bd-guest-tags", text: "No tags." }),
+      htmlEl("dl", { class: "bd-facts" }, ...facts.flatMap(([term, value]) => [htmlEl("dt", { text: term }), htmlEl("dd", { text: value })])),
+    ];
+    if (g.notes) parts.push(htmlEl("p", { class: "bd-guest-notes", id: "bd-guest-notes", text: g.notes }));
+    if (["admin", "manager"].includes(ctx.role?.())) parts.push(profileForm(g));
+    box.replaceChildren(...parts);
+  }
+
+  /** Tags and notes, for admins and managers: the whole list and text, with If-Match. */
+  function profileForm(g) {
+    const form = htmlEl("form", { class: "bd-guest-form", id: "bd-guest-form", novalidate: true });
+    form.innerHTML = `
+      <details>
+        <summary>Edit tags &amp; notes</summary>
+        <label for="bd-guest-tags-input">Tags, separated by commas</label>
+        <input id="bd-guest-tags-input" name="tags" autocomplete="off" placeholder="VIP, allergy: nuts">
+        <label for="bd-guest-notes-input">Notes</label>
+        <textarea id="bd-guest-notes-input" name="notes" rows="3" maxlength="2000"></textarea>
+        <div class="problem" role="alert" id="bd-guest-problem" hidden></div>
+        <div class="actions"><button type="submit" class="primary">Save guest</button></div>
+      </details>`;
+    form.elements.namedItem("tags").value = g.tags.join(", ");
+    form.elements.namedItem("notes").value = g.notes ?? "";
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const box = form.querySelector("#bd-guest-problem");
+      clearFieldErrors(form);
+      showProblem(box, null);
+      const tags = form.elements.namedItem("tags").value.split(",").map((t) => t.trim()).filter(Boolean);
+      const notes = form.elements.namedItem("notes").value.trim() || null;
+      try {
+        const made = await api("PATCH", `/api/v1/admin/guests/${encodeURIComponent(g.id)}`, {
+          write: true,
+          ifMatch: g.version,
+          body: { tags, notes },
+        });
+        state.guestConsistency = made.consistency;
+        say("Guest profile saved.");
+        await renderProfile(g.id);
+      } catch (error) {
+        const names = Object.fromEntries(tags.map((_, i) => [`tags[${i}]`, "tags"]));
+        refused(form, box, error, "Could not save the guest:", names);
+      }
+    });
+    return form;
+  }
+
+  async function renderFromBookings() {
+    const b = state.booking;
+    const box = $("bd-guest");
+    $("bd-guest-title").textContent = "The guest here before";
     const keys = [b.guest_email, b.guest_phone].filter(Boolean);
     const key = keys.join(" or ");
     if (!keys.length) {
@@ -282,7 +364,7 @@ export function initBookingDetail(ctx) {
     ];
     box.replaceChildren(
       htmlEl("dl", { class: "bd-facts" }, ...facts.flatMap(([term, value]) => [htmlEl("dt", { text: term }), htmlEl("dd", { text: value })])),
-      htmlEl("p", { class: "hint", text: `From ${others.length} other booking${others.length === 1 ? "" : "s"} here with ${key}; guest profiles with tags are not kept yet.` }),
+      htmlEl("p", { class: "hint", text: `From ${others.length} other booking${others.length === 1 ? "" : "s"} here with ${key}: this booking names no guest profile.` }),
     );
   }
 
@@ -363,6 +445,7 @@ export function initBookingDetail(ctx) {
     showProblem(problem, null);
     say("");
     state.consistency = null;
+    state.guestConsistency = null;
     $("bd-edit").open = false;
     blank();
     if (!dialog.open) {

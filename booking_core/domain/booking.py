@@ -115,6 +115,9 @@ class BookingDetails:
     updated_at: datetime
     manage_token_hash: str | None = None
     """Set when the booking was made without an account (`BookingPlaced`)."""
+    person: str | None = None
+    """Whose personal fields these are (`gst_…`): every later event of the booking carries
+    it, so a changed email or phone never moves the booking to another guest."""
 
     @property
     def slot(self) -> Slot:
@@ -319,6 +322,7 @@ def evolve(state: BookingState, event: BookingEvent) -> BookingState:
                 placed_at=event.placed_at,
                 updated_at=event.placed_at,
                 manage_token_hash=event.manage_token_hash,
+                person=event.person,
             )
             return Confirmed(details)
         case BookingChanged():
@@ -456,6 +460,7 @@ def _change(
             guest_phone=after.guest_phone,
             guest_email=after.guest_email,
             special_requests=after.special_requests,
+            person=details.person,
             changed_at=command.now,
             changed_by=command.actor.user_id,
             previous_table_ids=details.table_ids,
@@ -487,6 +492,7 @@ def _placed(command: BookTable, placement: Placement) -> BookingPlaced:
         guest_phone=command.guest_phone,
         guest_email=command.guest_email,
         special_requests=command.special_requests,
+        person=command.person,
         user_id=command.actor.user_id,
         source=command.source,
         placed_at=command.now,

@@ -51,8 +51,11 @@ __all__ = [
     "CreateLayout",
     "DefineTableCombination",
     "DeleteLayout",
+    "GuestCommand",
     "LiftBlock",
     "MarkNoShow",
+    "MergeGuests",
+    "NoteGuest",
     "NotifyWaitlistGuest",
     "OpenVenue",
     "RegistryCommand",
@@ -293,6 +296,9 @@ class BookTable(Command, frozen=True, kw_only=True):
     """For a booking made without an account: SHA-256 (hex) of its manage token."""
     manage_token: str | None = None
     """The manage token itself, for the confirmation's link (a personal field)."""
+    person: str | None = None
+    """The guest the booking belongs to, when known already (a party seated from the
+    waitlist is the entry's guest); otherwise the store resolves it from the identity."""
 
 
 class ChangeBooking(Command, frozen=True, kw_only=True):
@@ -376,6 +382,27 @@ class RemoveFromWaitlist(Command, frozen=True, kw_only=True):
     reason: str
 
 
+# --- guest profiles ----------------------------------------------------------------------
+
+
+class NoteGuest(Command, frozen=True, kw_only=True):
+    """Set a guest profile's tags and/or notes (UNSET: leave as they are; notes None:
+    clear them). `expected_version` (the HTTP `If-Match`) is the profile stream's."""
+
+    person: str
+    tags: tuple[str, ...] | UnsetType = UNSET
+    notes: str | UnsetType | None = UNSET
+    expected_version: int | None = None
+
+
+class MergeGuests(Command, frozen=True, kw_only=True):
+    """`merged`'s bookings count towards `person` (kept) from now on; the tags are
+    joined, the notes put one after the other."""
+
+    person: str
+    merged: str
+
+
 VenueCommand = (
     SetOpeningHours
     | ChangeSlotSettings
@@ -394,3 +421,4 @@ BookingCommand = (
     BookTable | ChangeBooking | CancelBooking | SeatBooking | CompleteBooking | MarkNoShow
 )
 WaitlistCommand = AddToWaitlist | NotifyWaitlistGuest | SeatFromWaitlist | RemoveFromWaitlist
+GuestCommand = NoteGuest | MergeGuests

@@ -37,9 +37,13 @@ __all__ = [
     "ErrorKind",
     "FieldProblems",
     "Forbidden",
+    "GuestNotFound",
+    "GuestProfileErased",
+    "GuestProfileMerged",
     "InsideLeadTime",
     "InvalidBooking",
     "InvalidCombination",
+    "InvalidGuestProfile",
     "InvalidId",
     "InvalidLayout",
     "InvalidOpeningHours",
@@ -819,3 +823,51 @@ class InvalidWaitlistEntry(DomainError):
     def __init__(self, field: str, message: str) -> None:
         self.field = field
         super().__init__(f"{field}: {message}")
+
+
+# --- guest profiles ----------------------------------------------------------------------
+
+
+class GuestNotFound(DomainError):
+    """No profile of that id at this venue (another venue's guest is not found either)."""
+
+    kind = "not_found"
+    code = "guest-not-found"
+    title = "No such guest"
+
+    def __init__(self, guest_id: str) -> None:
+        self.guest_id = guest_id
+        super().__init__(f"there is no guest {guest_id[:80]!r}")
+
+
+class GuestProfileMerged(DomainError):
+    """The profile was merged into another: write to the kept one (`into`)."""
+
+    kind = "conflict"
+    code = "guest-profile-merged"
+    title = "Merged into another profile"
+
+    def __init__(self, guest_id: str, into: str) -> None:
+        self.guest_id = guest_id
+        self.into = into
+        super().__init__(f"guest {guest_id!r} was merged into {into!r}")
+
+
+class GuestProfileErased(DomainError):
+    """The guest's personal data was erased: their profile takes no more notes."""
+
+    kind = "conflict"
+    code = "guest-profile-erased"
+    title = "Guest erased"
+
+    def __init__(self, guest_id: str) -> None:
+        self.guest_id = guest_id
+        super().__init__(f"guest {guest_id!r} was erased")
+
+
+class InvalidGuestProfile(FieldProblems):
+    """Tags or notes out of bounds, or a merge of a profile into itself."""
+
+    kind = "rule"
+    code = "invalid-guest-profile"
+    title = "Invalid guest profile"

@@ -46,6 +46,8 @@ __all__ = [
     "ClosureAdded",
     "ClosureRemoved",
     "Event",
+    "GuestProfileNoted",
+    "GuestProfilesMerged",
     "LayoutActivated",
     "LayoutChanged",
     "LayoutCreated",
@@ -539,6 +541,30 @@ class PersonErased(Event, frozen=True, kw_only=True, tag="PersonErased"):
     """The user who asked: the person themselves, or an admin."""
 
 
+class GuestProfileNoted(Event, frozen=True, kw_only=True, tag="GuestProfileNoted"):
+    """Staff set the profile's tags and notes: both as they are now (the whole list and
+    the whole text, changed or not). `notes` is personal (sealed under `person`, erased
+    with it); tags are a small vocabulary (VIP, allergy) and are not."""
+
+    person: str
+    tags: tuple[str, ...] = ()
+    notes: str | None = None
+    noted_by: str
+    noted_at: dt.datetime
+
+
+class GuestProfilesMerged(Event, frozen=True, kw_only=True, tag="GuestProfilesMerged"):
+    """Staff found two profiles of one guest: `merged`'s bookings count towards `person`
+    (the kept profile) from now on. Appended to both profiles' streams in one write, so
+    neither can be merged or noted again as if it had not happened; the kept one's tags
+    and notes after the merge follow in a `GuestProfileNoted` of its stream."""
+
+    person: str
+    merged: str
+    merged_by: str
+    merged_at: dt.datetime
+
+
 VenueEvent = (
     VenueOpened
     | VenueDetailsChanged
@@ -568,7 +594,7 @@ BookingEvent = (
     | BookingMarkedNoShow
 )
 
-PersonEvent = PersonErased
+PersonEvent = PersonErased | GuestProfileNoted | GuestProfilesMerged
 """A guest profile's stream (`person-{gst_id}`)."""
 
 WaitlistEvent = (
@@ -614,4 +640,6 @@ ALL_EVENTS: Final[tuple[type[Event], ...]] = (
     WaitlistEntrySeated,
     WaitlistEntryRemoved,
     PersonErased,
+    GuestProfileNoted,
+    GuestProfilesMerged,
 )

@@ -11,11 +11,21 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeVar
 
-from booking_core.domain import booking, pacing, registry, service_day, table, venue, waitlist
+from booking_core.domain import (
+    booking,
+    guest,
+    pacing,
+    registry,
+    service_day,
+    table,
+    venue,
+    waitlist,
+)
 from booking_core.domain.events import (
     BookingEvent,
     Event,
     PacingEvent,
+    PersonEvent,
     ServiceDayEvent,
     SlugEvent,
     TableEvent,
@@ -25,6 +35,7 @@ from booking_core.domain.events import (
 from booking_core.domain.streams import (
     BOOKING_PREFIX,
     PACING_PREFIX,
+    PERSON_PREFIX,
     SLUG_PREFIX,
     TABLE_PREFIX,
     VENUE,
@@ -36,6 +47,7 @@ from booking_core.domain.streams import (
 __all__ = [
     "BOOKING",
     "PACING",
+    "PERSON",
     "SERVICE_DAY",
     "SLUG",
     "TABLE",
@@ -103,6 +115,12 @@ def _waitlist(state: waitlist.Waitlist, event: Event) -> waitlist.Waitlist:
     return waitlist.evolve(state, event)
 
 
+def _person(state: guest.GuestProfile, event: Event) -> guest.GuestProfile:
+    if not isinstance(event, PersonEvent):
+        raise _misplaced(event, "guest profile")
+    return guest.evolve(state, event)
+
+
 def _misplaced(event: Event, kind: str) -> ValueError:
     return ValueError(f"a {type(event).__name__} does not belong in a {kind} stream")
 
@@ -122,6 +140,10 @@ WAITLIST: Final[StreamKind[waitlist.Waitlist]] = StreamKind(
     "waitlist", waitlist.initial_state, _waitlist
 )
 
+PERSON: Final[StreamKind[guest.GuestProfile]] = StreamKind(
+    "guest profile", guest.initial_state, _person
+)
+
 
 def kind_of(stream_id: str) -> StreamKind[Any]:
     """The kind of a stream of any venue."""
@@ -136,6 +158,8 @@ def kind_of(stream_id: str) -> StreamKind[Any]:
         return PACING
     if name.startswith(WAITLIST_PREFIX):
         return WAITLIST
+    if name.startswith(PERSON_PREFIX):
+        return PERSON
     if name.startswith(TABLE_PREFIX):
         return SERVICE_DAY if "@" in name else TABLE
     raise ValueError(f"no domain stream is called {stream_id!r}")

@@ -47,6 +47,7 @@ PERSONAL_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "BookingChanged": ("guest_name", "guest_phone", "guest_email", "special_requests"),
     "WaitlistEntryAdded": ("guest_name", "guest_phone", "notes"),
     "WaitlistGuestNotified": ("guest_name", "guest_phone"),
+    "GuestProfileNoted": ("notes",),
 }
 """Event type (its stored name) → the payload fields sealed under the event's `person`."""
 

@@ -95,6 +95,8 @@ class EntryDetails:
     quoted_wait_minutes: int | None
     token_hash: str
     added_at: datetime
+    person: str | None = None
+    """Whose personal fields these are: the notice and the walk-in booking carry it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +203,7 @@ def decide(
                     party_size=details.party_size,
                     guest_name=details.guest_name,
                     guest_phone=details.guest_phone,
+                    person=details.person,
                     notified_at=command.now,
                     notified_by=command.actor.user_id,
                 )
@@ -257,6 +260,7 @@ def evolve(state: Waitlist, event: WaitlistEvent) -> Waitlist:
                 quoted_wait_minutes=event.quoted_wait_minutes,
                 token_hash=event.token_hash,
                 added_at=event.added_at,
+                person=event.person,
             )
             return _with(state, Waiting(details))
         case WaitlistGuestNotified():
@@ -299,6 +303,7 @@ def walk_in(command: SeatFromWaitlist, state: Waitlist, time_zone: str) -> BookT
         source="walk_in",
         seat_now=True,
         override=command.override,
+        person=details.person,
     )
 
 

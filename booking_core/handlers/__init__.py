@@ -19,6 +19,7 @@ from booking_core.handlers.bookings import (
     mark_no_show,
     seat_booking,
 )
+from booking_core.handlers.guests import GuestResult, merge_guests, note_guest
 from booking_core.handlers.registry import (
     RegistryResult,
     change_registry,
@@ -46,6 +47,7 @@ __all__ = [
     "DEFAULT_RETRY",
     "BookingResult",
     "CommandResult",
+    "GuestResult",
     "RegistryResult",
     "RetryPolicy",
     "TableResult",
@@ -66,6 +68,8 @@ __all__ = [
     "lift_block",
     "load_venue",
     "mark_no_show",
+    "merge_guests",
+    "note_guest",
     "notify_waitlist_guest",
     "remove_from_waitlist",
     "retire_table",

@@ -22,12 +22,15 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
+import msgspec
+
 from booking_core.codec import Event, EventMetadata, codec
 from booking_core.domain.booking import BookingState
 from booking_core.domain.commands import Command
 from booking_core.domain.decision import Decision
 from booking_core.domain.errors import DomainError, TooMuchContention
 from booking_core.domain.folding import BOOKING, SERVICE_DAY, SLUG, TABLE, VENUE_KIND, StreamKind
+from booking_core.domain.personal import PERSONAL_FIELDS
 from booking_core.domain.registry import SlugHold
 from booking_core.domain.service_day import ServiceDay
 from booking_core.domain.streams import (
@@ -45,6 +48,7 @@ from booking_core.store import (
     ConsistencyToken,
     EventStore,
     IdempotencyKey,
+    NewEvent,
     RecordedEvent,
     StreamAppend,
 )
@@ -274,6 +278,36 @@ class StaleRead(Exception):
 Decide = Callable[[Session], Awaitable[Decision]]
 
 
+def _with_persons(decision: Decision, persons: Mapping[int, str]) -> Decision:
+    """The decision's events as stored: each with the person the store resolved for it
+    (`persons`: by the event's index in the append, which follows `decision.streams()`)."""
+    if not persons:
+        return decision
+    events: dict[str, tuple[Event, ...]] = {}
+    index = 0
+    for stream_id in decision.streams():
+        stored: list[Event] = []
+        for event in decision.events.get(stream_id, ()):
+            person = persons.get(index)
+            index += 1
+            if person is not None and getattr(event, "person", person) != person:
+                event = msgspec.structs.replace(event, person=person)
+            stored.append(event)
+        events[stream_id] = tuple(stored)
+    return Decision(events=events, reads=decision.reads)
+
+
+def _encode(event: Event, metadata: EventMetadata, account: str | None) -> NewEvent:
+    """The event for the store. A guest (not staff) writes their own details: an event
+    that starts a booking of theirs belongs to their account's person
+    (`booking_core.domain.identity`); staff write other people's, resolved by email or
+    phone."""
+    encoded = codec.encode(event, metadata)
+    if account is None or encoded.type not in PERSONAL_FIELDS:
+        return encoded
+    return msgspec.structs.replace(encoded, account=account)
+
+
 async def _duplicate(
     store: EventStore,
     decide: Decide,
@@ -320,6 +354,7 @@ async def execute(
     first write's token, whatever deciding it again would say.
     """
     metadata = EventMetadata(command_id=command.command_id, user_id=command.actor.user_id)
+    account = None if command.actor.is_staff else command.actor.user_id
     streams = streams_of(command.venue_id)
     for attempt in range(1, retry.attempts + 1):
         session = Session(store, streams=streams)
@@ -347,7 +382,7 @@ async def execute(
             StreamAppend(
                 stream_id,
                 session.version(stream_id),
-                [codec.encode(event, metadata) for event in decision.events.get(stream_id, ())],
+                [_encode(event, metadata, account) for event in decision.events.get(stream_id, ())],
             )
             for stream_id in decision.streams()
         ]
@@ -369,6 +404,7 @@ async def execute(
                 appended.payload,
                 streams=streams,
             )
+        decision = _with_persons(decision, appended.persons)
         result = CommandResult(
             events={s: events for s, events in decision.events.items() if events},
             token=appended.token,

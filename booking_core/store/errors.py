@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConcurrencyError", "EventStoreError", "IdempotencyKeyReused"]
+__all__ = ["ConcurrencyError", "EventStoreError", "IdempotencyKeyReused", "PersonsMoved"]
 
 
 class EventStoreError(Exception):
@@ -27,3 +27,12 @@ class IdempotencyKeyReused(EventStoreError):
     def __init__(self, key: str) -> None:
         self.key = key
         super().__init__(f"idempotency key {key!r} was already used for another request")
+
+
+class PersonsMoved(EventStoreError):
+    """An append's persons kept changing under it (other appends claiming the same new
+    guest, erasures) however often it sealed its personal fields again."""
+
+    def __init__(self, attempts: int) -> None:
+        self.attempts = attempts
+        super().__init__(f"the persons of an append kept moving, {attempts} times")

@@ -2,6 +2,12 @@
 
 For fast unit tests of handlers and projections. Every append commits at once, so
 `read_all` has no in-flight transactions to wait for.
+
+Personal fields stay in the clear here (nothing is sealed), but persons behave as in
+PostgreSQL: an event with personal fields and no `person` is resolved to the venue's
+person of its identity, or a fresh one (`booking_core.domain.identity`); `erase` forgets
+persons; every read shows an erased person's fields as erased, and events written for
+them afterwards are stored that way.
 """
 
 from __future__ import annotations
@@ -10,8 +16,13 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import Any
 
-from booking_core.domain.streams import venue_of
+import msgspec
+
+from booking_core.domain.identity import identity_digest, payload_identity
+from booking_core.domain.personal import PERSONAL_FIELDS, erased_value, new_person_id
+from booking_core.domain.streams import streams_of, venue_of
 from booking_core.store._validation import check_append, expected_label
 from booking_core.store.errors import ConcurrencyError, IdempotencyKeyReused
 from booking_core.store.records import (
@@ -20,11 +31,19 @@ from booking_core.store.records import (
     AppendResult,
     ConsistencyToken,
     IdempotencyKey,
+    NewEvent,
     RecordedEvent,
     StreamAppend,
 )
 
 __all__ = ["InMemoryEventStore"]
+
+_decode = msgspec.json.Decoder(dict[str, Any]).decode
+_encode = msgspec.json.Encoder().encode
+
+
+def _erased(event_type: str, payload: dict[str, Any]) -> dict[str, Any]:
+    return {**payload, **{name: erased_value(name) for name in PERSONAL_FIELDS[event_type]}}
 
 
 def _utc_now() -> datetime:
@@ -57,6 +76,10 @@ class InMemoryEventStore:
         self._keys: dict[str, tuple[str, AppendResult]] = {}
         self._listeners: set[_MemoryWakeups] = set()
         self._tx = 0
+        self._persons: dict[str, str] = {}
+        """Each person with a key → its venue."""
+        self._identities: dict[tuple[str, bytes], str] = {}
+        self._erased: set[str] = set()
 
     async def append(
         self, streams: Sequence[StreamAppend], *, idempotency: IdempotencyKey | None = None
@@ -74,6 +97,8 @@ class InMemoryEventStore:
             if stream.expected is not ANY and stream.expected != actual:
                 raise ConcurrencyError(stream.stream_id, expected_label(stream.expected), actual)
 
+        streams = list(streams)
+        persons = self._with_persons(streams)
         self._tx += 1
         now = self._clock()
         versions: dict[str, int] = {}
@@ -97,22 +122,121 @@ class InMemoryEventStore:
                 self._log.append(recorded)
             versions[stream.stream_id] = len(history)
         payload = idempotency.payload if idempotency is not None else b"null"
-        result = AppendResult(versions=versions, token=self._log[-1].token, payload=payload)
+        result = AppendResult(
+            versions=versions, token=self._log[-1].token, payload=payload, persons=persons
+        )
         if idempotency is not None:
             self._keys[idempotency.key] = (idempotency.fingerprint, result)
         for listener in self._listeners:
             listener.announce(result.token)
         return result
 
+    def _with_persons(self, streams: list[StreamAppend]) -> dict[int, str]:
+        """Resolve each personal event's person, in place in `streams`; return the person
+        of each by its index in the append."""
+        persons: dict[int, str] = {}
+        index = 0
+        for number, stream in enumerate(streams):
+            venue_id = venue_of(stream.stream_id)
+            events = list(stream.events)
+            for position, event in enumerate(events):
+                if event.type in PERSONAL_FIELDS:
+                    payload = _decode(event.data)
+                    person = payload.get("person")
+                    if not isinstance(person, str):
+                        person = self._resolve(venue_id, payload_identity(payload, event.account))
+                    elif self._persons.get(person, venue_id) != venue_id:
+                        raise ValueError(f"person {person!r} belongs to another venue")
+                    payload["person"] = persons[index] = person
+                    if person not in self._persons:  # erased (or never made): stored so
+                        payload = _erased(event.type, payload)
+                    events[position] = msgspec.structs.replace(
+                        event, data=_encode(payload), account=None
+                    )
+                index += 1
+            streams[number] = StreamAppend(stream.stream_id, stream.expected, events)
+        return persons
+
+    def _resolve(self, venue_id: str, identity: str | None) -> str:
+        digest = identity_digest(identity) if identity is not None else None
+        if digest is not None and (venue_id, digest) in self._identities:
+            return self._identities[(venue_id, digest)]
+        person = new_person_id()
+        self._persons[person] = venue_id
+        if digest is not None:
+            self._identities[(venue_id, digest)] = person
+        return person
+
+    async def erase(
+        self, persons: Mapping[str, Collection[str]], erased: Callable[[str, str], NewEvent]
+    ) -> tuple[list[tuple[str, str]], ConsistencyToken | None]:
+        """See `PostgresEventStore.erase`."""
+        gone = [
+            (venue_id, person)
+            for venue_id, wanted in persons.items()
+            for person in dict.fromkeys(wanted)
+            if self._persons.get(person) == venue_id
+        ]
+        for _, person in gone:
+            del self._persons[person]
+            self._erased.add(person)
+        self._identities = {
+            found: person for found, person in self._identities.items() if person in self._persons
+        }
+        if not gone:
+            return [], None
+        appended = await self.append(
+            [
+                StreamAppend(streams_of(venue_id).person(person), ANY, [erased(venue_id, person)])
+                for venue_id, person in gone
+            ]
+        )
+        return gone, appended.token
+
+    async def persons_of(self, identities: Collection[str]) -> list[tuple[str, str]]:
+        """See `PostgresEventStore.persons_of`."""
+        digests = {identity_digest(identity) for identity in identities}
+        return sorted(
+            {
+                (venue_id, person)
+                for (venue_id, d), person in self._identities.items()
+                if d in digests
+            }
+        )
+
+    async def streams_of_persons(self, persons: Collection[str]) -> list[str]:
+        """See `PostgresEventStore.streams_of_persons`."""
+        wanted = set(persons)
+        found = (
+            record.stream_id
+            for record in self._log
+            if record.type in PERSONAL_FIELDS and _decode(record.data).get("person") in wanted
+        )
+        return list(dict.fromkeys(found))
+
+    def _view(self, record: RecordedEvent) -> RecordedEvent:
+        """The record as readers see it: an erased person's fields erased."""
+        if record.type not in PERSONAL_FIELDS or not self._erased:
+            return record
+        payload = _decode(record.data)
+        if payload.get("person") not in self._erased:
+            return record
+        return msgspec.structs.replace(record, data=_encode(_erased(record.type, payload)))
+
     async def read_stream(self, stream_id: str, from_version: int = 1) -> list[RecordedEvent]:
-        return self._streams.get(stream_id, [])[max(from_version, 1) - 1 :]
+        return [self._view(r) for r in self._streams.get(stream_id, [])[max(from_version, 1) - 1 :]]
 
     async def read_streams(
         self, stream_ids: Collection[str], from_versions: Mapping[str, int] | None = None
     ) -> dict[str, list[RecordedEvent]]:
         starts = from_versions or {}
         return {
-            stream_id: self._streams.get(stream_id, [])[max(starts.get(stream_id, 1), 1) - 1 :]
+            stream_id: [
+                self._view(record)
+                for record in self._streams.get(stream_id, [])[
+                    max(starts.get(stream_id, 1), 1) - 1 :
+                ]
+            ]
             for stream_id in stream_ids
         }
 
@@ -144,7 +268,7 @@ class InMemoryEventStore:
                 continue
             if recorded_before is not None and event.recorded_at >= recorded_before:
                 continue
-            found.append(event)
+            found.append(self._view(event))
             if len(found) >= limit:
                 break
         return found

@@ -79,6 +79,10 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     data: bytes
     metadata: bytes = b"{}"
     schema_version: int = 1
+    account: str | None = None
+    """The signed-in guest who wrote this event for themselves, if one did: an event with
+    personal fields and no `person` then belongs to the person of that account rather
+    than of its email or phone (`booking_core.domain.identity`). Never stored."""
 
 
 class StreamAppend(msgspec.Struct, frozen=True):
@@ -116,6 +120,9 @@ class AppendResult(msgspec.Struct, frozen=True, kw_only=True):
     token: ConsistencyToken
     duplicate: bool = False
     payload: bytes = b"null"
+    persons: dict[int, str] = {}
+    """The person each event with personal fields was stored under, by the event's index
+    in the append (streams in order, then their events); empty for a duplicate."""
 
 
 class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True):

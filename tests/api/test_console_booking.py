@@ -199,10 +199,9 @@ async def test_the_detail_shows_how_to_reach_the_guest_and_their_requests(
     summary = dialog.locator("#bd-summary")
     for text in ("confirmed", "party of 3", "19:00\N{EN DASH}", "T3", "phone"):
         await expect(summary).to_contain_text(text)
-    # What the earlier booking (found by the phone) says of the guest, labelled as such.
+    # What the earlier booking (found by the phone, or the guest's profile) says of them.
     guest = dialog.locator("#bd-guest")
     await expect(guest).to_contain_text("No-shows1")
-    await expect(guest).to_contain_text("guest profiles with tags are not kept yet")
     history = dialog.locator("#bd-history")
     await expect(history).to_contain_text("Booked by Ada Admin (you)")
     await expect(dialog.get_by_role("button", name="Seat")).to_be_visible()

@@ -22,7 +22,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.api.conftest import Headers, NewUser
+from booking_core.domain.personal import new_person_id
+from tests.api.conftest import Headers, NewUser, World
+from tests.support.guests import Book
 
 Client = AsyncTestClient[Litestar]
 
@@ -79,10 +81,12 @@ async def other_venue_host(client: Client, admin: Headers) -> Headers:
 
 @pytest.fixture
 async def default_venue_ids(
-    client: Client, admin: Headers, new_user: NewUser, days: Iterator[dt.date]
+    client: Client, admin: Headers, new_user: NewUser, days: Iterator[dt.date], world: World
 ) -> dict[str, str]:
     """Real ids of the default venue's things, for every path parameter the schema has."""
     day = next(days)
+    guest_id = new_person_id()
+    await Book(world.store, "default").place(f"bkg_{uuid.uuid4().hex}", guest_id, day)
     table = await _made(
         await client.post(
             "/api/v1/admin/tables",
@@ -153,6 +157,7 @@ async def default_venue_ids(
         "user_id": me["id"],
         "entry_id": f"wl-{day:%Y%m%d}-nobody",
         "notification_id": f"{booking['id']}:placed:1:email",
+        "guest_id": guest_id,
     }
 
 

@@ -150,7 +150,7 @@ async def test_a_rebuild_from_scratch_equals_the_live_models(
 ) -> None:
     story = Story(seed=11)
     await tell(store, story, 300)
-    for writes in story.waitlist_evening():
+    for writes in [*story.waitlist_evening(), *story.guest_profiles()]:
         await store.append(writes)
     all_runners = runners(store, pool, redis, redis_prefix)
     await catch_up(all_runners)

@@ -11,6 +11,7 @@ from psycopg_pool import AsyncConnectionPool
 from read_models import (
     bookings_layout,
     combinations_layout,
+    guests_layout,
     stats_layout,
     venue_layout,
     venues_layout,
@@ -88,3 +89,10 @@ async def test_the_waitlist_layout_names_every_column_of_its_table(
     pool: AsyncConnectionPool[Any],
 ) -> None:
     assert await _columns(pool, waitlist_layout.TABLE) == list(waitlist_layout.COLUMNS)
+
+
+async def test_the_guests_layout_names_every_column_of_its_tables(
+    pool: AsyncConnectionPool[Any],
+) -> None:
+    assert await _columns(pool, guests_layout.GUESTS) == list(guests_layout.COLUMNS)
+    assert await _columns(pool, guests_layout.BOOKINGS) == list(guests_layout.BOOKING_COLUMNS)

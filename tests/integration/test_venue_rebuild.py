@@ -71,6 +71,8 @@ class Venue:
         for writes in [*self.story.opening(), *self.story.waitlist_evening()]:
             await store.append(in_venue(writes, self.venue_id))
         await self.tell(store, steps)
+        for writes in self.story.guest_profiles():
+            await store.append(in_venue(writes, self.venue_id))
 
     async def tell(self, store: PostgresEventStore, steps: int) -> int:
         told = 0
@@ -194,6 +196,14 @@ async def damage(
         await connection.execute("DELETE FROM rm_tables WHERE venue_id = %s", (venue_id,))
         await connection.execute(
             "UPDATE rm_daily_breakdown SET bookings = bookings + 7 WHERE venue_id = %s",
+            (venue_id,),
+        )
+        await connection.execute(
+            "UPDATE rm_guests SET tags = '{spoilt}', name = 'Nobody' WHERE venue_id = %s",
+            (venue_id,),
+        )
+        await connection.execute(
+            "DELETE FROM rm_guest_bookings WHERE venue_id = %s AND status = 'completed'",
             (venue_id,),
         )
     part = venue_part(venue_id)

@@ -23,9 +23,12 @@ from booking_core.domain.events import (
     BookingPlaced,
     BookingSeated,
     ClosureAdded,
+    GuestProfileNoted,
+    GuestProfilesMerged,
     OpeningHoursChanged,
     PacingReleased,
     PacingTaken,
+    PersonErased,
     SlotSettingsChanged,
     TableAdded,
     TableBlocked,
@@ -56,6 +59,11 @@ TABLES = {  # id: (name, capacity, min_capacity, area)
 }
 
 
+def guest_of(counter: int) -> str:
+    """The person of the story's booking made at `counter`: seven guests come back."""
+    return f"gst_{counter % 7:032x}"
+
+
 @dataclass
 class _Held:
     table_id: str
@@ -63,6 +71,7 @@ class _Held:
     sitting: time
     party_size: int
     status: str = "confirmed"
+    person: str | None = None
 
 
 @dataclass
@@ -217,6 +226,7 @@ class Story:
         capacity, minimum = TABLES[table_id][1], TABLES[table_id][2]
         held = _Held(table_id, day, sitting, self.rng.randint(minimum, capacity))
         booking_id = f"b{self.counter:05d}"
+        held.person = guest_of(self.counter)
         self.bookings[booking_id] = held
         reserved = self._reserved(booking_id, held)
         placed = BookingPlaced(
@@ -234,6 +244,7 @@ class Story:
             guest_name=f"{guest} {booking_id}",
             guest_phone="+44 20 7946 0000",
             guest_email=f"{booking_id}@example.org",
+            person=held.person,
             user_id=f"u-{self.rng.randint(1, 5)}",
             source=self.rng.choice(["online", "phone", "walk_in"]),
             placed_at=self.now,
@@ -265,7 +276,7 @@ class Story:
         table_id, day, sitting = self.rng.choice(fitting)
         self.free.discard((table_id, day, sitting))
         self.free.add((old.table_id, old.service_date, old.sitting))
-        new = _Held(table_id, day, sitting, old.party_size)
+        new = _Held(table_id, day, sitting, old.party_size, person=old.person)
         self.bookings[booking_id] = new
         reserved = self._reserved(booking_id, new)
         changed = BookingChanged(
@@ -283,6 +294,7 @@ class Story:
             guest_name=f"Ada Lovelace {booking_id}",
             guest_phone="+44 20 7946 0000",
             guest_email=f"{booking_id}@example.org",
+            person=new.person,
             changed_at=self.now,
             changed_by="u-staff",
             previous_table_ids=(old.table_id,),
@@ -457,6 +469,33 @@ class Story:
         writes.append(self._append((stream, [told(ids[0], 2, 12), seated])))
         writes.append(self._append((stream, [removed, told(ids[2], 4, 21)])))
         return writes
+
+    def guest_profiles(self) -> list[list[StreamAppend]]:
+        """Staff tag and note two guests, merge a third into the first, and the second
+        asks to be erased (the erasure's `PersonErased`, as the store appends it)."""
+        first, second, third = guest_of(0), guest_of(1), guest_of(2)
+
+        def noted(person: str, tags: tuple[str, ...], notes: str) -> GuestProfileNoted:
+            return GuestProfileNoted(
+                person=person, tags=tags, notes=notes, noted_by="u-staff", noted_at=self.now
+            )
+
+        merged = GuestProfilesMerged(
+            person=first, merged=third, merged_by="u-staff", merged_at=self.now
+        )
+        return [
+            self._append((self.streams.person(first), [noted(first, ("VIP",), "window")])),
+            self._append((self.streams.person(second), [noted(second, ("nuts",), "allergy")])),
+            self._append(
+                (self.streams.person(first), [merged]), (self.streams.person(third), [merged])
+            ),
+            self._append(
+                (
+                    self.streams.person(second),
+                    [PersonErased(person=second, erased_at=self.now, erased_by="u-staff")],
+                )
+            ),
+        ]
 
     def random_step(self) -> list[StreamAppend] | None:
         roll = self.rng.random()

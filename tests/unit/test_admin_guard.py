@@ -1,8 +1,8 @@
 """Staff routes are staff-only because their controller says so, not because of the path
 they are mounted under: every controller of an `admin:` tag carries exactly one of the
 staff guards — `admin_only` for the deployment's accounts and venues,
-`venue_managers_only` for a venue's details and staff, `venue_managers`, `floor_plan` or
-`venue_staff` for a venue's routes — and no other controller carries any."""
+`venue_managers_only` for a venue's details and staff, `venue_managers`, `floor_plan`,
+`guest_book` or `venue_staff` for a venue's routes — and no other controller carries any."""
 
 from __future__ import annotations
 
@@ -13,11 +13,18 @@ from litestar import Controller
 
 from api.app import ROUTES, VENUE_ROUTES
 from api.guards import admin_only
-from api.venue_scope import floor_plan, venue_managers, venue_staff
+from api.venue_scope import floor_plan, guest_book, venue_managers, venue_staff
 from api.venues.access import venue_managers_only
 
 CONTROLLERS = [route for route in (*ROUTES, *VENUE_ROUTES) if isinstance(route, type)]
-STAFF_GUARDS = (admin_only, venue_managers_only, venue_managers, floor_plan, venue_staff)
+STAFF_GUARDS = (
+    admin_only,
+    venue_managers_only,
+    venue_managers,
+    floor_plan,
+    guest_book,
+    venue_staff,
+)
 
 
 def _declared(controller: type[Controller], name: str) -> list[Any]:
@@ -44,13 +51,13 @@ def test_a_venue_route_is_guarded_by_the_venue_and_an_account_route_by_admin(
 ) -> None:
     guards = set(_declared(controller, "guards"))
     if controller in VENUE_ROUTES and _is_staff(controller):
-        assert guards & {venue_managers, floor_plan, venue_staff}
+        assert guards & {venue_managers, floor_plan, guest_book, venue_staff}
     if controller not in VENUE_ROUTES and _is_staff(controller):
         assert guards & {admin_only, venue_managers_only}
 
 
 def test_the_rule_sees_every_staff_controller() -> None:
-    assert sum(map(_is_staff, CONTROLLERS)) == 15
+    assert sum(map(_is_staff, CONTROLLERS)) == 16
     guarded = [c for c in CONTROLLERS if venue_managers_only in _declared(c, "guards")]
     assert [c.__name__ for c in guarded] == ["VenueDetailsController", "VenueStaffController"]
 
@@ -69,3 +76,6 @@ def test_hosts_reach_the_floor_and_not_the_running_of_the_venue() -> None:
         "AdminCombinationsController",
         "AdminVenueController",
     }
+    # Hosts read the guests' profiles (allergies, VIPs); managers tag, note and merge them.
+    guests = {c.__name__ for c in CONTROLLERS if guest_book in _declared(c, "guards")}
+    assert guests == {"AdminGuestsController"}

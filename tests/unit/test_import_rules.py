@@ -83,6 +83,7 @@ LAYOUTS = {
     "read_models/venue_layout.py": re.compile(r"\brm_(tables|layouts|venue|closures|blocks)\b"),
     "read_models/venues_layout.py": re.compile(r"\brm_venues\b"),
     "read_models/waitlist_layout.py": re.compile(r"\brm_waitlist\b"),
+    "read_models/guests_layout.py": re.compile(r"\brm_guest(s|_bookings)\b"),
     "read_models/stats_layout.py": re.compile(
         r"\brm_(daily_stats|daily_breakdown|stats_bookings|stats_floor)\b"
     ),

@@ -25,6 +25,7 @@ from booking_core.domain.events import (
 )
 from booking_core.domain.folding import (
     BOOKING,
+    PERSON,
     SERVICE_DAY,
     SLUG,
     TABLE,
@@ -92,6 +93,7 @@ def test_every_event_round_trips_through_the_codec(
         pytest.param(BOOKING, BookingEvent, id="a booking folds any history"),
         pytest.param(SLUG, SlugEvent, id="a slug folds any history"),
         pytest.param(WAITLIST, WaitlistEvent, id="a waitlist folds any history"),
+        pytest.param(PERSON, PersonEvent, id="a guest profile folds any history"),
     ],
 )
 @settings(max_examples=60, deadline=None)

@@ -1,0 +1,1 @@
+"""`/api/v1/admin/guests`: the venue's guest profiles, for its staff."""
