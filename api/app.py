@@ -16,9 +16,11 @@ from litestar.types import ControllerRouterHandler
 
 from api.accounts.admin import AdminUsersController
 from api.accounts.auth import AuthController
+from api.book import book_router
 from api.bookings.admin import AdminBookingsController
 from api.bookings.availability import AvailabilityController
 from api.bookings.guest import BookingsController
+from api.bookings.public import PublicBookingsController, PublicVenueController
 from api.console import console_router
 from api.context import Api, provide_admin, provide_user
 from api.floor.blocks import AdminBlocksController, VenueBlocksController
@@ -56,6 +58,8 @@ VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
     LiveStatusController,
     AvailabilityController,
     BookingsController,
+    PublicBookingsController,
+    PublicVenueController,
     AdminBookingsController,
     AdminReportsController,
     AdminEventsController,
@@ -103,7 +107,7 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
         return provide_api(state).services
 
     return Litestar(
-        route_handlers=[*ROUTES, console_router()],
+        route_handlers=[*ROUTES, console_router(), book_router()],
         dependencies={
             "api": Provide(provide_api, sync_to_thread=False),
             "services": Provide(provide_services, sync_to_thread=False),
