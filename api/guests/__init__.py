@@ -1,0 +1,1 @@
+"""Guests as a venue's staff see them."""
