@@ -78,6 +78,16 @@ Role = Literal["system_user", "admin", "manager", "host"]
 class Actor(msgspec.Struct, frozen=True, kw_only=True):
     user_id: str
     role: Role = "system_user"
+    signed_in: bool = True
+    """False for a guest without an account (the public booking page): `user_id` then
+    names no account, so their details belong to the person of their email or phone,
+    not to `user_id` (`booking_core.domain.identity`)."""
+
+    @property
+    def account(self) -> str | None:
+        """The account a guest acts for themselves with: its details are its own person's.
+        None for staff (who write other people's details) and guests without an account."""
+        return self.user_id if self.signed_in and not self.is_staff else None
 
     @property
     def is_staff(self) -> bool:
