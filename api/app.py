@@ -16,6 +16,7 @@ from litestar.types import ControllerRouterHandler
 
 from api.accounts.admin import AdminUsersController
 from api.accounts.auth import AuthController
+from api.accounts.personal import PersonalDataController
 from api.book import book_router
 from api.bookings.admin import AdminBookingsController
 from api.bookings.availability import AvailabilityController
@@ -31,6 +32,7 @@ from api.floor.tables import AdminTablesController
 from api.floor.venue import AdminVenueController
 from api.guards import authenticate_first
 from api.guests.admin import AdminGuestsController
+from api.guests.erase import AdminGuestErasureController
 from api.health import HealthController
 from api.openapi import document_problems, fix_allow_header
 from api.problems import exception_handlers
@@ -73,6 +75,7 @@ VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
     AdminWaitlistController,
     WaitlistGuestController,
     AdminGuestsController,
+    AdminGuestErasureController,
 ]
 """The routes of one venue: under `/api/v1` for the default venue, and again under
 `/api/v1/venues/{venue_id}` (an id or a slug) for any venue (see `api.venue_scope`)."""
@@ -80,6 +83,7 @@ VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
 ROUTES: Sequence[ControllerRouterHandler] = [
     HealthController,
     AuthController,
+    PersonalDataController,
     AdminUsersController,
     VenueDirectoryController,
     AdminVenuesController,

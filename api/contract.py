@@ -125,10 +125,13 @@ NOT_IDEMPOTENT = frozenset(
         f"{_ADMIN}/users/{{user_id}}",
         f"{_VENUE}/staff",
         _STAFF,
+        "/api/v1/auth/me",
+        f"{_ADMIN}/guests/{{guest_id}}/erase",
     }
 )
 """Writes under /api/v1 that are not commands, so take no `Idempotency-Key`: accounts
-and staff grants are plain rows, not events."""
+and staff grants are plain rows, not events; erasing personal data is idempotent by
+itself (erasing twice is a 204 that writes nothing)."""
 
 
 RATE_LIMITED = frozenset({("post", _PUBLIC), ("put", _PUBLIC_BOOKING), ("delete", _PUBLIC_BOOKING)})
@@ -278,6 +281,9 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ),
     ("patch", f"{_ADMIN}/users/{{user_id}}"): (
         _r(409, "self-lockout", "an admin may not deactivate or demote their own account"),
+    ),
+    ("delete", "/api/v1/auth/me"): (
+        _r(409, "self-lockout", "an admin account cannot erase itself (another admin closes it)"),
     ),
     ("post", _BOOKINGS): _STAFF_SLOT_RULES,
     ("put", f"{_BOOKINGS}/{{booking_id}}"): (*_STAFF_SLOT_RULES, _TRANSITION, _STALE),

@@ -195,6 +195,38 @@ _COMBINATION: dict[str, Any] = {
     "created_at": _CREATED,
 }
 
+_GUEST_ID = "gst_7c2e9a4b1d0f4e3a8b5c6d7e8f901a2b"
+_EXPORTED_EVENT: dict[str, Any] = {
+    "type": "BookingPlaced",
+    "recorded_at": _CREATED,
+    "data": {
+        "booking_id": _BOOKING_ID,
+        "party_size": 4,
+        "guest_name": "Ada Lovelace",
+        "guest_email": "ada@example.com",
+        "person": _GUEST_ID,
+    },
+}
+_EXPORTED_BOOKING: dict[str, Any] = {
+    "venue_id": _VENUE["id"],
+    "booking_id": _BOOKING_ID,
+    "guest_id": _GUEST_ID,
+    "status": "confirmed",
+    "events": [_EXPORTED_EVENT],
+}
+_EXPORTED_ENTRY: dict[str, Any] = {
+    "venue_id": _VENUE["id"],
+    "entry_id": "wl-20300501-5a1f",
+    "guest_id": _GUEST_ID,
+    "events": [
+        {
+            "type": "WaitlistEntryAdded",
+            "recorded_at": _CREATED,
+            "data": {"entry_id": "wl-20300501-5a1f", "guest_name": "Ada Lovelace"},
+        }
+    ],
+}
+
 EXAMPLES: dict[str, Any] = {
     "AccessToken": {
         "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMGQzYyJ9.c2lnbmF0dXJl",
@@ -401,6 +433,17 @@ EXAMPLES: dict[str, Any] = {
     "TurnTimeIO": {"max_party_size": 6, "minutes": 120},
     "UserChange": {"role": "admin", "is_active": True},
     "UserOut": _USER,
+    "ExportedEvent": _EXPORTED_EVENT,
+    "ExportedBooking": _EXPORTED_BOOKING,
+    "ExportedWaitlistEntry": _EXPORTED_ENTRY,
+    "GuestOut": {"venue_id": _VENUE["id"], "guest_id": _GUEST_ID},
+    "PersonalData": {
+        "exported_at": _CREATED,
+        "account": _USER,
+        "guests": [{"venue_id": _VENUE["id"], "guest_id": _GUEST_ID}],
+        "bookings": [_EXPORTED_BOOKING],
+        "waitlist_entries": [_EXPORTED_ENTRY],
+    },
     "VenueGrantOut": {"venue_id": _VENUE["id"], "role": "manager"},
     "ListedVenue": _VENUE,
     "VenueOut": {**_VENUE, "version": 3},

@@ -83,6 +83,12 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     role: Role = "system_user"
 
     @property
+    def account(self) -> str | None:
+        """The account a guest acts for themselves with: its details are its own person's.
+        None for staff (who write other people's details) and guests without an account."""
+        return self.user_id if self.has_account and not self.is_staff else None
+
+    @property
     def has_account(self) -> bool:
         """False for a guest who booked on the public page without an account: they act
         as `public_guest(booking_id)`, a stand-in for that one booking, not an account."""

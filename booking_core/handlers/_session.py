@@ -354,8 +354,7 @@ async def execute(
     first write's token, whatever deciding it again would say.
     """
     metadata = EventMetadata(command_id=command.command_id, user_id=command.actor.user_id)
-    actor = command.actor
-    account = actor.user_id if actor.has_account and not actor.is_staff else None
+    account = command.actor.account
     streams = streams_of(command.venue_id)
     for attempt in range(1, retry.attempts + 1):
         session = Session(store, streams=streams)
