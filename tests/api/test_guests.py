@@ -203,7 +203,7 @@ async def test_the_profile_a_booking_counts_towards_is_found_by_the_booking(
     booking_id, unnamed = f"bkg_{uuid.uuid4().hex}", f"bkg_{uuid.uuid4().hex}"
     book = Book(world.store)
     await book.place(booking_id, person, DAY, name=name)
-    token = await book.place(unnamed, None, DAY, name=name)
+    token = await book.place(unnamed, None, DAY, name=name, phone=None, email=None)
 
     found = await client.get(
         GUESTS, params={"booking_id": booking_id}, headers=waiting(admin, token)
@@ -211,4 +211,7 @@ async def test_the_profile_a_booking_counts_towards_is_found_by_the_booking(
     nobody = await client.get(GUESTS, params={"booking_id": unnamed}, headers=admin)
 
     assert [(g["id"], g["name"]) for g in found.json()["items"]] == [(person, name)]
-    assert nobody.json() == {"items": [], "next_cursor": None}
+    # A guest with neither email nor phone is a person of their own: not `person`.
+    alone = nobody.json()["items"]
+    assert [g["name"] for g in alone] == [name]
+    assert alone[0]["id"] != person
