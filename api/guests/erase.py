@@ -3,7 +3,8 @@
 An admin or a manager of the guest's venue erases the guest (`booking_core.handlers.
 persons`): their key is destroyed and a `PersonErased` recorded, in one transaction. From
 then every reader shows their personal fields as erased; the facts stay. Erasing a guest
-erased before answers the same 204 and writes nothing; an id the venue never had (or
+erased before answers the same 204 and writes nothing; the profiles merged with it
+(`read_models.guests.group_of`) are erased with it; an id the venue never had (or
 another venue's guest) is a 404. See `docs/data-protection.md`.
 """
 
@@ -22,6 +23,7 @@ from api.venue_scope import StaffDep, venue_managers
 from booking_core.domain.personal import is_person_id
 from booking_core.domain.streams import streams_of
 from booking_core.handlers.persons import erase_persons
+from read_models import guests as guests_model
 
 __all__ = ["AdminGuestErasureController"]
 
@@ -46,8 +48,12 @@ class AdminGuestErasureController(Controller):
         store = person_store(api)
         if not is_person_id(guest_id):
             raise _no_such_guest()
+        # A profile merged with others is one guest: their keys go together. The group
+        # comes from the profiles read model; the id asked for is erased whatever it says.
+        group = await guests_model.group_of(api.services.pool, staff.venue_id, guest_id)
+        persons = list(dict.fromkeys([guest_id, *group]))
         erased = await erase_persons(
-            store, {staff.venue_id: [guest_id]}, erased_by=staff.user.id, at=now()
+            store, {staff.venue_id: persons}, erased_by=staff.user.id, at=now()
         )
         if erased.persons:
             return

@@ -16,7 +16,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from booking_core.domain.personal import new_person_id
+from booking_core.codec import codec
+from booking_core.domain.events import BookingPlaced
+from booking_core.domain.personal import ERASED, new_person_id
 from booking_core.store import ConsistencyToken
 from read_models.venues import resolve
 from tests.api.conftest import Headers, NewUser, World, host_at, problem_of
@@ -171,6 +173,13 @@ async def test_two_profiles_of_one_guest_are_merged_into_one(
     )
     itself = await client.post(f"{GUESTS}/{kept}/merge", json={"guest_id": kept}, headers=admin)
     assert problem_of(itself, 422, "invalid-guest-profile")["errors"][0]["field"] == "guest_id"
+
+    # Erasing the kept profile erases the one merged into it: one guest, both keys.
+    erased = await client.post(f"{GUESTS}/{kept}/erase", headers=waiting(admin, after))
+    assert erased.status_code == 204, erased.text
+    placed = codec.decode((await world.store.read_stream(book.streams.booking(visit)))[0])
+    assert isinstance(placed, BookingPlaced)
+    assert (placed.person, placed.guest_name) == (other, ERASED)
 
 
 async def test_another_venues_guest_is_not_found(
