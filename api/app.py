@@ -16,9 +16,12 @@ from litestar.types import ControllerRouterHandler
 
 from api.accounts.admin import AdminUsersController
 from api.accounts.auth import AuthController
+from api.accounts.personal import PersonalDataController
+from api.book import book_router
 from api.bookings.admin import AdminBookingsController
 from api.bookings.availability import AvailabilityController
 from api.bookings.guest import BookingsController
+from api.bookings.public import PublicBookingsController, PublicVenueController
 from api.console import console_router
 from api.context import Api, provide_admin, provide_user
 from api.floor.blocks import AdminBlocksController, VenueBlocksController
@@ -29,6 +32,7 @@ from api.floor.tables import AdminTablesController
 from api.floor.venue import AdminVenueController
 from api.guards import authenticate_first
 from api.guests.admin import AdminGuestsController
+from api.guests.erase import AdminGuestErasureController
 from api.health import HealthController
 from api.openapi import document_problems, fix_allow_header
 from api.problems import exception_handlers
@@ -56,6 +60,8 @@ VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
     LiveStatusController,
     AvailabilityController,
     BookingsController,
+    PublicBookingsController,
+    PublicVenueController,
     AdminBookingsController,
     AdminReportsController,
     AdminEventsController,
@@ -69,6 +75,7 @@ VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
     AdminWaitlistController,
     WaitlistGuestController,
     AdminGuestsController,
+    AdminGuestErasureController,
 ]
 """The routes of one venue: under `/api/v1` for the default venue, and again under
 `/api/v1/venues/{venue_id}` (an id or a slug) for any venue (see `api.venue_scope`)."""
@@ -76,6 +83,7 @@ VENUE_ROUTES: Sequence[ControllerRouterHandler] = [
 ROUTES: Sequence[ControllerRouterHandler] = [
     HealthController,
     AuthController,
+    PersonalDataController,
     AdminUsersController,
     VenueDirectoryController,
     AdminVenuesController,
@@ -103,7 +111,7 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
         return provide_api(state).services
 
     return Litestar(
-        route_handlers=[*ROUTES, console_router()],
+        route_handlers=[*ROUTES, console_router(), book_router()],
         dependencies={
             "api": Provide(provide_api, sync_to_thread=False),
             "services": Provide(provide_services, sync_to_thread=False),

@@ -24,7 +24,13 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException
 from redis.asyncio import Redis
 
-from api.accounts.security import LoginLimiter, TokenService, authenticate, require_admin
+from api.accounts.security import (
+    AddressLimiter,
+    LoginLimiter,
+    TokenService,
+    authenticate,
+    require_admin,
+)
 from api.accounts.users import PasswordHasher, User, UserStore
 from api.refused import Refused
 from api.services import ApiConfig, Services
@@ -139,6 +145,13 @@ class Api:
             per_account=config.login_attempts_per_account,
             per_address=config.login_attempts_per_address,
             window_seconds=config.login_window_seconds,
+        )
+        self.public_writes = AddressLimiter(
+            services.redis,
+            services.redis_prefix,
+            "public-writes",
+            limit=config.public_writes_per_address,
+            window_seconds=config.public_window_seconds,
         )
 
     @property

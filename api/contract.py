@@ -18,6 +18,7 @@ __all__ = [
     "IF_MATCH",
     "KEPT_AFTER_DELETE",
     "NOT_IDEMPOTENT",
+    "RATE_LIMITED",
     "SHAPE_KINDS",
     "Refusal",
     "refusals",
@@ -25,6 +26,8 @@ __all__ = [
 ]
 
 _BOOKINGS = "/api/v1/bookings"
+_PUBLIC = "/api/v1/public/bookings"
+_PUBLIC_BOOKING = f"{_PUBLIC}/{{booking_id}}"
 _ADMIN = "/api/v1/admin"
 _TABLE = f"{_ADMIN}/tables/{{table_id}}"
 _LAYOUT = f"{_ADMIN}/layouts/{{layout_id}}"
@@ -72,6 +75,7 @@ CONSISTENT_READS = frozenset(
 IF_MATCH = frozenset(
     {
         ("put", f"{_BOOKINGS}/{{booking_id}}"),
+        ("put", _PUBLIC_BOOKING),
         ("put", _LAYOUT),
         ("delete", _LAYOUT),
         ("patch", _GUEST),
@@ -83,6 +87,9 @@ ETAG_SENT = IF_MATCH | {
     ("get", f"{_BOOKINGS}/{{booking_id}}"),
     ("post", _BOOKINGS),
     ("delete", f"{_BOOKINGS}/{{booking_id}}"),
+    ("post", _PUBLIC),
+    ("get", _PUBLIC_BOOKING),
+    ("delete", _PUBLIC_BOOKING),
     ("get", f"{_ADMIN}/bookings/{{booking_id}}"),
     ("post", f"{_ADMIN}/bookings/{{booking_id}}/seat"),
     ("post", f"{_ADMIN}/bookings"),
@@ -101,7 +108,7 @@ ETAG_SENT = IF_MATCH | {
 """Operations whose success carries the resource's version as `ETag` (what `If-Match`
 takes): the reads and writes of bookings, layouts, tables and guest profiles."""
 
-KEPT_AFTER_DELETE = frozenset({f"{_BOOKINGS}/{{booking_id}}", _TABLE})
+KEPT_AFTER_DELETE = frozenset({f"{_BOOKINGS}/{{booking_id}}", _PUBLIC_BOOKING, _TABLE})
 """Where DELETE marks rather than removes: it cancels a booking or retires a table, which
 stays readable (status `cancelled`, `retired: true`), as the API has always promised."""
 
@@ -118,10 +125,17 @@ NOT_IDEMPOTENT = frozenset(
         f"{_ADMIN}/users/{{user_id}}",
         f"{_VENUE}/staff",
         _STAFF,
+        "/api/v1/auth/me",
+        f"{_ADMIN}/guests/{{guest_id}}/erase",
     }
 )
 """Writes under /api/v1 that are not commands, so take no `Idempotency-Key`: accounts
-and staff grants are plain rows, not events."""
+and staff grants are plain rows, not events; erasing personal data is idempotent by
+itself (erasing twice is a 204 that writes nothing)."""
+
+
+RATE_LIMITED = frozenset({("post", _PUBLIC), ("put", _PUBLIC_BOOKING), ("delete", _PUBLIC_BOOKING)})
+"""The public booking page's writes: counted per client address, 429 past the limit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,9 +282,18 @@ _BY_OPERATION: dict[tuple[str, str], tuple[Refusal, ...]] = {
     ("patch", f"{_ADMIN}/users/{{user_id}}"): (
         _r(409, "self-lockout", "an admin may not deactivate or demote their own account"),
     ),
+    ("delete", "/api/v1/auth/me"): (
+        _r(409, "self-lockout", "an admin account cannot erase itself (another admin closes it)"),
+    ),
     ("post", _BOOKINGS): _STAFF_SLOT_RULES,
     ("put", f"{_BOOKINGS}/{{booking_id}}"): (*_STAFF_SLOT_RULES, _TRANSITION, _STALE),
     ("delete", f"{_BOOKINGS}/{{booking_id}}"): (_TRANSITION,),
+    ("post", _PUBLIC): (
+        *_SLOT_RULES,
+        _r(422, "email-required", "`guest_email` is missing on a booking without an account"),
+    ),
+    ("put", _PUBLIC_BOOKING): (*_SLOT_RULES, _TRANSITION, _STALE),
+    ("delete", _PUBLIC_BOOKING): (_TRANSITION,),
     ("post", f"{_ADMIN}/bookings"): _STAFF_SLOT_RULES,
     ("post", f"{_ADMIN}/bookings/{{booking_id}}/seat"): (
         _TRANSITION,

@@ -195,6 +195,38 @@ _COMBINATION: dict[str, Any] = {
     "created_at": _CREATED,
 }
 
+_GUEST_ID = "gst_7c2e9a4b1d0f4e3a8b5c6d7e8f901a2b"
+_EXPORTED_EVENT: dict[str, Any] = {
+    "type": "BookingPlaced",
+    "recorded_at": _CREATED,
+    "data": {
+        "booking_id": _BOOKING_ID,
+        "party_size": 4,
+        "guest_name": "Ada Lovelace",
+        "guest_email": "ada@example.com",
+        "person": _GUEST_ID,
+    },
+}
+_EXPORTED_BOOKING: dict[str, Any] = {
+    "venue_id": _VENUE["id"],
+    "booking_id": _BOOKING_ID,
+    "guest_id": _GUEST_ID,
+    "status": "confirmed",
+    "events": [_EXPORTED_EVENT],
+}
+_EXPORTED_ENTRY: dict[str, Any] = {
+    "venue_id": _VENUE["id"],
+    "entry_id": "wl-20300501-5a1f",
+    "guest_id": _GUEST_ID,
+    "events": [
+        {
+            "type": "WaitlistEntryAdded",
+            "recorded_at": _CREATED,
+            "data": {"entry_id": "wl-20300501-5a1f", "guest_name": "Ada Lovelace"},
+        }
+    ],
+}
+
 EXAMPLES: dict[str, Any] = {
     "AccessToken": {
         "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1c3JfMGQzYyJ9.c2lnbmF0dXJl",
@@ -223,6 +255,29 @@ EXAMPLES: dict[str, Any] = {
         "next_cursor": "WyIyMDMwLTA1LTAxVDE4OjMwOjAwKzAwOjAwIiwiYmtnXzVmMGMiXQ",
     },
     "BookingUpdate": {"time": "20:00", "party_size": 5},
+    "PublicBookingCreate": {
+        "date": "2030-05-01",
+        "time": "19:30",
+        "party_size": 2,
+        "guest_name": "Mary Somerville",
+        "guest_email": "mary@example.com",
+        "guest_phone": "+44 20 7946 0231",
+        "special_requests": "A quiet corner, please",
+    },
+    "PublicBookingUpdate": {"time": "20:00", "party_size": 3},
+    "PublicBookingOut": {
+        **{k: _BOOKING[k] for k in ("id", "venue_id", "status", "date", "version")},
+        "time": "19:30",
+        "end_time": "21:00",
+        "party_size": 2,
+        "guest_name": "Mary Somerville",
+        "guest_email": "mary@example.com",
+        "guest_phone": "+44 20 7946 0231",
+        "special_requests": "A quiet corner, please",
+        "created_at": _CREATED,
+        "updated_at": _CREATED,
+        "manage_token": "q2V7bX0pL9sD4fG8hJ1kM3nB6vC5xZ0a",
+    },
     "StaffBookingCreate": {
         "date": "2030-05-01",
         "time": "19:10",
@@ -378,6 +433,17 @@ EXAMPLES: dict[str, Any] = {
     "TurnTimeIO": {"max_party_size": 6, "minutes": 120},
     "UserChange": {"role": "admin", "is_active": True},
     "UserOut": _USER,
+    "ExportedEvent": _EXPORTED_EVENT,
+    "ExportedBooking": _EXPORTED_BOOKING,
+    "ExportedWaitlistEntry": _EXPORTED_ENTRY,
+    "GuestOut": {"venue_id": _VENUE["id"], "guest_id": _GUEST_ID},
+    "PersonalData": {
+        "exported_at": _CREATED,
+        "account": _USER,
+        "guests": [{"venue_id": _VENUE["id"], "guest_id": _GUEST_ID}],
+        "bookings": [_EXPORTED_BOOKING],
+        "waitlist_entries": [_EXPORTED_ENTRY],
+    },
     "VenueGrantOut": {"venue_id": _VENUE["id"], "role": "manager"},
     "ListedVenue": _VENUE,
     "VenueOut": {**_VENUE, "version": 3},
@@ -385,6 +451,13 @@ EXAMPLES: dict[str, Any] = {
     "VenueChange": {"name": "Harbour Kitchen & Bar", "address": "3 Quay Street, Lisbon"},
     "StaffGrant": {"role": "host"},
     "StaffGrantByEmail": {"email": "grace@example.com", "role": "host"},
+    "PublicVenueOut": {
+        **{k: _VENUE[k] for k in ("id", "slug", "name", "time_zone", "address")},
+        "today": "2030-05-01",
+        "max_days_ahead": 90,
+        "min_party_size": 1,
+        "max_party_size": 10,
+    },
     "VenueClock": {
         "now": "2030-05-01T18:42:07.125Z",
         "time_zone": "Europe/London",

@@ -33,7 +33,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api._openapi_headers import declare_headers, response_header
 from api._openapi_shapes import bound_shapes
-from api.contract import BODY_NAMES_IDS, Refusal, refusals, unscoped
+from api.contract import BODY_NAMES_IDS, RATE_LIMITED, Refusal, refusals, unscoped
 
 __all__ = ["document_problems", "fix_allow_header"]
 
@@ -131,6 +131,10 @@ def _statuses(path: str, method: str, operation: Operation) -> set[int]:
         statuses.add(503)
     if path.endswith("/auth/token"):
         statuses |= {401, 429}
+    if (method, unscoped(path)) in RATE_LIMITED:
+        statuses.add(429)
+        if method == "post":  # a booking page's guest may be signed in (a bad token: 401)
+            statuses.add(401)
     return statuses
 
 

@@ -165,10 +165,7 @@ def _on_domain(_: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]
 
 def _on_too_many(_: Request[Any, Any, Any], exc: TooManyAttempts) -> Response[Problem]:
     return problem_response(
-        429,
-        "Too many failed sign-in attempts; wait before trying again.",
-        kind="too-many-attempts",
-        headers={"Retry-After": str(exc.retry_after)},
+        429, exc.detail, kind=exc.kind, headers={"Retry-After": str(exc.retry_after)}
     )
 
 

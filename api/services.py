@@ -27,6 +27,10 @@ class ApiConfig:
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 20
     login_window_seconds: int = 900
+    public_writes_per_address: int = 30
+    """Bookings, changes and cancellations on the public booking page, per client address
+    and `public_window_seconds`."""
+    public_window_seconds: int = 600
     consistency_timeout: float = 5.0
 
 

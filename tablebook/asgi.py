@@ -31,6 +31,7 @@ def app_for(settings: Settings) -> Litestar:
         bcrypt_rounds=settings.bcrypt_rounds,
         login_attempts_per_account=settings.login_attempts_per_account,
         login_attempts_per_address=settings.login_attempts_per_address,
+        public_writes_per_address=settings.public_writes_per_address,
         production=settings.production,
     )
     app = create_app(config, services)

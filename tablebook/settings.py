@@ -172,6 +172,9 @@ class Settings:
     bcrypt_rounds: int = 12
     login_attempts_per_account: int = 5
     login_attempts_per_address: int = 20
+    public_writes_per_address: int = 30
+    """Bookings, changes and cancellations from the public booking page per client address
+    in ten minutes (`PUBLIC_WRITES_PER_ADDRESS`)."""
     log_level: str = "INFO"
     time_zone: str = "Europe/London"
     """The demo restaurant's time zone (`seed-demo`, `dev`); a venue keeps its own."""
@@ -227,6 +230,7 @@ class Settings:
             bcrypt_rounds=min(max(_int(env, "BCRYPT_ROUNDS", 12), 4), 16),
             login_attempts_per_account=max(1, _int(env, "LOGIN_ATTEMPTS_PER_ACCOUNT", 5)),
             login_attempts_per_address=max(1, _int(env, "LOGIN_ATTEMPTS_PER_ADDRESS", 20)),
+            public_writes_per_address=max(1, _int(env, "PUBLIC_WRITES_PER_ADDRESS", 30)),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             time_zone=_time_zone(env.get("TABLEBOOK_TIME_ZONE") or "Europe/London"),
             admin_password=env.get("TABLEBOOK_ADMIN_PASSWORD") or None,

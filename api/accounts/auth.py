@@ -1,15 +1,17 @@
 """`/api/v1/auth`: register, sign in (OAuth2 password flow), refresh a session, sign
-out, who am I. How sessions slide and end: `api.accounts.security`."""
+out, who am I, erase me (`api.accounts.personal_data`). How sessions slide and end:
+`api.accounts.security`."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody, URLEncodedBody
 
+from api.accounts.personal_data import erase_account
 from api.accounts.security import session_of
 from api.accounts.shapes import Email, Name, Phone, UserOut, check_email, user_out
 from api.accounts.staff import StaffStore
@@ -123,3 +125,17 @@ class AuthController(Controller):
     async def me(self, api: ApiDep, user: UserDep) -> UserOut:
         grants = await StaffStore(api.services.pool).grants_of([user.id])
         return user_out(user, grants[user.id])
+
+    @delete(
+        "/me",
+        status_code=204,
+        summary="Erase the signed-in user's personal data and close the account",
+        description="The user's guest data at every venue (their own bookings, and those"
+        " staff took for their email) becomes unreadable everywhere while the bookings'"
+        " facts stay, and the account's name, email and phone are erased; every token of"
+        " it stops working. An admin account is closed by another admin first."
+        " See `GET /api/v1/auth/me/export` for what is held.",
+        security=AUTH,
+    )
+    async def erase_me(self, api: ApiDep, user: UserDep) -> None:
+        await erase_account(api, user)

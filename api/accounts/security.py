@@ -31,6 +31,7 @@ from redis.asyncio import Redis
 from api.accounts.users import User, UserStore
 
 __all__ = [
+    "AddressLimiter",
     "LoginLimiter",
     "TokenService",
     "TooManyAttempts",
@@ -177,9 +178,50 @@ def require_admin(user: User) -> User:
 
 
 class TooManyAttempts(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many sign-in attempts; try again in {retry_after} s")
+    """Answered with a 429 problem of `kind`, saying `Retry-After`."""
+
+    def __init__(
+        self,
+        retry_after: int,
+        detail: str = "Too many failed sign-in attempts; wait before trying again.",
+        kind: str = "too-many-attempts",
+    ) -> None:
+        super().__init__(f"{detail} (retry in {retry_after} s)")
         self.retry_after = retry_after
+        self.detail = detail
+        self.kind = kind
+
+
+def _wait_seconds(pttl: int | None) -> int:
+    """The seconds left of a counter's window (at least 1), from Redis' PTTL."""
+    return max(1, math.ceil((pttl if pttl and pttl > 0 else 1000) / 1000))
+
+
+@dataclass(frozen=True, slots=True)
+class AddressLimiter:
+    """At most `limit` requests of one kind per client address in a fixed window, counted
+    in Redis: the public booking page's writes, which need no account. Past the limit
+    the request is refused with 429 and the window's remaining time."""
+
+    redis: Redis
+    prefix: str
+    name: str
+    limit: int
+    window_seconds: int
+
+    async def hit(self, address: str) -> None:
+        key = f"{self.prefix}limit:{self.name}:{address}"
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, self.window_seconds, nx=True)
+            pipe.pttl(key)
+            count, _, pttl = await pipe.execute()
+        if int(count) > self.limit:
+            raise TooManyAttempts(
+                _wait_seconds(pttl),
+                "Too many requests from this address; wait before trying again.",
+                "too-many-requests",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,8 +259,7 @@ class LoginLimiter:
         if w_count is not None and int(w_count) >= self.per_address:
             waits.append(w_ttl)
         if waits:
-            longest = max(w if w and w > 0 else 1000 for w in waits)
-            raise TooManyAttempts(max(1, math.ceil(longest / 1000)))
+            raise TooManyAttempts(max(_wait_seconds(w) for w in waits))
 
     async def failed(self, email: str, address: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:

@@ -22,6 +22,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from booking_core.domain.personal import ERASED
+
 __all__ = [
     "MAX_PASSWORD_BYTES",
     "MIN_PASSWORD_CHARACTERS",
@@ -250,6 +252,18 @@ class UserStore:
                 "UPDATE users SET token_version = token_version + 1, updated_at = now()"
                 " WHERE id = %s",
                 (user_id,),
+            )
+
+    async def anonymise(self, user_id: str) -> None:
+        """Erase the account's personal data and close it: name, email and phone are
+        overwritten, the password can no longer match, and its tokens stop working. The
+        row stays (ids in the log name it); the email is freed for a new account."""
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE users SET full_name = %s, email = %s, phone = NULL,"
+                " password_hash = '!', is_active = false,"
+                " token_version = token_version + 1, updated_at = now() WHERE id = %s",
+                (ERASED, f"erased+{user_id}@erased.invalid", user_id),
             )
 
     async def change(

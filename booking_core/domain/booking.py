@@ -113,6 +113,8 @@ class BookingDetails:
     source: str
     placed_at: datetime
     updated_at: datetime
+    manage_token_hash: str | None = None
+    """Set when the booking was made without an account (`BookingPlaced`)."""
     person: str | None = None
     """Whose personal fields these are (`gst_…`): every later event of the booking carries
     it, so a changed email or phone never moves the booking to another guest."""
@@ -319,6 +321,7 @@ def evolve(state: BookingState, event: BookingEvent) -> BookingState:
                 source=event.source,
                 placed_at=event.placed_at,
                 updated_at=event.placed_at,
+                manage_token_hash=event.manage_token_hash,
                 person=event.person,
             )
             return Confirmed(details)
@@ -495,6 +498,8 @@ def _placed(command: BookTable, placement: Placement) -> BookingPlaced:
         placed_at=command.now,
         override=overrides.override_of(command.actor, command.override),
         paced=placement.paced,
+        manage_token_hash=command.manage_token_hash,
+        manage_token=command.manage_token,
     )
 
 

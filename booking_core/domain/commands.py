@@ -83,6 +83,18 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     role: Role = "system_user"
 
     @property
+    def account(self) -> str | None:
+        """The account a guest acts for themselves with: its details are its own person's.
+        None for staff (who write other people's details) and guests without an account."""
+        return self.user_id if self.has_account and not self.is_staff else None
+
+    @property
+    def has_account(self) -> bool:
+        """False for a guest who booked on the public page without an account: they act
+        as `public_guest(booking_id)`, a stand-in for that one booking, not an account."""
+        return not self.user_id.startswith(PUBLIC_GUEST_PREFIX)
+
+    @property
     def is_staff(self) -> bool:
         """Works the venue's floor: may see and run every booking of the venue."""
         return self.role != "system_user"
@@ -91,6 +103,16 @@ class Actor(msgspec.Struct, frozen=True, kw_only=True):
     def runs_venue(self) -> bool:
         """May change the venue itself: its tables, blocks, hours and settings."""
         return self.role in ("admin", "manager")
+
+
+PUBLIC_GUEST_PREFIX = "public:"
+
+
+def public_guest(booking_id: str) -> Actor:
+    """The actor of a guest without an account, for the one booking they made and manage
+    with its token: its `user_id` names the booking, so the booking's own rules (only its
+    guest or staff may change it) hold it to that booking alone."""
+    return Actor(user_id=f"{PUBLIC_GUEST_PREFIX}{booking_id}")
 
 
 class Command(msgspec.Struct, frozen=True, kw_only=True):
@@ -276,6 +298,10 @@ class BookTable(Command, frozen=True, kw_only=True):
     """Staff only: the booking starts at the current minute and is seated at once."""
     override: str | None = None
     """Staff only: the reason to set aside a rule that would refuse the booking."""
+    manage_token_hash: str | None = None
+    """For a booking made without an account: SHA-256 (hex) of its manage token."""
+    manage_token: str | None = None
+    """The manage token itself, for the confirmation's link (a personal field)."""
     person: str | None = None
     """The guest the booking belongs to, when known already (a party seated from the
     waitlist is the entry's guest); otherwise the store resolves it from the identity."""

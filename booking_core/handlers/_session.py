@@ -354,7 +354,7 @@ async def execute(
     first write's token, whatever deciding it again would say.
     """
     metadata = EventMetadata(command_id=command.command_id, user_id=command.actor.user_id)
-    account = None if command.actor.is_staff else command.actor.user_id
+    account = command.actor.account
     streams = streams_of(command.venue_id)
     for attempt in range(1, retry.attempts + 1):
         session = Session(store, streams=streams)

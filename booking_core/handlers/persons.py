@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import msgspec
 
@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 
+@runtime_checkable
 class PersonStore(EventStore, Protocol):
     """An event store that knows persons (both stores are)."""
 

@@ -71,6 +71,7 @@ def api_config() -> ApiConfig:
         bcrypt_rounds=4,
         login_attempts_per_account=5,
         login_attempts_per_address=50,
+        public_writes_per_address=100_000,
         consistency_timeout=5.0,
     )
 
@@ -328,6 +329,7 @@ def serving(database_url: str, redis_url: str, redis_prefix: str, **settings: st
         "SECRET_KEY": SECRET,
         "BCRYPT_ROUNDS": "4",
         "LOGIN_ATTEMPTS_PER_ADDRESS": "1000",
+        "PUBLIC_WRITES_PER_ADDRESS": "100000",
         "LOG_LEVEL": "WARNING",
         **settings,
     }

@@ -169,6 +169,7 @@ async def test_the_detail_shows_how_to_reach_the_guest_and_their_requests(
         dt.date.today() - dt.timedelta(days=30),
         guest_name="Grace Hopper",
         guest_phone=phone,
+        guest_email=email,  # one guest to the venue: their email names them in both
     )
     missed = await client.post(
         f"/api/v1/venues/{venue.id}/admin/bookings/{earlier}/no-show", headers=admin

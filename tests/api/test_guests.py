@@ -16,7 +16,9 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from booking_core.domain.personal import new_person_id
+from booking_core.codec import codec
+from booking_core.domain.events import BookingPlaced
+from booking_core.domain.personal import ERASED, new_person_id
 from booking_core.store import ConsistencyToken
 from read_models.venues import resolve
 from tests.api.conftest import Headers, NewUser, World, host_at, problem_of
@@ -172,6 +174,13 @@ async def test_two_profiles_of_one_guest_are_merged_into_one(
     itself = await client.post(f"{GUESTS}/{kept}/merge", json={"guest_id": kept}, headers=admin)
     assert problem_of(itself, 422, "invalid-guest-profile")["errors"][0]["field"] == "guest_id"
 
+    # Erasing the kept profile erases the one merged into it: one guest, both keys.
+    erased = await client.post(f"{GUESTS}/{kept}/erase", headers=waiting(admin, after))
+    assert erased.status_code == 204, erased.text
+    placed = codec.decode((await world.store.read_stream(book.streams.booking(visit)))[0])
+    assert isinstance(placed, BookingPlaced)
+    assert (placed.person, placed.guest_name) == (other, ERASED)
+
 
 async def test_another_venues_guest_is_not_found(
     client: Client, admin: Headers, world: World
@@ -203,7 +212,7 @@ async def test_the_profile_a_booking_counts_towards_is_found_by_the_booking(
     booking_id, unnamed = f"bkg_{uuid.uuid4().hex}", f"bkg_{uuid.uuid4().hex}"
     book = Book(world.store)
     await book.place(booking_id, person, DAY, name=name)
-    token = await book.place(unnamed, None, DAY, name=name)
+    token = await book.place(unnamed, None, DAY, name=name, phone=None, email=None)
 
     found = await client.get(
         GUESTS, params={"booking_id": booking_id}, headers=waiting(admin, token)
@@ -211,4 +220,7 @@ async def test_the_profile_a_booking_counts_towards_is_found_by_the_booking(
     nobody = await client.get(GUESTS, params={"booking_id": unnamed}, headers=admin)
 
     assert [(g["id"], g["name"]) for g in found.json()["items"]] == [(person, name)]
-    assert nobody.json() == {"items": [], "next_cursor": None}
+    # A guest with neither email nor phone is a person of their own: not `person`.
+    alone = nobody.json()["items"]
+    assert [g["name"] for g in alone] == [name]
+    assert alone[0]["id"] != person

@@ -19,7 +19,7 @@ from read_models.availability import ModelNotReady, slots_for, tables_at
 from read_models.live_status_keys import stream_key
 from tests.support.models import clear_read_models, dump_redis, dump_sql
 from tests.support.scope import TEST_VENUE
-from tests.support.story import TABLES, Story
+from tests.support.story import TABLES, Story, tell_guest_profiles
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -150,8 +150,9 @@ async def test_a_rebuild_from_scratch_equals_the_live_models(
 ) -> None:
     story = Story(seed=11)
     await tell(store, story, 300)
-    for writes in [*story.waitlist_evening(), *story.guest_profiles()]:
+    for writes in story.waitlist_evening():
         await store.append(writes)
+    await tell_guest_profiles(store, story, TEST_VENUE)
     all_runners = runners(store, pool, redis, redis_prefix)
     await catch_up(all_runners)
     live_sql, live_redis = await dump_sql(pool), await dump_redis(redis, redis_prefix)

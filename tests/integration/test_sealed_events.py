@@ -272,3 +272,30 @@ async def _lines(chunks: Awaitable[bytes]) -> list[bytes]:
 
 def _fields(event: Any) -> dict[str, Any]:
     return {name: getattr(event, name) for name in event.__struct_fields__}
+
+
+async def test_a_process_that_remembers_an_erased_key_seals_as_erased(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any], database_url: str
+) -> None:
+    ada = placed("b1", "Ada Lovelace", "ada@example.org")
+    person = await book(store, ada)  # this process now remembers the key and the email
+    elsewhere = PostgresEventStore(pool, database_url)  # another process erases
+    await elsewhere.erase({VENUE: [person]}, erased_event)
+
+    later = changed(ada, person, "Ada Lovelace")
+    await store.append([StreamAppend(STREAMS.booking("b1"), 1, [codec.encode(later)])])
+    again = await book(store, placed("b2", "Ada Lovelace", "ada@example.org"))
+
+    assert again != person
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT data->'_sealed' FROM events WHERE stream_id = %s AND version = 2",
+            (STREAMS.booking("b1"),),
+        )
+        assert await cursor.fetchone() == (b"{}",)  # sealed with no key: nothing to open
+    (_, stored) = [codec.decode(r) for r in await store.read_stream(STREAMS.booking("b1"))]
+    assert isinstance(stored, BookingChanged)
+    assert stored.guest_name == ERASED
+    (back,) = [codec.decode(r) for r in await store.read_stream(STREAMS.booking("b2"))]
+    assert isinstance(back, BookingPlaced)
+    assert back.guest_name == "Ada Lovelace"

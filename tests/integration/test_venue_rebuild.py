@@ -38,7 +38,7 @@ from read_models.availability_keys import venue_part
 from read_models.model_keys import model_root, ready_key, redis_checkpoint_key
 from tests.support.catch_up import last_token
 from tests.support.models import SQL_TABLES, clear_read_models, dump_redis, dump_sql
-from tests.support.story import Story
+from tests.support.story import Story, tell_guest_profiles
 
 OTHER_VENUE = "west-end"
 NOW = Story().now
@@ -71,8 +71,9 @@ class Venue:
         for writes in [*self.story.opening(), *self.story.waitlist_evening()]:
             await store.append(in_venue(writes, self.venue_id))
         await self.tell(store, steps)
-        for writes in self.story.guest_profiles():
-            await store.append(in_venue(writes, self.venue_id))
+        await tell_guest_profiles(
+            store, self.story, self.venue_id, lambda writes: in_venue(writes, self.venue_id)
+        )
 
     async def tell(self, store: PostgresEventStore, steps: int) -> int:
         told = 0

@@ -19,7 +19,10 @@ from booking_core.domain.events import (
     PersonErased,
 )
 from booking_core.domain.streams import streams_of
-from booking_core.store import ANY, ConsistencyToken, EventStore, StreamAppend
+from booking_core.store import ANY, ConsistencyToken, EventStore, NewEvent, StreamAppend
+from booking_core.store.memory import InMemoryEventStore
+from booking_core.store.postgres import PostgresEventStore
+from tests.support.persons import enrol
 from tests.support.scope import TEST_VENUE
 
 __all__ = ["AT", "Book"]
@@ -51,6 +54,7 @@ class Book:
     def __init__(self, store: EventStore, venue_id: str = TEST_VENUE) -> None:
         self.store = store
         self.streams = streams_of(venue_id)
+        self.venue_id = venue_id
         self.count = 0
 
     async def write(self, stream_id: str, *events: Event) -> ConsistencyToken:
@@ -73,6 +77,8 @@ class Book:
         party_size: int = 2,
         at: datetime = AT,
     ) -> ConsistencyToken:
+        if person is not None:
+            await enrol(self.store, self.venue_id, person)
         placed = BookingPlaced(
             **_slot(booking_id, day, time(19, 0), party_size),
             guest_name=name,
@@ -141,5 +147,11 @@ class Book:
         )
 
     async def erase(self, person: str) -> None:
-        erased = PersonErased(person=person, erased_at=AT, erased_by="u-admin")
-        await self.write(self.streams.person(person), erased)
+        """Erase `person` as the store does: their key deleted, `PersonErased` appended."""
+
+        def erased(venue_id: str, who: str) -> NewEvent:
+            event = PersonErased(person=who, erased_at=AT, erased_by="u-admin")
+            return codec.encode(event, EventMetadata(user_id="u-admin"))
+
+        assert isinstance(self.store, PostgresEventStore | InMemoryEventStore)
+        await self.store.erase({self.venue_id: [person]}, erased)

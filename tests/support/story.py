@@ -10,6 +10,7 @@ day is cut into fixed two-hour sittings.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -43,7 +44,8 @@ from booking_core.domain.events import (
 )
 from booking_core.domain.streams import VenueStreams
 from booking_core.domain.values import OpeningHours, PacingRule, Shift, TurnTime
-from booking_core.store import ANY, StreamAppend
+from booking_core.store import ANY, NewEvent, StreamAppend
+from booking_core.store.postgres import PostgresEventStore
 from tests.support.scope import STREAMS
 
 ZONE = "Europe/Amsterdam"
@@ -60,8 +62,34 @@ TABLES = {  # id: (name, capacity, min_capacity, area)
 
 
 def guest_of(counter: int) -> str:
-    """The person of the story's booking made at `counter`: seven guests come back."""
-    return f"gst_{counter % 7:032x}"
+    """The email of the guest of the story's booking made at `counter`: seven guests come
+    back, and the store resolves each email to one person of the venue."""
+    return f"guest{counter % 7}@example.org"
+
+
+async def tell_guest_profiles(
+    store: PostgresEventStore,
+    story: Story,
+    venue_id: str,
+    place: Callable[[list[StreamAppend]], list[StreamAppend]] = list,
+) -> None:
+    """Tag, note and merge the story's first guests at `venue_id`, then erase the second
+    (its key deleted, `PersonErased` appended, as an erasure does). `place` moves the
+    story's writes into the venue's streams when the story was not told there."""
+    persons = await story_persons(store, venue_id)
+    for writes in story.guest_profiles(persons):
+        await store.append(place(writes))
+    await store.erase({venue_id: [persons[1]]}, story.erased)
+
+
+async def story_persons(store: PostgresEventStore, venue_id: str, count: int = 3) -> list[str]:
+    """The venue's persons of the story's first `count` guests, as the store resolved
+    them (for `Story.guest_profiles`)."""
+    persons: list[str] = []
+    for n in range(count):
+        found = await store.persons_of([f"email:{guest_of(n)}"])
+        persons += [person for venue, person in found if venue == venue_id]
+    return persons
 
 
 @dataclass
@@ -71,7 +99,8 @@ class _Held:
     sitting: time
     party_size: int
     status: str = "confirmed"
-    person: str | None = None
+    guest: str = ""
+    """The guest's email: who they are to the store."""
 
 
 @dataclass
@@ -244,7 +273,7 @@ class Story:
         capacity, minimum = TABLES[table_id][1], TABLES[table_id][2]
         held = _Held(table_id, day, sitting, self.rng.randint(minimum, capacity))
         booking_id = f"b{self.counter:05d}"
-        held.person = guest_of(self.counter)
+        held.guest = guest_of(self.counter)
         self.bookings[booking_id] = held
         reserved = self._reserved(booking_id, held)
         placed = BookingPlaced(
@@ -261,8 +290,7 @@ class Story:
             duration_minutes=120,
             guest_name=f"{guest} {booking_id}",
             guest_phone="+44 20 7946 0000",
-            guest_email=f"{booking_id}@example.org",
-            person=held.person,
+            guest_email=held.guest,
             user_id=f"u-{self.rng.randint(1, 5)}",
             source=self.rng.choice(["online", "phone", "walk_in"]),
             placed_at=self.now,
@@ -294,7 +322,7 @@ class Story:
         table_id, day, sitting = self.rng.choice(fitting)
         self.free.discard((table_id, day, sitting))
         self.free.add((old.table_id, old.service_date, old.sitting))
-        new = _Held(table_id, day, sitting, old.party_size, person=old.person)
+        new = _Held(table_id, day, sitting, old.party_size, guest=old.guest)
         self.bookings[booking_id] = new
         reserved = self._reserved(booking_id, new)
         changed = BookingChanged(
@@ -311,8 +339,7 @@ class Story:
             duration_minutes=120,
             guest_name=f"Ada Lovelace {booking_id}",
             guest_phone="+44 20 7946 0000",
-            guest_email=f"{booking_id}@example.org",
-            person=new.person,
+            guest_email=new.guest,
             changed_at=self.now,
             changed_by="u-staff",
             previous_table_ids=(old.table_id,),
@@ -488,10 +515,11 @@ class Story:
         writes.append(self._append((stream, [removed, told(ids[2], 4, 21)])))
         return writes
 
-    def guest_profiles(self) -> list[list[StreamAppend]]:
-        """Staff tag and note two guests, merge a third into the first, and the second
-        asks to be erased (the erasure's `PersonErased`, as the store appends it)."""
-        first, second, third = guest_of(0), guest_of(1), guest_of(2)
+    def guest_profiles(self, persons: Sequence[str]) -> list[list[StreamAppend]]:
+        """Staff tag and note two guests and merge a third into the first. `persons`: the
+        persons of the first three guests (`story_persons`); `erase_second` then erases
+        the second as the store does."""
+        first, second, third = persons
 
         def noted(person: str, tags: tuple[str, ...], notes: str) -> GuestProfileNoted:
             return GuestProfileNoted(
@@ -507,13 +535,12 @@ class Story:
             self._append(
                 (self.streams.person(first), [merged]), (self.streams.person(third), [merged])
             ),
-            self._append(
-                (
-                    self.streams.person(second),
-                    [PersonErased(person=second, erased_at=self.now, erased_by="u-staff")],
-                )
-            ),
         ]
+
+    def erased(self, venue_id: str, person: str) -> NewEvent:
+        """The `PersonErased` the store appends when a person of the story is erased."""
+        event = PersonErased(person=person, erased_at=self.now, erased_by="u-staff")
+        return codec.encode(event, EventMetadata(user_id="u-staff"))
 
     def random_step(self) -> list[StreamAppend] | None:
         roll = self.rng.random()

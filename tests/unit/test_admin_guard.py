@@ -57,7 +57,7 @@ def test_a_venue_route_is_guarded_by_the_venue_and_an_account_route_by_admin(
 
 
 def test_the_rule_sees_every_staff_controller() -> None:
-    assert sum(map(_is_staff, CONTROLLERS)) == 16
+    assert sum(map(_is_staff, CONTROLLERS)) == 17
     guarded = [c for c in CONTROLLERS if venue_managers_only in _declared(c, "guards")]
     assert [c.__name__ for c in guarded] == ["VenueDetailsController", "VenueStaffController"]
 

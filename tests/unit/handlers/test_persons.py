@@ -8,7 +8,12 @@ from typing import Any
 
 import msgspec
 
-from booking_core.domain.commands import AddToWaitlist, ChangeBooking, NotifyWaitlistGuest
+from booking_core.domain.commands import (
+    AddToWaitlist,
+    ChangeBooking,
+    NotifyWaitlistGuest,
+    public_guest,
+)
 from booking_core.domain.events import BookingChanged, BookingPlaced, WaitlistGuestNotified
 from booking_core.domain.personal import ERASED, is_person_id
 from booking_core.handlers import add_to_waitlist, book_table, change_booking, notify_waitlist_guest
@@ -101,3 +106,15 @@ async def test_after_erasure_the_booking_reads_erased_and_a_change_writes_no_pla
         assert (data["guest_name"], data["guest_email"], data["person"]) == (ERASED, None, person)
     (booking,) = (await held_about(store, [person])).bookings
     assert (booking.status, booking.booking_id, len(booking.events)) == ("confirmed", "b1", 2)
+
+
+async def test_a_guest_without_an_account_is_their_email_not_their_actor() -> None:
+    store = await open_the_bistro()
+    public = public_guest("b-public-page")
+    first = msgspec.structs.replace(book("b1", actor=public), guest_email="one@x.org")
+    second = msgspec.structs.replace(book("b2", actor=public), guest_email="two@x.org")
+    one = (await book_table(store, first)).booking.details.person  # type: ignore[union-attr]
+    two = (await book_table(store, second)).booking.details.person  # type: ignore[union-attr]
+    assert one != two
+    assert await store.persons_of(["user:public-page"]) == []
+    assert await store.persons_of(["email:one@x.org"]) == [(TEST_VENUE, one)]
