@@ -5,18 +5,15 @@ Bookings, waitlist entries and notifications made before persons existed are fil
 the events that created them: the person is in the clear beside the sealed fields of a
 `BookingPlaced` / `WaitlistEntryAdded` (a rebuild writes the same).
 
-It also joins the two lines that branched from 0012 (the sealed events, 0013, and the
-guest profiles, 0016) into one head.
-
 Revision ID: 0014
-Revises: 0013, 0016
+Revises: 0016
 Create Date: 2026-12-06
 """
 
 from alembic import op
 
 revision = "0014"
-down_revision = ("0013", "0016")
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

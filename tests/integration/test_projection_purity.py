@@ -39,7 +39,7 @@ from projectors.rebuild import rebuild
 from projectors.replay import build_replay, drop_replay, replay_prefix, replay_schema
 from projectors.runner import RedisProjectionRunner, SqlProjectionRunner, grouped
 from tests.integration.test_replay import db_clock, readable, redis_model
-from tests.support.erasure import erase_person, give_keys
+from tests.support.erasure import erase_identity
 from tests.support.models import clear_read_models, dump_sql
 from tests.support.scope import STREAMS
 from tests.support.story import TABLES, Story
@@ -169,10 +169,7 @@ async def test_live_rebuilt_and_replayed_models_are_equal_however_the_log_is_cut
     await _clear(clean_store, pool, redis, redis_prefix)
     rng = random.Random(seed)
     story = Story(seed=seed)
-    # The story names its guests: each has a key, so their details read in the clear
-    # until they are erased. A store of this example's own forgets what the last
-    # example's erased.
-    await give_keys(pool, story.streams.venue_id, story.persons())
+    # A store of this example's own: none of the last example's persons in its memory.
     store = PostgresEventStore(pool, database_url)
     floor = FloorChanges(story, rng)
     history: list[list[StreamAppend] | tuple[str, str]] = [*story.opening()]
@@ -197,7 +194,7 @@ async def test_live_rebuilt_and_replayed_models_are_equal_however_the_log_is_cut
         if written < len(history):  # the log grows while the daemon reads it
             for writes in history[written : written + rng.randint(1, 8)]:
                 if isinstance(writes, tuple):
-                    await erase_person(store, *writes, at=story.now)
+                    await erase_identity(store, *writes, at=story.now)
                 else:
                     await store.append(writes)
                 written += 1

@@ -115,8 +115,8 @@ class Story:
     closed: set[date] = field(default_factory=set)
     streams: VenueStreams = STREAMS
     """The venue the story happens at (the suite's venue unless told)."""
-    erased: set[str] = field(default_factory=set)
-    """The persons `erase` chose."""
+    erased_guests: set[str] = field(default_factory=set)
+    """The guests (emails) `erase` chose."""
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -128,20 +128,16 @@ class Story:
         }
 
     def erase(self) -> tuple[str, str] | None:
-        """A guest with bookings to erase, as `(venue_id, person)`: the test erases them
-        through the store, which reads their fields as erased from then on (their later
-        bookings and changes included: the story goes on naming them)."""
-        persons = {h.person for h in self.bookings.values() if h.person is not None}
-        left = sorted(persons - self.erased)
+        """A guest with bookings to erase, as `(venue_id, identity)`: the test erases the
+        person the store resolved the identity to. Their later changes read as erased
+        (they name that person); a booking they make afterwards is a new person's."""
+        guests = {h.guest for h in self.bookings.values() if h.guest}
+        left = sorted(guests - self.erased_guests)
         if not left:
             return None
-        person = self.rng.choice(left)
-        self.erased.add(person)
-        return self.streams.venue_id, person
-
-    def persons(self) -> list[str]:
-        """Every person the story's bookings may name."""
-        return [guest_of(counter) for counter in range(7)]
+        guest = self.rng.choice(left)
+        self.erased_guests.add(guest)
+        return self.streams.venue_id, f"email:{guest}"
 
     def _append(self, *parts: tuple[str, list[Event]]) -> list[StreamAppend]:
         meta = EventMetadata(user_id="u-staff", command_id=f"c-{self.counter}")
