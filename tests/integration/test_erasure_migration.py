@@ -3,8 +3,7 @@ an erasure finds them: a booking at another venue's stream, and its outbox row."
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -15,23 +14,17 @@ from booking_core.domain.events import BookingPlaced
 from booking_core.domain.streams import streams_of
 from booking_core.store import NO_STREAM, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
-from tablebook.database import alembic_config, create_database, drop_database, open_pool
-from tablebook.database import with_database as database_of
+from tablebook.database import alembic_config, open_pool
 from tests.integration.test_sealed_events import NOW, placed
+from tests.support.migrated import database_at
 
 VENUE = "ven_rows"
 
 
 @pytest.fixture
-async def at_0016(database_url: str) -> AsyncIterator[str]:
-    name = f"tb_erasure_{uuid.uuid4().hex[:10]}"
-    url = database_of(database_url, name)
-    create_database(database_url, name)
-    command.upgrade(alembic_config(url), "0016")
-    try:
+def at_0016(database_url: str) -> Iterator[str]:
+    with database_at(database_url, "0016", "tb_erasure") as url:
         yield url
-    finally:
-        drop_database(database_url, name)
 
 
 async def test_rows_projected_before_the_upgrade_name_their_person(at_0016: str) -> None:

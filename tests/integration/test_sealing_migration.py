@@ -4,8 +4,7 @@ person), and persons follow the same rules as for new events."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -23,9 +22,9 @@ from booking_core.domain.events import (
 from booking_core.domain.streams import streams_of
 from booking_core.store import NO_STREAM, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
-from tablebook.database import alembic_config, create_database, drop_database, open_pool
-from tablebook.database import with_database as database_of
+from tablebook.database import alembic_config, open_pool
 from tests.integration.test_sealed_events import NOW, changed, placed
+from tests.support.migrated import database_at
 
 SECRETS = ("Ada", "ada@example.org", "ADA@", "7946", "Grace", "grace@example.org", "nut allergy")
 
@@ -34,15 +33,9 @@ THERE = streams_of("ven_there")
 
 
 @pytest.fixture
-async def at_0012(database_url: str) -> AsyncIterator[str]:
-    name = f"tb_sealing_{uuid.uuid4().hex[:10]}"
-    url = database_of(database_url, name)
-    create_database(database_url, name)
-    command.upgrade(alembic_config(url), "0012")
-    try:
+def at_0012(database_url: str) -> Iterator[str]:
+    with database_at(database_url, "0012", "tb_sealing") as url:
         yield url
-    finally:
-        drop_database(database_url, name)
 
 
 def _append_the_old_way(url: str, stream_id: str, expected: int, events: list[Event]) -> None:
