@@ -111,4 +111,5 @@ async def erase_account(api: Api, user: User) -> None:
     for venue_id, person in await _persons(store, user):
         by_venue.setdefault(venue_id, []).append(person)
     await erase_persons(store, by_venue, erased_by=user.id, at=now())
+    await api.forget_replays()  # saved first answers may name the guest
     await api.users.anonymise(user.id)

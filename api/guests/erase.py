@@ -56,6 +56,7 @@ class AdminGuestErasureController(Controller):
             store, {staff.venue_id: persons}, erased_by=staff.user.id, at=now()
         )
         if erased.persons:
+            await api.forget_replays()  # saved first answers may name the guest
             return
         # No key: erased before (its stream holds the erasure) or never this venue's.
         if await store.stream_version(streams_of(staff.venue_id).person(guest_id)) == 0:
