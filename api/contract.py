@@ -4,7 +4,7 @@ business rules a well-formed request can still break.
 JSON Schema cannot say "the slot is taken", "outside opening hours" or "a cursor this
 API never gave out". The contract lists those refusals per operation instead, each with
 its problem `type`, so a client knows every 409 and 422 it has to handle, and the
-schemathesis run can hold the API to exactly these (`tests/api/test_schemathesis.py`).
+schemathesis run can hold the API to exactly these (`tests/api/fuzzing.py`).
 """
 
 from __future__ import annotations

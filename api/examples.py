@@ -436,7 +436,7 @@ EXAMPLES: dict[str, Any] = {
     "ExportedEvent": _EXPORTED_EVENT,
     "ExportedBooking": _EXPORTED_BOOKING,
     "ExportedWaitlistEntry": _EXPORTED_ENTRY,
-    "GuestOut": {"venue_id": _VENUE["id"], "guest_id": _GUEST_ID},
+    "ExportedGuest": {"venue_id": _VENUE["id"], "guest_id": _GUEST_ID},
     "PersonalData": {
         "exported_at": _CREATED,
         "account": _USER,

@@ -49,7 +49,7 @@ def _fuzz_last(items: list[pytest.Item]) -> None:
     items[:] = [*rest[:cut], *fuzz, *rest[cut:]]
 
 
-_FUZZER = "tests/api/test_schemathesis.py"
+_FUZZER = "tests/api/test_schemathesis_"
 
 
 @pytest.fixture(scope="session")

@@ -38,7 +38,7 @@ class ExportedEvent(msgspec.Struct, frozen=True):
     """The event's payload, personal fields opened."""
 
 
-class GuestOut(msgspec.Struct, frozen=True):
+class ExportedGuest(msgspec.Struct, frozen=True):
     """The user as one venue knows them: a guest profile id."""
 
     venue_id: str
@@ -65,7 +65,7 @@ class PersonalData(msgspec.Struct, frozen=True):
 
     exported_at: dt.datetime
     account: UserOut
-    guests: list[GuestOut]
+    guests: list[ExportedGuest]
     bookings: list[ExportedBooking]
     waitlist_entries: list[ExportedWaitlistEntry]
 
@@ -87,7 +87,7 @@ async def export_of(api: Api, user: User) -> PersonalData:
     return PersonalData(
         exported_at=now(),
         account=user_out(user, grants[user.id]),
-        guests=[GuestOut(venue_id, person) for venue_id, person in persons],
+        guests=[ExportedGuest(venue_id, person) for venue_id, person in persons],
         bookings=[
             ExportedBooking(b.venue_id, b.booking_id, b.person, b.status, _events(b.events))
             for b in held.bookings

@@ -35,9 +35,11 @@ ONESELF = {
     ("get", "/api/v1/auth/me"),
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/sign-out"),
+    ("get", "/api/v1/auth/me/export"),
+    ("delete", "/api/v1/auth/me"),
 }
-"""What anyone signed in reads or does of themselves (signing out would also end the
-token the walk goes on with)."""
+"""What anyone signed in reads or does of themselves (signing out, or erasing oneself,
+would also end the token the walk goes on with)."""
 
 
 async def _made(response: Any) -> dict[str, Any]:

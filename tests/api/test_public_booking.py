@@ -307,7 +307,9 @@ async def test_the_venue_as_the_page_sees_it_holds_no_guest_data(client: Client,
     assert venue["id"] == TEST_VENUE
     assert venue["slug"] == slug
     assert (venue["time_zone"], venue["max_days_ahead"]) == (TIME_ZONE, 365)
-    assert (venue["min_party_size"], venue["max_party_size"]) == (1, 8)
+    # The suite's venue seats 1 to 8 at its own tables; other tests may add larger ones.
+    assert venue["min_party_size"] == 1
+    assert venue["max_party_size"] >= 8
 
 
 @pytest.fixture
