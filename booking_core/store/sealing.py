@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from booking_core.domain.personal import PERSONAL_FIELDS, erased_value
 
-__all__ = ["KEY_BYTES", "SEALED", "new_key", "open_sealed", "seal", "sealed_person"]
+__all__ = ["KEY_BYTES", "SEALED", "new_key", "open_sealed", "seal"]
 
 SEALED: Final = "_sealed"
 """The payload field that holds the sealed personal fields."""
@@ -67,12 +67,6 @@ def seal(event_type: str, payload: Mapping[str, Any], key: bytes | None) -> dict
         "c": base64.b64encode(ciphertext).decode(),
     }
     return kept
-
-
-def sealed_person(payload: Mapping[str, Any]) -> str | None:
-    """The person whose key opens this payload; None if nothing in it is sealed."""
-    person = payload.get("person")
-    return person if SEALED in payload and isinstance(person, str) else None
 
 
 def open_sealed(event_type: str, payload: Mapping[str, Any], key: bytes | None) -> dict[str, Any]:
