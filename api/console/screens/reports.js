@@ -271,9 +271,10 @@ export function createReports() {
   }
 
   async function submit() {
+    // A newer request, even a refused one, outdates any report still on its way.
+    const ticket = ++loading;
     const range = chosenRange();
     if (!range) return;
-    const ticket = ++loading;
     els.status.textContent = "Reading the report…";
     try {
       const query = `?from=${encodeURIComponent(range.from)}&to=${encodeURIComponent(range.to)}`;
