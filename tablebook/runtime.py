@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from redis.asyncio import Redis
 
+import projectors.registry as registry
 from api.services import Services
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
@@ -29,6 +30,7 @@ async def open_services(
             redis=redis,
             store=PostgresEventStore(pool, database_url),
             redis_prefix=redis_prefix,
+            followed=registry.followed(),
         )
     finally:
         await redis.aclose()

@@ -88,6 +88,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if not 0 <= value <= 65535:
+        raise SettingsError(f"{name} must be a port number (0 for none), not {value}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -131,6 +138,18 @@ class NotificationSettings:
     poll_seconds: float = 1.0
     max_age_minutes: int = 24 * 60
     lease_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class ObserveSettings:
+    """Metrics and readiness; see docs/operations.md, "Metrics, logs and readiness"."""
+
+    ready_max_lag_seconds: float = 10.0
+    metrics_token: str | None = None
+    """When set, the API's `GET /metrics` wants it as a bearer token."""
+    projector_metrics_port: int = 0
+    """The projector daemon's metrics port; 0 serves none."""
+    projector_metrics_host: str = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -188,6 +207,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    observe: ObserveSettings = field(default_factory=ObserveSettings)
 
     @property
     def production(self) -> bool:
@@ -259,6 +279,12 @@ class Settings:
                 poll_seconds=_float(env, "NOTIFY_POLL_SECONDS", 1.0),
                 max_age_minutes=_int(env, "NOTIFY_MAX_AGE_MINUTES", 24 * 60),
                 lease_seconds=_float(env, "NOTIFY_LEASE_SECONDS", 120.0),
+            ),
+            observe=ObserveSettings(
+                ready_max_lag_seconds=_float(env, "READY_MAX_LAG_SECONDS", 10.0),
+                metrics_token=env.get("METRICS_TOKEN") or None,
+                projector_metrics_port=_port(env, "PROJECTOR_METRICS_PORT", 0),
+                projector_metrics_host=env.get("PROJECTOR_METRICS_HOST") or "127.0.0.1",
             ),
         )
         if settings.production:
