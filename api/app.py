@@ -154,7 +154,10 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="tablebook",
             version=VERSION,
-            description="Restaurant table reservations, event-sourced.",
+            description="Restaurant table reservations, event-sourced.\n\n"
+            "Every response carries `X-Request-ID`: the request's own when it sent one of 1 "
+            "to 64 characters `A-Z a-z 0-9 . _ -`, else a new one; problem details repeat it "
+            "as `request_id`. Quote it when reporting a problem.",
             path="/",
             render_plugins=[SwaggerRenderPlugin(path="/docs"), RedocRenderPlugin(path="/redoc")],
             components=Components(
