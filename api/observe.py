@@ -36,6 +36,7 @@ _DONE = {"book": "booked", "change": "changed", "cancel": "cancelled"}
 access_log: structlog.stdlib.BoundLogger = structlog.wrap_logger(
     logging.getLogger("tablebook.access"),
     processors=[
+        structlog.stdlib.filter_by_level,  # nothing more is done for a line not wanted
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.render_to_log_kwargs,
     ],
