@@ -42,7 +42,7 @@ from prometheus_client.registry import Collector
 from api.problems import problem_response
 from api.services import ApiConfig, Services
 from read_models.notifications import outbox_depth
-from read_models.projection_lag import Followed, Standing, lag_metrics, standings
+from read_models.projection_lag import Standing, lag_metrics, read_lags
 
 __all__ = [
     "BOOKINGS",
@@ -125,31 +125,16 @@ class Gauges:
 
     async def _read(self) -> Snapshot:
         s = self._services
-        sql, redis, outbox = await asyncio.gather(
-            _timed(standings(s.pool, Followed(sql=s.followed.sql), cap=LAG_CAP)),
-            _timed(
-                standings(
-                    s.pool,
-                    Followed(redis=s.followed.redis),
-                    redis=s.redis,
-                    redis_prefix=s.redis_prefix,
-                    cap=LAG_CAP,
-                )
+        lags, outbox = await asyncio.gather(
+            read_lags(
+                s.pool, s.followed, s.redis, s.redis_prefix, cap=LAG_CAP, timeout=READ_TIMEOUT
             ),
             _timed(outbox_depth(s.pool)),
         )
-        found: list[Standing] = []
-        for part in (sql, redis):
-            if isinstance(part, list):
-                found += part
         return Snapshot(
-            standings=found,
+            standings=lags.standings,
             outbox=outbox if isinstance(outbox, dict) else None,
-            ok={
-                "sql_projections": isinstance(sql, list),
-                "redis_projections": isinstance(redis, list),
-                "outbox": isinstance(outbox, dict),
-            },
+            ok={**lags.ok, "outbox": isinstance(outbox, dict)},
         )
 
 

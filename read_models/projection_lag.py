@@ -14,6 +14,7 @@ origin.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -25,7 +26,7 @@ from redis.asyncio import Redis
 from booking_core.store import ORIGIN, ConsistencyToken
 from read_models.model_keys import redis_checkpoint_key
 
-__all__ = ["Followed", "Standing", "lag_metrics", "standings"]
+__all__ = ["Followed", "Lags", "Standing", "lag_metrics", "read_lags", "standings"]
 
 Kind = Literal["sql", "redis"]
 
@@ -124,6 +125,53 @@ async def standings(
         )
         lags = {row[0]: (int(row[1]), max(float(row[2]), 0.0)) for row in await cursor.fetchall()}
     return [Standing(name, kind, checkpoint, *lags[name]) for name, kind, checkpoint in kinds]
+
+
+@dataclass(frozen=True)
+class Lags:
+    """A reading for metrics: the standings that could be read, and which parts were."""
+
+    standings: list[Standing]
+    ok: dict[str, bool]
+    """`sql_projections` and `redis_projections`: read in time, or not."""
+
+
+async def _within(seconds: float, reading: Any) -> list[Standing] | None:
+    try:
+        found: list[Standing] = await asyncio.wait_for(reading, seconds)
+    except Exception:  # any failure leaves that part out of this reading
+        return None
+    return found
+
+
+async def read_lags(
+    pool: AsyncConnectionPool[Any],
+    followed: Followed,
+    redis: Redis,
+    redis_prefix: str,
+    *,
+    cap: int,
+    timeout: float,
+) -> Lags:
+    """The SQL and the Redis projections' standings, read side by side, each within
+    `timeout`: Redis being away leaves the SQL ones readable, and the reverse."""
+    sql, kept = await asyncio.gather(
+        _within(timeout, standings(pool, Followed(sql=followed.sql), cap=cap)),
+        _within(
+            timeout,
+            standings(
+                pool,
+                Followed(redis=followed.redis),
+                redis=redis,
+                redis_prefix=redis_prefix,
+                cap=cap,
+            ),
+        ),
+    )
+    return Lags(
+        standings=[*(sql or []), *(kept or [])],
+        ok={"sql_projections": sql is not None, "redis_projections": kept is not None},
+    )
 
 
 def lag_metrics(found: Sequence[Standing], cap: int) -> list[Metric]:

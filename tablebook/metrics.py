@@ -32,7 +32,7 @@ from prometheus_client.registry import Collector
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
-from read_models.projection_lag import Followed, Standing, lag_metrics, standings
+from read_models.projection_lag import Followed, Lags, lag_metrics, read_lags
 
 __all__ = ["LagCollector", "serve_daemon_metrics", "worker_metrics"]
 
@@ -69,14 +69,18 @@ def worker_metrics(workers: int) -> Iterator[None]:
         shutil.rmtree(made, ignore_errors=True)
 
 
-def _lag_families(found: list[Standing] | None) -> list[Metric]:
+def _lag_families(lags: Lags) -> list[Metric]:
     ok = GaugeMetricFamily(
         "tablebook_metrics_collect_ok",
         "1 if this part of the scrape could be read from PostgreSQL/Redis, 0 if not",
         labels=["part"],
     )
-    ok.add_metric(["projections"], 0 if found is None else 1)
-    return [*lag_metrics(found or [], LAG_CAP), ok]
+    for part, read in sorted(lags.ok.items()):
+        ok.add_metric([part], 1 if read else 0)
+    return [*lag_metrics(lags.standings, LAG_CAP), ok]
+
+
+_UNREAD = Lags(standings=[], ok={"sql_projections": False, "redis_projections": False})
 
 
 class LagCollector(Collector):
@@ -96,30 +100,29 @@ class LagCollector(Collector):
         self._redis_prefix = redis_prefix
         self._followed = followed
         self._taken = -SNAPSHOT_SECONDS
-        self._found: list[Standing] | None = None
+        self._lags = _UNREAD
 
-    async def _read(self) -> list[Standing]:
-        return await standings(
+    async def _read(self) -> Lags:
+        return await read_lags(
             self._pool,
             self._followed,
-            redis=self._redis,
-            redis_prefix=self._redis_prefix,
+            self._redis,
+            self._redis_prefix,
             cap=LAG_CAP,
+            timeout=READ_TIMEOUT,
         )
 
     def collect(self) -> Iterable[Metric]:
         if time.monotonic() - self._taken >= SNAPSHOT_SECONDS:
-            reading: Future[list[Standing]] = asyncio.run_coroutine_threadsafe(
-                self._read(), self._loop
-            )
-            try:
-                self._found = reading.result(READ_TIMEOUT)
+            reading: Future[Lags] = asyncio.run_coroutine_threadsafe(self._read(), self._loop)
+            try:  # a little longer than the reading's own timeouts: the loop may be busy
+                self._lags = reading.result(READ_TIMEOUT + 1)
             except Exception as error:  # the counters are still worth serving
                 reading.cancel()
-                self._found = None
+                self._lags = _UNREAD
                 log.warning("projection lag unreadable", extra={"error": type(error).__name__})
             self._taken = time.monotonic()
-        return _lag_families(self._found)
+        return _lag_families(self._lags)
 
 
 class _Counted(Collector):

@@ -27,9 +27,9 @@ def _free_port() -> int:
 
 
 def _samples(text: str) -> dict[tuple[str, str], float]:
-    """(metric, projection) -> value."""
+    """(metric, projection or part) -> value."""
     return {
-        (sample.name, sample.labels.get("projection", "")): sample.value
+        (sample.name, sample.labels.get("projection", sample.labels.get("part", ""))): sample.value
         for family in text_string_to_metric_families(text)
         for sample in family.samples
     }
@@ -90,4 +90,5 @@ async def test_the_daemon_serves_what_it_applied_and_each_projections_lag(
     # Not run here: every event is still past its checkpoint.
     assert found[("tablebook_projection_lag_events", "stats")] == appended
     assert found[("tablebook_projection_lag_seconds", "stats")] >= 0
-    assert found[("tablebook_metrics_collect_ok", "")] == 1
+    assert found[("tablebook_metrics_collect_ok", "sql_projections")] == 1
+    assert found[("tablebook_metrics_collect_ok", "redis_projections")] == 1
