@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from dataclasses import replace
 from typing import Any
@@ -18,12 +17,7 @@ from tablebook.projector_commands import run_projectors
 from tablebook.settings import ObserveSettings, Settings
 from tests.support.models import clear_read_models
 from tests.support.story import Story
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.throwaway import free_port
 
 
 def _samples(text: str) -> dict[tuple[str, str], float]:
@@ -49,7 +43,7 @@ async def test_the_daemon_serves_what_it_applied_and_each_projections_lag(
     for writes in story.opening():
         await clean_store.append(writes)
         appended += sum(len(w.events) for w in writes)
-    port = _free_port()
+    port = free_port()
     settings = replace(
         Settings.from_env({}, dotenv=None),
         observe=ObserveSettings(projector_metrics_port=port),

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from booking_core.store.postgres import PostgresEventStore
 from projectors.base import KeySpace
 from projectors.parking import list_parks
 from tests.support.poison import REDIS_NAME, SQL_NAME, TABLE
+from tests.support.throwaway import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 POISON = "POISON-7"
@@ -71,6 +73,12 @@ def cli(env: dict[str, str], *argv: str) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def _scrape(port: int) -> str:
+    """The daemon's metrics (`PROJECTOR_METRICS_PORT`)."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        return str(response.read().decode())
 
 
 def start_daemon(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -129,6 +137,7 @@ async def test_a_poison_event_parks_its_venue_and_an_unpark_resumes_it(
         "REDIS_PREFIX": redis_prefix,
         "LOG_LEVEL": "WARNING",
         "POISON_FILE": str(poison_file),
+        "PROJECTOR_METRICS_PORT": str(free_port()),
     }
     await add_table(store, "ven_a", "T1")
     await add_table(store, "ven_a", "T2")
@@ -160,6 +169,9 @@ async def test_a_poison_event_parks_its_venue_and_an_unpark_resumes_it(
             (REDIS_NAME, "ven_a", poison, "Poisoned"),
         ]
         assert all(p.error_message == f"table name {POISON} is refused" for p in parks)
+        metrics = await asyncio.to_thread(_scrape, int(env["PROJECTOR_METRICS_PORT"]))
+        for name in (SQL_NAME, REDIS_NAME):  # the daemon counted each park
+            assert f'tablebook_projector_parks_total{{projection="{name}"}} 1.0' in metrics
         status = cli(env, "projectors", "status")
         assert status.returncode == 0, status.stderr
         parked_lines = [line for line in status.stdout.splitlines() if "ven_a" in line]
