@@ -238,9 +238,9 @@ def _agrees(answer: Answer, in_store: set[str], all_tables: set[str]) -> bool:
 
 
 def _window(answers: list[Answer], since: float, until: float) -> tuple[float, float]:
-    """Seconds from `since` to the last 503 of the reads sent before `until`, and to the
-    first 2xx after it."""
-    after = [a for a in answers if since <= a.sent < until]
+    """Seconds from `since` to the last 503 of the reads sent after it and answered
+    before `until`, and to the first 2xx after that."""
+    after = [a for a in answers if since <= a.sent and a.done < until]
     refused = [a.done for a in after if a.status == 503]
     last_refused = max(refused, default=since)
     first_ok = min(
@@ -306,9 +306,9 @@ async def test_killing_the_redis_master_gives_503s_then_right_answers_with_no_re
             # No booking wakes the daemon for a while: it finds the loss on its own.
             async with _running(load, later[5:], booking_delay=2.0):
                 await asyncio.sleep(0.5)
+                flushed_at = time.monotonic()
                 async with open_redis(sentinel.url) as redis:
                     await redis.flushdb()
-                flushed_at = time.monotonic()
                 await asyncio.sleep(8)
             rebuilt = await _until_2xx(load, True, RECOVERY_SECONDS)
             assert rebuilt.booked == set(load.acked)
