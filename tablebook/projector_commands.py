@@ -67,7 +67,11 @@ async def backends(database_url: str, redis_url: str, redis_prefix: str) -> Asyn
         wait_seconds=SERVICE_POOL_WAIT_SECONDS,
     )
     try:
-        async with open_redis(redis_url, socket_connect_timeout=2) as redis:
+        # A master that stops answering (its machine gone) is given up after 10 s, and
+        # the round tried again on the master the sentinels name then.
+        async with open_redis(
+            redis_url, socket_connect_timeout=2, socket_timeout=10, socket_keepalive=True
+        ) as redis:
             yield Backends(pool, redis, PostgresEventStore(pool, database_url), redis_prefix)
     finally:
         await pool.close()

@@ -21,9 +21,15 @@ async def open_services(
         database_url, min_size=2, max_size=pool_size, wait_seconds=SERVICE_POOL_WAIT_SECONDS
     )
     try:
-        # A Redis that does not accept the connection within 2 s is as good as down: 503.
+        # A Redis that does not accept the connection within 2 s, or answer within 5 s
+        # (a request's commands take milliseconds; the live stream blocks for at most
+        # 2 s), is as good as down: 503.
         async with open_redis(
-            redis_url, health_check_interval=30, socket_connect_timeout=2
+            redis_url,
+            health_check_interval=30,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            socket_keepalive=True,
         ) as redis:
             yield Services(
                 pool=pool,

@@ -148,6 +148,18 @@ class ThrowawaySentinel:
         process.wait(timeout=10)
         return port
 
+    def freeze_master(self) -> int:
+        """SIGSTOP of the master, as a machine that drops off the network: connections to
+        it stay open and nothing answers. Return its port."""
+        port = self.master_port()
+        self._servers[port].send_signal(signal.SIGSTOP)
+        return port
+
+    def thaw(self, port: int) -> None:
+        """SIGCONT of a frozen server: it comes back believing it is still the master,
+        until the sentinels make it a replica of the new one."""
+        self._servers[port].send_signal(signal.SIGCONT)
+
     def wait_for_new_master(self, old: int, timeout: float = 60) -> int:
         """The port of the master the sentinels promoted in place of `old`, once it
         answers as a master."""
@@ -168,6 +180,7 @@ class ThrowawaySentinel:
 
     def destroy(self) -> None:
         for process in [*self._servers.values(), *self._sentinels]:
+            process.send_signal(signal.SIGCONT)
             process.kill()
             process.wait(timeout=10)
         self._servers.clear()
