@@ -80,6 +80,7 @@ __all__ = [
 log = logging.getLogger("tablebook.projectors")
 
 _APPLY_LUA = (Path(__file__).parent / "_apply_redis.lua").read_text()
+_READY_LUA = (Path(__file__).parent / "_ready_redis.lua").read_text()
 _encode_json = msgspec.json.Encoder().encode
 
 
@@ -170,16 +171,29 @@ class RedisApplier:
                 raise StaleCheckpoint(str(error)) from error
             raise
 
-    async def mark_ready(self) -> None:
-        await self._redis.set(self.ready_key, "1")
+    async def mark_ready(self, checkpoint: ConsistencyToken | None = None) -> None:
+        """Mark the model readable; with `checkpoint`, only while the model's checkpoint
+        is still that one (see `mark_all_ready`)."""
+        if checkpoint is None:
+            await self._redis.set(self.ready_key, "1")
+        else:
+            await RedisApplier.mark_all_ready([(self, checkpoint)])
 
     @staticmethod
-    async def mark_all_ready(appliers: Sequence[RedisApplier]) -> None:
-        """`mark_ready` for several models in one round trip (they share one Redis)."""
-        async with appliers[0].redis.pipeline(transaction=False) as pipe:
-            for applier in appliers:
-                pipe.set(applier.ready_key, "1")
-            await pipe.execute()
+    async def mark_all_ready(caught_up: Sequence[tuple[RedisApplier, ConsistencyToken]]) -> None:
+        """Mark several models readable in one round trip (they share one Redis), each
+        only while its checkpoint is still the one it was found caught up at: a model
+        lost meanwhile (a failover to a master that has not got it) stays unready, and
+        is built again from the start."""
+        redis = caught_up[0][0].redis
+        await redis.register_script(_READY_LUA)(
+            keys=[
+                key
+                for applier, _ in caught_up
+                for key in (applier.checkpoint_key, applier.ready_key)
+            ],
+            args=[str(checkpoint) for _, checkpoint in caught_up],
+        )
 
 
 class ProjectionRunner:
@@ -365,7 +379,7 @@ class RedisProjectionRunner(ProjectionRunner):
         records, batch = await self._read(after or ORIGIN)
         if not records:
             if after is not None:
-                await self.applier.mark_ready()
+                await self.applier.mark_ready(after)
             return 0
         return len(records) if await self.apply_part(after, batch) else 0
 
@@ -525,9 +539,9 @@ class GroupRunner(ProjectionRunner):
         after = min(at)
         records, batch = await self._read(after)
         if not records:
-            ready = [m.applier for m in redis if redis_at[m.name] is not None]
-            if ready:
-                await RedisApplier.mark_all_ready(ready)
+            caught_up = [(m.applier, t) for m in redis if (t := redis_at[m.name]) is not None]
+            if caught_up:
+                await RedisApplier.mark_all_ready(caught_up)
             return 0
         last = records[-1].token
         applied = await asyncio.gather(

@@ -34,6 +34,7 @@ from projectors.runner import (
 from projectors.venue_rebuild import count_venue_events, rebuild_venue
 from read_models.consistency import redis_checkpoint_key
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
+from tablebook.redis_url import open_redis
 from tablebook.settings import Settings
 from tablebook.venue_lookup import resolve_venue
 
@@ -65,11 +66,14 @@ async def backends(database_url: str, redis_url: str, redis_prefix: str) -> Asyn
         max_size=2 * len(registry.names()) + 4,
         wait_seconds=SERVICE_POOL_WAIT_SECONDS,
     )
-    redis = Redis.from_url(redis_url)
     try:
-        yield Backends(pool, redis, PostgresEventStore(pool, database_url), redis_prefix)
+        # A master that stops answering (its machine gone) is given up after 10 s, and
+        # the round tried again on the master the sentinels name then.
+        async with open_redis(
+            redis_url, socket_connect_timeout=2, socket_timeout=10, socket_keepalive=True
+        ) as redis:
+            yield Backends(pool, redis, PostgresEventStore(pool, database_url), redis_prefix)
     finally:
-        await redis.aclose()
         await pool.close()
 
 

@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tablebook.redis_url import check_redis_url
+
 __all__ = [
     "DEVELOPMENT_PUBLIC_BASE_URL",
     "DEVELOPMENT_SECRET_KEY",
@@ -110,6 +112,13 @@ def _base_url(raw: str) -> str:
     if parts.query or parts.fragment:
         raise SettingsError(f"PUBLIC_BASE_URL must have no query or fragment, not {raw!r}")
     return value
+
+
+def _redis_url(raw: str | None) -> str | None:
+    try:
+        return check_redis_url(raw) if raw else None
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -217,7 +226,7 @@ class Settings:
         settings = cls(
             environment=environment,
             database_url=env.get("DATABASE_URL") or None,
-            redis_url=env.get("REDIS_URL") or None,
+            redis_url=_redis_url(env.get("REDIS_URL")),
             redis_prefix=_prefix(env.get("REDIS_PREFIX") or "tb:"),
             secret_key=env.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY,
             cors_origins=_split(env.get("CORS_ORIGINS", "")),
