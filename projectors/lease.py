@@ -2,9 +2,14 @@
 
 Two or more `tablebook projectors run` may run at once; they compete for a lease kept in
 PostgreSQL (`projector_leases`, one row per lease). The one holding it applies the
-projections; the others stand by, looking every twelfth of the lease's time, and take it
-once it has run out. The holder renews it every third of its time, so a holder that dies
-(kill -9, a lost machine) is replaced within the lease's time plus one look.
+projections; the others stand by, looking every twelfth of the lease's time. A standby
+takes the lease when its holder's server session has ended, or once its time has run out:
+
+- the holder keeps open the connection it took the lease on, and the row names that
+  session (process id and start). A holder that dies (kill -9, a crash, the OOM killer)
+  takes its session with it, so a standby sees it gone and takes over at its next look;
+- the holder renews the lease every third of its time, so one that is frozen or cut off
+  from PostgreSQL (its session still open) is replaced once its time has run out.
 
 Every time is PostgreSQL's (`clock_timestamp()`): the daemons' clocks may disagree with
 it and with each other, and never decide who holds the lease. A holder measures only
@@ -29,8 +34,8 @@ The holder stops applying as soon as its lease is lost: refused by a fence, not 
 end (refused if the lease has gone), and competes again, with a backoff while PostgreSQL
 is away. On SIGTERM it releases the lease, so a standby takes it at its next look.
 
-One log line per step of a lease: acquired, taken over (from a holder whose time ran
-out), lost, released, and standing by (once, when another holds it).
+One log line per step of a lease: acquired, taken over (from a holder gone, or whose time
+ran out), lost, released, and standing by (once, when another holds it).
 """
 
 from __future__ import annotations
@@ -72,14 +77,23 @@ DEFAULT_LEASE_SECONDS = 3.0
 _CREATE = "INSERT INTO projector_leases (name) VALUES (%s) ON CONFLICT DO NOTHING"
 
 _LOCK = """
-SELECT holder, epoch, holder IN ('', %(holder)s) OR expires_at <= clock_timestamp()
-FROM projector_leases WHERE name = %(name)s FOR UPDATE
+SELECT holder, epoch,
+       CASE WHEN holder IN ('', %(holder)s) THEN 'free'
+            WHEN expires_at <= clock_timestamp() THEN 'ran out'
+            WHEN NOT EXISTS (
+                SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.session_pid
+                AND (a.backend_start IS NULL OR a.backend_start = l.session_start)
+            ) THEN 'holder gone'
+       END
+FROM projector_leases l WHERE name = %(name)s FOR UPDATE
 """
 
 _TAKE = """
 UPDATE projector_leases
 SET holder = %(holder)s, epoch = epoch + 1, acquired_at = clock_timestamp(),
-    expires_at = clock_timestamp() + make_interval(secs => %(seconds)s)
+    expires_at = clock_timestamp() + make_interval(secs => %(seconds)s),
+    session_pid = pg_backend_pid(),
+    session_start = (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())
 WHERE name = %(name)s
 RETURNING epoch, expires_at
 """
@@ -140,12 +154,17 @@ class Tenure:
     lease stops on it.
     """
 
-    def __init__(self, lease: Lease, epoch: int, granted_at: float) -> None:
+    def __init__(
+        self, lease: Lease, epoch: int, granted_at: float, session: AsyncConnection[Any]
+    ) -> None:
         self.name = lease.name
         self.holder = lease.holder
         self.epoch = epoch
         self.stopped = asyncio.Event()
         self.lost = False
+        self.session = session
+        """The connection the lease was taken on, open while it is held: when this process
+        dies, its server session ends with it, and a standby takes the lease at once."""
         self._seconds = lease.seconds
         self._deadline = granted_at + lease.seconds
 
@@ -237,37 +256,65 @@ class Lease:
         self.seconds = seconds
         self.renew_every = seconds / 3
         self.look_every = seconds / 12
+        self._sessions: set[AsyncConnection[Any]] = set()
 
     def _params(self, **more: object) -> dict[str, object]:
         return {"name": self.name, "holder": self.holder, "seconds": self.seconds, **more}
 
     async def try_take(self) -> Tenure | None:
-        """Take the lease if nobody holds it (or its time ran out); None if another does.
-        Waits for the batches under way of the tenure it replaces."""
-        async with self.pool.connection() as connection:
-            await connection.execute(_CREATE, (self.name,))
-            try:
-                found = await self._take(connection)
-            except LockNotAvailable:
-                return None  # a batch of the holder's is still at work
+        """Take the lease if nobody holds it, its time ran out or its holder's session has
+        ended (the process died); None if another holds it. Waits for the batches under
+        way of the tenure it replaces."""
+        session = await self.pool.getconn()
+        found = None
+        try:
+            await session.execute(_CREATE, (self.name,))
+            with contextlib.suppress(LockNotAvailable):  # a batch of the holder's at work
+                found = await self._take(session)
+        finally:
+            if found is None:
+                await self.pool.putconn(session)
         if found is None:
             return None
-        previous, previous_epoch, epoch, until, asked_at = found
-        tenure = Tenure(self, epoch, asked_at)
-        step = "lease taken over" if previous not in ("", self.holder) else "lease acquired"
-        context = {"from": previous, "from_epoch": previous_epoch} if previous else {}
-        log.info(
-            step,
-            extra={"lease": self.name, "holder": self.holder, "epoch": tenure.epoch,
-                   "until": until.isoformat(), **context},
-        )  # fmt: skip
+        previous, previous_epoch, why, epoch, until, asked_at = found
+        tenure = Tenure(self, epoch, asked_at, session)
+        self._sessions.add(session)
+        extra: dict[str, object] = {
+            "lease": self.name,
+            "holder": self.holder,
+            "epoch": tenure.epoch,
+            "until": until.isoformat(),
+        }
+        if previous not in ("", self.holder):
+            extra |= {"from": previous, "from_epoch": previous_epoch, "because": why}
+            log.info("lease taken over", extra=extra)
+        else:
+            log.info("lease acquired", extra=extra)
         return tenure
+
+    async def end_session(self, tenure: Tenure) -> None:
+        """Close the connection the tenure holds the lease on (after a release, or once
+        it is lost)."""
+        session = tenure.session
+        if session in self._sessions:
+            self._sessions.discard(session)
+            with contextlib.suppress(Exception):
+                await session.close()
+            await self.pool.putconn(session)
+
+    async def close(self) -> None:
+        """End every session still held (a daemon on its way out)."""
+        for session in list(self._sessions):
+            self._sessions.discard(session)
+            with contextlib.suppress(Exception):
+                await session.close()
+            await self.pool.putconn(session)
 
     async def _take(
         self, connection: AsyncConnection[Any]
-    ) -> tuple[str, int, int, datetime, float] | None:
-        """(previous holder, its epoch, our epoch, until, when we asked by our clock), or
-        None if the lease is held."""
+    ) -> tuple[str, int, str, int, datetime, float] | None:
+        """(previous holder, its epoch, why it is free, our epoch, until, when we asked by
+        our clock), or None if the lease is held."""
         async with connection.transaction():
             await connection.execute(
                 "SELECT set_config('lock_timeout', %s, true)", (str(int(self.seconds * 1000)),)
@@ -275,13 +322,13 @@ class Lease:
             cursor = await connection.execute(_LOCK, self._params())
             row = await cursor.fetchone()
             assert row is not None
-            if not row[2]:
+            if row[2] is None:
                 return None
             asked_at = time.monotonic()
             cursor = await connection.execute(_TAKE, self._params())
             taken = await cursor.fetchone()
             assert taken is not None
-        return row[0], int(row[1]), int(taken[0]), taken[1], asked_at
+        return row[0], int(row[1]), row[2], int(taken[0]), taken[1], asked_at
 
     async def renew(self, tenure: Tenure) -> bool:
         """Push the lease's end on; False (and the tenure lost) if it is no longer held."""
@@ -302,8 +349,11 @@ class Lease:
     async def release(self, tenure: Tenure) -> None:
         """Give the lease up at once, so that a standby need not wait for it to run out."""
         tenure.stopped.set()
-        async with self.pool.connection() as connection:
-            await connection.execute(_RELEASE, self._params(epoch=tenure.epoch))
+        try:
+            async with self.pool.connection() as connection:
+                await connection.execute(_RELEASE, self._params(epoch=tenure.epoch))
+        finally:
+            await self.end_session(tenure)
         log.info(
             "lease released",
             extra={"lease": self.name, "holder": self.holder, "epoch": tenure.epoch},
@@ -360,11 +410,14 @@ class Lease:
     async def hold(self, stop: asyncio.Event, work: Work) -> None:
         """Until `stop`: take the lease, run `work` while it is held, and when it is lost
         compete for it again. `work(tenure)` must return soon after `tenure.stopped`."""
-        while not stop.is_set():
-            tenure = await self.acquire(stop)
-            if tenure is None:
-                return
-            await self._serve(tenure, stop, work)
+        try:
+            while not stop.is_set():
+                tenure = await self.acquire(stop)
+                if tenure is None:
+                    return
+                await self._serve(tenure, stop, work)
+        finally:
+            await self.close()
 
     async def _serve(self, tenure: Tenure, stop: asyncio.Event, work: Work) -> None:
         relay = asyncio.create_task(_relay(stop, tenure.stopped))
@@ -385,7 +438,9 @@ class Lease:
             for task in (relay, keeping, working):
                 task.cancel()
             await asyncio.gather(relay, keeping, working, return_exceptions=True)
-            if not tenure.lost:
+            if tenure.lost:
+                await self.end_session(tenure)
+            else:
                 try:
                     await self.release(tenure)
                 except SERVER_FAULTS as error:

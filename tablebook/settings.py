@@ -190,7 +190,8 @@ class Settings:
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
     projector_lease_seconds: float = 3.0
     """How long a projector daemon's lease lasts unrenewed (`PROJECTOR_LEASE_SECONDS`): a
-    standby takes over within about this long (plus a twelfth of it) of the holder's end."""
+    standby takes over from a frozen or cut-off holder within this long (plus a twelfth
+    of it), from one whose process died within a twelfth of it."""
 
     @property
     def production(self) -> bool:

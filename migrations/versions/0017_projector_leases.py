@@ -2,8 +2,10 @@
 
 One row per lease (named after the projections its daemons run): who holds it, the
 epoch of the holding (one more at every taking, the fencing token a batch checks in its
-own transaction), when it was taken and when it runs out. Both times come from
-PostgreSQL's clock, never a daemon's. A lease released (or never taken yet) has no holder.
+own transaction), when it was taken and when it runs out, and the server session the
+holder keeps open while it holds the lease (its process id and start), by which the others
+see at once that a holder has died. Every time comes from PostgreSQL's clock, never a
+daemon's. A lease released (or never taken yet) has no holder.
 
 Revision ID: 0017
 Revises: 0014
@@ -26,7 +28,9 @@ def upgrade() -> None:
             holder text NOT NULL DEFAULT '',
             epoch bigint NOT NULL DEFAULT 0,
             acquired_at timestamptz NOT NULL DEFAULT now(),
-            expires_at timestamptz NOT NULL DEFAULT now()
+            expires_at timestamptz NOT NULL DEFAULT now(),
+            session_pid integer NOT NULL DEFAULT 0,
+            session_start timestamptz
         )
         """
     )

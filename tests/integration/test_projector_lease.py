@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import Any, ClassVar
 
 import psycopg
@@ -54,12 +54,15 @@ class SeatCounts:
             )
 
 
-def two_daemons(pool: AsyncConnectionPool[Any]) -> tuple[Lease, Lease]:
+@pytest.fixture
+async def two_daemons(pool: AsyncConnectionPool[Any]) -> AsyncIterator[tuple[Lease, Lease]]:
+    """Two daemons' sides of one lease; the sessions they still hold end with the test."""
     name = f"test-{uuid.uuid4().hex[:8]}"
-    return (
-        Lease(pool, name, "daemon-A", seconds=SECONDS),
-        Lease(pool, name, "daemon-B", seconds=SECONDS),
-    )
+    a = Lease(pool, name, "daemon-A", seconds=SECONDS)
+    b = Lease(pool, name, "daemon-B", seconds=SECONDS)
+    yield a, b
+    await a.close()
+    await b.close()
 
 
 async def taken(lease: Lease) -> Tenure:
@@ -101,11 +104,12 @@ async def seat_counts(pool: AsyncConnectionPool[Any]) -> dict[str, int]:
 
 
 async def test_of_two_daemons_only_one_holds_the_lease(
-    pool: AsyncConnectionPool[Any], capsys: pytest.CaptureFixture[str], database_url: str,
-    redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch,
+    pool: AsyncConnectionPool[Any], two_daemons: tuple[Lease, Lease], database_url: str,
+    redis_url: str, redis_prefix: str, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
     monkeypatch.setenv("COLUMNS", "200")
-    a, b = two_daemons(pool)
+    a, b = two_daemons
     first = await taken(a)
     assert await b.try_take() is None, "the lease is held: the other daemon stands by"
     assert await a.renew(first)
@@ -125,8 +129,9 @@ async def test_of_two_daemons_only_one_holds_the_lease(
 
 async def test_when_the_holder_stops_renewing_the_standby_takes_over_within_the_lease(
     pool: AsyncConnectionPool[Any],
+    two_daemons: tuple[Lease, Lease],
 ) -> None:
-    a, b = two_daemons(pool)
+    a, b = two_daemons
     stale = await taken(a)  # and never renewed, as by a daemon that died
     stop = asyncio.Event()
     working: list[tuple[int, float]] = []
@@ -159,9 +164,11 @@ async def test_when_the_holder_stops_renewing_the_standby_takes_over_within_the_
 
 
 async def test_a_stale_holders_sql_batch_is_refused_and_the_new_holders_applied_once(
-    pool: AsyncConnectionPool[Any], store: PostgresEventStore
+    pool: AsyncConnectionPool[Any],
+    store: PostgresEventStore,
+    two_daemons: tuple[Lease, Lease],
 ) -> None:
-    a, b = two_daemons(pool)
+    a, b = two_daemons
     stale = await taken(a)
     await asyncio.sleep(SECONDS * 1.2)
     current = await taken(b)
@@ -188,8 +195,9 @@ async def test_a_stale_holders_sql_batch_is_refused_and_the_new_holders_applied_
 
 async def test_a_takeover_waits_for_the_batch_under_way_and_then_refuses_its_sender(
     pool: AsyncConnectionPool[Any],
+    two_daemons: tuple[Lease, Lease],
 ) -> None:
-    a, b = two_daemons(pool)
+    a, b = two_daemons
     old = await taken(a)
     async with pool.connection() as connection:
         async with connection.transaction():
@@ -210,9 +218,11 @@ async def test_a_takeover_waits_for_the_batch_under_way_and_then_refuses_its_sen
 
 
 async def test_a_holder_frozen_in_the_middle_of_a_batch_does_not_hold_the_next_one_back(
-    pool: AsyncConnectionPool[Any], database_url: str
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    two_daemons: tuple[Lease, Lease],
 ) -> None:
-    a, b = two_daemons(pool)
+    a, b = two_daemons
     frozen = await taken(a)
     connection = await psycopg.AsyncConnection.connect(database_url)
     try:
@@ -230,8 +240,9 @@ async def test_a_holder_frozen_in_the_middle_of_a_batch_does_not_hold_the_next_o
 
 async def test_two_daemons_take_turns_and_a_stopping_holder_hands_over_at_once(
     pool: AsyncConnectionPool[Any],
+    two_daemons: tuple[Lease, Lease],
 ) -> None:
-    leases = two_daemons(pool)
+    leases = two_daemons
     stops = {lease.holder: asyncio.Event() for lease in leases}
     turns: list[tuple[str, float, float]] = []
     working: dict[str, float] = {}
@@ -263,3 +274,17 @@ async def test_two_daemons_take_turns_and_a_stopping_holder_hands_over_at_once(
         await asyncio.gather(*daemons)
     assert [holder for holder, _, _ in turns] == [first, next(h for h in stops if h != first)]
     assert turns[0][2] <= turns[1][1], "the second turn began before the first ended"
+
+
+async def test_a_holder_whose_process_died_is_replaced_at_once(
+    two_daemons: tuple[Lease, Lease],
+) -> None:
+    a, b = two_daemons
+    dead = await taken(a)
+    assert await b.try_take() is None
+    await dead.session.close()  # as kill -9 closes it: the server ends the session
+    began = time.monotonic()
+    while (successor := await b.try_take()) is None:
+        assert time.monotonic() - began < SECONDS / 2, "waited for the dead holder's time"
+        await asyncio.sleep(0.02)
+    assert successor.epoch == dead.epoch + 1
