@@ -77,6 +77,12 @@ DEFAULT_LEASE_SECONDS = 3.0
 _CREATE = "INSERT INTO projector_leases (name) VALUES (%s) ON CONFLICT DO NOTHING"
 
 _LOCK = """
+SELECT 1 FROM projector_leases WHERE name = %(name)s FOR UPDATE
+"""
+
+# Once the row is locked, so that this transaction's first look at pg_stat_activity
+# (which it keeps until it ends) comes after any taking it waited for.
+_FREE = """
 SELECT holder, epoch,
        CASE WHEN holder IN ('', %(holder)s) THEN 'free'
             WHEN expires_at <= clock_timestamp() THEN 'ran out'
@@ -85,7 +91,7 @@ SELECT holder, epoch,
                 AND (a.backend_start IS NULL OR a.backend_start = l.session_start)
             ) THEN 'holder gone'
        END
-FROM projector_leases l WHERE name = %(name)s FOR UPDATE
+FROM projector_leases l WHERE name = %(name)s
 """
 
 _TAKE = """
@@ -319,7 +325,8 @@ class Lease:
             await connection.execute(
                 "SELECT set_config('lock_timeout', %s, true)", (str(int(self.seconds * 1000)),)
             )
-            cursor = await connection.execute(_LOCK, self._params())
+            await connection.execute(_LOCK, self._params())
+            cursor = await connection.execute(_FREE, self._params())
             row = await cursor.fetchone()
             assert row is not None
             if row[2] is None:
