@@ -2,8 +2,8 @@
 applying the projections is killed with -9 ten times, and started again each time, so
 that two always run; then it is frozen (SIGSTOP) twice, and woken once the other has taken
 over. Each time the other takes over within 5 s (a dead holder's session ends with it; a
-frozen one's lease runs out in 3 s), the woken one stands by again, and at the end the
-read models equal a rebuild: no event was lost or applied twice.
+frozen one's lease runs out in 3 s), the woken one learns it lost the lease, and at the
+end the read models equal a rebuild: no event was lost or applied twice.
 
 The figures (time to take the lease over, time until the read models include an event
 written just after the kill or freeze) are printed; run with `-s` to see them.
@@ -189,6 +189,7 @@ async def test_the_active_daemon_killed_and_frozen_under_load_loses_and_doubles_
     leases: list[float] = []
     moving: list[float] = []
     frozen: list[float] = []
+    thawed: list[float] = []  # read models moving again after a freeze
     async with clients(database_url, redis_url) as (pool, redis):
         load = Load(PostgresEventStore(pool, database_url))
         await load.open()
@@ -218,7 +219,7 @@ async def test_the_active_daemon_killed_and_frozen_under_load_loses_and_doubles_
                 finally:
                     os.kill(pid_of(active), signal.SIGCONT)
                 frozen.append(took)
-                moving.append(moved)
+                thawed.append(moved)
                 deadline = time.monotonic() + 10
                 while "lease lost" not in daemons.log_of(pid_of(active)):
                     assert time.monotonic() < deadline, "the woken daemon never saw its loss"
@@ -246,9 +247,12 @@ async def test_the_active_daemon_killed_and_frozen_under_load_loses_and_doubles_
     print(
         f"\ndaemon pair: {KILLS} kills, {FREEZES} freezes, {load.written} steps written;"
         f" lease taken over after a kill in max {max(leases):.2f} s,"
-        f" median {statistics.median(leases):.2f} s; after a freeze in"
-        f" {', '.join(f'{t:.2f}' for t in frozen)} s; read models moving again in max"
-        f" {max(moving):.2f} s, median {statistics.median(moving):.2f} s"
+        f" median {statistics.median(leases):.2f} s, after a freeze in"
+        f" {', '.join(f'{t:.2f}' for t in frozen)} s; read models moving again after a kill"
+        f" in max {max(moving):.2f} s, median {statistics.median(moving):.2f} s,"
+        f" after a freeze in {', '.join(f'{t:.2f}' for t in thawed)} s"
     )
     assert max(leases + frozen) <= TAKEOVER_LIMIT, (leases, frozen)
     assert max(moving) <= TAKEOVER_LIMIT, moving
+    # After a freeze, the lease's time comes first: the first batch may add to it.
+    assert max(thawed) <= TAKEOVER_LIMIT + 3.0, thawed
