@@ -197,6 +197,10 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    projector_lease_seconds: float = 3.0
+    """How long a projector daemon's lease lasts unrenewed (`PROJECTOR_LEASE_SECONDS`): a
+    standby takes over from a frozen or cut-off holder within this long (plus a twelfth
+    of it), from one whose process died within a twelfth of it."""
 
     @property
     def production(self) -> bool:
@@ -269,6 +273,7 @@ class Settings:
                 max_age_minutes=_int(env, "NOTIFY_MAX_AGE_MINUTES", 24 * 60),
                 lease_seconds=_float(env, "NOTIFY_LEASE_SECONDS", 120.0),
             ),
+            projector_lease_seconds=_float(env, "PROJECTOR_LEASE_SECONDS", 3.0),
         )
         if settings.production:
             settings.check_production()
