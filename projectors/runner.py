@@ -40,6 +40,7 @@ from booking_core.codec import EventCodec
 from booking_core.domain.streams import venue_of
 from booking_core.store import ORIGIN, ConsistencyToken, EventStore, RecordedEvent
 from booking_core.store.subscription import Follower
+from projectors import metrics
 from projectors.base import (
     Decoded,
     KeySpace,
@@ -235,6 +236,7 @@ class ProjectionRunner:
     def log_batch(self, batch: Sequence[RecordedEvent] | Sequence[Decoded], seconds: float) -> None:
         """One structured line for a batch applied (records, or decoded records)."""
         records = [item[0] if isinstance(item, tuple) else item for item in batch]
+        metrics.batch_applied(self.name, len(records), seconds)
         log.info(
             "batch applied",
             extra={
@@ -271,6 +273,7 @@ class ProjectionRunner:
         if isinstance(error, LeaseLost):
             return
         server = unavailable_server(error)
+        metrics.round_failed(self.name, unavailable=server is not None)
         if server is None:
             log.exception("batch failed; retrying", extra={"projection": self.name})
             await _sleep_or_stop(stop, self._poll_interval)
@@ -674,6 +677,7 @@ class GroupRunner(ProjectionRunner):
 
     def _set_apart(self, member: Member) -> None:
         """Leave `member` out of the group; while the group runs, its own runner runs it."""
+        metrics.round_failed(member.name, unavailable=False)
         if self._leave(member) and self._stop is not None:
             self._apart.append(asyncio.create_task(self._run_alone(member, self._stop)))
 

@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -24,9 +24,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 import projectors.registry as registry
-from booking_core.store import ORIGIN, ConsistencyToken
+from booking_core.store import ConsistencyToken
 from booking_core.store.postgres import PostgresEventStore
-from projectors.checkpoints import read_redis_checkpoint, read_sql_checkpoints
 from projectors.lease import (
     DEFAULT_LEASE_SECONDS,
     Lease,
@@ -46,10 +45,11 @@ from projectors.runner import (
     run_until_stopped,
 )
 from projectors.venue_rebuild import count_venue_events, rebuild_venue
-from read_models.consistency import redis_checkpoint_key
+from read_models.projection_lag import standings
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
+from tablebook.metrics import LagCollector, serve_daemon_metrics
 from tablebook.redis_url import open_redis
-from tablebook.settings import Settings
+from tablebook.settings import ObserveSettings, Settings
 from tablebook.venue_lookup import resolve_venue
 
 __all__ = [
@@ -127,6 +127,16 @@ def projection_runners(
     return runners
 
 
+@contextlib.asynccontextmanager
+async def _metrics(b: Backends, settings: Settings | None) -> AsyncIterator[None]:
+    """The daemon's metrics endpoint, if `PROJECTOR_METRICS_PORT` names one."""
+    observe = settings.observe if settings else ObserveSettings()
+    loop = asyncio.get_running_loop()
+    lag = LagCollector(loop, b.pool, b.redis, b.redis_prefix, registry.followed())
+    with serve_daemon_metrics(observe.projector_metrics_host, observe.projector_metrics_port, lag):
+        yield
+
+
 async def run_projectors(
     database_url: str,
     redis_url: str,
@@ -148,7 +158,7 @@ async def run_projectors(
     notify = settings.notifications if settings else None
     lead = timedelta(minutes=notify.reminder_minutes) if notify else DEFAULT_REMINDER_LEAD
     seconds = settings.projector_lease_seconds if settings else DEFAULT_LEASE_SECONDS
-    async with backends(database_url, redis_url, redis_prefix) as b:
+    async with backends(database_url, redis_url, redis_prefix) as b, _metrics(b, settings):
         runners = projection_runners(b, names, reminder_lead=lead)
         notifying = any(r.name in registry.PROCESS_MANAGER_NAMES for r in runners)
         lease = Lease(b.pool, lease_name(names), holder_id(), seconds=seconds)
@@ -259,36 +269,21 @@ async def rebuild_venue_projections(
     return tokens
 
 
-async def _lag(pool: AsyncConnectionPool[Any], token: ConsistencyToken) -> tuple[int, float]:
-    """Events after the checkpoint, and the age in seconds of the oldest of them."""
-    async with pool.connection() as connection:
-        cursor = await connection.execute(
-            "SELECT count(*), min(recorded_at) FROM events"
-            " WHERE (tx, position) > (%s::text::xid8, %s)",
-            (str(token.tx), token.position),
-        )
-        row = await cursor.fetchone()
-    assert row is not None
-    behind, oldest = int(row[0]), row[1]
-    age = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
-    return behind, max(age, 0.0)
-
-
 async def show_status(database_url: str, redis_url: str, redis_prefix: str) -> None:
     async with backends(database_url, redis_url, redis_prefix) as b:
-        async with b.pool.connection() as connection:
-            sql_checkpoints = await read_sql_checkpoints(connection)
+        lags = await standings(
+            b.pool, registry.followed(), redis=b.redis, redis_prefix=redis_prefix
+        )
         table = Table("projection", "kind", "checkpoint", "behind (events)", "lag (s)")
-        for projection in (*registry.SQL_PROJECTIONS, *registry.process_managers()):
-            token = sql_checkpoints.get(projection.name, ORIGIN)
-            behind, age = await _lag(b.pool, token)
-            table.add_row(projection.name, "sql", str(token), str(behind), f"{age:.1f}")
-        for redis_projection in registry.REDIS_PROJECTIONS:
-            key = redis_checkpoint_key(redis_prefix, redis_projection.name)
-            maybe = await read_redis_checkpoint(b.redis, key)
-            behind, age = await _lag(b.pool, maybe or ORIGIN)
-            shown = str(maybe) if maybe else "missing (not built)"
-            table.add_row(redis_projection.name, "redis", shown, str(behind), f"{age:.1f}")
+        for standing in lags:
+            shown = str(standing.checkpoint) if standing.checkpoint else "missing (not built)"
+            table.add_row(
+                standing.name,
+                standing.kind,
+                shown,
+                str(standing.behind),
+                f"{standing.lag_seconds:.1f}",
+            )
         async with b.pool.connection() as connection:
             parks = await list_parks(connection)
             leases = await read_leases(connection)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import projectors.registry as registry
 from api.services import Services
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
@@ -36,6 +37,7 @@ async def open_services(
                 redis=redis,
                 store=PostgresEventStore(pool, database_url),
                 redis_prefix=redis_prefix,
+                followed=registry.followed(),
             )
     finally:
         await pool.close()
