@@ -294,6 +294,7 @@ class Formation:
             node.process = subprocess.Popen(
                 _as_postgres([self._program(), "run", "--pgdata", str(node.pgdata)]),
                 env=self._env,
+                cwd=self.root,  # one the postgres user may enter
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -305,6 +306,7 @@ class Formation:
             done = subprocess.run(
                 _as_postgres([self._program(), *args]),
                 env=self._env,
+                cwd=self.root,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 timeout=_STARTUP_SECONDS,
