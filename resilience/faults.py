@@ -7,8 +7,10 @@ with 503 and `Retry-After`; the long-running processes wait (`resilience.backoff
 try again.
 
 - PostgreSQL: `psycopg.OperationalError` (AdminShutdown, CannotConnectNow, a closed or
-  broken connection, a statement cancelled by a timeout), `psycopg.InterfaceError`, and
-  the pool's `PoolTimeout` (no connection could be had in time);
+  broken connection, a statement cancelled by a timeout), `psycopg.InterfaceError`, the
+  pool's `PoolTimeout` (no connection could be had in time), and `ReadOnlySqlTransaction`
+  (SQLSTATE 25006: the server we reached is, or has just become, a standby, as during a
+  failover; the write was refused, nothing was written);
 - Redis: `ConnectionError` (refused, reset, `BusyLoadingError` while it loads its data,
   and under Sentinel `MasterNotFoundError` while no master is known), `TimeoutError`,
   `ReadOnlyError` (a write reached a master since demoted to a replica: "READONLY You
@@ -36,6 +38,7 @@ REDIS = "Redis"
 _POSTGRES_FAULTS: tuple[type[BaseException], ...] = (
     psycopg.OperationalError,
     psycopg.InterfaceError,
+    psycopg.errors.ReadOnlySqlTransaction,
     PoolTimeout,
 )
 _REDIS_FAULTS: tuple[type[BaseException], ...] = (

@@ -4,12 +4,15 @@ booking from the command to what the outside world sees."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
+from api.accounts import PasswordHasher, UserStore
 from booking_core.domain.commands import Actor, AddTable, ChangeSlotSettings, SetOpeningHours
 from booking_core.domain.values import OpeningHours, PacingRule, Shift, TurnTime
 from booking_core.handlers import add_table, change_venue
 from booking_core.store import EventStore
+from booking_core.store.postgres import PostgresEventStore
+from tablebook.database import open_pool
 from tests.support.scope import TEST_VENUE, open_test_venue
 
 __all__ = [
@@ -19,6 +22,7 @@ __all__ = [
     "command_id",
     "days_ahead",
     "open_venue",
+    "open_venue_with_admin",
     "set_hours_and_turns",
 ]
 
@@ -61,6 +65,22 @@ async def add_tables(
                 capacity=capacity,
             ),
         )
+
+
+async def open_venue_with_admin(
+    database_url: str, zone: str, *, email: str, password: str, full_name: str
+) -> datetime:
+    """`open_venue` in the database of `database_url`, and an admin who signs in with
+    `email` and `password`; returns the `now` the venue was opened with."""
+    pool = await open_pool(database_url, min_size=1, max_size=2)
+    try:
+        now = datetime.now(UTC)
+        await open_venue(PostgresEventStore(pool, database_url), now, zone)
+        hashed = await PasswordHasher(4).hash(password)
+        await UserStore(pool).upsert_admin(email=email, password_hash=hashed, full_name=full_name)
+    finally:
+        await pool.close()
+    return now
 
 
 async def set_hours_and_turns(

@@ -38,6 +38,8 @@ def test_a_success_starts_the_waits_again_from_the_first() -> None:
         (psycopg.errors.AdminShutdown("terminating connection"), POSTGRES),
         (psycopg.OperationalError("server closed the connection unexpectedly"), POSTGRES),
         (psycopg.InterfaceError("the connection is lost"), POSTGRES),
+        (psycopg.errors.ReadOnlySqlTransaction("cannot execute INSERT"), POSTGRES),
+        (psycopg.errors.CannotConnectNow("the database system is starting up"), POSTGRES),
         (PoolTimeout("couldn't get a connection after 5.00 sec"), POSTGRES),
         (RedisConnectionError("Error 111 connecting"), REDIS),
         (BusyLoadingError("Redis is loading the dataset in memory"), REDIS),
