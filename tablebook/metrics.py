@@ -46,17 +46,18 @@ LAG_CAP = 100_000
 
 @contextlib.contextmanager
 def worker_metrics(workers: int) -> Iterator[None]:
-    """For more than one worker: a clean `PROMETHEUS_MULTIPROC_DIR` in the environment
-    the workers inherit (the one given, emptied, or a new one removed on leaving)."""
-    if workers <= 1:
-        yield
-        return
+    """A clean `PROMETHEUS_MULTIPROC_DIR` in the environment the workers inherit: the one
+    given, emptied of an earlier run's counts, or for more than one worker a new one,
+    removed on leaving. One worker and none given: nothing to do."""
     given = os.environ.get(MULTIPROC_DIR)
     if given:
         directory = Path(given)
         directory.mkdir(parents=True, exist_ok=True)
         for stale in directory.glob("*.db"):  # counts of an earlier run would add up
             stale.unlink()
+        yield
+        return
+    if workers <= 1:
         yield
         return
     made = tempfile.mkdtemp(prefix="tablebook-metrics-")
