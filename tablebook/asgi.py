@@ -31,6 +31,10 @@ def app_for(settings: Settings) -> Litestar:
         bcrypt_rounds=settings.bcrypt_rounds,
         login_attempts_per_account=settings.login_attempts_per_account,
         login_attempts_per_address=settings.login_attempts_per_address,
+        login_account_alert_failures=settings.login_account_alert_failures,
+        login_first_delay_seconds=settings.login_first_delay_seconds,
+        login_max_delay_seconds=settings.login_max_delay_seconds,
+        registrations_per_address=settings.registrations_per_address,
         public_writes_per_address=settings.public_writes_per_address,
         production=settings.production,
     )

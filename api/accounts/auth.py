@@ -12,7 +12,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody, URLEncodedBody
 
 from api.accounts.personal_data import erase_account
-from api.accounts.security import session_of
+from api.accounts.security import client_address, session_of
 from api.accounts.shapes import Email, Name, Phone, UserOut, check_email, user_out
 from api.accounts.staff import StaffStore
 from api.accounts.users import MAX_PASSWORD_BYTES, password_problem
@@ -55,8 +55,17 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/register", status_code=201, summary="Create a guest account")
-    async def register(self, api: ApiDep, data: JSONBody[Register]) -> UserOut:
+    @post(
+        "/register",
+        status_code=201,
+        summary="Create a guest account",
+        description="Limited per client address (`REGISTRATIONS_PER_ADDRESS` an hour): past"
+        " the limit the answer is 429 with `Retry-After`.",
+    )
+    async def register(
+        self, api: ApiDep, request: Request[Any, Any, Any], data: JSONBody[Register]
+    ) -> UserOut:
+        await api.registrations.hit(client_address(request))
         email = check_email(data.email)
         unfit = password_problem(data.password)
         if unfit is not None:
@@ -71,9 +80,11 @@ class AuthController(Controller):
         "/token",
         status_code=200,
         summary="Sign in (OAuth2 password flow)",
-        description="Form fields `username` (the email) and `password`. Failed attempts are "
-        "limited per account and per client address; past the limit the answer is 429 "
-        "with `Retry-After`.",
+        description="Form fields `username` (the email) and `password`. A client address"
+        " that keeps giving wrong passwords (for one account, or for many) waits longer"
+        " after each one: while it waits, its attempts get 429 with `Retry-After`, right"
+        " password or not. Other addresses are not slowed by its failures, so nobody can"
+        " lock an account out.",
         security=[],
     )
     async def token(
@@ -82,7 +93,7 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         data: URLEncodedBody[TokenForm],
     ) -> AccessToken:
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request)
         email = data.username.strip()
         await api.logins.check(email, address)
         found = await api.users.credentials(email) if email else None

@@ -1,4 +1,6 @@
-"""Bearer tokens, the signed-in user, roles, and limits on guessing passwords.
+"""Bearer tokens, the signed-in user, roles, and limits on guessing passwords
+(`LoginLimiter`: growing waits for the address that fails, never an account lockout)
+and on anonymous writes per address (`AddressLimiter`).
 
 An access token is an HS256 JWT: `sub` (the user id), `role`, `ver` (the account's
 token version when it was issued), `auth` (when the user signed in), `iat`, `exp`.
@@ -19,6 +21,8 @@ tokens signed with another key are refused like any other bad signature.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import ipaddress
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +41,7 @@ __all__ = [
     "TooManyAttempts",
     "authenticate",
     "bearer_token",
+    "client_address",
     "session_of",
 ]
 
@@ -193,7 +198,7 @@ class TooManyAttempts(Exception):
 
 
 def _wait_seconds(pttl: int | None) -> int:
-    """The seconds left of a counter's window (at least 1), from Redis' PTTL."""
+    """Whole seconds (at least 1) from milliseconds, Redis' PTTL of a window or a wait."""
     return max(1, math.ceil((pttl if pttl and pttl > 0 else 1000) / 1000))
 
 
@@ -224,49 +229,109 @@ class AddressLimiter:
             )
 
 
+def client_address(request: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The client's address as limits count it: the peer, or the client a listed proxy
+    names (`FORWARDED_ALLOW_IPS`). An IPv6 client is counted by its /64, which one
+    household or one server holds whole, so hopping between its addresses gains nothing."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        parsed = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
 @dataclass(frozen=True, slots=True)
 class LoginLimiter:
-    """Failed sign-ins counted in Redis per account and per client address over a window.
+    """Failed sign-ins slow down the address that fails, never the account as a whole.
 
-    Past the limit every attempt is refused with the window's remaining time, whether or
-    not the password is right, so guessing cannot go on at the pace of the server. A
-    successful sign-in clears the account's counter (not the address's).
+    - An address may give `per_account` wrong passwords for one account, and `per_address`
+      over all accounts, for free. Each failure past either makes that address (for that
+      account, or for every account) wait: `first_delay_seconds`, doubled with each further
+      failure, at most `max_delay_seconds`. While it waits, its attempts are refused (429,
+      `Retry-After`) before the password is checked, right or wrong, and do not count.
+    - The right password from an address that has not been failing is never refused:
+      fifty wrong guesses from one place cannot lock the real admin out of another.
+    - Guesses spread over many addresses: once an account has had `account_alert` failures
+      from anywhere, an address's free failures for it are void, so every address that
+      fails against it waits from its first failure on. Addresses that have not failed
+      against it are let through as before. The trade-off: a botnet still gets a guess per
+      address per wait (an account-wide wait would stop it, and lock the owner out too);
+      bcrypt and the password length rule are what make those guesses worthless.
+    - Counters forget `memory_seconds` after their last failure. A successful sign-in
+      clears the address+account counter and its wait; not the address's counter (it
+      counts other accounts) nor the account's (the owner signing in does not end an
+      attack on it).
+
+    Accounts are keyed by a digest of the email, so Redis holds no email addresses.
     """
 
     redis: Redis
     prefix: str
     per_account: int = 5
     per_address: int = 20
-    window_seconds: int = 900
+    account_alert: int = 50
+    first_delay_seconds: float = 1.0
+    max_delay_seconds: int = 900
+    memory_seconds: int = 86_400
 
-    def _keys(self, email: str, address: str) -> tuple[str, str]:
+    def _account(self, email: str) -> str:
+        return hashlib.blake2b(email.strip().lower().encode(), digest_size=16).hexdigest()
+
+    def _keys(self, email: str, address: str) -> tuple[str, str, str]:
+        """The failure counters: address+account, address, account."""
+        account = self._account(email)
         return (
-            f"{self.prefix}login:account:{email.strip().lower()}",
-            f"{self.prefix}login:address:{address}",
+            f"{self.prefix}login:fails:pair:{address}:{account}",
+            f"{self.prefix}login:fails:address:{address}",
+            f"{self.prefix}login:fails:account:{account}",
         )
 
+    def wait_keys(self, email: str, address: str) -> tuple[str, str]:
+        """Set while the address (for the account, or for every account) must wait."""
+        return (
+            f"{self.prefix}login:wait:pair:{address}:{self._account(email)}",
+            f"{self.prefix}login:wait:address:{address}",
+        )
+
+    def delay_ms(self, failures: int, free: int) -> int:
+        """How long an address waits after its `failures`-th failure when `free` were
+        free: nothing within them, then doubling from `first_delay_seconds`."""
+        past = failures - free
+        if past <= 0:
+            return 0
+        first = self.first_delay_seconds * 1000
+        return int(min(first * 2 ** min(past - 1, 40), self.max_delay_seconds * 1000))
+
     async def check(self, email: str, address: str) -> None:
-        account, where = self._keys(email, address)
+        """429 while this address must wait, for this account or for every account."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(account)
-            pipe.pttl(account)
-            pipe.get(where)
-            pipe.pttl(where)
-            a_count, a_ttl, w_count, w_ttl = await pipe.execute()
-        waits = []
-        if a_count is not None and int(a_count) >= self.per_account:
-            waits.append(a_ttl)
-        if w_count is not None and int(w_count) >= self.per_address:
-            waits.append(w_ttl)
-        if waits:
-            raise TooManyAttempts(max(_wait_seconds(w) for w in waits))
+            for key in self.wait_keys(email, address):
+                pipe.pttl(key)
+            left: list[int] = await pipe.execute()
+        waiting = [ms for ms in left if ms > 0]
+        if waiting:
+            raise TooManyAttempts(max(_wait_seconds(ms) for ms in waiting))
 
     async def failed(self, email: str, address: str) -> None:
+        """Count a wrong password, and start the address's wait if it has one now."""
         async with self.redis.pipeline(transaction=True) as pipe:
             for key in self._keys(email, address):
                 pipe.incr(key)
-                pipe.expire(key, self.window_seconds, nx=True)
+                pipe.expire(key, self.memory_seconds)
+            pair, _, where, _, account, _ = await pipe.execute()
+        free = 0 if int(account) >= self.account_alert else self.per_account
+        delays = (self.delay_ms(int(pair), free), self.delay_ms(int(where), self.per_address))
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for key, ms in zip(self.wait_keys(email, address), delays, strict=True):
+                if ms > 0:  # a wait already running longer (a concurrent failure) stays
+                    pipe.set(key, 1, px=ms, nx=True)
+                    pipe.pexpire(key, ms, gt=True)
             await pipe.execute()
 
     async def succeeded(self, email: str, address: str) -> None:
-        await self.redis.delete(self._keys(email, address)[0])
+        await self.redis.delete(self._keys(email, address)[0], self.wait_keys(email, address)[0])

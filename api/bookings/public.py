@@ -35,7 +35,7 @@ from icalendar import Event as CalendarEvent
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from api.accounts.security import authenticate
+from api.accounts.security import authenticate, client_address
 from api.context import Api, ApiDep, WriteContext, Written
 from api.refused import Refused
 from api.requests import check_date, if_match, now
@@ -152,10 +152,6 @@ def _booking_out(
     return Written(body, result.token, 200, {"ETag": f'"{result.version}"'})
 
 
-def _address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _given_token(request: Request[Any, Any, Any]) -> str | None:
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
     token = token.strip()
@@ -191,7 +187,7 @@ async def _writer(
 ) -> Actor:
     """Who changes or cancels a booking with its token: the write is counted against the
     client address first, then the token must open the booking."""
-    await api.public_writes.hit(_address(request))
+    await api.public_writes.hit(client_address(request))
     await managed(api, request, venue_id, booking_id)
     return public_guest(booking_id)
 
@@ -219,7 +215,7 @@ class PublicBookingsController(Controller):
     ) -> Response[PublicBookingOut]:
         at = parse_time(data.time)
         check_date(data.date)
-        await api.public_writes.hit(_address(request))
+        await api.public_writes.hit(client_address(request))
         account = None
         if request.headers.get("authorization"):
             # Whoever signs in here books as a guest: staff use the console for more.
