@@ -9,7 +9,10 @@ Sessions slide: `POST /auth/refresh` trades a still-valid token for a fresh one 
 keeps the same `auth`, so a console left open stays signed in through a whole service
 while a token that leaks is only good for its short lifetime. No refreshed token lives
 past `auth` + `session_hours` (the absolute cap): after that the user signs in again.
-Signing out bumps the account's token version, which ends every token it holds.
+Signing out bumps the account's token version, which ends every token it holds; so do
+deactivating the account, changing its role, erasing it, and resetting its password
+with `tablebook users create-admin` (`api.accounts.users`). Undoing the change does not
+bring the old tokens back.
 
 Every request with a token loads the
 account by id (one primary-key read) and refuses the token if the account is gone,
