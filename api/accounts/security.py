@@ -200,6 +200,12 @@ class TooManyAttempts(Exception):
         self.kind = kind
 
 
+def _plain(seconds: int) -> str:
+    if seconds < 120:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    return f"{math.ceil(seconds / 60)} minutes"
+
+
 def _wait_seconds(pttl: int | None) -> int:
     """Whole seconds (at least 1) from milliseconds, Redis' PTTL of a window or a wait."""
     return max(1, math.ceil((pttl if pttl and pttl > 0 else 1000) / 1000))
@@ -318,7 +324,11 @@ class LoginLimiter:
             left: list[int] = await pipe.execute()
         waiting = [ms for ms in left if ms > 0]
         if waiting:
-            raise TooManyAttempts(max(_wait_seconds(ms) for ms in waiting))
+            seconds = max(_wait_seconds(ms) for ms in waiting)
+            raise TooManyAttempts(
+                seconds,
+                f"Too many wrong passwords from this address; try again in {_plain(seconds)}.",
+            )
 
     async def failed(self, email: str, address: str) -> None:
         """Count a wrong password, and start the address's wait if it has one now."""

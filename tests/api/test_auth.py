@@ -169,6 +169,7 @@ async def test_wrong_passwords_slow_the_address_down_not_the_account(
     assert limited.status_code == 429
     assert limited.json()["type"].endswith("/too-many-attempts")
     assert limited.headers["retry-after"] == "30"
+    assert "try again in 30 seconds" in limited.json()["detail"]
     # another account from the same address is not slowed down
     other_headers, other = await new_user()
     assert (await client.get("/api/v1/auth/me", headers=other_headers)).status_code == 200
