@@ -95,15 +95,14 @@ class AuthController(Controller):
     ) -> AccessToken:
         address = client_address(request)
         email = data.username.strip()
-        await api.logins.check(email, address)
+        attempt = await api.logins.attempt(email, address)  # a failure until it succeeds
         found = await api.users.credentials(email) if email else None
         user, hashed = found if found else (None, None)
         if not await api.passwords.verify(data.password, hashed) or user is None:
-            await api.logins.failed(email, address)
             raise NotAuthorizedException(detail="Wrong email or password.")
         if not user.is_active:
             raise NotAuthorizedException(detail="This account has been deactivated.")
-        await api.logins.succeeded(email, address)
+        await api.logins.succeeded(attempt)
         return _access(*api.tokens.issue(user))
 
     @post(

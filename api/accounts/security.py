@@ -39,6 +39,7 @@ from api.accounts.users import User, UserStore
 
 __all__ = [
     "AddressLimiter",
+    "LoginAttempt",
     "LoginLimiter",
     "TokenService",
     "TooManyAttempts",
@@ -263,6 +264,8 @@ class LoginLimiter:
       account, or for every account) wait: `first_delay_seconds`, doubled with each further
       failure, at most `max_delay_seconds`. While it waits, its attempts are refused (429,
       `Retry-After`) before the password is checked, right or wrong, and do not count.
+      An attempt counts as a failure from the moment it starts until it succeeds, so
+      guesses sent all at once cannot slip past the count before the first is checked.
     - The right password from an address that has not been failing is never refused:
       fifty wrong guesses from one place cannot lock the real admin out of another.
     - Guesses spread over many addresses: once an account has had `account_alert` failures
@@ -307,44 +310,77 @@ class LoginLimiter:
             f"{self.prefix}login:wait:address:{address}",
         )
 
-    def delay_ms(self, failures: int, free: int) -> int:
-        """How long an address waits after its `failures`-th failure when `free` were
-        free: nothing within them, then doubling from `first_delay_seconds`."""
-        past = failures - free
-        if past <= 0:
-            return 0
-        first = self.first_delay_seconds * 1000
-        return int(min(first * 2 ** min(past - 1, 40), self.max_delay_seconds * 1000))
+    async def attempt(self, email: str, address: str) -> LoginAttempt:
+        """Count a sign-in as failed until it succeeds; 429 while the address must wait.
 
-    async def check(self, email: str, address: str) -> None:
-        """429 while this address must wait, for this account or for every account."""
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for key in self.wait_keys(email, address):
-                pipe.pttl(key)
-            left: list[int] = await pipe.execute()
-        waiting = [ms for ms in left if ms > 0]
-        if waiting:
-            seconds = max(_wait_seconds(ms) for ms in waiting)
+        One script, so a burst of guesses sent at once sees its own count rising: past the
+        free ones the first of them starts the wait and the rest are refused."""
+        keys = (*self._keys(email, address), *self.wait_keys(email, address))
+        left, started_address_wait = await self.redis.eval(
+            _ATTEMPT,
+            len(keys),
+            *keys,
+            self.per_account,
+            self.per_address,
+            self.account_alert,
+            int(self.first_delay_seconds * 1000),
+            self.max_delay_seconds * 1000,
+            self.memory_seconds,
+        )
+        if int(left) > 0:
+            seconds = _wait_seconds(int(left))
             raise TooManyAttempts(
                 seconds,
                 f"Too many wrong passwords from this address; try again in {_plain(seconds)}.",
             )
+        return LoginAttempt(keys, bool(started_address_wait))
 
-    async def failed(self, email: str, address: str) -> None:
-        """Count a wrong password, and start the address's wait if it has one now."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for key in self._keys(email, address):
-                pipe.incr(key)
-                pipe.expire(key, self.memory_seconds)
-            pair, _, where, _, account, _ = await pipe.execute()
-        free = 0 if int(account) >= self.account_alert else self.per_account
-        delays = (self.delay_ms(int(pair), free), self.delay_ms(int(where), self.per_address))
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for key, ms in zip(self.wait_keys(email, address), delays, strict=True):
-                if ms > 0:  # a wait already running longer (a concurrent failure) stays
-                    pipe.set(key, 1, px=ms, nx=True)
-                    pipe.pexpire(key, ms, gt=True)
-            await pipe.execute()
+    async def succeeded(self, attempt: LoginAttempt) -> None:
+        """The password was right: clear the address+account counter and its wait, and
+        take back what the attempt added to the address's and the account's."""
+        await self.redis.eval(
+            _SUCCEEDED, len(attempt.keys), *attempt.keys, int(attempt.started_address_wait)
+        )
 
-    async def succeeded(self, email: str, address: str) -> None:
-        await self.redis.delete(self._keys(email, address)[0], self.wait_keys(email, address)[0])
+
+@dataclass(frozen=True, slots=True)
+class LoginAttempt:
+    """A sign-in under way: its Redis keys, and whether it started the address's wait."""
+
+    keys: tuple[str, ...]
+    started_address_wait: bool
+
+
+_ATTEMPT = """
+-- KEYS: failures of the address+account, the address, the account; the two waits.
+-- ARGV: per_account, per_address, account_alert, first_ms, max_ms, memory_seconds.
+local left = math.max(redis.call('PTTL', KEYS[4]), redis.call('PTTL', KEYS[5]))
+if left > 0 then return {left, 0} end
+local counts = {}
+for i = 1, 3 do
+  counts[i] = redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[6])
+end
+local function wait(failures, free)
+  if failures <= free then return 0 end
+  local ms = tonumber(ARGV[4]) * 2 ^ math.min(failures - free - 1, 40)
+  return math.floor(math.min(ms, tonumber(ARGV[5])))
+end
+local free = tonumber(ARGV[1])
+if counts[3] >= tonumber(ARGV[3]) then free = 0 end
+local pair_ms = wait(counts[1], free)
+if pair_ms > 0 then redis.call('SET', KEYS[4], 1, 'PX', pair_ms) end
+local address_ms = wait(counts[2], tonumber(ARGV[2]))
+if address_ms > 0 then redis.call('SET', KEYS[5], 1, 'PX', address_ms) end
+return {0, address_ms > 0 and 1 or 0}
+"""
+
+_SUCCEEDED = """
+-- KEYS: as for an attempt. ARGV: 1 if the attempt started the address's wait.
+redis.call('DEL', KEYS[1], KEYS[4])
+for i = 2, 3 do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+if ARGV[1] == '1' then redis.call('DEL', KEYS[5]) end
+return 0
+"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import statistics
 import time
@@ -17,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from api.accounts import UserStore
-from api.accounts.security import LoginLimiter, TooManyAttempts
+from api.accounts.security import LoginAttempt, LoginLimiter, TooManyAttempts
 from api.app import create_app
 from api.services import ApiConfig
 from tablebook.runtime import open_services
@@ -192,23 +193,33 @@ async def test_an_address_failing_for_many_accounts_waits_for_all(
 
 async def _four_failures_then_refused(limiter: LoginLimiter) -> None:
     for n in range(4):  # three free, the fourth starts a wait
-        await limiter.check(f"user{n}@example.com", "192.0.2.7")
-        await limiter.failed(f"user{n}@example.com", "192.0.2.7")
+        await limiter.attempt(f"user{n}@example.com", "192.0.2.7")
     with pytest.raises(TooManyAttempts) as refused:
-        await limiter.check("someone-new@example.com", "192.0.2.7")
+        await limiter.attempt("someone-new@example.com", "192.0.2.7")
     assert refused.value.retry_after == 30
-    await limiter.check("someone-new@example.com", "198.51.100.1")  # another address is fine
+    await limiter.attempt("someone-new@example.com", "198.51.100.1")  # another address is fine
 
 
-@pytest.mark.parametrize(
-    ("failures", "free", "seconds"),
-    [(5, 5, 0), (6, 5, 1), (7, 5, 2), (10, 5, 16), (15, 5, 512), (16, 5, 900), (10_000, 5, 900)],
-)
-def test_each_failure_past_the_free_ones_doubles_the_wait_up_to_the_cap(
-    failures: int, free: int, seconds: int
+async def test_guesses_sent_all_at_once_are_counted_before_any_is_checked(
+    redis_url: str, redis_prefix: str
 ) -> None:
-    limiter = LoginLimiter(Redis(), "unused:", max_delay_seconds=900)
-    assert limiter.delay_ms(failures, free) == seconds * 1000
+    redis = Redis.from_url(redis_url)
+    prefix = f"{redis_prefix}burst-{uuid.uuid4().hex[:8]}:"
+    limiter = LoginLimiter(redis, prefix, per_account=5, first_delay_seconds=30)
+    try:
+        burst = await asyncio.gather(
+            *(limiter.attempt("ada@example.com", "192.0.2.9") for _ in range(40)),
+            return_exceptions=True,
+        )
+        let_through = [a for a in burst if isinstance(a, LoginAttempt)]
+        refused = [a for a in burst if isinstance(a, TooManyAttempts)]
+        assert (len(let_through), len(refused)) == (6, 34)  # five free, the sixth sets a wait
+        await limiter.succeeded(let_through[-1])  # one was right after all
+        await limiter.attempt("ada@example.com", "192.0.2.9")  # counted from nothing again
+    finally:
+        async for key in redis.scan_iter(match=prefix + "*"):
+            await redis.delete(key)
+        await redis.aclose()
 
 
 async def test_registrations_are_limited_per_address(
