@@ -24,13 +24,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException
 from redis.asyncio import Redis
 
-from api.accounts.security import (
-    AddressLimiter,
-    LoginLimiter,
-    TokenService,
-    authenticate,
-    require_admin,
-)
+from api.accounts.limits import AddressLimiter, LoginLimiter
+from api.accounts.security import TokenService, authenticate, require_admin
 from api.accounts.users import PasswordHasher, User, UserStore
 from api.refused import Refused
 from api.services import ApiConfig, Services

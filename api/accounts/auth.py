@@ -1,6 +1,6 @@
 """`/api/v1/auth`: register, sign in (OAuth2 password flow), refresh a session, sign
 out, who am I, erase me (`api.accounts.personal_data`). How sessions slide and end:
-`api.accounts.security`."""
+`api.accounts.security`; how sign-ins and registrations are limited: `api.accounts.limits`."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from litestar import Controller, Request, delete, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody, URLEncodedBody
 
+from api.accounts.limits import client_address
 from api.accounts.personal_data import erase_account
-from api.accounts.security import client_address, session_of
+from api.accounts.security import session_of
 from api.accounts.shapes import Email, Name, Phone, UserOut, check_email, user_out
 from api.accounts.staff import StaffStore
 from api.accounts.users import MAX_PASSWORD_BYTES, password_problem

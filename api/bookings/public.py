@@ -35,7 +35,8 @@ from icalendar import Event as CalendarEvent
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
-from api.accounts.security import authenticate, client_address
+from api.accounts.limits import client_address
+from api.accounts.security import authenticate
 from api.context import Api, ApiDep, WriteContext, Written
 from api.refused import Refused
 from api.requests import check_date, if_match, now

@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from api.accounts import UserStore
-from api.accounts.security import LoginAttempt, LoginLimiter, TooManyAttempts
+from api.accounts.limits import LoginAttempt, LoginLimiter, TooManyAttempts
 from api.app import create_app
 from api.services import ApiConfig
 from tablebook.runtime import open_services

@@ -19,7 +19,7 @@ import pytest
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
-from api.accounts.security import LoginLimiter
+from api.accounts.limits import LoginLimiter
 
 ATTACKER = "203.0.113.66"
 OFFICE = "198.51.100.10"
