@@ -199,7 +199,19 @@ class Settings:
     """How long a session may be kept alive by refreshing its token, from the sign-in."""
     bcrypt_rounds: int = 12
     login_attempts_per_account: int = 5
+    """Wrong passwords one client address may give for one account before each further
+    one makes it wait, twice as long each time (`LOGIN_ATTEMPTS_PER_ACCOUNT`)."""
     login_attempts_per_address: int = 20
+    """Likewise over all accounts (`LOGIN_ATTEMPTS_PER_ADDRESS`)."""
+    login_account_alert_failures: int = 50
+    """Wrong passwords for one account from anywhere after which an address that fails
+    against it waits from its first failure on (`LOGIN_ACCOUNT_ALERT_FAILURES`)."""
+    login_first_delay_seconds: int = 1
+    """The first wait, doubled with each further failure (`LOGIN_FIRST_DELAY_SECONDS`)."""
+    login_max_delay_seconds: int = 900
+    """The longest wait a failing address is given (`LOGIN_MAX_DELAY_SECONDS`)."""
+    registrations_per_address: int = 20
+    """Accounts one client address may register an hour (`REGISTRATIONS_PER_ADDRESS`)."""
     public_writes_per_address: int = 30
     """Bookings, changes and cancellations from the public booking page per client address
     in ten minutes (`PUBLIC_WRITES_PER_ADDRESS`)."""
@@ -263,6 +275,10 @@ class Settings:
             bcrypt_rounds=min(max(_int(env, "BCRYPT_ROUNDS", 12), 4), 16),
             login_attempts_per_account=max(1, _int(env, "LOGIN_ATTEMPTS_PER_ACCOUNT", 5)),
             login_attempts_per_address=max(1, _int(env, "LOGIN_ATTEMPTS_PER_ADDRESS", 20)),
+            login_account_alert_failures=max(1, _int(env, "LOGIN_ACCOUNT_ALERT_FAILURES", 50)),
+            login_first_delay_seconds=max(1, _int(env, "LOGIN_FIRST_DELAY_SECONDS", 1)),
+            login_max_delay_seconds=max(1, _int(env, "LOGIN_MAX_DELAY_SECONDS", 900)),
+            registrations_per_address=max(1, _int(env, "REGISTRATIONS_PER_ADDRESS", 20)),
             public_writes_per_address=max(1, _int(env, "PUBLIC_WRITES_PER_ADDRESS", 30)),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             time_zone=_time_zone(env.get("TABLEBOOK_TIME_ZONE") or "Europe/London"),
