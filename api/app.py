@@ -34,6 +34,8 @@ from api.guards import authenticate_first
 from api.guests.admin import AdminGuestsController
 from api.guests.erase import AdminGuestErasureController
 from api.health import HealthController
+from api.metrics import Gauges, metrics
+from api.observe import observed
 from api.openapi import document_problems, fix_allow_header
 from api.problems import exception_handlers
 from api.reports.events import AdminEventsController
@@ -101,6 +103,7 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with open_services() as services:
             app.state["api"] = Api(config, services)
+            app.state["gauges"] = Gauges(services)
             yield
 
     def provide_api(state: State) -> Api:
@@ -110,8 +113,8 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
     def provide_services(state: State) -> Services:
         return provide_api(state).services
 
-    return Litestar(
-        route_handlers=[*ROUTES, console_router(), book_router(), docs_assets_router()],
+    app = Litestar(
+        route_handlers=[*ROUTES, metrics, console_router(), book_router(), docs_assets_router()],
         dependencies={
             "api": Provide(provide_api, sync_to_thread=False),
             "services": Provide(provide_services, sync_to_thread=False),
@@ -136,15 +139,25 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
                 "If-Match",
                 "X-Consistency-Token",
                 "Last-Event-ID",
+                "X-Request-ID",
             ],
-            expose_headers=["X-Consistency-Token", "ETag", "Retry-After", "Location"],
+            expose_headers=[
+                "X-Consistency-Token",
+                "ETag",
+                "Retry-After",
+                "Location",
+                "X-Request-ID",
+            ],
         )
         if config.cors_origins
         else None,
         openapi_config=OpenAPIConfig(
             title="tablebook",
             version=VERSION,
-            description="Restaurant table reservations, event-sourced.",
+            description="Restaurant table reservations, event-sourced.\n\n"
+            "Every response carries `X-Request-ID`: the request's own when it sent one of 1 "
+            "to 64 characters `A-Z a-z 0-9 . _ -`, else a new one; problem details repeat it "
+            "as `request_id`. Quote it when reporting a problem.",
             path="/",
             render_plugins=docs_render_plugins(),
             components=Components(
@@ -161,3 +174,6 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
         logging_config=None,
         debug=False,
     )
+    # Outside routing and error handling, so that every answer is logged and counted.
+    app.asgi_handler = observed(app.asgi_handler)
+    return app

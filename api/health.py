@@ -1,4 +1,12 @@
-"""Liveness and readiness: is the process up, and can it reach what it needs?"""
+"""Liveness and readiness: is the process up, can it reach what it needs, and are the
+read models it answers from up to date?
+
+Ready means PostgreSQL and Redis answer and no projection has an event older than
+`READY_MAX_LAG_SECONDS` still to apply (on PostgreSQL's clock: see
+`read_models.projection_lag`). A lagging projection makes the instance not ready, with
+the projection named, so that a load balancer holds traffic back rather than serve
+answers that miss recent bookings.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +15,12 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Response, get
+from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 
+from api.context import Api
+from api.metrics import Gauges, lagging
 from api.problems import PROBLEM_JSON, Problem, unavailable_response
 from api.services import Services
 
@@ -54,7 +65,10 @@ class HealthController(Controller):
 
     @get(
         "/ready",
-        summary="PostgreSQL and Redis answer",
+        summary="PostgreSQL and Redis answer, and no projection lags",
+        description="503 while PostgreSQL or Redis is unreachable, or while a projection "
+        "has an event older than `READY_MAX_LAG_SECONDS` (10 s by default) still to apply; "
+        "the problem's detail names what is down or lagging.",
         responses={
             503: ResponseSpec(
                 data_container=Problem,
@@ -65,7 +79,7 @@ class HealthController(Controller):
         },
     )
     async def ready(
-        self, services: NamedDependency[Services]
+        self, services: NamedDependency[Services], api: NamedDependency[Api], state: State
     ) -> Response[Readiness] | Response[Problem]:
         postgres, redis = await asyncio.gather(
             _outcome(_check_postgres, services), _outcome(_check_redis, services)
@@ -74,4 +88,16 @@ class HealthController(Controller):
         down = [name for name, outcome in checks.items() if outcome != "ok"]
         if down:
             return unavailable_response(f"not ready: {', '.join(down)} unreachable", "not-ready")
+        gauges: Gauges = state["gauges"]
+        snapshot = await gauges.snapshot()
+        late = lagging(snapshot, api.config.ready_max_lag_seconds)
+        if late:
+            named = ", ".join(
+                f"{s.name} ({s.lag_seconds:.1f} s, {s.behind} events behind)" for s in late
+            )
+            return unavailable_response(f"not ready: projection lagging: {named}", "not-ready")
+        read = snapshot.ok.get("sql_projections") and snapshot.ok.get("redis_projections")
+        # Lag that could not be read (a slow server) does not take every instance out at
+        # once: the servers answered, so the instance stays in, saying what it missed.
+        checks["projections"] = "ok" if read else "unknown: lag unreadable"
         return Response(Readiness(status="ok", checks=checks))

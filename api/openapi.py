@@ -59,6 +59,10 @@ _PROBLEM = Schema(
             description="For override-required: the rule a reason would set aside, as the"
             " last part of its problem type (`seating-window`, `outside-opening-hours`)",
         ),
+        "request_id": Schema(
+            type=OpenAPIType.STRING,
+            description="The request's id, as the `X-Request-ID` response header gives it",
+        ),
     },
 )
 _PROBLEM_FIELD = Schema(

@@ -21,6 +21,7 @@ from api.accounts.users import EmailTaken
 from api.field_errors import InvalidRequest, ProblemField
 from api.plain_words import plain
 from api.refused import Refused
+from api.request_id import current_request_id
 from booking_core.domain.errors import DomainError, FieldProblems, OverrideRequired
 from booking_core.store.errors import IdempotencyKeyReused
 from read_models.availability import ModelNotReady
@@ -64,6 +65,8 @@ class Problem(msgspec.Struct, frozen=True, omit_defaults=True):
     rule: str | None = None
     """For `override-required`: the problem type's last part of the rule staff would
     set aside (`seating-window`, `outside-opening-hours`, ...)."""
+    request_id: str | None = None
+    """The request's `X-Request-ID`, to find it in the logs."""
 
 
 def problem_response(
@@ -83,6 +86,7 @@ def problem_response(
         detail=detail,
         errors=errors,
         rule=rule,
+        request_id=current_request_id(),
     )
     return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

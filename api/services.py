@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 from booking_core.store import EventStore
+from read_models.projection_lag import Followed
 
 __all__ = ["ApiConfig", "Services", "ServicesFactory"]
 
@@ -40,6 +41,11 @@ class ApiConfig:
     and `public_window_seconds`."""
     public_window_seconds: int = 600
     consistency_timeout: float = 5.0
+    ready_max_lag_seconds: float = 10.0
+    """`/health/ready` is 503 while a projection has an event this much older than now
+    still to apply."""
+    metrics_token: str | None = None
+    """When set, `GET /metrics` wants `Authorization: Bearer <token>`."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class Services:
     redis: Redis
     store: EventStore
     redis_prefix: str = "tb:"
+    followed: Followed = field(default_factory=Followed)
+    """The projections whose lag `/metrics` and `/health/ready` report."""
 
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]

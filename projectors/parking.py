@@ -33,6 +33,7 @@ from psycopg import AsyncConnection
 
 from booking_core.domain.streams import venue_of
 from booking_core.store import ConsistencyToken, EventStore, RecordedEvent
+from projectors import metrics
 from projectors.base import Decoded, SqlProjection, TableNames
 from resilience.faults import unavailable_server
 
@@ -138,6 +139,7 @@ async def park(
             str(error)[:_MESSAGE_LIMIT],
         ),
     )
+    metrics.PARKS.labels(projection).inc()
     log.error(
         "venue parked",
         extra={

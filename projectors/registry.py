@@ -22,12 +22,14 @@ from projectors.stats import StatsProjection
 from projectors.venue import VenueProjection
 from projectors.venues import VenuesProjection
 from projectors.waitlist import WaitlistProjection
+from read_models.projection_lag import Followed
 
 __all__ = [
     "PROCESS_MANAGER_NAMES",
     "REDIS_PROJECTIONS",
     "SQL_PROJECTIONS",
     "codec",
+    "followed",
     "names",
     "process_managers",
 ]
@@ -60,4 +62,12 @@ def names() -> list[str]:
         [p.name for p in SQL_PROJECTIONS]
         + [p.name for p in REDIS_PROJECTIONS]
         + list(PROCESS_MANAGER_NAMES)
+    )
+
+
+def followed() -> Followed:
+    """Every projection the daemon runs, by where its checkpoint lives (for its lag)."""
+    return Followed(
+        sql=tuple(p.name for p in (*SQL_PROJECTIONS, *process_managers())),
+        redis=tuple(p.name for p in REDIS_PROJECTIONS),
     )

@@ -21,6 +21,7 @@ from projectors.notifications import WAKE_CHANNEL
 
 __all__ = [
     "MAX_LIMIT",
+    "QUEUED",
     "InvalidCursor",
     "NotFailed",
     "NotificationChannel",
@@ -30,11 +31,15 @@ __all__ = [
     "RetryTooLate",
     "Superseded",
     "list_notifications",
+    "outbox_depth",
     "retry_notification",
 ]
 
 MAX_LIMIT: Final = 200
 NotificationStatus = Literal["pending", "sending", "sent", "failed", "skipped", "cancelled"]
+QUEUED: Final[tuple[NotificationStatus, ...]] = ("pending", "sending", "failed")
+"""The states of the outbox's depth: waiting to go, going, and given up on (staff may
+send those again). Sent, skipped and cancelled messages only pile up as history."""
 NotificationChannel = Literal["email", "sms"]
 NotificationKind = Literal["placed", "changed", "cancelled", "reminder", "table_ready"]
 """`table_ready` tells a waiting party its table is ready: its `booking_id` is the waitlist
@@ -73,6 +78,17 @@ class NotificationPage(msgspec.Struct, frozen=True, kw_only=True):
 
 _COLUMNS: Final = tuple(NotificationRow.__struct_fields__)
 _Position = tuple[datetime, str]
+
+
+async def outbox_depth(pool: AsyncConnectionPool[Any]) -> dict[str, int]:
+    """How many messages are in each of the `QUEUED` states (all of them, 0 for none)."""
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT status, count(*) FROM notifications WHERE status = ANY(%s) GROUP BY status",
+            (list(QUEUED),),
+        )
+        found = {str(row[0]): int(row[1]) for row in await cursor.fetchall()}
+    return {state: found.get(state, 0) for state in QUEUED}
 
 
 def _encode_cursor(created_at: datetime, notification_id: str) -> str:

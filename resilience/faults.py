@@ -9,8 +9,11 @@ try again.
 - PostgreSQL: `psycopg.OperationalError` (AdminShutdown, CannotConnectNow, a closed or
   broken connection, a statement cancelled by a timeout), `psycopg.InterfaceError`, and
   the pool's `PoolTimeout` (no connection could be had in time);
-- Redis: `ConnectionError` (refused, reset, `BusyLoadingError` while it loads its data)
-  and `TimeoutError`.
+- Redis: `ConnectionError` (refused, reset, `BusyLoadingError` while it loads its data,
+  and under Sentinel `MasterNotFoundError` while no master is known), `TimeoutError`,
+  `ReadOnlyError` (a write reached a master since demoted to a replica: "READONLY You
+  can't write against a read only replica") and `MasterDownError` (a replica that has
+  lost its master refuses to answer).
 
 A fault may come wrapped: raised `from` it by another error, or inside an exception group
 of tasks run together. `unavailable_server` looks through both (not through an error's
@@ -22,6 +25,7 @@ from __future__ import annotations
 import psycopg
 from psycopg_pool import PoolTimeout
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import MasterDownError, ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 __all__ = ["POSTGRES", "REDIS", "SERVER_FAULTS", "unavailable_server"]
@@ -34,7 +38,12 @@ _POSTGRES_FAULTS: tuple[type[BaseException], ...] = (
     psycopg.InterfaceError,
     PoolTimeout,
 )
-_REDIS_FAULTS: tuple[type[BaseException], ...] = (RedisConnectionError, RedisTimeoutError)
+_REDIS_FAULTS: tuple[type[BaseException], ...] = (
+    RedisConnectionError,
+    RedisTimeoutError,
+    ReadOnlyError,
+    MasterDownError,
+)
 
 SERVER_FAULTS = _POSTGRES_FAULTS + _REDIS_FAULTS
 """The error classes that are faults in themselves (for `except` clauses and handlers)."""

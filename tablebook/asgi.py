@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import AbstractAsyncContextManager
 
 from litestar import Litestar
@@ -9,6 +10,7 @@ from litestar import Litestar
 from api.app import create_app
 from api.bench_routes import BENCH_ROUTES
 from api.services import ApiConfig, Services
+from tablebook.logs import configure_logging
 from tablebook.runtime import open_services
 from tablebook.settings import Settings, SettingsError
 
@@ -37,6 +39,8 @@ def app_for(settings: Settings) -> Litestar:
         registrations_per_address=settings.registrations_per_address,
         public_writes_per_address=settings.public_writes_per_address,
         production=settings.production,
+        ready_max_lag_seconds=settings.observe.ready_max_lag_seconds,
+        metrics_token=settings.observe.metrics_token,
     )
     app = create_app(config, services)
     if settings.bench_routes:
@@ -46,4 +50,7 @@ def app_for(settings: Settings) -> Litestar:
 
 
 def create() -> Litestar:
-    return app_for(Settings.from_env())
+    settings = Settings.from_env()
+    if not logging.getLogger().handlers:  # a worker process uvicorn spawned
+        configure_logging(settings.log_level)
+    return app_for(settings)

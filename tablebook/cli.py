@@ -63,7 +63,9 @@ def cmd_db_upgrade(settings: Settings, _: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    with resolved(settings) as ready:
+    from tablebook.metrics import worker_metrics
+
+    with resolved(settings) as ready, worker_metrics(args.workers):
         _export(ready)
         uvicorn.run(
             "tablebook.asgi:create",

@@ -68,6 +68,8 @@ async def run_dev(settings: Settings, *, host: str, port: int, bcrypt_rounds: in
     admin = await _unless_stopped(_prepare(settings, bcrypt_rounds), stop)
     if admin is None:
         return
+    if settings.log_level != "DEBUG":  # a line per console request would bury the ready box
+        logging.getLogger("tablebook.access").setLevel(logging.WARNING)
     server = _Server(
         uvicorn.Config(
             app_for(settings),

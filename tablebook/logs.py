@@ -1,10 +1,16 @@
-"""One structured line per step: `logfmt` (key=value) on stderr, easy to grep and parse."""
+"""One structured line per step: `logfmt` (key=value) on stderr, easy to grep and parse.
+
+What is bound to structlog's context (the request id, while a request is answered: see
+`api.observe`) goes on every line written meanwhile, whichever logger wrote it.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 from datetime import UTC, datetime
+
+import structlog
 
 __all__ = ["configure_logging"]
 
@@ -34,6 +40,11 @@ class LogfmtFormatter(logging.Formatter):
             f"{key}={_quote(value)}"
             for key, value in record.__dict__.items()
             if key not in _RESERVED and not key.startswith("_")
+        ]
+        parts += [
+            f"{key}={_quote(value)}"
+            for key, value in structlog.contextvars.get_contextvars().items()
+            if key not in record.__dict__
         ]
         if record.exc_info:
             parts.append(f"error={_quote(self.formatException(record.exc_info))}")

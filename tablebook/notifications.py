@@ -45,6 +45,7 @@ import msgspec
 from psycopg_pool import AsyncConnectionPool
 
 from booking_core.store.listener import Listener
+from projectors.metrics import NOTIFICATIONS
 from projectors.notifications import ACCOUNT_RECIPIENT, WAKE_CHANNEL, BookingDetails
 from read_models import venues
 from resilience.backoff import Backoff, log_retry
@@ -217,6 +218,7 @@ class Sender:
             address, reason = await self._address(message)
         if reason is not None or address is None:
             await self._finish(message, "skipped", reason=reason or "no recipient")
+            NOTIFICATIONS.labels(message.channel, "skipped").inc()
             return
         transport = self._channels[message.channel]
         assert not isinstance(transport, str)
@@ -231,6 +233,7 @@ class Sender:
             await self._failed(message, error)
             return
         await self._execute(_SENT, (reference, message.id))
+        NOTIFICATIONS.labels(message.channel, "sent").inc()
         log.info("sent", extra=_fields(message))
 
     def _skip_reason(self, message: Claimed) -> str | None:
@@ -291,7 +294,9 @@ class Sender:
 
     async def _failed(self, message: Claimed, error: DeliveryError) -> None:
         text = str(error) or type(error).__name__
-        if error.permanent or message.attempts >= self._config.max_attempts:
+        given_up = error.permanent or message.attempts >= self._config.max_attempts
+        NOTIFICATIONS.labels(message.channel, "failed" if given_up else "retry").inc()
+        if given_up:
             await self._finish(message, "failed", error=text)
             log.warning("failed", extra={**_fields(message), "error": text})
             return

@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tablebook.redis_url import check_redis_url
+
 __all__ = [
     "DEVELOPMENT_PUBLIC_BASE_URL",
     "DEVELOPMENT_SECRET_KEY",
@@ -88,6 +90,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
 
 
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if not 0 <= value <= 65535:
+        raise SettingsError(f"{name} must be a port number (0 for none), not {value}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -112,6 +121,13 @@ def _base_url(raw: str) -> str:
     return value
 
 
+def _redis_url(raw: str | None) -> str | None:
+    try:
+        return check_redis_url(raw) if raw else None
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+
+
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -131,6 +147,18 @@ class NotificationSettings:
     poll_seconds: float = 1.0
     max_age_minutes: int = 24 * 60
     lease_seconds: float = 120.0
+
+
+@dataclass(frozen=True)
+class ObserveSettings:
+    """Metrics and readiness; see docs/operations.md, "Metrics, logs and readiness"."""
+
+    ready_max_lag_seconds: float = 10.0
+    metrics_token: str | None = None
+    """When set, the API's `GET /metrics` wants it as a bearer token."""
+    projector_metrics_port: int = 0
+    """The projector daemon's metrics port; 0 serves none."""
+    projector_metrics_host: str = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -200,6 +228,11 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    projector_lease_seconds: float = 3.0
+    """How long a projector daemon's lease lasts unrenewed (`PROJECTOR_LEASE_SECONDS`): a
+    standby takes over from a frozen or cut-off holder within this long (plus a twelfth
+    of it), from one whose process died within a twelfth of it."""
+    observe: ObserveSettings = field(default_factory=ObserveSettings)
 
     @property
     def production(self) -> bool:
@@ -229,7 +262,7 @@ class Settings:
         settings = cls(
             environment=environment,
             database_url=env.get("DATABASE_URL") or None,
-            redis_url=env.get("REDIS_URL") or None,
+            redis_url=_redis_url(env.get("REDIS_URL")),
             redis_prefix=_prefix(env.get("REDIS_PREFIX") or "tb:"),
             secret_key=env.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY,
             cors_origins=_split(env.get("CORS_ORIGINS", "")),
@@ -275,6 +308,13 @@ class Settings:
                 poll_seconds=_float(env, "NOTIFY_POLL_SECONDS", 1.0),
                 max_age_minutes=_int(env, "NOTIFY_MAX_AGE_MINUTES", 24 * 60),
                 lease_seconds=_float(env, "NOTIFY_LEASE_SECONDS", 120.0),
+            ),
+            projector_lease_seconds=_float(env, "PROJECTOR_LEASE_SECONDS", 3.0),
+            observe=ObserveSettings(
+                ready_max_lag_seconds=_float(env, "READY_MAX_LAG_SECONDS", 10.0),
+                metrics_token=env.get("METRICS_TOKEN") or None,
+                projector_metrics_port=_port(env, "PROJECTOR_METRICS_PORT", 0),
+                projector_metrics_host=env.get("PROJECTOR_METRICS_HOST") or "127.0.0.1",
             ),
         )
         if settings.production:

@@ -20,6 +20,7 @@ from litestar.params import Body, FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.bookings.views import booking_page, tagged, visible_booking, written_booking
 from api.context import Api, ApiDep, WriteContext, Written
+from api.metrics import booking_outcome
 from api.refused import Refused
 from api.requests import AUTH, check_date, check_instant, now
 from api.schemas import (
@@ -167,6 +168,7 @@ class AdminBookingsController(Controller):
         "/",
         status_code=201,
         summary="Book for a caller or a walk-in (staff)",
+        opt=booking_outcome("book"),
         description="Staff are not held to the lead time or the booking window. Opening "
         "hours, closures, the slot grid and a named table's seats still hold unless "
         "`override.reason` is given (kept in the booking's history with who gave it); "

@@ -32,6 +32,7 @@ from api.context import (
     WriteContext,
     Written,
 )
+from api.metrics import booking_outcome
 from api.requests import AUTH, check_date, if_match, now
 from api.schemas import (
     BookingOut,
@@ -103,7 +104,7 @@ class BookingsController(Controller):
     tags = ["bookings"]
     security = AUTH
 
-    @post("/", status_code=201, summary="Book a table")
+    @post("/", status_code=201, summary="Book a table", opt=booking_outcome("book"))
     async def create(
         self,
         api: ApiDep,
@@ -196,7 +197,11 @@ class BookingsController(Controller):
     ) -> list[HistoryEntryOut]:
         return await history_of(api, await actor_in(api, user, venue.id), venue.id, booking_id)
 
-    @put("/{booking_id:str}", summary="Change a booking; re-decided like a new one")
+    @put(
+        "/{booking_id:str}",
+        summary="Change a booking; re-decided like a new one",
+        opt=booking_outcome("change"),
+    )
     async def change(
         self,
         api: ApiDep,
@@ -241,6 +246,7 @@ class BookingsController(Controller):
         "/{booking_id:str}",
         status_code=200,
         summary="Cancel a booking",
+        opt=booking_outcome("cancel"),
         description="The booking stays readable, with status `cancelled`; cancelling it again"
         " answers the same.",
     )

@@ -38,6 +38,7 @@ from litestar.params import FromPath, JSONBody
 from api.accounts.limits import client_address
 from api.accounts.security import authenticate
 from api.context import Api, ApiDep, WriteContext, Written
+from api.metrics import booking_outcome
 from api.refused import Refused
 from api.requests import check_date, if_match, now
 from api.schemas import Email, GuestName, LocalTime, PartySize, Phone, Text, hhmm, parse_time
@@ -202,6 +203,7 @@ class PublicBookingsController(Controller):
         "/",
         status_code=201,
         summary="Book from the public booking page, with an account or without",
+        opt=booking_outcome("book"),
         description="Without `Authorization`, `guest_email` is required and the answer "
         "carries the booking's `manage_token`, this once: send it as `Authorization: "
         "Booking <token>` to view, change or cancel the booking. With a bearer token the "
@@ -272,6 +274,7 @@ class PublicBookingsController(Controller):
     @put(
         "/{booking_id:str}",
         summary="Change the booking a manage token opens; re-decided like a new one",
+        opt=booking_outcome("change"),
         description="`Authorization: Booking <token>`; `If-Match` as on `PUT /bookings/{id}`."
         " Limited per client address (429).",
     )
@@ -313,6 +316,7 @@ class PublicBookingsController(Controller):
         "/{booking_id:str}",
         status_code=200,
         summary="Cancel the booking a manage token opens",
+        opt=booking_outcome("cancel"),
         description="`Authorization: Booking <token>`. Cancelling again answers the same "
         "(until the booking's end). Limited per client address (429).",
     )

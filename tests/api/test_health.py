@@ -21,7 +21,7 @@ async def test_live_answers_ok(client: AsyncTestClient[Litestar]) -> None:
 async def test_ready_checks_postgres_and_redis(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/health/ready")
     assert response.status_code == 200
-    assert response.json()["checks"] == {"postgres": "ok", "redis": "ok"}
+    assert response.json()["checks"] == {"postgres": "ok", "redis": "ok", "projections": "ok"}
 
 
 async def test_ready_is_503_naming_redis_when_redis_is_down(

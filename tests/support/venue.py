@@ -12,7 +12,15 @@ from booking_core.handlers import add_table, change_venue
 from booking_core.store import EventStore
 from tests.support.scope import TEST_VENUE, open_test_venue
 
-__all__ = ["STAFF", "TABLES", "command_id", "days_ahead", "open_venue", "set_hours_and_turns"]
+__all__ = [
+    "STAFF",
+    "TABLES",
+    "add_tables",
+    "command_id",
+    "days_ahead",
+    "open_venue",
+    "set_hours_and_turns",
+]
 
 STAFF = Actor(user_id="u-maitre-d", role="admin")
 TABLES = {"T1": "WINDOW-4", "T2": "GARDEN-4", "T3": "BOOTH-8"}
@@ -33,7 +41,14 @@ async def open_venue(store: EventStore, now: datetime, zone: str) -> None:
         turn_minutes=120,
         time_zone=zone,
     )
-    for table_id, name in TABLES.items():
+    await add_tables(store, now, TABLES, capacity=8)
+
+
+async def add_tables(
+    store: EventStore, now: datetime, names: dict[str, str], *, capacity: int
+) -> None:
+    """Add the tables `names` (id to name) to the test venue, each seating `capacity`."""
+    for table_id, name in names.items():
         await add_table(
             store,
             AddTable(
@@ -43,7 +58,7 @@ async def open_venue(store: EventStore, now: datetime, zone: str) -> None:
                 now=now,
                 table_id=table_id,
                 name=name,
-                capacity=8,
+                capacity=capacity,
             ),
         )
 
