@@ -10,7 +10,6 @@ from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ControllerRouterHandler
 
@@ -24,6 +23,7 @@ from api.bookings.guest import BookingsController
 from api.bookings.public import PublicBookingsController, PublicVenueController
 from api.console import console_router
 from api.context import Api, provide_admin, provide_user
+from api.docs_pages import docs_assets_router, docs_render_plugins
 from api.floor.blocks import AdminBlocksController, VenueBlocksController
 from api.floor.combinations import AdminCombinationsController
 from api.floor.layouts import AdminLayoutsController
@@ -114,7 +114,7 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
         return provide_api(state).services
 
     app = Litestar(
-        route_handlers=[*ROUTES, metrics, console_router(), book_router()],
+        route_handlers=[*ROUTES, metrics, console_router(), book_router(), docs_assets_router()],
         dependencies={
             "api": Provide(provide_api, sync_to_thread=False),
             "services": Provide(provide_services, sync_to_thread=False),
@@ -159,7 +159,7 @@ def create_app(config: ApiConfig, open_services: ServicesFactory) -> Litestar:
             "to 64 characters `A-Z a-z 0-9 . _ -`, else a new one; problem details repeat it "
             "as `request_id`. Quote it when reporting a problem.",
             path="/",
-            render_plugins=[SwaggerRenderPlugin(path="/docs"), RedocRenderPlugin(path="/redoc")],
+            render_plugins=docs_render_plugins(),
             components=Components(
                 security_schemes={
                     "BearerAuth": SecurityScheme(

@@ -24,13 +24,8 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException
 from redis.asyncio import Redis
 
-from api.accounts.security import (
-    AddressLimiter,
-    LoginLimiter,
-    TokenService,
-    authenticate,
-    require_admin,
-)
+from api.accounts.limits import AddressLimiter, LoginLimiter
+from api.accounts.security import TokenService, authenticate, require_admin
 from api.accounts.users import PasswordHasher, User, UserStore
 from api.refused import Refused
 from api.services import ApiConfig, Services
@@ -144,7 +139,16 @@ class Api:
             services.redis_prefix,
             per_account=config.login_attempts_per_account,
             per_address=config.login_attempts_per_address,
-            window_seconds=config.login_window_seconds,
+            account_alert=config.login_account_alert_failures,
+            first_delay_seconds=config.login_first_delay_seconds,
+            max_delay_seconds=config.login_max_delay_seconds,
+        )
+        self.registrations = AddressLimiter(
+            services.redis,
+            services.redis_prefix,
+            "registrations",
+            limit=config.registrations_per_address,
+            window_seconds=3600,
         )
         self.public_writes = AddressLimiter(
             services.redis,

@@ -134,8 +134,16 @@ and staff grants are plain rows, not events; erasing personal data is idempotent
 itself (erasing twice is a 204 that writes nothing)."""
 
 
-RATE_LIMITED = frozenset({("post", _PUBLIC), ("put", _PUBLIC_BOOKING), ("delete", _PUBLIC_BOOKING)})
-"""The public booking page's writes: counted per client address, 429 past the limit."""
+RATE_LIMITED = frozenset(
+    {
+        ("post", _PUBLIC),
+        ("put", _PUBLIC_BOOKING),
+        ("delete", _PUBLIC_BOOKING),
+        ("post", "/api/v1/auth/register"),
+    }
+)
+"""The writes anyone may make without an account (the public booking page's, and
+registering one): counted per client address, 429 past the limit."""
 
 
 @dataclass(frozen=True, slots=True)

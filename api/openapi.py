@@ -137,7 +137,7 @@ def _statuses(path: str, method: str, operation: Operation) -> set[int]:
         statuses |= {401, 429}
     if (method, unscoped(path)) in RATE_LIMITED:
         statuses.add(429)
-        if method == "post":  # a booking page's guest may be signed in (a bad token: 401)
+        if path.endswith("/public/bookings"):  # a guest may be signed in (a bad token: 401)
             statuses.add(401)
     return statuses
 

@@ -16,7 +16,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 
-from api.accounts.security import TooManyAttempts
+from api.accounts.limits import TooManyAttempts
 from api.accounts.users import EmailTaken
 from api.field_errors import InvalidRequest, ProblemField
 from api.plain_words import plain

@@ -26,8 +26,16 @@ class ApiConfig:
     max_body_bytes: int = 64 * 1024
     bcrypt_rounds: int = 12
     login_attempts_per_account: int = 5
+    """Wrong passwords one client address may give for one account before it waits."""
     login_attempts_per_address: int = 20
-    login_window_seconds: int = 900
+    """Wrong passwords one client address may give over all accounts before it waits."""
+    login_account_alert_failures: int = 50
+    """Wrong passwords for one account, from anywhere, after which every address that
+    fails against it waits from its first failure on."""
+    login_first_delay_seconds: int = 1
+    login_max_delay_seconds: int = 900
+    registrations_per_address: int = 20
+    """Accounts one client address may register an hour."""
     public_writes_per_address: int = 30
     """Bookings, changes and cancellations on the public booking page, per client address
     and `public_window_seconds`."""

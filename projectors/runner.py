@@ -10,6 +10,10 @@ An event a projection's code cannot apply parks its venue for that projection, a
 other venues' events go on being applied (`projectors.parking`); each round first resumes
 the venues an operator unparked.
 
+Where several daemons run (`projectors.lease`), each runner is given the tenure of the
+lease it runs under: a SQL batch checks it in its own transaction (the fence), a Redis
+batch is not sent once it has run out, and `LeaseLost` ends the runner's work quietly.
+
 One structured log line per batch: projection, events, position, lag.
 """
 
@@ -53,6 +57,7 @@ from projectors.checkpoints import (
     read_sql_checkpoints,
     write_sql_checkpoints,
 )
+from projectors.lease import LeaseLost, Tenure
 from projectors.parking import (
     Held,
     apply_sql_part,
@@ -81,6 +86,7 @@ __all__ = [
 log = logging.getLogger("tablebook.projectors")
 
 _APPLY_LUA = (Path(__file__).parent / "_apply_redis.lua").read_text()
+_READY_LUA = (Path(__file__).parent / "_ready_redis.lua").read_text()
 _encode_json = msgspec.json.Encoder().encode
 
 
@@ -171,16 +177,29 @@ class RedisApplier:
                 raise StaleCheckpoint(str(error)) from error
             raise
 
-    async def mark_ready(self) -> None:
-        await self._redis.set(self.ready_key, "1")
+    async def mark_ready(self, checkpoint: ConsistencyToken | None = None) -> None:
+        """Mark the model readable; with `checkpoint`, only while the model's checkpoint
+        is still that one (see `mark_all_ready`)."""
+        if checkpoint is None:
+            await self._redis.set(self.ready_key, "1")
+        else:
+            await RedisApplier.mark_all_ready([(self, checkpoint)])
 
     @staticmethod
-    async def mark_all_ready(appliers: Sequence[RedisApplier]) -> None:
-        """`mark_ready` for several models in one round trip (they share one Redis)."""
-        async with appliers[0].redis.pipeline(transaction=False) as pipe:
-            for applier in appliers:
-                pipe.set(applier.ready_key, "1")
-            await pipe.execute()
+    async def mark_all_ready(caught_up: Sequence[tuple[RedisApplier, ConsistencyToken]]) -> None:
+        """Mark several models readable in one round trip (they share one Redis), each
+        only while its checkpoint is still the one it was found caught up at: a model
+        lost meanwhile (a failover to a master that has not got it) stays unready, and
+        is built again from the start."""
+        redis = caught_up[0][0].redis
+        await redis.register_script(_READY_LUA)(
+            keys=[
+                key
+                for applier, _ in caught_up
+                for key in (applier.checkpoint_key, applier.ready_key)
+            ],
+            args=[str(checkpoint) for _, checkpoint in caught_up],
+        )
 
 
 class ProjectionRunner:
@@ -194,12 +213,15 @@ class ProjectionRunner:
         *,
         batch_size: int = 1000,
         poll_interval: float = 1.0,
+        tenure: Tenure | None = None,
     ) -> None:
+        """With `tenure`, nothing is applied once that holding of the lease is over."""
         self.name = name
         self._store = store
         self._codec = codec
         self._batch_size = batch_size
         self._poll_interval = poll_interval
+        self.tenure = tenure
         self._read_up_to: ConsistencyToken | None = None
 
     async def step(self) -> int:
@@ -246,7 +268,10 @@ class ProjectionRunner:
 
     async def _failed(self, error: Exception, backoff: Backoff, stop: asyncio.Event) -> None:
         """Wait before the next round: with backoff when a server is unavailable (one
-        line), the poll interval after any other error (with its traceback)."""
+        line), the poll interval after any other error (with its traceback). A lost
+        lease has set `stop` and said so already."""
+        if isinstance(error, LeaseLost):
+            return
         server = unavailable_server(error)
         metrics.round_failed(self.name, unavailable=server is not None)
         if server is None:
@@ -299,6 +324,8 @@ class SqlProjectionRunner(ProjectionRunner):
         checkpoint, and lift the park: one transaction that holds the checkpoint's lock,
         so the venue's later events cannot be applied before these."""
         async with self.pool.connection() as connection, connection.transaction():
+            if self.tenure is not None:
+                await self.tenure.fence(connection)
             checkpoint = (await lock_sql_checkpoints(connection, [self.name]))[self.name]
             parked = await lock_park(connection, self.name, venue_id)
             if parked is None or parked.resume_requested_at is None:
@@ -321,20 +348,31 @@ async def apply_sql_together(
     tables in), only what lies past it is applied; if it went back (a reset), nothing.
     A parked venue's events are held back, and an event a member fails on parks its
     venue (`projectors.parking`); the checkpoints move past both. The members share one
-    pool.
+    pool, and the tenure of the lease they run under, if any: fenced, nothing is applied
+    once it is over.
     """
     began = time.perf_counter()
-    async with members[0].pool.connection() as connection, connection.transaction():
-        locked = await lock_sql_checkpoints(connection, [m.name for m in members])
-        parts = [(m, part_after(batch, after, locked[m.name])) for m in members]
-        held = await held_venues(connection, [m.name for m, part in parts if part])
-        for member, part in parts:
-            if part:
-                venues = held.setdefault(member.name, {})
-                await apply_sql_part(connection, member.projection, member.tables, part, venues)
-        moved = {m.name: part[-1][0].token for m, part in parts if part}
-        if moved:
-            await write_sql_checkpoints(connection, moved)
+    tenure = members[0].tenure
+    try:
+        async with members[0].pool.connection() as connection, connection.transaction():
+            if tenure is not None:
+                await tenure.fence(connection)
+            locked = await lock_sql_checkpoints(connection, [m.name for m in members])
+            parts = [(m, part_after(batch, after, locked[m.name])) for m in members]
+            held = await held_venues(connection, [m.name for m, part in parts if part])
+            for member, part in parts:
+                if part:
+                    venues = held.setdefault(member.name, {})
+                    await apply_sql_part(connection, member.projection, member.tables, part, venues)
+            moved = {m.name: part[-1][0].token for m, part in parts if part}
+            if moved:
+                await write_sql_checkpoints(connection, moved)
+    except Exception:
+        if tenure is not None:
+            # Cut short by the lease's end (the server ends a frozen holder's batch):
+            # the lease's matter, not the projections'.
+            tenure.ensure_held()
+        raise
     seconds = time.perf_counter() - began
     for member, part in parts:
         if part:
@@ -368,7 +406,7 @@ class RedisProjectionRunner(ProjectionRunner):
         records, batch = await self._read(after or ORIGIN)
         if not records:
             if after is not None:
-                await self.applier.mark_ready()
+                await self.applier.mark_ready(after)
             return 0
         return len(records) if await self.apply_part(after, batch) else 0
 
@@ -378,6 +416,7 @@ class RedisProjectionRunner(ProjectionRunner):
         began = time.perf_counter()
         held = await self._held()
         todo = [item for item in part if not is_held(held, item[0])]
+        self._ensure_held()
         try:
             try:
                 commands = self.projection.commands(self.applier.keys, todo) if todo else []
@@ -398,6 +437,12 @@ class RedisProjectionRunner(ProjectionRunner):
         self.log_batch(part, time.perf_counter() - began)
         return True
 
+    def _ensure_held(self) -> None:
+        """No Redis batch once the lease has run out by our count; one already sent is
+        refused by its checkpoint if another holder has moved it meanwhile."""
+        if self.tenure is not None:
+            self.tenure.ensure_held()
+
     async def _held(self) -> Held:
         if self.pool is None:
             return {}
@@ -406,6 +451,7 @@ class RedisProjectionRunner(ProjectionRunner):
 
     async def _park(self, record: RecordedEvent, error: Exception, held: Held) -> None:
         assert self.pool is not None
+        self._ensure_held()
         async with self.pool.connection() as connection:
             await park(connection, self.name, record, error)
         held[venue_of(record.stream_id)] = record.token
@@ -420,6 +466,7 @@ class RedisProjectionRunner(ProjectionRunner):
             record = item[0]
             if is_held(held, record):
                 continue
+            self._ensure_held()
             try:
                 commands = self.projection.commands(self.applier.keys, [item])
                 await self.applier.run(at, record.token, commands)
@@ -433,6 +480,7 @@ class RedisProjectionRunner(ProjectionRunner):
             at = record.token
         last = part[-1][0].token
         if at != last:
+            self._ensure_held()
             await self.applier.run(at, last, [])
 
     async def resume(self, venue_id: str) -> None:
@@ -451,6 +499,7 @@ class RedisProjectionRunner(ProjectionRunner):
             else await venue_events(self._store, venue_id, parked.token, checkpoint)
         )
         for item in decode_batch(self._codec, found):
+            self._ensure_held()
             try:
                 commands = self.projection.commands(self.applier.keys, [item])
                 await self.applier.run(checkpoint, checkpoint or ORIGIN, commands)
@@ -479,6 +528,9 @@ async def resume_unparked(pool: AsyncConnectionPool[Any], members: Sequence[Memb
 
 _TRANSIENT = SERVER_FAULTS
 """Errors of the connection, not of a projection: the round is tried again later."""
+
+_NOT_ITS_OWN: tuple[type[BaseException], ...] = (*SERVER_FAULTS, LeaseLost)
+"""Errors that say nothing about a projection's code: never a reason to set it apart."""
 
 
 class GroupRunner(ProjectionRunner):
@@ -528,9 +580,9 @@ class GroupRunner(ProjectionRunner):
         after = min(at)
         records, batch = await self._read(after)
         if not records:
-            ready = [m.applier for m in redis if redis_at[m.name] is not None]
-            if ready:
-                await RedisApplier.mark_all_ready(ready)
+            caught_up = [(m.applier, t) for m in redis if (t := redis_at[m.name]) is not None]
+            if caught_up:
+                await RedisApplier.mark_all_ready(caught_up)
             return 0
         last = records[-1].token
         applied = await asyncio.gather(
@@ -581,7 +633,7 @@ class GroupRunner(ProjectionRunner):
             return False
         try:
             return bool(await apply_sql_together(members, batch, after))
-        except _TRANSIENT:
+        except _NOT_ITS_OWN:
             raise
         except Exception:
             log.warning("batch failed in the group; applying one at a time", exc_info=True)
@@ -589,7 +641,7 @@ class GroupRunner(ProjectionRunner):
         for member in members:
             try:
                 applied = bool(await apply_sql_together([member], batch, after)) or applied
-            except _TRANSIENT:
+            except _NOT_ITS_OWN:
                 raise
             except Exception:
                 log.exception("projection failed; set apart", extra={"projection": member.name})
@@ -608,7 +660,7 @@ class GroupRunner(ProjectionRunner):
             return False
         try:
             return await member.apply_part(since, part)
-        except _TRANSIENT:
+        except _NOT_ITS_OWN:
             raise
         except Exception:
             log.exception("projection failed; set apart", extra={"projection": member.name})
@@ -656,6 +708,8 @@ class GroupRunner(ProjectionRunner):
         while not stop.is_set():
             try:
                 applied = await member.step()
+            except LeaseLost:
+                return  # the lease's end has set `stop`
             except _TRANSIENT as error:
                 delay = backoff.failed()
                 server = unavailable_server(error) or POSTGRES

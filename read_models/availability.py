@@ -499,8 +499,13 @@ def _raw(value: bytes | str) -> bytes:
 
 
 def _server(redis: Redis) -> object:
-    kwargs = redis.connection_pool.connection_kwargs
-    return (kwargs.get("host"), kwargs.get("port"), kwargs.get("path"), kwargs.get("db"))
+    """Which model a client reads: its server, or the Sentinel service it follows (the
+    same model whichever server is master)."""
+    pool = redis.connection_pool
+    kwargs = pool.connection_kwargs
+    service = getattr(pool, "service_name", None)
+    where = ("sentinel", service) if service else (kwargs.get("host"), kwargs.get("port"))
+    return (*where, kwargs.get("path"), kwargs.get("db"))
 
 
 _seen: dict[tuple[object, str, str], tuple[bytes, float]] = {}

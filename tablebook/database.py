@@ -1,4 +1,10 @@
-"""PostgreSQL plumbing for the composition root: URLs, migrations, connection pools."""
+"""PostgreSQL plumbing for the composition root: URLs, migrations, connection pools.
+
+`DATABASE_URL` is a libpq URL or conninfo, and only libpq reads it: it may name several
+hosts (`postgresql://db1:5432,db2:5432/tablebook?target_session_attrs=read-write`, see
+`booking_core.store.connecting`), which SQLAlchemy's URLs cannot say, so the migrations
+connect through psycopg with the URL as given rather than through a SQLAlchemy URL.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
 import migrations
+from booking_core.store.connecting import connection_options, on_read_only_server
 from booking_core.store.postgres import configure_connection
 
 __all__ = [
@@ -25,23 +32,20 @@ __all__ = [
     "drop_database",
     "migrate",
     "open_pool",
-    "sqlalchemy_url",
 ]
 
-
-def sqlalchemy_url(database_url: str) -> str:
-    """The same database as a SQLAlchemy URL for the psycopg 3 driver."""
-    scheme, sep, rest = database_url.partition("://")
-    if not sep or scheme not in {"postgres", "postgresql", "postgresql+psycopg"}:
-        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {database_url!r}")
-    return f"postgresql+psycopg://{rest}"
+_SCHEMES = ("postgres://", "postgresql://")
 
 
 def alembic_config(database_url: str) -> Config:
+    """Alembic's configuration for the database of `database_url` (`migrations/env.py`
+    connects with it through psycopg)."""
+    if "://" in database_url and not database_url.startswith(_SCHEMES):
+        raise ValueError("DATABASE_URL must be a postgresql:// URL")
     config = Config()
     config.set_main_option("script_location", str(Path(migrations.__file__).parent))
     # ConfigParser treats % as interpolation; URLs may carry percent-escapes.
-    config.set_main_option("sqlalchemy.url", sqlalchemy_url(database_url).replace("%", "%%"))
+    config.set_main_option("database_url", database_url.replace("%", "%%"))
     return config
 
 
@@ -112,12 +116,27 @@ _returned_at: weakref.WeakKeyDictionary[psycopg.AsyncConnection[Any], float] = (
 )
 
 
+class ReadOnlyServer(psycopg.OperationalError):
+    """A pooled connection's server no longer takes writes: the connection is dropped."""
+
+
+def _refuse_read_only(connection: psycopg.AsyncConnection[Any]) -> None:
+    if on_read_only_server(connection.info):
+        raise ReadOnlyServer("the server is a standby or read-only now")
+
+
 async def _note_return(connection: psycopg.AsyncConnection[Any]) -> None:
+    """A connection back in the pool: when it was returned, unless its server turned
+    read-only meanwhile (then raising drops it, and the pool makes another, which
+    `target_session_attrs=read-write` sends to the primary)."""
+    _refuse_read_only(connection)
     _returned_at[connection] = time.monotonic()
 
 
 async def _check_if_idle(connection: psycopg.AsyncConnection[Any]) -> None:
-    """Drop a connection a server restart broke while it sat in the pool."""
+    """Drop a connection a server restart broke, or whose server became read-only,
+    while it sat in the pool."""
+    _refuse_read_only(connection)
     if time.monotonic() - _returned_at.get(connection, 0.0) >= CHECK_IDLE_SECONDS:
         await AsyncConnectionPool.check_connection(connection)
 
@@ -132,7 +151,9 @@ async def open_pool(
 
     A connection that sat idle is checked as it leaves the pool (`CHECK_IDLE_SECONDS`),
     so one that a server restart broke is dropped and replaced rather than handed to a
-    request.
+    request; so is one whose server says it is a standby or read-only (no round trip).
+    With several hosts in the URL, each new connection goes to the one that accepts
+    writes: after a failover the pool refills from the new primary by itself.
     """
     pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
         database_url,
@@ -140,8 +161,8 @@ async def open_pool(
         max_size=max_size,
         kwargs={
             "autocommit": True,
-            "connect_timeout": 10,
             "options": "-c idle_in_transaction_session_timeout=60000",
+            **connection_options(database_url),
         },
         configure=_configure,
         check=_check_if_idle,
@@ -156,7 +177,9 @@ async def open_pool(
     except PoolTimeout:
         await pool.close()
         # The pool only says that it gave up; one plain connection says why.
-        connection = await psycopg.AsyncConnection.connect(database_url, connect_timeout=10)
+        connection = await psycopg.AsyncConnection.connect(
+            database_url, **connection_options(database_url)
+        )
         await connection.close()
         raise
     return pool

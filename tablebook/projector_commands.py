@@ -1,4 +1,9 @@
-"""`tablebook projectors run | rebuild | status`: the daemon and its maintenance."""
+"""`tablebook projectors run | rebuild | status`: the daemon and its maintenance.
+
+Several daemons may run: they share the work through a lease (`projectors.lease`); the
+one holding it applies the projections, the others stand by. The notification sender
+runs in each of them, as its claims already share the outbox between senders.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +26,15 @@ from rich.table import Table
 import projectors.registry as registry
 from booking_core.store import ConsistencyToken
 from booking_core.store.postgres import PostgresEventStore
+from projectors.lease import (
+    DEFAULT_LEASE_SECONDS,
+    Lease,
+    LeaseState,
+    Tenure,
+    holder_id,
+    lease_name,
+    read_leases,
+)
 from projectors.notifications import DEFAULT_REMINDER_LEAD
 from projectors.parking import list_parks, request_resume
 from projectors.rebuild import rebuild
@@ -34,6 +48,7 @@ from projectors.venue_rebuild import count_venue_events, rebuild_venue
 from read_models.projection_lag import standings
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
 from tablebook.metrics import LagCollector, serve_daemon_metrics
+from tablebook.redis_url import open_redis
 from tablebook.settings import ObserveSettings, Settings
 from tablebook.venue_lookup import resolve_venue
 
@@ -65,17 +80,26 @@ async def backends(database_url: str, redis_url: str, redis_prefix: str) -> Asyn
         max_size=2 * len(registry.names()) + 4,
         wait_seconds=SERVICE_POOL_WAIT_SECONDS,
     )
-    redis = Redis.from_url(redis_url)
     try:
-        yield Backends(pool, redis, PostgresEventStore(pool, database_url), redis_prefix)
+        # A master that stops answering (its machine gone) is given up after 10 s, and
+        # the round tried again on the master the sentinels name then.
+        async with open_redis(
+            redis_url, socket_connect_timeout=2, socket_timeout=10, socket_keepalive=True
+        ) as redis:
+            yield Backends(pool, redis, PostgresEventStore(pool, database_url), redis_prefix)
     finally:
-        await redis.aclose()
         await pool.close()
 
 
 def projection_runners(
-    b: Backends, names: Sequence[str] = (), *, reminder_lead: timedelta = DEFAULT_REMINDER_LEAD
+    b: Backends,
+    names: Sequence[str] = (),
+    *,
+    reminder_lead: timedelta = DEFAULT_REMINDER_LEAD,
+    tenure: Tenure | None = None,
 ) -> list[SqlProjectionRunner | RedisProjectionRunner]:
+    """The runners of `names` (every projection when none is named); with `tenure`, they
+    apply nothing once that holding of the lease is over."""
     wanted = set(names) or set(registry.names())
     unknown = wanted - set(registry.names())
     if unknown:
@@ -84,17 +108,19 @@ def projection_runners(
             f" known: {', '.join(registry.names())}"
         )
     runners: list[SqlProjectionRunner | RedisProjectionRunner] = [
-        SqlProjectionRunner(p, b.store, registry.codec, b.pool)
+        SqlProjectionRunner(p, b.store, registry.codec, b.pool, tenure=tenure)
         for p in registry.SQL_PROJECTIONS
         if p.name in wanted
     ]
     runners += [
-        RedisProjectionRunner(p, b.store, registry.codec, b.redis, b.redis_prefix, pool=b.pool)
+        RedisProjectionRunner(
+            p, b.store, registry.codec, b.redis, b.redis_prefix, pool=b.pool, tenure=tenure
+        )
         for p in registry.REDIS_PROJECTIONS
         if p.name in wanted
     ]
     runners += [
-        SqlProjectionRunner(p, b.store, registry.codec, b.pool)
+        SqlProjectionRunner(p, b.store, registry.codec, b.pool, tenure=tenure)
         for p in registry.process_managers(reminder_lead)
         if p.name in wanted
     ]
@@ -119,9 +145,11 @@ async def run_projectors(
     stop: asyncio.Event | None = None,
     settings: Settings | None = None,
 ) -> None:
-    """Run until SIGTERM/SIGINT (or `stop`); the batch in hand finishes first. With
-    `settings`, reminders follow its lead time and, unless `NOTIFY_WITH_PROJECTORS` is off,
-    the notification sender runs beside the notifications projection."""
+    """Run until SIGTERM/SIGINT (or `stop`); the batch in hand finishes first. The
+    projections are applied only while this daemon holds their lease (`projectors.lease`),
+    which it competes for all along. With `settings`, reminders follow its lead time,
+    the lease its `PROJECTOR_LEASE_SECONDS` and, unless `NOTIFY_WITH_PROJECTORS` is off,
+    the notification sender runs beside the notifications projection, lease or not."""
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -129,17 +157,23 @@ async def run_projectors(
             loop.add_signal_handler(signum, stop.set)
     notify = settings.notifications if settings else None
     lead = timedelta(minutes=notify.reminder_minutes) if notify else DEFAULT_REMINDER_LEAD
+    seconds = settings.projector_lease_seconds if settings else DEFAULT_LEASE_SECONDS
     async with backends(database_url, redis_url, redis_prefix) as b, _metrics(b, settings):
         runners = projection_runners(b, names, reminder_lead=lead)
         notifying = any(r.name in registry.PROCESS_MANAGER_NAMES for r in runners)
-        group = grouped(runners, b.store, registry.codec)
+        lease = Lease(b.pool, lease_name(names), holder_id(), seconds=seconds)
+
+        async def project(tenure: Tenure) -> None:
+            held = projection_runners(b, names, reminder_lead=lead, tenure=tenure)
+            await run_until_stopped(grouped(held, b.store, registry.codec), tenure.stopped)
+
         if settings is None or not notify or not notify.with_projectors or not notifying:
-            await run_until_stopped(group, stop)
+            await lease.hold(stop, project)
             return
         from tablebook.notifications import open_sender
 
         async with open_sender(settings, b.pool, database_url) as sender:
-            await asyncio.gather(run_until_stopped(group, stop), sender.run(stop))
+            await asyncio.gather(lease.hold(stop, project), sender.run(stop))
 
 
 async def _count_events(pool: AsyncConnectionPool[Any]) -> int:
@@ -252,8 +286,11 @@ async def show_status(database_url: str, redis_url: str, redis_prefix: str) -> N
             )
         async with b.pool.connection() as connection:
             parks = await list_parks(connection)
+            leases = await read_leases(connection)
         console = Console(file=sys.stdout)
         console.print(table)
+        if leases:
+            console.print(_lease_table(leases))
         if not parks:
             return
         parked = Table(
@@ -269,6 +306,27 @@ async def show_status(database_url: str, redis_url: str, redis_prefix: str) -> N
                 "requested" if found.resume_requested_at else "",
             )
         console.print(parked)
+
+
+def _lease_table(leases: Sequence[LeaseState]) -> Table:
+    """Who applies the projections, and until when (PostgreSQL's clock, UTC)."""
+    table = Table("lease", "holder", "epoch", "since", "until", "state", title="leases")
+    for lease in leases:
+        if not lease.holder:
+            state = "free"
+        elif lease.seconds_left > 0:
+            state = f"held, {lease.seconds_left:.1f} s left"
+        else:
+            state = f"ran out {-lease.seconds_left:.1f} s ago"
+        table.add_row(
+            lease.name,
+            lease.holder or "nobody",
+            str(lease.epoch),
+            lease.acquired_at.astimezone(UTC).isoformat(timespec="milliseconds"),
+            lease.expires_at.astimezone(UTC).isoformat(timespec="milliseconds"),
+            state,
+        )
+    return table
 
 
 async def unpark(

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from redis.asyncio import Redis
-
 import projectors.registry as registry
 from api.services import Services
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
+from tablebook.redis_url import open_redis
 
 __all__ = ["open_services"]
 
@@ -22,16 +21,23 @@ async def open_services(
     pool = await open_pool(
         database_url, min_size=2, max_size=pool_size, wait_seconds=SERVICE_POOL_WAIT_SECONDS
     )
-    # A Redis that does not accept the connection within 2 s is as good as down: 503.
-    redis = Redis.from_url(redis_url, health_check_interval=30, socket_connect_timeout=2)
     try:
-        yield Services(
-            pool=pool,
-            redis=redis,
-            store=PostgresEventStore(pool, database_url),
-            redis_prefix=redis_prefix,
-            followed=registry.followed(),
-        )
+        # A Redis that does not accept the connection within 2 s, or answer within 5 s
+        # (a request's commands take milliseconds; the live stream blocks for at most
+        # 2 s), is as good as down: 503.
+        async with open_redis(
+            redis_url,
+            health_check_interval=30,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            socket_keepalive=True,
+        ) as redis:
+            yield Services(
+                pool=pool,
+                redis=redis,
+                store=PostgresEventStore(pool, database_url),
+                redis_prefix=redis_prefix,
+                followed=registry.followed(),
+            )
     finally:
-        await redis.aclose()
         await pool.close()

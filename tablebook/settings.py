@@ -16,6 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tablebook.redis_url import check_redis_url
+
 __all__ = [
     "DEVELOPMENT_PUBLIC_BASE_URL",
     "DEVELOPMENT_SECRET_KEY",
@@ -119,6 +121,13 @@ def _base_url(raw: str) -> str:
     return value
 
 
+def _redis_url(raw: str | None) -> str | None:
+    try:
+        return check_redis_url(raw) if raw else None
+    except ValueError as error:
+        raise SettingsError(str(error)) from None
+
+
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
@@ -190,7 +199,19 @@ class Settings:
     """How long a session may be kept alive by refreshing its token, from the sign-in."""
     bcrypt_rounds: int = 12
     login_attempts_per_account: int = 5
+    """Wrong passwords one client address may give for one account before each further
+    one makes it wait, twice as long each time (`LOGIN_ATTEMPTS_PER_ACCOUNT`)."""
     login_attempts_per_address: int = 20
+    """Likewise over all accounts (`LOGIN_ATTEMPTS_PER_ADDRESS`)."""
+    login_account_alert_failures: int = 50
+    """Wrong passwords for one account from anywhere after which an address that fails
+    against it waits from its first failure on (`LOGIN_ACCOUNT_ALERT_FAILURES`)."""
+    login_first_delay_seconds: int = 1
+    """The first wait, doubled with each further failure (`LOGIN_FIRST_DELAY_SECONDS`)."""
+    login_max_delay_seconds: int = 900
+    """The longest wait a failing address is given (`LOGIN_MAX_DELAY_SECONDS`)."""
+    registrations_per_address: int = 20
+    """Accounts one client address may register an hour (`REGISTRATIONS_PER_ADDRESS`)."""
     public_writes_per_address: int = 30
     """Bookings, changes and cancellations from the public booking page per client address
     in ten minutes (`PUBLIC_WRITES_PER_ADDRESS`)."""
@@ -207,6 +228,10 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     twilio: TwilioSettings = field(default_factory=TwilioSettings)
     notifications: NotificationSettings = field(default_factory=NotificationSettings)
+    projector_lease_seconds: float = 3.0
+    """How long a projector daemon's lease lasts unrenewed (`PROJECTOR_LEASE_SECONDS`): a
+    standby takes over from a frozen or cut-off holder within this long (plus a twelfth
+    of it), from one whose process died within a twelfth of it."""
     observe: ObserveSettings = field(default_factory=ObserveSettings)
 
     @property
@@ -237,7 +262,7 @@ class Settings:
         settings = cls(
             environment=environment,
             database_url=env.get("DATABASE_URL") or None,
-            redis_url=env.get("REDIS_URL") or None,
+            redis_url=_redis_url(env.get("REDIS_URL")),
             redis_prefix=_prefix(env.get("REDIS_PREFIX") or "tb:"),
             secret_key=env.get("SECRET_KEY") or DEVELOPMENT_SECRET_KEY,
             cors_origins=_split(env.get("CORS_ORIGINS", "")),
@@ -250,6 +275,10 @@ class Settings:
             bcrypt_rounds=min(max(_int(env, "BCRYPT_ROUNDS", 12), 4), 16),
             login_attempts_per_account=max(1, _int(env, "LOGIN_ATTEMPTS_PER_ACCOUNT", 5)),
             login_attempts_per_address=max(1, _int(env, "LOGIN_ATTEMPTS_PER_ADDRESS", 20)),
+            login_account_alert_failures=max(1, _int(env, "LOGIN_ACCOUNT_ALERT_FAILURES", 50)),
+            login_first_delay_seconds=max(1, _int(env, "LOGIN_FIRST_DELAY_SECONDS", 1)),
+            login_max_delay_seconds=max(1, _int(env, "LOGIN_MAX_DELAY_SECONDS", 900)),
+            registrations_per_address=max(1, _int(env, "REGISTRATIONS_PER_ADDRESS", 20)),
             public_writes_per_address=max(1, _int(env, "PUBLIC_WRITES_PER_ADDRESS", 30)),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             time_zone=_time_zone(env.get("TABLEBOOK_TIME_ZONE") or "Europe/London"),
@@ -280,6 +309,7 @@ class Settings:
                 max_age_minutes=_int(env, "NOTIFY_MAX_AGE_MINUTES", 24 * 60),
                 lease_seconds=_float(env, "NOTIFY_LEASE_SECONDS", 120.0),
             ),
+            projector_lease_seconds=_float(env, "PROJECTOR_LEASE_SECONDS", 3.0),
             observe=ObserveSettings(
                 ready_max_lag_seconds=_float(env, "READY_MAX_LAG_SECONDS", 10.0),
                 metrics_token=env.get("METRICS_TOKEN") or None,

@@ -1,6 +1,6 @@
 """`/api/v1/auth`: register, sign in (OAuth2 password flow), refresh a session, sign
 out, who am I, erase me (`api.accounts.personal_data`). How sessions slide and end:
-`api.accounts.security`."""
+`api.accounts.security`; how sign-ins and registrations are limited: `api.accounts.limits`."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from litestar import Controller, Request, delete, get, post
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody, URLEncodedBody
 
+from api.accounts.limits import client_address
 from api.accounts.personal_data import erase_account
 from api.accounts.security import session_of
 from api.accounts.shapes import Email, Name, Phone, UserOut, check_email, user_out
@@ -55,8 +56,17 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ["auth"]
 
-    @post("/register", status_code=201, summary="Create a guest account")
-    async def register(self, api: ApiDep, data: JSONBody[Register]) -> UserOut:
+    @post(
+        "/register",
+        status_code=201,
+        summary="Create a guest account",
+        description="Limited per client address (`REGISTRATIONS_PER_ADDRESS` an hour): past"
+        " the limit the answer is 429 with `Retry-After`.",
+    )
+    async def register(
+        self, api: ApiDep, request: Request[Any, Any, Any], data: JSONBody[Register]
+    ) -> UserOut:
+        await api.registrations.hit(client_address(request))
         email = check_email(data.email)
         unfit = password_problem(data.password)
         if unfit is not None:
@@ -71,9 +81,11 @@ class AuthController(Controller):
         "/token",
         status_code=200,
         summary="Sign in (OAuth2 password flow)",
-        description="Form fields `username` (the email) and `password`. Failed attempts are "
-        "limited per account and per client address; past the limit the answer is 429 "
-        "with `Retry-After`.",
+        description="Form fields `username` (the email) and `password`. A client address"
+        " that keeps giving wrong passwords (for one account, or for many) waits longer"
+        " after each one: while it waits, its attempts get 429 with `Retry-After`, right"
+        " password or not. Other addresses are not slowed by its failures, so nobody can"
+        " lock an account out.",
         security=[],
     )
     async def token(
@@ -82,17 +94,16 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
         data: URLEncodedBody[TokenForm],
     ) -> AccessToken:
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request)
         email = data.username.strip()
-        await api.logins.check(email, address)
+        attempt = await api.logins.attempt(email, address)  # a failure until it succeeds
         found = await api.users.credentials(email) if email else None
         user, hashed = found if found else (None, None)
         if not await api.passwords.verify(data.password, hashed) or user is None:
-            await api.logins.failed(email, address)
             raise NotAuthorizedException(detail="Wrong email or password.")
         if not user.is_active:
             raise NotAuthorizedException(detail="This account has been deactivated.")
-        await api.logins.succeeded(email, address)
+        await api.logins.succeeded(attempt)
         return _access(*api.tokens.issue(user))
 
     @post(

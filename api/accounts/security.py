@@ -1,4 +1,5 @@
-"""Bearer tokens, the signed-in user, roles, and limits on guessing passwords.
+"""Bearer tokens, the signed-in user, roles. (Limits on guessing passwords and on
+writes without an account: `api.accounts.limits`.)
 
 An access token is an HS256 JWT: `sub` (the user id), `role`, `ver` (the account's
 token version when it was issued), `auth` (when the user signed in), `iat`, `exp`.
@@ -7,7 +8,10 @@ Sessions slide: `POST /auth/refresh` trades a still-valid token for a fresh one 
 keeps the same `auth`, so a console left open stays signed in through a whole service
 while a token that leaks is only good for its short lifetime. No refreshed token lives
 past `auth` + `session_hours` (the absolute cap): after that the user signs in again.
-Signing out bumps the account's token version, which ends every token it holds.
+Signing out bumps the account's token version, which ends every token it holds; so do
+deactivating the account, changing its role, erasing it, and resetting its password
+with `tablebook users create-admin` (`api.accounts.users`). Undoing the change does not
+bring the old tokens back.
 
 Every request with a token loads the
 account by id (one primary-key read) and refuses the token if the account is gone,
@@ -19,24 +23,20 @@ tokens signed with another key are refused like any other bad signature.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from redis.asyncio import Redis
 
 from api.accounts.users import User, UserStore
 
 __all__ = [
-    "AddressLimiter",
-    "LoginLimiter",
     "TokenService",
-    "TooManyAttempts",
     "authenticate",
     "bearer_token",
+    "require_admin",
     "session_of",
 ]
 
@@ -175,98 +175,3 @@ def require_admin(user: User) -> User:
     if not user.is_admin:
         raise PermissionDeniedException(detail="Only an admin may do this.")
     return user
-
-
-class TooManyAttempts(Exception):
-    """Answered with a 429 problem of `kind`, saying `Retry-After`."""
-
-    def __init__(
-        self,
-        retry_after: int,
-        detail: str = "Too many failed sign-in attempts; wait before trying again.",
-        kind: str = "too-many-attempts",
-    ) -> None:
-        super().__init__(f"{detail} (retry in {retry_after} s)")
-        self.retry_after = retry_after
-        self.detail = detail
-        self.kind = kind
-
-
-def _wait_seconds(pttl: int | None) -> int:
-    """The seconds left of a counter's window (at least 1), from Redis' PTTL."""
-    return max(1, math.ceil((pttl if pttl and pttl > 0 else 1000) / 1000))
-
-
-@dataclass(frozen=True, slots=True)
-class AddressLimiter:
-    """At most `limit` requests of one kind per client address in a fixed window, counted
-    in Redis: the public booking page's writes, which need no account. Past the limit
-    the request is refused with 429 and the window's remaining time."""
-
-    redis: Redis
-    prefix: str
-    name: str
-    limit: int
-    window_seconds: int
-
-    async def hit(self, address: str) -> None:
-        key = f"{self.prefix}limit:{self.name}:{address}"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, self.window_seconds, nx=True)
-            pipe.pttl(key)
-            count, _, pttl = await pipe.execute()
-        if int(count) > self.limit:
-            raise TooManyAttempts(
-                _wait_seconds(pttl),
-                "Too many requests from this address; wait before trying again.",
-                "too-many-requests",
-            )
-
-
-@dataclass(frozen=True, slots=True)
-class LoginLimiter:
-    """Failed sign-ins counted in Redis per account and per client address over a window.
-
-    Past the limit every attempt is refused with the window's remaining time, whether or
-    not the password is right, so guessing cannot go on at the pace of the server. A
-    successful sign-in clears the account's counter (not the address's).
-    """
-
-    redis: Redis
-    prefix: str
-    per_account: int = 5
-    per_address: int = 20
-    window_seconds: int = 900
-
-    def _keys(self, email: str, address: str) -> tuple[str, str]:
-        return (
-            f"{self.prefix}login:account:{email.strip().lower()}",
-            f"{self.prefix}login:address:{address}",
-        )
-
-    async def check(self, email: str, address: str) -> None:
-        account, where = self._keys(email, address)
-        async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.get(account)
-            pipe.pttl(account)
-            pipe.get(where)
-            pipe.pttl(where)
-            a_count, a_ttl, w_count, w_ttl = await pipe.execute()
-        waits = []
-        if a_count is not None and int(a_count) >= self.per_account:
-            waits.append(a_ttl)
-        if w_count is not None and int(w_count) >= self.per_address:
-            waits.append(w_ttl)
-        if waits:
-            raise TooManyAttempts(max(_wait_seconds(w) for w in waits))
-
-    async def failed(self, email: str, address: str) -> None:
-        async with self.redis.pipeline(transaction=True) as pipe:
-            for key in self._keys(email, address):
-                pipe.incr(key)
-                pipe.expire(key, self.window_seconds, nx=True)
-            await pipe.execute()
-
-    async def succeeded(self, email: str, address: str) -> None:
-        await self.redis.delete(self._keys(email, address)[0])

@@ -35,6 +35,7 @@ from icalendar import Event as CalendarEvent
 from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.params import FromPath, JSONBody
 
+from api.accounts.limits import client_address
 from api.accounts.security import authenticate
 from api.context import Api, ApiDep, WriteContext, Written
 from api.metrics import booking_outcome
@@ -153,10 +154,6 @@ def _booking_out(
     return Written(body, result.token, 200, {"ETag": f'"{result.version}"'})
 
 
-def _address(request: Request[Any, Any, Any]) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _given_token(request: Request[Any, Any, Any]) -> str | None:
     scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
     token = token.strip()
@@ -192,7 +189,7 @@ async def _writer(
 ) -> Actor:
     """Who changes or cancels a booking with its token: the write is counted against the
     client address first, then the token must open the booking."""
-    await api.public_writes.hit(_address(request))
+    await api.public_writes.hit(client_address(request))
     await managed(api, request, venue_id, booking_id)
     return public_guest(booking_id)
 
@@ -221,7 +218,7 @@ class PublicBookingsController(Controller):
     ) -> Response[PublicBookingOut]:
         at = parse_time(data.time)
         check_date(data.date)
-        await api.public_writes.hit(_address(request))
+        await api.public_writes.hit(client_address(request))
         account = None
         if request.headers.get("authorization"):
             # Whoever signs in here books as a guest: staff use the console for more.

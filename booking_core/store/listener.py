@@ -6,6 +6,10 @@ server restarts or the connection is cut, the listener connects again with backo
 more when it is back, it wakes its waiters, because whatever was announced while it was
 away is lost: a waiter must look for itself (read the log, claim rows) rather than trust
 that no news means nothing happened. Losing the connection never ends the listener.
+
+Notifications are sent by the primary only: with a URL of several hosts
+(`booking_core.store.connecting`), the listener connects where writes go, and a server
+that refuses LISTEN as a standby (25006) is one more lost connection, tried again later.
 """
 
 from __future__ import annotations
@@ -19,13 +23,14 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from booking_core.store.connecting import connection_options
 from resilience.backoff import Backoff, log_retry
 
 __all__ = ["Listener"]
 
 log = logging.getLogger("tablebook.listen")
 
-_LOST = (psycopg.OperationalError, psycopg.InterfaceError)
+_LOST = (psycopg.OperationalError, psycopg.InterfaceError, psycopg.errors.ReadOnlySqlTransaction)
 
 
 class Listener:
@@ -76,7 +81,7 @@ class Listener:
 
     async def _connect(self) -> None:
         connection = await psycopg.AsyncConnection.connect(
-            self._conninfo, autocommit=True, connect_timeout=10
+            self._conninfo, autocommit=True, **connection_options(self._conninfo)
         )
         try:
             await connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._channel)))

@@ -71,6 +71,8 @@ def api_config() -> ApiConfig:
         bcrypt_rounds=4,
         login_attempts_per_account=5,
         login_attempts_per_address=50,
+        login_first_delay_seconds=30,  # a wait a slow machine cannot outlast mid-test
+        registrations_per_address=100_000,
         public_writes_per_address=100_000,
         consistency_timeout=5.0,
     )
@@ -329,7 +331,9 @@ def serving(database_url: str, redis_url: str, redis_prefix: str, **settings: st
         "SECRET_KEY": SECRET,
         "BCRYPT_ROUNDS": "4",
         "LOGIN_ATTEMPTS_PER_ADDRESS": "1000",
+        "LOGIN_FIRST_DELAY_SECONDS": "30",  # a wait a slow machine cannot outlast mid-test
         "PUBLIC_WRITES_PER_ADDRESS": "100000",
+        "REGISTRATIONS_PER_ADDRESS": "100000",
         "LOG_LEVEL": "WARNING",
         **settings,
     }
@@ -368,8 +372,9 @@ def serving(database_url: str, redis_url: str, redis_prefix: str, **settings: st
 def live_server(
     database_url: str, redis_url: str, redis_prefix: str, world: World
 ) -> Iterator[str]:
-    """The base URL of a `tablebook serve` process; the package's projectors feed it."""
-    with serving(database_url, redis_url, redis_prefix) as url:
+    """The base URL of a `tablebook serve` process; the package's projectors feed it. It
+    believes `X-Forwarded-For` from this host, so a test can speak as many clients."""
+    with serving(database_url, redis_url, redis_prefix, FORWARDED_ALLOW_IPS="127.0.0.1") as url:
         yield url
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import statistics
 import time
@@ -17,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
 from api.accounts import UserStore
-from api.accounts.security import LoginLimiter, TooManyAttempts
+from api.accounts.limits import LoginAttempt, LoginLimiter, TooManyAttempts
 from api.app import create_app
 from api.services import ApiConfig
 from tablebook.runtime import open_services
@@ -154,9 +155,11 @@ async def test_deactivated_users_tokens_stop_at_once(
     assert again.status_code == 401
 
 
-async def test_sign_in_attempts_are_limited_per_account(client: Client, new_user: NewUser) -> None:
+async def test_wrong_passwords_slow_the_address_down_not_the_account(
+    client: Client, new_user: NewUser
+) -> None:
     _, user = await new_user()
-    for _ in range(5):
+    for _ in range(6):  # five free, and the sixth makes this address wait a second
         wrong = await client.post(
             "/api/v1/auth/token", data={"username": user["email"], "password": "wrong pass"}
         )
@@ -165,33 +168,86 @@ async def test_sign_in_attempts_are_limited_per_account(client: Client, new_user
         "/api/v1/auth/token", data={"username": user["email"], "password": "correct horse"}
     )
     assert limited.status_code == 429
-    assert int(limited.headers["retry-after"]) > 0
-    # another account from the same address is not locked out
+    assert limited.json()["type"].endswith("/too-many-attempts")
+    assert limited.headers["retry-after"] == "30"
+    assert "try again in 30 seconds" in limited.json()["detail"]
+    # another account from the same address is not slowed down
     other_headers, other = await new_user()
     assert (await client.get("/api/v1/auth/me", headers=other_headers)).status_code == 200
     assert await sign_in(client, other["email"], "correct horse")
 
 
-async def test_sign_in_attempts_are_limited_per_address(redis_url: str, redis_prefix: str) -> None:
+async def test_an_address_failing_for_many_accounts_waits_for_all(
+    redis_url: str, redis_prefix: str
+) -> None:
     redis = Redis.from_url(redis_url)  # not the `redis` fixture: it would empty the world's keys
     prefix = f"{redis_prefix}limits-{uuid.uuid4().hex[:8]}:"
-    limiter = LoginLimiter(redis, prefix, per_account=100, per_address=3)
+    limiter = LoginLimiter(redis, prefix, per_account=100, per_address=3, first_delay_seconds=30)
     try:
-        await _three_failures_then_refused(limiter)
+        await _four_failures_then_refused(limiter)
     finally:
         async for key in redis.scan_iter(match=prefix + "*"):
             await redis.delete(key)
         await redis.aclose()
 
 
-async def _three_failures_then_refused(limiter: LoginLimiter) -> None:
-    for n in range(3):
-        await limiter.check(f"user{n}@example.com", "192.0.2.7")
-        await limiter.failed(f"user{n}@example.com", "192.0.2.7")
+async def _four_failures_then_refused(limiter: LoginLimiter) -> None:
+    for n in range(4):  # three free, the fourth starts a wait
+        await limiter.attempt(f"user{n}@example.com", "192.0.2.7")
     with pytest.raises(TooManyAttempts) as refused:
-        await limiter.check("someone-new@example.com", "192.0.2.7")
-    assert 0 < refused.value.retry_after <= 900
-    await limiter.check("someone-new@example.com", "198.51.100.1")  # another address is fine
+        await limiter.attempt("someone-new@example.com", "192.0.2.7")
+    assert refused.value.retry_after == 30
+    await limiter.attempt("someone-new@example.com", "198.51.100.1")  # another address is fine
+
+
+async def test_guesses_sent_all_at_once_are_counted_before_any_is_checked(
+    redis_url: str, redis_prefix: str
+) -> None:
+    redis = Redis.from_url(redis_url)
+    prefix = f"{redis_prefix}burst-{uuid.uuid4().hex[:8]}:"
+    limiter = LoginLimiter(redis, prefix, per_account=5, first_delay_seconds=30)
+    try:
+        burst = await asyncio.gather(
+            *(limiter.attempt("ada@example.com", "192.0.2.9") for _ in range(40)),
+            return_exceptions=True,
+        )
+        let_through = [a for a in burst if isinstance(a, LoginAttempt)]
+        refused = [a for a in burst if isinstance(a, TooManyAttempts)]
+        assert (len(let_through), len(refused)) == (6, 34)  # five free, the sixth sets a wait
+        await limiter.succeeded(let_through[-1])  # one was right after all
+        await limiter.attempt("ada@example.com", "192.0.2.9")  # counted from nothing again
+    finally:
+        async for key in redis.scan_iter(match=prefix + "*"):
+            await redis.delete(key)
+        await redis.aclose()
+
+
+async def test_registrations_are_limited_per_address(
+    api_config: ApiConfig, database_url: str, redis_url: str, redis_prefix: str, world: World
+) -> None:
+    config = replace(api_config, registrations_per_address=2)
+    app = create_app(
+        config,
+        lambda: open_services(database_url, redis_url, pool_size=2, redis_prefix=redis_prefix),
+    )
+    counter = f"{redis_prefix}limit:registrations:testclient"
+    redis = Redis.from_url(redis_url)
+    await redis.delete(counter)
+    try:
+        async with AsyncTestClient(app) as limited:
+            statuses = []
+            for _ in range(3):
+                made = await limited.post(
+                    "/api/v1/auth/register",
+                    json={"email": _email(), "password": "long enough", "full_name": "Ada"},
+                )
+                statuses.append(made.status_code)
+    finally:
+        await redis.delete(counter)
+        await redis.aclose()
+    assert statuses == [201, 201, 429]
+    assert made.json()["type"].endswith("/too-many-requests")
+    assert 3590 <= int(made.headers["Retry-After"]) <= 3600
 
 
 async def test_a_password_over_72_bytes_in_utf8_is_refused_in_plain_words(client: Client) -> None:
@@ -267,7 +323,7 @@ async def test_a_wrong_password_takes_as_long_whether_or_not_the_account_exists(
 
 
 def _sign_in_as_many_clients(url: str, forwarded: Callable[[int], Headers]) -> list[int]:
-    """Four failed sign-ins from this host, each for another email and each claiming,
+    """Five failed sign-ins from this host, each for another email and each claiming,
     in the headers, to come from another client."""
     return [
         httpx.post(
@@ -276,7 +332,7 @@ def _sign_in_as_many_clients(url: str, forwarded: Callable[[int], Headers]) -> l
             headers=forwarded(n),
             timeout=10,
         ).status_code
-        for n in range(4)
+        for n in range(5)
     ]
 
 
@@ -287,15 +343,15 @@ def _claims(n: int) -> Headers:
 @pytest.mark.parametrize(
     ("trusted", "statuses"),
     [
-        pytest.param({}, [401, 401, 401, 429], id="by default no client can pose as another"),
+        pytest.param({}, [401, 401, 401, 401, 429], id="by default no client can pose as another"),
         pytest.param(
             {"FORWARDED_ALLOW_IPS": "127.0.0.1"},
-            [401, 401, 401, 401],
+            [401, 401, 401, 401, 401],
             id="behind a listed proxy each forwarded client has its own limit",
         ),
     ],
 )
-def test_forwarded_headers_cannot_reset_the_per_address_sign_in_limit(
+def test_forwarded_headers_cannot_escape_the_per_address_sign_in_wait(
     database_url: str,
     redis_url: str,
     redis_prefix: str,
@@ -305,6 +361,11 @@ def test_forwarded_headers_cannot_reset_the_per_address_sign_in_limit(
 ) -> None:
     fresh_counters = f"{redis_prefix}forwarded-{uuid.uuid4().hex[:8]}:"
     with serving(
-        database_url, redis_url, fresh_counters, LOGIN_ATTEMPTS_PER_ADDRESS="3", **trusted
+        database_url,
+        redis_url,
+        fresh_counters,
+        LOGIN_ATTEMPTS_PER_ADDRESS="3",
+        LOGIN_FIRST_DELAY_SECONDS="30",
+        **trusted,
     ) as url:
         assert _sign_in_as_many_clients(url, _claims) == statuses

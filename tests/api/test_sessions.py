@@ -1,5 +1,6 @@
 """Sessions that last a service: refreshing a still-valid token, the absolute cap,
-signing out, deactivation; the venue's clock; granting a role by email."""
+signing out, deactivation and role changes (the token version); the venue's clock;
+granting a role by email."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jwt
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from tests.api.conftest import SECRET, TIME_ZONE, Headers, NewUser
+from tests.api.conftest import SECRET, TIME_ZONE, Headers, NewUser, sign_in
 
 Client = AsyncTestClient[Litestar]
 TOKEN = "X-Consistency-Token"
@@ -149,6 +151,43 @@ async def test_a_deactivated_account_cannot_refresh(
 
     assert response.status_code == 401
     assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("away", "back"),
+    [
+        ({"is_active": False}, {"is_active": True}),
+        ({"role": "admin"}, {"role": "system_user"}),
+    ],
+    ids=["deactivated, then active again", "made an admin, then a user again"],
+)
+async def test_a_token_ended_by_a_change_of_account_stays_ended_when_it_is_undone(
+    client: Client, admin: Headers, new_user: NewUser, away: dict[str, Any], back: dict[str, Any]
+) -> None:
+    headers, user = await new_user()
+    before = _claims(headers)["ver"]
+    for change in (away, back):
+        changed = await client.patch(
+            f"/api/v1/admin/users/{user['id']}", json=change, headers=admin
+        )
+        assert changed.status_code == 200, changed.text
+
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 401
+    assert (await _refresh(client, headers)).status_code == 401
+    fresh = await sign_in(client, user["email"], "correct horse")
+    assert _claims(fresh)["ver"] == before + 2
+    assert (await client.get("/api/v1/auth/me", headers=fresh)).status_code == 200
+
+
+async def test_a_change_that_changes_nothing_leaves_the_tokens_alone(
+    client: Client, admin: Headers, new_user: NewUser
+) -> None:
+    headers, user = await new_user()
+    same = await client.patch(
+        f"/api/v1/admin/users/{user['id']}", json={"is_active": True}, headers=admin
+    )
+    assert same.status_code == 200
+    assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 200
 
 
 async def test_refresh_and_sign_out_need_a_token(client: Client) -> None:

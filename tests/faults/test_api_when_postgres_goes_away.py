@@ -12,12 +12,9 @@ from typing import Any
 
 from httpx import Response
 
-from api.accounts import PasswordHasher, UserStore
-from booking_core.store.postgres import PostgresEventStore
-from tablebook.database import open_pool
 from tests.faults.conftest import Client, api, client_of
 from tests.support.throwaway import ThrowawayPostgres
-from tests.support.venue import days_ahead, open_venue
+from tests.support.venue import days_ahead, open_venue_with_admin
 
 HOST_EMAIL = "maitre-d@example.com"
 HOST_PASSWORD = "a-long-password-1"
@@ -25,16 +22,13 @@ BACK_WITHIN_SECONDS = 5.0
 
 
 async def _prepare(database_url: str) -> dt.date:
-    pool = await open_pool(database_url, min_size=1, max_size=2)
-    try:
-        now = dt.datetime.now(dt.UTC)
-        await open_venue(PostgresEventStore(pool, database_url), now, "Europe/London")
-        hashed = await PasswordHasher(4).hash(HOST_PASSWORD)
-        await UserStore(pool).upsert_admin(
-            email=HOST_EMAIL, password_hash=hashed, full_name="Grace Hopper"
-        )
-    finally:
-        await pool.close()
+    now = await open_venue_with_admin(
+        database_url,
+        "Europe/London",
+        email=HOST_EMAIL,
+        password=HOST_PASSWORD,
+        full_name="Grace Hopper",
+    )
     return days_ahead(now, 5)
 
 

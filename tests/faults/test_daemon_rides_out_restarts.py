@@ -7,32 +7,29 @@ applied once (they equal a rebuild), and the sender still delivers."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import IO, Any
 
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
-import projectors.registry as registry
 from booking_core.store import ConsistencyToken
 from booking_core.store.postgres import PostgresEventStore
-from projectors.rebuild import rebuild
-from read_models.consistency import wait_for_projections
-from tablebook.database import open_pool
-from tests.support.models import dump_redis, dump_sql
+from tests.support.models import (
+    all_caught_up,
+    assert_equal_to_a_rebuild,
+    booking_rows,
+    dump_sql_across_batches,
+)
 from tests.support.story import Story
-from tests.support.throwaway import ThrowawayPostgres, ThrowawayRedis
+from tests.support.throwaway import ThrowawayPostgres, ThrowawayRedis, clients
 
 PREFIX = "tbfault:"
-SQL_NAMES = [p.name for p in registry.SQL_PROJECTIONS] + list(registry.PROCESS_MANAGER_NAMES)
-REDIS_NAMES = [p.name for p in registry.REDIS_PROJECTIONS]
 
 
 def start_daemon(database_url: str, redis_url: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
@@ -74,40 +71,9 @@ class Guests:
                 self.last = (await self.store.append(step)).token
 
 
-@contextlib.asynccontextmanager
-async def _clients(
-    database_url: str, redis_url: str
-) -> AsyncIterator[tuple[AsyncConnectionPool[Any], Redis]]:
-    pool = await open_pool(database_url, min_size=1, max_size=4)
-    redis = Redis.from_url(redis_url)
-    try:
-        yield pool, redis
-    finally:
-        await redis.aclose()
-        await pool.close()
-
-
 async def _caught_up(guests: Guests, pool: AsyncConnectionPool[Any], redis: Redis) -> None:
     assert guests.last is not None
-    await wait_for_projections(
-        guests.last,
-        pool=pool,
-        redis=redis,
-        redis_prefix=PREFIX,
-        sql=SQL_NAMES,
-        redis_names=REDIS_NAMES,
-        timeout=30,
-    )
-
-
-async def _applied_once(pool: AsyncConnectionPool[Any]) -> dict[str, list[tuple[Any, ...]]]:
-    """The SQL read models, to compare with a rebuild: an event applied twice (or not at
-    all) shows as a difference. Without a day's open seat minutes: those follow the
-    floor as of the batch that last touched the day, so a day before the floor's own
-    events differs between batch boundaries (live, rebuild) whatever the servers do."""
-    dumped = await dump_sql(pool)
-    dumped["rm_daily_stats"] = [row[:-1] for row in dumped["rm_daily_stats"]]
-    return dumped
+    await all_caught_up(guests.last, pool, redis, PREFIX)
 
 
 async def _unsent(pool: AsyncConnectionPool[Any]) -> int:
@@ -129,7 +95,7 @@ async def test_the_daemon_rides_out_postgres_and_redis_restarts_and_loses_nothin
     tmp_path: Path,
 ) -> None:
     log_path = tmp_path / "daemon.log"
-    async with _clients(throwaway_database, throwaway_redis.url) as (pool, redis):
+    async with clients(throwaway_database, throwaway_redis.url) as (pool, redis):
         guests = Guests(PostgresEventStore(pool, throwaway_database))
         with log_path.open("wb") as log_file:
             daemon = start_daemon(throwaway_database, throwaway_redis.url, log_file)
@@ -176,21 +142,9 @@ async def test_the_daemon_rides_out_postgres_and_redis_restarts_and_loses_nothin
         assert "server=Redis" in log
         assert "Traceback" not in log
 
-        async with pool.connection() as connection:
-            cursor = await connection.execute("SELECT id, status, party_size FROM rm_bookings")
-            rows = {r[0]: (r[1], r[2]) for r in await cursor.fetchall()}
         story = guests.story
+        rows = await booking_rows(pool)
         assert rows == {b: (h.status, h.party_size) for b, h in story.bookings.items()}
-
-        live_sql, live_redis = await _applied_once(pool), await dump_redis(redis, PREFIX)
-        await rebuild(
-            store=guests.store,
-            codec=registry.codec,
-            pool=pool,
-            redis=redis,
-            redis_prefix=PREFIX,
-            sql_projections=registry.SQL_PROJECTIONS,
-            redis_projections=registry.REDIS_PROJECTIONS,
+        await assert_equal_to_a_rebuild(
+            guests.store, pool, redis, PREFIX, dump=dump_sql_across_batches
         )
-        assert await _applied_once(pool) == live_sql
-        assert await dump_redis(redis, PREFIX) == live_redis

@@ -17,9 +17,8 @@ from redis.asyncio import Redis
 
 import projectors.registry as registry
 from booking_core.store.postgres import PostgresEventStore
-from projectors.rebuild import rebuild
 from read_models.consistency import wait_for_projections
-from tests.support.models import clear_read_models, dump_redis, dump_sql
+from tests.support.models import assert_equal_to_a_rebuild, booking_rows, clear_read_models
 from tests.support.story import Story
 
 SQL_NAMES = [p.name for p in registry.SQL_PROJECTIONS]
@@ -108,20 +107,6 @@ async def test_kill_9_at_random_moments_loses_nothing_and_applies_nothing_twice(
     assert kills == 4
     assert appended > 1000, f"only {appended} events: the writer was too slow to mean much"
 
-    async with pool.connection() as connection:
-        cursor = await connection.execute("SELECT id, status, party_size FROM rm_bookings")
-        rows = {r[0]: (r[1], r[2]) for r in await cursor.fetchall()}
+    rows = await booking_rows(pool)
     assert rows == {b: (h.status, h.party_size) for b, h in story.bookings.items()}
-
-    live_sql, live_redis = await dump_sql(pool), await dump_redis(redis, redis_prefix)
-    await rebuild(
-        store=store,
-        codec=registry.codec,
-        pool=pool,
-        redis=redis,
-        redis_prefix=redis_prefix,
-        sql_projections=registry.SQL_PROJECTIONS,
-        redis_projections=registry.REDIS_PROJECTIONS,
-    )
-    assert await dump_sql(pool) == live_sql
-    assert await dump_redis(redis, redis_prefix) == live_redis
+    await assert_equal_to_a_rebuild(store, pool, redis, redis_prefix)

@@ -197,6 +197,7 @@ async def test_create_admin_creates_the_account_then_changes_its_password(
     )
     assert created.returncode == 0, created.stderr
     assert created.stdout.startswith(f"admin {email} ready")
+    first_version = await _token_version(pool, email)
     updated = await asyncio.to_thread(
         create_admin, database_url, tmp_path, "--email", email.upper(), password="second-pass"
     )
@@ -210,6 +211,18 @@ async def test_create_admin_creates_the_account_then_changes_its_password(
     role, password_hash = rows[0]
     assert role == "admin"
     assert bcrypt.checkpw(b"second-pass", password_hash.encode())
+    # Every token signed in with the old password carries the old version: all refused.
+    assert await _token_version(pool, email) == first_version + 1
+
+
+async def _token_version(pool: AsyncConnectionPool[Any], email: str) -> int:
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT token_version FROM users WHERE lower(email) = lower(%s)", (email,)
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 @pytest.mark.parametrize(

@@ -88,7 +88,13 @@ class FakeTwilio:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode()
+                raw = self.rfile.read(length)
+                if len(raw) < length:
+                    # The sender died mid-request (a kill -9 test): like Twilio, a message
+                    # whose body never fully arrived is not sent.
+                    self.close_connection = True
+                    return
+                body = raw.decode()
                 form = {k: v[0] for k, v in parse_qs(body).items()}
                 if fake.delay:
                     time.sleep(fake.delay)

@@ -17,12 +17,25 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import redis
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
 
-__all__ = ["ThrowawayPostgres", "ThrowawayRedis", "free_port", "missing_servers", "real_clock_env"]
+from tablebook.database import open_pool
+
+__all__ = [
+    "ThrowawayPostgres",
+    "ThrowawayRedis",
+    "clients",
+    "free_port",
+    "missing_servers",
+    "real_clock_env",
+]
 
 
 def real_clock_env() -> dict[str, str]:
@@ -234,3 +247,17 @@ class ThrowawayRedis:
             self._process.kill()
             self._process.wait(timeout=10)
             self._process = None
+
+
+@contextlib.asynccontextmanager
+async def clients(
+    database_url: str, redis_url: str
+) -> AsyncIterator[tuple[AsyncConnectionPool[Any], Redis]]:
+    """A small pool and a Redis client for a test to write and check with."""
+    pool = await open_pool(database_url, min_size=1, max_size=4)
+    client = Redis.from_url(redis_url)
+    try:
+        yield pool, client
+    finally:
+        await client.aclose()
+        await pool.close()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 from psycopg_pool import PoolTimeout
-from redis.exceptions import BusyLoadingError
+from redis.asyncio.sentinel import MasterNotFoundError
+from redis.exceptions import BusyLoadingError, MasterDownError, ReadOnlyError
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from resilience.backoff import Backoff
@@ -37,9 +38,14 @@ def test_a_success_starts_the_waits_again_from_the_first() -> None:
         (psycopg.errors.AdminShutdown("terminating connection"), POSTGRES),
         (psycopg.OperationalError("server closed the connection unexpectedly"), POSTGRES),
         (psycopg.InterfaceError("the connection is lost"), POSTGRES),
+        (psycopg.errors.ReadOnlySqlTransaction("cannot execute INSERT"), POSTGRES),
+        (psycopg.errors.CannotConnectNow("the database system is starting up"), POSTGRES),
         (PoolTimeout("couldn't get a connection after 5.00 sec"), POSTGRES),
         (RedisConnectionError("Error 111 connecting"), REDIS),
         (BusyLoadingError("Redis is loading the dataset in memory"), REDIS),
+        (MasterNotFoundError("No master found for 'tablebook'"), REDIS),
+        (ReadOnlyError("You can't write against a read only replica."), REDIS),
+        (MasterDownError("Link with MASTER is down"), REDIS),
     ],
     ids=lambda v: type(v).__name__ if isinstance(v, Exception) else v,
 )

@@ -112,3 +112,28 @@ def test_forwarded_headers_are_believed_from_no_one_unless_listed() -> None:
         "proxy_headers": True,
         "forwarded_allow_ips": ["10.0.0.5", "10.1.0.0/16"],
     }
+
+
+def test_sign_in_waits_and_registrations_are_read_with_floors_of_one() -> None:
+    defaults = Settings.from_env({}, dotenv=None)
+    assert (
+        defaults.login_attempts_per_account,
+        defaults.login_attempts_per_address,
+        defaults.login_account_alert_failures,
+        defaults.login_first_delay_seconds,
+        defaults.login_max_delay_seconds,
+        defaults.registrations_per_address,
+    ) == (5, 20, 50, 1, 900, 20)
+    tuned = Settings.from_env(
+        {
+            "LOGIN_ACCOUNT_ALERT_FAILURES": "200",
+            "LOGIN_FIRST_DELAY_SECONDS": "0",
+            "LOGIN_MAX_DELAY_SECONDS": "3600",
+            "REGISTRATIONS_PER_ADDRESS": "3",
+        },
+        dotenv=None,
+    )
+    assert tuned.login_account_alert_failures == 200
+    assert tuned.login_first_delay_seconds == 1  # no wait of nothing: a failure always costs
+    assert tuned.login_max_delay_seconds == 3600
+    assert tuned.registrations_per_address == 3
