@@ -302,6 +302,13 @@ class Dev:
         return code, time.monotonic() - started
 
 
+async def wait_for_log(tmp_path: Path, text: str) -> None:
+    deadline = time.monotonic() + 30
+    while text not in dev_log(tmp_path):
+        assert time.monotonic() < deadline, f"no {text!r} in the log"
+        await asyncio.sleep(0.1)
+
+
 async def wait_for_projections(pool: AsyncConnectionPool[Any], redis: Redis, prefix: str) -> int:
     """The bookings projection's row count, once it and the availability model have rows."""
     deadline = time.monotonic() + 30
@@ -335,11 +342,17 @@ async def test_dev_seeds_once_serves_projects_and_stops_cleanly(
         shown = await asyncio.to_thread(dev.wait_for_banner)
         password = (tmp_path / "data" / "admin-password").read_text().strip()
         assert f"http://127.0.0.1:{port}/docs" in shown
+        assert f"http://127.0.0.1:{port}/console" in shown
+        for at in DEMO_VENUES:
+            assert f"http://127.0.0.1:{port}/book/{at.slug}" in shown
         assert DEMO_ADMIN_EMAIL in shown
         assert f"password: {password}" in shown
         assert get(f"http://127.0.0.1:{port}/health/live")[0] == 200
         await pool.open()
         assert await wait_for_projections(pool, redis, prefix) >= 180
+        # Without SMTP or Twilio every message is skipped: one line says so, not one each.
+        await wait_for_log(tmp_path, "logger=tablebook.notifications msg=skipped")
+        assert "notification=" not in dev_log(tmp_path)
         code, seconds = await asyncio.to_thread(dev.stop, signal.SIGINT)
         assert (code, seconds < STOP_SECONDS) == (0, True), dev_log(tmp_path)
 
