@@ -2,7 +2,9 @@
 
 Accounts live in the `users` table (see `api.accounts`); this module only checks what an
 operator typed and hands it to `UserStore.upsert_admin`, so running it again with a new
-password changes that account's password and keeps one account.
+password changes that account's password and keeps one account. The password comes from
+`--password`, `--password-file` (a secret mounted as a file, e.g. by docker compose: it
+stays out of the process list and the environment) or `TABLEBOOK_ADMIN_PASSWORD`.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "create_admin",
     "create_admin_in",
     "ensure_admin",
+    "password_from_file",
     "stored_password",
 ]
 
@@ -41,6 +44,17 @@ def check_account(email: str, password: str) -> None:
     unfit = password_problem(password)
     if unfit is not None:
         raise InvalidAccount(f"the password {unfit}")
+
+
+def password_from_file(path: Path) -> str:
+    """The password in the file `path`: its first line, without the line break a secret
+    file usually ends with (and a password cannot hold)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        raise InvalidAccount(f"cannot read the password file {str(path)!r}: {reason}") from None
+    return text.splitlines()[0] if text else ""
 
 
 async def create_admin(

@@ -212,6 +212,25 @@ async def test_create_admin_creates_the_account_then_changes_its_password(
     assert bcrypt.checkpw(b"second-pass", password_hash.encode())
 
 
+async def test_create_admin_reads_the_password_from_a_secret_file(
+    pool: AsyncConnectionPool[Any], database_url: str, tmp_path: Path
+) -> None:
+    email = f"grace.{uuid.uuid4().hex[:8]}@example.com"
+    secret = tmp_path / "admin_password"
+    secret.write_text("correct horse battery staple\n")
+    created = await asyncio.to_thread(
+        create_admin, database_url, tmp_path, "--email", email, "--password-file", str(secret)
+    )
+    assert created.returncode == 0, created.stderr
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT password_hash FROM users WHERE lower(email) = lower(%s)", (email,)
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    assert bcrypt.checkpw(b"correct horse battery staple", row[0].encode())
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -219,12 +238,17 @@ async def test_create_admin_creates_the_account_then_changes_its_password(
         (["--email", "ada@example.com", "--password", "short"], "at least 8 characters"),
         (["--email", "ada@example.com"], "TABLEBOOK_ADMIN_PASSWORD"),
         (["--email", "ada@example.com", "--password", "mot de passe très sûr " * 4], "72 bytes"),
+        (
+            ["--email", "ada@example.com", "--password-file", "no-such-secret"],
+            "cannot read the password file 'no-such-secret': No such file or directory",
+        ),
     ],
     ids=[
         "a malformed email",
         "a short password",
         "no password at all",
         "a password longer than bcrypt reads",
+        "a password file that is not there",
     ],
 )
 def test_create_admin_refuses_with_one_clear_line(
