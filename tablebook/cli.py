@@ -97,10 +97,9 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_users_create_admin(settings: Settings, args: argparse.Namespace) -> int:
     from tablebook.users_commands import check_account, create_admin_in, password_from_file
 
+    password: str | None = args.password or settings.admin_password
     if args.password_file is not None:
         password = password_from_file(args.password_file)
-    else:
-        password = args.password or settings.admin_password
     if not password:
         raise ValueError("give --password or --password-file, or set TABLEBOOK_ADMIN_PASSWORD")
     check_account(args.email, password)
@@ -113,8 +112,12 @@ def cmd_users_create_admin(settings: Settings, args: argparse.Namespace) -> int:
                 password=password,
                 full_name=args.name,
                 rounds=args.bcrypt_rounds,
+                keep_existing=args.keep_existing,
             )
         )
+    if user is None:
+        print(f"{args.email} has an account already: left as it is")
+        return 0
     print(f"admin {user.email} ready (id {user.id})")
     return 0
 
@@ -378,6 +381,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="PATH",
         help="read the password from this file's first line (e.g. /run/secrets/admin_password)",
+    )
+    admin.add_argument(
+        "--keep-existing",
+        action="store_true",
+        help="leave an existing account of that email as it is (create the first admin only)",
     )
     admin.add_argument("--name", default="Administrator", help="full name of a new account")
     admin.add_argument("--bcrypt-rounds", type=_bcrypt_rounds, default=12, help="bcrypt cost")

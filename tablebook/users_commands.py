@@ -4,7 +4,10 @@ Accounts live in the `users` table (see `api.accounts`); this module only checks
 operator typed and hands it to `UserStore.upsert_admin`, so running it again with a new
 password changes that account's password and keeps one account. The password comes from
 `--password`, `--password-file` (a secret mounted as a file, e.g. by docker compose: it
-stays out of the process list and the environment) or `TABLEBOOK_ADMIN_PASSWORD`.
+stays out of the process list and the environment) or `TABLEBOOK_ADMIN_PASSWORD`. With
+`--keep-existing` an account of that email is left as it is: a deployment can run it at
+every start to create its first admin without signing the admin out each time, or undoing
+a deactivation or a change of role made since.
 """
 
 from __future__ import annotations
@@ -113,11 +116,20 @@ def stored_password(path: Path) -> str:
 
 
 async def create_admin_in(
-    database_url: str, *, email: str, password: str, full_name: str, rounds: int
-) -> User:
-    """`create_admin` with a pool of its own: for the command line."""
+    database_url: str,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    rounds: int,
+    keep_existing: bool = False,
+) -> User | None:
+    """`create_admin` with a pool of its own: for the command line. With `keep_existing`,
+    None when an account of that email exists (it is left as it is)."""
     pool = await open_pool(database_url, min_size=1, max_size=1)
     try:
+        if keep_existing and await UserStore(pool).credentials(email) is not None:
+            return None
         return await create_admin(
             pool, email=email, password=password, full_name=full_name, rounds=rounds
         )

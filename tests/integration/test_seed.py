@@ -212,7 +212,7 @@ async def test_create_admin_creates_the_account_then_changes_its_password(
     assert bcrypt.checkpw(b"second-pass", password_hash.encode())
 
 
-async def test_create_admin_reads_the_password_from_a_secret_file(
+async def test_create_admin_reads_a_secret_file_and_can_leave_an_existing_account_alone(
     pool: AsyncConnectionPool[Any], database_url: str, tmp_path: Path
 ) -> None:
     email = f"grace.{uuid.uuid4().hex[:8]}@example.com"
@@ -229,6 +229,22 @@ async def test_create_admin_reads_the_password_from_a_secret_file(
         row = await cursor.fetchone()
     assert row is not None
     assert bcrypt.checkpw(b"correct horse battery staple", row[0].encode())
+
+    secret.write_text("a password changed since\n")
+    again = await asyncio.to_thread(
+        create_admin,
+        database_url,
+        tmp_path,
+        *("--email", email, "--password-file", str(secret), "--keep-existing"),
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == f"{email} has an account already: left as it is\n"
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT password_hash FROM users WHERE lower(email) = lower(%s)", (email,)
+        )
+        kept = await cursor.fetchone()
+    assert kept == row
 
 
 @pytest.mark.parametrize(
