@@ -14,7 +14,8 @@ COPY api ./api
 COPY migrations ./migrations
 COPY tablebook ./tablebook
 COPY resilience ./resilience
-RUN pip install . && useradd --system --uid 10001 tablebook
+# The analytics extra (pyarrow) makes `tablebook events export --format parquet` work here.
+RUN pip install '.[analytics]' && useradd --system --uid 10001 tablebook
 USER tablebook
 EXPOSE 8000
 CMD ["tablebook", "serve", "--host", "0.0.0.0", "--port", "8000"]

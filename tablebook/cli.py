@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import psycopg
 import sqlalchemy.exc
@@ -96,11 +97,13 @@ def cmd_dev(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_users_create_admin(settings: Settings, args: argparse.Namespace) -> int:
-    from tablebook.users_commands import check_account, create_admin_in
+    from tablebook.users_commands import check_account, create_admin_in, password_from_file
 
-    password = args.password or settings.admin_password
+    password: str | None = args.password or settings.admin_password
+    if args.password_file is not None:
+        password = password_from_file(args.password_file)
     if not password:
-        raise ValueError("give --password, or set TABLEBOOK_ADMIN_PASSWORD")
+        raise ValueError("give --password or --password-file, or set TABLEBOOK_ADMIN_PASSWORD")
     check_account(args.email, password)
     with resolved(settings) as ready, _needs_migrations():
         assert ready.database_url
@@ -111,8 +114,12 @@ def cmd_users_create_admin(settings: Settings, args: argparse.Namespace) -> int:
                 password=password,
                 full_name=args.name,
                 rounds=args.bcrypt_rounds,
+                keep_existing=args.keep_existing,
             )
         )
+    if user is None:
+        print(f"{args.email} has an account already: left as it is")
+        return 0
     print(f"admin {user.email} ready (id {user.id})")
     return 0
 
@@ -369,7 +376,19 @@ def build_parser() -> argparse.ArgumentParser:
     users_commands = users.add_subparsers(dest="users_command", required=True, metavar="COMMAND")
     admin = users_commands.add_parser("create-admin", help="create an admin, or reset one")
     admin.add_argument("--email", required=True)
-    admin.add_argument("--password", help="default: TABLEBOOK_ADMIN_PASSWORD")
+    given = admin.add_mutually_exclusive_group()
+    given.add_argument("--password", help="default: TABLEBOOK_ADMIN_PASSWORD")
+    given.add_argument(
+        "--password-file",
+        type=Path,
+        metavar="PATH",
+        help="read the password from this file's first line (e.g. /run/secrets/admin_password)",
+    )
+    admin.add_argument(
+        "--keep-existing",
+        action="store_true",
+        help="leave an existing account of that email as it is (create the first admin only)",
+    )
     admin.add_argument("--name", default="Administrator", help="full name of a new account")
     admin.add_argument("--bcrypt-rounds", type=_bcrypt_rounds, default=12, help="bcrypt cost")
     admin.set_defaults(handler=cmd_users_create_admin)

@@ -7,7 +7,9 @@ After the migrations (`tablebook.cli`), one asyncio run:
    `<data dir>/admin-password`, so it stays the same from run to run;
 2. the demo restaurant is seeded, unless the venue is set up already;
 3. the API (uvicorn) and every projection run side by side; once the API listens, a
-   short box on stdout gives its address, the docs and the admin's sign-in.
+   short box on stdout gives the staff console's address, the demo venues' booking
+   pages, the API and its docs, and the admin's sign-in. Nothing logs a line per message
+   after it (the notification sender sums its skips up per sweep), so it stays in view.
 
 SIGINT (Ctrl-C) or SIGTERM at any point stops all of it: the projectors finish the batch
 in hand, uvicorn closes its connections, and the process exits 0.
@@ -26,16 +28,17 @@ from typing import Any, TypeVar
 import uvicorn
 
 from booking_core.domain.commands import Actor
+from booking_core.domain.registry import entry_of
 from booking_core.handlers import load_venue
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.asgi import app_for
 from tablebook.database import open_pool
 from tablebook.projector_commands import run_projectors
-from tablebook.seed import DEMO_ADMIN_EMAIL, is_configured, seed_with_progress
+from tablebook.seed import DEMO_ADMIN_EMAIL, DEMO_VENUES, is_configured, seed_with_progress
 from tablebook.settings import Settings
 from tablebook.users_commands import ensure_admin, stored_password
 
-__all__ = ["DevAdmin", "banner", "run_dev"]
+__all__ = ["DevAdmin", "DevDemo", "banner", "run_dev"]
 
 log = logging.getLogger("tablebook.dev")
 
@@ -48,6 +51,13 @@ class DevAdmin:
     password: str
     origin: str
     """Where the password comes from, for the banner."""
+
+
+@dataclass(frozen=True, slots=True)
+class DevDemo:
+    admin: DevAdmin
+    slugs: tuple[str, ...]
+    """The demo venues' slugs, as the registry holds them: their booking pages."""
 
 
 class _Server(uvicorn.Server):
@@ -65,8 +75,8 @@ async def run_dev(settings: Settings, *, host: str, port: int, bcrypt_rounds: in
     assert settings.redis_url
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    admin = await _unless_stopped(_prepare(settings, bcrypt_rounds), stop)
-    if admin is None:
+    demo = await _unless_stopped(_prepare(settings, bcrypt_rounds), stop)
+    if demo is None:
         return
     if settings.log_level != "DEBUG":  # a line per console request would bury the ready box
         logging.getLogger("tablebook.access").setLevel(logging.WARNING)
@@ -90,7 +100,7 @@ async def run_dev(settings: Settings, *, host: str, port: int, bcrypt_rounds: in
             settings=settings,
         )
     )
-    announcing = asyncio.create_task(_announce(server, f"http://{host}:{port}", admin))
+    announcing = asyncio.create_task(_announce(server, f"http://{host}:{port}", demo))
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({serving, projecting, stopped}, return_when=asyncio.FIRST_COMPLETED)
     stop.set()
@@ -99,16 +109,20 @@ async def run_dev(settings: Settings, *, host: str, port: int, bcrypt_rounds: in
     await asyncio.gather(serving, projecting, stopped)
 
 
-def banner(url: str, admin: DevAdmin) -> str:
+def banner(url: str, demo: DevDemo) -> str:
     """The box `tablebook dev` prints once the API listens."""
+    admin = demo.admin
+    pages = [f"{url}/book/{slug}" for slug in demo.slugs]
     lines = [
         "tablebook is running (API and projectors)",
         "",
-        f"  API    {url}/api/v1",
-        f"  Docs   {url}/docs",
-        f"  Admin  {admin.email}",
-        f"         password: {admin.password}",
-        f"         ({admin.origin})",
+        f"  Console  {url}/console (staff)",
+        *(f"  {'Booking' if n == 0 else '':7}  {page}" for n, page in enumerate(pages)),
+        f"  API      {url}/api/v1",
+        f"  Docs     {url}/docs",
+        f"  Admin    {admin.email}",
+        f"           password: {admin.password}",
+        f"           ({admin.origin})",
         "",
         "Ctrl-C stops everything.",
     ]
@@ -117,7 +131,7 @@ def banner(url: str, admin: DevAdmin) -> str:
     return "\n".join([rule, *(f"| {line.ljust(width)} |" for line in lines), rule])
 
 
-async def _prepare(settings: Settings, bcrypt_rounds: int) -> DevAdmin:
+async def _prepare(settings: Settings, bcrypt_rounds: int) -> DevDemo:
     assert settings.database_url
     admin = _admin(settings)
     pool = await open_pool(settings.database_url, min_size=1, max_size=4)
@@ -139,9 +153,15 @@ async def _prepare(settings: Settings, bcrypt_rounds: int) -> DevAdmin:
             )
             for summary in summaries:
                 log.info(summary.line())
+        slugs = []
+        for at in DEMO_VENUES:
+            state, _ = await load_venue(store, at.venue_id)
+            entry = entry_of(at.venue_id, state)
+            if entry is not None:
+                slugs.append(entry.slug)
     finally:
         await pool.close()
-    return admin
+    return DevDemo(admin, tuple(slugs))
 
 
 def _admin(settings: Settings) -> DevAdmin:
@@ -151,10 +171,10 @@ def _admin(settings: Settings) -> DevAdmin:
     return DevAdmin(DEMO_ADMIN_EMAIL, stored_password(path), f"kept in {path}")
 
 
-async def _announce(server: uvicorn.Server, url: str, admin: DevAdmin) -> None:
+async def _announce(server: uvicorn.Server, url: str, demo: DevDemo) -> None:
     while not server.started:  # noqa: ASYNC110 - uvicorn sets a flag, it has no event
         await asyncio.sleep(0.05)
-    print(banner(url, admin), flush=True)
+    print(banner(url, demo), flush=True)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:

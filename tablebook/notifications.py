@@ -12,7 +12,10 @@ share the work): each row turns `sending`, its attempt is counted and it is leas
   one more);
 - `skipped` with the reason: the channel is not configured, the event is older than
   `max_age` (a first deployment over an old history), the booking has started, or the
-  account an email was to go to is gone, deactivated or a staff member's.
+  account an email was to go to is gone, deactivated or a staff member's. Skips are
+  logged as one line per sweep (until nothing due is left), counted by reason: a
+  deployment without SMTP or Twilio skips every message, and a line each would bury the
+  rest.
 
 An email whose recipient is `account:{user_id}` (an online booking made from an account
 without `guest_email`) goes to that account's address as the users table has it when the
@@ -35,6 +38,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -150,6 +154,7 @@ class Sender:
         self._config = config
         self._batch_size = batch_size
         self._lease = config.lease_seconds
+        self._skipped: Counter[str] = Counter()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until `stop` is set. A lost server never ends it: the batch is tried
@@ -173,8 +178,10 @@ class Sender:
                     handled = 0
                 backoff.succeeded()
                 if handled < self._batch_size:
+                    self._log_skipped()
                     await _wait(listener, stop, self._config.poll_seconds)
         finally:
+            self._log_skipped()
             await listener.stop()
         log.info("sender stopped")
 
@@ -196,6 +203,7 @@ class Sender:
         total = 0
         while handled := await self.step():
             total += handled
+        self._log_skipped()
         return total
 
     async def _claim(self) -> list[Claimed]:
@@ -309,7 +317,16 @@ class Sender:
     ) -> None:
         await self._execute(_FINISHED, (status, error, reason, message.id))
         if status == "skipped":
-            log.info("skipped", extra={**_fields(message), "reason": reason})
+            self._skipped[reason or "no reason given"] += 1
+
+    def _log_skipped(self) -> None:
+        """One line for the messages skipped since the last, counted by reason (the
+        reasons name settings and rules, never a guest)."""
+        if not self._skipped:
+            return
+        reasons = "; ".join(f"{reason}: {n}" for reason, n in sorted(self._skipped.items()))
+        log.info("skipped", extra={"count": self._skipped.total(), "reasons": reasons})
+        self._skipped.clear()
 
     async def _execute(self, query: str, params: tuple[Any, ...]) -> None:
         async with self._pool.connection() as connection:

@@ -2,7 +2,12 @@
 
 Accounts live in the `users` table (see `api.accounts`); this module only checks what an
 operator typed and hands it to `UserStore.upsert_admin`, so running it again with a new
-password changes that account's password and keeps one account.
+password changes that account's password and keeps one account. The password comes from
+`--password`, `--password-file` (a secret mounted as a file, e.g. by docker compose: it
+stays out of the process list and the environment) or `TABLEBOOK_ADMIN_PASSWORD`. With
+`--keep-existing` an account of that email is left as it is: a deployment can run it at
+every start to create its first admin without signing the admin out each time, or undoing
+a deactivation or a change of role made since.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ __all__ = [
     "create_admin",
     "create_admin_in",
     "ensure_admin",
+    "password_from_file",
     "stored_password",
 ]
 
@@ -41,6 +47,17 @@ def check_account(email: str, password: str) -> None:
     unfit = password_problem(password)
     if unfit is not None:
         raise InvalidAccount(f"the password {unfit}")
+
+
+def password_from_file(path: Path) -> str:
+    """The password in the file `path`: its first line, without the line break a secret
+    file usually ends with (and a password cannot hold)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        raise InvalidAccount(f"cannot read the password file {str(path)!r}: {reason}") from None
+    return text.splitlines()[0] if text else ""
 
 
 async def create_admin(
@@ -99,11 +116,20 @@ def stored_password(path: Path) -> str:
 
 
 async def create_admin_in(
-    database_url: str, *, email: str, password: str, full_name: str, rounds: int
-) -> User:
-    """`create_admin` with a pool of its own: for the command line."""
+    database_url: str,
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    rounds: int,
+    keep_existing: bool = False,
+) -> User | None:
+    """`create_admin` with a pool of its own: for the command line. With `keep_existing`,
+    None when an account of that email exists (it is left as it is)."""
     pool = await open_pool(database_url, min_size=1, max_size=1)
     try:
+        if keep_existing and await UserStore(pool).credentials(email) is not None:
+            return None
         return await create_admin(
             pool, email=email, password=password, full_name=full_name, rounds=rounds
         )

@@ -426,6 +426,40 @@ async def test_a_channel_without_settings_is_skipped_with_the_reason(
     assert len(mailbox.messages) == 1
 
 
+async def test_skips_are_one_log_line_per_sweep_counted_by_reason_naming_no_guest(
+    store: PostgresEventStore,
+    pool: AsyncConnectionPool[Any],
+    database_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = datetime.now(UTC)
+    await open_venue(store, now, ZONE)
+    for days in (3, 4, 5):
+        await place(store, now, booking_id=f"b-ada-{days}", days=days)
+    await project(store, pool)
+    settings = settings_for(database_url)  # neither SMTP nor Twilio
+    sender = Sender(pool, database_url, transports(settings), settings.notifications, batch_size=2)
+    caplog.set_level(logging.INFO, logger="tablebook.notifications")
+    stop = asyncio.Event()
+    running = asyncio.create_task(sender.run(stop))
+    deadline = asyncio.get_running_loop().time() + 10
+    while not [r for r in caplog.records if r.getMessage() == "skipped"]:
+        assert asyncio.get_running_loop().time() < deadline, "no line for the skipped messages"
+        await asyncio.sleep(0.05)
+    stop.set()
+    await running
+
+    [line] = [r for r in caplog.records if r.getMessage() == "skipped"]
+    assert line.__dict__["count"] == 6, "three placements, by email and by SMS, in three batches"
+    assert line.__dict__["reasons"] == (
+        "SMS is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM): 3;"
+        " email is not configured (SMTP_HOST is unset): 3"
+    )
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    for personal in ("ada@example.test", "+15557654321", "Lovelace", "b-ada-"):
+        assert personal not in logged
+
+
 async def test_an_sms_provider_that_is_down_is_retried_with_backoff_then_failed(
     store: PostgresEventStore,
     pool: AsyncConnectionPool[Any],

@@ -225,6 +225,41 @@ async def _token_version(pool: AsyncConnectionPool[Any], email: str) -> int:
     return int(row[0])
 
 
+async def test_create_admin_reads_a_secret_file_and_can_leave_an_existing_account_alone(
+    pool: AsyncConnectionPool[Any], database_url: str, tmp_path: Path
+) -> None:
+    email = f"grace.{uuid.uuid4().hex[:8]}@example.com"
+    secret = tmp_path / "admin_password"
+    secret.write_text("correct horse battery staple\n")
+    created = await asyncio.to_thread(
+        create_admin, database_url, tmp_path, "--email", email, "--password-file", str(secret)
+    )
+    assert created.returncode == 0, created.stderr
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT password_hash FROM users WHERE lower(email) = lower(%s)", (email,)
+        )
+        row = await cursor.fetchone()
+    assert row is not None
+    assert bcrypt.checkpw(b"correct horse battery staple", row[0].encode())
+
+    secret.write_text("a password changed since\n")
+    again = await asyncio.to_thread(
+        create_admin,
+        database_url,
+        tmp_path,
+        *("--email", email, "--password-file", str(secret), "--keep-existing"),
+    )
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == f"{email} has an account already: left as it is\n"
+    async with pool.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT password_hash FROM users WHERE lower(email) = lower(%s)", (email,)
+        )
+        kept = await cursor.fetchone()
+    assert kept == row
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -232,12 +267,17 @@ async def _token_version(pool: AsyncConnectionPool[Any], email: str) -> int:
         (["--email", "ada@example.com", "--password", "short"], "at least 8 characters"),
         (["--email", "ada@example.com"], "TABLEBOOK_ADMIN_PASSWORD"),
         (["--email", "ada@example.com", "--password", "mot de passe très sûr " * 4], "72 bytes"),
+        (
+            ["--email", "ada@example.com", "--password-file", "no-such-secret"],
+            "cannot read the password file 'no-such-secret': No such file or directory",
+        ),
     ],
     ids=[
         "a malformed email",
         "a short password",
         "no password at all",
         "a password longer than bcrypt reads",
+        "a password file that is not there",
     ],
 )
 def test_create_admin_refuses_with_one_clear_line(
@@ -315,6 +355,13 @@ class Dev:
         return code, time.monotonic() - started
 
 
+async def wait_for_log(tmp_path: Path, text: str) -> None:
+    deadline = time.monotonic() + 30
+    while text not in dev_log(tmp_path):
+        assert time.monotonic() < deadline, f"no {text!r} in the log"
+        await asyncio.sleep(0.1)
+
+
 async def wait_for_projections(pool: AsyncConnectionPool[Any], redis: Redis, prefix: str) -> int:
     """The bookings projection's row count, once it and the availability model have rows."""
     deadline = time.monotonic() + 30
@@ -348,11 +395,17 @@ async def test_dev_seeds_once_serves_projects_and_stops_cleanly(
         shown = await asyncio.to_thread(dev.wait_for_banner)
         password = (tmp_path / "data" / "admin-password").read_text().strip()
         assert f"http://127.0.0.1:{port}/docs" in shown
+        assert f"http://127.0.0.1:{port}/console" in shown
+        for at in DEMO_VENUES:
+            assert f"http://127.0.0.1:{port}/book/{at.slug}" in shown
         assert DEMO_ADMIN_EMAIL in shown
         assert f"password: {password}" in shown
         assert get(f"http://127.0.0.1:{port}/health/live")[0] == 200
         await pool.open()
         assert await wait_for_projections(pool, redis, prefix) >= 180
+        # Without SMTP or Twilio every message is skipped: one line says so, not one each.
+        await wait_for_log(tmp_path, "logger=tablebook.notifications msg=skipped")
+        assert "notification=" not in dev_log(tmp_path)
         code, seconds = await asyncio.to_thread(dev.stop, signal.SIGINT)
         assert (code, seconds < STOP_SECONDS) == (0, True), dev_log(tmp_path)
 
