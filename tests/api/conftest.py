@@ -32,6 +32,7 @@ from playwright.async_api import Browser, Page, async_playwright
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
+import projectors.registry as registry
 from api.accounts import PasswordHasher, UserStore
 from api.app import create_app
 from api.services import ApiConfig, Services
@@ -46,6 +47,7 @@ from booking_core.domain.streams import DEFAULT_VENUE_ID
 from booking_core.domain.values import OpeningHours, Shift, TurnTime
 from booking_core.handlers import add_table, book_table, change_venue
 from booking_core.store.postgres import PostgresEventStore
+from read_models.model_keys import model_root, ready_key
 from tablebook.runtime import open_services
 from tests.support.models import clear_read_models
 from tests.support.scope import TEST_VENUE, open_test_venue, to_test_venue, wait_for_test_venue
@@ -86,6 +88,21 @@ async def _reset(pool: AsyncConnectionPool[Any], redis_url: str, prefix: str) ->
     redis = Redis.from_url(redis_url)
     try:
         await clear_read_models(pool, redis, prefix)
+    finally:
+        await redis.aclose()
+
+
+async def _redis_models_ready(redis_url: str, prefix: str, timeout: float = 60.0) -> None:
+    """Wait until the daemon has built every Redis model from the first event and marked
+    it readable: until then reads answer 503 `model-not-ready`, as they should."""
+    keys = [ready_key(model_root(prefix, p.name)) for p in registry.REDIS_PROJECTIONS]
+    redis = Redis.from_url(redis_url)
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while await redis.exists(*keys) < len(keys):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("the projector daemon never made its Redis models ready")
+            await asyncio.sleep(0.05)
     finally:
         await redis.aclose()
 
@@ -178,6 +195,7 @@ async def world(
     )
     try:
         await wait_for_test_venue(pool)
+        await _redis_models_ready(redis_url, redis_prefix)
         yield World(pool, store, redis_prefix)
     finally:
         daemon.send_signal(signal.SIGTERM)
