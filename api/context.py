@@ -24,7 +24,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, HTTPException
 from redis.asyncio import Redis
 
-from api.accounts.limits import AddressLimiter, LoginLimiter
+from api.accounts.limits import AddressLimiter, LoginLimiter, login_key
 from api.accounts.security import TokenService, authenticate, require_admin
 from api.accounts.users import PasswordHasher, User, UserStore
 from api.refused import Refused
@@ -142,6 +142,7 @@ class Api:
             account_alert=config.login_account_alert_failures,
             first_delay_seconds=config.login_first_delay_seconds,
             max_delay_seconds=config.login_max_delay_seconds,
+            key=login_key(config.secret_key),
         )
         self.registrations = AddressLimiter(
             services.redis,

@@ -337,3 +337,9 @@ class Settings:
             raise SettingsError("BCRYPT_ROUNDS must be at least 10 in production")
         if self.public_base_url == DEVELOPMENT_PUBLIC_BASE_URL:
             raise SettingsError("PUBLIC_BASE_URL must be set in production (not the default)")
+        if "*" in self.forwarded_allow_ips:
+            raise SettingsError(
+                "FORWARDED_ALLOW_IPS must name the proxies' addresses or networks in"
+                " production, not *: with *, any client could name its own address"
+                " in X-Forwarded-For and escape the per-address limits"
+            )

@@ -97,11 +97,18 @@ class AuthController(Controller):
         address = client_address(request)
         email = data.username.strip()
         attempt = await api.logins.attempt(email, address)  # a failure until it succeeds
-        found = await api.users.credentials(email) if email else None
-        user, hashed = found if found else (None, None)
-        if not await api.passwords.verify(data.password, hashed) or user is None:
+        try:
+            found = await api.users.credentials(email) if email else None
+            user, hashed = found if found else (None, None)
+            right = await api.passwords.verify(data.password, hashed) and user is not None
+        except Exception:
+            await api.logins.withdrawn(attempt)  # a fault, not a guess
+            raise
+        if not right or user is None:
+            await api.logins.failed(attempt)
             raise NotAuthorizedException(detail="Wrong email or password.")
         if not user.is_active:
+            await api.logins.failed(attempt)
             raise NotAuthorizedException(detail="This account has been deactivated.")
         await api.logins.succeeded(attempt)
         return _access(*api.tokens.issue(user))

@@ -8,6 +8,7 @@ client address (`client_address`); a refusal is a 429 with `Retry-After`
 from __future__ import annotations
 
 import hashlib
+import hmac
 import ipaddress
 import math
 from dataclasses import dataclass
@@ -22,7 +23,13 @@ __all__ = [
     "LoginLimiter",
     "TooManyAttempts",
     "client_address",
+    "login_key",
 ]
+
+
+def login_key(secret_key: str) -> bytes:
+    """The key `LoginLimiter` names accounts under, derived from the service's secret."""
+    return hashlib.sha256(b"tablebook sign-in limits\0" + secret_key.encode()).digest()
 
 
 class TooManyAttempts(Exception):
@@ -115,12 +122,14 @@ class LoginLimiter:
       against it are let through as before. The trade-off: a botnet still gets a guess per
       address per wait (an account-wide wait would stop it, and lock the owner out too);
       bcrypt and the password length rule are what make those guesses worthless.
-    - Counters forget `memory_seconds` after their last failure. A successful sign-in
-      clears the address+account counter and its wait; not the address's counter (it
-      counts other accounts) nor the account's (the owner signing in does not end an
-      attack on it).
+    - Counters forget `memory_seconds` after their last failure (an attempt that succeeds
+      does not keep them). A successful sign-in clears the address+account counter and its
+      wait; not the address's counter (it counts other accounts) nor the account's (the
+      owner signing in does not end an attack on it). An attempt that ends in neither (a
+      server fault) is taken back whole.
 
-    Accounts are keyed by a digest of the email, so Redis holds no email addresses.
+    Accounts are keyed by an HMAC of the email under `key` (derived from the secret key),
+    so Redis holds no email addresses, nor digests anyone could match against a list.
     """
 
     redis: Redis
@@ -131,9 +140,11 @@ class LoginLimiter:
     first_delay_seconds: float = 1.0
     max_delay_seconds: int = 900
     memory_seconds: int = 86_400
+    key: bytes = b""
 
     def _account(self, email: str) -> str:
-        return hashlib.blake2b(email.strip().lower().encode(), digest_size=16).hexdigest()
+        digest = hmac.new(self.key, email.strip().lower().encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
 
     def _keys(self, email: str, address: str) -> tuple[str, str, str]:
         """The failure counters: address+account, address, account."""
@@ -157,7 +168,7 @@ class LoginLimiter:
         One script, so a burst of guesses sent at once sees its own count rising: past the
         free ones the first of them starts the wait and the rest are refused."""
         keys = (*self._keys(email, address), *self.wait_keys(email, address))
-        left, started_address_wait = await self.redis.eval(
+        left, started_address_wait, started_pair_wait = await self.redis.eval(
             _ATTEMPT,
             len(keys),
             *keys,
@@ -174,13 +185,33 @@ class LoginLimiter:
                 seconds,
                 f"Too many wrong passwords from this address; try again in {_plain(seconds)}.",
             )
-        return LoginAttempt(keys, bool(started_address_wait))
+        return LoginAttempt(keys, bool(started_address_wait), bool(started_pair_wait))
+
+    async def failed(self, attempt: LoginAttempt) -> None:
+        """The password was wrong: the counters are remembered `memory_seconds` from now."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for key in attempt.keys[:3]:
+                pipe.expire(key, self.memory_seconds)
+            await pipe.execute()
 
     async def succeeded(self, attempt: LoginAttempt) -> None:
         """The password was right: clear the address+account counter and its wait, and
         take back what the attempt added to the address's and the account's."""
+        await self._take_back(attempt, clear_pair=True)
+
+    async def withdrawn(self, attempt: LoginAttempt) -> None:
+        """The attempt ended in a fault before the password was judged: take back all it
+        added, so a client retrying through an outage is not counted as guessing."""
+        await self._take_back(attempt, clear_pair=False)
+
+    async def _take_back(self, attempt: LoginAttempt, *, clear_pair: bool) -> None:
         await self.redis.eval(
-            _SUCCEEDED, len(attempt.keys), *attempt.keys, int(attempt.started_address_wait)
+            _TAKEN_BACK,
+            len(attempt.keys),
+            *attempt.keys,
+            int(clear_pair),
+            int(attempt.started_pair_wait),
+            int(attempt.started_address_wait),
         )
 
 
@@ -190,17 +221,19 @@ class LoginAttempt:
 
     keys: tuple[str, ...]
     started_address_wait: bool
+    started_pair_wait: bool = False
 
 
 _ATTEMPT = """
 -- KEYS: failures of the address+account, the address, the account; the two waits.
 -- ARGV: per_account, per_address, account_alert, first_ms, max_ms, memory_seconds.
 local left = math.max(redis.call('PTTL', KEYS[4]), redis.call('PTTL', KEYS[5]))
-if left > 0 then return {left, 0} end
+if left > 0 then return {left, 0, 0} end
 local counts = {}
 for i = 1, 3 do
   counts[i] = redis.call('INCR', KEYS[i])
-  redis.call('EXPIRE', KEYS[i], ARGV[6])
+  -- A new counter only: a failure renews it (`failed`), an attempt that succeeds does not.
+  redis.call('EXPIRE', KEYS[i], ARGV[6], 'NX')
 end
 local function wait(failures, free)
   if failures <= free then return 0 end
@@ -213,15 +246,21 @@ local pair_ms = wait(counts[1], free)
 if pair_ms > 0 then redis.call('SET', KEYS[4], 1, 'PX', pair_ms) end
 local address_ms = wait(counts[2], tonumber(ARGV[2]))
 if address_ms > 0 then redis.call('SET', KEYS[5], 1, 'PX', address_ms) end
-return {0, address_ms > 0 and 1 or 0}
+return {0, address_ms > 0 and 1 or 0, pair_ms > 0 and 1 or 0}
 """
 
-_SUCCEEDED = """
--- KEYS: as for an attempt. ARGV: 1 if the attempt started the address's wait.
-redis.call('DEL', KEYS[1], KEYS[4])
+_TAKEN_BACK = """
+-- KEYS: as for an attempt. ARGV: 1 to clear the address+account counter and its wait
+-- (a success); 1 if the attempt started the pair's wait; 1 if it started the address's.
+if ARGV[1] == '1' then
+  redis.call('DEL', KEYS[1], KEYS[4])
+else
+  if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+  if ARGV[2] == '1' then redis.call('DEL', KEYS[4]) end
+end
 for i = 2, 3 do
   if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
 end
-if ARGV[1] == '1' then redis.call('DEL', KEYS[5]) end
+if ARGV[3] == '1' then redis.call('DEL', KEYS[5]) end
 return 0
 """

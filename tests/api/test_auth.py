@@ -222,6 +222,36 @@ async def test_guesses_sent_all_at_once_are_counted_before_any_is_checked(
         await redis.aclose()
 
 
+async def test_only_a_wrong_password_keeps_the_counters_and_a_fault_is_taken_back(
+    redis_url: str, redis_prefix: str
+) -> None:
+    redis = Redis.from_url(redis_url)
+    prefix = f"{redis_prefix}memory-{uuid.uuid4().hex[:8]}:"
+    limiter = LoginLimiter(redis, prefix, per_account=5, memory_seconds=1000, key=b"k")
+    counters = (
+        f"{prefix}login:fails:address:192.0.2.8",
+        f"{prefix}login:fails:account:{limiter._account('ada@example.com')}",
+    )
+    try:
+        await limiter.failed(await limiter.attempt("ada@example.com", "192.0.2.8"))
+        await redis.expire(counters[0], 100)
+        await redis.expire(counters[1], 100)
+        # A right password, then a fault (a server gone mid-check): neither renews nor adds.
+        await limiter.succeeded(await limiter.attempt("ada@example.com", "192.0.2.8"))
+        await limiter.withdrawn(await limiter.attempt("ada@example.com", "192.0.2.8"))
+        for counter in counters:
+            assert int(await redis.get(counter) or 0) == 1
+            assert 0 < await redis.ttl(counter) <= 100
+        await limiter.failed(await limiter.attempt("ada@example.com", "192.0.2.8"))
+        assert 900 < await redis.ttl(counters[0]) <= 1000  # remembered from the last failure
+        names = [key.decode() async for key in redis.scan_iter(match=prefix + "*")]
+        assert names and not [name for name in names if "ada" in name]
+    finally:
+        async for key in redis.scan_iter(match=prefix + "*"):
+            await redis.delete(key)
+        await redis.aclose()
+
+
 async def test_registrations_are_limited_per_address(
     api_config: ApiConfig, database_url: str, redis_url: str, redis_prefix: str, world: World
 ) -> None:

@@ -19,7 +19,8 @@ import pytest
 from redis import Redis
 from redis.asyncio import Redis as AsyncRedis
 
-from api.accounts.limits import LoginLimiter
+from api.accounts.limits import LoginLimiter, login_key
+from tests.api.conftest import SECRET
 
 ATTACKER = "203.0.113.66"
 OFFICE = "198.51.100.10"
@@ -57,7 +58,8 @@ def _fails(server: httpx.Client, email: str, address: str, times: int = 1) -> No
 
 
 def _wait_runs_out(redis_url: str, redis_prefix: str, email: str, address: str) -> None:
-    keys = LoginLimiter(AsyncRedis(), redis_prefix).wait_keys(email, address)  # only names
+    limiter = LoginLimiter(AsyncRedis(), redis_prefix, key=login_key(SECRET))
+    keys = limiter.wait_keys(email, address)  # only names
     with Redis.from_url(redis_url) as redis:
         redis.delete(*keys)
 

@@ -103,6 +103,12 @@ def test_production_refuses_cheap_password_hashes() -> None:
         Settings.from_env({**PRODUCTION, "BCRYPT_ROUNDS": "4"}, dotenv=None)
 
 
+def test_production_refuses_to_believe_any_client_about_its_address() -> None:
+    with pytest.raises(SettingsError, match="FORWARDED_ALLOW_IPS"):
+        Settings.from_env({**PRODUCTION, "FORWARDED_ALLOW_IPS": "10.0.0.5, *"}, dotenv=None)
+    assert Settings.from_env({"FORWARDED_ALLOW_IPS": "*"}, dotenv=None).forwarded_allow_ips
+
+
 def test_forwarded_headers_are_believed_from_no_one_unless_listed() -> None:
     alone = Settings.from_env({}, dotenv=None)
     behind = Settings.from_env({"FORWARDED_ALLOW_IPS": "10.0.0.5, 10.1.0.0/16"}, dotenv=None)
