@@ -11,6 +11,8 @@ import psycopg
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from booking_core.store.connecting import connection_options
+
 config = context.config
 url = config.get_main_option("database_url")
 if not url:
@@ -19,7 +21,9 @@ database_url: str = url
 
 
 def _connect() -> psycopg.Connection[tuple[object, ...]]:
-    return psycopg.connect(database_url)
+    # With a connect timeout per host: a host of the URL that is gone (black-holed, not
+    # refusing) is given up on after seconds, and the next one tried.
+    return psycopg.connect(database_url, **connection_options(database_url))
 
 
 engine = create_engine("postgresql+psycopg://", creator=_connect, poolclass=pool.NullPool)

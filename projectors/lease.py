@@ -301,7 +301,9 @@ class Lease:
     async def end_session(self, tenure: Tenure) -> None:
         """Close the connection the tenure holds the lease on (after a release, or once
         it is lost)."""
-        session = tenure.session
+        await self._end(tenure.session)
+
+    async def _end(self, session: AsyncConnection[Any]) -> None:
         if session in self._sessions:
             self._sessions.discard(session)
             with contextlib.suppress(Exception):
@@ -311,19 +313,28 @@ class Lease:
     async def close(self) -> None:
         """End every session still held (a daemon on its way out)."""
         for session in list(self._sessions):
-            self._sessions.discard(session)
-            with contextlib.suppress(Exception):
-                await session.close()
-            await self.pool.putconn(session)
+            await self._end(session)
 
     async def _take(
         self, connection: AsyncConnection[Any]
     ) -> tuple[str, int, str, int, datetime, float] | None:
         """(previous holder, its epoch, why it is free, our epoch, until, when we asked by
         our clock), or None if the lease is held."""
+        # A look without a lock first: a standby looks several times a second while the
+        # lease is held, and a lock each time would let a standby frozen mid-look hold up
+        # the holder's renewals and batches.
         async with connection.transaction():
+            cursor = await connection.execute(_FREE, self._params())
+            row = await cursor.fetchone()
+        if row is None or row[2] is None:
+            return None
+        limit = str(int(self.seconds * 1000))
+        async with connection.transaction():
+            # Neither waiting for the row's lock, nor (frozen) keeping it, past the lease time.
             await connection.execute(
-                "SELECT set_config('lock_timeout', %s, true)", (str(int(self.seconds * 1000)),)
+                "SELECT set_config('lock_timeout', %s, true),"
+                " set_config('idle_in_transaction_session_timeout', %s, true)",
+                (limit, limit),
             )
             await connection.execute(_LOCK, self._params())
             cursor = await connection.execute(_FREE, self._params())
@@ -384,7 +395,8 @@ class Lease:
                 return tenure
             if not standing_by:
                 standing_by = True
-                await self._log_standing_by()
+                with contextlib.suppress(*SERVER_FAULTS):  # only a log line
+                    await self._log_standing_by()
             await _wait(stop, self.look_every)
         return None
 

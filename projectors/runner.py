@@ -324,13 +324,15 @@ class SqlProjectionRunner(ProjectionRunner):
         checkpoint, and lift the park: one transaction that holds the checkpoint's lock,
         so the venue's later events cannot be applied before these."""
         async with self.pool.connection() as connection, connection.transaction():
-            if self.tenure is not None:
-                await self.tenure.fence(connection)
             checkpoint = (await lock_sql_checkpoints(connection, [self.name]))[self.name]
             parked = await lock_park(connection, self.name, venue_id)
             if parked is None or parked.resume_requested_at is None:
                 return
             records = await venue_events(self._store, venue_id, parked.token, checkpoint)
+            if self.tenure is not None:
+                # After the read (over other connections, however long it takes): the
+                # fence ends a transaction left idle past the lease time.
+                await self.tenure.fence(connection)
             held: Held = {}
             batch = decode_batch(self._codec, records)
             await apply_sql_part(connection, self.projection, self.tables, batch, held)
