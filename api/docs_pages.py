@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from litestar import Router
+from litestar import Router, get
 from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import NotFoundException
 from litestar.openapi.plugins import (
     OpenAPIRenderPlugin,
     RedocRenderPlugin,
     SwaggerRenderPlugin,
 )
-from litestar.static_files import create_static_files_router
+from litestar.params import FromPath
+from litestar.response import File
 from swagger_ui_bundle import swagger_ui_path
 
 __all__ = ["ASSETS", "docs_assets_router", "docs_render_plugins"]
@@ -47,22 +49,38 @@ def docs_render_plugins() -> list[OpenAPIRenderPlugin]:
     ]
 
 
+_ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
+_ASSETS: dict[str, Path] = {
+    **{
+        f"swagger-ui/{name}": Path(str(swagger_ui_path)) / name
+        for name in (
+            "swagger-ui-bundle.js",
+            "swagger-ui.css",
+            "swagger-ui-standalone-preset.js",
+            "favicon-32x32.png",
+        )
+    },
+    "redoc/redoc.standalone.js": REDOC_DIR / "redoc.standalone.js",
+}
+"""Exactly the files the two pages load: not the rest of their packages (Swagger UI's
+own index page, which points at a demo API elsewhere, its OAuth redirect page, source
+maps), which this server has no reason to serve."""
+
+
+@get(
+    "/{kind:str}/{name:str}",
+    include_in_schema=False,
+    cache_control=CacheControlHeader(max_age=86_400),
+    sync_to_thread=False,
+)
+def _docs_asset(kind: FromPath[str], name: FromPath[str]) -> File:
+    path = _ASSETS.get(f"{kind}/{name}")
+    if path is None:
+        raise NotFoundException(detail="No such asset of the API docs.")
+    return File(path=path, media_type=_ASSET_TYPES[path.suffix], content_disposition_type="inline")
+
+
 def docs_assets_router() -> Router:
     """The pages' scripts and styles. They change only with the package, so a browser may
     keep them for a day."""
-    return Router(
-        path=ASSETS,
-        route_handlers=[
-            create_static_files_router(
-                path=f"/{name}",
-                directories=[directory],
-                name=f"docs-assets-{name}",
-                cache_control=CacheControlHeader(max_age=86_400),
-                include_in_schema=False,
-            )
-            for name, directory in (
-                ("swagger-ui", Path(str(swagger_ui_path))),
-                ("redoc", REDOC_DIR),
-            )
-        ],
-    )
+    return Router(path=ASSETS, route_handlers=[_docs_asset])

@@ -11,9 +11,8 @@ import re
 import uuid
 from contextvars import ContextVar, Token
 
-__all__ = ["REQUEST_ID_HEADER", "current_request_id", "enter", "leave", "request_id_from"]
+__all__ = ["current_request_id", "enter", "leave", "request_id_from"]
 
-REQUEST_ID_HEADER = "X-Request-ID"
 _FORM = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _current: ContextVar[str | None] = ContextVar("request_id", default=None)
 

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from redis.asyncio import Redis
 from redis.asyncio.sentinel import Sentinel
@@ -74,9 +74,16 @@ def _host_port(part: str, url: str) -> tuple[str, int]:
 
 
 def _shown(url: str) -> str:
-    """The URL without its credentials, fit for an error message."""
+    """The URL without its credentials or query (which may hold the sentinels' password),
+    fit for an error message."""
     scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}"
+    return f"{scheme}://{rest.rpartition('@')[2].partition('?')[0]}"
+
+
+def _query(query: str) -> dict[str, str]:
+    """`a=b&c=d`, percent-decoded; a `+` stays a `+` (a password may hold one)."""
+    pairs = (part.partition("=") for part in query.split("&") if part)
+    return {unquote(key): unquote(value) for key, _, value in pairs}
 
 
 def parse_sentinel_url(url: str) -> SentinelTarget | None:
@@ -105,11 +112,11 @@ def parse_sentinel_url(url: str) -> SentinelTarget | None:
         )
     if len(path) == 2 and not path[1].isdigit():
         raise ValueError(f"REDIS_URL names a database that is not a number: {path[1]!r}")
-    query = parse_qs(parts.query, keep_blank_values=True)
+    query = _query(parts.query)
     unknown = set(query) - {"sentinel_password"}
     if unknown:
         raise ValueError(f"REDIS_URL has unknown parameters: {', '.join(sorted(unknown))}")
-    sentinel_password = query.get("sentinel_password", [""])[-1]
+    sentinel_password = query.get("sentinel_password", "")
     return SentinelTarget(
         sentinels=sentinels,
         service=unquote(path[0]),

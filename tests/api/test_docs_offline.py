@@ -63,3 +63,9 @@ async def test_the_api_docs_need_nothing_but_this_server(
 async def test_the_docs_assets_are_not_part_of_the_api_schema(client: Client) -> None:
     schema = (await client.get("/openapi.json")).json()
     assert not [path for path in schema["paths"] if path.startswith("/docs-assets")]
+
+
+async def test_only_the_files_the_pages_load_are_served(client: Client) -> None:
+    for elsewhere in ("index.html", "swagger-initializer.js", "swagger-ui-bundle.js.map"):
+        assert (await client.get(f"/docs-assets/swagger-ui/{elsewhere}")).status_code == 404
+    assert (await client.get("/docs-assets/redoc/LICENSE")).status_code == 404

@@ -68,6 +68,15 @@ def test_a_refusal_never_shows_the_password() -> None:
     with pytest.raises(ValueError) as refused:
         parse_sentinel_url("redis+sentinel://:hunter2@sentinel-a")
     assert "hunter2" not in str(refused.value)
+    with pytest.raises(ValueError) as refused:
+        parse_sentinel_url("redis+sentinel://sentinel-a?sentinel_password=hunter3")
+    assert "hunter3" not in str(refused.value)
+
+
+def test_a_plus_in_the_sentinels_password_stays_a_plus() -> None:
+    target = parse_sentinel_url("redis+sentinel://s1/svc?sentinel_password=a+b%2Bc")
+    assert target is not None
+    assert target.sentinel_password == "a+b+c"
 
 
 def test_settings_refuse_a_malformed_redis_url_at_start_up() -> None:
