@@ -37,13 +37,15 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-import projectors.registry as registry
 from booking_core.store import ConsistencyToken
 from booking_core.store.postgres import PostgresEventStore
-from read_models.consistency import wait_for_projections
 from tablebook.database import open_pool
 from tests.support.autofailover import Formation, missing_auto_failover
-from tests.support.models import assert_equal_to_a_rebuild, dump_sql_across_batches
+from tests.support.models import (
+    all_caught_up,
+    assert_equal_to_a_rebuild,
+    dump_sql_across_batches,
+)
 from tests.support.scope import to_test_venue, wait_for_test_venue
 from tests.support.throwaway import ThrowawayRedis, free_port, missing_servers, real_clock_env
 from tests.support.venue import days_ahead, open_venue_with_admin
@@ -66,8 +68,6 @@ that the failover time is measured to a fifth of a second."""
 SLOTS = ("08:00", "10:00", "12:00", "14:00", "16:00", "18:00", "20:00")
 TABLES_PER_SLOT = 3
 """`open_venue`'s three tables, two-hour turns: three bookings at each of these times."""
-SQL_NAMES = [p.name for p in registry.SQL_PROJECTIONS] + list(registry.PROCESS_MANAGER_NAMES)
-REDIS_NAMES = [p.name for p in registry.REDIS_PROJECTIONS]
 
 
 @pytest.fixture
@@ -304,15 +304,7 @@ async def test_the_primary_dies_under_load_and_no_acknowledged_booking_is_lost(
 
         # The projections catch up, and equal a rebuild.
         caught_up_from = time.monotonic()
-        await wait_for_projections(
-            max(load.tokens),
-            pool=pool,
-            redis=redis,
-            redis_prefix=PREFIX,
-            sql=SQL_NAMES,
-            redis_names=REDIS_NAMES,
-            timeout=60,
-        )
+        await all_caught_up(max(load.tokens), pool, redis, PREFIX, timeout=60)
         catch_up = time.monotonic() - caught_up_from
         assert daemon.poll() is None, "the projector daemon exited"
         assert _stop(daemon) == 0
