@@ -27,7 +27,7 @@ from bench import (
 )
 from bench.chart import write_chart
 from bench.harness import Measure, print_table, scratch_database, server_urls
-from bench.load import WRK_MISSING, have_wrk
+from bench.load import ensure_wrk, have_wrk
 
 Suite = Callable[[str, str], list[Measure]]
 SUITES: dict[str, Suite] = {
@@ -68,8 +68,7 @@ def main() -> int:
     unknown = set(chosen) - set(SUITES)
     if unknown:
         parser.error(f"unknown suite(s): {', '.join(sorted(unknown))}")
-    if not have_wrk():
-        print(WRK_MISSING, file=sys.stderr)
+    ensure_wrk(lambda line: print(line, file=sys.stderr, flush=True))
     # On SIGTERM, unwind like Ctrl-C: stop the servers, drop the scratch databases.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     measures: list[Measure] = []

@@ -22,7 +22,15 @@ import httpx
 
 from bench.harness import percentile
 
-__all__ = ["WRK_MISSING", "LoadResult", "book_load", "get_load", "have_wrk"]
+__all__ = [
+    "WRK_MISSING",
+    "LoadResult",
+    "book_load",
+    "ensure_wrk",
+    "get_load",
+    "have_wrk",
+    "post_load",
+]
 
 LUA = Path(__file__).parent / "lua"  # load.lua: the requests wrk sends
 WRK_MISSING = (
@@ -52,6 +60,48 @@ class LoadResult:
 
 def have_wrk() -> bool:
     return shutil.which("wrk") is not None
+
+
+def _installer() -> list[str] | None:
+    """How to install Debian's wrk here: apt-get as root, or through sudo without a
+    password; None where neither is possible (not Debian, or no rights)."""
+    if shutil.which("apt-get") is None:
+        return None
+    if os.geteuid() == 0:
+        return ["apt-get"]
+    if (
+        shutil.which("sudo")
+        and subprocess.run(["sudo", "-n", "true"], capture_output=True, check=False).returncode == 0
+    ):
+        return ["sudo", "-n", "apt-get"]
+    return None
+
+
+def ensure_wrk(say: Callable[[str], None]) -> bool:
+    """Find wrk, or install Debian's package where this machine allows it; say plainly
+    what happened. False means the Python generator stands in."""
+    if have_wrk():
+        return True
+    apt = _installer()
+    if apt is None:
+        say(WRK_MISSING)
+        return False
+    say("wrk is not installed: installing Debian's package (apt-get install -y wrk) ...")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+
+    def apt_get(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([*apt, *args], capture_output=True, check=False, env=env)
+
+    installed = apt_get("install", "-y", "wrk")
+    if installed.returncode != 0:  # the package lists may be missing or stale
+        apt_get("update")
+        installed = apt_get("install", "-y", "wrk")
+    if have_wrk():
+        say("wrk installed.")
+        return True
+    say(f"installing wrk failed ({installed.stderr.decode(errors='replace').strip()[-200:]}).")
+    say(WRK_MISSING)
+    return False
 
 
 def _epoch(day: date) -> int:
@@ -192,3 +242,14 @@ def get_load(
         return httpx.Request("GET", f"{base_url}{path}")
 
     return asyncio.run(_python(base_url, connections, seconds, make, 200))
+
+
+def post_load(base_url: str, path: str, connections: int, seconds: float) -> LoadResult:
+    """POST `path` with the same small JSON body every time; success is 201."""
+    if have_wrk():
+        return _wrk(base_url, connections, seconds, ["post", path])
+
+    def make(n: int) -> httpx.Request:
+        return httpx.Request("POST", f"{base_url}{path}", json={"bench": True})
+
+    return asyncio.run(_python(base_url, connections, seconds, make, 201))

@@ -7,6 +7,8 @@
 --   wrk ... -s load.lua URL -- get PATH FIRST_DAY_EPOCH DAYS HOURS
 --     GET PATH with {date} and {hour} filled from n, spread over DAYS days and HOURS
 --     hours from FIRST_DAY. Success is 200.
+--   wrk ... -s load.lua URL -- post PATH
+--     POST PATH with a small JSON body, the same every time. Success is 201.
 --
 -- done() prints one line, WRK_RESULT {json}, that bench/load.py reads.
 
@@ -30,6 +32,12 @@ function init(args)
     expected = 201
     wrk.method = "POST"
     wrk.headers["Authorization"] = "Bearer " .. args[2]
+    wrk.headers["Content-Type"] = "application/json"
+  elseif mode == "post" then
+    expected = 201
+    wrk.method = "POST"
+    wrk.path = args[2]
+    wrk.body = '{"bench":true}'
     wrk.headers["Content-Type"] = "application/json"
   else
     template = args[2]
@@ -60,6 +68,7 @@ end
 
 function request()
   if mode == "book" then return booking() end
+  if mode == "post" then return wrk.format() end
   return read()
 end
 
