@@ -249,10 +249,12 @@ class PublicBookingsController(Controller):
                 manage_token=token,
             )
             result = await book_table(api.store, command, idempotency=ctx.idempotency)
-            written = _booking_out(venue.id, result, token)
+            # A repeat of the request never gets the token: the email carries it.
+            written = _booking_out(venue.id, result, None if result.duplicate else token)
             location = f"{request.url.path.rstrip('/')}/{booking_id}"
             headers = {**written.headers, "Location": location}
-            return Written(written.body, written.token, 201, headers)
+            untold = msgspec.structs.replace(written.body, manage_token=None)
+            return Written(written.body, written.token, 201, headers, replayed=untold)
 
         return await api.write(request, account or _SCOPE, run, venue_id=venue.id)
 

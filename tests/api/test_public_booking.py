@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 
 from api.app import create_app
 from api.book import BOOK_DIR
+from api.context import forget_replays
 from api.services import ApiConfig, Services
 from booking_core.domain.commands import BookTable, public_guest
 from booking_core.handlers import book_table
@@ -113,6 +114,28 @@ async def test_a_guest_without_an_account_books_with_an_email_and_gets_a_token_o
     assert {k: v for k, v in shown.items() if k != "manage_token"} == {
         k: v for k, v in booked.items() if k != "manage_token"
     }
+
+
+async def test_a_repeated_booking_request_never_gets_the_token_again_and_redis_keeps_none(
+    client: Client, world: World, redis: Redis, days: Iterator[dt.date]
+) -> None:
+    body = _body(next(days))
+    once = {"Idempotency-Key": f"page-{uuid.uuid4().hex}"}
+    first = await client.post(f"{PUBLIC}/", json=body, headers=once)
+    assert first.status_code == 201, first.text
+    token = first.json()["manage_token"]
+    assert token
+
+    replayed = await client.post(f"{PUBLIC}/", json=body, headers=once)
+    assert replayed.headers.get("Idempotent-Replayed") == "true"
+    assert (replayed.json()["id"], replayed.json()["manage_token"]) == (first.json()["id"], None)
+    kept = [await redis.get(k) async for k in redis.scan_iter(match=f"{world.redis_prefix}*")]
+    assert not [v for v in kept if isinstance(v, bytes) and token.encode() in v]
+
+    # With the kept copy gone the request runs again and is known by its command id.
+    await forget_replays(redis, world.redis_prefix)
+    again = await client.post(f"{PUBLIC}/", json=body, headers=once)
+    assert (again.json()["id"], again.json()["manage_token"]) == (first.json()["id"], None)
 
 
 async def test_any_other_token_is_the_404_of_a_booking_that_does_not_exist(
