@@ -192,6 +192,12 @@ async def test_a_signed_in_guest_books_without_an_email_and_the_booking_is_their
         404,
         "booking-not-found",
     )
+    # Its guest, signed in, gets its calendar file; no other account does.
+    calendar = await client.get(f"{PUBLIC}/{booked['id']}/calendar.ics", headers=guest)
+    assert calendar.status_code == 200, calendar.text
+    assert "BEGIN:VEVENT" in calendar.text
+    elsewhere = await client.get(f"{PUBLIC}/{booked['id']}/calendar.ics", headers=admin)
+    problem_of(elsewhere, 404, "booking-not-found")
     bad = await client.post(f"{PUBLIC}/", json=body, headers={"Authorization": "Bearer nope"})
     assert bad.status_code == 401
     # Staff signed in on the page book as guests: a rule is a refusal, not a question.
