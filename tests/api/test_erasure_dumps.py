@@ -23,7 +23,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from psycopg import sql
@@ -39,6 +38,7 @@ from read_models.consistency import wait_for_projections
 from tests.api.conftest import Headers, World
 from tests.support.models import SQL_TABLES
 from tests.support.scope import TEST_VENUE
+from tests.support.tools import missing
 
 Client = AsyncTestClient[Litestar]
 
@@ -89,7 +89,7 @@ def _pg_dump() -> str:
         candidates.append(str(Path(embedded.origin).parent / "pginstall" / "bin" / "pg_dump"))
     found = [c for c in dict.fromkeys(candidates) if c and Path(c).is_file()]
     if not found:
-        pytest.skip("pg_dump is not installed")
+        missing("pg_dump is not installed (apt-get install -y postgresql-client)")
     return max(found, key=_major_version)
 
 
