@@ -393,6 +393,7 @@ async def test_the_page_is_served_for_a_venue_and_a_404_page_for_any_other_slug(
     assert page.headers["content-type"].startswith("text/html")
     assert 'class="embed"' not in page.text
     assert "book.js" in page.text
+    assert '<link rel="icon" href="data:,">' in page.text  # the browser asks for no favicon.ico
     embedded = await client.get(f"/book/{slug}?embed=1")
     assert '<html lang="en" class="embed">' in embedded.text
     missing = await client.get("/book/no-such-venue-here")
