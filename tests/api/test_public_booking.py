@@ -13,11 +13,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from icalendar import Calendar
 from litestar import Litestar
@@ -32,7 +33,7 @@ from booking_core.domain.commands import BookTable, public_guest
 from booking_core.handlers import book_table
 from read_models.as_of import booking_as_of
 from tablebook.runtime import open_services
-from tests.api.conftest import TIME_ZONE, Headers, World, problem_of
+from tests.api.conftest import TIME_ZONE, Headers, World, problem_of, serving
 from tests.support.scope import TEST_VENUE, to_test_venue
 
 Client = AsyncTestClient[Litestar]
@@ -383,6 +384,39 @@ async def test_the_page_s_writes_are_limited_per_address(
     problem_of(moved, 429, "too-many-requests")
     # Reading is not a write: the guest still sees their booking.
     assert (await limited.get(f"{PUBLIC}/{booked['id']}", headers=headers)).status_code == 200
+
+
+@pytest.fixture
+async def limited_server(
+    database_url: str, redis_url: str, redis_prefix: str, world: World
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A `tablebook serve` whose page may write twice per address, and which believes
+    `X-Forwarded-For` from this host: the test speaks as several clients."""
+    with serving(
+        database_url,
+        redis_url,
+        redis_prefix,
+        FORWARDED_ALLOW_IPS="127.0.0.1",
+        PUBLIC_WRITES_PER_ADDRESS="2",
+    ) as url:
+        hooks = {"request": [to_test_venue], "response": []}
+        async with httpx.AsyncClient(base_url=url, timeout=10, event_hooks=hooks) as client:
+            yield client
+
+
+async def test_one_address_past_its_limit_leaves_another_free_to_book(
+    limited_server: httpx.AsyncClient, days: Iterator[dt.date]
+) -> None:
+    day = next(days)
+    one, other = "203.0.113.7", "198.51.100.8"
+
+    def book(address: str, time: str) -> Awaitable[httpx.Response]:
+        headers = {"X-Forwarded-For": address}
+        return limited_server.post(f"{PUBLIC}/", json=_body(day, time), headers=headers)
+
+    assert [(await book(one, t)).status_code for t in ("15:00", "15:30")] == [201, 201]
+    problem_of(await book(one, "16:00"), 429, "too-many-requests")
+    assert (await book(other, "16:00")).status_code == 201
 
 
 async def test_the_page_is_served_for_a_venue_and_a_404_page_for_any_other_slug(
