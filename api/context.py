@@ -215,9 +215,10 @@ class Api:
         Without a key, each request is a new command. With one, the command id (and every
         id the request creates) derives from the user and the key, and the event store
         records the key with the request's fingerprint in the same transaction as the
-        events. The first response is kept for a day: a repeat with the same body gets it
-        back; a repeat with another body is a 422. If the kept copy is gone, the repeat
-        runs again, is recognised by its command id, and answers with the current state.
+        events. The first response is kept for a day (as `Written.replayed` has it, when
+        given): a repeat with the same body gets it back; a repeat with another body is a
+        422. If the kept copy is gone, the repeat runs again, is recognised by its command
+        id, and answers with the current state.
         """
         key = request.headers.get(IDEMPOTENCY_HEADER)
         if key is None:
@@ -244,11 +245,14 @@ class Api:
         command_id = uuid.uuid5(_NAMESPACE, scoped).hex
         idempotency = IdempotencyKey(key=scoped, fingerprint=fingerprint)
         written = await run(WriteContext(actor, command_id, idempotency, venue_id))
-        replay = _Replay(fingerprint, written.status, _json(written.body), written.headers_out())
+        answer = _Replay(fingerprint, written.status, _json(written.body), written.headers_out())
+        copy = answer
+        if written.replayed is not None:
+            copy = msgspec.structs.replace(answer, body=_json(written.replayed))
         await self.services.redis.set(  # nx: concurrent repeats keep the first copy
-            replay_key, msgspec.msgpack.encode(replay), ex=_REPLAY_SECONDS, nx=True
+            replay_key, msgspec.msgpack.encode(copy), ex=_REPLAY_SECONDS, nx=True
         )
-        return _respond(replay)
+        return _respond(answer)
 
     async def forget_replays(self) -> int:
         """`forget_replays` on this deployment's Redis: call it once an erasure commits."""
@@ -286,6 +290,9 @@ class Written(Generic[T]):
     token: ConsistencyToken | None
     status: int = 200
     headers: Mapping[str, str] = field(default_factory=dict)
+    replayed: T | None = None
+    """What a repeat under the same `Idempotency-Key` gets back, when it is not `body`:
+    a body holding a credential given only once keeps it out of the copy kept in Redis."""
 
     def headers_out(self) -> dict[str, str]:
         out = dict(self.headers)

@@ -226,6 +226,19 @@ _EXPORTED_ENTRY: dict[str, Any] = {
         }
     ],
 }
+_EXPORTED_PROFILE: dict[str, Any] = {
+    "venue_id": _VENUE["id"],
+    "guest_id": _GUEST_ID,
+    "tags": ["VIP"],
+    "notes": "Prefers the window.",
+    "events": [
+        {
+            "type": "GuestProfileNoted",
+            "recorded_at": _CREATED,
+            "data": {"person": _GUEST_ID, "tags": ["VIP"], "notes": "Prefers the window."},
+        }
+    ],
+}
 
 EXAMPLES: dict[str, Any] = {
     "AccessToken": {
@@ -436,6 +449,7 @@ EXAMPLES: dict[str, Any] = {
     "ExportedEvent": _EXPORTED_EVENT,
     "ExportedBooking": _EXPORTED_BOOKING,
     "ExportedWaitlistEntry": _EXPORTED_ENTRY,
+    "ExportedProfile": _EXPORTED_PROFILE,
     "ExportedGuest": {"venue_id": _VENUE["id"], "guest_id": _GUEST_ID},
     "PersonalData": {
         "exported_at": _CREATED,
@@ -443,6 +457,7 @@ EXAMPLES: dict[str, Any] = {
         "guests": [{"venue_id": _VENUE["id"], "guest_id": _GUEST_ID}],
         "bookings": [_EXPORTED_BOOKING],
         "waitlist_entries": [_EXPORTED_ENTRY],
+        "profiles": [_EXPORTED_PROFILE],
     },
     "VenueGrantOut": {"venue_id": _VENUE["id"], "role": "manager"},
     "ListedVenue": _VENUE,

@@ -16,10 +16,8 @@ Rules:
   online booking made from an account without `guest_email` is emailed to the account:
   its row's recipient is `account:{user_id}`, and the sender looks the address up when
   it sends (`tablebook.notifications`), so no address of an account is copied here;
-- the manage token of a booking made without an account rides in the details of its
-  `placed` and `changed` rows only (for the link in those messages, and for the next
-  change to copy); the booking's cancellation, seating, completion or no-show clears it
-  from every row of the booking;
+- no row holds a booking's manage token: the sender reads it, sealed, from the booking's
+  own stream when it sends a `placed` or `changed` message (`tablebook.notifications`);
 - a waiting party told its table is ready (`WaitlistGuestNotified`) gets a `table_ready`
   row per channel, due at once; its `booking_id` is the waitlist entry's id and its
   version the list's stream version (`{entry_id}:table_ready:{version}:{channel}`), so
@@ -107,14 +105,11 @@ class BookingDetails(msgspec.Struct, frozen=True, kw_only=True):
     account: str | None = None
     """The account that booked online for itself: the email goes to its address when the
     guest gave none (the sender checks, when it sends, that it is a guest's account)."""
-    manage_token: str | None = None
-    """The manage link's token (a credential) in `placed` and `changed` rows of a booking
-    made without an account, until the booking ends; None everywhere else."""
 
 
 _decode_details = msgspec.json.Decoder(BookingDetails).decode
 
-PERSONAL_DETAILS: Final = ("guest_name", "guest_email", "guest_phone", "manage_token")
+PERSONAL_DETAILS: Final = ("guest_name", "guest_email", "guest_phone")
 """The fields of `BookingDetails` that are the guest's personal data (a field added to
 it that is must be named here: an erasure scrubs these)."""
 ERASED_REASON: Final = "erased"
@@ -224,11 +219,6 @@ WHERE booking_id = ANY(%s) AND kind IN ('placed', 'changed') AND channel = 'emai
 ORDER BY booking_id, booking_version DESC
 """
 
-_CLEAR_LINK = """
-UPDATE {t} SET details = jsonb_set(details, '{{manage_token}}', 'null')
-WHERE booking_id = %s AND details->>'manage_token' IS NOT NULL
-"""
-
 # Rows not yet sent are skipped; every row loses what it held of the person. An error
 # text may quote the address the provider refused: it goes too.
 _ERASE = """
@@ -307,12 +297,11 @@ class NotificationsProjection:
                 await _cancel_reminders(
                     connection, tables, event.booking_id, "booking cancelled", event.cancelled_at
                 )
-                await _forget_token(connection, tables, event.booking_id)
                 before = known.get(event.booking_id)
                 if before is None:
                     return 0
                 at = event.cancelled_at
-                last = msgspec.structs.replace(before.details, manage_token=None)
+                last = before.details
                 rows = [
                     _Row(event.booking_id, "cancelled", c, version, before.person, last, at, at)
                     for c in CHANNELS
@@ -321,7 +310,6 @@ class NotificationsProjection:
             case BookingSeated() | BookingCompleted() | BookingMarkedNoShow():
                 at = _finished_at(event)
                 await _cancel_reminders(connection, tables, event.booking_id, "booking started", at)
-                await _forget_token(connection, tables, event.booking_id)
                 return 0
             case WaitlistGuestNotified():
                 details = _ready(event, venue)
@@ -356,10 +344,9 @@ class NotificationsProjection:
         rows = [_Row(booking_id, kind, c, version, person, details, at, at) for c in CHANNELS]
         remind_at = details.starts_at - self.reminder_lead
         if remind_at > at:
-            plain = msgspec.structs.replace(details, manage_token=None)
             starts = details.starts_at
             rows += [
-                _Row(booking_id, "reminder", c, version, person, plain, remind_at, at, starts)
+                _Row(booking_id, "reminder", c, version, person, details, remind_at, at, starts)
                 for c in CHANNELS
             ]
         return rows
@@ -368,7 +355,7 @@ class NotificationsProjection:
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
     ) -> dict[str, _Known]:
         """The last details of the bookings this batch changes or cancels: a cancellation
-        has none of its own, and a change keeps the account and manage token of before."""
+        has none of its own, and a change keeps the account of before."""
         wanted = sorted(
             {e.booking_id for _, e in batch if isinstance(e, BookingCancelled | BookingChanged)}
         )
@@ -386,10 +373,8 @@ def _details(
         # Only a booking made online can be the account holder's own; staff taking a
         # phone booking book under their own account (the sender checks the rest).
         account = event.user_id if event.source == "online" else None
-        token = event.manage_token
     else:
         account = before.account if before else None
-        token = before.manage_token if before else None
     return BookingDetails(
         guest_name=event.guest_name,
         guest_email=event.guest_email,
@@ -402,7 +387,6 @@ def _details(
         starts_at=event.starts_at,
         ends_at=event.ends_at,
         account=account,
-        manage_token=token,
     )
 
 
@@ -469,13 +453,6 @@ async def _cancel_reminders(
     await connection.execute(
         sql.SQL(_CANCEL_REMINDERS).format(t=tables["notifications"]), (reason, at, booking_id)
     )
-
-
-async def _forget_token(
-    connection: AsyncConnection[Any], tables: TableNames, booking_id: str
-) -> None:
-    """The booking is over (or has begun): no later message carries its manage link."""
-    await connection.execute(sql.SQL(_CLEAR_LINK).format(t=tables["notifications"]), (booking_id,))
 
 
 async def _load_venue(

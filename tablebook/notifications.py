@@ -23,8 +23,11 @@ message is sent; the address is never written to the outbox. It goes only to a g
 account: one that is active, no admin, and no staff of the booking's venue (staff who
 book for a guest book under their own account). The venue's name, address and slug come
 from the venue directory (`read_models.venues`) when sent, so the manage link names the slug the
-booking page answers to now. The manage token is a credential: it is put in the message
-and nowhere else (no log line, no error text carries it).
+booking page answers to now. The manage token of a booking made without an account is a
+credential: the outbox never holds it. For a `placed` or `changed` message the sender reads
+it from the booking's first event, where it is sealed under the guest's key, and only while
+the booking is confirmed and has not ended; it is put in the message and nowhere else (no
+log line, no error text carries it). An erased guest's token reads as None: no link.
 
 A sender killed between delivering and recording leaves its rows `sending`; once the
 lease runs out another sender takes them again, so those (and only those) messages may
@@ -48,7 +51,13 @@ from urllib.parse import urlsplit
 import msgspec
 from psycopg_pool import AsyncConnectionPool
 
+from booking_core.codec import codec
+from booking_core.domain.booking import Confirmed
+from booking_core.domain.events import BookingPlaced
+from booking_core.domain.folding import BOOKING
+from booking_core.domain.streams import streams_of
 from booking_core.store.listener import Listener
+from booking_core.store.postgres import PostgresEventStore
 from projectors.metrics import NOTIFICATIONS
 from projectors.notifications import ACCOUNT_RECIPIENT, WAKE_CHANNEL, BookingDetails
 from read_models import venues
@@ -69,6 +78,8 @@ __all__ = ["Claimed", "Sender", "open_sender", "run_sender", "transports"]
 log = logging.getLogger("tablebook.notifications")
 
 BATCH_SIZE = 20
+_LINKED_KINDS = frozenset({"placed", "changed"})
+"""The messages that carry the manage link."""
 _decode_details = msgspec.json.Decoder(BookingDetails).decode
 
 _CLAIM = """
@@ -147,6 +158,7 @@ class Sender:
         public_base_url: str = DEVELOPMENT_PUBLIC_BASE_URL,
     ) -> None:
         self._pool = pool
+        self._store = PostgresEventStore(pool, database_url)
         self._base_url = public_base_url
         self._host = urlsplit(public_base_url).hostname or "localhost"
         self._database_url = database_url
@@ -284,7 +296,7 @@ class Sender:
 
     async def _context(self, message: Claimed) -> MessageContext:
         venue = await venues.resolve(self._pool, message.venue_id)
-        token = message.details.manage_token
+        token = await self._manage_token(message)
         link: str | None = None
         if token and venue is not None:
             link = manage_link(self._base_url, venue.slug, message.booking_id, token)
@@ -299,6 +311,19 @@ class Sender:
             venue_address=venue.address if venue else None,
             manage_link=link,
         )
+
+    async def _manage_token(self, message: Claimed) -> str | None:
+        """The token for the message's manage link, if it carries one: that of a booking
+        made without an account, confirmed and not yet ended."""
+        if message.kind not in _LINKED_KINDS:
+            return None
+        stream_id = streams_of(message.venue_id).booking(message.booking_id)
+        events = [codec.decode(record) for record in await self._store.read_stream(stream_id)]
+        state = BOOKING.fold(events)
+        if not isinstance(state, Confirmed) or state.details.slot.ends_at <= _now():
+            return None
+        placed = next((e for e in events if isinstance(e, BookingPlaced)), None)
+        return placed.manage_token if placed else None
 
     async def _failed(self, message: Claimed, error: DeliveryError) -> None:
         text = str(error) or type(error).__name__

@@ -3,10 +3,12 @@
 
 The user's persons are those of their account (`user:{id}`) and of their account's email
 at every venue (`booking_core.domain.identity`): the bookings they made for themselves
-and those staff took for their address. The export holds the account and every booking
-and waitlist entry of those persons with each event opened. Erasing destroys those
-persons' keys (one transaction, `booking_core.handlers.persons`), then anonymises and
-deactivates the account. See `docs/data-protection.md`.
+and those staff took for their address, and every guest profile staff merged with one of
+those (`booking_core.handlers.persons.profiles_of`). The export holds the account, every
+booking and waitlist entry of those persons, and the profiles' tags and notes, with each
+event opened. Erasing destroys those persons' keys (one transaction,
+`booking_core.handlers.persons`), then anonymises and deactivates the account. See
+`docs/data-protection.md`.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ from api.persons import person_store
 from api.refused import Refused
 from api.requests import now
 from booking_core.domain.identity import identity_of
-from booking_core.handlers.persons import PersonStore, erase_persons, held_about, opened_payload
+from booking_core.handlers.persons import (
+    HeldProfile,
+    PersonStore,
+    erase_persons,
+    held_about,
+    opened_payload,
+    profiles_of,
+)
 from booking_core.store import RecordedEvent
 
 __all__ = ["PersonalData", "erase_account", "export_of"]
@@ -60,6 +69,16 @@ class ExportedWaitlistEntry(msgspec.Struct, frozen=True):
     events: list[ExportedEvent]
 
 
+class ExportedProfile(msgspec.Struct, frozen=True):
+    """What staff noted on one of the user's guest profiles."""
+
+    venue_id: str
+    guest_id: str
+    tags: list[str]
+    notes: str | None
+    events: list[ExportedEvent]
+
+
 class PersonalData(msgspec.Struct, frozen=True):
     """Everything held about the user."""
 
@@ -68,11 +87,14 @@ class PersonalData(msgspec.Struct, frozen=True):
     guests: list[ExportedGuest]
     bookings: list[ExportedBooking]
     waitlist_entries: list[ExportedWaitlistEntry]
+    profiles: list[ExportedProfile]
 
 
-async def _persons(store: PersonStore, user: User) -> list[tuple[str, str]]:
+async def _profiles(store: PersonStore, user: User) -> list[HeldProfile]:
+    """The user's persons and every profile merged with one of them."""
     identities = [identity_of(account=user.id), identity_of(email=user.email)]
-    return await store.persons_of([i for i in identities if i is not None])
+    persons = await store.persons_of([i for i in identities if i is not None])
+    return await profiles_of(store, persons)
 
 
 def _events(records: Sequence[RecordedEvent]) -> list[ExportedEvent]:
@@ -81,13 +103,13 @@ def _events(records: Sequence[RecordedEvent]) -> list[ExportedEvent]:
 
 async def export_of(api: Api, user: User) -> PersonalData:
     store = person_store(api)
-    persons = await _persons(store, user)
-    held = await held_about(store, [person for _, person in persons])
+    profiles = await _profiles(store, user)
+    held = await held_about(store, [p.person for p in profiles])
     grants = await StaffStore(api.services.pool).grants_of([user.id])
     return PersonalData(
         exported_at=now(),
         account=user_out(user, grants[user.id]),
-        guests=[ExportedGuest(venue_id, person) for venue_id, person in persons],
+        guests=[ExportedGuest(p.venue_id, p.person) for p in profiles],
         bookings=[
             ExportedBooking(b.venue_id, b.booking_id, b.person, b.status, _events(b.events))
             for b in held.bookings
@@ -95,6 +117,13 @@ async def export_of(api: Api, user: User) -> PersonalData:
         waitlist_entries=[
             ExportedWaitlistEntry(e.venue_id, e.entry_id, e.person, _events(e.events))
             for e in held.entries
+        ],
+        profiles=[
+            ExportedProfile(
+                p.venue_id, p.person, list(p.profile.tags), p.profile.notes, _events(p.events)
+            )
+            for p in profiles
+            if p.events
         ],
     )
 
@@ -108,8 +137,8 @@ async def erase_account(api: Api, user: User) -> None:
         )
     store = person_store(api)
     by_venue: dict[str, list[str]] = {}
-    for venue_id, person in await _persons(store, user):
-        by_venue.setdefault(venue_id, []).append(person)
+    for profile in await _profiles(store, user):
+        by_venue.setdefault(profile.venue_id, []).append(profile.person)
     await erase_persons(store, by_venue, erased_by=user.id, at=now())
     await api.forget_replays()  # saved first answers may name the guest
     await api.users.anonymise(user.id)

@@ -207,14 +207,16 @@ async function book(event) {
     const link = `${location.origin}/book/${encodeURIComponent(slug)}?booking=${booking.id}#token=${state.token}`;
     $("manage-link").href = link;
     $("manage-note").hidden = false;
-    await calendarLink($("ics"));
   }
+  await calendarLink($("ics"));
   show("step-done");
 }
 
 async function calendarLink(anchor) {
+  // Without a token the booking is the signed-in guest's own: their sign-in opens it.
+  const headers = state.token ? manageHeaders() : { Authorization: `Bearer ${bearer}` };
   const response = await fetch(`${base}/public/bookings/${state.booking.id}/calendar.ics`, {
-    headers: manageHeaders(),
+    headers,
   });
   if (!response.ok) return;
   const blob = await response.blob();

@@ -9,7 +9,8 @@ mail). With a bearer token the booking is the account's, as on `POST /bookings` 
 guest, whatever the account's role: staff set rules aside in the console), and has no
 manage token: its guest manages it signed in.
 
-`GET / PUT / DELETE /public/bookings/{id}` take `Authorization: Booking <token>`. The
+`GET / PUT / DELETE /public/bookings/{id}` take `Authorization: Booking <token>`; its
+`calendar.ics` also opens to the signed-in guest whose account made the booking. The
 token is checked against the booking's own stream (not a projection: it works the moment
 the booking is made) with `hmac.compare_digest`; a wrong, missing or old token, a booking
 made with an account, and a booking whose end has passed all get the same 404 as a
@@ -249,10 +250,12 @@ class PublicBookingsController(Controller):
                 manage_token=token,
             )
             result = await book_table(api.store, command, idempotency=ctx.idempotency)
-            written = _booking_out(venue.id, result, token)
+            # A repeat of the request never gets the token: the email carries it.
+            written = _booking_out(venue.id, result, None if result.duplicate else token)
             location = f"{request.url.path.rstrip('/')}/{booking_id}"
             headers = {**written.headers, "Location": location}
-            return Written(written.body, written.token, 201, headers)
+            untold = msgspec.structs.replace(written.body, manage_token=None)
+            return Written(written.body, written.token, 201, headers, replayed=untold)
 
         return await api.write(request, account or _SCOPE, run, venue_id=venue.id)
 
@@ -347,9 +350,11 @@ class PublicBookingsController(Controller):
     @get(
         "/{booking_id:str}/calendar.ics",
         media_type="text/calendar",
-        summary="The booking a manage token opens, as an iCalendar file",
-        description="`Authorization: Booking <token>`. One event in the venue's time zone,"
-        " for the booking page's 'Add to calendar'.",
+        summary="The booking a manage token opens, or the signed-in guest's own, as an"
+        " iCalendar file",
+        description="`Authorization: Booking <token>`, or `Bearer <access token>` of the"
+        " account the booking was made with. One event in the venue's time zone, for the"
+        " booking page's 'Add to calendar'.",
     )
     async def calendar(
         self,
@@ -358,7 +363,7 @@ class PublicBookingsController(Controller):
         request: Request[Any, Any, Any],
         booking_id: FromPath[str],
     ) -> Response[bytes]:
-        booking, _ = await managed(api, request, venue.id, booking_id)
+        booking = await _calendar_booking(api, request, venue.id, booking_id)
         zone = (await venue_settings(api.services.pool, venue.id)).settings.time_zone
         listed = await resolve(api.services.pool, venue.id)
         body = calendar_file(
@@ -372,6 +377,22 @@ class PublicBookingsController(Controller):
             media_type="text/calendar; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{booking_id}.ics"'},
         )
+
+
+async def _calendar_booking(
+    api: Api, request: Request[Any, Any, Any], venue_id: str, booking_id: str
+) -> ExistingBooking:
+    """The booking by its manage token, or by its own guest signed in: a booking made with
+    an account has no token. Another account's booking is the same 404."""
+    scheme = (request.headers.get("authorization") or "").partition(" ")[0]
+    if scheme.lower() != "bearer":
+        booking, _ = await managed(api, request, venue_id, booking_id)
+        return booking
+    user = await authenticate(request, api.tokens, api.users)
+    state = (await booking_as_of(api.store, venue_id, booking_id, None)).state
+    if isinstance(state, NoBooking) or state.details.user_id != user.id:
+        raise BookingNotFound(booking_id)
+    return state
 
 
 def calendar_file(

@@ -6,7 +6,9 @@ appended to each one's `person-{id}` stream for the read models to scrub what th
 Erasing a person erased before is no error and writes nothing.
 
 What is held about a person is what the log holds under their id: the bookings and
-waitlist entries whose first event names them, every event of those, opened.
+waitlist entries whose first event names them, every event of those, opened, and their
+profile's own stream (tags, notes, merges). Profiles staff merged are one guest: a
+person's data includes that of every profile merged with theirs (`profiles_of`).
 """
 
 from __future__ import annotations
@@ -26,8 +28,15 @@ from booking_core.domain.events import (
     PersonErased,
     WaitlistEntryAdded,
 )
-from booking_core.domain.folding import BOOKING
-from booking_core.domain.streams import BOOKING_PREFIX, WAITLIST_PREFIX, local_name, venue_of
+from booking_core.domain.folding import BOOKING, PERSON
+from booking_core.domain.guest import GuestProfile
+from booking_core.domain.streams import (
+    BOOKING_PREFIX,
+    WAITLIST_PREFIX,
+    local_name,
+    streams_of,
+    venue_of,
+)
 from booking_core.store import ConsistencyToken, EventStore, NewEvent, RecordedEvent
 
 __all__ = [
@@ -35,10 +44,12 @@ __all__ = [
     "Held",
     "HeldBooking",
     "HeldEntry",
+    "HeldProfile",
     "PersonStore",
     "erase_persons",
     "held_about",
     "opened_payload",
+    "profiles_of",
 ]
 
 
@@ -90,6 +101,42 @@ class HeldEntry:
     entry_id: str
     person: str
     events: Sequence[RecordedEvent]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldProfile:
+    venue_id: str
+    person: str
+    profile: GuestProfile
+    """The profile's stream folded: its tags and notes (opened), its merges."""
+    events: Sequence[RecordedEvent]
+
+
+async def profiles_of(
+    store: PersonStore, persons: Collection[tuple[str, str]]
+) -> list[HeldProfile]:
+    """The profiles of `persons` (`(venue_id, person)`) and of every profile merged with
+    one of them, however many merges apart. Merges are read from the profiles' streams,
+    not the read model: a merge counts as soon as it is written."""
+    found: dict[tuple[str, str], HeldProfile] = {}
+    todo = list(dict.fromkeys(persons))
+    while todo:
+        wanted = {
+            streams_of(venue_id).person(person): (venue_id, person) for venue_id, person in todo
+        }
+        streams = await store.read_streams(list(wanted))
+        for stream_id, (venue_id, person) in wanted.items():
+            records = streams.get(stream_id, [])
+            profile = PERSON.fold(codec.decode(record) for record in records)
+            found[(venue_id, person)] = HeldProfile(venue_id, person, profile, records)
+        merged_with = (
+            (venue_id, other)
+            for venue_id, person in wanted.values()
+            for pair in found[(venue_id, person)].profile.merges
+            for other in pair
+        )
+        todo = [key for key in dict.fromkeys(merged_with) if key not in found]
+    return list(found.values())
 
 
 @dataclass(slots=True)

@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.api.conftest import CHROMIUM, TIME_ZONE, OwnVenue
+from tests.api.conftest import CHROMIUM, NO_CHROMIUM, TIME_ZONE, OwnVenue
+from tests.support.tools import REQUIRE_TOOLS
 
 SHOTS = os.environ.get("TABLEBOOK_SCREENSHOTS")
 needs_chromium = pytest.mark.skipif(
-    not os.access(CHROMIUM, os.X_OK),
-    reason=f"no Chromium at {CHROMIUM} to drive (apt-get install -y chromium)",
+    not os.access(CHROMIUM, os.X_OK) and not REQUIRE_TOOLS,
+    reason=NO_CHROMIUM,
 )
+"""Without Chromium, skipped; when tools are required, the `browser` fixture fails."""
 
 
 async def screenshot(page: Page, name: str) -> None:

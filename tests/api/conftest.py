@@ -51,6 +51,7 @@ from read_models.model_keys import model_root, ready_key
 from tablebook.runtime import open_services
 from tests.support.models import clear_read_models
 from tests.support.scope import TEST_VENUE, open_test_venue, to_test_venue, wait_for_test_venue
+from tests.support.tools import missing
 
 SECRET = "test-secret-key-that-is-long-enough-for-hs256"
 ADMIN_EMAIL = "admin@example.com"
@@ -399,6 +400,7 @@ def live_server(
 # --- the console in a browser ------------------------------------------------------
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+NO_CHROMIUM = f"no Chromium at {CHROMIUM} to drive (apt-get install -y chromium)"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -422,6 +424,8 @@ PLACES = {
 
 @pytest.fixture(scope="module")
 async def browser() -> AsyncIterator[Browser]:
+    if not os.access(CHROMIUM, os.X_OK):
+        missing(NO_CHROMIUM)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True

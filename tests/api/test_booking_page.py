@@ -25,7 +25,7 @@ from litestar.testing import AsyncTestClient
 from playwright.async_api import Browser, Page, expect
 
 from tests.api.browser import DESKTOP, FAR_AWAY, PHONE, SHOTS, assert_accessible, needs_chromium
-from tests.api.conftest import TIME_ZONE, World, console_tab
+from tests.api.conftest import TIME_ZONE, Headers, World, console_tab, signed_in
 from tests.api.outbox import deliver, outbox_rows
 from tests.support.providers import Mailbox
 from tests.support.scope import TEST_VENUE
@@ -168,3 +168,24 @@ async def test_a_guest_books_without_an_account_then_changes_and_cancels_from_th
             posted = await page.evaluate("window.heights[0]")
             assert posted["type"] == "tablebook:height"
             assert posted["height"] > 100
+
+
+async def test_a_signed_in_guest_books_on_the_page_and_gets_the_calendar_file(
+    browser: Browser, live_server: str, slug: str, guest: Headers, days: Iterator[dt.date]
+) -> None:
+    day = next(days)
+    async with console_tab(browser, live_server, **DESKTOP) as page:
+        await signed_in(page, guest)
+        await page.goto(f"/book/{slug}")
+        await page.get_by_label("Date", exact=True).fill(day.isoformat())
+        await page.get_by_role("button", name="Show free times").click()
+        await expect(page.locator("#slots-status")).to_contain_text("free times on")
+        await page.locator("#slots button", has_text="19:00").click()
+        await page.get_by_label("Name", exact=True).fill("Signed-In Sam")
+        await page.get_by_role("button", name="Book", exact=True).click()
+
+        await expect(page.get_by_role("heading", name="Booked")).to_be_focused()
+        await expect(page.get_by_role("link", name="Add to calendar")).to_be_visible()
+        await expect(page.locator("#manage-note")).to_be_hidden()  # no token: theirs signed in
+        ics = await page.evaluate("fetch(document.getElementById('ics').href).then(r => r.text())")
+        assert f"DTSTART;TZID={TIME_ZONE}:{day:%Y%m%d}T190000" in ics

@@ -8,20 +8,23 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from booking_core.codec import codec
-from booking_core.domain.commands import Actor, BookTable
+from booking_core.domain.commands import Actor, BookTable, MergeGuests, NoteGuest
 from booking_core.domain.events import BookingPlaced
 from booking_core.domain.personal import ERASED
 from booking_core.domain.streams import streams_of
-from booking_core.handlers import book_table
+from booking_core.handlers import book_table, merge_guests, note_guest
 from booking_core.store import NO_STREAM, StreamAppend
 from tests.api.conftest import Headers, NewUser, World, booked_before, problem_of, sign_in
 from tests.support.scope import STREAMS, TEST_VENUE
 
 Client = AsyncTestClient[Litestar]
+Merged = tuple[Headers, str, str]
+"""The guest's sign-in, the merged profile's phone booking, and its phone."""
 ERASE = "/api/v1/admin/guests/{}/erase"
 
 
@@ -123,6 +126,68 @@ async def test_deleting_me_erases_my_bookings_and_closes_the_account(
     fresh = await sign_in(client, user["email"], "another password")
     export = (await client.get("/api/v1/auth/me/export", headers=fresh)).json()
     assert export["bookings"] == []
+
+
+def _by_staff() -> dict[str, Any]:
+    return {
+        "command_id": uuid.uuid4().hex,
+        "actor": Actor(user_id="front-desk", role="admin"),
+        "now": dt.datetime.now(dt.UTC),
+        "venue_id": TEST_VENUE,
+    }
+
+
+async def _phoned_and_merged(world: World, user_id: str, day: dt.date) -> tuple[str, str]:
+    """A phone booking for the guest under another name and number, whose profile staff
+    note and then merge into the profile of the guest's account."""
+    phone = f"+44 20 7946 {uuid.uuid4().int % 10_000:04d}"
+    phoned = await booked_before(
+        world, TEST_VENUE, day, guest_name="Phoned Grace", guest_phone=phone
+    )
+    mine = await _own_booking(world, user_id, day + dt.timedelta(days=1), "Grace Hopper")
+    kept, merged = (await _placed(world, mine)).person, (await _placed(world, phoned)).person
+    assert kept is not None
+    assert merged is not None
+    await note_guest(
+        world.store, NoteGuest(**_by_staff(), person=merged, tags=("VIP",), notes="Walnuts!")
+    )
+    await merge_guests(world.store, MergeGuests(**_by_staff(), person=kept, merged=merged))
+    return phoned, phone
+
+
+@pytest.fixture
+async def merged(new_user: NewUser, world: World, days: Iterator[dt.date]) -> Merged:
+    """A signed-in guest with a phone booking in a profile merged into their own."""
+    headers, user = await new_user("Grace Hopper")
+    phoned, phone = await _phoned_and_merged(world, user["id"], next(days))
+    next(days)
+    return headers, phoned, phone
+
+
+async def test_the_export_holds_the_profiles_merged_with_the_users_and_their_notes(
+    client: Client, merged: Merged
+) -> None:
+    headers, phoned, phone = merged
+
+    body = (await client.get("/api/v1/auth/me/export", headers=headers)).json()
+
+    bookings = {b["booking_id"]: b for b in body["bookings"]}
+    assert bookings[phoned]["events"][0]["data"]["guest_phone"] == phone
+    # Both profiles say so: the merged one as staff noted it, the kept one since the merge.
+    noted = {(tuple(p["tags"]), p["notes"]) for p in body["profiles"]}
+    assert noted == {(("VIP",), "Walnuts!")}
+    assert {p["guest_id"] for p in body["profiles"]} <= {g["guest_id"] for g in body["guests"]}
+
+
+async def test_deleting_me_erases_the_profiles_merged_with_mine(
+    client: Client, world: World, merged: Merged
+) -> None:
+    headers, phoned, _ = merged
+
+    assert (await client.delete("/api/v1/auth/me", headers=headers)).status_code == 204
+
+    event = await _placed(world, phoned)
+    assert (event.guest_name, event.guest_phone) == (ERASED, None)
 
 
 async def test_an_admin_account_cannot_erase_itself(client: Client, admin: Headers) -> None:

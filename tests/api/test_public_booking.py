@@ -13,11 +13,12 @@ import dataclasses
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from icalendar import Calendar
 from litestar import Litestar
@@ -26,12 +27,13 @@ from redis.asyncio import Redis
 
 from api.app import create_app
 from api.book import BOOK_DIR
+from api.context import forget_replays
 from api.services import ApiConfig, Services
 from booking_core.domain.commands import BookTable, public_guest
 from booking_core.handlers import book_table
 from read_models.as_of import booking_as_of
 from tablebook.runtime import open_services
-from tests.api.conftest import TIME_ZONE, Headers, World, problem_of
+from tests.api.conftest import TIME_ZONE, Headers, World, problem_of, serving
 from tests.support.scope import TEST_VENUE, to_test_venue
 
 Client = AsyncTestClient[Litestar]
@@ -115,6 +117,30 @@ async def test_a_guest_without_an_account_books_with_an_email_and_gets_a_token_o
     }
 
 
+async def test_a_repeated_booking_request_never_gets_the_token_again_and_redis_keeps_none(
+    client: Client, world: World, redis: Redis, days: Iterator[dt.date]
+) -> None:
+    body = _body(next(days))
+    once = {"Idempotency-Key": f"page-{uuid.uuid4().hex}"}
+    first = await client.post(f"{PUBLIC}/", json=body, headers=once)
+    assert first.status_code == 201, first.text
+    token = first.json()["manage_token"]
+    assert token
+
+    replayed = await client.post(f"{PUBLIC}/", json=body, headers=once)
+    assert replayed.headers.get("Idempotent-Replayed") == "true"
+    assert (replayed.json()["id"], replayed.json()["manage_token"]) == (first.json()["id"], None)
+    copies = redis.scan_iter(match=f"{world.redis_prefix}idem:*")
+    kept = [await redis.get(key) async for key in copies]
+    assert kept
+    assert not [copy for copy in kept if isinstance(copy, bytes) and token.encode() in copy]
+
+    # With the kept copy gone the request runs again and is known by its command id.
+    await forget_replays(redis, world.redis_prefix)
+    again = await client.post(f"{PUBLIC}/", json=body, headers=once)
+    assert (again.json()["id"], again.json()["manage_token"]) == (first.json()["id"], None)
+
+
 async def test_any_other_token_is_the_404_of_a_booking_that_does_not_exist(
     client: Client, guest: Headers, days: Iterator[dt.date]
 ) -> None:
@@ -167,6 +193,12 @@ async def test_a_signed_in_guest_books_without_an_email_and_the_booking_is_their
         404,
         "booking-not-found",
     )
+    # Its guest, signed in, gets its calendar file; no other account does.
+    calendar = await client.get(f"{PUBLIC}/{booked['id']}/calendar.ics", headers=guest)
+    assert calendar.status_code == 200, calendar.text
+    assert "BEGIN:VEVENT" in calendar.text
+    elsewhere = await client.get(f"{PUBLIC}/{booked['id']}/calendar.ics", headers=admin)
+    problem_of(elsewhere, 404, "booking-not-found")
     bad = await client.post(f"{PUBLIC}/", json=body, headers={"Authorization": "Bearer nope"})
     assert bad.status_code == 401
     # Staff signed in on the page book as guests: a rule is a refusal, not a question.
@@ -354,6 +386,39 @@ async def test_the_page_s_writes_are_limited_per_address(
     assert (await limited.get(f"{PUBLIC}/{booked['id']}", headers=headers)).status_code == 200
 
 
+@pytest.fixture
+async def limited_server(
+    database_url: str, redis_url: str, redis_prefix: str, world: World
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A `tablebook serve` whose page may write twice per address, and which believes
+    `X-Forwarded-For` from this host: the test speaks as several clients."""
+    with serving(
+        database_url,
+        redis_url,
+        redis_prefix,
+        FORWARDED_ALLOW_IPS="127.0.0.1",
+        PUBLIC_WRITES_PER_ADDRESS="2",
+    ) as url:
+        hooks = {"request": [to_test_venue], "response": []}
+        async with httpx.AsyncClient(base_url=url, timeout=10, event_hooks=hooks) as client:
+            yield client
+
+
+async def test_one_address_past_its_limit_leaves_another_free_to_book(
+    limited_server: httpx.AsyncClient, days: Iterator[dt.date]
+) -> None:
+    day = next(days)
+    one, other = "203.0.113.7", "198.51.100.8"
+
+    def book(address: str, time: str) -> Awaitable[httpx.Response]:
+        headers = {"X-Forwarded-For": address}
+        return limited_server.post(f"{PUBLIC}/", json=_body(day, time), headers=headers)
+
+    assert [(await book(one, t)).status_code for t in ("15:00", "15:30")] == [201, 201]
+    problem_of(await book(one, "16:00"), 429, "too-many-requests")
+    assert (await book(other, "16:00")).status_code == 201
+
+
 async def test_the_page_is_served_for_a_venue_and_a_404_page_for_any_other_slug(
     client: Client, slug: str
 ) -> None:
@@ -362,6 +427,7 @@ async def test_the_page_is_served_for_a_venue_and_a_404_page_for_any_other_slug(
     assert page.headers["content-type"].startswith("text/html")
     assert 'class="embed"' not in page.text
     assert "book.js" in page.text
+    assert '<link rel="icon" href="data:,">' in page.text  # the browser asks for no favicon.ico
     embedded = await client.get(f"/book/{slug}?embed=1")
     assert '<html lang="en" class="embed">' in embedded.text
     missing = await client.get("/book/no-such-venue-here")

@@ -8,6 +8,7 @@ read path shows their fields as erased while the facts stay.
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import io
 import json
@@ -145,6 +146,31 @@ async def test_reads_open_what_the_rows_keep_sealed(
     ]  # fmt: skip
     assert json.loads(rows[0]["data"])["guest_email"] == "Ada@Example.org"
     assert json.loads(rows[1]["data"])["guest_name"] == "Ada King"
+
+
+async def test_no_key_is_ever_in_an_events_payload_or_metadata(
+    store: PostgresEventStore, pool: AsyncConnectionPool[Any]
+) -> None:
+    ada = placed("b1", "Ada Lovelace", "ada@example.org", "+44 20 7946 0000")
+    person = await book(store, ada)
+    await store.append(
+        [StreamAppend(STREAMS.booking("b1"), 1, [codec.encode(changed(ada, person, "Ada King"))])]
+    )
+    await book(store, placed("b2", "Grace Hopper", "grace@example.org"), account="u-grace")
+    async with pool.connection() as connection:
+        cursor = await connection.execute("SELECT key FROM person_keys")
+        keys = [bytes(row[0]) for row in await cursor.fetchall()]
+        cursor = await connection.execute("SELECT data::text || metadata::text FROM events")
+        stored = "\n".join(row[0] for row in await cursor.fetchall()).lower()
+    assert len(keys) == 2
+    for key in keys:
+        spellings = {
+            key.hex(),
+            base64.b64encode(key).decode(),
+            base64.urlsafe_b64encode(key).decode(),
+        }
+        for spelling in spellings:
+            assert spelling.rstrip("=").lower() not in stored
 
 
 async def test_after_erasure_every_read_shows_the_person_erased_and_the_facts_stay(

@@ -36,7 +36,6 @@ DETAILS = BookingDetails(
     party_size=4,
     starts_at=START.astimezone(dt.UTC),
     ends_at=(START + dt.timedelta(hours=2)).astimezone(dt.UTC),
-    manage_token=TOKEN,
 )
 
 
