@@ -10,7 +10,18 @@ writers from colliding in lockstep.
 Streams are read through the process's `StateCache`: a stream folded by an earlier
 session is read from the version it was folded to, and only its new events are folded
 (see `_state_cache`). Decisions are therefore made on states as fresh as a whole read,
-at the cost of the tail.
+at the cost of the tail. A session that appends leaves the streams it wrote in the cache
+as it wrote them.
+
+A command may go further (`execute(..., trust_cache=True)`): its first attempt decides
+on the cached states as they are, without reading them, and takes the streams named
+`fresh` (a booking the server has just numbered) as empty, so a process deciding on
+streams it wrote last reads nothing at all before it appends. The append checks every
+one of those states, as it checks any read, by its expected version: a state that was
+stale fails the append, and the command is decided again at once on fresh reads. Only
+an append can accept a decision made that way: a refusal, or a decision that writes
+nothing, is made again on fresh reads before it is the answer. A stale cache therefore
+costs a second attempt, never a different answer.
 """
 
 from __future__ import annotations
@@ -18,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -44,6 +55,7 @@ from booking_core.domain.table import TableState
 from booking_core.domain.venue import VenueState
 from booking_core.handlers._state_cache import Folded, StateCache, cache_for
 from booking_core.store import (
+    AppendResult,
     ConcurrencyError,
     ConsistencyToken,
     EventStore,
@@ -132,12 +144,22 @@ class Session:
         store: EventStore,
         cache: StateCache | None = None,
         streams: VenueStreams = DEFAULT_STREAMS,
+        *,
+        trusting: bool = False,
+        fresh: Collection[str] = (),
     ) -> None:
+        """`trusting`: take cached states as they are, and the `fresh` streams as empty,
+        without reading them (see the module's docstring)."""
         self._store = store
         self.streams = streams
         self._cache = cache_for(store) if cache is None else cache
+        self._trusting = trusting
+        self._fresh = frozenset(fresh) if trusting else frozenset()
+        self.unread: set[str] = set()
+        """The streams this session took without reading them."""
         self._versions: dict[str, int] = {}
         self._states: dict[str, Any] = {}
+        self._kinds: dict[str, StreamKind[Any]] = {}
         self._commands: dict[str, Mapping[str, ConsistencyToken]] = {}
         self._prefetched: dict[str, _Read] = {}
 
@@ -162,23 +184,36 @@ class Session:
         if foreign:
             raise ValueError(f"a decision for {self.streams.venue_id!r} read {foreign[0]!r}")
         cached = {stream_id: self._cache.get(stream_id) for stream_id in stream_ids}
-        starts = {s: entry.version for s, entry in cached.items() if entry is not None}
+        if self._trusting:
+            taken = [s for s, entry in cached.items() if entry is not None or s in self._fresh]
+            self.unread.update(taken)
+            unread: dict[str, _Read] = {s: (cached[s], []) for s in taken}
+            rest = [s for s in stream_ids if s not in unread]
+            return {**unread, **(await self._read_through(rest, cached) if rest else {})}
+        return await self._read_through(stream_ids, cached)
+
+    async def _read_through(
+        self, stream_ids: list[str], cached: Mapping[str, Folded | None]
+    ) -> dict[str, _Read]:
+        cached = {stream_id: cached[stream_id] for stream_id in stream_ids}
+        starts = {s: entry.version for s, entry in cached.items() if entry and entry.mark}
         found = await self._store.read_streams(stream_ids, starts)
-        stale = [
-            stream_id
-            for stream_id, entry in cached.items()
-            if entry is not None
-            and not (found[stream_id] and entry.is_folded_up_to(found[stream_id][0]))
-        ]
+        reads: dict[str, _Read] = {}
+        stale: list[str] = []
+        for stream_id, entry in cached.items():
+            records = found[stream_id]
+            if entry is None or entry.mark is None:  # read whole, or empty when cached
+                reads[stream_id] = (entry, records)
+            elif records and entry.is_folded_up_to(records[0]):
+                reads[stream_id] = (entry, records[1:])
+            else:
+                stale.append(stream_id)
         if stale:
             for stream_id in stale:
                 self._cache.forget(stream_id)
-                cached[stream_id] = None
-            found.update(await self._store.read_streams(stale))
-        return {
-            stream_id: (entry, found[stream_id][1:] if entry else found[stream_id])
-            for stream_id, entry in cached.items()
-        }
+            again = await self._store.read_streams(stale)
+            reads.update((stream_id, (None, again[stream_id])) for stream_id in stale)
+        return reads
 
     def _remember(
         self,
@@ -200,7 +235,10 @@ class Session:
                     grown[command_id] = max(token, grown.get(command_id, token))
             commands = grown
         if records:
-            self._cache.put(stream_id, Folded(records[-1], state, commands))
+            self._cache.put(stream_id, Folded.read(records[-1], state, commands))
+        elif folded is None:  # empty: remembered as such, so the next read is of new events
+            self._cache.put(stream_id, Folded(None, state, commands))
+        self._kinds[stream_id] = kind
         self._versions[stream_id] = (
             records[-1].version if records else 0 if folded is None else folded.version
         )
@@ -263,6 +301,25 @@ class Session:
         """The stream's state as read, with the decision's events applied."""
         loaded: S = self._states.get(stream_id, kind.initial)
         return kind.fold(decision.events.get(stream_id, ()), loaded)
+
+    def appended(self, decision: Decision, result: AppendResult, command_id: str) -> None:
+        """Keep each stream the append wrote in the cache with the decision's events
+        folded in, marked where the store put its last one, so the next decision on it
+        in this process reads only what others wrote since."""
+        for stream_id, events in decision.events.items():
+            mark = result.marks.get(stream_id)
+            kind = self._kinds.get(stream_id)
+            if not events or mark is None or kind is None:
+                continue
+            if mark.version != self._versions[stream_id] + len(events):
+                self._cache.forget(stream_id)  # someone else's events are in between
+                continue
+            commands = {
+                **self._commands[stream_id],
+                command_id: ConsistencyToken(mark.tx, mark.position),
+            }
+            state = kind.fold(events, self._states[stream_id])
+            self._cache.put(stream_id, Folded(mark, state, commands))
 
 
 class StaleRead(Exception):
@@ -345,6 +402,8 @@ async def execute(
     *,
     retry: RetryPolicy = DEFAULT_RETRY,
     idempotency: IdempotencyKey | None = None,
+    trust_cache: bool = False,
+    fresh: Collection[str] = (),
 ) -> tuple[CommandResult, Session, Decision]:
     """Decide and append `command`, again after each lost race, up to `retry.attempts`.
 
@@ -352,24 +411,37 @@ async def execute(
     A command whose id is already in the metadata of a stream it reads was applied
     before (its events were appended atomically): it is answered as a duplicate, with the
     first write's token, whatever deciding it again would say.
+
+    With `trust_cache`, the first attempt decides on the cached states unread and takes
+    the `fresh` streams as empty (see the module's docstring); whatever it decides other
+    than an append that succeeds is decided again on fresh reads.
     """
     metadata = EventMetadata(command_id=command.command_id, user_id=command.actor.user_id)
     account = command.actor.account
     streams = streams_of(command.venue_id)
-    for attempt in range(1, retry.attempts + 1):
-        session = Session(store, streams=streams)
+    trusting = trust_cache
+    last = retry.attempts + (1 if trust_cache else 0)  # a trusting attempt comes on top
+    losses = 0  # races lost: the pauses grow with them, not with stale caches
+    for attempt in range(1, last + 1):
+        session = Session(store, streams=streams, trusting=trusting, fresh=fresh)
+        trusted, trusting = trusting, False
         try:
             decision = await decide(session)
         except DomainError:
+            if trusted and session.unread:
+                continue  # refused on states not read now: decide again on fresh reads
             if session.applied(command.command_id) is None:
                 raise
             decision = Decision()
         except StaleRead as error:
             session.forget(error.stream_id)
-            if attempt == retry.attempts:
+            if attempt == last:
                 raise TooMuchContention(attempt) from error
-            await retry.sleep(retry.delay(attempt - 1))
+            await retry.sleep(retry.delay(losses))
+            losses += 1
             continue
+        if trusted and session.unread and decision.is_empty:
+            continue  # nothing to write, on states not read now: see with fresh reads
         first = session.applied(command.command_id)
         if first is not None:
             return await _duplicate(
@@ -389,10 +461,14 @@ async def execute(
         try:
             appended = await store.append(appends, idempotency=idempotency)
         except ConcurrencyError as error:
-            session.forget(error.stream_id)
-            if attempt == retry.attempts:
+            stale = trusted and error.stream_id in session.unread
+            if not stale:  # a stale cached fold is still a prefix: the next read extends it
+                session.forget(error.stream_id)
+            if attempt == last:
                 raise TooMuchContention(attempt) from error
-            await retry.sleep(retry.delay(attempt - 1))
+            if not stale:  # a race, not a stale cache: back off
+                await retry.sleep(retry.delay(losses))
+                losses += 1
             continue
         if appended.duplicate:  # the key's first request was written, not this decision
             return await _duplicate(
@@ -405,6 +481,7 @@ async def execute(
                 streams=streams,
             )
         decision = _with_persons(decision, appended.persons)
+        session.appended(decision, appended, command.command_id)
         result = CommandResult(
             events={s: events for s, events in decision.events.items() if events},
             token=appended.token,

@@ -3,10 +3,13 @@ the streams it reads have grown.
 
 A `Session` folds a stream once, and the next session that reads the stream asks the
 store only for the events from the version it folded: the first one returned must be
-the very event the state was folded up to (same position, transaction and bytes), and the rest
-are folded on top. Any other answer (the store was truncated, restored, or a stream was
-written again from scratch) drops the entry and the stream is read whole. So a state is
-never staler than a plain read, and the cost of a read is the tail, not the history.
+the very event the state was folded up to (same version, position, transaction and
+recording instant: its `StreamMark`), and the rest are folded on top. Any other answer
+(the store was truncated, restored, or a stream was written again from scratch) drops
+the entry and the stream is read whole. So a state is never staler than a plain read,
+and the cost of a read is the tail, not the history. A session that appends folds its
+own events into the entries of the streams it wrote, marked as the append reported them,
+so the process's next decision on those streams starts from where it left them.
 
 Entries are immutable and shared by every session of the process: a fold builds new
 states, never changes one in place. The cache is bounded (least recently used out), and
@@ -21,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from booking_core.store import ConsistencyToken, RecordedEvent
+from booking_core.store import ConsistencyToken, RecordedEvent, StreamMark
 
 __all__ = ["DEFAULT_CAPACITY", "Folded", "StateCache", "cache_for"]
 
@@ -32,22 +35,35 @@ bookings being worked on. A venue state with 10,000 events is a few megabytes.""
 
 @dataclass(frozen=True, slots=True)
 class Folded:
-    """A stream folded up to `last`, the event at its `version`."""
+    """A stream folded up to the event `mark` names, the event at its `version`; or,
+    with no mark, a stream that was empty when read (every event found later is new)."""
 
-    last: RecordedEvent
-    """Compared whole (position, transaction, time, bytes) with what the store holds at
-    that version: a truncated store restarts positions and versions, and a restored one
-    may hold other events there, but not the same event at the same time and tx."""
+    mark: StreamMark | None
+    """Compared (version, position, transaction, time) with what the store holds at that
+    version: a truncated store restarts positions and versions, and a restored one may
+    hold other events there, but not at the same position in the same transaction at the
+    same instant."""
     state: Any
     commands: Mapping[str, ConsistencyToken]
     """Each command id in the stream's metadata, with the token of its latest event."""
+    last: RecordedEvent | None = None
+    """The event itself, when the fold was read rather than written: compared whole
+    (bytes too) as well."""
+
+    @classmethod
+    def read(
+        cls, last: RecordedEvent, state: Any, commands: Mapping[str, ConsistencyToken]
+    ) -> Folded:
+        return cls(StreamMark.of(last), state, commands, last)
 
     @property
     def version(self) -> int:
-        return self.last.version
+        return 0 if self.mark is None else self.mark.version
 
     def is_folded_up_to(self, record: RecordedEvent) -> bool:
-        return record == self.last
+        if self.mark is None:
+            return False
+        return self.mark.marks(record) and (self.last is None or record == self.last)
 
 
 class StateCache:

@@ -73,9 +73,15 @@ async def book_table(
     retry: RetryPolicy = DEFAULT_RETRY,
     idempotency: IdempotencyKey | None = None,
 ) -> BookingResult:
+    """Place a new booking. Its first attempt decides on this process's cached states
+    without reading them, and takes the booking's stream as new (`execute`'s
+    `trust_cache`): a process that wrote those streams last appends without a read, and a
+    stale state costs a second attempt on fresh reads."""
     decide = booking_decision(command)
     async with _paced_turn(store, command.venue_id, command.date):
-        return await _run(store, command.booking_id, command, decide, retry, idempotency)
+        return await _run(
+            store, command.booking_id, command, decide, retry, idempotency, trust_cache=True
+        )
 
 
 def booking_decision(command: BookTable) -> Decide:
@@ -91,6 +97,7 @@ def booking_decision(command: BookTable) -> Decide:
         tables = await session.tables(command.table_ids or placement.unseated(venue))
         choices = placement.booking_choices(command, venue, tables)
         paced_ids = placement.pacing_streams(session.streams, venue, slot)
+        passed_over: list[str] = []
         for option in choices.options:
             around = placement.day_streams(session.streams, option, slot.service_date)
             await session.prefetch(
@@ -100,7 +107,7 @@ def booking_decision(command: BookTable) -> Decide:
             days = await session.days(around)
             paced = await session.load_many(paced_ids, PACING)
             try:
-                return placement.decide_place(
+                decision = placement.decide_place(
                     command,
                     booking=booking,
                     venue=venue,
@@ -112,12 +119,19 @@ def booking_decision(command: BookTable) -> Decide:
             except placement.UNAVAILABLE:
                 if choices.explicit:
                     raise
+                passed_over += [*(session.streams.table(t) for t in option), *around]
             except placement.UNFIT as error:
                 if choices.explicit:
                     raise
                 raise StaleRead(
                     session.streams.venue
                 ) from error  # chosen by seats the table no longer has
+            else:
+                # Tables and days passed over on cached states, not read now, are held by
+                # the append too: if one was freed meanwhile, the first free table may be
+                # another, and the booking is decided again on fresh reads.
+                unread = session.unread.intersection(passed_over)
+                return Decision(events=decision.events, reads=decision.reads | unread)
         raise NoTableAvailable(command.party_size)
 
     return decide
@@ -281,11 +295,19 @@ async def _run(
     decide: Decide,
     retry: RetryPolicy,
     idempotency: IdempotencyKey | None,
+    *,
+    trust_cache: bool = False,
 ) -> BookingResult:
+    stream_id = streams_of(command.venue_id).booking(booking_id)
     result, session, decision = await execute(
-        store, command, decide, retry=retry, idempotency=idempotency
+        store,
+        command,
+        decide,
+        retry=retry,
+        idempotency=idempotency,
+        trust_cache=trust_cache,
+        fresh=(stream_id,),
     )
-    stream_id = session.streams.booking(booking_id)
     return BookingResult(
         events=result.events,
         token=result.token,

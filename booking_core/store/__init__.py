@@ -15,6 +15,7 @@ from booking_core.store.records import (
     NewEvent,
     RecordedEvent,
     StreamAppend,
+    StreamMark,
 )
 from booking_core.store.subscription import subscribe
 
@@ -34,6 +35,7 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "StreamAppend",
+    "StreamMark",
     "Wakeups",
     "subscribe",
 ]

@@ -34,6 +34,7 @@ from booking_core.store.records import (
     NewEvent,
     RecordedEvent,
     StreamAppend,
+    StreamMark,
 )
 
 __all__ = ["InMemoryEventStore"]
@@ -102,6 +103,7 @@ class InMemoryEventStore:
         self._tx += 1
         now = self._clock()
         versions: dict[str, int] = {}
+        marks: dict[str, StreamMark] = {}
         for stream in streams:
             history = self._streams.get(stream.stream_id, [])
             if stream.events:
@@ -120,10 +122,15 @@ class InMemoryEventStore:
                 )
                 history.append(recorded)
                 self._log.append(recorded)
+                marks[stream.stream_id] = StreamMark.of(recorded)
             versions[stream.stream_id] = len(history)
         payload = idempotency.payload if idempotency is not None else b"null"
         result = AppendResult(
-            versions=versions, token=self._log[-1].token, payload=payload, persons=persons
+            versions=versions,
+            token=self._log[-1].token,
+            payload=payload,
+            persons=persons,
+            marks=marks,
         )
         if idempotency is not None:
             self._keys[idempotency.key] = (idempotency.fingerprint, result)

@@ -50,6 +50,7 @@ from booking_core.store.records import (
     NewEvent,
     RecordedEvent,
     StreamAppend,
+    StreamMark,
 )
 from booking_core.store.sealing import SEALED, open_sealed
 from booking_core.store.venue_filter import in_venue
@@ -200,6 +201,17 @@ class _AppendReply(msgspec.Struct):
     position: int
     payload: msgspec.Raw
     duplicate: bool = False
+    marks: dict[str, int] = {}
+    """Each stream given events: the position of its last new event."""
+    recorded_at: datetime | None = None
+
+    def stream_marks(self) -> dict[str, StreamMark]:
+        if self.duplicate or self.recorded_at is None:
+            return {}
+        return {
+            stream_id: StreamMark(self.versions[stream_id], position, self.tx, self.recorded_at)
+            for stream_id, position in self.marks.items()
+        }
 
 
 _reply_decoder = msgspec.json.Decoder(_AppendReply)
@@ -332,6 +344,7 @@ class PostgresEventStore:
                 duplicate=reply.duplicate,
                 payload=bytes(reply.payload),
                 persons={} if reply.duplicate else persons,
+                marks=reply.stream_marks(),
             )
         raise PersonsMoved(_SEAL_ATTEMPTS)
 

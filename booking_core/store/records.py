@@ -109,6 +109,30 @@ class IdempotencyKey(msgspec.Struct, frozen=True, kw_only=True):
     payload: bytes = b"null"
 
 
+class StreamMark(msgspec.Struct, frozen=True):
+    """Where a stream's last event stands: enough to know that event again in a read of
+    the stream (a restored or truncated store may hold another event at the same version,
+    but not at the same position, in the same transaction, recorded at the same instant)."""
+
+    version: int
+    position: int
+    tx: int
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, record: RecordedEvent) -> StreamMark:
+        return cls(record.version, record.position, record.tx, record.recorded_at)
+
+    def marks(self, record: RecordedEvent) -> bool:
+        """Whether `record` is the event this mark was taken of."""
+        return (
+            record.position == self.position
+            and record.version == self.version
+            and record.tx == self.tx
+            and record.recorded_at == self.recorded_at
+        )
+
+
 class AppendResult(msgspec.Struct, frozen=True, kw_only=True):
     """The streams' versions after the append and the token of its last event.
 
@@ -123,6 +147,8 @@ class AppendResult(msgspec.Struct, frozen=True, kw_only=True):
     persons: dict[int, str] = {}
     """The person each event with personal fields was stored under, by the event's index
     in the append (streams in order, then their events); empty for a duplicate."""
+    marks: dict[str, StreamMark] = {}
+    """Each stream given events: its last new event's mark. Empty for a duplicate."""
 
 
 class RecordedEvent(msgspec.Struct, frozen=True, kw_only=True):

@@ -25,10 +25,8 @@ Revises: 0012
 Create Date: 2026-12-06
 """
 
-import importlib.util
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +36,7 @@ from booking_core.domain.identity import identity_digest, payload_identity
 from booking_core.domain.personal import PERSONAL_FIELDS, new_person_id
 from booking_core.domain.streams import venue_of
 from booking_core.store.sealing import SEALED, new_key, open_sealed, seal
+from migrations.revisions import revision_module
 
 revision = "0013"
 down_revision = "0012"
@@ -258,13 +257,7 @@ def downgrade() -> None:
 
 def _first_append_function() -> str:
     """The append function as the first migration made it."""
-    path = Path(__file__).with_name("0001_event_store.py")
-    spec = importlib.util.spec_from_file_location("tb_migration_0001", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return str(module.APPEND_FUNCTION)
+    return str(revision_module("0001_event_store.py").APPEND_FUNCTION)
 
 
 _BATCH = 2000

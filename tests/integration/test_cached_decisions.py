@@ -4,7 +4,7 @@ store being emptied under a running process, are all seen by the next booking.""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import time, timedelta
 from typing import Any
 
@@ -29,7 +29,7 @@ from booking_core.handlers import (
     change_venue,
     retire_table,
 )
-from booking_core.store import RecordedEvent
+from booking_core.store import AppendResult, IdempotencyKey, RecordedEvent, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
 from tests.integration.test_booking_concurrency import DAY, NOW, STAFF, command_id, open_venue
 from tests.support.scope import TEST_VENUE
@@ -130,8 +130,9 @@ async def test_a_warm_cache_never_books_a_date_another_process_closed(
 
 
 class RivalAfterFirstRead(PostgresEventStore):
-    """A process whose first read once armed is followed at once by another process's
-    command: it decides from what it read (and folded) before that command landed."""
+    """A process whose first read, or first append if it reads nothing (a decision on
+    cached states), once armed is preceded or followed at once by another process's
+    command: it decides from what it read or had cached before that command landed."""
 
     def __init__(self, pool: AsyncConnectionPool[Any], url: str) -> None:
         super().__init__(pool, url)
@@ -144,10 +145,19 @@ class RivalAfterFirstRead(PostgresEventStore):
         self, stream_ids: Collection[str], from_versions: Mapping[str, int] | None = None
     ) -> dict[str, list[RecordedEvent]]:
         found = await super().read_streams(stream_ids, from_versions)
+        await self._rival_lands()
+        return found
+
+    async def append(
+        self, streams: Sequence[StreamAppend], *, idempotency: IdempotencyKey | None = None
+    ) -> AppendResult:
+        await self._rival_lands()
+        return await super().append(streams, idempotency=idempotency)
+
+    async def _rival_lands(self) -> None:
         rival, self._rival = self._rival, None
         if rival is not None:
             await rival()
-        return found
 
 
 @pytest.mark.parametrize("change", ["resize", "retire", "close"])

@@ -80,7 +80,7 @@ def folded(version: int) -> Folded:
         metadata=b"{}",
         recorded_at=NOW,
     )
-    return Folded(record, None, {})
+    return Folded.read(record, None, {})
 
 
 def test_the_cache_keeps_the_streams_used_most_recently_and_no_more() -> None:
