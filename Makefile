@@ -75,7 +75,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
 # The store filled to 10,000,000 events in stages and measured at each (docs/performance.md,
-# "Scale curve"): up to thirty minutes on two cores. BENCH_SCALE_STAGES=0,200000 tries it small.
+# "Scale curve"), the rebuilds setting its length. BENCH_SCALE_STAGES=0,200000 tries it small.
 bench-scale: $(DEV_STAMP)
 	$(BIN)/python -m bench scale
 

@@ -213,7 +213,11 @@ def _stage(
 
 
 def _curve(stages: list[Stage], figure: str, unit: str) -> str:
-    return ", ".join(f"{s.events:,}: {getattr(s, figure):,.3g} {unit}" for s in stages)
+    values = (getattr(s, figure) for s in stages)
+    return ", ".join(
+        f"{s.events:,}: {v:,.0f} {unit}" if v >= 100 else f"{s.events:,}: {v:.3g} {unit}"
+        for s, v in zip(stages, values, strict=True)
+    )
 
 
 def _measures(stages: list[Stage]) -> list[Measure]:
