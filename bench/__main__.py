@@ -23,6 +23,7 @@ from bench import (
     live_status,
     pacing,
     projections,
+    scale,
     venues,
 )
 from bench.chart import write_chart
@@ -41,9 +42,11 @@ SUITES: dict[str, Suite] = {
     "venues": venues.run,
     "pacing": pacing.run,
     "combinations": combinations.run,
+    "scale": scale.run,
 }
 # What `make bench` runs: about twelve minutes on two cores. history_export adds about
-# three more, so it runs only when named (or with `all`).
+# three more and scale (`make bench-scale`) up to thirty, so they run only when named
+# (or with `all`).
 DEFAULT = [
     "api",
     "projections",

@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from bench.harness import Measure, percentile
 from booking_core.codec import Event, EventCodec
-from booking_core.store import NO_STREAM, StreamAppend
+from booking_core.store import NO_STREAM, NewEvent, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.database import open_pool
 
@@ -110,11 +111,15 @@ def pgbench_insert_rate(url: str, clients: int, seconds: float, *, notify: bool 
     return pgbench_insert(url, clients, seconds, notify=notify).tps
 
 
-async def append_rate(url: str, writers: int, seconds: float) -> tuple[float, list[float]]:
-    """Appends per second of one event to a fresh stream, `writers` at a time."""
+async def append_rate(
+    url: str, writers: int, seconds: float, event: Callable[[str], NewEvent] | None = None
+) -> tuple[float, list[float]]:
+    """Appends per second of one event to a fresh stream `table-{id}`, `writers` at a
+    time: `event(id)`, or by default a sample no projection reads."""
     pool = await open_pool(url, min_size=writers, max_size=writers)
     store = PostgresEventStore(pool, url)
-    new = codec.encode(SAMPLE)
+    sample = codec.encode(SAMPLE)
+    make = event or (lambda _: sample)
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
@@ -122,7 +127,8 @@ async def append_rate(url: str, writers: int, seconds: float) -> tuple[float, li
         count = 0
         while time.perf_counter() < deadline:
             began = time.perf_counter()
-            await store.append([StreamAppend(f"table-{uuid.uuid4().hex}", NO_STREAM, [new])])
+            table_id = uuid.uuid4().hex
+            await store.append([StreamAppend(f"table-{table_id}", NO_STREAM, [make(table_id)])])
             latencies.append(time.perf_counter() - began)
             count += 1
         return count

@@ -4,12 +4,13 @@ of the same rows; and projection lag under a steady stream of bookings."""
 from __future__ import annotations
 
 import asyncio
-import io
+import itertools
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from typing import Any
@@ -29,7 +30,7 @@ from booking_core.domain.events import (
     TableReleased,
     TableReserved,
 )
-from booking_core.domain.streams import DEFAULT_STREAMS
+from booking_core.domain.streams import DEFAULT_STREAMS, DEFAULT_VENUE_ID, streams_of
 from booking_core.domain.values import OpeningHours, Shift, SlotSettings
 from booking_core.store import ANY, NO_STREAM, ConsistencyToken, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
@@ -45,43 +46,44 @@ NOW = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 META = codec.encode(TableAdded(table_id="x", name="x", capacity=1, added_at=NOW)).metadata
 
 
-def _history(count: int) -> io.StringIO:
-    """`count` events as COPY text: a venue, tables, then bookings (one in five cancelled)
-    spread over tables, days and sittings so that none overlap."""
-    out = io.StringIO()
+def history(venue_ids: Sequence[str] = (DEFAULT_VENUE_ID,)) -> Iterator[str]:
+    """Events without end as COPY text lines: each venue and its tables, then bookings
+    (one in five cancelled) dealt to the venues in turn and spread over each venue's
+    tables, days and sittings so that none overlap. Take as many as wanted: a history cut
+    anywhere is a valid log, and the rest of the iterator continues it."""
+    metadata = META.decode()
     versions: dict[str, int] = {}
-    written = 0
 
-    def emit(stream: str, event: Any) -> None:
-        nonlocal written
-        version = versions.get(stream, 0) + 1
-        versions[stream] = version
+    def line(stream: str, event: Any, version: int | None = None) -> str:
+        if version is None:
+            version = versions.get(stream, 0) + 1
+            versions[stream] = version
         new = codec.encode(event, EventMetadata(user_id="u-bench"))
         data = new.data.decode().replace("\\", "\\\\")
-        out.write(f"{stream}\t{version}\t{new.type}\t{data}\t{META.decode()}\n")
-        written += 1
+        return f"{stream}\t{version}\t{new.type}\t{data}\t{metadata}\n"
 
+    venues = [streams_of(venue_id) for venue_id in venue_ids]
     # Open around the clock, so every two-hour sitting of every day is bookable.
     hours = OpeningHours.every_day(Shift(opens=clock(0, 0), closes=clock(0, 0)))
-    emit(DEFAULT_STREAMS.venue, OpeningHoursChanged(hours=hours))
-    emit(
-        DEFAULT_STREAMS.venue,
-        SlotSettingsChanged(
-            interval_minutes=60,
-            turn_times=SlotSettings().turn_times,
-            buffer_minutes=0,
-            min_lead_minutes=0,
-            max_days_ahead=3650,
-            time_zone="UTC",
-        ),
+    settings = SlotSettingsChanged(
+        interval_minutes=60,
+        turn_times=SlotSettings().turn_times,
+        buffer_minutes=0,
+        min_lead_minutes=0,
+        max_days_ahead=3650,
+        time_zone="UTC",
     )
-    for t in range(TABLES):
-        added = TableAdded(table_id=f"T{t}", name=f"T{t}", capacity=4, added_at=NOW)
-        emit(DEFAULT_STREAMS.table(f"T{t}"), added)
-    n = 0
-    while written < count:
-        table_id = f"T{n % TABLES}"
-        slot = n // TABLES
+    for streams in venues:
+        yield line(streams.venue, OpeningHoursChanged(hours=hours))
+        yield line(streams.venue, settings)
+        for t in range(TABLES):
+            added = TableAdded(table_id=f"T{t}", name=f"T{t}", capacity=4, added_at=NOW)
+            yield line(streams.table(f"T{t}"), added)
+    for n in itertools.count():
+        streams = venues[n % len(venues)]
+        m = n // len(venues)  # the booking's number within its venue
+        table_id = f"T{m % TABLES}"
+        slot = m // TABLES
         day = date(2026, 1, 1) + timedelta(days=slot // 12)
         starts = datetime.combine(day, clock(0, 0), UTC) + timedelta(hours=2 * (slot % 12))
         ends = starts + timedelta(hours=2)
@@ -96,40 +98,39 @@ def _history(count: int) -> io.StringIO:
             "ends_at": ends,
             "party_size": party,
         }
-        emit(
-            DEFAULT_STREAMS.booking(booking_id),
-            BookingPlaced(
-                booking_id=booking_id,
-                table_ids=(table_id,),
-                service_date=day,
-                duration_minutes=120,
-                guest_name=f"Guest {n}",
-                guest_email=f"g{n}@example.org",
-                user_id=f"u{n % 500}",
-                placed_at=NOW,
-                **common,
-            ),
+        booking = streams.booking(booking_id)
+        service_day = streams.service_day(table_id, day)
+        placed = BookingPlaced(
+            booking_id=booking_id,
+            table_ids=(table_id,),
+            service_date=day,
+            duration_minutes=120,
+            guest_name=f"Guest {n}",
+            guest_email=f"g{n}@example.org",
+            user_id=f"u{n % 500}",
+            placed_at=NOW,
+            **common,
         )
-        emit(
-            DEFAULT_STREAMS.service_day(table_id, day),
+        # A booking's own stream is never written again, so its versions are not kept.
+        yield line(booking, placed, version=1)
+        yield line(
+            service_day,
             TableReserved(table_id=table_id, service_date=day, booking_id=booking_id, **common),
         )
         if n % 5 == 0:
-            emit(
-                DEFAULT_STREAMS.booking(booking_id),
-                BookingCancelled(
-                    booking_id=booking_id,
-                    table_ids=(table_id,),
-                    service_date=day,
-                    starts_at=starts,
-                    party_size=party,
-                    duration_minutes=120,
-                    cancelled_at=NOW,
-                    cancelled_by="u-bench",
-                ),
+            cancelled = BookingCancelled(
+                booking_id=booking_id,
+                table_ids=(table_id,),
+                service_date=day,
+                starts_at=starts,
+                party_size=party,
+                duration_minutes=120,
+                cancelled_at=NOW,
+                cancelled_by="u-bench",
             )
-            emit(
-                DEFAULT_STREAMS.service_day(table_id, day),
+            yield line(booking, cancelled, version=2)
+            yield line(
+                service_day,
                 TableReleased(
                     table_id=table_id,
                     service_date=day,
@@ -139,29 +140,47 @@ def _history(count: int) -> io.StringIO:
                     **common,
                 ),
             )
-        n += 1
-    out.seek(0)
-    return out
+
+
+def copy_events(
+    connection: psycopg.Connection[Any],
+    lines: Iterable[str],
+    advance: Callable[[int], None] = lambda _: None,
+) -> None:
+    """COPY `lines` into `events` in blocks of about a megabyte, and bring `streams` up
+    to the new versions; `advance` is told how many events each block held."""
+    with connection.cursor() as cursor:
+        row = cursor.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
+        before = int(row[0]) if row else 0
+        with cursor.copy(
+            "COPY events (stream_id, version, type, data, metadata) FROM STDIN"
+        ) as copy:
+            block: list[str] = []
+            size = 0
+            for text in lines:
+                block.append(text)
+                size += len(text)
+                if size >= 1 << 20:
+                    copy.write("".join(block))
+                    advance(len(block))
+                    block, size = [], 0
+            copy.write("".join(block))
+            advance(len(block))
+        cursor.execute(
+            "INSERT INTO streams SELECT stream_id, max(version) FROM events"
+            " WHERE position > %s GROUP BY stream_id"
+            " ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
+            (before,),
+        )
 
 
 def load_history(url: str, count: int) -> int:
     """Write `count` events straight into the store with COPY; return how many."""
-    data = _history(count)
     with psycopg.connect(url, autocommit=True) as connection:
         connection.execute(
             "TRUNCATE events, streams, idempotency_keys, projection_checkpoints RESTART IDENTITY"
         )
-        with (
-            connection.cursor() as cursor,
-            cursor.copy(
-                "COPY events (stream_id, version, type, data, metadata) FROM STDIN"
-            ) as copy,
-        ):
-            while block := data.read(1 << 20):
-                copy.write(block)
-        connection.execute(
-            "INSERT INTO streams SELECT stream_id, max(version) FROM events GROUP BY stream_id"
-        )
+        copy_events(connection, itertools.islice(history(), count))
         connection.execute("VACUUM ANALYZE events")
         row = connection.execute("SELECT count(*) FROM events").fetchone()
     return int(row[0]) if row else 0
