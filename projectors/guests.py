@@ -124,7 +124,9 @@ class GuestsProjection:
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
     ) -> None:
         names = {"g": tables[guests_layout.GUESTS], "b": tables[guests_layout.BOOKINGS]}
-        async with connection.cursor() as cursor:
+        # One event's statements after another's, in order, but sent without waiting for
+        # each answer (a pipeline): the batch costs about one round trip, not two an event.
+        async with connection.pipeline(), connection.cursor() as cursor:
             for decoded in batch:
                 await self._one(cursor, names, decoded)
 

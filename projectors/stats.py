@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, ClassVar
 
@@ -116,6 +116,19 @@ class _Deltas:
             day_breakdown[cell] += sign * amount
 
 
+@dataclass
+class _Venue:
+    """One venue's share of a batch, folded: what to write for it."""
+
+    venue_id: str
+    floor: Floor
+    deltas: _Deltas = field(default_factory=_Deltas)
+    touched: dict[str, _Booking] = field(default_factory=dict)
+    floor_touched: bool = False
+    changed_from: date | None = None
+    closures_touched: set[date] = field(default_factory=set)
+
+
 class StatsProjection:
     name: ClassVar[str] = layout.NAME
     tables: ClassVar[tuple[str, ...]] = layout.ALL_TABLES
@@ -123,25 +136,35 @@ class StatsProjection:
     async def apply(
         self, connection: AsyncConnection[Any], tables: TableNames, batch: Sequence[Decoded]
     ) -> None:
-        """Each venue's events of the batch, in their order: venues share nothing here."""
-        for venue_id, events in by_venue(batch).items():
-            await self._apply_venue(connection, tables, venue_id, events)
-
-    async def _apply_venue(
-        self,
-        connection: AsyncConnection[Any],
-        tables: TableNames,
-        venue_id: str,
-        batch: Sequence[Decoded],
-    ) -> None:
+        """Each venue's events of the batch, in their order (venues share nothing here),
+        read and written for all the batch's venues at once: a batch spread over many
+        venues costs the statements of one."""
+        groups = by_venue(batch)
         ids = {event.booking_id for _, event in batch if isinstance(event, _LATER)}
         bookings = await self._load_bookings(connection, tables, ids)
-        floor = await self._load_floor(connection, tables, venue_id)
-        floor_touched = False
-        changed_from: date | None = None
-        closures_touched: set[date] = set()
-        deltas = _Deltas()
-        touched: dict[str, _Booking] = {}
+        floors = await self._load_floors(connection, tables, list(groups))
+        folded = [
+            self._fold_venue(venue_id, events, bookings, floors.get(venue_id) or Floor())
+            for venue_id, events in groups.items()
+        ]
+        await self._store(connection, tables, folded)
+        for venue in folded:
+            if venue.floor_touched:
+                await self._store_floor(
+                    connection,
+                    tables,
+                    venue.venue_id,
+                    venue.floor,
+                    venue.changed_from,
+                    venue.closures_touched,
+                )
+
+    @staticmethod
+    def _fold_venue(
+        venue_id: str, batch: Sequence[Decoded], bookings: dict[str, _Booking], floor: Floor
+    ) -> _Venue:
+        venue = _Venue(venue_id, floor)
+        deltas, touched = venue.deltas, venue.touched
         for record, event in batch:
             match event:
                 case BookingPlaced():
@@ -176,18 +199,15 @@ class StatsProjection:
                     bookings[event.booking_id] = touched[event.booking_id] = after
                 case ClosureAdded() | ClosureRemoved():
                     floor.apply(event, record.recorded_at)
-                    closures_touched.add(event.date)
-                    floor_touched = True
+                    venue.closures_touched.add(event.date)
+                    venue.floor_touched = True
                 case _ if isinstance(event, FLOOR_EVENTS):
                     since = floor.apply(event, record.recorded_at)
-                    floor_touched = True
+                    venue.floor_touched = True
                     if since is not None:
-                        changed_from = since if changed_from is None else min(changed_from, since)
-        await self._store(connection, tables, venue_id, deltas, touched, floor)
-        if floor_touched:
-            await self._store_floor(
-                connection, tables, venue_id, floor, changed_from, closures_touched
-            )
+                        changed = venue.changed_from
+                        venue.changed_from = since if changed is None else min(changed, since)
+        return venue
 
     async def _load_bookings(
         self, connection: AsyncConnection[Any], tables: TableNames, ids: set[str]
@@ -203,55 +223,62 @@ class StatsProjection:
         )
         return {row[0]: _Booking(*row[1:]) for row in await cursor.fetchall()}
 
-    async def _load_floor(
-        self, connection: AsyncConnection[Any], tables: TableNames, venue_id: str
-    ) -> Floor:
+    async def _load_floors(
+        self, connection: AsyncConnection[Any], tables: TableNames, venue_ids: list[str]
+    ) -> dict[str, Floor]:
         cursor = await connection.execute(
-            sql.SQL("SELECT time_zone, closures, versions FROM {t} WHERE venue_id = %s").format(
-                t=tables[layout.FLOOR]
-            ),
-            (venue_id,),
+            sql.SQL(
+                "SELECT venue_id, time_zone, closures, versions FROM {t} WHERE venue_id = ANY(%s)"
+            ).format(t=tables[layout.FLOOR]),
+            (venue_ids,),
         )
-        row = await cursor.fetchone()
-        if row is None:
-            return Floor()
-        return Floor(
-            time_zone=row[0],
-            closures=msgspec.json.decode(row[1], type=list[date]),
-            versions=msgspec.json.decode(row[2], type=list[FloorVersion]),
-        )
+        return {
+            row[0]: Floor(
+                time_zone=row[1],
+                closures=msgspec.json.decode(row[2], type=list[date]),
+                versions=msgspec.json.decode(row[3], type=list[FloorVersion]),
+            )
+            for row in await cursor.fetchall()
+        }
 
     async def _store(
-        self,
-        connection: AsyncConnection[Any],
-        tables: TableNames,
-        venue_id: str,
-        deltas: _Deltas,
-        touched: dict[str, _Booking],
-        floor: Floor,
+        self, connection: AsyncConnection[Any], tables: TableNames, venues: Sequence[_Venue]
     ) -> None:
+        touched = [(v.venue_id, id_, b) for v in venues for id_, b in v.touched.items()]
+        totals = [
+            (v.venue_id, day, *(counts[c] for c in COUNTERS), v.floor.open_seat_minutes(day))
+            for v in venues
+            for day, counts in v.deltas.totals.items()
+        ]
+        cells = [
+            (v.venue_id, day, dim, key, bookings_delta, breakdown[(dim, key, "covers")])
+            for v in venues
+            for day, breakdown in v.deltas.breakdown.items()
+            for (dim, key, measure), bookings_delta in breakdown.items()
+            if measure == "bookings"
+        ]
         async with connection.cursor() as cursor:
             if touched:
                 await cursor.execute(
                     sql.SQL(
                         "INSERT INTO {t} (id, service_date, party_size, seat_minutes, status,"
-                        " source, venue_id) SELECT *, %s FROM unnest(%s::text[], %s::date[],"
-                        " %s::int[], %s::int[], %s::text[], %s::text[])"
+                        " source, venue_id) SELECT * FROM unnest(%s::text[], %s::date[],"
+                        " %s::int[], %s::int[], %s::text[], %s::text[], %s::text[])"
                         " ON CONFLICT (id) DO UPDATE SET"
                         " service_date = excluded.service_date, party_size = excluded.party_size,"
                         " seat_minutes = excluded.seat_minutes, status = excluded.status"
                     ).format(t=tables[layout.BOOKINGS]),
                     [
-                        venue_id,
-                        list(touched),
-                        [b.service_date for b in touched.values()],
-                        [b.party_size for b in touched.values()],
-                        [b.seat_minutes for b in touched.values()],
-                        [b.status for b in touched.values()],
-                        [b.source for b in touched.values()],
+                        [id_ for _, id_, _ in touched],
+                        [b.service_date for _, _, b in touched],
+                        [b.party_size for _, _, b in touched],
+                        [b.seat_minutes for _, _, b in touched],
+                        [b.status for _, _, b in touched],
+                        [b.source for _, _, b in touched],
+                        [venue_id for venue_id, _, _ in touched],
                     ],
                 )
-            if deltas.totals:
+            if totals:
                 increments = sql.SQL(", ").join(
                     sql.SQL("{c} = s.{c} + excluded.{c}").format(c=sql.Identifier(c))
                     for c in COUNTERS
@@ -268,23 +295,9 @@ class StatsProjection:
                         values=sql.SQL(", ").join(sql.Placeholder() for _ in COUNTERS),
                         inc=increments,
                     ),
-                    [
-                        (
-                            venue_id,
-                            day,
-                            *(totals[c] for c in COUNTERS),
-                            floor.open_seat_minutes(day),
-                        )
-                        for day, totals in deltas.totals.items()
-                    ],
+                    totals,
                 )
-            rows = [
-                (venue_id, day, dim, key, bookings_delta, breakdown[(dim, key, "covers")])
-                for day, breakdown in deltas.breakdown.items()
-                for (dim, key, measure), bookings_delta in breakdown.items()
-                if measure == "bookings"
-            ]
-            if rows:
+            if cells:
                 await cursor.executemany(
                     sql.SQL(
                         "INSERT INTO {t} AS b (venue_id, service_date, dimension, key, bookings,"
@@ -293,7 +306,7 @@ class StatsProjection:
                         " DO UPDATE SET bookings = b.bookings + excluded.bookings,"
                         " covers = b.covers + excluded.covers"
                     ).format(t=tables[layout.BREAKDOWN]),
-                    rows,
+                    cells,
                 )
 
     async def _store_floor(
