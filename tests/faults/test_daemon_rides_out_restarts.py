@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
@@ -57,7 +58,10 @@ class Guests:
 
     def __init__(self, store: PostgresEventStore) -> None:
         self.store = store
-        self.story = Story(seed=13, days=20)
+        # The sender sends what is due by its own clock, and a confirmation is due when
+        # its booking was placed: the story's instants follow that clock, moved or not.
+        now = datetime.now(UTC)
+        self.story = Story(seed=13, days=20, now=now, start=now.date() + timedelta(days=6))
         self.last: ConsistencyToken | None = None
 
     async def open(self) -> None:
