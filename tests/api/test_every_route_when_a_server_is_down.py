@@ -154,6 +154,7 @@ async def test_with_redis_down_no_route_answers_500(
         "GET /api/v1/bookings/tables",
         "POST /api/v1/auth/token",
         "POST /api/v1/venues/{venue_id}/public/bookings",
+        "GET /api/v1/tables/status/stream",  # sent with Last-Event-ID, as a browser resumes
     } <= unavailable
 
 
