@@ -92,7 +92,7 @@ def problem_response(
 
 
 _AT = re.compile(r" - at `\$\.?([^`]*)`$")
-_MISSING_PARAMETER = re.compile(r"Missing required (\w+) parameter '([^']*)'")
+_MISSING_PARAMETER = re.compile(r"Missing required ([a-z]+) parameter '([^']*)'")
 _FIELD_DETAIL = re.compile(r"([A-Za-z_][A-Za-z0-9_.\[\]-]*): (.+)", re.DOTALL)
 _NAMED_FIELD = re.compile(r"field `([^`]+)`")
 

@@ -149,8 +149,10 @@ class LiveStatusController(Controller):
             return problem_response(400, "Last-Event-ID must be an id this stream sent, or 0")
         key = stream_key(services.redis_prefix, venue.id, service_date)
         # Where a fresh stream starts is fixed before the response starts: a client that
-        # sees the connection open misses no change made after that.
-        start = after if after is not None else await _newest_id(services.redis, key)
+        # sees the connection open misses no change made after that. A resuming client
+        # asks Redis too, so that it gets a 503, not a stream that ends as it opens.
+        newest = await _newest_id(services.redis, key)
+        start = after if after is not None else newest
         return ServerSentEvent(
             _changes(services.redis, key, start, self.heartbeat_seconds),
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},

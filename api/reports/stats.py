@@ -145,7 +145,11 @@ def _day_out(day: DayStats) -> DayOut:
 
 
 def _party_sizes(rows: list[BreakdownRow]) -> list[PartySizeOut]:
-    sizes = [PartySizeOut(int(r.key), r.bookings, r.covers) for r in rows if r.key.isdigit()]
+    sizes = [
+        PartySizeOut(int(r.key), r.bookings, r.covers)
+        for r in rows
+        if r.key.isascii() and r.key.isdigit()
+    ]
     return sorted(sizes, key=lambda size: size.party_size)
 
 

@@ -82,7 +82,7 @@ _MAX_PHONE = 50
 _MAX_NOTES = 500
 _MAX_REASON = 200
 _MAX_QUOTE = 24 * 60
-_ENTRY_ID = re.compile(r"^wl-(\d{8})-[A-Za-z0-9_]{1,80}$")
+_ENTRY_ID = re.compile(r"^wl-([0-9]{8})-[A-Za-z0-9_]{1,80}$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,15 +126,25 @@ async def test_reads_of_read_models_take_a_consistency_token(schema: dict[str, A
 async def test_if_match_is_declared_where_it_is_taken_and_etag_where_it_is_sent(
     schema: dict[str, Any],
 ) -> None:
+    """Every operation that takes `If-Match` sends the `ETag` it compares with, in its
+    success and in the `GET` of its path, and lists the refusal of a stale one."""
     ops = {(m, p): o for m, p, o in operations(schema)}
-    for method, path in (
+    conditional = {(m, p) for (m, p), o in ops.items() if "If-Match" in headers_in(o)}
+    assert {
         ("put", "/api/v1/bookings/{booking_id}"),
         ("put", "/api/v1/admin/layouts/{layout_id}"),
         ("delete", "/api/v1/admin/layouts/{layout_id}"),
-    ):
-        assert re.fullmatch(headers_in(ops[method, path])["If-Match"]["schema"]["pattern"], '"3"')
-        assert "stale-version" in refusal_types(ops[method, path], "409")
-        assert "ETag" in headers_out(ops[method, path], "200")
+    } <= conditional
+    for method, path in conditional:
+        operation = ops[method, path]
+        assert re.fullmatch(headers_in(operation)["If-Match"]["schema"]["pattern"], '"3"')
+        assert "stale-version" in refusal_types(operation, "409"), (method, path)
+        successes = [status for status in operation["responses"] if status.startswith("2")]
+        assert successes, (method, path)
+        for status in successes:
+            assert "ETag" in headers_out(operation, status), (method, path, status)
+        if ("get", path) in ops:
+            assert headers_out(ops["get", path], "200")["ETag"]["required"] is True, path
     for path in (
         "/api/v1/bookings/{booking_id}",
         "/api/v1/admin/bookings/{booking_id}",

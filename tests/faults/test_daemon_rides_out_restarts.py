@@ -1,8 +1,9 @@
-"""The projector daemon as operators run it (`tablebook projectors run`, the notification
-sender inside it as by default) while PostgreSQL is restarted (`pg_ctl restart -m fast`),
-killed (-9 of the postmaster) and started again, and Redis is killed and comes back empty:
-it never exits, and afterwards every acknowledged booking is in the read models, each
-applied once (they equal a rebuild), and the sender still delivers."""
+"""The projector daemon as operators run it (`tablebook projectors run`), with the
+notification sender inside it as by default, or apart as `tablebook notifications run`,
+while PostgreSQL is restarted (`pg_ctl restart -m fast`), killed (-9 of the postmaster)
+and started again, and Redis is killed and comes back empty: neither process exits, and
+afterwards every acknowledged booking is in the read models, each applied once (they
+equal a rebuild), and the sender still delivers."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
+import pytest
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
@@ -24,15 +27,18 @@ from tests.support.models import (
     all_caught_up,
     assert_equal_to_a_rebuild,
     booking_rows,
-    dump_sql_across_batches,
 )
 from tests.support.story import Story
 from tests.support.throwaway import ThrowawayPostgres, ThrowawayRedis, clients
 
 PREFIX = "tbfault:"
+Process = subprocess.Popen[bytes]
 
 
-def start_daemon(database_url: str, redis_url: str, log: IO[bytes]) -> subprocess.Popen[bytes]:
+def start(
+    command: str, database_url: str, redis_url: str, log: IO[bytes], **settings: str
+) -> Process:
+    """`tablebook {command}` as operators run it, its log lines into `log`."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -45,11 +51,16 @@ def start_daemon(database_url: str, redis_url: str, log: IO[bytes]) -> subproces
     }
     env.pop("NOTIFY_WITH_PROJECTORS", None)  # the sender runs inside, as by default
     return subprocess.Popen(
-        [sys.executable, "-m", "tablebook.cli", "projectors", "run"],
-        env=env,
+        [sys.executable, "-m", "tablebook.cli", *command.split()],
+        env={**env, **settings},
         stdout=subprocess.DEVNULL,
         stderr=log,
     )
+
+
+def _all_running(processes: dict[str, tuple[Process, Path]], after: str) -> None:
+    for name, (process, _) in processes.items():
+        assert process.poll() is None, f"the {name} exited on {after}"
 
 
 class Guests:
@@ -57,7 +68,10 @@ class Guests:
 
     def __init__(self, store: PostgresEventStore) -> None:
         self.store = store
-        self.story = Story(seed=13, days=20)
+        # The sender sends what is due by its own clock, and a confirmation is due when
+        # its booking was placed: the story's instants follow that clock, moved or not.
+        now = datetime.now(UTC)
+        self.story = Story(seed=13, days=20, now=now, start=now.date() + timedelta(days=6))
         self.last: ConsistencyToken | None = None
 
     async def open(self) -> None:
@@ -88,17 +102,35 @@ async def _unsent(pool: AsyncConnectionPool[Any]) -> int:
     return int(row[0]) if row else 0
 
 
+@pytest.mark.parametrize(
+    "sender_apart",
+    [False, True],
+    ids=["the sender inside the daemon", "the sender as its own process"],
+)
 async def test_the_daemon_rides_out_postgres_and_redis_restarts_and_loses_nothing(
     throwaway_postgres: ThrowawayPostgres,
     throwaway_database: str,
     throwaway_redis: ThrowawayRedis,
     tmp_path: Path,
+    sender_apart: bool,
 ) -> None:
-    log_path = tmp_path / "daemon.log"
+    """With `sender_apart`, the daemon runs without its sender
+    (`NOTIFY_WITH_PROJECTORS=false`) and `tablebook notifications run` sends, through the
+    same restarts and kills."""
+    commands = {"daemon": "projectors run"} | (
+        {"sender": "notifications run"} if sender_apart else {}
+    )
+    alone = {"NOTIFY_WITH_PROJECTORS": "false"} if sender_apart else {}
+    processes: dict[str, tuple[Process, Path]] = {}
+    for name, command in commands.items():
+        log_path = tmp_path / f"{name}.log"
+        with log_path.open("wb") as log_file:
+            settings = alone if name == "daemon" else {}
+            process = start(command, throwaway_database, throwaway_redis.url, log_file, **settings)
+        processes[name] = (process, log_path)
+    daemon_log = processes["daemon"][1]
     async with clients(throwaway_database, throwaway_redis.url) as (pool, redis):
         guests = Guests(PostgresEventStore(pool, throwaway_database))
-        with log_path.open("wb") as log_file:
-            daemon = start_daemon(throwaway_database, throwaway_redis.url, log_file)
         try:
             await guests.open()
             await guests.book(40)
@@ -107,44 +139,45 @@ async def test_the_daemon_rides_out_postgres_and_redis_restarts_and_loses_nothin
             throwaway_postgres.restart_fast()
             await guests.book(40)
             await asyncio.sleep(1.0)
-            assert daemon.poll() is None, "the daemon exited on pg_ctl restart -m fast"
+            _all_running(processes, "pg_ctl restart -m fast")
 
             throwaway_postgres.kill_9()
             await asyncio.sleep(1.5)
             throwaway_postgres.start()
             await guests.book(40)
             await asyncio.sleep(1.0)
-            assert daemon.poll() is None, "the daemon exited on kill -9 of the postmaster"
+            _all_running(processes, "kill -9 of the postmaster")
 
             throwaway_redis.kill()
             await guests.book(40)
             deadline = time.monotonic() + 20
-            while "server=Redis" not in log_path.read_text():  # it has met the outage
+            while "server=Redis" not in daemon_log.read_text():  # it has met the outage
                 assert time.monotonic() < deadline, "the daemon never noticed Redis was gone"
                 await asyncio.sleep(0.2)
             throwaway_redis.start()  # empty: the Redis models are built again
             await guests.book(40)
             await _caught_up(guests, pool, redis)
-            assert daemon.poll() is None, "the daemon exited when Redis went away"
+            _all_running(processes, "Redis going away")
 
             deadline = time.monotonic() + 30
             while await _unsent(pool):
                 assert time.monotonic() < deadline, "the sender stopped delivering"
                 await asyncio.sleep(0.2)
         finally:
-            daemon.send_signal(signal.SIGTERM)
-            daemon.wait(timeout=30)
-            print(log_path.read_text()[-5000:])  # shown when the test fails
-        log = log_path.read_text()
-        assert daemon.returncode == 0, log[-3000:]
-        assert "server unavailable; retrying" in log
-        assert "server=PostgreSQL" in log
-        assert "server=Redis" in log
-        assert "Traceback" not in log
+            for process, _ in processes.values():
+                process.send_signal(signal.SIGTERM)
+            for name, (process, log_path) in processes.items():
+                process.wait(timeout=30)
+                print(name, log_path.read_text()[-5000:])  # shown when the test fails
+        for name, (process, log_path) in processes.items():
+            log = log_path.read_text()
+            assert process.returncode == 0, f"{name}: {log[-3000:]}"
+            assert "Traceback" not in log, name
+            assert "server unavailable; retrying" in log, name
+            assert "server=PostgreSQL" in log, name
+        assert "server=Redis" in daemon_log.read_text()
 
         story = guests.story
         rows = await booking_rows(pool)
         assert rows == {b: (h.status, h.party_size) for b, h in story.bookings.items()}
-        await assert_equal_to_a_rebuild(
-            guests.store, pool, redis, PREFIX, dump=dump_sql_across_batches
-        )
+        await assert_equal_to_a_rebuild(guests.store, pool, redis, PREFIX)

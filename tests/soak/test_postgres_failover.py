@@ -44,7 +44,6 @@ from tests.support.autofailover import Formation, missing_auto_failover
 from tests.support.models import (
     all_caught_up,
     assert_equal_to_a_rebuild,
-    dump_sql_across_batches,
 )
 from tests.support.scope import to_test_venue, wait_for_test_venue
 from tests.support.throwaway import ThrowawayRedis, free_port, missing_servers, real_clock_env
@@ -308,7 +307,7 @@ async def test_the_primary_dies_under_load_and_no_acknowledged_booking_is_lost(
         catch_up = time.monotonic() - caught_up_from
         assert daemon.poll() is None, "the projector daemon exited"
         assert _stop(daemon) == 0
-        await assert_equal_to_a_rebuild(store, pool, redis, PREFIX, dump=dump_sql_across_batches)
+        await assert_equal_to_a_rebuild(store, pool, redis, PREFIX)
 
         refused = sum(n for outcome, n in during.items() if not outcome.startswith("2"))
         timeline = "\n    ".join(formation.events(killed_on))

@@ -66,11 +66,6 @@ PG_BIN = _pg_bin()
 
 def missing_servers() -> str | None:
     """Why the fault tests cannot run here (no server programs to own), or None."""
-    if "FAKETIME" in os.environ:
-        # They test restarts, not dates, and `make test` runs them on the real clock. With
-        # the application a year behind its database, the daemon's sender was seen not to
-        # deliver within 30 s of the restarts; not yet understood, so not hidden either.
-        return "the clock is moved (make test-clock); make test runs them"
     if not (PG_BIN / "initdb").exists():
         return f"no PostgreSQL server programs at {PG_BIN} (set PG_BIN)"
     if shutil.which("redis-server") is None:

@@ -324,7 +324,16 @@ def test_the_same_entry_is_added_once() -> None:
         on_list(world, add())
 
 
-@pytest.mark.parametrize("entry_id", ["wl-20261324-x", "booking-1", "wl-2026122-x", "wl-20261224-"])
+@pytest.mark.parametrize(
+    "entry_id",
+    [
+        "wl-20261324-x",
+        "booking-1",
+        "wl-2026122-x",
+        "wl-20261224-",
+        "wl-\u0662\u0660\u0662\u0666\u0661\u0662\u0662\u0664-x",  # Arabic-Indic digits
+    ],
+)
 def test_an_id_that_names_no_day_is_no_entry(entry_id: str) -> None:
     with pytest.raises(WaitlistEntryNotFound):
         decider.service_date_of(entry_id)
