@@ -105,11 +105,18 @@ tx < (SELECT tb_read_horizon())
 
 _SELECT_ALL = f"""
 SELECT {RECORD_COLUMNS}
-FROM events {WITH_KEYS}
-WHERE (tx, position) > (%(tx)s::text::xid8, %(position)s) AND {_VISIBLE}
+FROM (
+    SELECT * FROM events
+    WHERE (tx, position) > (%(tx)s::text::xid8, %(position)s) AND {_VISIBLE}
+    ORDER BY tx, position
+    LIMIT %(limit)s
+) AS events {WITH_KEYS}
 ORDER BY events.tx, events.position
-LIMIT %(limit)s
 """  # noqa: S608 - built from constants
+"""The page is cut before the keys are joined: the planner cannot tell how many events lie
+past a `(tx, position)`, and once guessed few it joined every one of them to the keys
+and sorted, so each page of a rebuild read the rest of the log (3 s a page at 1,500,000
+events to go)."""
 
 _UTC = """to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')"""
 _SEALED_MARK = (
