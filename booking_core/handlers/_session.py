@@ -63,6 +63,7 @@ from booking_core.store import (
     NewEvent,
     RecordedEvent,
     StreamAppend,
+    StreamMark,
 )
 
 __all__ = [
@@ -157,6 +158,7 @@ class Session:
         self._fresh = frozenset(fresh) if trusting else frozenset()
         self.unread: set[str] = set()
         """The streams this session took without reading them."""
+        self._unread_marks: dict[str, StreamMark] = {}
         self._versions: dict[str, int] = {}
         self._states: dict[str, Any] = {}
         self._kinds: dict[str, StreamKind[Any]] = {}
@@ -187,6 +189,9 @@ class Session:
         if self._trusting:
             taken = [s for s, entry in cached.items() if entry is not None or s in self._fresh]
             self.unread.update(taken)
+            self._unread_marks.update(
+                (s, entry.mark) for s in taken if (entry := cached[s]) and entry.mark
+            )
             unread: dict[str, _Read] = {s: (cached[s], []) for s in taken}
             rest = [s for s in stream_ids if s not in unread]
             return {**unread, **(await self._read_through(rest, cached) if rest else {})}
@@ -287,6 +292,11 @@ class Session:
         of it starts afresh rather than from a fold that may belong to another history."""
         self._cache.forget(stream_id)
 
+    def last_unread(self, stream_id: str) -> StreamMark | None:
+        """The last event of the state taken unread for the stream, for the append to
+        check it is still there (None: the stream was read, or taken as empty)."""
+        return self._unread_marks.get(stream_id)
+
     def version(self, stream_id: str) -> int:
         if stream_id not in self._versions:
             raise LookupError(f"the decision used {stream_id!r} without loading it")
@@ -302,13 +312,24 @@ class Session:
         loaded: S = self._states.get(stream_id, kind.initial)
         return kind.fold(decision.events.get(stream_id, ()), loaded)
 
-    def appended(self, decision: Decision, result: AppendResult, command_id: str) -> None:
+    def appended(
+        self,
+        decision: Decision,
+        result: AppendResult,
+        command_id: str,
+        personal: Collection[str] = (),
+    ) -> None:
         """Keep each stream the append wrote in the cache with the decision's events
         folded in, marked where the store put its last one, so the next decision on it
-        in this process reads only what others wrote since."""
+        in this process reads only what others wrote since. The `personal` streams (they
+        got someone's name, phone or email) are dropped instead: their next read must
+        compare the stored event whole, which an erasure changes without a new event."""
         for stream_id, events in decision.events.items():
             mark = result.marks.get(stream_id)
             kind = self._kinds.get(stream_id)
+            if stream_id in personal:
+                self._cache.forget(stream_id)
+                continue
             if not events or mark is None or kind is None:
                 continue
             if mark.version != self._versions[stream_id] + len(events):
@@ -440,9 +461,9 @@ async def execute(
             await retry.sleep(retry.delay(losses))
             losses += 1
             continue
-        if trusted and session.unread and decision.is_empty:
-            continue  # nothing to write, on states not read now: see with fresh reads
         first = session.applied(command.command_id)
+        if trusted and session.unread and (decision.is_empty or first is not None):
+            continue  # nothing to write, or written before, on states not read now
         if first is not None:
             return await _duplicate(
                 store, decide, command.command_id, first, attempt, streams=streams
@@ -455,6 +476,7 @@ async def execute(
                 stream_id,
                 session.version(stream_id),
                 [_encode(event, metadata, account) for event in decision.events.get(stream_id, ())],
+                session.last_unread(stream_id),
             )
             for stream_id in decision.streams()
         ]
@@ -481,7 +503,10 @@ async def execute(
                 streams=streams,
             )
         decision = _with_persons(decision, appended.persons)
-        session.appended(decision, appended, command.command_id)
+        personal = [
+            a.stream_id for a in appends if any(e.type in PERSONAL_FIELDS for e in a.events)
+        ]
+        session.appended(decision, appended, command.command_id, personal)
         result = CommandResult(
             events={s: events for s, events in decision.events.items() if events},
             token=appended.token,

@@ -24,6 +24,8 @@ def check_append(streams: Sequence[StreamAppend]) -> None:
             or stream.expected < 0
         ):
             raise ValueError(f"bad expected version {stream.expected!r} for {stream.stream_id!r}")
+        if stream.last is not None and stream.last.version != stream.expected:
+            raise ValueError(f"the last event named for {stream.stream_id!r} is not at its version")
 
 
 def expected_label(expected: object) -> int | str:

@@ -94,8 +94,11 @@ class InMemoryEventStore:
                 versions=first.versions, token=first.token, duplicate=True, payload=first.payload
             )
         for stream in streams:
-            actual = len(self._streams.get(stream.stream_id, ()))
+            history = self._streams.get(stream.stream_id, [])
+            actual = len(history)
             if stream.expected is not ANY and stream.expected != actual:
+                raise ConcurrencyError(stream.stream_id, expected_label(stream.expected), actual)
+            if stream.last is not None and not (history and stream.last.marks(history[-1])):
                 raise ConcurrencyError(stream.stream_id, expected_label(stream.expected), actual)
 
         streams = list(streams)
@@ -161,7 +164,7 @@ class InMemoryEventStore:
                         event, data=_encode(payload), account=None
                     )
                 index += 1
-            streams[number] = StreamAppend(stream.stream_id, stream.expected, events)
+            streams[number] = StreamAppend(stream.stream_id, stream.expected, events, stream.last)
         return persons
 
     def _resolve(self, venue_id: str, identity: str | None) -> str:

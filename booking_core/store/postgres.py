@@ -156,7 +156,8 @@ ORDER BY events.tx DESC, events.position DESC LIMIT 1
 _APPEND = """
 SELECT tb_append(%s::text[], %s::bigint[], %s::int[], %s::text[], %s::smallint[],
                  %s::jsonb[], %s::jsonb[], %s, %s, %s::jsonb,
-                 %s::text[], %s::text[], %s::bytea[], %s::bytea[], %s::boolean[])
+                 %s::text[], %s::text[], %s::bytea[], %s::bytea[], %s::boolean[],
+                 %s::bigint[], %s::bigint[])
 """
 
 # A named person's key (none once erased), or an identity's person and key.
@@ -363,6 +364,7 @@ class PostgresEventStore:
         sealed: Mapping[int, bytes],
         connection: psycopg.AsyncConnection[Any] | None = None,
     ) -> Any:
+        lasts = any(stream.last is not None for stream in streams)
         event_streams: list[int] = []
         types: list[str] = []
         schema_versions: list[int] = []
@@ -391,6 +393,8 @@ class PostgresEventStore:
             [slot.digest for slot in slots] or None,
             [slot.key for slot in slots] or None,
             [slot.fresh for slot in slots] or None,
+            [s.last.position if s.last else None for s in streams] if lasts else None,
+            [s.last.tx if s.last else None for s in streams] if lasts else None,
         )
         if connection is not None:
             cursor = await connection.execute(_APPEND, params)

@@ -85,30 +85,6 @@ class NewEvent(msgspec.Struct, frozen=True, kw_only=True):
     than of its email or phone (`booking_core.domain.identity`). Never stored."""
 
 
-class StreamAppend(msgspec.Struct, frozen=True):
-    """Events for one stream, appended only if the stream is at `expected` version.
-
-    An empty `events` asserts the version without writing, holding the stream still
-    until the append commits (a decision may depend on a stream it does not change).
-    """
-
-    stream_id: str
-    expected: ExpectedVersion
-    events: Sequence[NewEvent]
-
-
-class IdempotencyKey(msgspec.Struct, frozen=True, kw_only=True):
-    """A client-supplied key recorded in the same transaction as the events.
-
-    `fingerprint` identifies the request; reusing the key for a different request is an
-    error. `payload` is JSON the caller wants back when the request is repeated.
-    """
-
-    key: str
-    fingerprint: str
-    payload: bytes = b"null"
-
-
 class StreamMark(msgspec.Struct, frozen=True):
     """Where a stream's last event stands: enough to know that event again in a read of
     the stream (a restored or truncated store may hold another event at the same version,
@@ -131,6 +107,34 @@ class StreamMark(msgspec.Struct, frozen=True):
             and record.tx == self.tx
             and record.recorded_at == self.recorded_at
         )
+
+
+class StreamAppend(msgspec.Struct, frozen=True):
+    """Events for one stream, appended only if the stream is at `expected` version.
+
+    An empty `events` asserts the version without writing, holding the stream still
+    until the append commits (a decision may depend on a stream it does not change).
+    With `last`, the event at that version must also be the one the mark names: a writer
+    that decided on a state it kept, not one it read now, asks it, since a log restored
+    from a backup may hold other events at the same version.
+    """
+
+    stream_id: str
+    expected: ExpectedVersion
+    events: Sequence[NewEvent]
+    last: StreamMark | None = None
+
+
+class IdempotencyKey(msgspec.Struct, frozen=True, kw_only=True):
+    """A client-supplied key recorded in the same transaction as the events.
+
+    `fingerprint` identifies the request; reusing the key for a different request is an
+    error. `payload` is JSON the caller wants back when the request is repeated.
+    """
+
+    key: str
+    fingerprint: str
+    payload: bytes = b"null"
 
 
 class AppendResult(msgspec.Struct, frozen=True, kw_only=True):

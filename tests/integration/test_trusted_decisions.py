@@ -17,6 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from booking_core.domain.commands import BookTable, CancelBooking
 from booking_core.domain.errors import DomainError, TableAlreadyBooked, TooMuchContention
+from booking_core.domain.personal import ERASED
 from booking_core.handlers import BookingResult, book_table, cancel_booking
 from booking_core.store import RecordedEvent
 from booking_core.store.postgres import PostgresEventStore
@@ -29,6 +30,7 @@ from tests.integration.test_booking_concurrency import (
     reservations,
 )
 from tests.integration.test_cached_decisions import guest
+from tests.integration.test_sealed_events import erased_event
 from tests.support.scope import TEST_VENUE
 
 
@@ -152,3 +154,40 @@ async def test_auto_assign_on_a_stale_cache_takes_the_table_a_fresh_read_would(
     again = await book_table(ours, guest("b-2", time(19)))
     assert again.booking.details.table_ids == (taken,)  # type: ignore[union-attr]
     assert again.attempts == 2
+
+
+async def test_a_log_written_again_to_the_same_versions_is_told_apart_by_its_events(
+    two_processes: tuple[CountingReads, PostgresEventStore], pool: AsyncConnectionPool[Any]
+) -> None:
+    """The store emptied (as a restore from a backup may leave it) and written again by
+    another process to the very versions our cache holds, with other events: our cached
+    T1 has 12:00 taken and 20:00 free, the log now has 20:00 taken. Versions alone would
+    accept a second booking at 20:00."""
+    ours, theirs = two_processes
+    await book_table(ours, book("b-1", time(12)))
+
+    async with pool.connection() as connection:
+        await connection.execute("TRUNCATE events, streams, idempotency_keys RESTART IDENTITY")
+    await open_venue(theirs, turn_minutes=120)
+    await book_table(theirs, book("b-warm", time(9)))
+    await book_table(theirs, book("b-2", time(20)))  # T1's day at the version we cached
+
+    with pytest.raises(TableAlreadyBooked):
+        await book_table(ours, book("b-3", time(20)))
+    assert set(await reservations(ours, "T1")) == {"b-warm", "b-2"}
+
+
+async def test_a_booking_erased_after_it_was_placed_here_is_read_as_erased_here(
+    two_processes: tuple[CountingReads, PostgresEventStore],
+) -> None:
+    """A booking's own stream is never kept from the append that placed it: an erasure
+    changes what its event reads as without adding one, and only a read compares it."""
+    ours, _ = two_processes
+    placed = await book_table(ours, book("b-1", time(12)))
+    person = placed.booking.details.person  # type: ignore[union-attr]
+    assert person is not None
+    gone, _ = await ours.erase({TEST_VENUE: [person]}, erased_event)
+    assert gone == [(TEST_VENUE, person)]
+
+    cancelled = await cancel_booking(ours, cancel("b-1"))
+    assert cancelled.booking.details.guest_name == ERASED  # type: ignore[union-attr]
