@@ -156,9 +156,13 @@ ORDER BY events.tx DESC, events.position DESC LIMIT 1
 _APPEND = """
 SELECT tb_append(%s::text[], %s::bigint[], %s::int[], %s::text[], %s::smallint[],
                  %s::jsonb[], %s::jsonb[], %s, %s, %s::jsonb,
-                 %s::text[], %s::text[], %s::bytea[], %s::bytea[], %s::boolean[],
-                 %s::bigint[], %s::bigint[])
+                 %s::text[], %s::text[], %s::bytea[], %s::bytea[], %s::boolean[])
 """
+_APPEND_CHECKING_LAST = _APPEND.replace(
+    "%s::boolean[])", "%s::boolean[], %s::bigint[], %s::bigint[])"
+)
+"""The same, naming the last event of each stream decided on unread (migration 0020);
+an append that names none keeps the form that any schema since 0013 takes."""
 
 # A named person's key (none once erased), or an identity's person and key.
 _LOOK_UP = """
@@ -364,7 +368,6 @@ class PostgresEventStore:
         sealed: Mapping[int, bytes],
         connection: psycopg.AsyncConnection[Any] | None = None,
     ) -> Any:
-        lasts = any(stream.last is not None for stream in streams)
         event_streams: list[int] = []
         types: list[str] = []
         schema_versions: list[int] = []
@@ -377,7 +380,7 @@ class PostgresEventStore:
                 schema_versions.append(event.schema_version)
                 data.append(sealed.get(len(data), event.data).decode())
                 metadata.append(event.metadata.decode())
-        params = (
+        params: tuple[Any, ...] = (
             [s.stream_id for s in streams],
             [-1 if s.expected is ANY else s.expected for s in streams],
             event_streams,
@@ -393,15 +396,20 @@ class PostgresEventStore:
             [slot.digest for slot in slots] or None,
             [slot.key for slot in slots] or None,
             [slot.fresh for slot in slots] or None,
-            [s.last.position if s.last else None for s in streams] if lasts else None,
-            [s.last.tx if s.last else None for s in streams] if lasts else None,
         )
+        statement = _APPEND
+        if any(stream.last is not None for stream in streams):
+            statement = _APPEND_CHECKING_LAST
+            params += (
+                [s.last.position if s.last else None for s in streams],
+                [s.last.tx if s.last else None for s in streams],
+            )
         if connection is not None:
-            cursor = await connection.execute(_APPEND, params)
+            cursor = await connection.execute(statement, params)
             row = await cursor.fetchone()
         else:
             async with self._pool.connection() as pooled:
-                cursor = await pooled.execute(_APPEND, params)
+                cursor = await pooled.execute(statement, params)
                 row = await cursor.fetchone()
         assert row is not None
         return row[0]
