@@ -636,8 +636,9 @@ async def test_a_booking_without_an_account_is_confirmed_with_its_manage_link_an
     # A confirmation sent again now (staff retrying it) has no link: the booking is over.
     async with pool.connection() as connection:
         await connection.execute(
-            "UPDATE notifications SET status = 'pending', next_attempt_at = now()"
-            " WHERE id = 'b-web:placed:1:email'"
+            "UPDATE notifications SET status = 'pending', next_attempt_at = %s"
+            " WHERE id = 'b-web:placed:1:email'",
+            (datetime.now(UTC),),  # the sender's clock, not the database server's
         )
     await settle(make_sender(settings_for(database_url, smtp_port=mailbox.port)), pool)
     assert TOKEN not in mailbox.messages[3].as_string()
