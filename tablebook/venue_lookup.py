@@ -19,7 +19,8 @@ from read_models.venues import resolve
 
 __all__ = ["resolve_venue"]
 
-_HAS_STREAMS = f"SELECT EXISTS (SELECT 1 FROM streams WHERE {in_venue('venue')})"  # noqa: S608 - built from constants
+# A stream at version 0 was only read (a decision found it empty), never written.
+_HAS_STREAMS = f"SELECT EXISTS (SELECT 1 FROM streams WHERE {in_venue('venue')} AND version > 0)"  # noqa: S608 - built from constants
 
 
 async def resolve_venue(pool: AsyncConnectionPool[Any], venue: str) -> str:

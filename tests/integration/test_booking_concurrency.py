@@ -21,7 +21,7 @@ from booking_core.domain.values import Shift
 from booking_core.handlers import add_table, book_table, change_booking
 from booking_core.store.postgres import PostgresEventStore
 from tests.support.scope import STREAMS, TEST_VENUE
-from tests.support.venue import set_hours_and_turns
+from tests.support.venue import add_tables, set_hours_and_turns
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 DAY = date(2026, 12, 24)
@@ -188,3 +188,49 @@ async def test_twenty_concurrent_moves_between_two_tables_lose_nothing(
     assert moved >= 10, f"only {moved} of 20 moves went through"
     assert overlapping(t1) == []
     assert overlapping(t2) == []
+
+
+async def test_bookings_racing_across_midnight_on_neighbouring_days_never_overlap(
+    clean_store: PostgresEventStore,
+) -> None:
+    """A late booking on DAY (23:30, two hours, past the close by an override) and an early
+    one the next day (00:30, before the opening, by an override) overlap, and live in two
+    streams: each decision reads the other's day, which it finds empty. Racing on twelve
+    tables at once, one of each pair must be refused, never both placed."""
+    store = clean_store
+    await open_venue(store, turn_minutes=120)
+    tables = [f"T{n}" for n in range(3, 15)]
+    await add_tables(store, NOW, {t: f"LATE-{t}" for t in tables}, capacity=4)
+    late, early = (DAY, time(23, 30)), (DAY + timedelta(days=1), time(0, 30))
+
+    async def attempt(table_id: str, when: tuple[date, time]) -> str | DomainError:
+        booking_id = f"b-{table_id}-{when[0]:%d}"
+        try:
+            await book_table(
+                store,
+                BookTable(
+                    venue_id=TEST_VENUE,
+                    command_id=command_id(),
+                    actor=STAFF,
+                    now=NOW,
+                    booking_id=booking_id,
+                    date=when[0],
+                    time=when[1],
+                    party_size=2,
+                    guest_name=f"Night owl at {table_id}",
+                    table_ids=(table_id,),
+                    override="the kitchen stays open for the party",
+                ),
+            )
+        except DomainError as error:
+            return error
+        return booking_id
+
+    outcomes = await asyncio.gather(*(attempt(t, when) for t in tables for when in (late, early)))
+    for n, table_id in enumerate(tables):
+        pair = outcomes[2 * n : 2 * n + 2]
+        placed = [o for o in pair if isinstance(o, str)]
+        refused = [o for o in pair if isinstance(o, DomainError)]
+        assert len(placed) <= 1, f"{table_id} is held twice across midnight: {placed}"
+        assert placed, f"neither booking of {table_id} was placed: {refused}"
+        assert all(error.kind == "conflict" for error in refused), refused
