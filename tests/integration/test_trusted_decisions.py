@@ -191,3 +191,44 @@ async def test_a_booking_erased_after_it_was_placed_here_is_read_as_erased_here(
 
     cancelled = await cancel_booking(ours, cancel("b-1"))
     assert cancelled.booking.details.guest_name == ERASED  # type: ignore[union-attr]
+
+
+async def test_a_command_sent_again_is_answered_from_the_log_not_from_the_cache(
+    two_processes: tuple[CountingReads, PostgresEventStore],
+) -> None:
+    """Our cache holds the command's own events: the answer is still the log's (read
+    now), a duplicate with the first write's token."""
+    ours, _ = two_processes
+    command = book("b-1", time(12))
+    first = await book_table(ours, command)
+    ours.reads = 0
+
+    again = await book_table(ours, command)
+    assert again.duplicate
+    assert again.token == first.token
+    assert again.attempts == 2  # found applied in the cached states: decided on reads
+    assert ours.reads > 0
+    assert set(await reservations(ours, "T1")) == {"b-warm", "b-1"}
+
+
+async def test_a_command_the_cache_says_was_applied_is_placed_if_the_log_lost_it(
+    two_processes: tuple[CountingReads, PostgresEventStore], pool: AsyncConnectionPool[Any]
+) -> None:
+    """The store emptied (a restore from a backup taken before the booking) and written
+    again up to the versions our cache holds: the command sent again is decided on the
+    log, which does not have it, and placed; answering it as a duplicate from the cache
+    would lose the booking."""
+    ours, theirs = two_processes
+    command = book("b-1", time(12))
+    await book_table(ours, command)
+
+    async with pool.connection() as connection:
+        await connection.execute("TRUNCATE events, streams, idempotency_keys RESTART IDENTITY")
+    await open_venue(theirs, turn_minutes=120)
+    await book_table(theirs, book("b-warm", time(9)))
+    await book_table(theirs, book("b-other", time(20)))  # T1's day at the version we cached
+
+    again = await book_table(ours, command)
+    assert not again.duplicate
+    assert again.token is not None
+    assert set(await reservations(ours, "T1")) == {"b-warm", "b-other", "b-1"}
