@@ -28,6 +28,9 @@ one cannot keep its locks (and the next holder) waiting. Redis batches are fence
 checkpoint: the script applies a batch only if the checkpoint is still the one it was
 read after (`projectors.runner.RedisApplier`), so a stale holder's batch finds it moved
 and is dropped; the holder also stops sending them once its own count has run out.
+What a Redis projection writes to PostgreSQL (parking a venue whose event fails, lifting
+the park) goes under the SQL fence, so a stale holder cannot park a venue its successor
+projects.
 
 The holder stops applying as soon as its lease is lost: refused by a fence, not renewed
 (taken over, run out), or PostgreSQL unreachable. It logs one line, lets the batch in hand

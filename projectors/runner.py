@@ -452,9 +452,13 @@ class RedisProjectionRunner(ProjectionRunner):
             return (await held_venues(connection, [self.name])).get(self.name, {})
 
     async def _park(self, record: RecordedEvent, error: Exception, held: Held) -> None:
+        """Park the record's venue: under the lease's fence, so a holder that has lost
+        the lease (paused past its term) cannot park a venue its successor projects."""
         assert self.pool is not None
         self._ensure_held()
-        async with self.pool.connection() as connection:
+        async with self.pool.connection() as connection, connection.transaction():
+            if self.tenure is not None:
+                await self.tenure.fence(connection)
             await park(connection, self.name, record, error)
         held[venue_of(record.stream_id)] = record.token
 
@@ -512,7 +516,9 @@ class RedisProjectionRunner(ProjectionRunner):
                     raise
                 await self._park(item[0], error, {})
                 return
-        async with self.pool.connection() as connection:
+        async with self.pool.connection() as connection, connection.transaction():
+            if self.tenure is not None:
+                await self.tenure.fence(connection)
             await clear_park(connection, self.name, venue_id, parked.token)
 
 

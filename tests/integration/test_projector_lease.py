@@ -17,14 +17,21 @@ import psycopg
 import pytest
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
 
 from booking_core.codec import Event, EventCodec
 from booking_core.store import ANY, ORIGIN, StreamAppend
 from booking_core.store.postgres import PostgresEventStore
-from projectors.base import Decoded, TableNames
+from projectors.base import Decoded, KeySpace, RedisCommand, TableNames
 from projectors.checkpoints import read_sql_checkpoints
 from projectors.lease import Lease, LeaseLost, Tenure, read_leases
-from projectors.runner import SqlProjectionRunner, apply_sql_together, decode_batch
+from projectors.parking import list_parks
+from projectors.runner import (
+    RedisProjectionRunner,
+    SqlProjectionRunner,
+    apply_sql_together,
+    decode_batch,
+)
 from tablebook.projector_commands import show_status
 
 SECONDS = 0.6
@@ -55,6 +62,15 @@ class SeatCounts:
                 ).format(t=tables["test_lease_seat_counts"]),
                 (record.stream_id,),
             )
+
+
+class RefusesEveryEvent:
+    """A Redis projection that fails on every event: each one parks its venue."""
+
+    name: ClassVar[str] = "lease_refusals"
+
+    def commands(self, keys: KeySpace, batch: Sequence[Decoded]) -> list[RedisCommand]:
+        raise ValueError("this projection takes no event")
 
 
 Pair = Callable[[float, float], tuple[Lease, Lease]]
@@ -210,6 +226,31 @@ async def test_a_stale_holders_sql_batch_is_refused_and_the_new_holders_applied_
     holder = SqlProjectionRunner(SeatCounts(), store, codec, pool, tenure=current)
     assert await holder.catch_up() == 5
     assert await seat_counts(pool) == {"table-WINDOW-4": 5}
+
+
+async def test_a_stale_holder_cannot_park_a_venue_for_a_redis_projection(
+    pool: AsyncConnectionPool[Any],
+    redis: Redis,
+    redis_prefix: str,
+    store: PostgresEventStore,
+    pair_of_daemons: Pair,
+) -> None:
+    """A Redis projection's park is a PostgreSQL write: fenced like a SQL batch, or a
+    holder paused past its term would park a venue its successor goes on projecting."""
+    a, b = pair_of_daemons(SECONDS, HELD)
+    stale = await taken(a)
+    await asyncio.sleep(SECONDS * 1.2)
+    await taken(b)
+    stale.extend(time.monotonic())  # paused: by its own count, still the holder
+
+    runner = RedisProjectionRunner(
+        RefusesEveryEvent(), store, codec, redis, redis_prefix, pool=pool, tenure=stale
+    )
+    with pytest.raises(LeaseLost):
+        await runner.catch_up()
+    async with pool.connection() as connection:
+        assert [p for p in await list_parks(connection) if p.projection == runner.name] == []
+    assert stale.lost
 
 
 async def test_a_takeover_waits_for_the_batch_under_way_and_then_refuses_its_sender(
