@@ -87,6 +87,10 @@ log = logging.getLogger("tablebook.projectors")
 
 _APPLY_LUA = (Path(__file__).parent / "_apply_redis.lua").read_text()
 _READY_LUA = (Path(__file__).parent / "_ready_redis.lua").read_text()
+# `catch_up`: how often, and after what pause, a read that found nothing is tried again
+# while the log's head lies further on.
+_SECOND_LOOKS = 3
+_SECOND_LOOK_PAUSE = 0.01
 _encode_json = msgspec.json.Encoder().encode
 
 
@@ -283,11 +287,25 @@ class ProjectionRunner:
         await _sleep_or_stop(stop, delay)
 
     async def catch_up(self) -> int:
-        """Apply batches until none is left; return how many events were applied."""
+        """Apply batches until none is left; return how many events were applied.
+
+        A read can find nothing though events wait: a transaction of another database
+        that ends while the read runs holds its horizon back for that moment
+        (`tb_read_horizon` cannot tell its database any more). So when a read finds
+        nothing and the log's head, asked afresh, lies further on, the runner looks
+        again (a few times, briefly) before it counts itself caught up."""
         total = 0
-        while applied := await self.step():
+        second_looks = _SECOND_LOOKS
+        while True:
+            applied = await self.step()
             total += applied
-        return total
+            if applied:
+                continue
+            at = self._read_up_to
+            if second_looks == 0 or at is None or await self._store.head() <= at:
+                return total
+            second_looks -= 1
+            await asyncio.sleep(_SECOND_LOOK_PAUSE)
 
 
 class SqlProjectionRunner(ProjectionRunner):

@@ -115,6 +115,29 @@ async def test_a_sql_projection_applies_each_event_once(
     assert await counts(pool) == {f"table-{n}": n + 1 for n in range(5)}
 
 
+class HorizonHeldOnce(PostgresEventStore):
+    """A store whose first read of the log finds nothing, as a read does when a
+    transaction of another database ends while it runs and holds its horizon back."""
+
+    held = True
+
+    async def read_all(self, *args: Any, **kwargs: Any) -> Any:
+        if self.held:
+            self.held = False
+            return []
+        return await super().read_all(*args, **kwargs)
+
+
+async def test_catching_up_looks_again_when_a_read_was_held_back_for_a_moment(
+    setup: PostgresEventStore, pool: AsyncConnectionPool[Any], database_url: str
+) -> None:
+    await append(setup, "table-1", 3)
+    store = HorizonHeldOnce(pool, database_url)
+    runner = SqlProjectionRunner(StreamCounts(), store, codec, pool)
+    assert await runner.catch_up() == 3
+    assert await counts(pool) == {"table-1": 3}
+
+
 async def test_events_committed_out_of_order_reach_the_projection(
     setup: PostgresEventStore, pool: AsyncConnectionPool[Any], database_url: str
 ) -> None:
