@@ -26,6 +26,42 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="also run the long soak tests")
 
 
+_EMBEDDED = pytest.StashKey[contextlib.ExitStack]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Without `DATABASE_URL` and `REDIS_URL`, the embedded servers start here, in the
+    process that runs the session (with pytest-xdist, the controller, before it starts
+    the workers, which inherit the URLs), and stop when the whole session ends. Were a
+    worker to start them, they would stop with that worker, under the others."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
+        return
+    from tablebook.embedded import embedded_services
+
+    stack = contextlib.ExitStack()
+    data_dir = Path(os.environ.get("TABLEBOOK_TEST_DATA_DIR", ".data/test"))
+    urls = stack.enter_context(
+        embedded_services(
+            data_dir,
+            postgres=not os.environ.get("DATABASE_URL"),
+            redis=not os.environ.get("REDIS_URL"),
+        )
+    )
+    if urls.database_url:
+        os.environ["DATABASE_URL"] = urls.database_url
+    if urls.redis_url:
+        os.environ["REDIS_URL"] = urls.redis_url
+    config.stash[_EMBEDDED] = stack
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    stack = config.stash.get(_EMBEDDED, None)
+    if stack is not None:
+        stack.close()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     _fuzz_last(items)
     if config.getoption("--run-slow"):
@@ -53,18 +89,10 @@ _FUZZER = "tests/api/test_schemathesis_"
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """URLs of a PostgreSQL server and a Redis server: the given ones, or embedded ones."""
-    database_url = os.environ.get("DATABASE_URL")
-    redis_url = os.environ.get("REDIS_URL")
-    if database_url and redis_url:
-        yield database_url, redis_url
-        return
-    from tablebook.embedded import embedded_services
-
-    data_dir = Path(os.environ.get("TABLEBOOK_TEST_DATA_DIR", ".data/test"))
-    with embedded_services(data_dir, postgres=not database_url, redis=not redis_url) as urls:
-        yield (database_url or urls.database_url or "", redis_url or urls.redis_url or "")
+def servers() -> tuple[str, str]:
+    """URLs of a PostgreSQL server and a Redis server: the given ones, or the embedded
+    ones the session started (`pytest_configure`)."""
+    return os.environ["DATABASE_URL"], os.environ["REDIS_URL"]
 
 
 @pytest.fixture(scope="session")
