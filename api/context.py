@@ -129,7 +129,7 @@ class Api:
     def __init__(self, config: ApiConfig, services: Services) -> None:
         self.config = config
         self.services = services
-        self.users = UserStore(services.pool)
+        self.users = UserStore(services.pool, services.accounts)
         self.tokens = TokenService(
             config.secret_key, config.access_token_minutes, config.session_hours
         )

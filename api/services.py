@@ -10,6 +10,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
+from api.accounts.account_cache import AccountCache
 from booking_core.store import EventStore
 from read_models.projection_lag import Followed
 
@@ -56,6 +57,9 @@ class Services:
     redis_prefix: str = "tb:"
     followed: Followed = field(default_factory=Followed)
     """The projections whose lag `/metrics` and `/health/ready` report."""
+    accounts: AccountCache | None = None
+    """Accounts kept between requests while PostgreSQL announces their changes; without
+    it, every signed-in request reads its account's row."""
 
 
 ServicesFactory = Callable[[], AbstractAsyncContextManager[Services]]

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import projectors.registry as registry
+from api.accounts.account_cache import AccountCache
 from api.services import Services
 from booking_core.store.postgres import PostgresEventStore
 from tablebook.database import SERVICE_POOL_WAIT_SECONDS, open_pool
@@ -32,12 +33,18 @@ async def open_services(
             socket_timeout=5,
             socket_keepalive=True,
         ) as redis:
-            yield Services(
-                pool=pool,
-                redis=redis,
-                store=PostgresEventStore(pool, database_url),
-                redis_prefix=redis_prefix,
-                followed=registry.followed(),
-            )
+            accounts = AccountCache(database_url)
+            await accounts.start()
+            try:
+                yield Services(
+                    pool=pool,
+                    redis=redis,
+                    store=PostgresEventStore(pool, database_url),
+                    redis_prefix=redis_prefix,
+                    followed=registry.followed(),
+                    accounts=accounts,
+                )
+            finally:
+                await accounts.stop()
     finally:
         await pool.close()

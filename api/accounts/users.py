@@ -22,6 +22,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from api.accounts.account_cache import AccountCache
 from booking_core.domain.personal import ERASED
 
 __all__ = [
@@ -138,8 +139,17 @@ def _user(row: dict[str, Any]) -> User:
 
 
 class UserStore:
-    def __init__(self, pool: AsyncConnectionPool[Any]) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool[Any], accounts: AccountCache | None = None
+    ) -> None:
+        """With `accounts`, `by_id` answers from the accounts this process has read while
+        they are known unchanged (`api.accounts.account_cache`)."""
         self._pool = pool
+        self._accounts = accounts
+
+    def _changed(self, user_id: str) -> None:
+        if self._accounts is not None:
+            self._accounts.forget(user_id)
 
     async def create(
         self,
@@ -182,9 +192,15 @@ class UserStore:
             )
             row = await cur.fetchone()
         assert row is not None
+        self._changed(row["id"])
         return _user(row)
 
     async def by_id(self, user_id: str) -> User | None:
+        if self._accounts is not None:
+            return await self._accounts.user(user_id, self._read)
+        return await self._read(user_id)
+
+    async def _read(self, user_id: str) -> User | None:
         async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(
                 _q("SELECT {columns} FROM users WHERE id = %s"),
@@ -253,6 +269,7 @@ class UserStore:
                 " WHERE id = %s",
                 (user_id,),
             )
+        self._changed(user_id)
 
     async def anonymise(self, user_id: str) -> None:
         """Erase the account's personal data and close it: name, email and phone are
@@ -265,6 +282,7 @@ class UserStore:
                 " token_version = token_version + 1, updated_at = now() WHERE id = %s",
                 (ERASED, f"erased+{user_id}@erased.invalid", user_id),
             )
+        self._changed(user_id)
 
     async def change(
         self, user_id: str, *, role: Role | None = None, is_active: bool | None = None
@@ -284,4 +302,5 @@ class UserStore:
                 {"role": role, "active": is_active, "id": user_id},
             )
             row = await cur.fetchone()
+        self._changed(user_id)
         return _user(row) if row else None

@@ -51,6 +51,9 @@ class Listener:
         self._signal = asyncio.Event()
         self._connection: psycopg.AsyncConnection[Any] | None = None
         self._task: asyncio.Task[None] | None = None
+        self.connections = 0
+        """How many times it has connected and listened: what one connection saw, the
+        next may not have (notices sent in between are lost)."""
 
     @property
     def listening(self) -> bool:
@@ -89,6 +92,7 @@ class Listener:
             await connection.close()
             raise
         self._connection = connection
+        self.connections += 1
 
     async def _close(self) -> None:
         connection, self._connection = self._connection, None
