@@ -34,13 +34,15 @@ def pytest_configure(config: pytest.Config) -> None:
     process that runs the session (with pytest-xdist, the controller, before it starts
     the workers, which inherit the URLs), and stop when the whole session ends. Were a
     worker to start them, they would stop with that worker, under the others."""
-    if os.environ.get("PYTEST_XDIST_WORKER"):
+    if os.environ.get("PYTEST_XDIST_WORKER") or config.option.help or config.option.collectonly:
         return
     if os.environ.get("DATABASE_URL") and os.environ.get("REDIS_URL"):
         return
     from tablebook.embedded import embedded_services
 
     stack = contextlib.ExitStack()
+    for name in ("DATABASE_URL", "REDIS_URL"):  # as they were, once the servers stop
+        stack.callback(_restore, name, os.environ.get(name))
     data_dir = Path(os.environ.get("TABLEBOOK_TEST_DATA_DIR", ".data/test"))
     urls = stack.enter_context(
         embedded_services(
@@ -54,6 +56,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if urls.redis_url:
         os.environ["REDIS_URL"] = urls.redis_url
     config.stash[_EMBEDDED] = stack
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

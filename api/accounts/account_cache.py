@@ -53,6 +53,8 @@ class AccountCache:
         self._listener = Listener(conninfo, CHANNEL, self._changed)
         self._kept = kept
         self._users: OrderedDict[str, tuple[int, float, User]] = OrderedDict()
+        self._connected = 0
+        """The listener's connection the kept accounts were read under."""
         self._changes = 0
         """Bumped by every notice and every (re)connection: a read it overtook is not kept."""
         self.reads = 0
@@ -70,11 +72,16 @@ class AccountCache:
     ) -> User | None:
         """The account `user_id`, kept or else `read` now."""
         connected = self._listener.connections
+        if connected != self._connected:  # what was kept may have changed unannounced
+            self._users.clear()
+            self._connected = connected
         if self._listener.listening:
             kept = self._users.get(user_id)
-            if kept is not None and kept[0] == connected and time.monotonic() < kept[1]:
-                self._users.move_to_end(user_id)
-                return kept[2]
+            if kept is not None:
+                if kept[0] == connected and time.monotonic() < kept[1]:
+                    self._users.move_to_end(user_id)
+                    return kept[2]
+                del self._users[user_id]
         changes = self._changes
         until = time.monotonic() + _MAX_AGE
         self.reads += 1
