@@ -47,59 +47,87 @@ export function createWaitlist(floor) {
       .sort((a, b) => (a.position ?? 0) - (b.position ?? 0));
   }
 
-  function render() {
-    $("waitlist-count").textContent = state.entries.length ? `(${state.entries.length})` : "";
-    if (!state.entries.length) {
-      box.replaceChildren(htmlEl("p", { class: "hint", text: "Nobody is waiting." }));
-      return;
-    }
-    const now = serverNow().getTime(); // the wait is measured on the server's clock, like added_at
-    const rows = state.entries.map((e) => {
-      const added = Date.parse(e.added_at);
-      const waited = Number.isNaN(added) ? null : (now - added) / 60000;
-      const actions = htmlEl("td", { class: "actions" });
-      const step = (label, handler) => {
-        const button = htmlEl("button", {
-          type: "button",
-          text: label,
-          "aria-label": `${label}: ${e.guest_name}, party of ${e.party_size}`,
-        });
-        button.addEventListener("click", () => handler(button));
-        actions.append(button);
-      };
-      step(e.status === "notified" ? "Notify again" : "Notify", (b) => notify(b, e));
-      step("Seat", (b) => seat(b, e));
-      step("Remove", (b) => remove(b, e));
-      const name = htmlEl("td", { class: "wl-name" }, e.guest_name);
-      if (e.status === "notified") name.append(htmlEl("span", { class: "badge", text: " notified" }));
-      if (e.notes) name.append(htmlEl("span", { class: "source", text: ` · ${e.notes}` }));
-      return htmlEl(
-        "tr",
-        { "data-entry-id": e.id, class: `wl-${e.status || "waiting"}` },
-        htmlEl("td", { class: "wl-position", text: String(e.position ?? "") }),
-        htmlEl("td", { class: "wl-party", text: String(e.party_size) }),
-        name,
-        htmlEl("td", {
-          class: "wl-quoted",
-          text: quoted(e.quoted_wait_minutes),
-        }),
-        htmlEl("td", { class: "wl-waited", text: waited === null ? "—" : duration(waited) }),
-        actions,
-      );
-    });
+  // What a row shows but the minutes waited: a row whose look this leaves unchanged is
+  // kept as it is, buttons and all, so a refresh never swaps a button under a host's tap.
+  const looks = (e) =>
+    JSON.stringify([e.id, e.status, e.position, e.party_size, e.guest_name, e.notes, e.quoted_wait_minutes]);
+
+  function row(e) {
+    const actions = htmlEl("td", { class: "actions" });
+    const step = (label, handler) => {
+      const button = htmlEl("button", {
+        type: "button",
+        text: label,
+        "aria-label": `${label}: ${e.guest_name}, party of ${e.party_size}`,
+      });
+      button.addEventListener("click", () => handler(button));
+      actions.append(button);
+    };
+    step(e.status === "notified" ? "Notify again" : "Notify", (b) => notify(b, e));
+    step("Seat", (b) => seat(b, e));
+    step("Remove", (b) => remove(b, e));
+    const name = htmlEl("td", { class: "wl-name" }, e.guest_name);
+    if (e.status === "notified") name.append(htmlEl("span", { class: "badge", text: " notified" }));
+    if (e.notes) name.append(htmlEl("span", { class: "source", text: ` · ${e.notes}` }));
+    const tr = htmlEl(
+      "tr",
+      { "data-entry-id": e.id, class: `wl-${e.status || "waiting"}` },
+      htmlEl("td", { class: "wl-position", text: String(e.position ?? "") }),
+      htmlEl("td", { class: "wl-party", text: String(e.party_size) }),
+      name,
+      htmlEl("td", { class: "wl-quoted", text: quoted(e.quoted_wait_minutes) }),
+      htmlEl("td", { class: "wl-waited" }),
+      actions,
+    );
+    tr.dataset.looks = looks(e);
+    return tr;
+  }
+
+  /** The list's table, made once and kept while anybody is waiting. */
+  function table() {
+    let body = box.querySelector("tbody");
+    if (body) return body;
     const head = htmlEl(
       "tr",
       {},
       ...["#", "Party", "Name", "Quoted", "Waited", "Actions"].map((h) => htmlEl("th", { scope: "col", text: h })),
     );
+    body = htmlEl("tbody");
     box.replaceChildren(
       htmlEl(
         "table",
         { class: "bookings waitlist", "aria-labelledby": "waitlist-title" },
         htmlEl("thead", {}, head),
-        htmlEl("tbody", {}, ...rows),
+        body,
       ),
     );
+    return body;
+  }
+
+  function render() {
+    $("waitlist-count").textContent = state.entries.length ? `(${state.entries.length})` : "";
+    if (!state.entries.length) {
+      if (box.querySelector("tbody") || !box.querySelector(".hint")) {
+        box.replaceChildren(htmlEl("p", { class: "hint", text: "Nobody is waiting." }));
+      } else {
+        box.querySelector(".hint").textContent = "Nobody is waiting.";
+      }
+      return;
+    }
+    const body = table();
+    const shown = new Map([...body.children].map((tr) => [tr.dataset.entryId, tr]));
+    const now = serverNow().getTime(); // the wait is measured on the server's clock, like added_at
+    const rows = state.entries.map((e) => {
+      const kept = shown.get(e.id);
+      const tr = kept && kept.dataset.looks === looks(e) ? kept : row(e);
+      const added = Date.parse(e.added_at);
+      const waited = Number.isNaN(added) ? "—" : duration((now - added) / 60000);
+      const cell = tr.querySelector(".wl-waited");
+      if (cell.textContent !== waited) cell.textContent = waited;
+      return tr;
+    });
+    const same = rows.length === body.children.length && rows.every((tr, i) => body.children[i] === tr);
+    if (!same) body.replaceChildren(...rows);
   }
 
   /** Read the list again; `clear` takes down the last refusal shown (not after one). */

@@ -445,6 +445,9 @@ async def test_the_waitlist_adds_notifies_removes_and_seats_a_party(
     await expect(scott).to_contain_text("high chair")
 
     # One added at the door by a colleague shows up without a click: the list refreshes.
+    # Rows that did not change stay the same elements, so a refresh under a host's tap
+    # never swaps the button being tapped.
+    await zelda.evaluate("row => { row.dataset.seen = 'before the refresh'; }")
     other = await client.post(
         f"/api/v1/venues/{venue.id}/admin/waitlist",
         json={"party_size": 2, "guest_name": "Ring Lardner"},
@@ -452,6 +455,7 @@ async def test_the_waitlist_adds_notifies_removes_and_seats_a_party(
     )
     assert other.status_code == 201, other.text
     await expect(panel).to_contain_text("Ring Lardner")
+    await expect(zelda).to_have_attribute("data-seen", "before the refresh")
 
     await written(page, lambda: zelda.get_by_role("button", name="Notify").click(), "/notify")
     await expect(zelda).to_contain_text("notified")
