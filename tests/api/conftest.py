@@ -451,9 +451,8 @@ async def console_tab(browser: Browser, live_server: str, **settings: Any) -> As
     """A tab in a browser context of its own, with `settings`; on leaving, the context is
     closed and any script error the tab met fails the test."""
     context = await browser.new_context(base_url=live_server, **settings)
-    # A click, a fill or an awaited response gets 15 s. On a machine the other test
-    # worker keeps busy, a CI run once saw a console write get no answer within 5 s, for
-    # no reason found; what a test checks is what happens, not how fast.
+    # A click, a fill or an awaited response gets 15 s, for a machine the other test
+    # worker keeps busy: what a test checks is what happens, not how fast.
     context.set_default_timeout(15_000)
     tab = await context.new_page()
     errors: list[str] = []
