@@ -83,13 +83,9 @@ SELECT {RECORD_COLUMNS} FROM events {WITH_KEYS}
 WHERE stream_id = %s AND version >= %s ORDER BY version
 """  # noqa: S608 - built from constants
 
-_SELECT_STREAMS = f"""
-SELECT {RECORD_COLUMNS}
-FROM events JOIN unnest(%s::text[], %s::int[]) AS wanted(stream_id, from_version)
-  ON events.stream_id = wanted.stream_id
-{WITH_KEYS}
-WHERE events.version >= wanted.from_version ORDER BY events.stream_id, events.version
-"""  # noqa: S608 - built from constants
+_SELECT_STREAMS = "SELECT * FROM tb_read_streams(%s::text[], %s::int[])"
+"""The same join as `_SELECT_STREAM` for several streams, in a function (migration 0023)
+so that PostgreSQL plans it once per connection instead of at every call."""
 
 # Only transactions older than every one still running in this database are read: none
 # of those can still commit an event that sorts before what is returned (`tb_read_horizon`
