@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -68,22 +69,11 @@ class PgbenchRun:
     p99_ms: float
 
 
-def pgbench_insert(url: str, clients: int, seconds: float, *, notify: bool = False) -> PgbenchRun:
-    """pgbench doing one bare INSERT into `events` per transaction: its rate and latencies.
-
-    With `notify`, the same INSERT also calls pg_notify in its statement: the ceiling for
-    any append that notifies inside its transaction, since PostgreSQL serialises the
-    commits of notifying transactions.
-    """
-    payload = codec.encode(SAMPLE).data.decode().replace("'", "''")
-    returning = " RETURNING pg_notify('tablebook_events', position::text)" if notify else ""
-    script = (
-        "INSERT INTO events (stream_id, version, type, data)"
-        f" VALUES (gen_random_uuid()::text, 1, 'TableReserved', '{payload}'){returning};\n"
-    )
+def _pgbench(url: str, clients: int, seconds: float, script: str) -> PgbenchRun:
+    """pgbench running `script` once per transaction: its rate and latencies."""
     connection, env = _pgbench_env(url)
     with tempfile.TemporaryDirectory(prefix="pgbench-") as folder:
-        script_file = Path(folder) / "insert.sql"
+        script_file = Path(folder) / "script.sql"
         script_file.write_text(script)
         result = subprocess.run(
             [
@@ -104,6 +94,63 @@ def pgbench_insert(url: str, clients: int, seconds: float, *, notify: bool = Fal
     return PgbenchRun(
         float(found.group(1)), percentile(latencies, 0.5), percentile(latencies, 0.99)
     )
+
+
+def pgbench_insert(url: str, clients: int, seconds: float, *, notify: bool = False) -> PgbenchRun:
+    """pgbench doing one bare INSERT into `events` per transaction: its rate and latencies.
+
+    With `notify`, the same INSERT also calls pg_notify in its statement: the ceiling for
+    any append that notifies inside its transaction, since PostgreSQL serialises the
+    commits of notifying transactions.
+    """
+    payload = codec.encode(SAMPLE).data.decode().replace("'", "''")
+    returning = " RETURNING pg_notify('tablebook_events', position::text)" if notify else ""
+    script = (
+        "INSERT INTO events (stream_id, version, type, data)"
+        f" VALUES (gen_random_uuid()::text, 1, 'TableReserved', '{payload}'){returning};\n"
+    )
+    return _pgbench(url, clients, seconds, script)
+
+
+_QUIET_APPEND = "tb_append_without_notify"
+_NOTIFY_LINE = re.compile(r"^\s*PERFORM pg_notify\('tablebook_events'.*$", re.MULTILINE)
+
+
+def _quiet_append(connection: psycopg.Connection[Any]) -> None:
+    """A copy of the store's append function without its `pg_notify`, to measure what
+    waking the listeners inside the append's transaction costs. Bench only."""
+    row = connection.execute(
+        "SELECT pg_get_functiondef(p.oid) FROM pg_proc p"
+        " WHERE p.proname = 'tb_append' ORDER BY p.pronargs DESC LIMIT 1"
+    ).fetchone()
+    if row is None or len(_NOTIFY_LINE.findall(row[0])) != 1:
+        raise RuntimeError("tb_append has no single pg_notify line to leave out")
+    source = _NOTIFY_LINE.sub("", row[0]).replace(
+        "FUNCTION public.tb_append(", f"FUNCTION public.{_QUIET_APPEND}(", 1
+    )
+    connection.execute(source.encode())
+
+
+def pgbench_append(url: str, clients: int, seconds: float, *, notify: bool = True) -> PgbenchRun:
+    """pgbench calling the store's append function, one event to a fresh stream per
+    transaction, as `append_rate` does but with no Python client: what the database
+    itself allows. Without `notify`, a copy of the function with no `pg_notify`."""
+    payload = codec.encode(SAMPLE).data.decode().replace("'", "''")
+    function = "tb_append" if notify else _QUIET_APPEND
+    script = (
+        f"SELECT {function}(ARRAY['table-' || gen_random_uuid()::text], ARRAY[0::bigint],"
+        f" ARRAY[1], ARRAY['TableReserved'], ARRAY[1::smallint], ARRAY['{payload}'::jsonb],"
+        " ARRAY['{}'::jsonb]);\n"
+    )
+    if not notify:
+        with psycopg.connect(url, autocommit=True) as connection:
+            _quiet_append(connection)
+    try:
+        return _pgbench(url, clients, seconds, script)
+    finally:
+        if not notify:
+            with psycopg.connect(url, autocommit=True) as connection:
+                connection.execute(f"DROP FUNCTION IF EXISTS {_QUIET_APPEND}")
 
 
 def pgbench_insert_rate(url: str, clients: int, seconds: float, *, notify: bool = False) -> float:
@@ -191,11 +238,24 @@ def run(url: str, _redis_url: str) -> list[Measure]:
     baseline = pgbench_insert_rate(url, WRITERS, SECONDS)
     ceiling = pgbench_insert_rate(url, WRITERS, SECONDS, notify=True)
     rate, latencies = asyncio.run(append_rate(url, WRITERS, SECONDS))
+    function = pgbench_append(url, WRITERS, SECONDS)
+    quiet = pgbench_append(url, WRITERS, SECONDS, notify=False)
     latencies.sort()
     p99 = latencies[int(0.99 * (len(latencies) - 1))] * 1000
     _fill(url, READ_EVENTS)
     copy = copy_rate(url)
     read = asyncio.run(read_all_rate(url))
+
+    def beside_insert(name: str, value: float, note: str) -> Measure:
+        return Measure(
+            name=name,
+            value=value,
+            unit="tx/s",
+            baseline=baseline,
+            baseline_name="pgbench bare INSERT",
+            note=note,
+        )
+
     return [
         Measure(
             name=f"append 1 event, fresh stream, {WRITERS} writers",
@@ -207,13 +267,20 @@ def run(url: str, _redis_url: str) -> list[Measure]:
             met=rate / baseline >= 0.6,
             note=f"append p99 {p99:.1f} ms",
         ),
-        Measure(
-            name=f"pgbench INSERT + pg_notify, {WRITERS} clients",
-            value=ceiling,
-            unit="tx/s",
-            baseline=baseline,
-            baseline_name="pgbench bare INSERT",
-            note="the ceiling of any append that notifies inside its transaction",
+        beside_insert(
+            f"append function through pgbench, {WRITERS} clients",
+            function.tps,
+            f"the same append with no Python client; p99 {function.p99_ms:.1f} ms",
+        ),
+        beside_insert(
+            f"append function without pg_notify, pgbench, {WRITERS} clients",
+            quiet.tps,
+            "a copy of the function that wakes no listener: what the wake-up costs",
+        ),
+        beside_insert(
+            f"pgbench INSERT + pg_notify, {WRITERS} clients",
+            ceiling,
+            "the ceiling of any append that notifies inside its transaction",
         ),
         Measure(
             name=f"read_all + decode, {READ_EVENTS:,} events",
