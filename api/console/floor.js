@@ -203,54 +203,81 @@ export function createFloor() {
     const who = booking ? `, ${booking.guest_name} at ${booking.time} (Enter opens the booking)` : "";
     const mark = picked ? ", picked" : "";
     group.setAttribute("aria-label", `Table ${table.name}, ${table.capacity} seats, ${current}${who}${mark}`);
+    // The shapes and words are drawn again only when their look changes: a live event
+    // that leaves a table as it was leaves its elements alone, so none is swapped under
+    // a pointer pressing it.
+    const looks = JSON.stringify([p.shape, p.width, p.height, p.rotation || 0, table.name, current]);
+    if (group.dataset.looks === looks) return;
     const parts = [shapeOf(p, { class: "table-shape" })];
     if (current !== "available") parts.push(shapeOf(p, { class: "table-pattern", fill: `url(#pat-${current})` }));
     parts.push(labels(p, [table.name, STATUS_TEXT[current]]));
     group.replaceChildren(...parts);
+    group.dataset.looks = looks;
   }
 
-  function renderBookings() {
-    const box = $("floor-bookings");
-    if (!state.bookings.length) {
-      box.replaceChildren(htmlEl("p", { class: "hint", text: "No bookings on this day yet." }));
-      return;
-    }
-    const rows = state.bookings.map((b) => {
-      const tables = b.table_ids.map((id) => state.tables.get(id)?.name ?? id).join(", ");
-      const actions = htmlEl("td", { class: "actions" });
-      for (const step of stepsFor(b.status)) {
-        const label = STEP_LABEL[step];
-        const button = htmlEl("button", {
-          type: "button",
-          text: label,
-          "aria-label": `${label}: ${b.guest_name} at ${b.time}`,
-        });
-        button.addEventListener("click", () => act(button, step, b));
-        actions.append(button);
-      }
-      // The guest's name opens the booking's detail (so does a click anywhere on its row).
-      const guest = htmlEl("td", {}, htmlEl("button", { type: "button", class: "bk-open", text: b.guest_name }));
-      guest.append(htmlEl("span", { class: "source", text: ` · ${b.source.replace("_", "-")}` }));
-      if (b.guest_phone) guest.append(htmlEl("span", { class: "bk-contact", text: `☎ ${b.guest_phone}` }));
-      if (b.special_requests) {
-        guest.append(htmlEl("span", { class: "bk-requests", text: `⚑ ${b.special_requests}` }));
-      }
-      const row = htmlEl(
-        "tr",
-        { "data-booking-id": b.id, class: `bk-${b.status}` },
-        htmlEl("td", { text: `${b.time}–${b.end_time}` }),
-        guest,
-        htmlEl("td", { text: String(b.party_size) }),
-        htmlEl("td", { text: tables || "—" }),
-        htmlEl("td", { class: "bk-status", text: b.status.replace("_", "-") }),
-        actions,
-      );
-      row.addEventListener("click", (event) => {
-        if (event.target.closest("td.actions")) return;
-        openBooking(b.id);
+  const tablesText = (b) => b.table_ids.map((id) => state.tables.get(id)?.name ?? id).join(", ");
+
+  // Everything a booking's row shows and its buttons and click use: a row whose look
+  // this leaves unchanged is kept as it is, buttons and all, so a refresh never swaps a
+  // button under a host's tap; any change makes a new row, so no button acts on a stale
+  // booking.
+  const looks = (b) =>
+    JSON.stringify([
+      b.id,
+      b.status,
+      b.date,
+      b.time,
+      b.end_time,
+      b.guest_name,
+      b.party_size,
+      b.source,
+      b.guest_phone,
+      b.special_requests,
+      tablesText(b),
+    ]);
+
+  function bookingRow(b) {
+    const tables = tablesText(b);
+    const actions = htmlEl("td", { class: "actions" });
+    for (const step of stepsFor(b.status)) {
+      const label = STEP_LABEL[step];
+      const button = htmlEl("button", {
+        type: "button",
+        text: label,
+        "aria-label": `${label}: ${b.guest_name} at ${b.time}`,
       });
-      return row;
+      button.addEventListener("click", () => act(button, step, b));
+      actions.append(button);
+    }
+    // The guest's name opens the booking's detail (so does a click anywhere on its row).
+    const guest = htmlEl("td", {}, htmlEl("button", { type: "button", class: "bk-open", text: b.guest_name }));
+    guest.append(htmlEl("span", { class: "source", text: ` · ${b.source.replace("_", "-")}` }));
+    if (b.guest_phone) guest.append(htmlEl("span", { class: "bk-contact", text: `☎ ${b.guest_phone}` }));
+    if (b.special_requests) {
+      guest.append(htmlEl("span", { class: "bk-requests", text: `⚑ ${b.special_requests}` }));
+    }
+    const row = htmlEl(
+      "tr",
+      { "data-booking-id": b.id, class: `bk-${b.status}` },
+      htmlEl("td", { text: `${b.time}–${b.end_time}` }),
+      guest,
+      htmlEl("td", { text: String(b.party_size) }),
+      htmlEl("td", { text: tables || "—" }),
+      htmlEl("td", { class: "bk-status", text: b.status.replace("_", "-") }),
+      actions,
+    );
+    row.addEventListener("click", (event) => {
+      if (event.target.closest("td.actions")) return;
+      openBooking(b.id);
     });
+    row.dataset.looks = looks(b);
+    return row;
+  }
+
+  /** The day's bookings' table, made once and kept while the day has any. */
+  function bookingsTable(box) {
+    let body = box.querySelector("tbody");
+    if (body) return body;
     const head = htmlEl(
       "tr",
       {},
@@ -258,9 +285,33 @@ export function createFloor() {
         htmlEl("th", { scope: "col", text: h }),
       ),
     );
-    box.replaceChildren(
-      htmlEl("table", { class: "bookings" }, htmlEl("thead", {}, head), htmlEl("tbody", {}, ...rows)),
-    );
+    body = htmlEl("tbody");
+    box.replaceChildren(htmlEl("table", { class: "bookings" }, htmlEl("thead", {}, head), body));
+    return body;
+  }
+
+  function renderBookings() {
+    const box = $("floor-bookings");
+    if (!state.bookings.length) {
+      if (box.querySelector("tbody") || !box.querySelector(".hint")) {
+        box.replaceChildren(htmlEl("p", { class: "hint", text: "No bookings on this day yet." }));
+      }
+      return;
+    }
+    const body = bookingsTable(box);
+    const shown = new Map([...body.children].map((tr) => [tr.dataset.bookingId, tr]));
+    const rows = state.bookings.map((b) => {
+      const kept = shown.get(String(b.id));
+      shown.delete(String(b.id));
+      return kept && kept.dataset.looks === looks(b) ? kept : bookingRow(b);
+    });
+    // Only what changed is taken out, put in or moved; a kept row in its place stays.
+    const wanted = new Set(rows);
+    for (const tr of [...body.children]) if (!wanted.has(tr)) tr.remove();
+    rows.forEach((tr, i) => {
+      const there = body.children[i] ?? null;
+      if (there !== tr) body.insertBefore(tr, there);
+    });
   }
 
   const tableName = (id) => state.tables.get(id)?.name ?? id;

@@ -242,6 +242,59 @@ async def test_a_booking_made_elsewhere_colours_its_table_within_a_second(
     await screenshot(page, "evening-floor")
 
 
+async def test_a_live_refresh_keeps_the_floors_unchanged_rows_and_tables_under_a_tap(
+    staff: Page, client: Client, admin: Headers, days: Iterator[dt.date]
+) -> None:
+    """A booking made elsewhere redraws the floor from a live event, but a booking's row
+    and a table it does not change stay the same elements, buttons and shapes and all:
+    a redraw between a host's press and release never swaps the button being tapped."""
+    page = staff
+    day = next(days)
+    by_name = {t["name"]: t["id"] for t in await suite_tables(client, admin)}
+
+    async def book(name: str, table: str, at: str) -> str:
+        response = await client.post(
+            "/api/v1/bookings/",
+            json={
+                "date": day.isoformat(),
+                "time": at,
+                "party_size": 2,
+                "guest_name": name,
+                "table_id": by_name[table],
+                "source": "phone",
+            },
+            headers=admin,
+        )
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    first = await book("Mary Shelley", "T2", "19:00")
+    await show_floor(page, day, "19:00")
+    row = page.locator(f"#floor-bookings tr[data-booking-id='{first}']")
+    seat = row.get_by_role("button", name="Seat")
+    await expect(seat).to_be_visible()
+    shape = table_in(page, "floor-svg", by_name["T2"]).locator(".table-shape")
+    await expect(shape).to_have_count(1)
+    table = page.locator("#floor-bookings table")
+    for marked in (row, seat, shape, table):
+        await marked.evaluate("node => { node.dataset.mark = 'before the refresh'; }")
+
+    second = await book("Percy Shelley", "T3", "20:00")
+    await expect(page.locator(f"#floor-bookings tr[data-booking-id='{second}']")).to_contain_text(
+        "Percy Shelley"
+    )
+    for marked in (row, seat, shape, table):
+        await expect(marked).to_have_attribute("data-mark", "before the refresh")
+
+    # The kept row's button still acts on its booking.
+    await seat.click()
+    reason = page.locator("#reason-dialog")  # the booking is days away: seated early
+    await reason.get_by_label("Reason for the override").fill("Early for the opera")
+    await reason.get_by_role("button", name="Override and seat").click()
+    await expect(row.locator(".bk-status")).to_have_text("seated")
+    await expect(row).not_to_have_attribute("data-mark", "before the refresh")
+
+
 async def test_the_apis_refusals_are_shown_beside_the_booking_form(
     staff: Page, days: Iterator[dt.date]
 ) -> None:
