@@ -27,7 +27,14 @@ from bench import (
     venues,
 )
 from bench.chart import write_chart
-from bench.harness import Measure, print_table, scratch_database, server_urls
+from bench.harness import (
+    Measure,
+    durability_warning,
+    postgres_facts,
+    print_table,
+    scratch_database,
+    server_urls,
+)
 from bench.load import ensure_wrk, have_wrk
 
 Suite = Callable[[str, str], list[Measure]]
@@ -77,6 +84,16 @@ def main() -> int:
     measures: list[Measure] = []
     durations: dict[str, float] = {}
     with server_urls() as (database_url, redis_url):
+        facts = postgres_facts(database_url)
+        warning = durability_warning(facts)
+        print(
+            f"PostgreSQL {facts['server_version']}, fsync {facts['fsync']},"
+            f" synchronous_commit {facts['synchronous_commit']}",
+            file=sys.stderr,
+            flush=True,
+        )
+        if warning:
+            print(warning, file=sys.stderr, flush=True)
         for name in chosen:
             print(f"running {name} ...", file=sys.stderr, flush=True)
             began = time.perf_counter()
@@ -84,11 +101,14 @@ def main() -> int:
                 measures += SUITES[name](url, redis_url)
             durations[name] = round(time.perf_counter() - began, 1)
     print_table(measures)
+    if warning:
+        print(warning)
     at = datetime.now(UTC)
     RESULTS.mkdir(exist_ok=True)
     report = {
         "at": at.isoformat(timespec="seconds"),
         "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "postgres": facts,
         "load_generator": "wrk" if have_wrk() else "python",
         "suite_seconds": durations,
         "measures": [m.as_dict() for m in measures],

@@ -78,9 +78,32 @@ def server_urls() -> Iterator[tuple[str, str]]:
     from tablebook.embedded import embedded_services
 
     with embedded_services(
-        Path(".data/bench"), postgres=not database_url, redis=not redis_url
+        Path(".data/bench"), postgres=not database_url, redis=not redis_url, durable=True
     ) as urls:
         yield database_url or urls.database_url or "", redis_url or urls.redis_url or ""
+
+
+def postgres_facts(database_url: str) -> dict[str, str]:
+    """The server's version and the settings a write's speed turns on: a run says which
+    server it measured, and whether its commits reached the disk."""
+    facts: dict[str, str] = {}
+    with connect(database_url) as connection:
+        for name in ("server_version", "fsync", "synchronous_commit"):
+            row = connection.execute(f"SHOW {name}").fetchone()
+            facts[name] = str(row[0]) if row else "unknown"
+    return facts
+
+
+def durability_warning(facts: dict[str, str]) -> str | None:
+    """A plain warning when the server does not wait for the disk as production does."""
+    off = [name for name in ("fsync", "synchronous_commit") if facts.get(name) != "on"]
+    if not off:
+        return None
+    return (
+        f"WARNING: this PostgreSQL runs with {' and '.join(f'{n}={facts[n]}' for n in off)}:"
+        " its writes skip the disk, so these figures flatter every write and are not those"
+        " of a production server"
+    )
 
 
 def retrying(call: Callable[..., T], *args: Any, seconds: float = 60) -> T:

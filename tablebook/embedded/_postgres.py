@@ -18,11 +18,9 @@ from tablebook.embedded._ports import start_on_free_port
 from tablebook.embedded._processes import alive, command_name, send_signal, wait_gone
 
 DATABASE_SUPERUSER = "postgres"
-# Development data: an OS crash may lose it, a kill -9 of anything may not.
 _POSTGRES_SETTINGS = (
     *("-c", f"listen_addresses={HOST}"),
     *("-c", "unix_socket_directories="),  # TCP only: no socket path length limits
-    *("-c", "fsync=off"),
     *("-c", "max_connections=200"),
 )
 
@@ -35,8 +33,14 @@ def with_database(url: str, database: str) -> str:
     return url.rpartition("/")[0] + "/" + quote(database, safe="")
 
 
-def start_postgres(base: Path) -> tuple[subprocess.Popen[bytes], int, str]:
+def start_postgres(
+    base: Path, *, durable: bool = False
+) -> tuple[subprocess.Popen[bytes], int, str]:
     """Start PostgreSQL on a free port; return the postmaster, its port and major version.
+
+    Development data runs with `fsync=off`: an OS crash may lose it, a kill -9 of
+    anything may not. `durable` keeps fsync on, as a production server does: for
+    measurements, where fsync off would flatter every commit.
 
     The postmaster is our own child (not daemonised by pg_ctl), in a session of its own:
     Ctrl-C meant for the app does not reach it, and we reap it when it stops.
@@ -47,13 +51,14 @@ def start_postgres(base: Path) -> tuple[subprocess.Popen[bytes], int, str]:
         _initdb(base, tools)
     version = (pgdata / "PG_VERSION").read_text().strip()
     server_log = pgdata / "server.log"
+    fsync = ("-c", "fsync=on" if durable else "fsync=off")
 
     def launch(port: int, output: IO[bytes]) -> subprocess.Popen[bytes]:
         log.info("starting postgres %s in %s on port %d", version, pgdata, port)
         tools.own(server_log)
         return tools.spawn(
             "postgres",
-            ["-D", str(pgdata), "-p", str(port), *_POSTGRES_SETTINGS],
+            ["-D", str(pgdata), "-p", str(port), *_POSTGRES_SETTINGS, *fsync],
             cwd=base,
             output=output,
         )

@@ -40,11 +40,14 @@ def embedded_services(
     postgres: bool = True,
     redis: bool = True,
     database: str = "tablebook",
+    durable: bool = False,
 ) -> Iterator[EmbeddedUrls]:
     """Run an embedded PostgreSQL and/or Valkey with their data under `data_dir`.
 
     Creates `database` on the first start. Yields URLs for psycopg and redis-py and stops
-    the servers when the block ends, however it ends.
+    the servers when the block ends, however it ends. PostgreSQL runs with fsync off
+    unless `durable` (see `start_postgres`); servers another process runs are shared as
+    they are.
     """
     if not (postgres or redis):
         yield EmbeddedUrls(None, None)
@@ -63,7 +66,7 @@ def embedded_services(
     try:
         with _sigterm_raises_system_exit():
             try:
-                session.start(postgres=postgres, redis=redis, database=database)
+                session.start(postgres=postgres, redis=redis, database=database, durable=durable)
                 yield session.urls
             finally:
                 session.stop()
@@ -83,7 +86,7 @@ class _Session:
         self.valkey: subprocess.Popen[bytes] | None = None
         self.postgres: subprocess.Popen[bytes] | None = None
 
-    def start(self, *, postgres: bool, redis: bool, database: str) -> None:
+    def start(self, *, postgres: bool, redis: bool, database: str, durable: bool) -> None:
         write_state(self.base, {"owner_pid": os.getpid(), "ready": False})
         stop_leftovers(self.base)
         self.watchdog, self.watchdog_pipe = spawn_watchdog(self.base, self.lock_fd)
@@ -95,7 +98,7 @@ class _Session:
         database_url: str | None = None
         redis_url: str | None = None
         if postgres:
-            self.postgres, port, version = start_postgres(self.base)
+            self.postgres, port, version = start_postgres(self.base, durable=durable)
             database_url = ensure_database(postgres_url(port, "postgres"), database)
             state["postgres"] = {"port": port, "pid": self.postgres.pid, "version": version}
             state["database_url"] = database_url

@@ -167,6 +167,16 @@ def test_servers_stop_when_the_block_raises(data_dir: Path) -> None:
     assert servers_in(resolve_data_dir(data_dir)) == []
 
 
+def test_postgres_keeps_fsync_off_unless_asked_to_be_durable(data_dir: Path) -> None:
+    """Development data skips the disk; a measurement's server does not (the bench)."""
+    for durable, fsync in ((False, "off"), (True, "on")):
+        with embedded_services(data_dir, redis=False, durable=durable) as urls:
+            assert urls.database_url is not None
+            with psycopg.connect(urls.database_url) as connection:
+                row = connection.execute("SHOW fsync").fetchone()
+                assert row == (fsync,)
+
+
 class Child:
     """A process that runs the embedded servers until it is signalled."""
 
